@@ -1,0 +1,15 @@
+find_program(TEARDOWN_MINGW_CXX ${TEARDOWN_MINGW_TRIPLET}-g++-posix)
+find_program(TEARDOWN_MINGW_CC ${TEARDOWN_MINGW_TRIPLET}-gcc-posix)
+if(NOT TEARDOWN_MINGW_CXX OR NOT TEARDOWN_MINGW_CC)
+  message(FATAL_ERROR
+    "${TEARDOWN_MINGW_TRIPLET}-g++-posix not found: the Windows libraries are cross-compiled "
+    "with mingw-w64. Install it with: apt-get install ${TEARDOWN_MINGW_PACKAGE} "
+    "(./teardown test installs it for you).")
+endif()
+set(CMAKE_C_COMPILER ${TEARDOWN_MINGW_CC})
+set(CMAKE_CXX_COMPILER ${TEARDOWN_MINGW_CXX})
+set(CMAKE_RC_COMPILER ${TEARDOWN_MINGW_TRIPLET}-windres)
+set(CMAKE_FIND_ROOT_PATH /usr/${TEARDOWN_MINGW_TRIPLET})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

@@ -1,0 +1,270 @@
+/*
+ * teardown.h - the C ABI of the Teardown control library (teardown.dll / libteardown.so).
+ *
+ * Rules of this interface:
+ *  - Plain C, stable layout. Every struct here is shared memory or an argument buffer: fields have
+ *    fixed widths, explicit padding, and little-endian byte order on every supported platform.
+ *  - Objects are opaque handles made by a *_open / *_create call and released by the matching
+ *    *_close / *_destroy call. Release functions accept NULL.
+ *  - Every function returns a td_status (TD_OK is 0) unless it is a release or a pure query.
+ *    No function throws, aborts or longjmps; C++ exceptions never cross this boundary.
+ *  - Buffers are passed as pointer + capacity; the library never keeps a caller's pointer after
+ *    the call returns and never frees caller memory. Strings are UTF-8 and NUL-terminated.
+ *  - Handles are safe to use from one thread at a time; different handles may be used
+ *    concurrently. Channels are shared between processes: many producers, many readers.
+ *  - td_abi_version() reports TD_ABI_VERSION of the library that was loaded; a caller built
+ *    against a different major version must not use it.
+ */
+#ifndef TEARDOWN_TEARDOWN_H
+#define TEARDOWN_TEARDOWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#if defined(TEARDOWN_BUILDING_CTL)
+#define TD_API __declspec(dllexport)
+#else
+#define TD_API __declspec(dllimport)
+#endif
+#elif defined(TEARDOWN_BUILDING_CTL)
+#define TD_API __attribute__((visibility("default")))
+#else
+#define TD_API
+#endif
+
+#ifdef __cplusplus
+#define TD_NOEXCEPT noexcept
+extern "C" {
+#else
+#define TD_NOEXCEPT
+#endif
+
+/* Major version in the high 16 bits, minor in the low 16 bits. */
+#define TD_ABI_VERSION 0x00010000u
+
+/* ---- Status codes ---------------------------------------------------------------------------- */
+
+typedef enum td_status {
+  TD_OK = 0,
+  TD_ERR_INVALID_ARGUMENT = 1, /* a NULL handle or pointer, or a value out of range */
+  TD_ERR_NOT_FOUND = 2,        /* the channel does not exist (and was not asked to be created) */
+  TD_ERR_ACCESS_DENIED = 3,    /* the OS refused to open or map a channel file */
+  TD_ERR_CORRUPT = 4,          /* a channel file is truncated or its header is not Teardown's */
+  TD_ERR_VERSION = 5,          /* a channel file has a layout version this library does not read */
+  TD_ERR_IO = 6,               /* any other OS failure while opening, sizing or mapping */
+  TD_ERR_INVALID_CONFIG = 7,   /* a configuration field is out of range; see td_config_check */
+  TD_ERR_INTERNAL = 8          /* an unexpected failure inside the library */
+} td_status;
+
+/* ---- Event model (contract v1) ---------------------------------------------------------------- */
+
+typedef enum td_event_kind {
+  TD_KIND_SHUTDOWN = 1,        /* local shutdown; detail = how (TD_HOW_*) */
+  TD_KIND_SEND_DISCONNECT = 2, /* local WSPSendDisconnect, with or without data */
+  TD_KIND_CLOSE = 3,           /* local close; detail = mode (TD_CLOSE_*); carries the summary */
+  TD_KIND_FD_CLOSE = 4,        /* FD_CLOSE reached the application; error = its error code */
+  TD_KIND_EOF = 5,             /* a receive returned 0 bytes on a byte stream */
+  TD_KIND_DISCON = 6,          /* a receive failed with WSAEDISCON (message-oriented) */
+  TD_KIND_RESET = 7,           /* a receive or send failed with WSAECONNRESET or WSAECONNABORTED */
+  TD_KIND_RECV_DISCONNECT = 8  /* local WSPRecvDisconnect, with the data received */
+} td_event_kind;
+
+#define TD_KIND_MAX 8
+#define TD_KIND_SLOTS 16 /* counters are indexed by kind; room for later kinds */
+#define TD_ALL_KINDS 0x1FEu /* bit (1 << kind) for every kind above */
+
+typedef enum td_shutdown_how { TD_HOW_RECEIVE = 0, TD_HOW_SEND = 1, TD_HOW_BOTH = 2 } td_shutdown_how;
+
+typedef enum td_close_mode {
+  TD_CLOSE_GRACEFUL = 1,        /* SO_DONTLINGER (the default): returns at once, FIN */
+  TD_CLOSE_GRACEFUL_LINGER = 2, /* SO_LINGER {1, t>0}: waits up to linger_seconds, FIN */
+  TD_CLOSE_ABORTIVE = 3         /* SO_LINGER {1, 0}: hard close, reset */
+} td_close_mode;
+
+typedef enum td_initiator {
+  TD_INITIATOR_NONE = 0,   /* nobody shut down before the close */
+  TD_INITIATOR_LOCAL = 1,  /* this side initiated the teardown */
+  TD_INITIATOR_REMOTE = 2  /* the peer initiated the teardown */
+} td_initiator;
+
+typedef enum td_ending {
+  TD_ENDING_NONE = 0,
+  TD_ENDING_GRACEFUL = 1,
+  TD_ENDING_ABORTIVE = 2
+} td_ending;
+
+/* td_event_record.flags */
+#define TD_FLAG_CONVERTED 0x0001u   /* an abortive close was performed gracefully by policy */
+#define TD_FLAG_NONBLOCKING 0x0002u /* the socket was non-blocking when the call was made */
+
+typedef enum td_family { TD_FAMILY_NONE = 0, TD_FAMILY_IPV4 = 4, TD_FAMILY_IPV6 = 6 } td_family;
+
+/* An IP endpoint, independent of the platform's sockaddr layout and AF_* numbering. */
+typedef struct td_address {
+  uint8_t family;     /* td_family */
+  uint8_t reserved;
+  uint16_t port;      /* host byte order */
+  uint32_t scope_id;  /* IPv6 scope, else 0 */
+  uint8_t bytes[16];  /* network byte order; IPv4 uses the first 4 */
+} td_address;         /* 24 bytes */
+
+#define TD_PROCESS_NAME_MAX 64
+#define TD_CAPTURE_MAX 256
+
+/*
+ * One teardown event. Error codes are Winsock numbers (WSAECONNRESET = 10054, ...) on every
+ * platform, so that events from Windows and Linux read the same.
+ */
+typedef struct td_event_record {
+  uint64_t sequence;        /* position in the channel's event stream, from 0 */
+  uint64_t time_ns;         /* wall clock, nanoseconds since 1970-01-01 UTC */
+  uint64_t socket_id;       /* the handle or descriptor the application sees */
+  uint32_t pid;
+  uint16_t kind;            /* td_event_kind */
+  uint16_t flags;           /* TD_FLAG_* */
+  int32_t error;            /* Winsock error of the call or indication, 0 if none */
+  uint16_t protocol;        /* IP protocol number: 6 TCP, 17 UDP */
+  uint8_t socket_type;      /* 1 stream, 2 datagram, 5 sequenced packets */
+  uint8_t detail;           /* SHUTDOWN: td_shutdown_how; CLOSE: td_close_mode; else 0 */
+  uint16_t linger_seconds;  /* CLOSE with TD_CLOSE_GRACEFUL_LINGER: the linger timeout */
+  uint16_t captured_length; /* bytes of data held in captured[] */
+  uint32_t data_length;     /* bytes of disconnect data sent or received by the call */
+  td_address local;
+  td_address remote;
+  /* Connection summary, filled on CLOSE events (zero elsewhere). */
+  uint64_t lifetime_ns;     /* from socket creation (or accept) to close */
+  uint64_t bytes_sent;
+  uint64_t bytes_received;
+  uint8_t first_shutdown;   /* td_initiator */
+  uint8_t ending;           /* td_ending */
+  uint8_t reserved[6];
+  char process_name[TD_PROCESS_NAME_MAX]; /* executable base name, UTF-8, NUL-padded */
+  uint8_t captured[TD_CAPTURE_MAX];       /* the first captured_length bytes of the data */
+} td_event_record;                        /* 448 bytes */
+
+/* ---- Configuration ---------------------------------------------------------------------------- */
+
+#define TD_FILTER_MAX 16
+
+typedef struct td_port_range {
+  uint16_t first; /* inclusive, 1..65535 */
+  uint16_t last;  /* inclusive, first..65535 */
+} td_port_range;
+
+typedef struct td_config {
+  uint32_t enabled;              /* 0 or 1: when 0 producers record nothing */
+  uint32_t kinds;                /* bit (1 << kind) per recorded kind; subset of TD_ALL_KINDS */
+  uint32_t capture_bytes;        /* disconnect data captured per event, 0..TD_CAPTURE_MAX */
+  uint32_t abortive_to_graceful; /* 0 or 1: perform SO_LINGER {1,0} closes gracefully */
+  uint32_t process_count;        /* 0 = every process; else only these names */
+  uint32_t port_count;           /* 0 = every port; else local or remote port in a range */
+  uint32_t emulation_port_count; /* ports on which TCP disconnect data is emulated */
+  uint32_t reserved;
+  char processes[TD_FILTER_MAX][TD_PROCESS_NAME_MAX]; /* names, NUL-terminated, case-insensitive */
+  td_port_range ports[TD_FILTER_MAX];
+  uint16_t emulation_ports[TD_FILTER_MAX];
+} td_config; /* 1152 bytes */
+
+/* ---- Counters --------------------------------------------------------------------------------- */
+
+typedef struct td_counters {
+  uint64_t produced;                  /* events given a sequence number, all producers */
+  uint64_t dropped;                   /* events a producer could not complete (ring lapped it) */
+  uint64_t per_kind[TD_KIND_SLOTS];   /* events published, by kind */
+} td_counters;
+
+/* ---- Library ---------------------------------------------------------------------------------- */
+
+TD_API uint32_t td_abi_version(void) TD_NOEXCEPT;
+
+/* A static English text for a status; never NULL. */
+TD_API const char* td_status_text(int status) TD_NOEXCEPT;
+
+/*
+ * Layout of the shared structs as this library was compiled, so that bindings can check theirs.
+ * type is a struct name without "td_" ("event_record", "config", "counters", "address",
+ * "port_range"); field NULL asks for the whole struct. Unknown names give TD_ERR_NOT_FOUND.
+ */
+TD_API int td_layout(const char* type, const char* field, uint32_t* offset, uint32_t* size) TD_NOEXCEPT;
+
+/* ---- Channel ---------------------------------------------------------------------------------- */
+
+typedef struct td_channel td_channel;
+
+#define TD_OPEN_CREATE 0x1u /* create the channel if absent, or replace a corrupt one */
+
+/*
+ * Opens the channel in directory `path` (UTF-8), or in the default location when path is NULL or
+ * empty: $TEARDOWN_CHANNEL, else /dev/shm/teardown (Linux) or %ProgramData%\Teardown (Windows).
+ * slot_count (a power of two, 64..1048576, or 0 for the default 16384) applies only when the
+ * channel is created.
+ */
+TD_API int td_channel_open(const char* path, uint32_t flags, uint32_t slot_count,
+                           td_channel** out) TD_NOEXCEPT;
+TD_API void td_channel_close(td_channel* channel) TD_NOEXCEPT;
+
+/* The directory the channel lives in; buffer receives a NUL-terminated UTF-8 path. */
+TD_API int td_channel_path(const td_channel* channel, char* buffer, size_t capacity) TD_NOEXCEPT;
+
+/* Slots in the event ring: the most events a reader can fall behind without loss. */
+TD_API int td_channel_capacity(const td_channel* channel, uint32_t* slot_count) TD_NOEXCEPT;
+
+TD_API int td_channel_counters(const td_channel* channel, td_counters* out) TD_NOEXCEPT;
+
+/*
+ * Publishes one event as a producer would (for tools that produce events themselves, and tests).
+ * The channel assigns sequence; every other field is taken as given. Returns TD_OK when the event
+ * was published, TD_ERR_CORRUPT when the channel header is no longer valid.
+ */
+TD_API int td_channel_publish(td_channel* channel, const td_event_record* event) TD_NOEXCEPT;
+
+/* ---- Configuration ---------------------------------------------------------------------------- */
+
+/* The configuration a new channel starts with: enabled, every kind, no capture, no filters. */
+TD_API void td_config_default(td_config* out) TD_NOEXCEPT;
+
+/*
+ * Checks a configuration. On TD_ERR_INVALID_CONFIG, field (if not NULL) receives the name of the
+ * first offending field ("kinds", "ports[2]", ...), NUL-terminated within field_capacity.
+ */
+TD_API int td_config_check(const td_config* config, char* field, size_t field_capacity) TD_NOEXCEPT;
+
+/* Reads a consistent snapshot of the live configuration (never torn). */
+TD_API int td_config_read(const td_channel* channel, td_config* out) TD_NOEXCEPT;
+
+/* Checks, then replaces the live configuration; producers see it on their next call. */
+TD_API int td_config_write(td_channel* channel, const td_config* config) TD_NOEXCEPT;
+
+/* ---- Reading events --------------------------------------------------------------------------- */
+
+typedef struct td_reader td_reader;
+
+typedef enum td_reader_start {
+  TD_START_OLDEST = 0, /* the oldest event still in the ring */
+  TD_START_NEWEST = 1  /* only events published after the reader is created */
+} td_reader_start;
+
+/*
+ * A reader has its own position; readers never affect producers or each other.
+ * stall_timeout_ms: how long a slot whose producer has not finished writing may hold the reader
+ * back before it is counted as lost (a producer killed mid-write); 0 selects 100 ms.
+ */
+TD_API int td_reader_create(td_channel* channel, int start, uint32_t stall_timeout_ms,
+                            td_reader** out) TD_NOEXCEPT;
+TD_API void td_reader_destroy(td_reader* reader) TD_NOEXCEPT;
+
+/*
+ * Copies up to capacity events, oldest first, into events. *count receives how many; *lost the
+ * number of events that went by since the previous read without being delivered (overwritten
+ * before this reader got to them, torn, or abandoned by a producer). Never blocks.
+ * Returns TD_ERR_CORRUPT when the channel header has been damaged.
+ */
+TD_API int td_reader_read(td_reader* reader, td_event_record* events, size_t capacity,
+                          size_t* count, uint64_t* lost) TD_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TEARDOWN_TEARDOWN_H */

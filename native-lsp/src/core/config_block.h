@@ -1,0 +1,48 @@
+// The configuration inside the config file, under a seqlock: one writer at a time (the admin
+// side, serialised by a file lock), any number of readers that never see a torn value.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "channel_layout.h"
+#include "teardown/teardown.h"
+
+namespace teardown {
+
+// The configuration of a new channel: enabled, every kind, no capture, no filters.
+td_config default_config();
+
+// Checks every field; on failure `field` names the first offending one ("ports[2].last").
+bool check_config(const td_config& config, std::string& field);
+
+class ConfigBlock {
+ public:
+  ConfigBlock() = default;
+
+  static td_status validate(const uint8_t* base, size_t size);
+  static void initialize(uint8_t* base, uint64_t generation, const td_config& config);
+
+  explicit ConfigBlock(uint8_t* base);
+
+  bool bound() const { return header_ != nullptr; }
+  bool healthy() const;
+  uint64_t generation() const { return generation_; }
+
+  // The seqlock word: changes whenever the configuration does. One load.
+  uint32_t version() const;
+
+  // A consistent copy, retried while a write is in progress; false if none could be had within
+  // `attempts` tries (a writer that died mid-write leaves the lock odd until the next write).
+  bool read(td_config& out, int attempts) const;
+
+  // Replaces the configuration. The caller holds the file's writer lock.
+  void write(const td_config& config);
+
+ private:
+  layout::ConfigHeader* header_ = nullptr;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace teardown

@@ -1,0 +1,30 @@
+// The few operating-system facts the core needs, behind one portable interface.
+// Implemented once per platform (platform_posix.cpp, platform_windows.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace teardown::platform {
+
+// Wall clock in nanoseconds since the Unix epoch. No system call on Linux (vDSO) or Windows.
+uint64_t wall_clock_ns() noexcept;
+
+// Monotonic clock in nanoseconds, for timeouts.
+uint64_t monotonic_ns() noexcept;
+
+uint32_t process_id() noexcept;
+
+// The executable's base name ("curl", "svchost.exe"), UTF-8; empty if it cannot be found.
+std::string process_name();
+
+// The value of an environment variable, empty when unset.
+std::string environment(const char* name);
+
+// The channel directory used when none is given: $TEARDOWN_CHANNEL, else the platform default.
+std::string default_channel_dir();
+
+// dir + separator + name.
+std::string join_path(const std::string& dir, const char* name);
+
+}  // namespace teardown::platform

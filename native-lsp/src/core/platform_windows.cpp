@@ -1,0 +1,73 @@
+#include "platform.h"
+#include "win.h"
+
+namespace teardown::platform {
+
+namespace {
+// 100 ns intervals between 1601-01-01 and 1970-01-01.
+constexpr uint64_t kUnixEpochInFileTime = 116444736000000000ull;
+
+std::string narrow(const wchar_t* text, int length) {
+  int bytes = WideCharToMultiByte(CP_UTF8, 0, text, length, nullptr, 0, nullptr, nullptr);
+  if (bytes <= 0) return {};
+  std::string out(static_cast<size_t>(bytes), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, text, length, out.data(), bytes, nullptr, nullptr);
+  return out;
+}
+}  // namespace
+
+uint64_t wall_clock_ns() noexcept {
+  FILETIME ft;
+  GetSystemTimePreciseAsFileTime(&ft);
+  uint64_t ticks = (static_cast<uint64_t>(ft.dwHighDateTime) << 32) | ft.dwLowDateTime;
+  return (ticks - kUnixEpochInFileTime) * 100u;
+}
+
+uint64_t monotonic_ns() noexcept {
+  static const uint64_t frequency = [] {
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return static_cast<uint64_t>(f.QuadPart);
+  }();
+  LARGE_INTEGER counter;
+  QueryPerformanceCounter(&counter);
+  uint64_t ticks = static_cast<uint64_t>(counter.QuadPart);
+  return (ticks / frequency) * 1000000000ull + (ticks % frequency) * 1000000000ull / frequency;
+}
+
+uint32_t process_id() noexcept { return static_cast<uint32_t>(GetCurrentProcessId()); }
+
+std::string process_name() {
+  wchar_t path[MAX_PATH * 2];
+  DWORD n = GetModuleFileNameW(nullptr, path, static_cast<DWORD>(sizeof(path) / sizeof(path[0])));
+  if (n == 0 || n >= sizeof(path) / sizeof(path[0])) return {};
+  const wchar_t* base = path;
+  for (DWORD i = 0; i < n; ++i) {
+    if (path[i] == L'\\' || path[i] == L'/') base = path + i + 1;
+  }
+  return narrow(base, static_cast<int>(path + n - base));
+}
+
+std::string environment(const char* name) {
+  wchar_t wide_name[128];
+  if (MultiByteToWideChar(CP_UTF8, 0, name, -1, wide_name, 128) <= 0) return {};
+  wchar_t value[1024];
+  DWORD n = GetEnvironmentVariableW(wide_name, value, 1024);
+  if (n == 0 || n >= 1024) return {};
+  return narrow(value, static_cast<int>(n));
+}
+
+std::string default_channel_dir() {
+  std::string configured = environment("TEARDOWN_CHANNEL");
+  if (!configured.empty()) return configured;
+  std::string program_data = environment("ProgramData");
+  if (program_data.empty()) program_data = "C:\\ProgramData";
+  return program_data + "\\Teardown";
+}
+
+std::string join_path(const std::string& dir, const char* name) {
+  if (!dir.empty() && (dir.back() == '\\' || dir.back() == '/')) return dir + name;
+  return dir + "\\" + name;
+}
+
+}  // namespace teardown::platform

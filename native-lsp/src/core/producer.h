@@ -1,0 +1,87 @@
+// The producer side of the channel, one per process: what the LSP and the preload layer call.
+//
+// Fast path: one acquire load finds the attachment, one load sees whether the configuration
+// changed, and a small local copy answers "record this?". Publishing takes no lock, makes no
+// system call and allocates nothing. When the channel is missing, damaged or replaced the
+// producer passes through silently and retries attaching at most once a second.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "teardown/teardown.h"
+
+namespace teardown {
+
+class Channel;
+
+// The configuration as it applies to this process, reduced to what each call needs.
+struct Policy {
+  bool active = false;  // recording is on and this process is selected
+  bool abortive_to_graceful = false;
+  uint32_t kinds = 0;
+  uint32_t capture_bytes = 0;
+  uint32_t port_count = 0;
+  td_port_range ports[TD_FILTER_MAX] = {};
+  uint32_t emulation_port_count = 0;
+  uint16_t emulation_ports[TD_FILTER_MAX] = {};
+
+  bool wants(td_event_kind kind) const { return active && (kinds & (1u << kind)) != 0; }
+  bool port_selected(uint16_t local_port, uint16_t remote_port) const;
+  bool records(const td_event_record& event) const;
+};
+
+// Derives a process's policy from a configuration.
+Policy policy_for(const td_config& config, const char* process_name);
+
+class Producer {
+ public:
+  // `channel_dir` empty: the default location, resolved when attaching.
+  explicit Producer(std::string channel_dir = {});
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // The policy in force now; inactive when there is no usable channel.
+  Policy policy() noexcept;
+
+  // Publishes `event` if the policy records it: stamps time, pid and process name, and captures
+  // up to policy.capture_bytes of `data`. Returns true if it was published.
+  bool publish(td_event_record& event, const Policy& policy, const void* data = nullptr,
+               size_t data_length = 0) noexcept;
+
+  // In a forked child: a new pid. Call from the child before it publishes.
+  void after_fork() noexcept;
+
+  // Number of channel attachments made (each is kept mapped for the life of the process).
+  uint32_t attachments() const { return attachment_count_.load(std::memory_order_relaxed); }
+
+  static constexpr uint32_t kMaxAttachments = 16;
+  static constexpr uint64_t kAttachRetryNs = 1000000000ull;
+
+ private:
+  Channel* attached() noexcept;
+  Channel* try_attach() noexcept;
+  void refresh_policy(Channel& channel, uint32_t version) noexcept;
+
+  std::string channel_dir_;
+  char process_name_[TD_PROCESS_NAME_MAX] = {};
+  std::atomic<uint32_t> pid_{0};
+
+  std::atomic<Channel*> channel_{nullptr};
+  std::atomic<uint32_t> attachment_count_{0};
+  std::atomic<uint64_t> next_attach_ns_{0};
+  std::atomic_flag attaching_ = ATOMIC_FLAG_INIT;
+
+  // A process-local seqlock over the policy: threads copy it, one thread at a time refreshes it.
+  std::atomic<uint32_t> policy_sequence_{0};
+  Policy policy_{};
+  // The attachment and configuration version policy_ was derived from.
+  std::atomic<Channel*> policy_channel_{nullptr};
+  std::atomic<uint32_t> policy_version_{0};
+  std::atomic_flag refreshing_ = ATOMIC_FLAG_INIT;
+};
+
+}  // namespace teardown

@@ -1,0 +1,194 @@
+#include "socket_teardown.h"
+
+#include <cstddef>
+#include <cstring>
+
+#include "winsock_errors.h"
+
+namespace teardown {
+
+namespace {
+constexpr uint32_t kLingerOn = 1u << 16;
+}
+
+SocketTeardown::SocketTeardown(const SocketIdentity& identity, uint64_t created_ns)
+    : identity_(identity), created_ns_(created_ns) {}
+
+void SocketTeardown::set_endpoints(const td_address& local, const td_address& remote) {
+  local_ = local;
+  remote_ = remote;
+}
+
+void SocketTeardown::set_linger(bool on, uint16_t seconds) {
+  linger_.store((on ? kLingerOn : 0u) | seconds, std::memory_order_relaxed);
+}
+
+void SocketTeardown::set_dont_linger(bool dont_linger) {
+  uint32_t current = linger_.load(std::memory_order_relaxed);
+  set_linger(!dont_linger, static_cast<uint16_t>(current & 0xFFFFu));
+}
+
+bool SocketTeardown::linger_on() const {
+  return (linger_.load(std::memory_order_relaxed) & kLingerOn) != 0;
+}
+
+uint16_t SocketTeardown::linger_seconds() const {
+  return static_cast<uint16_t>(linger_.load(std::memory_order_relaxed) & 0xFFFFu);
+}
+
+void SocketTeardown::set_nonblocking(bool nonblocking) {
+  nonblocking_.store(nonblocking, std::memory_order_relaxed);
+}
+
+ClosePlan SocketTeardown::plan_close(bool abortive_to_graceful) const {
+  ClosePlan plan;
+  plan.nonblocking = nonblocking_.load(std::memory_order_relaxed);
+  if (linger_on()) {
+    plan.linger_seconds = linger_seconds();
+    plan.requested = plan.linger_seconds == 0 ? TD_CLOSE_ABORTIVE : TD_CLOSE_GRACEFUL_LINGER;
+  }
+  plan.performed = plan.requested;
+  if (plan.requested == TD_CLOSE_ABORTIVE && abortive_to_graceful) {
+    plan.performed = TD_CLOSE_GRACEFUL;
+    plan.converted = true;
+  }
+  return plan;
+}
+
+void SocketTeardown::begin(td_event_kind kind, int32_t error, td_event_record& out) const {
+  std::memset(&out, 0, offsetof(td_event_record, captured));
+  out.kind = static_cast<uint16_t>(kind);
+  out.error = error;
+  out.socket_id = identity_.socket_id;
+  out.protocol = identity_.protocol;
+  out.socket_type = identity_.socket_type;
+  out.local = local_;
+  out.remote = remote_;
+  if (nonblocking_.load(std::memory_order_relaxed)) out.flags |= TD_FLAG_NONBLOCKING;
+}
+
+bool SocketTeardown::first_time(uint32_t bit) {
+  return (state_.fetch_or(bit, std::memory_order_acq_rel) & bit) == 0;
+}
+
+void SocketTeardown::initiated_by(td_initiator side) {
+  uint8_t none = TD_INITIATOR_NONE;
+  initiator_.compare_exchange_strong(none, static_cast<uint8_t>(side), std::memory_order_acq_rel);
+}
+
+void SocketTeardown::on_shutdown(int how, int32_t error, td_event_record& out) {
+  begin(TD_KIND_SHUTDOWN, error, out);
+  out.detail = static_cast<uint8_t>(how);
+  if (error != 0) return;
+  if (how == TD_HOW_SEND || how == TD_HOW_BOTH) {
+    state_.fetch_or(kSendShut, std::memory_order_acq_rel);
+    initiated_by(TD_INITIATOR_LOCAL);
+  }
+  if (how == TD_HOW_RECEIVE || how == TD_HOW_BOTH) {
+    state_.fetch_or(kReceiveShut, std::memory_order_acq_rel);
+  }
+}
+
+void SocketTeardown::on_send_disconnect(uint32_t data_length, int32_t error,
+                                        td_event_record& out) {
+  begin(TD_KIND_SEND_DISCONNECT, error, out);
+  out.data_length = data_length;
+  if (error != 0) return;
+  state_.fetch_or(kSendShut, std::memory_order_acq_rel);
+  initiated_by(TD_INITIATOR_LOCAL);
+}
+
+void SocketTeardown::on_recv_disconnect(uint32_t data_length, int32_t error,
+                                        td_event_record& out) {
+  begin(TD_KIND_RECV_DISCONNECT, error, out);
+  out.data_length = data_length;
+  if (error != 0) return;
+  state_.fetch_or(kReceiveShut, std::memory_order_acq_rel);
+}
+
+void SocketTeardown::on_close(const ClosePlan& plan, int32_t error, bool released,
+                              uint64_t now_ns, td_event_record& out) {
+  begin(TD_KIND_CLOSE, error, out);
+  out.detail = static_cast<uint8_t>(plan.performed);
+  out.linger_seconds = plan.linger_seconds;
+  if (plan.converted) out.flags |= TD_FLAG_CONVERTED;
+  if (plan.nonblocking) out.flags |= TD_FLAG_NONBLOCKING;
+  if (!released) return;
+  uint32_t bits = kClosed | (plan.performed == TD_CLOSE_ABORTIVE ? kAbortiveClose : 0u);
+  state_.fetch_or(bits, std::memory_order_acq_rel);
+  initiated_by(TD_INITIATOR_LOCAL);
+  fill_summary(now_ns, out);
+}
+
+bool SocketTeardown::on_receive(int64_t bytes, int32_t error, td_event_record& out) {
+  if (error == 0) {
+    if (bytes > 0) {
+      bytes_received_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
+      return false;
+    }
+    // A zero-length message is a message, not an end; only byte streams read 0 at EOF.
+    if (identity_.message_oriented || !first_time(kRemoteEof)) return false;
+    initiated_by(TD_INITIATOR_REMOTE);
+    begin(TD_KIND_EOF, 0, out);
+    return true;
+  }
+  if (error == wsa::kDisconnected) {
+    if (!first_time(kRemoteDiscon)) return false;
+    initiated_by(TD_INITIATOR_REMOTE);
+    begin(TD_KIND_DISCON, error, out);
+    return true;
+  }
+  if (wsa::is_reset(error)) {
+    if (!first_time(kRemoteReset)) return false;
+    initiated_by(TD_INITIATOR_REMOTE);
+    begin(TD_KIND_RESET, error, out);
+    return true;
+  }
+  return false;
+}
+
+bool SocketTeardown::on_send(int64_t bytes, int32_t error, td_event_record& out) {
+  if (error == 0) {
+    if (bytes > 0) bytes_sent_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
+    return false;
+  }
+  if (!wsa::is_reset(error) || !first_time(kRemoteReset)) return false;
+  initiated_by(TD_INITIATOR_REMOTE);
+  begin(TD_KIND_RESET, error, out);
+  return true;
+}
+
+bool SocketTeardown::on_fd_close(int32_t error, td_event_record& out) {
+  if (!first_time(kFdClose)) return false;
+  if (error != 0) state_.fetch_or(kRemoteReset, std::memory_order_acq_rel);
+  initiated_by(TD_INITIATOR_REMOTE);
+  begin(TD_KIND_FD_CLOSE, error, out);
+  return true;
+}
+
+td_initiator SocketTeardown::first_shutdown() const {
+  return static_cast<td_initiator>(initiator_.load(std::memory_order_acquire));
+}
+
+td_ending SocketTeardown::ending() const {
+  uint32_t state = state_.load(std::memory_order_acquire);
+  if (state & (kRemoteReset | kAbortiveClose)) return TD_ENDING_ABORTIVE;
+  if (state & (kClosed | kSendShut | kRemoteEof | kRemoteDiscon | kFdClose)) {
+    return TD_ENDING_GRACEFUL;
+  }
+  return TD_ENDING_NONE;
+}
+
+bool SocketTeardown::closed() const {
+  return (state_.load(std::memory_order_acquire) & kClosed) != 0;
+}
+
+void SocketTeardown::fill_summary(uint64_t now_ns, td_event_record& out) const {
+  out.lifetime_ns = now_ns > created_ns_ ? now_ns - created_ns_ : 0;
+  out.bytes_sent = bytes_sent();
+  out.bytes_received = bytes_received();
+  out.first_shutdown = static_cast<uint8_t>(first_shutdown());
+  out.ending = static_cast<uint8_t>(ending());
+}
+
+}  // namespace teardown

@@ -1,0 +1,106 @@
+// One socket's teardown, as the seed ("Connection Shutdown") describes it: the layer reports
+// each call and result, and this turns them into events and the connection summary.
+//
+//  - WSPShutdown (SD_SEND, SD_BOTH) and WSPSendDisconnect initiate a graceful shutdown;
+//    WSPCloseSocket initiates a graceful or abortive one, decided by the linger options.
+//  - The peer's teardown shows as FD_CLOSE, a zero-byte receive on a byte stream, WSAEDISCON on a
+//    message-oriented socket (graceful), or WSAECONNRESET (abortive).
+//  - Disconnect data travels with WSPSendDisconnect and WSPRecvDisconnect.
+//
+// Local calls always raise an event, with the error they returned. Remote indications raise one
+// the first time each is seen: applications poll and re-read, the teardown happened once.
+// Methods may be called from several threads at once for the same socket.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "teardown/teardown.h"
+
+namespace teardown {
+
+struct SocketIdentity {
+  uint64_t socket_id = 0;
+  uint16_t protocol = 6;      // IPPROTO_TCP
+  uint8_t socket_type = 1;    // SOCK_STREAM
+  bool message_oriented = false;
+};
+
+struct ClosePlan {
+  td_close_mode requested = TD_CLOSE_GRACEFUL;  // what the linger options ask for
+  td_close_mode performed = TD_CLOSE_GRACEFUL;  // what the layer must do, after policy
+  uint16_t linger_seconds = 0;
+  bool converted = false;  // abortive requested, graceful performed by policy
+  bool nonblocking = false;
+};
+
+class SocketTeardown {
+ public:
+  SocketTeardown(const SocketIdentity& identity, uint64_t created_ns);
+
+  void set_endpoints(const td_address& local, const td_address& remote);
+  const td_address& local() const { return local_; }
+  const td_address& remote() const { return remote_; }
+  const SocketIdentity& identity() const { return identity_; }
+
+  // SO_LINGER {on, seconds}. SO_DONTLINGER d is SO_LINGER {!d, seconds unchanged}.
+  void set_linger(bool on, uint16_t seconds);
+  void set_dont_linger(bool dont_linger);
+  bool linger_on() const;
+  uint16_t linger_seconds() const;
+  void set_nonblocking(bool nonblocking);
+
+  // How a close issued now would go, and whether the abortive-to-graceful policy changes it.
+  ClosePlan plan_close(bool abortive_to_graceful) const;
+
+  // Local calls: always raise an event into `out`.
+  void on_shutdown(int how, int32_t error, td_event_record& out);
+  void on_send_disconnect(uint32_t data_length, int32_t error, td_event_record& out);
+  void on_recv_disconnect(uint32_t data_length, int32_t error, td_event_record& out);
+  // `released`: the handle is gone (success). Otherwise (WSAEWOULDBLOCK for a lingering
+  // non-blocking socket, say) the socket lives on, and the summary waits for the real close.
+  void on_close(const ClosePlan& plan, int32_t error, bool released, uint64_t now_ns,
+                td_event_record& out);
+
+  // Results of data calls and network events: true when they reveal a teardown for the first
+  // time, with the event in `out`. `bytes` counts only when error is 0.
+  bool on_receive(int64_t bytes, int32_t error, td_event_record& out);
+  bool on_send(int64_t bytes, int32_t error, td_event_record& out);
+  bool on_fd_close(int32_t error, td_event_record& out);
+
+  td_initiator first_shutdown() const;
+  td_ending ending() const;  // as things stand now
+  bool closed() const;
+  uint64_t bytes_sent() const { return bytes_sent_.load(std::memory_order_relaxed); }
+  uint64_t bytes_received() const { return bytes_received_.load(std::memory_order_relaxed); }
+
+ private:
+  enum Bit : uint32_t {
+    kSendShut = 1u << 0,
+    kReceiveShut = 1u << 1,
+    kRemoteEof = 1u << 2,
+    kRemoteDiscon = 1u << 3,
+    kRemoteReset = 1u << 4,
+    kFdClose = 1u << 5,
+    kAbortiveClose = 1u << 6,
+    kClosed = 1u << 7,
+  };
+
+  void begin(td_event_kind kind, int32_t error, td_event_record& out) const;
+  bool first_time(uint32_t bit);
+  void initiated_by(td_initiator side);
+  void fill_summary(uint64_t now_ns, td_event_record& out) const;
+
+  SocketIdentity identity_;
+  uint64_t created_ns_;
+  td_address local_{};
+  td_address remote_{};
+  std::atomic<uint32_t> state_{0};
+  std::atomic<uint8_t> initiator_{TD_INITIATOR_NONE};
+  std::atomic<uint32_t> linger_{0};  // bit 16: on; low 16 bits: seconds
+  std::atomic<bool> nonblocking_{false};
+  std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<uint64_t> bytes_received_{0};
+};
+
+}  // namespace teardown

@@ -1,0 +1,252 @@
+// The control library: teardown.h implemented on the core. Every entry point is noexcept and
+// catches everything; failures come back as td_status codes.
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "../core/channel.h"
+#include "../core/platform.h"
+#include "teardown/teardown.h"
+
+struct td_channel {
+  std::shared_ptr<teardown::Channel> channel;
+};
+
+struct td_reader {
+  std::shared_ptr<teardown::Channel> channel;  // keeps the mapping alive while reading
+  teardown::RingReader reader;
+};
+
+namespace {
+
+using teardown::Channel;
+
+constexpr uint64_t kDefaultStallTimeoutMs = 100;
+
+struct LayoutEntry {
+  const char* type;
+  const char* field;
+  uint32_t offset;
+  uint32_t size;
+};
+
+#define TD_STRUCT(type) {#type, nullptr, 0, sizeof(td_##type)}
+#define TD_FIELD(type, field) \
+  {#type, #field, offsetof(td_##type, field), sizeof(static_cast<td_##type*>(nullptr)->field)}
+
+const LayoutEntry kLayout[] = {
+    TD_STRUCT(address),
+    TD_FIELD(address, family),
+    TD_FIELD(address, port),
+    TD_FIELD(address, scope_id),
+    TD_FIELD(address, bytes),
+    TD_STRUCT(port_range),
+    TD_FIELD(port_range, first),
+    TD_FIELD(port_range, last),
+    TD_STRUCT(event_record),
+    TD_FIELD(event_record, sequence),
+    TD_FIELD(event_record, time_ns),
+    TD_FIELD(event_record, socket_id),
+    TD_FIELD(event_record, pid),
+    TD_FIELD(event_record, kind),
+    TD_FIELD(event_record, flags),
+    TD_FIELD(event_record, error),
+    TD_FIELD(event_record, protocol),
+    TD_FIELD(event_record, socket_type),
+    TD_FIELD(event_record, detail),
+    TD_FIELD(event_record, linger_seconds),
+    TD_FIELD(event_record, captured_length),
+    TD_FIELD(event_record, data_length),
+    TD_FIELD(event_record, local),
+    TD_FIELD(event_record, remote),
+    TD_FIELD(event_record, lifetime_ns),
+    TD_FIELD(event_record, bytes_sent),
+    TD_FIELD(event_record, bytes_received),
+    TD_FIELD(event_record, first_shutdown),
+    TD_FIELD(event_record, ending),
+    TD_FIELD(event_record, process_name),
+    TD_FIELD(event_record, captured),
+    TD_STRUCT(config),
+    TD_FIELD(config, enabled),
+    TD_FIELD(config, kinds),
+    TD_FIELD(config, capture_bytes),
+    TD_FIELD(config, abortive_to_graceful),
+    TD_FIELD(config, process_count),
+    TD_FIELD(config, port_count),
+    TD_FIELD(config, emulation_port_count),
+    TD_FIELD(config, reserved),
+    TD_FIELD(config, processes),
+    TD_FIELD(config, ports),
+    TD_FIELD(config, emulation_ports),
+    TD_STRUCT(counters),
+    TD_FIELD(counters, produced),
+    TD_FIELD(counters, dropped),
+    TD_FIELD(counters, per_kind),
+};
+
+#undef TD_STRUCT
+#undef TD_FIELD
+
+bool same(const char* a, const char* b) {
+  if (a == nullptr || b == nullptr) return a == b;
+  return std::strcmp(a, b) == 0;
+}
+
+void copy_text(const std::string& text, char* buffer, size_t capacity) {
+  if (buffer == nullptr || capacity == 0) return;
+  size_t length = text.size() < capacity - 1 ? text.size() : capacity - 1;
+  std::memcpy(buffer, text.data(), length);
+  buffer[length] = '\0';
+}
+
+// Runs `body`, turning anything thrown into a status, so nothing crosses the C boundary.
+template <typename Body>
+int guarded(Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return TD_ERR_INTERNAL;
+  } catch (...) {
+    return TD_ERR_INTERNAL;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+uint32_t td_abi_version(void) noexcept { return TD_ABI_VERSION; }
+
+const char* td_status_text(int status) noexcept {
+  switch (status) {
+    case TD_OK: return "ok";
+    case TD_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case TD_ERR_NOT_FOUND: return "channel not found";
+    case TD_ERR_ACCESS_DENIED: return "access denied to the channel files";
+    case TD_ERR_CORRUPT: return "channel file is truncated or damaged";
+    case TD_ERR_VERSION: return "channel file has an unsupported layout version";
+    case TD_ERR_IO: return "operating system error on the channel files";
+    case TD_ERR_INVALID_CONFIG: return "invalid configuration";
+    case TD_ERR_INTERNAL: return "internal error";
+    default: return "unknown status";
+  }
+}
+
+int td_layout(const char* type, const char* field, uint32_t* offset, uint32_t* size) noexcept {
+  if (type == nullptr || offset == nullptr || size == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  for (const LayoutEntry& entry : kLayout) {
+    if (same(entry.type, type) && same(entry.field, field)) {
+      *offset = entry.offset;
+      *size = entry.size;
+      return TD_OK;
+    }
+  }
+  return TD_ERR_NOT_FOUND;
+}
+
+int td_channel_open(const char* path, uint32_t flags, uint32_t slot_count,
+                    td_channel** out) noexcept {
+  if (out == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  return guarded([&] {
+    std::string dir = (path != nullptr && path[0] != '\0') ? std::string(path)
+                                                          : teardown::platform::default_channel_dir();
+    std::unique_ptr<Channel> channel;
+    int status = Channel::open(dir, (flags & TD_OPEN_CREATE) != 0, slot_count, channel);
+    if (status != TD_OK) return status;
+    *out = new td_channel{std::shared_ptr<Channel>(std::move(channel))};
+    return static_cast<int>(TD_OK);
+  });
+}
+
+void td_channel_close(td_channel* channel) noexcept { delete channel; }
+
+int td_channel_path(const td_channel* channel, char* buffer, size_t capacity) noexcept {
+  if (channel == nullptr || buffer == nullptr || capacity == 0) return TD_ERR_INVALID_ARGUMENT;
+  if (channel->channel->dir().size() >= capacity) return TD_ERR_INVALID_ARGUMENT;
+  copy_text(channel->channel->dir(), buffer, capacity);
+  return TD_OK;
+}
+
+int td_channel_capacity(const td_channel* channel, uint32_t* slot_count) noexcept {
+  if (channel == nullptr || slot_count == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  *slot_count = channel->channel->ring().slot_count();
+  return TD_OK;
+}
+
+int td_channel_counters(const td_channel* channel, td_counters* out) noexcept {
+  if (channel == nullptr || out == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  if (!channel->channel->ring().healthy()) return TD_ERR_CORRUPT;
+  channel->channel->ring().counters(*out);
+  return TD_OK;
+}
+
+int td_channel_publish(td_channel* channel, const td_event_record* event) noexcept {
+  if (channel == nullptr || event == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  if (event->captured_length > TD_CAPTURE_MAX) return TD_ERR_INVALID_ARGUMENT;
+  teardown::EventRing& ring = channel->channel->ring();
+  if (!ring.healthy()) return TD_ERR_CORRUPT;
+  ring.publish(*event);  // an event lapped by faster producers is counted as dropped
+  return TD_OK;
+}
+
+void td_config_default(td_config* out) noexcept {
+  if (out != nullptr) *out = teardown::default_config();
+}
+
+int td_config_check(const td_config* config, char* field, size_t field_capacity) noexcept {
+  if (config == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    std::string offending;
+    if (teardown::check_config(*config, offending)) return static_cast<int>(TD_OK);
+    copy_text(offending, field, field_capacity);
+    return static_cast<int>(TD_ERR_INVALID_CONFIG);
+  });
+}
+
+int td_config_read(const td_channel* channel, td_config* out) noexcept {
+  if (channel == nullptr || out == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  return channel->channel->read_config(*out);
+}
+
+int td_config_write(td_channel* channel, const td_config* config) noexcept {
+  if (channel == nullptr || config == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    std::string field;
+    return static_cast<int>(channel->channel->write_config(*config, field));
+  });
+}
+
+int td_reader_create(td_channel* channel, int start, uint32_t stall_timeout_ms,
+                     td_reader** out) noexcept {
+  if (out == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (channel == nullptr || (start != TD_START_OLDEST && start != TD_START_NEWEST)) {
+    return TD_ERR_INVALID_ARGUMENT;
+  }
+  if (!channel->channel->ring().healthy()) return TD_ERR_CORRUPT;
+  return guarded([&] {
+    uint64_t timeout_ms = stall_timeout_ms == 0 ? kDefaultStallTimeoutMs : stall_timeout_ms;
+    auto origin = start == TD_START_OLDEST ? teardown::ReaderStart::Oldest
+                                           : teardown::ReaderStart::Newest;
+    *out = new td_reader{channel->channel,
+                         teardown::RingReader(channel->channel->ring(), origin,
+                                              timeout_ms * 1000000ull)};
+    return static_cast<int>(TD_OK);
+  });
+}
+
+void td_reader_destroy(td_reader* reader) noexcept { delete reader; }
+
+int td_reader_read(td_reader* reader, td_event_record* events, size_t capacity, size_t* count,
+                   uint64_t* lost) noexcept {
+  if (reader == nullptr || count == nullptr || lost == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  *count = 0;
+  *lost = 0;
+  if (events == nullptr && capacity > 0) return TD_ERR_INVALID_ARGUMENT;
+  return reader->reader.read(events, capacity, *count, *lost);
+}
+
+}  // extern "C"

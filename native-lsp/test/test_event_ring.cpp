@@ -1,0 +1,229 @@
+// The event ring in one process: order, loss accounting, stalled and torn slots, damage.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "event_ring.h"
+#include "test_support.h"
+
+namespace teardown {
+namespace {
+
+using teardown::testing::make_event;
+
+class EventRingTest : public ::testing::Test {
+ protected:
+  static constexpr uint32_t kSlots = 64;
+  std::vector<uint8_t> memory_ = std::vector<uint8_t>(layout::events_file_bytes(kSlots));
+  EventRing ring_;
+
+  void SetUp() override {
+    EventRing::initialize(memory_.data(), kSlots, 77);
+    ring_ = EventRing(memory_.data());
+  }
+
+  void publish(uint64_t count, uint64_t first_socket = 0) {
+    for (uint64_t i = 0; i < count; ++i) {
+      ASSERT_TRUE(ring_.publish(make_event(TD_KIND_CLOSE, first_socket + i)));
+    }
+  }
+
+  std::vector<td_event_record> drain(RingReader& reader, uint64_t& lost) {
+    std::vector<td_event_record> all;
+    lost = 0;
+    td_event_record batch[16];
+    for (;;) {
+      size_t count = 0;
+      uint64_t batch_lost = 0;
+      EXPECT_EQ(reader.read(batch, 16, count, batch_lost), TD_OK);
+      lost += batch_lost;
+      all.insert(all.end(), batch, batch + count);
+      if (count == 0 && batch_lost == 0) return all;
+    }
+  }
+};
+
+TEST_F(EventRingTest, ValidatesWhatItInitialised) {
+  EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_OK);
+  EXPECT_TRUE(ring_.healthy());
+  EXPECT_EQ(ring_.slot_count(), kSlots);
+}
+
+TEST_F(EventRingTest, RejectsTruncatedWrongVersionAndForeignFiles) {
+  EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size() - 1), TD_ERR_CORRUPT);
+  EXPECT_EQ(EventRing::validate(memory_.data(), 100), TD_ERR_CORRUPT);
+  auto* header = reinterpret_cast<layout::EventsHeader*>(memory_.data());
+  header->layout_version = 2;
+  EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_VERSION);
+  header->layout_version = layout::kLayoutVersion;
+  header->slot_count = 63;
+  EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_CORRUPT);
+  header->slot_count = kSlots;
+  header->magic.store(0x1234);
+  EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_CORRUPT);
+}
+
+TEST_F(EventRingTest, ReaderGetsEveryEventInOrderWithItsFields) {
+  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  td_event_record event = make_event(TD_KIND_RECV_DISCONNECT, 9, 5000, 80);
+  event.data_length = 5;
+  event.captured_length = 5;
+  std::memcpy(event.captured, "hello", 5);
+  std::strcpy(event.process_name, "client.exe");
+  ASSERT_TRUE(ring_.publish(event));
+  publish(3, 10);
+
+  uint64_t lost = 0;
+  std::vector<td_event_record> events = drain(reader, lost);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(events[0].kind, TD_KIND_RECV_DISCONNECT);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(events[0].captured), 5), "hello");
+  EXPECT_STREQ(events[0].process_name, "client.exe");
+  EXPECT_EQ(events[0].local.port, 5000);
+  for (uint64_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence, i);
+  EXPECT_EQ(events[3].socket_id, 12u);
+}
+
+TEST_F(EventRingTest, ReaderStartingAtNewestSeesOnlyLaterEvents) {
+  publish(5);
+  RingReader reader(ring_, ReaderStart::Newest, 1'000'000);
+  publish(2, 100);
+  uint64_t lost = 0;
+  std::vector<td_event_record> events = drain(reader, lost);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].socket_id, 100u);
+  EXPECT_EQ(lost, 0u);
+}
+
+TEST_F(EventRingTest, SlowReaderLosesTheOldestAndIsToldExactlyHowMany) {
+  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  publish(kSlots + 37);
+  uint64_t lost = 0;
+  std::vector<td_event_record> events = drain(reader, lost);
+  EXPECT_EQ(lost, 37u);
+  ASSERT_EQ(events.size(), kSlots);
+  EXPECT_EQ(events.front().sequence, 37u) << "the oldest were lost, the newest kept";
+  EXPECT_EQ(events.back().sequence, kSlots + 36u);
+}
+
+TEST_F(EventRingTest, ReadersAreIndependent) {
+  RingReader early(ring_, ReaderStart::Oldest, 1'000'000);
+  publish(10);
+  uint64_t lost = 0;
+  EXPECT_EQ(drain(early, lost).size(), 10u);
+  RingReader late(ring_, ReaderStart::Oldest, 1'000'000);
+  EXPECT_EQ(drain(late, lost).size(), 10u) << "reading does not consume";
+}
+
+TEST_F(EventRingTest, AStalledProducerHoldsReadersBackOnlyUntilTheTimeout) {
+  RingReader reader(ring_, ReaderStart::Oldest, 20'000'000);  // 20 ms
+  publish(2);
+  EventRing::Claim abandoned;
+  ASSERT_TRUE(ring_.claim(abandoned));  // a producer that never completes its slot
+  publish(3, 50);
+
+  td_event_record batch[16];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 16, count, lost), TD_OK);
+  EXPECT_EQ(count, 2u) << "events after the open slot wait, to keep the order";
+  EXPECT_EQ(lost, 0u);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  ASSERT_EQ(reader.read(batch, 16, count, lost), TD_OK);
+  EXPECT_EQ(lost, 1u);
+  ASSERT_EQ(count, 3u);
+  EXPECT_EQ(batch[0].socket_id, 50u);
+}
+
+TEST_F(EventRingTest, ASlotCompletedLateIsDeliveredIfTheReaderWaited) {
+  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000'000);
+  EventRing::Claim slow;
+  ASSERT_TRUE(ring_.claim(slow));
+  td_event_record batch[4];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 4, count, lost), TD_OK);
+  EXPECT_EQ(count, 0u);
+  ASSERT_TRUE(ring_.complete(slow, make_event(TD_KIND_EOF, 3)));
+  ASSERT_EQ(reader.read(batch, 4, count, lost), TD_OK);
+  ASSERT_EQ(count, 1u);
+  EXPECT_EQ(batch[0].kind, TD_KIND_EOF);
+}
+
+TEST_F(EventRingTest, AProducerLappedBeforeItCompletesDropsItsEvent) {
+  EventRing::Claim slow;
+  ASSERT_TRUE(ring_.claim(slow));
+  publish(kSlots);  // the last of these takes the slow producer's slot
+  EXPECT_FALSE(ring_.complete(slow, make_event(TD_KIND_RESET, 1)));
+  td_counters counters{};
+  ring_.counters(counters);
+  EXPECT_EQ(counters.dropped, 1u);
+  EXPECT_EQ(counters.produced, kSlots + 1u);
+  EXPECT_EQ(counters.per_kind[TD_KIND_CLOSE], kSlots);
+  EXPECT_EQ(counters.per_kind[TD_KIND_RESET], 0u);
+
+  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  uint64_t lost = 0;
+  std::vector<td_event_record> events = drain(reader, lost);
+  EXPECT_EQ(events.size() + lost, kSlots) << "everything in the ring is accounted for";
+}
+
+TEST_F(EventRingTest, ATornRecordIsCountedLostNeverDelivered) {
+  publish(3);
+  auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
+  slots[1].record.socket_id ^= 0xFF;  // bytes changed under a complete stamp
+  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  uint64_t lost = 0;
+  std::vector<td_event_record> events = drain(reader, lost);
+  EXPECT_EQ(lost, 1u);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].sequence, 2u);
+}
+
+TEST_F(EventRingTest, AnImplausibleCaptureLengthIsNeverCopied) {
+  publish(1);
+  auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
+  slots[0].record.captured_length = 60000;
+  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  uint64_t lost = 0;
+  EXPECT_TRUE(drain(reader, lost).empty());
+  EXPECT_EQ(lost, 1u);
+}
+
+TEST_F(EventRingTest, ReaderReportsADamagedHeader) {
+  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  publish(1);
+  reinterpret_cast<layout::EventsHeader*>(memory_.data())->magic.store(0xBAD);
+  td_event_record batch[4];
+  size_t count = 0;
+  uint64_t lost = 0;
+  EXPECT_EQ(reader.read(batch, 4, count, lost), TD_ERR_CORRUPT);
+  EXPECT_FALSE(ring_.healthy());
+}
+
+TEST_F(EventRingTest, AReinitialisedRingIsNotTheOneProducersBoundTo) {
+  EventRing::initialize(memory_.data(), kSlots, 78);
+  EXPECT_FALSE(ring_.healthy()) << "a new generation sends producers to re-attach";
+}
+
+TEST(RecordCheck, DependsOnSequenceAndEveryCheckedByte) {
+  td_event_record event = teardown::testing::make_event(TD_KIND_SHUTDOWN, 1);
+  event.captured_length = 3;
+  uint64_t base = record_check(event, 5);
+  EXPECT_NE(base, record_check(event, 6));
+  event.captured[2] = 1;
+  EXPECT_NE(base, record_check(event, 5));
+  event.captured[2] = 0;
+  event.captured[3] = 1;  // past captured_length: not part of the record
+  EXPECT_EQ(base, record_check(event, 5));
+  event.process_name[63] = 'x';
+  EXPECT_NE(base, record_check(event, 5));
+}
+
+}  // namespace
+}  // namespace teardown

@@ -1,0 +1,285 @@
+// The seed's rules ("Connection Shutdown"), one scenario each, on the per-socket state machine.
+#include <gtest/gtest.h>
+
+#include "socket_teardown.h"
+#include "winsock_errors.h"
+
+namespace teardown {
+namespace {
+
+constexpr uint64_t kCreated = 1'000'000'000;
+
+class SocketTeardownTest : public ::testing::Test {
+ protected:
+  SocketTeardown stream_{SocketIdentity{42, 6, 1, false}, kCreated};
+  td_event_record event_{};
+
+  void close_now(bool policy = false, int32_t error = 0, bool released = true) {
+    stream_.on_close(stream_.plan_close(policy), error, released, kCreated + 5'000, event_);
+  }
+};
+
+// "WSPShutdown (with how equal to SD_SEND or SD_BOTH) ... may be used to initiate a graceful
+// connection shutdown."
+TEST_F(SocketTeardownTest, ShutdownSendInitiatesGracefulShutdown) {
+  stream_.on_shutdown(TD_HOW_SEND, 0, event_);
+  EXPECT_EQ(event_.kind, TD_KIND_SHUTDOWN);
+  EXPECT_EQ(event_.detail, TD_HOW_SEND);
+  EXPECT_EQ(event_.socket_id, 42u);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_LOCAL);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, ShutdownBothInitiatesGracefulShutdown) {
+  stream_.on_shutdown(TD_HOW_BOTH, 0, event_);
+  EXPECT_EQ(event_.detail, TD_HOW_BOTH);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_LOCAL);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, ShutdownReceiveIsRecordedButInitiatesNothing) {
+  stream_.on_shutdown(TD_HOW_RECEIVE, 0, event_);
+  EXPECT_EQ(event_.kind, TD_KIND_SHUTDOWN);
+  EXPECT_EQ(event_.detail, TD_HOW_RECEIVE);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_NONE);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_NONE);
+}
+
+TEST_F(SocketTeardownTest, FailedShutdownIsRecordedWithItsErrorAndChangesNothing) {
+  stream_.on_shutdown(TD_HOW_SEND, wsa::kNotConnected, event_);
+  EXPECT_EQ(event_.kind, TD_KIND_SHUTDOWN);
+  EXPECT_EQ(event_.error, wsa::kNotConnected);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_NONE);
+}
+
+// "... and WSPSendDisconnect may be used to initiate a graceful connection shutdown."
+TEST_F(SocketTeardownTest, SendDisconnectInitiatesGracefulShutdownWithItsData) {
+  stream_.on_send_disconnect(8, 0, event_);
+  EXPECT_EQ(event_.kind, TD_KIND_SEND_DISCONNECT);
+  EXPECT_EQ(event_.data_length, 8u);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_LOCAL);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_GRACEFUL);
+}
+
+// "WSPCloseSocket can be used to initiate either a graceful or abortive shutdown, depending on
+// the linger options": SO_DONTLINGER, the default, is graceful and returns at once.
+TEST_F(SocketTeardownTest, CloseByDefaultIsGraceful) {
+  close_now();
+  EXPECT_EQ(event_.kind, TD_KIND_CLOSE);
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL);
+  EXPECT_EQ(event_.linger_seconds, 0);
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_LOCAL);
+  EXPECT_TRUE(stream_.closed());
+}
+
+TEST_F(SocketTeardownTest, CloseWithLingerZeroIsAbortive) {
+  stream_.set_linger(true, 0);
+  close_now();
+  EXPECT_EQ(event_.detail, TD_CLOSE_ABORTIVE);
+  EXPECT_EQ(event_.ending, TD_ENDING_ABORTIVE);
+  EXPECT_EQ(event_.flags & TD_FLAG_CONVERTED, 0);
+}
+
+TEST_F(SocketTeardownTest, CloseWithLingerTimeoutIsGracefulWithWait) {
+  stream_.set_linger(true, 7);
+  close_now();
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL_LINGER);
+  EXPECT_EQ(event_.linger_seconds, 7);
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, DontLingerAfterLingerZeroRestoresGracefulClose) {
+  stream_.set_linger(true, 0);
+  stream_.set_dont_linger(true);
+  close_now();
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, LingerOffWithTimeoutIsStillDontLinger) {
+  stream_.set_linger(false, 30);
+  close_now();
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, ClearingDontLingerKeepsTheLingerTimeout) {
+  stream_.set_linger(false, 9);
+  stream_.set_dont_linger(false);
+  close_now();
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL_LINGER);
+  EXPECT_EQ(event_.linger_seconds, 9);
+}
+
+// A lingering close of a non-blocking socket fails with WSAEWOULDBLOCK and the handle stays
+// valid: the attempt is recorded, the summary waits for the close that succeeds.
+TEST_F(SocketTeardownTest, NonBlockingLingerCloseWouldBlockAndSocketLivesOn) {
+  stream_.set_nonblocking(true);
+  stream_.set_linger(true, 5);
+  close_now(false, wsa::kWouldBlock, false);
+  EXPECT_EQ(event_.kind, TD_KIND_CLOSE);
+  EXPECT_EQ(event_.error, wsa::kWouldBlock);
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL_LINGER);
+  EXPECT_NE(event_.flags & TD_FLAG_NONBLOCKING, 0);
+  EXPECT_EQ(event_.ending, TD_ENDING_NONE);
+  EXPECT_FALSE(stream_.closed());
+
+  td_event_record received{};
+  EXPECT_FALSE(stream_.on_receive(3, 0, received));
+  close_now();
+  EXPECT_EQ(event_.error, 0);
+  EXPECT_TRUE(stream_.closed());
+  EXPECT_EQ(event_.bytes_received, 3u);
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, PolicyPerformsAnAbortiveCloseGracefullyAndSaysSo) {
+  stream_.set_linger(true, 0);
+  ClosePlan plan = stream_.plan_close(true);
+  EXPECT_EQ(plan.requested, TD_CLOSE_ABORTIVE);
+  EXPECT_EQ(plan.performed, TD_CLOSE_GRACEFUL);
+  EXPECT_TRUE(plan.converted);
+  close_now(true);
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL);
+  EXPECT_NE(event_.flags & TD_FLAG_CONVERTED, 0);
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, PolicyLeavesGracefulClosesAlone) {
+  stream_.set_linger(true, 3);
+  ClosePlan plan = stream_.plan_close(true);
+  EXPECT_EQ(plan.performed, TD_CLOSE_GRACEFUL_LINGER);
+  EXPECT_FALSE(plan.converted);
+}
+
+// "Service providers indicate connection teardown that is initiated by the remote party through
+// the FD_CLOSE network event."
+TEST_F(SocketTeardownTest, FdCloseWithoutErrorIsRemoteGracefulTeardown) {
+  ASSERT_TRUE(stream_.on_fd_close(0, event_));
+  EXPECT_EQ(event_.kind, TD_KIND_FD_CLOSE);
+  EXPECT_EQ(event_.error, 0);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_REMOTE);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, FdCloseWithResetIsRemoteAbortiveTeardown) {
+  ASSERT_TRUE(stream_.on_fd_close(wsa::kConnectionReset, event_));
+  EXPECT_EQ(event_.error, wsa::kConnectionReset);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_ABORTIVE);
+}
+
+TEST_F(SocketTeardownTest, FdCloseIsReportedOnce) {
+  ASSERT_TRUE(stream_.on_fd_close(0, event_));
+  EXPECT_FALSE(stream_.on_fd_close(0, event_));
+}
+
+// "Graceful shutdown is also indicated through WSPRecv when the number of bytes read is 0 for
+// byte-stream protocols."
+TEST_F(SocketTeardownTest, ZeroByteReceiveOnStreamIsEof) {
+  EXPECT_FALSE(stream_.on_receive(100, 0, event_));
+  ASSERT_TRUE(stream_.on_receive(0, 0, event_));
+  EXPECT_EQ(event_.kind, TD_KIND_EOF);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_REMOTE);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_GRACEFUL);
+  EXPECT_FALSE(stream_.on_receive(0, 0, event_)) << "EOF is one teardown, however often read";
+  EXPECT_EQ(stream_.bytes_received(), 100u);
+}
+
+TEST(MessageSocketTeardown, ZeroByteReceiveOnMessageSocketIsAnEmptyMessage) {
+  SocketTeardown message{SocketIdentity{7, 17, 2, true}, kCreated};
+  td_event_record event{};
+  EXPECT_FALSE(message.on_receive(0, 0, event));
+  EXPECT_EQ(message.first_shutdown(), TD_INITIATOR_NONE);
+}
+
+// "... or through a return error code of WSAEDISCON for message-oriented protocols."
+TEST(MessageSocketTeardown, DisconIsRemoteGracefulShutdown) {
+  SocketTeardown message{SocketIdentity{7, 0, 5, true}, kCreated};
+  td_event_record event{};
+  ASSERT_TRUE(message.on_receive(-1, wsa::kDisconnected, event));
+  EXPECT_EQ(event.kind, TD_KIND_DISCON);
+  EXPECT_EQ(event.error, wsa::kDisconnected);
+  EXPECT_EQ(event.socket_type, 5);
+  EXPECT_EQ(message.first_shutdown(), TD_INITIATOR_REMOTE);
+  EXPECT_EQ(message.ending(), TD_ENDING_GRACEFUL);
+}
+
+// "In any case, a WSPRecv return error code of WSAECONNRESET indicates an abortive shutdown."
+TEST_F(SocketTeardownTest, ConnectionResetOnReceiveIsAbortive) {
+  ASSERT_TRUE(stream_.on_receive(-1, wsa::kConnectionReset, event_));
+  EXPECT_EQ(event_.kind, TD_KIND_RESET);
+  EXPECT_EQ(event_.error, wsa::kConnectionReset);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_ABORTIVE);
+  close_now();
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL) << "the close itself asked for nothing abortive";
+  EXPECT_EQ(event_.ending, TD_ENDING_ABORTIVE) << "but the connection ended in a reset";
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_REMOTE);
+}
+
+TEST_F(SocketTeardownTest, ConnectionAbortedOnSendIsAReset) {
+  ASSERT_TRUE(stream_.on_send(-1, wsa::kConnectionAborted, event_));
+  EXPECT_EQ(event_.kind, TD_KIND_RESET);
+  EXPECT_EQ(event_.error, wsa::kConnectionAborted);
+  EXPECT_FALSE(stream_.on_receive(-1, wsa::kConnectionReset, event_)) << "one reset, one event";
+}
+
+TEST_F(SocketTeardownTest, OtherErrorsAreNotTeardowns) {
+  EXPECT_FALSE(stream_.on_receive(-1, wsa::kWouldBlock, event_));
+  EXPECT_FALSE(stream_.on_send(-1, wsa::kWouldBlock, event_));
+  EXPECT_FALSE(stream_.on_receive(-1, wsa::kInterrupted, event_));
+  EXPECT_EQ(stream_.ending(), TD_ENDING_NONE);
+}
+
+// Half-close in each direction: this side stops sending and keeps receiving until the peer's EOF.
+TEST_F(SocketTeardownTest, LocalHalfCloseThenPeerEof) {
+  stream_.on_shutdown(TD_HOW_SEND, 0, event_);
+  EXPECT_FALSE(stream_.on_receive(512, 0, event_));
+  ASSERT_TRUE(stream_.on_receive(0, 0, event_));
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_LOCAL);
+  EXPECT_EQ(event_.bytes_received, 512u);
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+}
+
+// The peer stops sending first; this side goes on sending, then closes.
+TEST_F(SocketTeardownTest, PeerHalfCloseThenLocalSendsAndCloses) {
+  ASSERT_TRUE(stream_.on_receive(0, 0, event_));
+  EXPECT_FALSE(stream_.on_send(64, 0, event_));
+  stream_.on_shutdown(TD_HOW_SEND, 0, event_);
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_REMOTE);
+  EXPECT_EQ(event_.bytes_sent, 64u);
+}
+
+// "After receiving notice that the remote end has initiated the teardown sequence ... the
+// WSPRecvDisconnect function may be called to receive the disconnect data (if any)."
+TEST_F(SocketTeardownTest, RecvDisconnectCarriesTheReceivedDataLength) {
+  ASSERT_TRUE(stream_.on_fd_close(0, event_));
+  stream_.on_recv_disconnect(12, 0, event_);
+  EXPECT_EQ(event_.kind, TD_KIND_RECV_DISCONNECT);
+  EXPECT_EQ(event_.data_length, 12u);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_REMOTE);
+}
+
+TEST_F(SocketTeardownTest, DisconnectDataCallsUnsupportedByTheProtocolAreRecordedWithTheError) {
+  stream_.on_send_disconnect(4, wsa::kNoProtocolOption, event_);
+  EXPECT_EQ(event_.error, wsa::kNoProtocolOption);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_NONE);
+}
+
+TEST_F(SocketTeardownTest, SummaryCountsLifetimeAndBytes) {
+  td_address local{TD_FAMILY_IPV4, 0, 5000, 0, {127, 0, 0, 1}};
+  td_address remote{TD_FAMILY_IPV4, 0, 80, 0, {127, 0, 0, 1}};
+  stream_.set_endpoints(local, remote);
+  stream_.on_send(10, 0, event_);
+  stream_.on_send(20, 0, event_);
+  stream_.on_receive(7, 0, event_);
+  close_now();
+  EXPECT_EQ(event_.lifetime_ns, 5'000u);
+  EXPECT_EQ(event_.bytes_sent, 30u);
+  EXPECT_EQ(event_.bytes_received, 7u);
+  EXPECT_EQ(event_.local.port, 5000);
+  EXPECT_EQ(event_.remote.port, 80);
+}
+
+}  // namespace
+}  // namespace teardown
