@@ -126,6 +126,7 @@ TEST_F(ConfigBlockTest, ConcurrentReadersNeverSeeATornConfiguration) {
   b.port_count = TD_FILTER_MAX;
   for (auto& range : b.ports) range = {2000, 2000};
 
+  block_.write(a);
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> torn{0};
   std::atomic<uint64_t> reads{0};

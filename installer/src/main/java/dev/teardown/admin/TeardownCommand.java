@@ -1,0 +1,25 @@
+package dev.teardown.admin;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code teardown} admin command. */
+@Command(
+    name = "teardown",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Watch and shape how network connections end.",
+    subcommands = {StatusCommand.class, CommandLine.HelpCommand.class})
+public final class TeardownCommand {
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line; returns the exit code (0 ok, 1 failure, 2 usage). */
+  public static int run(String... args) {
+    return new CommandLine(new TeardownCommand())
+        .setExecutionExceptionHandler(new ErrorHandler())
+        .execute(args);
+  }
+}

@@ -1,0 +1,47 @@
+package dev.teardown.api;
+
+/** What happened to a connection, as the Winsock SPI's "Connection Shutdown" rules name it. */
+public enum EventKind {
+  /** Local {@code WSPShutdown} (or {@code shutdown}); SEND and BOTH initiate a graceful shutdown. */
+  SHUTDOWN(1),
+  /** Local {@code WSPSendDisconnect}: initiates a graceful shutdown, may carry disconnect data. */
+  SEND_DISCONNECT(2),
+  /** Local close; graceful or abortive by the linger options. Carries the connection summary. */
+  CLOSE(3),
+  /** The FD_CLOSE network event reached the application: the peer's teardown. */
+  FD_CLOSE(4),
+  /** A receive returned zero bytes on a byte stream: the peer shut down gracefully. */
+  EOF(5),
+  /** A receive failed with WSAEDISCON on a message-oriented socket: graceful remote shutdown. */
+  DISCON(6),
+  /** A receive or send failed with WSAECONNRESET or WSAECONNABORTED: abortive shutdown. */
+  RESET(7),
+  /** Local {@code WSPRecvDisconnect}, with the disconnect data received. */
+  RECV_DISCONNECT(8);
+
+  private final int code;
+
+  EventKind(int code) {
+    this.code = code;
+  }
+
+  /** The kind's number in the native event record. */
+  public int code() {
+    return code;
+  }
+
+  /** Whether this kind reports the peer's teardown rather than a local call. */
+  public boolean remote() {
+    return this == FD_CLOSE || this == EOF || this == DISCON || this == RESET;
+  }
+
+  /** The kind with this native number. */
+  public static EventKind fromCode(int code) {
+    for (EventKind kind : values()) {
+      if (kind.code == code) {
+        return kind;
+      }
+    }
+    throw new IllegalArgumentException("unknown event kind " + code);
+  }
+}

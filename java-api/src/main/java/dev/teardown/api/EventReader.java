@@ -1,0 +1,87 @@
+package dev.teardown.api;
+
+import dev.teardown.api.internal.EventDecoder;
+import dev.teardown.api.internal.EventRecordLayout;
+import dev.teardown.api.internal.NativeReader;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a channel's events in batches, one native call per batch. Each reader has its own
+ * position; readers never affect producers or each other. Not thread-safe.
+ */
+public final class EventReader implements AutoCloseable {
+  private final NativeReader reader;
+  private final int batchSize;
+  private final EventDecoder decoder = new EventDecoder();
+  private long delivered;
+  private long totalLost;
+
+  EventReader(NativeReader reader, int batchSize) {
+    this.reader = reader;
+    this.batchSize = batchSize;
+  }
+
+  /**
+   * The events published since the previous read, oldest first, at most the batch size; never
+   * blocks. The batch also says how many events went by unread (overwritten before this reader
+   * got to them, torn, abandoned by a killed producer, or malformed).
+   *
+   * @throws TeardownException CORRUPT when the channel has been damaged or replaced
+   */
+  public Batch read() {
+    int count = reader.read();
+    long missed = reader.lost();
+    List<TeardownEvent> events = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      TeardownEvent event = decoder.decode(reader.records(), i * EventRecordLayout.SIZE);
+      if (event == null) {
+        missed++;
+      } else {
+        events.add(event);
+      }
+    }
+    delivered += events.size();
+    totalLost += missed;
+    return new Batch(events, missed);
+  }
+
+  /** Most events one read returns. */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** Events this reader has delivered so far. */
+  public long delivered() {
+    return delivered;
+  }
+
+  /** Events this reader has counted as lost so far. */
+  public long lost() {
+    return totalLost;
+  }
+
+  @Override
+  public void close() {
+    reader.close();
+  }
+
+  /**
+   * One read's result.
+   *
+   * @param events the events, oldest first
+   * @param lost how many events went by unread since the previous read
+   */
+  public record Batch(List<TeardownEvent> events, long lost) {
+    public Batch {
+      events = List.copyOf(events);
+      if (lost < 0) {
+        throw new IllegalArgumentException("lost must not be negative");
+      }
+    }
+
+    public boolean isEmpty() {
+      return events.isEmpty() && lost == 0;
+    }
+  }
+}

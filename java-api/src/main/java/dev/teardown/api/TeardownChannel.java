@@ -1,0 +1,166 @@
+package dev.teardown.api;
+
+import dev.teardown.api.internal.ConfigCodec;
+import dev.teardown.api.internal.EventEncoder;
+import dev.teardown.api.internal.EventRecordLayout;
+import dev.teardown.api.internal.NativeChannel;
+import dev.teardown.api.internal.NativeCounters;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A Teardown channel: the shared memory through which every layer on this machine publishes its
+ * teardown events and reads its configuration. Open one with {@link #open()}, read with
+ * {@link #reader(ReadFrom)} or {@link #subscribe}, and change the configuration live with
+ * {@link #configure(Configuration)}.
+ *
+ * <p>Thread-safe. Closing the channel does not disturb producers or other readers.
+ */
+public final class TeardownChannel implements AutoCloseable {
+  /** Where a new reader starts. */
+  public enum ReadFrom {
+    /** The oldest event still held by the channel. */
+    OLDEST,
+    /** Only events published after the reader is made. */
+    NEWEST
+  }
+
+  private final NativeChannel channel;
+  private final Path path;
+
+  private TeardownChannel(NativeChannel channel) {
+    this.channel = channel;
+    this.path = Path.of(channel.path());
+  }
+
+  /**
+   * Opens the machine's channel: {@code $TEARDOWN_CHANNEL}, else {@code /dev/shm/teardown} on
+   * Linux or {@code %ProgramData%\Teardown} on Windows.
+   *
+   * @throws TeardownException NOT_FOUND if no channel exists there, CORRUPT or VERSION if it is
+   *     damaged or of another layout
+   */
+  public static TeardownChannel open() {
+    return new TeardownChannel(NativeChannel.open(null, false, 0));
+  }
+
+  /** Opens the channel in {@code directory}. */
+  public static TeardownChannel open(Path directory) {
+    return new TeardownChannel(NativeChannel.open(text(directory), false, 0));
+  }
+
+  /**
+   * Opens the channel in {@code directory}, creating it if it is absent (or repairing it if it is
+   * damaged). A sound channel is reused as it is.
+   *
+   * @param slots events the channel holds before readers lose the oldest: a power of two from
+   *     64 to 1048576, used only when the channel is created
+   */
+  public static TeardownChannel create(Path directory, int slots) {
+    if (slots < 64 || slots > 1 << 20 || Integer.bitCount(slots) != 1) {
+      throw new IllegalArgumentException("slots must be a power of two in 64..1048576: " + slots);
+    }
+    return new TeardownChannel(NativeChannel.open(text(directory), true, slots));
+  }
+
+  /** {@link #create(Path, int)} with 16384 slots. */
+  public static TeardownChannel create(Path directory) {
+    return new TeardownChannel(NativeChannel.open(text(directory), true, 0));
+  }
+
+  /** Creates (or reuses) the channel in the default location. */
+  public static TeardownChannel createDefault() {
+    return new TeardownChannel(NativeChannel.open(null, true, 0));
+  }
+
+  private static String text(Path directory) {
+    return Objects.requireNonNull(directory, "directory").toString();
+  }
+
+  /** The directory holding the channel's files. */
+  public Path path() {
+    return path;
+  }
+
+  /** How many events the channel holds: the most a reader can fall behind without loss. */
+  public int capacity() {
+    return channel.capacity();
+  }
+
+  /** The producers' counters, exact across every process. */
+  public Counters counters() {
+    NativeCounters counters = channel.counters();
+    Map<EventKind, Long> published = new EnumMap<>(EventKind.class);
+    for (EventKind kind : EventKind.values()) {
+      published.put(kind, counters.per_kind[kind.code()]);
+    }
+    return new Counters(counters.produced, counters.dropped, published);
+  }
+
+  /** The live configuration. */
+  public Configuration configuration() {
+    return ConfigCodec.fromNative(channel.readConfig());
+  }
+
+  /**
+   * Replaces the live configuration; every producer applies it on its next call.
+   *
+   * @throws TeardownException ACCESS_DENIED when this user may not change it
+   */
+  public void configure(Configuration configuration) {
+    channel.writeConfig(ConfigCodec.toNative(Objects.requireNonNull(configuration, "configuration")));
+  }
+
+  /** Publishes an event as a producer would; the channel assigns its sequence. */
+  public void publish(TeardownEvent event) {
+    ByteBuffer record = ByteBuffer.allocate(EventRecordLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    EventEncoder.encode(Objects.requireNonNull(event, "event"), record, 0);
+    channel.publish(record);
+  }
+
+  /** A reader with its own position, reading up to 1024 events per call. */
+  public EventReader reader(ReadFrom from) {
+    return reader(from, 1024, Duration.ofMillis(100));
+  }
+
+  /**
+   * A reader with its own position.
+   *
+   * @param batchSize most events returned by one {@link EventReader#read()}, 1 to 65536
+   * @param stallTimeout how long an event whose producer stopped half way may hold the reader
+   *     back before it is counted as lost
+   */
+  public EventReader reader(ReadFrom from, int batchSize, Duration stallTimeout) {
+    if (batchSize < 1 || batchSize > 1 << 16) {
+      throw new IllegalArgumentException("batchSize must be in 1..65536: " + batchSize);
+    }
+    long stallMs = stallTimeout.toMillis();
+    if (stallMs < 1 || stallMs > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("stallTimeout must be at least 1 ms: " + stallTimeout);
+    }
+    return new EventReader(channel.reader(from == ReadFrom.OLDEST, batchSize, (int) stallMs), batchSize);
+  }
+
+  /**
+   * Delivers events to {@code listener} on a daemon thread until the subscription is closed.
+   * The listener is called with each non-empty batch, in order.
+   */
+  public Subscription subscribe(ReadFrom from, TeardownListener listener) {
+    return new Subscription(reader(from), Objects.requireNonNull(listener, "listener"), Duration.ofMillis(10));
+  }
+
+  @Override
+  public void close() {
+    channel.close();
+  }
+
+  @Override
+  public String toString() {
+    return "TeardownChannel[" + path + "]";
+  }
+}

@@ -1,0 +1,139 @@
+package dev.teardown.api;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One teardown event, as recorded by the layer in the process that owns the socket.
+ *
+ * @param sequence position in the channel's event stream
+ * @param time when the layer recorded it (wall clock)
+ * @param pid the process
+ * @param processName the process's executable name
+ * @param socketId the socket handle or descriptor the application sees
+ * @param protocol IP protocol number (6 for TCP)
+ * @param socketType 1 stream, 2 datagram, 5 sequenced packets
+ * @param kind what happened
+ * @param error Winsock error of the call or indication, 0 if none (see {@link WinsockErrors})
+ * @param shutdownHow for {@link EventKind#SHUTDOWN}, which direction; otherwise null
+ * @param closeMode for {@link EventKind#CLOSE}, how the close was performed; otherwise null
+ * @param linger for a {@link CloseMode#GRACEFUL_LINGER} close, the linger timeout; else zero
+ * @param converted an abortive close that the abortive-to-graceful policy performed gracefully
+ * @param nonBlocking the socket was non-blocking when the call was made
+ * @param dataLength bytes of disconnect data the call sent or received
+ * @param captured the first bytes of that data, as far as capture was configured
+ * @param local the local endpoint, or null if the socket had none
+ * @param remote the remote endpoint, or null if the socket had none
+ * @param summary for a completed {@link EventKind#CLOSE}, the connection summary; otherwise null
+ */
+public record TeardownEvent(
+    long sequence,
+    Instant time,
+    long pid,
+    String processName,
+    long socketId,
+    int protocol,
+    int socketType,
+    EventKind kind,
+    int error,
+    ShutdownHow shutdownHow,
+    CloseMode closeMode,
+    Duration linger,
+    boolean converted,
+    boolean nonBlocking,
+    long dataLength,
+    byte[] captured,
+    InetSocketAddress local,
+    InetSocketAddress remote,
+    ConnectionSummary summary) {
+
+  private static final byte[] NONE = new byte[0];
+
+  public TeardownEvent {
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(processName, "processName");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(linger, "linger");
+    captured = captured == null || captured.length == 0 ? NONE : captured.clone();
+    if (captured.length > dataLength) {
+      throw new IllegalArgumentException(
+          "captured holds " + captured.length + " bytes but dataLength is " + dataLength);
+    }
+  }
+
+  /** A copy of the captured bytes. */
+  @Override
+  public byte[] captured() {
+    return captured.length == 0 ? NONE : captured.clone();
+  }
+
+  /** The error's Winsock name ("WSAECONNRESET"), or "0". */
+  public String errorName() {
+    return WinsockErrors.name(error);
+  }
+
+  /** Whether the whole of the disconnect data was captured. */
+  public boolean capturedAll() {
+    return captured.length == dataLength;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof TeardownEvent that
+        && sequence == that.sequence
+        && pid == that.pid
+        && socketId == that.socketId
+        && protocol == that.protocol
+        && socketType == that.socketType
+        && error == that.error
+        && converted == that.converted
+        && nonBlocking == that.nonBlocking
+        && dataLength == that.dataLength
+        && time.equals(that.time)
+        && processName.equals(that.processName)
+        && kind == that.kind
+        && shutdownHow == that.shutdownHow
+        && closeMode == that.closeMode
+        && linger.equals(that.linger)
+        && Arrays.equals(captured, that.captured)
+        && Objects.equals(local, that.local)
+        && Objects.equals(remote, that.remote)
+        && Objects.equals(summary, that.summary);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(sequence, pid, socketId, kind, time) * 31 + Arrays.hashCode(captured);
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder text = new StringBuilder(160);
+    text.append('#').append(sequence).append(' ').append(kind);
+    if (shutdownHow != null) {
+      text.append('(').append(shutdownHow).append(')');
+    }
+    if (closeMode != null) {
+      text.append('(').append(closeMode);
+      if (closeMode == CloseMode.GRACEFUL_LINGER) {
+        text.append(' ').append(linger.toSeconds()).append('s');
+      }
+      text.append(converted ? ", converted)" : ")");
+    }
+    text.append(' ').append(processName).append('[').append(pid).append("] socket ").append(socketId);
+    text.append(' ').append(local).append(" -> ").append(remote);
+    if (error != 0) {
+      text.append(' ').append(errorName());
+    }
+    if (dataLength > 0) {
+      text.append(" data ").append(dataLength).append('B');
+    }
+    if (summary != null) {
+      text.append(' ').append(summary);
+    }
+    return text.toString();
+  }
+}

@@ -1,0 +1,42 @@
+package dev.teardown.api;
+
+import java.util.Map;
+
+/** Names for the Winsock error numbers that events carry, on every platform. */
+public final class WinsockErrors {
+  public static final int WSA_OPERATION_ABORTED = 995;
+  public static final int WSAEINTR = 10004;
+  public static final int WSAEWOULDBLOCK = 10035;
+  public static final int WSAENOTSOCK = 10038;
+  public static final int WSAENOPROTOOPT = 10042;
+  public static final int WSAENETDOWN = 10050;
+  public static final int WSAECONNABORTED = 10053;
+  public static final int WSAECONNRESET = 10054;
+  public static final int WSAENOTCONN = 10057;
+  public static final int WSAESHUTDOWN = 10058;
+  public static final int WSAEDISCON = 10101;
+
+  private static final Map<Integer, String> NAMES =
+      Map.ofEntries(
+          Map.entry(WSA_OPERATION_ABORTED, "WSA_OPERATION_ABORTED"),
+          Map.entry(WSAEINTR, "WSAEINTR"),
+          Map.entry(WSAEWOULDBLOCK, "WSAEWOULDBLOCK"),
+          Map.entry(WSAENOTSOCK, "WSAENOTSOCK"),
+          Map.entry(WSAENOPROTOOPT, "WSAENOPROTOOPT"),
+          Map.entry(WSAENETDOWN, "WSAENETDOWN"),
+          Map.entry(WSAECONNABORTED, "WSAECONNABORTED"),
+          Map.entry(WSAECONNRESET, "WSAECONNRESET"),
+          Map.entry(WSAENOTCONN, "WSAENOTCONN"),
+          Map.entry(WSAESHUTDOWN, "WSAESHUTDOWN"),
+          Map.entry(WSAEDISCON, "WSAEDISCON"));
+
+  private WinsockErrors() {}
+
+  /** "WSAECONNRESET" for 10054, "0" for no error, the number itself for others. */
+  public static String name(int error) {
+    if (error == 0) {
+      return "0";
+    }
+    return NAMES.getOrDefault(error, Integer.toString(error));
+  }
+}

@@ -1,0 +1,235 @@
+package dev.teardown.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.teardown.api.TeardownChannel.ReadFrom;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The public API end to end over a real channel. */
+class TeardownChannelTest {
+  @TempDir Path dir;
+
+  @Test
+  void everyFieldOfAnEventSurvivesTheChannel() throws Exception {
+    byte[] data = "grand total: 4711".getBytes(StandardCharsets.UTF_8);
+    TeardownEvent sent =
+        new TeardownEvent(
+            0, Instant.parse("2026-11-25T10:00:00.123456789Z"), 77, "server", 0x1234_5678_9ABCL,
+            6, 1, EventKind.CLOSE, WinsockErrors.WSAEWOULDBLOCK, null, CloseMode.GRACEFUL_LINGER,
+            Duration.ofSeconds(30), true, true, data.length + 5, data,
+            new InetSocketAddress(InetAddress.getByName("::1"), 443),
+            new InetSocketAddress(InetAddress.getByName("fe80::1%1"), 51000),
+            new ConnectionSummary(Duration.ofNanos(987_654_321), 1L << 40, 3, Initiator.REMOTE, Ending.ABORTIVE));
+    try (TeardownChannel channel = TeardownChannel.create(dir);
+        EventReader reader = channel.reader(ReadFrom.OLDEST)) {
+      channel.publish(sent);
+      EventReader.Batch batch = reader.read();
+      assertEquals(0, batch.lost());
+      assertEquals(1, batch.events().size());
+      TeardownEvent received = batch.events().get(0);
+      assertEquals(sent, received);
+      assertArrayEquals(data, received.captured());
+      assertFalse(received.capturedAll());
+      assertEquals("WSAEWOULDBLOCK", received.errorName());
+      assertEquals(1, ((java.net.Inet6Address) received.remote().getAddress()).getScopeId());
+    }
+  }
+
+  @Test
+  void eventsWithoutEndpointsOrSummaryDecodeAsNull() {
+    TeardownEvent bare =
+        new TeardownEvent(
+            0, Instant.EPOCH, 1, "p", 2, 6, 1, EventKind.EOF, 0, null, null, Duration.ZERO, false,
+            false, 0, null, null, null, null);
+    try (TeardownChannel channel = TeardownChannel.create(dir);
+        EventReader reader = channel.reader(ReadFrom.OLDEST)) {
+      channel.publish(bare);
+      TeardownEvent received = reader.read().events().get(0);
+      assertNull(received.local());
+      assertNull(received.remote());
+      assertNull(received.summary());
+      assertEquals(0, received.captured().length);
+    }
+  }
+
+  @Test
+  void aReaderThatFallsBehindLosesTheOldestAndIsToldHowMany() {
+    try (TeardownChannel channel = TeardownChannel.create(dir, 64);
+        EventReader reader = channel.reader(ReadFrom.OLDEST, 16, Duration.ofMillis(50))) {
+      assertEquals(64, channel.capacity());
+      for (int i = 0; i < 100; i++) {
+        channel.publish(Events.of(EventKind.RESET, i));
+      }
+      List<TeardownEvent> all = new ArrayList<>();
+      long lost = 0;
+      for (EventReader.Batch batch = reader.read(); !batch.isEmpty(); batch = reader.read()) {
+        assertTrue(batch.events().size() <= 16, "one batch holds at most the batch size");
+        all.addAll(batch.events());
+        lost += batch.lost();
+      }
+      assertEquals(36, lost);
+      assertEquals(64, all.size());
+      assertEquals(36, all.get(0).socketId());
+      assertEquals(99, all.get(63).socketId());
+      assertEquals(64, reader.delivered());
+      assertEquals(36, reader.lost());
+    }
+  }
+
+  @Test
+  void aReaderFromNewestSeesOnlyWhatFollows() {
+    try (TeardownChannel channel = TeardownChannel.create(dir)) {
+      channel.publish(Events.of(EventKind.EOF, 1));
+      try (EventReader reader = channel.reader(ReadFrom.NEWEST)) {
+        channel.publish(Events.of(EventKind.EOF, 2));
+        List<TeardownEvent> events = reader.read().events();
+        assertEquals(1, events.size());
+        assertEquals(2, events.get(0).socketId());
+      }
+    }
+  }
+
+  @Test
+  void countersAreExactPerKind() {
+    try (TeardownChannel channel = TeardownChannel.create(dir)) {
+      channel.publish(Events.of(EventKind.SHUTDOWN, 1));
+      channel.publish(Events.of(EventKind.CLOSE, 1));
+      channel.publish(Events.of(EventKind.CLOSE, 2));
+      Counters counters = channel.counters();
+      assertEquals(3, counters.produced());
+      assertEquals(0, counters.dropped());
+      assertEquals(1, counters.published(EventKind.SHUTDOWN));
+      assertEquals(2, counters.published(EventKind.CLOSE));
+      assertEquals(0, counters.published(EventKind.RESET));
+    }
+  }
+
+  @Test
+  void configurationRoundTripsAndIsSeenByAnotherHandle() {
+    Configuration wanted =
+        Configuration.builder()
+            .kinds(EventKind.CLOSE, EventKind.RESET)
+            .processes(List.of("curl", "java.exe"))
+            .ports(List.of(PortRange.of(443), new PortRange(8000, 8099)))
+            .captureBytes(64)
+            .emulationPorts(List.of(7000))
+            .abortiveToGraceful(true)
+            .build();
+    try (TeardownChannel admin = TeardownChannel.create(dir);
+        TeardownChannel other = TeardownChannel.open(dir)) {
+      assertEquals(Configuration.DEFAULT, admin.configuration());
+      admin.configure(wanted);
+      assertEquals(wanted, other.configuration());
+    }
+  }
+
+  @Test
+  void openingAMissingChannelFailsClearly() {
+    TeardownException e =
+        assertThrows(TeardownException.class, () -> TeardownChannel.open(dir.resolve("none")));
+    assertEquals(TeardownException.Status.NOT_FOUND, e.status());
+    assertTrue(e.getMessage().contains(dir.resolve("none").toString()), e.getMessage());
+  }
+
+  @Test
+  void aDamagedChannelFailsReadersClearly() throws IOException {
+    try (TeardownChannel channel = TeardownChannel.create(dir);
+        EventReader reader = channel.reader(ReadFrom.OLDEST)) {
+      Files.write(dir.resolve("events"), new byte[64], StandardOpenOption.WRITE);
+      TeardownException e = assertThrows(TeardownException.class, reader::read);
+      assertEquals(TeardownException.Status.CORRUPT, e.status());
+      assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    }
+    TeardownException reopen = assertThrows(TeardownException.class, () -> TeardownChannel.open(dir));
+    assertEquals(TeardownException.Status.CORRUPT, reopen.status());
+  }
+
+  @Test
+  void aSubscriptionDeliversInOrderOnADaemonThreadUntilClosed() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir)) {
+      List<Long> seen = Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch five = new CountDownLatch(5);
+      AtomicReference<Thread> thread = new AtomicReference<>();
+      Subscription subscription =
+          channel.subscribe(
+              ReadFrom.NEWEST,
+              events -> {
+                thread.set(Thread.currentThread());
+                for (TeardownEvent event : events) {
+                  seen.add(event.socketId());
+                  five.countDown();
+                }
+              });
+      for (long i = 0; i < 5; i++) {
+        channel.publish(Events.of(EventKind.FD_CLOSE, i));
+      }
+      assertTrue(five.await(10, TimeUnit.SECONDS));
+      assertEquals(List.of(0L, 1L, 2L, 3L, 4L), seen);
+      assertTrue(thread.get().isDaemon());
+      subscription.close();
+      assertFalse(subscription.isRunning());
+      channel.publish(Events.of(EventKind.FD_CLOSE, 9));
+      Thread.sleep(50);
+      assertEquals(5, seen.size(), "nothing is delivered after close");
+    }
+  }
+
+  @Test
+  void aSubscriptionReportsADamagedChannelAndStops() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir)) {
+      CountDownLatch failed = new CountDownLatch(1);
+      AtomicReference<TeardownException> error = new AtomicReference<>();
+      Subscription subscription =
+          channel.subscribe(
+              ReadFrom.NEWEST,
+              new TeardownListener() {
+                @Override
+                public void onEvents(List<TeardownEvent> events) {}
+
+                @Override
+                public void onError(TeardownException e) {
+                  error.set(e);
+                  failed.countDown();
+                }
+              });
+      Files.write(dir.resolve("events"), new byte[8], StandardOpenOption.WRITE);
+      assertTrue(failed.await(10, TimeUnit.SECONDS));
+      assertEquals(TeardownException.Status.CORRUPT, error.get().status());
+      subscription.close();
+      assertFalse(subscription.isRunning());
+    }
+  }
+
+  @Test
+  void aClosedChannelRefusesFurtherUse() {
+    TeardownChannel channel = TeardownChannel.create(dir);
+    EventReader reader = channel.reader(ReadFrom.OLDEST);
+    channel.close();
+    channel.close();
+    assertThrows(IllegalStateException.class, channel::counters);
+    assertThrows(IllegalStateException.class, reader::read);
+    reader.close();
+    reader.close();
+  }
+}

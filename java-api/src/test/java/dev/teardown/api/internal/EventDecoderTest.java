@@ -1,0 +1,94 @@
+package dev.teardown.api.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.Ending;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.Initiator;
+import dev.teardown.api.TeardownEvent;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Records come from memory any local process can write: whatever does not make sense is
+ * rejected, never turned into an event or an exception. Runs without the native library.
+ */
+class EventDecoderTest {
+  private final EventDecoder decoder = new EventDecoder();
+
+  private static TeardownEvent close() {
+    return new TeardownEvent(
+        3, Instant.parse("2026-01-01T00:00:00Z"), 10, "srv", 5, 6, 1, EventKind.CLOSE, 0, null,
+        CloseMode.ABORTIVE, Duration.ZERO, false, false, 4, new byte[] {1, 2, 3, 4},
+        new InetSocketAddress("127.0.0.1", 1), new InetSocketAddress("127.0.0.1", 2),
+        new ConnectionSummary(Duration.ofSeconds(1), 1, 2, Initiator.LOCAL, Ending.ABORTIVE));
+  }
+
+  private ByteBuffer encoded(Consumer<ByteBuffer> damage) {
+    ByteBuffer buffer = ByteBuffer.allocate(EventRecordLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    EventEncoder.encode(close(), buffer, 0);
+    damage.accept(buffer);
+    return buffer;
+  }
+
+  @Test
+  void aSoundRecordDecodes() {
+    TeardownEvent event = decoder.decode(encoded(b -> {}), 0);
+    assertNotNull(event);
+    assertEquals(CloseMode.ABORTIVE, event.closeMode());
+    assertEquals(Ending.ABORTIVE, event.summary().ending());
+  }
+
+  @Test
+  void unknownKindIsRejected() {
+    assertNull(decoder.decode(encoded(b -> b.putShort(EventRecordLayout.KIND, (short) 99)), 0));
+    assertNull(decoder.decode(encoded(b -> b.putShort(EventRecordLayout.KIND, (short) 0)), 0));
+  }
+
+  @Test
+  void captureLongerThanTheDataOrTheSlotIsRejected() {
+    assertNull(decoder.decode(encoded(b -> b.putShort(EventRecordLayout.CAPTURED_LENGTH, (short) 5)), 0));
+    assertNull(
+        decoder.decode(
+            encoded(
+                b -> {
+                  b.putInt(EventRecordLayout.DATA_LENGTH, 100_000);
+                  b.putShort(EventRecordLayout.CAPTURED_LENGTH, (short) 257);
+                }),
+            0));
+  }
+
+  @Test
+  void impossibleModesFamiliesAndSummariesAreRejected() {
+    assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.DETAIL, (byte) 9)), 0));
+    assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.LOCAL, (byte) 5)), 0));
+    assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.ENDING, (byte) 3)), 0));
+    assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.FIRST_SHUTDOWN, (byte) 7)), 0));
+  }
+
+  @Test
+  void processNamesAndEndpointsAreSharedBetweenEvents() {
+    TeardownEvent first = decoder.decode(encoded(b -> {}), 0);
+    TeardownEvent second = decoder.decode(encoded(b -> {}), 0);
+    assertSame(first.processName(), second.processName());
+    assertSame(first.local(), second.local());
+  }
+
+  @Test
+  void aProcessThatChangesItsNameIsNotGivenTheOldOne() {
+    decoder.decode(encoded(b -> {}), 0);
+    TeardownEvent renamed =
+        decoder.decode(encoded(b -> b.put(EventRecordLayout.PROCESS_NAME, (byte) 'S')), 0);
+    assertEquals("Srv", renamed.processName());
+  }
+}

@@ -1,0 +1,97 @@
+package dev.teardown.api.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.sun.jna.ptr.IntByReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The Java view of every shared struct agrees with the C layout the library was built with. */
+class NativeLayoutTest {
+
+  private static int[] layout(String type, String field) {
+    IntByReference offset = new IntByReference();
+    IntByReference size = new IntByReference();
+    int status =
+        NativeChannel.LIB.td_layout(
+            NativeChannel.cString(type), NativeChannel.cString(field), offset, size);
+    assertEquals(0, status, () -> "td_layout(" + type + ", " + field + ")");
+    return new int[] {offset.getValue(), size.getValue()};
+  }
+
+  static Stream<Arguments> eventRecordFields() {
+    return Stream.of(
+        Arguments.of("sequence", EventRecordLayout.SEQUENCE, 8),
+        Arguments.of("time_ns", EventRecordLayout.TIME_NS, 8),
+        Arguments.of("socket_id", EventRecordLayout.SOCKET_ID, 8),
+        Arguments.of("pid", EventRecordLayout.PID, 4),
+        Arguments.of("kind", EventRecordLayout.KIND, 2),
+        Arguments.of("flags", EventRecordLayout.FLAGS, 2),
+        Arguments.of("error", EventRecordLayout.ERROR, 4),
+        Arguments.of("protocol", EventRecordLayout.PROTOCOL, 2),
+        Arguments.of("socket_type", EventRecordLayout.SOCKET_TYPE, 1),
+        Arguments.of("detail", EventRecordLayout.DETAIL, 1),
+        Arguments.of("linger_seconds", EventRecordLayout.LINGER_SECONDS, 2),
+        Arguments.of("captured_length", EventRecordLayout.CAPTURED_LENGTH, 2),
+        Arguments.of("data_length", EventRecordLayout.DATA_LENGTH, 4),
+        Arguments.of("local", EventRecordLayout.LOCAL, EventRecordLayout.ADDRESS_SIZE),
+        Arguments.of("remote", EventRecordLayout.REMOTE, EventRecordLayout.ADDRESS_SIZE),
+        Arguments.of("lifetime_ns", EventRecordLayout.LIFETIME_NS, 8),
+        Arguments.of("bytes_sent", EventRecordLayout.BYTES_SENT, 8),
+        Arguments.of("bytes_received", EventRecordLayout.BYTES_RECEIVED, 8),
+        Arguments.of("first_shutdown", EventRecordLayout.FIRST_SHUTDOWN, 1),
+        Arguments.of("ending", EventRecordLayout.ENDING, 1),
+        Arguments.of("process_name", EventRecordLayout.PROCESS_NAME, EventRecordLayout.PROCESS_NAME_SIZE),
+        Arguments.of("captured", EventRecordLayout.CAPTURED, EventRecordLayout.CAPTURE_MAX));
+  }
+
+  @ParameterizedTest(name = "td_event_record.{0}")
+  @MethodSource("eventRecordFields")
+  void eventRecordFieldMatchesC(String field, int offset, int size) {
+    int[] c = layout("event_record", field);
+    assertEquals(offset, c[0], "offset");
+    assertEquals(size, c[1], "size");
+  }
+
+  @Test
+  void eventRecordAndAddressSizesMatchC() {
+    assertEquals(EventRecordLayout.SIZE, layout("event_record", null)[1]);
+    assertEquals(EventRecordLayout.ADDRESS_SIZE, layout("address", null)[1]);
+    assertEquals(EventRecordLayout.ADDRESS_FAMILY, layout("address", "family")[0]);
+    assertEquals(EventRecordLayout.ADDRESS_PORT, layout("address", "port")[0]);
+    assertEquals(EventRecordLayout.ADDRESS_SCOPE_ID, layout("address", "scope_id")[0]);
+    assertEquals(EventRecordLayout.ADDRESS_BYTES, layout("address", "bytes")[0]);
+    assertEquals(16, layout("address", "bytes")[1]);
+  }
+
+  @ParameterizedTest(name = "td_config.{0}")
+  @MethodSource("configFields")
+  void configFieldMatchesC(String field) {
+    NativeConfig config = new NativeConfig();
+    int[] c = layout("config", field);
+    assertEquals(c[0], config.offsetOf(field), "offset");
+  }
+
+  static Stream<String> configFields() {
+    return Stream.of(
+        "enabled", "kinds", "capture_bytes", "abortive_to_graceful", "process_count", "port_count",
+        "emulation_port_count", "reserved", "processes", "ports", "emulation_ports");
+  }
+
+  @Test
+  void configAndCountersSizesMatchC() {
+    assertEquals(layout("config", null)[1], new NativeConfig().size());
+    assertEquals(layout("config", "processes")[1], NativeConfig.FILTER_MAX * NativeConfig.PROCESS_NAME_MAX);
+    assertEquals(layout("config", "ports")[1], NativeConfig.FILTER_MAX * 4);
+    assertEquals(4, layout("port_range", null)[1]);
+    assertEquals(2, layout("port_range", "last")[0]);
+    NativeCounters counters = new NativeCounters();
+    assertEquals(layout("counters", null)[1], counters.size());
+    for (String field : new String[] {"produced", "dropped", "per_kind"}) {
+      assertEquals(layout("counters", field)[0], counters.offsetOf(field), field);
+    }
+  }
+}
