@@ -205,20 +205,29 @@ TEST(ChannelProcesses, RandomBytesOverTheChannelCrashNoProducerAndReadersReportI
   uint64_t lost = 0;
   RingReader reader(admin->ring(), ReaderStart::Oldest, 1'000'000);
 
+  int started[2];
+  ASSERT_EQ(pipe(started), 0);
   std::vector<pid_t> producers;
   for (uint32_t n = 0; n < 3; ++n) {
     producers.push_back(spawn([&, n] {
+      // Publishes until well after the damage, saying when its first event is out.
       Producer producer(dir.path());
       auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
       uint64_t published = 0;
       while (std::chrono::steady_clock::now() < until) {
         td_event_record event = make_event(TD_KIND_RESET, n);
-        published += producer.publish(event, producer.policy()) ? 1 : 0;
+        if (producer.publish(event, producer.policy()) && ++published == 1) {
+          char byte = 1;
+          if (write(started[1], &byte, 1) != 1) _exit(5);
+        }
       }
       _exit(published > 0 ? 0 : 4);
     }));
   }
-  while (admin->ring().head() < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int n = 0; n < 3; ++n) {
+    char byte = 0;
+    ASSERT_EQ(read(started[0], &byte, 1), 1);
+  }
 
   std::mt19937_64 random(12345);
   for (const char* name : {"events", "config"}) {
@@ -230,6 +239,8 @@ TEST(ChannelProcesses, RandomBytesOverTheChannelCrashNoProducerAndReadersReportI
   }
   for (pid_t pid : producers) EXPECT_EQ(wait_exit_code(pid), 0) << "producers survive";
 
+  close(started[0]);
+  close(started[1]);
   EXPECT_EQ(reader.read(batch, 8, count, lost), TD_ERR_CORRUPT);
   std::unique_ptr<Channel> reopened;
   EXPECT_EQ(Channel::open(dir.path(), false, 0, reopened), TD_ERR_CORRUPT);

@@ -1,6 +1,6 @@
 // The bytes of the two channel files, shared by every producer and reader process.
 //
-// events file:  EventsHeader (512 bytes) followed by slot_count Slots of 512 bytes.
+// events file:  EventsHeader (4096 bytes) followed by slot_count Slots of 512 bytes.
 // config file:  ConfigHeader (128 bytes) followed by one td_config under a seqlock.
 //
 // Both start with a magic that is written last when a file is initialised and cleared when it is
@@ -28,6 +28,16 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free, "shared counters must 
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "shared seqlock must be lock-free");
 static_assert(sizeof(std::atomic<uint64_t>) == 8, "atomics must have the size of their value");
 
+// Counters are striped by CPU so that producers on different CPUs never write the same cache
+// line for them; readers add the stripes up. In each stripe, index 0 counts dropped events and
+// index k counts published events of kind k.
+constexpr uint32_t kCounterStripes = 16;
+
+struct CounterStripe {
+  std::atomic<uint64_t> values[TD_KIND_SLOTS];
+};
+static_assert(sizeof(CounterStripe) == 128, "a stripe is two cache lines");
+
 struct EventsHeader {
   std::atomic<uint64_t> magic;
   uint32_t layout_version;
@@ -39,17 +49,18 @@ struct EventsHeader {
   // Next sequence number to hand out; alone on its cache line, it is the one contended word.
   alignas(64) std::atomic<uint64_t> head;
   uint8_t reserved1[56];
-  alignas(64) std::atomic<uint64_t> dropped;
-  std::atomic<uint64_t> per_kind[TD_KIND_SLOTS];
-  uint8_t reserved2[512 - 192 - 8 * TD_KIND_SLOTS];
+  alignas(64) CounterStripe stripes[kCounterStripes];
+  uint8_t reserved2[4096 - 128 - sizeof(CounterStripe) * kCounterStripes];
 };
-static_assert(sizeof(EventsHeader) == 512, "events header layout");
+static_assert(sizeof(EventsHeader) == 4096, "events header layout");
 static_assert(offsetof(EventsHeader, head) == 64, "events header layout");
-static_assert(offsetof(EventsHeader, dropped) == 128, "events header layout");
+static_assert(offsetof(EventsHeader, stripes) == 128, "events header layout");
 
-// A slot's stamp: 0 = never written; (sequence + 1) * 2 + 1 = being written; (sequence + 1) * 2 =
-// complete. `check` is a hash of the record and its sequence, so that a record torn by two
-// producers a full lap apart, or damaged in place, is never delivered.
+// A slot's stamp is 0 until first written, then the sequence of the record it holds plus one.
+// A producer writes the record, then moves the stamp forward with one compare-and-swap from the
+// value it saw before writing; `check` is a hash of the record and its sequence, so a record
+// overwritten while being read, mixed by two producers a lap apart, or damaged in place is never
+// delivered.
 struct Slot {
   std::atomic<uint64_t> stamp;
   uint64_t check;
@@ -59,9 +70,8 @@ struct Slot {
 static_assert(sizeof(td_event_record) == 448, "event record layout");
 static_assert(sizeof(Slot) == 512, "slot layout");
 
-constexpr uint64_t stamp_writing(uint64_t sequence) { return ((sequence + 1) << 1) | 1u; }
-constexpr uint64_t stamp_complete(uint64_t sequence) { return (sequence + 1) << 1; }
-constexpr uint64_t stamp_sequence(uint64_t stamp) { return (stamp >> 1) - 1; }
+constexpr uint64_t stamp_of(uint64_t sequence) { return sequence + 1; }
+constexpr uint64_t stamp_sequence(uint64_t stamp) { return stamp - 1; }
 
 // The part of a record that is always copied; captured bytes follow, captured_length of them.
 constexpr size_t kRecordFixedBytes = offsetof(td_event_record, captured);

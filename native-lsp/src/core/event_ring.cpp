@@ -32,24 +32,34 @@ size_t checked_bytes(const td_event_record& record) {
 }  // namespace
 
 uint64_t record_check(const td_event_record& record, uint64_t sequence) {
-  // Four independent lanes keep the multiplies in flight together: a publish pays a few ns.
-  // Each round folds the high half down, since a multiply only carries changes upwards.
+  // Fletcher-style sums over 64-bit words, in two lanes so that the adds run in parallel: `sum`
+  // sees every word, `weighted` also where it stands, so a record mixed from two writers or
+  // damaged in place shows. The fixed part has a constant length, so its loop unrolls; the
+  // sequence field (word 0) is covered by the seed instead.
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(&record);
+  constexpr size_t kFixedWords = layout::kRecordFixedBytes / 8;
+  static_assert(kFixedWords % 2 == 0, "the fixed part is processed in pairs of words");
+  uint64_t sum[2] = {sequence, load_word(bytes + 8)};
+  uint64_t weighted[2] = {0, sum[1]};
+  for (size_t word = 2; word < kFixedWords; word += 2) {
+    sum[0] += load_word(bytes + 8 * word);
+    sum[1] += load_word(bytes + 8 * word + 8);
+    weighted[0] += sum[0];
+    weighted[1] += sum[1];
+  }
   size_t length = checked_bytes(record);
-  uint64_t lanes[4] = {sequence * kMultiplier, length, 0x243F6A8885A308D3ull,
-                       0x13198A2E03707344ull};
-  // The sequence field itself is covered by the seed above; skip its 8 bytes.
-  size_t offset = 8;
-  for (; offset + 32 <= length; offset += 32) {
-    for (int lane = 0; lane < 4; ++lane) lanes[lane] = mix(lanes[lane], load_word(bytes + offset + 8 * lane));
+  for (size_t offset = layout::kRecordFixedBytes; offset < length; offset += 8) {
+    uint8_t word[8] = {};
+    std::memcpy(word, bytes + offset, length - offset < 8 ? length - offset : 8);
+    sum[0] += load_word(word);
+    weighted[0] += sum[0];
   }
-  for (int lane = 0; offset < length; offset += 8, lane = (lane + 1) & 3) {
-    uint8_t tail[8] = {};
-    std::memcpy(tail, bytes + offset, length - offset < 8 ? length - offset : 8);
-    lanes[lane] = mix(lanes[lane], load_word(tail));
-  }
-  uint64_t hash = mix(mix(mix(lanes[0], lanes[1]), lanes[2]), lanes[3]);
-  return mix(hash, length);
+  // Chained, never XORed together: a change that moves a sum and its weighted twin by the same
+  // amount would cancel out in an XOR.
+  uint64_t hash = mix(sequence ^ length, sum[0]);
+  hash = mix(hash, weighted[0]);
+  hash = mix(hash, sum[1]);
+  return mix(hash, weighted[1]);
 }
 
 td_status EventRing::validate(const uint8_t* base, size_t size) {
@@ -90,39 +100,45 @@ bool EventRing::healthy() const {
          header_->generation == generation_;
 }
 
+layout::CounterStripe& EventRing::stripe() {
+  return header_->stripes[platform::cpu_number() % layout::kCounterStripes];
+}
+
 bool EventRing::claim(Claim& claim) {
   uint64_t sequence = header_->head.fetch_add(1, std::memory_order_relaxed);
   Slot& slot = slots_[sequence & mask_];
-  uint64_t current = slot.stamp.load(std::memory_order_relaxed);
-  do {
-    // A producer a lap (or more) ahead already owns this slot: this event can only be lost.
-    if (current != 0 && layout::stamp_sequence(current) >= sequence) {
-      header_->dropped.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-  } while (!slot.stamp.compare_exchange_weak(current, layout::stamp_writing(sequence),
-                                             std::memory_order_relaxed));
-  std::atomic_thread_fence(std::memory_order_release);
+  uint64_t seen = slot.stamp.load(std::memory_order_acquire);
+  // A producer a lap (or more) ahead already filled this slot: this event can only be lost.
+  if (seen != 0 && layout::stamp_sequence(seen) >= sequence) {
+    stripe().values[0].fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   claim.slot = &slot;
   claim.sequence = sequence;
+  claim.seen_stamp = seen;
   return true;
 }
 
 bool EventRing::complete(const Claim& claim, const td_event_record& record) {
   Slot& slot = *claim.slot;
+  // Overtaken while this producer was away: leave the newer record alone.
+  if (slot.stamp.load(std::memory_order_relaxed) != claim.seen_stamp) {
+    stripe().values[0].fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   size_t captured = record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0;
   std::memcpy(&slot.record, &record, layout::kRecordFixedBytes + captured);
   slot.record.sequence = claim.sequence;
   slot.record.captured_length = static_cast<uint16_t>(captured);
   slot.check = record_check(slot.record, claim.sequence);
-  uint64_t expected = layout::stamp_writing(claim.sequence);
-  if (!slot.stamp.compare_exchange_strong(expected, layout::stamp_complete(claim.sequence),
+  uint64_t expected = claim.seen_stamp;
+  if (!slot.stamp.compare_exchange_strong(expected, layout::stamp_of(claim.sequence),
                                           std::memory_order_release, std::memory_order_relaxed)) {
-    header_->dropped.fetch_add(1, std::memory_order_relaxed);
+    stripe().values[0].fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  if (record.kind < TD_KIND_SLOTS) {
-    header_->per_kind[record.kind].fetch_add(1, std::memory_order_relaxed);
+  if (record.kind > 0 && record.kind < TD_KIND_SLOTS) {
+    stripe().values[record.kind].fetch_add(1, std::memory_order_relaxed);
   }
   return true;
 }
@@ -134,10 +150,15 @@ bool EventRing::publish(const td_event_record& record) {
 
 void EventRing::counters(td_counters& out) const {
   out.produced = header_->head.load(std::memory_order_acquire);
-  out.dropped = header_->dropped.load(std::memory_order_relaxed);
-  for (int kind = 0; kind < TD_KIND_SLOTS; ++kind) {
-    out.per_kind[kind] = header_->per_kind[kind].load(std::memory_order_relaxed);
+  uint64_t totals[TD_KIND_SLOTS] = {};
+  for (const layout::CounterStripe& stripe : header_->stripes) {
+    for (int index = 0; index < TD_KIND_SLOTS; ++index) {
+      totals[index] += stripe.values[index].load(std::memory_order_relaxed);
+    }
   }
+  out.dropped = totals[0];
+  out.per_kind[0] = 0;
+  for (int kind = 1; kind < TD_KIND_SLOTS; ++kind) out.per_kind[kind] = totals[kind];
 }
 
 uint64_t EventRing::head() const { return header_->head.load(std::memory_order_acquire); }
@@ -155,7 +176,7 @@ RingReader::RingReader(const EventRing& ring, ReaderStart start, uint64_t stall_
 RingReader::SlotState RingReader::take(uint64_t sequence, td_event_record& out) const {
   const Slot& slot = ring_.slot(sequence);
   uint64_t before = slot.stamp.load(std::memory_order_acquire);
-  if (before != layout::stamp_complete(sequence)) {
+  if (before != layout::stamp_of(sequence)) {
     bool overtaken = before != 0 && layout::stamp_sequence(before) > sequence;
     return overtaken ? SlotState::Lost : SlotState::NotReady;
   }

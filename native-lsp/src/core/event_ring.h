@@ -1,10 +1,10 @@
 // The event ring inside the events file: many producer processes, many independent readers.
 //
-// Producers take a sequence number with one fetch_add on the head, claim the slot it maps to,
-// write the record and complete the slot's stamp. No lock, no wait, no allocation, no system
-// call. A reader keeps its own cursor, copies slots between two reads of their stamp and checks
-// the record's hash; it counts as lost whatever was overwritten, torn, or held by a producer that
-// stopped half way for longer than its stall timeout.
+// Producers take a sequence number with one fetch_add on the head, write the record into the slot
+// it maps to, and advance the slot's stamp with one compare-and-swap. No lock, no wait, no
+// allocation, no system call. A reader keeps its own cursor, copies slots between two reads of
+// their stamp and checks the record's hash; it counts as lost whatever was overwritten, torn, or
+// held by a producer that stopped half way for longer than its stall timeout.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +48,7 @@ class EventRing {
   struct Claim {
     layout::Slot* slot = nullptr;
     uint64_t sequence = 0;
+    uint64_t seen_stamp = 0;  // the slot's stamp before this producer wrote
   };
   bool claim(Claim& claim);
   bool complete(const Claim& claim, const td_event_record& record);
@@ -58,6 +59,8 @@ class EventRing {
   const layout::Slot& slot(uint64_t sequence) const { return slots_[sequence & mask_]; }
 
  private:
+  layout::CounterStripe& stripe();
+
   layout::EventsHeader* header_ = nullptr;
   layout::Slot* slots_ = nullptr;
   uint64_t mask_ = 0;

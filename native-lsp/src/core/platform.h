@@ -15,6 +15,9 @@ uint64_t monotonic_ns() noexcept;
 
 uint32_t process_id() noexcept;
 
+// The CPU the calling thread runs on (a hint: it may move at once). A few ns, no system call.
+uint32_t cpu_number() noexcept;
+
 // The executable's base name ("curl", "svchost.exe"), UTF-8; empty if it cannot be found.
 std::string process_name();
 

@@ -37,6 +37,8 @@ uint64_t monotonic_ns() noexcept {
 
 uint32_t process_id() noexcept { return static_cast<uint32_t>(GetCurrentProcessId()); }
 
+uint32_t cpu_number() noexcept { return static_cast<uint32_t>(GetCurrentProcessorNumber()); }
+
 std::string process_name() {
   wchar_t path[MAX_PATH * 2];
   DWORD n = GetModuleFileNameW(nullptr, path, static_cast<DWORD>(sizeof(path) / sizeof(path[0])));

@@ -1,0 +1,92 @@
+package dev.teardown.api.bench;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.Ending;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.EventReader;
+import dev.teardown.api.Initiator;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownEvent;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * How fast a reader drains a full channel into {@link TeardownEvent} objects: one native call
+ * per batch, then batch decoding. The score is events per second.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class DrainBenchmark {
+  static final int EVENTS = 1 << 18;
+
+  @Param({"1024", "8192"})
+  public int batchSize;
+
+  private Path dir;
+  private TeardownChannel channel;
+
+  @Setup(Level.Trial)
+  public void fill() throws IOException {
+    dir = Files.createTempDirectory("teardown-drain");
+    channel = TeardownChannel.create(dir, EVENTS);
+    EventKind[] kinds = {EventKind.SHUTDOWN, EventKind.EOF, EventKind.CLOSE, EventKind.FD_CLOSE};
+    for (int i = 0; i < EVENTS; i++) {
+      EventKind kind = kinds[i & 3];
+      channel.publish(
+          new TeardownEvent(
+              0, Instant.now(), 1000 + (i & 7), "worker-" + (i & 7), i, 6, 1, kind, 0,
+              kind == EventKind.SHUTDOWN ? dev.teardown.api.ShutdownHow.SEND : null,
+              kind == EventKind.CLOSE ? CloseMode.GRACEFUL : null, Duration.ZERO, false, false, 0,
+              null, new InetSocketAddress("127.0.0.1", 40000 + (i & 255)),
+              new InetSocketAddress("127.0.0.1", 8080),
+              kind == EventKind.CLOSE
+                  ? new ConnectionSummary(Duration.ofMillis(3), 100, 200, Initiator.LOCAL, Ending.GRACEFUL)
+                  : null));
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void remove() throws IOException {
+    channel.close();
+    Files.deleteIfExists(dir.resolve("events"));
+    Files.deleteIfExists(dir.resolve("config"));
+    Files.deleteIfExists(dir);
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long drain(Blackhole blackhole) {
+    long delivered = 0;
+    try (EventReader reader = channel.reader(TeardownChannel.ReadFrom.OLDEST, batchSize, Duration.ofMillis(100))) {
+      for (EventReader.Batch batch = reader.read(); !batch.isEmpty(); batch = reader.read()) {
+        for (TeardownEvent event : batch.events()) {
+          blackhole.consume(event);
+        }
+        delivered += batch.events().size();
+      }
+    }
+    if (delivered != EVENTS) {
+      throw new IllegalStateException("drained " + delivered + " of " + EVENTS);
+    }
+    return delivered;
+  }
+}
