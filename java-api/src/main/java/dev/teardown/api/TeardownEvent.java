@@ -10,7 +10,8 @@ import java.util.Objects;
  * One teardown event, as recorded by the layer in the process that owns the socket.
  *
  * @param sequence position in the channel's event stream
- * @param time when the layer recorded it (wall clock)
+ * @param timeNanos when the layer recorded it: wall clock, nanoseconds since 1970-01-01 UTC
+ *     (see {@link #time()})
  * @param pid the process
  * @param processName the process's executable name
  * @param socketId the socket handle or descriptor the application sees
@@ -31,7 +32,7 @@ import java.util.Objects;
  */
 public record TeardownEvent(
     long sequence,
-    Instant time,
+    long timeNanos,
     long pid,
     String processName,
     long socketId,
@@ -53,7 +54,6 @@ public record TeardownEvent(
   private static final byte[] NONE = new byte[0];
 
   public TeardownEvent {
-    Objects.requireNonNull(time, "time");
     Objects.requireNonNull(processName, "processName");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(linger, "linger");
@@ -62,6 +62,19 @@ public record TeardownEvent(
       throw new IllegalArgumentException(
           "captured holds " + captured.length + " bytes but dataLength is " + dataLength);
     }
+  }
+
+  private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+  /** Nanoseconds since the epoch for {@code time}, the form {@link #timeNanos()} holds. */
+  public static long epochNanos(Instant time) {
+    return Math.addExact(Math.multiplyExact(time.getEpochSecond(), NANOS_PER_SECOND), time.getNano());
+  }
+
+  /** When the layer recorded the event. */
+  public Instant time() {
+    return Instant.ofEpochSecond(
+        Math.floorDiv(timeNanos, NANOS_PER_SECOND), Math.floorMod(timeNanos, NANOS_PER_SECOND));
   }
 
   /** A copy of the captured bytes. */
@@ -92,7 +105,7 @@ public record TeardownEvent(
         && converted == that.converted
         && nonBlocking == that.nonBlocking
         && dataLength == that.dataLength
-        && time.equals(that.time)
+        && timeNanos == that.timeNanos
         && processName.equals(that.processName)
         && kind == that.kind
         && shutdownHow == that.shutdownHow
@@ -106,7 +119,7 @@ public record TeardownEvent(
 
   @Override
   public int hashCode() {
-    return Objects.hash(sequence, pid, socketId, kind, time) * 31 + Arrays.hashCode(captured);
+    return Objects.hash(sequence, pid, socketId, kind, timeNanos) * 31 + Arrays.hashCode(captured);
   }
 
   @Override

@@ -10,7 +10,7 @@ final class Events {
 
   static TeardownEvent of(EventKind kind, long socketId) {
     return new TeardownEvent(
-        0, Instant.parse("2026-11-25T10:00:00.123456789Z"), 4242, "client.exe", socketId, 6, 1,
+        0, TeardownEvent.epochNanos(Instant.parse("2026-11-25T10:00:00.123456789Z")), 4242, "client.exe", socketId, 6, 1,
         kind, 0, kind == EventKind.SHUTDOWN ? ShutdownHow.SEND : null,
         kind == EventKind.CLOSE ? CloseMode.GRACEFUL : null, Duration.ZERO, false, false, 0, null,
         new InetSocketAddress("127.0.0.1", 50000), new InetSocketAddress("127.0.0.1", 8080),

@@ -35,7 +35,7 @@ class TeardownChannelTest {
     byte[] data = "grand total: 4711".getBytes(StandardCharsets.UTF_8);
     TeardownEvent sent =
         new TeardownEvent(
-            0, Instant.parse("2026-11-25T10:00:00.123456789Z"), 77, "server", 0x1234_5678_9ABCL,
+            0, TeardownEvent.epochNanos(Instant.parse("2026-11-25T10:00:00.123456789Z")), 77, "server", 0x1234_5678_9ABCL,
             6, 1, EventKind.CLOSE, WinsockErrors.WSAEWOULDBLOCK, null, CloseMode.GRACEFUL_LINGER,
             Duration.ofSeconds(30), true, true, data.length + 5, data,
             new InetSocketAddress(InetAddress.getByName("::1"), 443),
@@ -52,6 +52,7 @@ class TeardownChannelTest {
       assertArrayEquals(data, received.captured());
       assertFalse(received.capturedAll());
       assertEquals("WSAEWOULDBLOCK", received.errorName());
+      assertEquals(Instant.parse("2026-11-25T10:00:00.123456789Z"), received.time());
       assertEquals(1, ((java.net.Inet6Address) received.remote().getAddress()).getScopeId());
     }
   }
@@ -60,7 +61,7 @@ class TeardownChannelTest {
   void eventsWithoutEndpointsOrSummaryDecodeAsNull() {
     TeardownEvent bare =
         new TeardownEvent(
-            0, Instant.EPOCH, 1, "p", 2, 6, 1, EventKind.EOF, 0, null, null, Duration.ZERO, false,
+            0, 0L, 1, "p", 2, 6, 1, EventKind.EOF, 0, null, null, Duration.ZERO, false,
             false, 0, null, null, null, null);
     try (TeardownChannel channel = TeardownChannel.create(dir);
         EventReader reader = channel.reader(ReadFrom.OLDEST)) {

@@ -30,7 +30,7 @@ class ControlLibraryOnWindowsTest {
       channel.configure(Configuration.builder().captureBytes(16).build());
       channel.publish(
           new TeardownEvent(
-              0, Instant.now(), ProcessHandle.current().pid(), "java.exe", 0x1F4, 6, 1,
+              0, TeardownEvent.epochNanos(Instant.now()), ProcessHandle.current().pid(), "java.exe", 0x1F4, 6, 1,
               EventKind.CLOSE, 0, null, CloseMode.ABORTIVE, Duration.ZERO, false, false, 0, null,
               new InetSocketAddress("127.0.0.1", 5000), new InetSocketAddress("127.0.0.1", 80),
               null));

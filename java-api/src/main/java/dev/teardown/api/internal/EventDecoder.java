@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -34,6 +33,7 @@ public final class EventDecoder {
   private static final int CACHE_LIMIT = 4096;
   private static final EventKind[] KINDS = new EventKind[16];
   private static final ShutdownHow[] HOWS = ShutdownHow.values();
+  private static final CloseMode[] MODES = CloseMode.values();
   private static final Initiator[] INITIATORS = Initiator.values();
   private static final Ending[] ENDINGS = Ending.values();
 
@@ -45,13 +45,20 @@ public final class EventDecoder {
 
   private final Map<Long, CachedName> names = new HashMap<>();
   private CachedName lastName;
-  private final Map<AddressKey, InetSocketAddress> addresses = new HashMap<>();
-  private final byte[] nameBytes = new byte[PROCESS_NAME_SIZE];
-  private final byte[] addressBytes = new byte[16];
+  // A direct-mapped cache of endpoints: compared field by field, so a lookup allocates nothing.
+  private static final int ADDRESS_CACHE_BITS = 10;
+  private final InetSocketAddress[] cachedAddress = new InetSocketAddress[1 << ADDRESS_CACHE_BITS];
+  private final int[] cachedMeta = new int[1 << ADDRESS_CACHE_BITS];
+  private final int[] cachedScope = new int[1 << ADDRESS_CACHE_BITS];
+  private final long[] cachedHigh = new long[1 << ADDRESS_CACHE_BITS];
+  private final long[] cachedLow = new long[1 << ADDRESS_CACHE_BITS];
 
   /** Decodes the record at {@code offset}; null if the record is malformed. */
   public TeardownEvent decode(ByteBuffer records, int offset) {
-    ByteBuffer buffer = records.order() == ByteOrder.LITTLE_ENDIAN ? records : records.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buffer =
+        records.order() == ByteOrder.LITTLE_ENDIAN
+            ? records
+            : records.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     int kindCode = Short.toUnsignedInt(buffer.getShort(offset + KIND));
     EventKind kind = kindCode < KINDS.length ? KINDS[kindCode] : null;
     int detail = Byte.toUnsignedInt(buffer.get(offset + DETAIL));
@@ -71,7 +78,7 @@ public final class EventDecoder {
       if (detail < 1 || detail > 3) {
         return null;
       }
-      mode = CloseMode.values()[detail - 1];
+      mode = MODES[detail - 1];
     }
     InetSocketAddress local = address(buffer, offset + LOCAL);
     InetSocketAddress remote = address(buffer, offset + REMOTE);
@@ -93,15 +100,15 @@ public final class EventDecoder {
               INITIATORS[first],
               ENDINGS[ending]);
     }
-    byte[] captured = new byte[capturedLength];
+    byte[] captured = null;
     if (capturedLength > 0) {
+      captured = new byte[capturedLength];
       buffer.get(offset + CAPTURED, captured);
     }
     int flags = Short.toUnsignedInt(buffer.getShort(offset + FLAGS));
-    long timeNs = buffer.getLong(offset + TIME_NS);
     return new TeardownEvent(
         buffer.getLong(offset + SEQUENCE),
-        Instant.ofEpochSecond(Long.divideUnsigned(timeNs, 1_000_000_000L), Long.remainderUnsigned(timeNs, 1_000_000_000L)),
+        buffer.getLong(offset + TIME_NS),
         Integer.toUnsignedLong(buffer.getInt(offset + PID)),
         processName(buffer, offset),
         buffer.getLong(offset + SOCKET_ID),
@@ -136,13 +143,18 @@ public final class EventDecoder {
     int scope = buffer.getInt(at + ADDRESS_SCOPE_ID);
     long high = buffer.getLong(at + ADDRESS_BYTES);
     long low = family == FAMILY_IPV6 ? buffer.getLong(at + ADDRESS_BYTES + 8) : 0;
-    AddressKey key = new AddressKey(family, port, scope, high, low);
-    InetSocketAddress cached = addresses.get(key);
-    if (cached != null) {
+    int meta = family << 16 | port;
+    int slot = addressSlot(meta, scope, high, low);
+    InetSocketAddress cached = cachedAddress[slot];
+    if (cached != null
+        && cachedMeta[slot] == meta
+        && cachedScope[slot] == scope
+        && cachedHigh[slot] == high
+        && cachedLow[slot] == low) {
       return cached;
     }
-    buffer.get(at + ADDRESS_BYTES, addressBytes, 0, length);
-    byte[] bytes = Arrays.copyOf(addressBytes, length);
+    byte[] bytes = new byte[length];
+    buffer.get(at + ADDRESS_BYTES, bytes, 0, length);
     InetAddress address;
     try {
       address =
@@ -153,26 +165,30 @@ public final class EventDecoder {
       return INVALID;
     }
     InetSocketAddress decoded = new InetSocketAddress(address, port);
-    remember(addresses, key, decoded);
+    cachedAddress[slot] = decoded;
+    cachedMeta[slot] = meta;
+    cachedScope[slot] = scope;
+    cachedHigh[slot] = high;
+    cachedLow[slot] = low;
     return decoded;
   }
 
+  private static int addressSlot(int meta, int scope, long high, long low) {
+    long h = (high ^ Long.rotateLeft(low, 17) ^ ((long) meta << 32) ^ scope) * 0x9E3779B97F4A7C15L;
+    return (int) (h >>> (64 - ADDRESS_CACHE_BITS));
+  }
+
   private String processName(ByteBuffer buffer, int offset) {
-    buffer.get(offset + PROCESS_NAME, nameBytes);
     long pid = Integer.toUnsignedLong(buffer.getInt(offset + PID));
-    if (lastName != null && lastName.pid == pid && Arrays.equals(lastName.raw, nameBytes)) {
-      return lastName.name;
-    }
-    CachedName cached = names.get(pid);
-    if (cached == null || !Arrays.equals(cached.raw, nameBytes)) {
-      int length = 0;
-      while (length < PROCESS_NAME_SIZE && nameBytes[length] != 0) {
-        length++;
+    CachedName cached = lastName;
+    if (cached == null || cached.pid != pid || !cached.matches(buffer, offset + PROCESS_NAME)) {
+      cached = names.get(pid);
+      if (cached == null || !cached.matches(buffer, offset + PROCESS_NAME)) {
+        cached = CachedName.read(pid, buffer, offset + PROCESS_NAME);
+        remember(names, pid, cached);
       }
-      cached = new CachedName(pid, nameBytes.clone(), new String(nameBytes, 0, length, StandardCharsets.UTF_8));
-      remember(names, pid, cached);
+      lastName = cached;
     }
-    lastName = cached;
     return cached.name;
   }
 
@@ -183,7 +199,29 @@ public final class EventDecoder {
     cache.put(key, value);
   }
 
-  private record CachedName(long pid, byte[] raw, String name) {}
+  /** A decoded name with its 64 raw bytes as words, compared without copying them out. */
+  private record CachedName(long pid, long[] words, String name) {
+    static CachedName read(long pid, ByteBuffer buffer, int at) {
+      long[] words = new long[PROCESS_NAME_SIZE / 8];
+      for (int i = 0; i < words.length; i++) {
+        words[i] = buffer.getLong(at + 8 * i);
+      }
+      byte[] bytes = new byte[PROCESS_NAME_SIZE];
+      buffer.get(at, bytes);
+      int length = 0;
+      while (length < PROCESS_NAME_SIZE && bytes[length] != 0) {
+        length++;
+      }
+      return new CachedName(pid, words, new String(bytes, 0, length, StandardCharsets.UTF_8));
+    }
 
-  private record AddressKey(int family, int port, int scope, long high, long low) {}
+    boolean matches(ByteBuffer buffer, int at) {
+      for (int i = 0; i < words.length; i++) {
+        if (buffer.getLong(at + 8 * i) != words[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
 }

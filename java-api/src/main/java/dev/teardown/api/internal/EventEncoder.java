@@ -10,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 
 /** Writes a {@link TeardownEvent} as a native record: the inverse of {@link EventDecoder}. */
 public final class EventEncoder {
@@ -22,8 +21,7 @@ public final class EventEncoder {
     for (int i = 0; i < SIZE; i++) {
       buffer.put(offset + i, (byte) 0);
     }
-    Instant time = event.time();
-    buffer.putLong(offset + TIME_NS, time.getEpochSecond() * 1_000_000_000L + time.getNano());
+    buffer.putLong(offset + TIME_NS, event.timeNanos());
     buffer.putLong(offset + SOCKET_ID, event.socketId());
     buffer.putInt(offset + PID, (int) event.pid());
     buffer.putShort(offset + KIND, (short) event.kind().code());
