@@ -11,31 +11,35 @@ cmake -S "$root/native-lsp" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTEARDOWN_BU
 cmake --build "$build" --target teardown_bench --parallel 2 >/dev/null
 bench="$build/bench/teardown_bench"
 
-best_of_five() {
-  local best=""
+# Median of five runs of one path ("publish" or "decide+publish"), in ns per event per producer.
+median_of_five() {
+  local path="$1"
+  shift
   for _ in 1 2 3 4 5; do
-    local ns
-    ns="$("$bench" "$@" | sed -n 's/.* ns_per_event=\([0-9.]*\).*/\1/p')"
-    if [ -z "$best" ] || awk -v a="$ns" -v b="$best" 'BEGIN { exit !(a < b) }'; then best="$ns"; fi
-  done
-  echo "$best"
+    "$bench" "$@" | awk -v p="$path" '$1 == p { sub("ns_per_event_per_producer=", "", $5); print $5 }'
+  done | sort -n | sed -n 3p
 }
 
-echo "== publish cost (policy check + publish), ns/event, best of 5"
-echo "1 producer:                      $(best_of_five --producers 1 --events 5000000)"
-echo "2 producers at once (aggregate): $(best_of_five --producers 2 --events 5000000)"
+echo "== publish cost, ns per event per producer (median of 5 runs of 3M events each)"
+for producers in 1 2; do
+  for path in publish decide+publish; do
+    printf '%d producer(s), %-15s %s\n' "$producers" "$path" \
+      "$(median_of_five "$path" --producers "$producers" --events 3000000)"
+  done
+done
 
 echo "== publish cost, instructions/event (callgrind; difference of two runs removes start-up)"
 if command -v valgrind >/dev/null 2>&1; then
   work="$(mktemp -d)"
   count_instructions() {
-    valgrind --tool=callgrind --callgrind-out-file="$work/out.$1" "$bench" --producers 1 --events "$1" \
+    valgrind --tool=callgrind --callgrind-out-file="$work/out.$1" "$bench" --producers 1 --events "$1" --slots 1024 \
       >/dev/null 2>"$work/log.$1"
     sed -n 's/^summary: \([0-9]*\).*/\1/p' "$work/out.$1"
   }
   small=$(count_instructions 10000)
   large=$(count_instructions 210000)
-  awk -v s="$small" -v l="$large" 'BEGIN { printf "1 producer: %.1f instructions/event\n", (l - s) / 200000 }'
+  # Each run publishes both paths: 2 x events.
+  awk -v s="$small" -v l="$large" 'BEGIN { printf "1 producer, publish + decide+publish: %.1f instructions/event\n", (l - s) / 400000 }'
   rm -rf "$work"
 else
   echo "valgrind not installed: apt-get install valgrind"
