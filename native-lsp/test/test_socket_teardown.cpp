@@ -144,6 +144,33 @@ TEST_F(SocketTeardownTest, PolicyPerformsAnAbortiveCloseGracefullyAndSaysSo) {
   EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
 }
 
+// A close with received data left unread resets the connection, whatever the linger options, and
+// no policy can make it graceful.
+TEST_F(SocketTeardownTest, CloseWithUnreadDataIsAbortiveAndSaysWhy) {
+  ClosePlan plan = stream_.plan_close(true, true);
+  EXPECT_EQ(plan.requested, TD_CLOSE_GRACEFUL);
+  EXPECT_EQ(plan.performed, TD_CLOSE_ABORTIVE);
+  EXPECT_FALSE(plan.converted);
+  stream_.on_close(plan, 0, true, kCreated + 1, event_);
+  EXPECT_EQ(event_.detail, TD_CLOSE_ABORTIVE);
+  EXPECT_NE(event_.flags & TD_FLAG_UNREAD_DATA, 0);
+  EXPECT_EQ(event_.ending, TD_ENDING_ABORTIVE);
+}
+
+TEST_F(SocketTeardownTest, ResetStartsANewSocketInPlace) {
+  stream_.set_linger(true, 0);
+  stream_.on_send(5, 0, event_);
+  close_now();
+  stream_.reset(SocketIdentity{43, 6, 1, false}, kCreated + 100);
+  EXPECT_FALSE(stream_.closed());
+  EXPECT_EQ(stream_.bytes_sent(), 0u);
+  EXPECT_EQ(stream_.first_shutdown(), TD_INITIATOR_NONE);
+  stream_.on_close(stream_.plan_close(false), 0, true, kCreated + 200, event_);
+  EXPECT_EQ(event_.socket_id, 43u);
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL) << "linger options belong to the old socket";
+  EXPECT_EQ(event_.lifetime_ns, 100u);
+}
+
 TEST_F(SocketTeardownTest, PolicyLeavesGracefulClosesAlone) {
   stream_.set_linger(true, 3);
   ClosePlan plan = stream_.plan_close(true);

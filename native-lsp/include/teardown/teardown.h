@@ -97,6 +97,9 @@ typedef enum td_ending {
 /* td_event_record.flags */
 #define TD_FLAG_CONVERTED 0x0001u   /* an abortive close was performed gracefully by policy */
 #define TD_FLAG_NONBLOCKING 0x0002u /* the socket was non-blocking when the call was made */
+#define TD_FLAG_UNREAD_DATA 0x0004u /* closed with received data unread: the stack resets */
+#define TD_FLAG_SHARED 0x0008u      /* other handles (dup, fork) may keep the connection open */
+#define TD_FLAG_AT_EXIT 0x0010u     /* closed by the process's exit, not by a call */
 
 typedef enum td_family { TD_FAMILY_NONE = 0, TD_FAMILY_IPV4 = 4, TD_FAMILY_IPV6 = 6 } td_family;
 
@@ -114,7 +117,8 @@ typedef struct td_address {
 
 /*
  * One teardown event. Error codes are Winsock numbers (WSAECONNRESET = 10054, ...) on every
- * platform, so that events from Windows and Linux read the same.
+ * platform, so that events from Windows and Linux read the same; an OS error with no Winsock
+ * equivalent is recorded as its negated errno.
  */
 typedef struct td_event_record {
   uint64_t sequence;        /* position in the channel's event stream, from 0 */

@@ -14,6 +14,27 @@ constexpr uint32_t kLingerOn = 1u << 16;
 SocketTeardown::SocketTeardown(const SocketIdentity& identity, uint64_t created_ns)
     : identity_(identity), created_ns_(created_ns) {}
 
+void SocketTeardown::reset(const SocketIdentity& identity, uint64_t created_ns) {
+  identity_ = identity;
+  created_ns_ = created_ns;
+  local_ = td_address{};
+  remote_ = td_address{};
+  state_.store(0, std::memory_order_relaxed);
+  initiator_.store(TD_INITIATOR_NONE, std::memory_order_relaxed);
+  linger_.store(0, std::memory_order_relaxed);
+  nonblocking_.store(false, std::memory_order_relaxed);
+  bytes_sent_.store(0, std::memory_order_relaxed);
+  bytes_received_.store(0, std::memory_order_release);
+}
+
+void SocketTeardown::copy_from(const SocketTeardown& other) {
+  reset(other.identity_, other.created_ns_);
+  local_ = other.local_;
+  remote_ = other.remote_;
+  linger_.store(other.linger_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  nonblocking_.store(other.nonblocking_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
 void SocketTeardown::set_endpoints(const td_address& local, const td_address& remote) {
   local_ = local;
   remote_ = remote;
@@ -40,7 +61,7 @@ void SocketTeardown::set_nonblocking(bool nonblocking) {
   nonblocking_.store(nonblocking, std::memory_order_relaxed);
 }
 
-ClosePlan SocketTeardown::plan_close(bool abortive_to_graceful) const {
+ClosePlan SocketTeardown::plan_close(bool abortive_to_graceful, bool unread_data) const {
   ClosePlan plan;
   plan.nonblocking = nonblocking_.load(std::memory_order_relaxed);
   if (linger_on()) {
@@ -48,7 +69,10 @@ ClosePlan SocketTeardown::plan_close(bool abortive_to_graceful) const {
     plan.requested = plan.linger_seconds == 0 ? TD_CLOSE_ABORTIVE : TD_CLOSE_GRACEFUL_LINGER;
   }
   plan.performed = plan.requested;
-  if (plan.requested == TD_CLOSE_ABORTIVE && abortive_to_graceful) {
+  if (unread_data) {
+    plan.unread_data = true;
+    plan.performed = TD_CLOSE_ABORTIVE;
+  } else if (plan.requested == TD_CLOSE_ABORTIVE && abortive_to_graceful) {
     plan.performed = TD_CLOSE_GRACEFUL;
     plan.converted = true;
   }
@@ -113,6 +137,8 @@ void SocketTeardown::on_close(const ClosePlan& plan, int32_t error, bool release
   out.linger_seconds = plan.linger_seconds;
   if (plan.converted) out.flags |= TD_FLAG_CONVERTED;
   if (plan.nonblocking) out.flags |= TD_FLAG_NONBLOCKING;
+  if (plan.unread_data) out.flags |= TD_FLAG_UNREAD_DATA;
+  out.flags |= plan.extra_flags;
   if (!released) return;
   uint32_t bits = kClosed | (plan.performed == TD_CLOSE_ABORTIVE ? kAbortiveClose : 0u);
   state_.fetch_or(bits, std::memory_order_acq_rel);
@@ -181,6 +207,14 @@ td_ending SocketTeardown::ending() const {
 
 bool SocketTeardown::closed() const {
   return (state_.load(std::memory_order_acquire) & kClosed) != 0;
+}
+
+bool SocketTeardown::send_shut() const {
+  return (state_.load(std::memory_order_acquire) & kSendShut) != 0;
+}
+
+bool SocketTeardown::receive_shut() const {
+  return (state_.load(std::memory_order_acquire) & kReceiveShut) != 0;
 }
 
 void SocketTeardown::fill_summary(uint64_t now_ns, td_event_record& out) const {

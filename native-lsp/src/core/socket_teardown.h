@@ -32,11 +32,21 @@ struct ClosePlan {
   uint16_t linger_seconds = 0;
   bool converted = false;  // abortive requested, graceful performed by policy
   bool nonblocking = false;
+  bool unread_data = false;  // received data left unread: the stack will reset, whatever lingers
+  uint16_t extra_flags = 0;  // TD_FLAG_SHARED, TD_FLAG_AT_EXIT: set by the layer
 };
 
 class SocketTeardown {
  public:
+  SocketTeardown() = default;
   SocketTeardown(const SocketIdentity& identity, uint64_t created_ns);
+
+  // Starts over for a new socket, in place: the layer's table reuses one tracker per descriptor.
+  void reset(const SocketIdentity& identity, uint64_t created_ns);
+
+  // Copies what a duplicated handle shares with its original: identity, endpoints, options.
+  void copy_from(const SocketTeardown& other);
+  void reset_socket_id(uint64_t socket_id) { identity_.socket_id = socket_id; }
 
   void set_endpoints(const td_address& local, const td_address& remote);
   const td_address& local() const { return local_; }
@@ -51,7 +61,9 @@ class SocketTeardown {
   void set_nonblocking(bool nonblocking);
 
   // How a close issued now would go, and whether the abortive-to-graceful policy changes it.
-  ClosePlan plan_close(bool abortive_to_graceful) const;
+  // With `unread_data` the close resets the connection whatever the linger options say (the
+  // policy cannot change that: only reading the data could).
+  ClosePlan plan_close(bool abortive_to_graceful, bool unread_data = false) const;
 
   // Local calls: always raise an event into `out`.
   void on_shutdown(int how, int32_t error, td_event_record& out);
@@ -71,6 +83,8 @@ class SocketTeardown {
   td_initiator first_shutdown() const;
   td_ending ending() const;  // as things stand now
   bool closed() const;
+  bool send_shut() const;     // this side shut down sending (shutdown, send-disconnect)
+  bool receive_shut() const;  // this side shut down receiving
   uint64_t bytes_sent() const { return bytes_sent_.load(std::memory_order_relaxed); }
   uint64_t bytes_received() const { return bytes_received_.load(std::memory_order_relaxed); }
 
@@ -92,7 +106,7 @@ class SocketTeardown {
   void fill_summary(uint64_t now_ns, td_event_record& out) const;
 
   SocketIdentity identity_;
-  uint64_t created_ns_;
+  uint64_t created_ns_ = 0;
   td_address local_{};
   td_address remote_{};
   std::atomic<uint32_t> state_{0};

@@ -1,0 +1,295 @@
+// libteardown_preload.so's exported functions: libc's socket calls, each passed to libc unchanged
+// (same arguments, same result, same errno), with the layer told what happened. Non-socket
+// descriptors cost one table lookup.
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "real_calls.h"
+#include "teardown/disconnect.h"
+
+#define TD_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+using teardown::preload::real;
+
+// Keeps the program's errno across the layer's own work.
+class ErrnoGuard {
+ public:
+  ErrnoGuard() : saved_(errno) {}
+  ~ErrnoGuard() { errno = saved_; }
+  ErrnoGuard(const ErrnoGuard&) = delete;
+  ErrnoGuard& operator=(const ErrnoGuard&) = delete;
+  int saved() const { return saved_; }
+
+ private:
+  int saved_;
+};
+
+size_t total_length(const iovec* vectors, int count) {
+  size_t total = 0;
+  for (int i = 0; vectors != nullptr && i < count; ++i) total += vectors[i].iov_len;
+  return total;
+}
+
+void report_received(int fd, size_t requested, ssize_t result) {
+  ErrnoGuard guard;
+  teardown::preload::on_received(fd, requested, result, guard.saved());
+}
+
+void report_sent(int fd, ssize_t result) {
+  ErrnoGuard guard;
+  teardown::preload::on_sent(fd, result, guard.saved());
+}
+
+void report_hangups(const pollfd* fds, nfds_t count) {
+  ErrnoGuard guard;
+  for (nfds_t i = 0; i < count; ++i) {
+    short hangup = fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR);
+    if (hangup != 0) teardown::preload::on_hangup(fds[i].fd, (hangup & POLLERR) != 0);
+  }
+}
+
+void report_epoll_hangups(int epfd, const epoll_event* events, int count) {
+  ErrnoGuard guard;
+  for (int i = 0; i < count; ++i) {
+    uint32_t hangup = events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    if (hangup == 0) continue;
+    int fd = teardown::preload::epoll_descriptor(epfd, events[i].data.u64);
+    if (fd >= 0) teardown::preload::on_hangup(fd, (hangup & EPOLLERR) != 0);
+  }
+}
+
+__attribute__((constructor)) void load_layer() { teardown::preload::initialize(); }
+__attribute__((destructor)) void unload_layer() { teardown::preload::on_exit(); }
+
+}  // namespace
+
+TD_EXPORT int socket(int domain, int type, int protocol) {
+  int fd = real().socket(domain, type, protocol);
+  if (fd >= 0) {
+    ErrnoGuard guard;
+    teardown::preload::on_socket_created(fd, domain, type);
+  }
+  return fd;
+}
+
+TD_EXPORT int connect(int fd, const sockaddr* address, socklen_t length) {
+  int result = real().connect(fd, address, length);
+  if (result == 0 || errno == EINPROGRESS) {
+    ErrnoGuard guard;
+    teardown::preload::on_connected(fd, address, length);
+  }
+  return result;
+}
+
+// The peer's address is taken from accept itself (into the layer's own buffer when the program
+// passes none): by the time it could be asked for, the connection may already be reset.
+static int accept_connection(int fd, sockaddr* address, socklen_t* length, int flags,
+                             bool with_flags) {
+  sockaddr_storage own{};
+  socklen_t own_length = sizeof(own);
+  bool program_wants_address = address != nullptr && length != nullptr;
+  sockaddr* target = program_wants_address ? address : reinterpret_cast<sockaddr*>(&own);
+  socklen_t* target_length = program_wants_address ? length : &own_length;
+  socklen_t capacity = *target_length;
+  int accepted = with_flags ? real().accept4(fd, target, target_length, flags)
+                            : real().accept(fd, target, target_length);
+  if (accepted >= 0) {
+    ErrnoGuard guard;
+    socklen_t filled = *target_length < capacity ? *target_length : capacity;
+    teardown::preload::on_accepted(fd, accepted, target, filled);
+  }
+  return accepted;
+}
+
+TD_EXPORT int accept(int fd, sockaddr* address, socklen_t* length) {
+  return accept_connection(fd, address, length, 0, false);
+}
+
+TD_EXPORT int accept4(int fd, sockaddr* address, socklen_t* length, int flags) {
+  return accept_connection(fd, address, length, flags, true);
+}
+
+TD_EXPORT int listen(int fd, int backlog) {
+  int result = real().listen(fd, backlog);
+  if (result == 0) {
+    ErrnoGuard guard;
+    teardown::preload::on_listening(fd);
+  }
+  return result;
+}
+
+TD_EXPORT int shutdown(int fd, int how) {
+  int result = real().shutdown(fd, how);
+  ErrnoGuard guard;
+  teardown::preload::on_shutdown(fd, how, result, guard.saved());
+  return result;
+}
+
+TD_EXPORT int close(int fd) {
+  teardown::preload::PendingClose pending;
+  {
+    ErrnoGuard guard;
+    teardown::preload::before_close(fd, pending);
+  }
+  int result = real().close(fd);
+  if (pending.recorded) {
+    ErrnoGuard guard;
+    teardown::preload::after_close(pending, result, guard.saved());
+  }
+  return result;
+}
+
+TD_EXPORT int dup(int fd) {
+  int copy = real().dup(fd);
+  if (copy >= 0) {
+    ErrnoGuard guard;
+    teardown::preload::on_duplicated(fd, copy);
+  }
+  return copy;
+}
+
+// dup2 and dup3 first close the target descriptor if it is open: that is a close too.
+static int duplicate_onto(int fd, int target, int flags, bool with_flags) {
+  teardown::preload::PendingClose pending;
+  if (fd != target) {
+    ErrnoGuard guard;
+    teardown::preload::before_close(target, pending);
+  }
+  int result = with_flags ? real().dup3(fd, target, flags) : real().dup2(fd, target);
+  ErrnoGuard guard;
+  teardown::preload::after_close(pending, result < 0 ? -1 : 0, guard.saved());
+  if (result >= 0) teardown::preload::on_duplicated(fd, result);
+  return result;
+}
+
+TD_EXPORT int dup2(int fd, int target) { return duplicate_onto(fd, target, 0, false); }
+
+TD_EXPORT int dup3(int fd, int target, int flags) { return duplicate_onto(fd, target, flags, true); }
+
+TD_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {
+  int result = real().setsockopt(fd, level, name, value, length);
+  if (result == 0 && level == SOL_SOCKET && name == SO_LINGER) {
+    ErrnoGuard guard;
+    teardown::preload::on_linger_set(fd, value, length);
+  }
+  return result;
+}
+
+TD_EXPORT ssize_t send(int fd, const void* buffer, size_t length, int flags) {
+  ssize_t result = real().send(fd, buffer, length, flags);
+  report_sent(fd, result);
+  return result;
+}
+
+TD_EXPORT ssize_t sendto(int fd, const void* buffer, size_t length, int flags,
+                         const sockaddr* address, socklen_t address_length) {
+  ssize_t result = real().sendto(fd, buffer, length, flags, address, address_length);
+  report_sent(fd, result);
+  return result;
+}
+
+TD_EXPORT ssize_t sendmsg(int fd, const msghdr* message, int flags) {
+  ssize_t result = real().sendmsg(fd, message, flags);
+  report_sent(fd, result);
+  return result;
+}
+
+TD_EXPORT ssize_t write(int fd, const void* buffer, size_t length) {
+  ssize_t result = real().write(fd, buffer, length);
+  report_sent(fd, result);
+  return result;
+}
+
+TD_EXPORT ssize_t writev(int fd, const iovec* vectors, int count) {
+  ssize_t result = real().writev(fd, vectors, count);
+  report_sent(fd, result);
+  return result;
+}
+
+TD_EXPORT ssize_t recv(int fd, void* buffer, size_t length, int flags) {
+  ssize_t result = real().recv(fd, buffer, length, flags);
+  // A peek does not consume the end of the stream: the read that does will report it.
+  if ((flags & MSG_PEEK) == 0) report_received(fd, length, result);
+  return result;
+}
+
+TD_EXPORT ssize_t recvfrom(int fd, void* buffer, size_t length, int flags, sockaddr* address,
+                           socklen_t* address_length) {
+  ssize_t result = real().recvfrom(fd, buffer, length, flags, address, address_length);
+  if ((flags & MSG_PEEK) == 0) report_received(fd, length, result);
+  return result;
+}
+
+TD_EXPORT ssize_t recvmsg(int fd, msghdr* message, int flags) {
+  ssize_t result = real().recvmsg(fd, message, flags);
+  if ((flags & MSG_PEEK) == 0 && message != nullptr) {
+    report_received(fd, total_length(message->msg_iov, static_cast<int>(message->msg_iovlen)), result);
+  }
+  return result;
+}
+
+TD_EXPORT ssize_t read(int fd, void* buffer, size_t length) {
+  ssize_t result = real().read(fd, buffer, length);
+  report_received(fd, length, result);
+  return result;
+}
+
+TD_EXPORT ssize_t readv(int fd, const iovec* vectors, int count) {
+  ssize_t result = real().readv(fd, vectors, count);
+  report_received(fd, total_length(vectors, count), result);
+  return result;
+}
+
+TD_EXPORT int poll(pollfd* fds, nfds_t count, int timeout) {
+  int result = real().poll(fds, count, timeout);
+  if (result > 0) report_hangups(fds, count);
+  return result;
+}
+
+TD_EXPORT int ppoll(pollfd* fds, nfds_t count, const timespec* timeout, const sigset_t* mask) {
+  int result = real().ppoll(fds, count, timeout, mask);
+  if (result > 0) report_hangups(fds, count);
+  return result;
+}
+
+TD_EXPORT int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+  int result = real().epoll_ctl(epfd, op, fd, event);
+  if (result == 0) {
+    ErrnoGuard guard;
+    teardown::preload::on_epoll_registered(epfd, op, fd, event);
+  }
+  return result;
+}
+
+TD_EXPORT int epoll_wait(int epfd, epoll_event* events, int capacity, int timeout) {
+  int result = real().epoll_wait(epfd, events, capacity, timeout);
+  if (result > 0) report_epoll_hangups(epfd, events, result);
+  return result;
+}
+
+TD_EXPORT int epoll_pwait(int epfd, epoll_event* events, int capacity, int timeout,
+                          const sigset_t* mask) {
+  int result = real().epoll_pwait(epfd, events, capacity, timeout, mask);
+  if (result > 0) report_epoll_hangups(epfd, events, result);
+  return result;
+}
+
+TD_EXPORT void _exit(int status) {
+  teardown::preload::on_exit();
+  real().exit_now(status);
+  __builtin_unreachable();
+}
+
+TD_EXPORT int teardown_send_disconnect(int fd, const void* data, size_t length) {
+  return teardown::preload::send_disconnect(fd, data, length);
+}
+
+TD_EXPORT ssize_t teardown_recv_disconnect(int fd, void* buffer, size_t capacity) {
+  return teardown::preload::recv_disconnect(fd, buffer, capacity);
+}

@@ -1,0 +1,377 @@
+#include "layer.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "../core/platform.h"
+#include "../core/winsock_errors.h"
+#include "errors.h"
+#include "real_calls.h"
+
+namespace teardown::preload {
+
+namespace {
+
+// Never destroyed: sockets may still close while the process runs its exit handlers.
+Producer& producer() {
+  static Producer* instance = new Producer();
+  return *instance;
+}
+
+bool is_tcp(int domain, int type) {
+  return (domain == AF_INET || domain == AF_INET6) && (type & 0xF) == SOCK_STREAM;
+}
+
+td_address address_of(const sockaddr_storage& storage) {
+  td_address out{};
+  if (storage.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(storage);
+    out.family = TD_FAMILY_IPV4;
+    out.port = ntohs(v4.sin_port);
+    std::memcpy(out.bytes, &v4.sin_addr, 4);
+  } else if (storage.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(storage);
+    out.family = TD_FAMILY_IPV6;
+    out.port = ntohs(v6.sin6_port);
+    out.scope_id = v6.sin6_scope_id;
+    std::memcpy(out.bytes, &v6.sin6_addr, 16);
+  }
+  return out;
+}
+
+td_address local_address(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return td_address{};
+  return address_of(storage);
+}
+
+td_address peer_address(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return td_address{};
+  return address_of(storage);
+}
+
+bool nonblocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) != 0;
+}
+
+void emit(td_event_record& event, const void* data = nullptr, size_t length = 0) {
+  Policy policy = producer().policy();
+  producer().publish(event, policy, data, length);
+}
+
+// Starts tracking `fd`, a TCP socket, with what is known of it now.
+SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
+  SocketEntry* entry = sockets().prepare(fd);
+  if (entry == nullptr) return nullptr;
+  entry->teardown.reset(SocketIdentity{static_cast<uint64_t>(fd), IPPROTO_TCP, SOCK_STREAM, false},
+                        created_ns);
+  entry->teardown.set_nonblocking((type_flags & SOCK_NONBLOCK) != 0);
+  entry->flags.store(0, std::memory_order_relaxed);
+  entry->listening.store(false, std::memory_order_relaxed);
+  sockets().publish(entry);
+  return entry;
+}
+
+SocketEntry* track_connected(int fd, uint32_t flags, const td_address& peer) {
+  SocketEntry* entry = track(fd, nonblocking(fd) ? SOCK_NONBLOCK : 0, platform::wall_clock_ns());
+  if (entry == nullptr) return nullptr;
+  entry->teardown.set_endpoints(local_address(fd), peer);
+  entry->flags.store(flags, std::memory_order_relaxed);
+  return entry;
+}
+
+// Descriptors inherited through exec that are TCP sockets: tracked from here on, as shared (the
+// parent may hold them too). Their age is unknown; their lifetime counts from now.
+void adopt_inherited_sockets() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  int own = dirfd(dir);
+  while (dirent* item = readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(item->d_name, &end, 10);
+    if (end == item->d_name || *end != '\0' || fd == own) continue;
+    struct stat info {};
+    if (fstat(static_cast<int>(fd), &info) != 0 || !S_ISSOCK(info.st_mode)) continue;
+    int type = 0;
+    socklen_t length = sizeof(type);
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &length) != 0) continue;
+    sockaddr_storage storage{};
+    socklen_t address_length = sizeof(storage);
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&storage), &address_length) != 0) {
+      continue;
+    }
+    if (!is_tcp(storage.ss_family, type)) continue;
+    int accepting = 0;
+    length = sizeof(accepting);
+    getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length);
+    SocketEntry* entry =
+        track_connected(static_cast<int>(fd), TD_FLAG_SHARED, peer_address(static_cast<int>(fd)));
+    if (entry != nullptr) entry->listening.store(accepting != 0, std::memory_order_relaxed);
+  }
+  closedir(dir);
+}
+
+void mark_all_shared() {
+  sockets().for_each([](int, SocketEntry& entry) {
+    entry.flags.fetch_or(TD_FLAG_SHARED, std::memory_order_relaxed);
+  });
+}
+
+void after_fork_in_parent() { mark_all_shared(); }
+
+void after_fork_in_child() {
+  producer().after_fork();
+  mark_all_shared();
+}
+
+struct EpollRegistry {
+  std::mutex lock;
+  std::map<std::pair<int, uint64_t>, int> fd_by_data;
+  std::map<std::pair<int, int>, uint64_t> data_by_fd;
+};
+
+EpollRegistry& epoll_registry() {
+  static EpollRegistry* registry = new EpollRegistry();
+  return *registry;
+}
+
+}  // namespace
+
+SocketTable& sockets() noexcept {
+  static SocketTable* table = new SocketTable();
+  return *table;
+}
+
+void initialize() noexcept {
+  try {
+    real();
+    producer();
+    sockets();
+    epoll_registry();
+    pthread_atfork(nullptr, after_fork_in_parent, after_fork_in_child);
+    adopt_inherited_sockets();
+  } catch (...) {
+  }
+}
+
+void on_socket_created(int fd, int domain, int type) noexcept {
+  if (!is_tcp(domain, type)) return;
+  try {
+    track(fd, type, platform::wall_clock_ns());
+  } catch (...) {
+  }
+}
+
+void on_connected(int fd, const sockaddr* remote, socklen_t length) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || remote == nullptr) return;
+  sockaddr_storage storage{};
+  std::memcpy(&storage, remote, length < sizeof(storage) ? length : sizeof(storage));
+  entry->teardown.set_endpoints(local_address(fd), address_of(storage));
+}
+
+void on_listening(int fd) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry != nullptr) entry->listening.store(true, std::memory_order_relaxed);
+}
+
+void on_accepted(int listener, int fd, const sockaddr* peer, socklen_t length) noexcept {
+  if (sockets().find(listener) == nullptr) return;  // only TCP listeners are tracked
+  sockaddr_storage storage{};
+  if (peer != nullptr) std::memcpy(&storage, peer, length < sizeof(storage) ? length : sizeof(storage));
+  track_connected(fd, 0, address_of(storage));
+}
+
+void on_duplicated(int old_fd, int new_fd) noexcept {
+  SocketEntry* original = sockets().find(old_fd);
+  if (original == nullptr || old_fd == new_fd) return;
+  SocketEntry* copy = sockets().prepare(new_fd);
+  if (copy == nullptr) return;
+  copy->teardown.copy_from(original->teardown);
+  copy->teardown.reset_socket_id(static_cast<uint64_t>(new_fd));
+  original->flags.fetch_or(TD_FLAG_SHARED, std::memory_order_relaxed);
+  copy->flags.store(TD_FLAG_SHARED, std::memory_order_relaxed);
+  sockets().publish(copy);
+}
+
+void on_linger_set(int fd, const void* value, socklen_t length) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || value == nullptr || length < static_cast<socklen_t>(sizeof(linger))) return;
+  linger option{};
+  std::memcpy(&option, value, sizeof(option));
+  int seconds = option.l_linger < 0 ? 0 : option.l_linger > 65535 ? 65535 : option.l_linger;
+  entry->teardown.set_linger(option.l_onoff != 0, static_cast<uint16_t>(seconds));
+}
+
+void on_shutdown(int fd, int how, int result, int error) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || how < SHUT_RD || how > SHUT_RDWR) return;
+  entry->teardown.set_nonblocking(nonblocking(fd));
+  td_event_record event;
+  entry->teardown.on_shutdown(how, result == 0 ? 0 : winsock_error(error), event);
+  emit(event);
+}
+
+void on_sent(int fd, ssize_t result, int error) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr) return;
+  int32_t code = result >= 0 ? 0 : winsock_error(error);
+  // EPIPE without a local shutdown: the peer reset the connection and a send already said so.
+  if (result < 0 && error == EPIPE && !entry->teardown.send_shut()) code = wsa::kConnectionReset;
+  td_event_record event;
+  if (entry->teardown.on_send(result, code, event)) emit(event);
+}
+
+void on_received(int fd, size_t requested, ssize_t result, int error) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || (result == 0 && requested == 0)) return;  // a 0-byte read is no EOF
+  td_event_record event;
+  if (entry->teardown.on_receive(result, result >= 0 ? 0 : winsock_error(error), event)) emit(event);
+}
+
+void on_hangup(int fd, bool error_flagged) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  // Only a connected socket can be hung up by its peer; this side's own SHUT_RD also raises it.
+  if (entry == nullptr || entry->teardown.remote().family == TD_FAMILY_NONE ||
+      entry->teardown.receive_shut()) {
+    return;
+  }
+  int32_t code = 0;
+  if (error_flagged) {
+    int pending = 0;
+    socklen_t length = sizeof(pending);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length) == 0) code = winsock_error(pending);
+  }
+  td_event_record event;
+  if (entry->teardown.on_fd_close(code, event)) emit(event);
+}
+
+void before_close(int fd, PendingClose& pending) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr) return;
+  sockets().remove(entry);
+  if (entry->listening.load(std::memory_order_relaxed)) return;  // no connection ends here
+  pending.policy = producer().policy();
+  SocketTeardown& teardown = entry->teardown;
+  int unread = 0;
+  if (pending.policy.active && ioctl(fd, FIONREAD, &unread) != 0) unread = 0;
+  teardown.set_nonblocking(nonblocking(fd));
+  ClosePlan plan = teardown.plan_close(pending.policy.abortive_to_graceful, unread > 0);
+  plan.extra_flags = static_cast<uint16_t>(entry->flags.load(std::memory_order_relaxed));
+  if (plan.converted) {
+    linger graceful{0, 0};
+    real().setsockopt(fd, SOL_SOCKET, SO_LINGER, &graceful, sizeof(graceful));
+  }
+  teardown.on_close(plan, 0, true, platform::wall_clock_ns(), pending.event);
+  pending.recorded = true;
+}
+
+void after_close(PendingClose& pending, int result, int error) noexcept {
+  if (!pending.recorded) return;
+  // Linux releases the descriptor even when close reports an error (EINTR, EIO).
+  if (result != 0) pending.event.error = winsock_error(error);
+  producer().publish(pending.event, pending.policy);
+}
+
+int send_disconnect(int fd, const void* data, size_t length) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  bool with_data = data != nullptr && length > 0;
+  int result = -1;
+  int error = ENOPROTOOPT;  // TCP carries no disconnect data (as Windows' TCP provider)
+  if (!with_data) {
+    result = real().shutdown(fd, SHUT_WR);
+    error = result == 0 ? 0 : errno;
+  }
+  if (entry != nullptr) {
+    td_event_record event;
+    entry->teardown.on_send_disconnect(static_cast<uint32_t>(length), winsock_error(error), event);
+    emit(event, data, length);
+  }
+  errno = error;
+  return result;
+}
+
+ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  bool wants_data = buffer != nullptr && capacity > 0;
+  ssize_t result = -1;
+  int error = ENOPROTOOPT;
+  if (!wants_data) {
+    result = real().shutdown(fd, SHUT_RD);
+    error = result == 0 ? 0 : errno;
+  }
+  if (entry != nullptr) {
+    td_event_record event;
+    entry->teardown.on_recv_disconnect(0, winsock_error(error), event);
+    emit(event);
+  }
+  errno = error;
+  return result;
+}
+
+void on_exit() noexcept {
+  try {
+    Policy policy = producer().policy();
+    uint64_t now = platform::wall_clock_ns();
+    sockets().for_each([&](int fd, SocketEntry& entry) {
+      sockets().remove(&entry);
+      if (entry.listening.load(std::memory_order_relaxed)) return;
+      int unread = 0;
+      if (policy.active && ioctl(fd, FIONREAD, &unread) != 0) unread = 0;
+      ClosePlan plan = entry.teardown.plan_close(false, unread > 0);
+      plan.extra_flags = static_cast<uint16_t>(entry.flags.load(std::memory_order_relaxed) |
+                                               TD_FLAG_AT_EXIT);
+      td_event_record event;
+      entry.teardown.on_close(plan, 0, true, now, event);
+      producer().publish(event, policy);
+    });
+  } catch (...) {
+  }
+}
+
+void on_epoll_registered(int epfd, int op, int fd, const epoll_event* event) noexcept {
+  if (sockets().find(fd) == nullptr && op != EPOLL_CTL_DEL) return;
+  try {
+    EpollRegistry& registry = epoll_registry();
+    std::lock_guard<std::mutex> hold(registry.lock);
+    auto previous = registry.data_by_fd.find({epfd, fd});
+    if (previous != registry.data_by_fd.end()) {
+      registry.fd_by_data.erase({epfd, previous->second});
+      registry.data_by_fd.erase(previous);
+    }
+    if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && event != nullptr) {
+      registry.fd_by_data[{epfd, event->data.u64}] = fd;
+      registry.data_by_fd[{epfd, fd}] = event->data.u64;
+    }
+  } catch (...) {
+  }
+}
+
+int epoll_descriptor(int epfd, uint64_t data) noexcept {
+  try {
+    EpollRegistry& registry = epoll_registry();
+    std::lock_guard<std::mutex> hold(registry.lock);
+    auto found = registry.fd_by_data.find({epfd, data});
+    return found == registry.fd_by_data.end() ? -1 : found->second;
+  } catch (...) {
+    return -1;
+  }
+}
+
+}  // namespace teardown::preload

@@ -1,0 +1,55 @@
+// What the preload layer does around each libc call: the calls are in interpose.cpp, the
+// decisions and events here. Every function is noexcept and never changes errno or a result.
+#pragma once
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../core/producer.h"
+#include "socket_table.h"
+#include "teardown/teardown.h"
+
+namespace teardown::preload {
+
+// Once, when the library is loaded: libc's functions, fork handlers, and the TCP sockets this
+// process inherited (through exec) adopted into the table.
+void initialize() noexcept;
+
+void on_socket_created(int fd, int domain, int type) noexcept;
+void on_connected(int fd, const sockaddr* remote, socklen_t length) noexcept;
+void on_listening(int fd) noexcept;
+// `peer` is what accept returned: the connection may already be reset, so it cannot be asked.
+void on_accepted(int listener, int fd, const sockaddr* peer, socklen_t length) noexcept;
+void on_duplicated(int old_fd, int new_fd) noexcept;
+void on_linger_set(int fd, const void* value, socklen_t length) noexcept;
+void on_shutdown(int fd, int how, int result, int error) noexcept;
+void on_sent(int fd, ssize_t result, int error) noexcept;
+void on_received(int fd, size_t requested, ssize_t result, int error) noexcept;
+void on_hangup(int fd, bool error_flagged) noexcept;
+
+// A close is prepared before libc closes the descriptor (policy, unread data, the event) and
+// finished after: the descriptor number may be reused the moment libc returns.
+struct PendingClose {
+  bool recorded = false;
+  Policy policy;
+  td_event_record event;
+};
+void before_close(int fd, PendingClose& pending) noexcept;
+void after_close(PendingClose& pending, int result, int error) noexcept;
+
+int send_disconnect(int fd, const void* data, size_t length) noexcept;
+ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept;
+
+void on_exit() noexcept;
+
+// epoll reports user data, not descriptors: registrations of our sockets are remembered.
+void on_epoll_registered(int epfd, int op, int fd, const epoll_event* event) noexcept;
+int epoll_descriptor(int epfd, uint64_t data) noexcept;
+
+SocketTable& sockets() noexcept;
+
+}  // namespace teardown::preload

@@ -1,0 +1,59 @@
+// The layer's sockets, indexed by descriptor: O(1) lookup with two loads and no lock.
+//
+// Entries live in chunks of 4096 descriptors, allocated on first use and never freed, and each
+// entry holds its tracker in place. So a descriptor closed by one thread while another still uses
+// it can at worst mix up two sockets' state, never touch freed memory.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "../core/socket_teardown.h"
+
+namespace teardown::preload {
+
+struct SocketEntry {
+  std::atomic<uint32_t> live{0};
+  std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED once dup'd or inherited through fork
+  std::atomic<bool> listening{false};  // a listener: its close ends no connection
+  SocketTeardown teardown;
+};
+
+class SocketTable {
+ public:
+  static constexpr int kChunkBits = 12;
+  static constexpr int kChunkSize = 1 << kChunkBits;
+  static constexpr int kMaxChunks = 1024;  // descriptors up to 4M
+
+  // The live entry for `fd`, or nullptr: the data path's one check.
+  SocketEntry* find(int fd) const {
+    if (fd < 0 || (fd >> kChunkBits) >= kMaxChunks) return nullptr;
+    SocketEntry* chunk = chunks_[fd >> kChunkBits].load(std::memory_order_acquire);
+    if (chunk == nullptr) return nullptr;
+    SocketEntry* entry = &chunk[fd & (kChunkSize - 1)];
+    return entry->live.load(std::memory_order_acquire) ? entry : nullptr;
+  }
+
+  // The entry for a descriptor just created (allocates its chunk if needed); nullptr if the
+  // descriptor is out of range or memory is short. The caller fills it, then calls publish().
+  SocketEntry* prepare(int fd);
+  void publish(SocketEntry* entry) { entry->live.store(1, std::memory_order_release); }
+  void remove(SocketEntry* entry) { entry->live.store(0, std::memory_order_release); }
+
+  // Calls `visit` for every live entry (at fork and exit).
+  template <typename Visit>
+  void for_each(Visit&& visit) {
+    for (int c = 0; c < kMaxChunks; ++c) {
+      SocketEntry* chunk = chunks_[c].load(std::memory_order_acquire);
+      if (chunk == nullptr) continue;
+      for (int i = 0; i < kChunkSize; ++i) {
+        if (chunk[i].live.load(std::memory_order_acquire)) visit((c << kChunkBits) | i, chunk[i]);
+      }
+    }
+  }
+
+ private:
+  std::atomic<SocketEntry*> chunks_[kMaxChunks] = {};
+};
+
+}  // namespace teardown::preload
