@@ -122,7 +122,10 @@ typedef struct td_address {
  */
 typedef struct td_event_record {
   uint64_t sequence;        /* position in the channel's event stream, from 0 */
-  uint64_t time_ns;         /* wall clock, nanoseconds since 1970-01-01 UTC */
+  uint64_t time_ns;         /* wall clock, ns since 1970-01-01 UTC: when a local call began, or
+                               when an indication was seen. Order causality by time, not sequence:
+                               sequence is publication order, and a call is published once it
+                               returns, possibly after the peer has already reacted to it. */
   uint64_t socket_id;       /* the handle or descriptor the application sees */
   uint32_t pid;
   uint16_t kind;            /* td_event_kind */

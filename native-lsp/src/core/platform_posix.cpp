@@ -26,12 +26,17 @@ uint64_t clock_ns(clockid_t clock) noexcept {
 #if defined(__x86_64__)
 // clock_gettime costs about 30 ns under a hypervisor's clock source, more than the rest of a
 // publish. With an invariant TSC each thread instead scales rdtsc from a base it takes from
-// CLOCK_REALTIME, re-taken every 2^28 ticks (about 0.1 s), which bounds drift to well under a
-// microsecond and follows NTP's adjustments. The scale is measured, never assumed.
+// CLOCK_REALTIME, re-taken every 2^26 ticks (about 20 ms), which bounds drift to well under a
+// microsecond and follows NTP's adjustments. The scale is measured, never assumed. A base is
+// only taken from a sample whose rdtsc bracket around clock_gettime is narrow: a thread
+// preempted in between would otherwise carry the delay in every timestamp until the next base,
+// and events of different processes are ordered by these timestamps.
 namespace {
 
 constexpr uint64_t kCalibrationTicks = 1ull << 24;  // a few ms: enough to measure the rate
-constexpr uint64_t kRebaseTicks = 1ull << 28;
+constexpr uint64_t kRebaseTicks = 1ull << 26;
+constexpr uint64_t kNarrowSampleTicks = 1ull << 13;  // clock_gettime itself takes ~100 ticks
+constexpr int kSampleAttempts = 4;
 
 bool invariant_tsc() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -47,8 +52,24 @@ struct TscClock {
 
 thread_local TscClock tsc_clock;
 
-uint64_t rebase(TscClock& clock, uint64_t tsc) {
-  uint64_t now = clock_ns(CLOCK_REALTIME);
+// CLOCK_REALTIME paired with the TSC at the same instant; false if every bracket was wide.
+bool paired_sample(uint64_t& tsc, uint64_t& ns) {
+  for (int attempt = 0; attempt < kSampleAttempts; ++attempt) {
+    uint64_t before = __rdtsc();
+    ns = clock_ns(CLOCK_REALTIME);
+    uint64_t after = __rdtsc();
+    if (after - before < kNarrowSampleTicks) {
+      tsc = before + (after - before) / 2;
+      return true;
+    }
+  }
+  return false;
+}
+
+uint64_t rebase(TscClock& clock) {
+  uint64_t tsc = 0;
+  uint64_t now = 0;
+  if (!paired_sample(tsc, now)) return now;  // keep the old base; this call reads the clock
   uint64_t ticks = tsc - clock.base_tsc;
   uint64_t elapsed = now - clock.base_ns;
   // Measure over a span long enough to be exact and short enough for elapsed << 32 to fit.
@@ -69,12 +90,11 @@ uint64_t wall_clock_ns() noexcept {
   static const bool usable = invariant_tsc();
   if (!usable) return clock_ns(CLOCK_REALTIME);
   TscClock& clock = tsc_clock;
-  uint64_t tsc = __rdtsc();
-  uint64_t ticks = tsc - clock.base_tsc;
+  uint64_t ticks = __rdtsc() - clock.base_tsc;
   if (clock.ns_per_tick_q32 != 0 && ticks < kRebaseTicks) {
     return clock.base_ns + ((ticks * clock.ns_per_tick_q32) >> 32);
   }
-  return rebase(clock, tsc);
+  return rebase(clock);
 }
 #else
 uint64_t wall_clock_ns() noexcept { return clock_ns(CLOCK_REALTIME); }

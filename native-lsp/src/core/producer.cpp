@@ -145,7 +145,7 @@ bool Producer::publish(td_event_record& event, const Policy& policy, const void*
   if (!policy.records(event)) return false;
   Channel* channel = channel_.load(std::memory_order_acquire);
   if (channel == nullptr) return false;
-  event.time_ns = platform::wall_clock_ns();
+  if (event.time_ns == 0) event.time_ns = platform::wall_clock_ns();
   event.pid = pid_.load(std::memory_order_relaxed);
   std::memcpy(event.process_name, process_name_, sizeof(event.process_name));
   size_t captured = data == nullptr ? 0 : data_length;

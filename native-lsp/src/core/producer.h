@@ -47,8 +47,9 @@ class Producer {
   // The policy in force now; inactive when there is no usable channel.
   Policy policy() noexcept;
 
-  // Publishes `event` if the policy records it: stamps time, pid and process name, and captures
-  // up to policy.capture_bytes of `data`. Returns true if it was published.
+  // Publishes `event` if the policy records it: stamps pid, process name and, unless the caller
+  // set it (a local call stamps the moment it began, so that it orders before the peer's
+  // reaction), the time; captures up to policy.capture_bytes of `data`. True if published.
   bool publish(td_event_record& event, const Policy& policy, const void* data = nullptr,
                size_t data_length = 0) noexcept;
 

@@ -125,9 +125,14 @@ TD_EXPORT int listen(int fd, int backlog) {
 }
 
 TD_EXPORT int shutdown(int fd, int how) {
+  uint64_t started;
+  {
+    ErrnoGuard guard;
+    started = teardown::preload::call_started(fd);
+  }
   int result = real().shutdown(fd, how);
   ErrnoGuard guard;
-  teardown::preload::on_shutdown(fd, how, result, guard.saved());
+  teardown::preload::on_shutdown(fd, how, result, guard.saved(), started);
   return result;
 }
 

@@ -219,12 +219,17 @@ void on_linger_set(int fd, const void* value, socklen_t length) noexcept {
   entry->teardown.set_linger(option.l_onoff != 0, static_cast<uint16_t>(seconds));
 }
 
-void on_shutdown(int fd, int how, int result, int error) noexcept {
+uint64_t call_started(int fd) noexcept {
+  return sockets().find(fd) != nullptr ? platform::wall_clock_ns() : 0;
+}
+
+void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || how < SHUT_RD || how > SHUT_RDWR) return;
   entry->teardown.set_nonblocking(nonblocking(fd));
   td_event_record event;
   entry->teardown.on_shutdown(how, result == 0 ? 0 : winsock_error(error), event);
+  event.time_ns = started;
   emit(event);
 }
 
@@ -278,7 +283,9 @@ void before_close(int fd, PendingClose& pending) noexcept {
     linger graceful{0, 0};
     real().setsockopt(fd, SOL_SOCKET, SO_LINGER, &graceful, sizeof(graceful));
   }
-  teardown.on_close(plan, 0, true, platform::wall_clock_ns(), pending.event);
+  uint64_t now = platform::wall_clock_ns();
+  teardown.on_close(plan, 0, true, now, pending.event);
+  pending.event.time_ns = now;  // the close begins now; it is published once libc returns
   pending.recorded = true;
 }
 
@@ -290,6 +297,7 @@ void after_close(PendingClose& pending, int result, int error) noexcept {
 }
 
 int send_disconnect(int fd, const void* data, size_t length) noexcept {
+  uint64_t started = platform::wall_clock_ns();
   SocketEntry* entry = sockets().find(fd);
   bool with_data = data != nullptr && length > 0;
   int result = -1;
@@ -301,6 +309,7 @@ int send_disconnect(int fd, const void* data, size_t length) noexcept {
   if (entry != nullptr) {
     td_event_record event;
     entry->teardown.on_send_disconnect(static_cast<uint32_t>(length), winsock_error(error), event);
+    event.time_ns = started;
     emit(event, data, length);
   }
   errno = error;
@@ -308,6 +317,7 @@ int send_disconnect(int fd, const void* data, size_t length) noexcept {
 }
 
 ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept {
+  uint64_t started = platform::wall_clock_ns();
   SocketEntry* entry = sockets().find(fd);
   bool wants_data = buffer != nullptr && capacity > 0;
   ssize_t result = -1;
@@ -319,6 +329,7 @@ ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept {
   if (entry != nullptr) {
     td_event_record event;
     entry->teardown.on_recv_disconnect(0, winsock_error(error), event);
+    event.time_ns = started;
     emit(event);
   }
   errno = error;

@@ -26,7 +26,9 @@ void on_listening(int fd) noexcept;
 void on_accepted(int listener, int fd, const sockaddr* peer, socklen_t length) noexcept;
 void on_duplicated(int old_fd, int new_fd) noexcept;
 void on_linger_set(int fd, const void* value, socklen_t length) noexcept;
-void on_shutdown(int fd, int how, int result, int error) noexcept;
+// `started`: the wall clock when the call began (0 if the descriptor is not tracked).
+uint64_t call_started(int fd) noexcept;
+void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept;
 void on_sent(int fd, ssize_t result, int error) noexcept;
 void on_received(int fd, size_t requested, ssize_t result, int error) noexcept;
 void on_hangup(int fd, bool error_flagged) noexcept;

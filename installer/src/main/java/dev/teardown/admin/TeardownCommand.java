@@ -9,7 +9,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Watch and shape how network connections end.",
-    subcommands = {StatusCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      WatchCommand.class,
+      ConfigCommand.class,
+      RunCommand.class,
+      StatusCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class TeardownCommand {
 
   public static void main(String[] args) {

@@ -2,13 +2,15 @@ package dev.teardown.api;
 
 import dev.teardown.api.internal.EventDecoder;
 import dev.teardown.api.internal.EventRecordLayout;
+import dev.teardown.api.internal.JfrEmitter;
 import dev.teardown.api.internal.NativeReader;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Reads a channel's events in batches, one native call per batch. Each reader has its own
- * position; readers never affect producers or each other. Not thread-safe.
+ * position; readers never affect producers or each other. Events read are also emitted as JFR
+ * events ({@code dev.teardown.Teardown}) while a recording is on. Not thread-safe.
  */
 public final class EventReader implements AutoCloseable {
   private final NativeReader reader;
@@ -43,6 +45,7 @@ public final class EventReader implements AutoCloseable {
     }
     delivered += events.size();
     totalLost += missed;
+    JfrEmitter.emit(events);
     return new Batch(events, missed);
   }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One teardown event, as recorded by the layer in the process that owns the socket.
@@ -22,8 +23,7 @@ import java.util.Objects;
  * @param shutdownHow for {@link EventKind#SHUTDOWN}, which direction; otherwise null
  * @param closeMode for {@link EventKind#CLOSE}, how the close was performed; otherwise null
  * @param linger for a {@link CloseMode#GRACEFUL_LINGER} close, the linger timeout; else zero
- * @param converted an abortive close that the abortive-to-graceful policy performed gracefully
- * @param nonBlocking the socket was non-blocking when the call was made
+ * @param flags circumstances of the event (see {@link EventFlag})
  * @param dataLength bytes of disconnect data the call sent or received
  * @param captured the first bytes of that data, as far as capture was configured
  * @param local the local endpoint, or null if the socket had none
@@ -43,8 +43,7 @@ public record TeardownEvent(
     ShutdownHow shutdownHow,
     CloseMode closeMode,
     Duration linger,
-    boolean converted,
-    boolean nonBlocking,
+    Set<EventFlag> flags,
     long dataLength,
     byte[] captured,
     InetSocketAddress local,
@@ -57,6 +56,7 @@ public record TeardownEvent(
     Objects.requireNonNull(processName, "processName");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(linger, "linger");
+    flags = EventFlag.fromBits(EventFlag.toBits(Objects.requireNonNull(flags, "flags")));
     captured = captured == null || captured.length == 0 ? NONE : captured.clone();
     if (captured.length > dataLength) {
       throw new IllegalArgumentException(
@@ -83,6 +83,16 @@ public record TeardownEvent(
     return captured.length == 0 ? NONE : captured.clone();
   }
 
+  /** An abortive close that the abortive-to-graceful policy performed gracefully. */
+  public boolean converted() {
+    return flags.contains(EventFlag.CONVERTED);
+  }
+
+  /** The socket was non-blocking when the call was made. */
+  public boolean nonBlocking() {
+    return flags.contains(EventFlag.NON_BLOCKING);
+  }
+
   /** The error's Winsock name ("WSAECONNRESET"), or "0". */
   public String errorName() {
     return WinsockErrors.name(error);
@@ -102,8 +112,7 @@ public record TeardownEvent(
         && protocol == that.protocol
         && socketType == that.socketType
         && error == that.error
-        && converted == that.converted
-        && nonBlocking == that.nonBlocking
+        && flags.equals(that.flags)
         && dataLength == that.dataLength
         && timeNanos == that.timeNanos
         && processName.equals(that.processName)
@@ -134,12 +143,15 @@ public record TeardownEvent(
       if (closeMode == CloseMode.GRACEFUL_LINGER) {
         text.append(' ').append(linger.toSeconds()).append('s');
       }
-      text.append(converted ? ", converted)" : ")");
+      text.append(converted() ? ", converted)" : ")");
     }
     text.append(' ').append(processName).append('[').append(pid).append("] socket ").append(socketId);
     text.append(' ').append(local).append(" -> ").append(remote);
     if (error != 0) {
       text.append(' ').append(errorName());
+    }
+    if (!flags.isEmpty()) {
+      text.append(' ').append(flags);
     }
     if (dataLength > 0) {
       text.append(" data ").append(dataLength).append('B');

@@ -1,5 +1,6 @@
 package dev.teardown.api;
 
+import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,7 +38,7 @@ class TeardownChannelTest {
         new TeardownEvent(
             0, TeardownEvent.epochNanos(Instant.parse("2026-11-25T10:00:00.123456789Z")), 77, "server", 0x1234_5678_9ABCL,
             6, 1, EventKind.CLOSE, WinsockErrors.WSAEWOULDBLOCK, null, CloseMode.GRACEFUL_LINGER,
-            Duration.ofSeconds(30), true, true, data.length + 5, data,
+            Duration.ofSeconds(30), Set.of(EventFlag.CONVERTED, EventFlag.NON_BLOCKING), data.length + 5, data,
             new InetSocketAddress(InetAddress.getByName("::1"), 443),
             new InetSocketAddress(InetAddress.getByName("fe80::1%1"), 51000),
             new ConnectionSummary(Duration.ofNanos(987_654_321), 1L << 40, 3, Initiator.REMOTE, Ending.ABORTIVE));
@@ -61,8 +62,8 @@ class TeardownChannelTest {
   void eventsWithoutEndpointsOrSummaryDecodeAsNull() {
     TeardownEvent bare =
         new TeardownEvent(
-            0, 0L, 1, "p", 2, 6, 1, EventKind.EOF, 0, null, null, Duration.ZERO, false,
-            false, 0, null, null, null, null);
+            0, 0L, 1, "p", 2, 6, 1, EventKind.EOF, 0, null, null, Duration.ZERO, Set.of(),
+            0, null, null, null, null);
     try (TeardownChannel channel = TeardownChannel.create(dir);
         EventReader reader = channel.reader(ReadFrom.OLDEST)) {
       channel.publish(bare);

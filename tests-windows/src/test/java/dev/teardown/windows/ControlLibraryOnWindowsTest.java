@@ -1,5 +1,6 @@
 package dev.teardown.windows;
 
+import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.teardown.api.CloseMode;
@@ -31,7 +32,7 @@ class ControlLibraryOnWindowsTest {
       channel.publish(
           new TeardownEvent(
               0, TeardownEvent.epochNanos(Instant.now()), ProcessHandle.current().pid(), "java.exe", 0x1F4, 6, 1,
-              EventKind.CLOSE, 0, null, CloseMode.ABORTIVE, Duration.ZERO, false, false, 0, null,
+              EventKind.CLOSE, 0, null, CloseMode.ABORTIVE, Duration.ZERO, Set.of(), 0, null,
               new InetSocketAddress("127.0.0.1", 5000), new InetSocketAddress("127.0.0.1", 80),
               null));
       List<TeardownEvent> events = reader.read().events();

@@ -1,5 +1,6 @@
 package dev.teardown.api.bench;
 
+import java.util.Set;
 import dev.teardown.api.CloseMode;
 import dev.teardown.api.ConnectionSummary;
 import dev.teardown.api.Ending;
@@ -61,7 +62,7 @@ public class DrainBenchmark {
           new TeardownEvent(
               0, TeardownEvent.epochNanos(Instant.now()), 1000 + (i & 7), "worker-" + (i & 7), i, 6, 1, kind, 0,
               kind == EventKind.SHUTDOWN ? dev.teardown.api.ShutdownHow.SEND : null,
-              kind == EventKind.CLOSE ? CloseMode.GRACEFUL : null, Duration.ZERO, false, false, 0,
+              kind == EventKind.CLOSE ? CloseMode.GRACEFUL : null, Duration.ZERO, Set.of(), 0,
               null, new InetSocketAddress("127.0.0.1", 40000 + (i & 255)),
               new InetSocketAddress("127.0.0.1", 8080),
               kind == EventKind.CLOSE

@@ -5,6 +5,7 @@ import static dev.teardown.api.internal.EventRecordLayout.*;
 import dev.teardown.api.CloseMode;
 import dev.teardown.api.ConnectionSummary;
 import dev.teardown.api.Ending;
+import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
@@ -119,8 +120,7 @@ public final class EventDecoder {
         how,
         mode,
         Duration.ofSeconds(Short.toUnsignedInt(buffer.getShort(offset + LINGER_SECONDS))),
-        (flags & FLAG_CONVERTED) != 0,
-        (flags & FLAG_NONBLOCKING) != 0,
+        EventFlag.fromBits(flags),
         dataLength,
         captured,
         local,

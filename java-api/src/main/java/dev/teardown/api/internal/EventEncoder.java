@@ -3,6 +3,7 @@ package dev.teardown.api.internal;
 import static dev.teardown.api.internal.EventRecordLayout.*;
 
 import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.EventFlag;
 import dev.teardown.api.TeardownEvent;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -25,8 +26,7 @@ public final class EventEncoder {
     buffer.putLong(offset + SOCKET_ID, event.socketId());
     buffer.putInt(offset + PID, (int) event.pid());
     buffer.putShort(offset + KIND, (short) event.kind().code());
-    int flags = (event.converted() ? FLAG_CONVERTED : 0) | (event.nonBlocking() ? FLAG_NONBLOCKING : 0);
-    buffer.putShort(offset + FLAGS, (short) flags);
+    buffer.putShort(offset + FLAGS, (short) EventFlag.toBits(event.flags()));
     buffer.putInt(offset + ERROR, event.error());
     buffer.putShort(offset + PROTOCOL, (short) event.protocol());
     buffer.put(offset + SOCKET_TYPE, (byte) event.socketType());

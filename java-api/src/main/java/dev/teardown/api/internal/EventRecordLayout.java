@@ -38,8 +38,5 @@ public final class EventRecordLayout {
   public static final int FAMILY_IPV4 = 4;
   public static final int FAMILY_IPV6 = 6;
 
-  public static final int FLAG_CONVERTED = 0x1;
-  public static final int FLAG_NONBLOCKING = 0x2;
-
   private EventRecordLayout() {}
 }

@@ -1,5 +1,6 @@
 package dev.teardown.api.internal;
 
+import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -29,7 +30,7 @@ class EventDecoderTest {
   private static TeardownEvent close() {
     return new TeardownEvent(
         3, TeardownEvent.epochNanos(Instant.parse("2026-01-01T00:00:00Z")), 10, "srv", 5, 6, 1, EventKind.CLOSE, 0, null,
-        CloseMode.ABORTIVE, Duration.ZERO, false, false, 4, new byte[] {1, 2, 3, 4},
+        CloseMode.ABORTIVE, Duration.ZERO, Set.of(), 4, new byte[] {1, 2, 3, 4},
         new InetSocketAddress("127.0.0.1", 1), new InetSocketAddress("127.0.0.1", 2),
         new ConnectionSummary(Duration.ofSeconds(1), 1, 2, Initiator.LOCAL, Ending.ABORTIVE));
   }

@@ -1,0 +1,179 @@
+package dev.teardown.admin;
+
+import dev.teardown.admin.TransactionTimeline.Step;
+import dev.teardown.api.EventReader;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownEvent;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code teardown demo}: the seed's transaction-totals exchange, run by two real programs under
+ * the Linux layer, observed through the Java API and laid next to the seed's table.
+ */
+@Command(
+    name = "demo",
+    description = {
+      "Run the seed's transaction-totals exchange (two sample programs under the Linux layer)",
+      "and print the observed timeline next to the seed's table, step by step."
+    })
+final class DemoCommand implements Callable<Integer> {
+  private static final long PROCESS_TIMEOUT_SECONDS = 30;
+
+  @Option(names = "--channel", paramLabel = "DIR", description = "Channel to use (default: a new one in a temporary directory).")
+  Path channelDir;
+
+  @Option(names = "--transactions", paramLabel = "N", description = "Transactions the client runs (default: ${DEFAULT-VALUE}).")
+  long transactions = 42;
+
+  @Option(names = "--previous-total", paramLabel = "N", description = "The server's grand total before this client (default: ${DEFAULT-VALUE}).")
+  long previousTotal = 1000;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    Path directory = channelDir != null ? channelDir : temporaryChannel();
+    try {
+      return run(out, directory);
+    } finally {
+      if (channelDir == null) {
+        for (String file : new String[] {"events", "config"}) {
+          Files.deleteIfExists(directory.resolve(file));
+        }
+        Files.deleteIfExists(directory);
+      }
+    }
+  }
+
+  // Channels live in tmpfs where there is one, like the machine's own.
+  private static Path temporaryChannel() throws IOException {
+    Path shm = Path.of("/dev/shm");
+    return Files.isDirectory(shm) && Files.isWritable(shm)
+        ? Files.createTempDirectory(shm, "teardown-demo")
+        : Files.createTempDirectory("teardown-demo");
+  }
+
+  private int run(PrintWriter out, Path directory) throws IOException, InterruptedException {
+    try (TeardownChannel channel = TeardownChannel.create(directory);
+        EventReader reader = channel.reader(TeardownChannel.ReadFrom.NEWEST)) {
+      out.printf("Teardown demo: the seed's transaction-totals exchange between two real programs%n");
+      out.printf("running under the Linux layer, observed through the channel at %s%n%n", channel.path());
+      out.flush();
+
+      List<String> output = new ArrayList<>();
+      Process server = LayerProcess.builder(
+              List.of(NativeFiles.get(NativeFiles.SAMPLE_SERVER).toString(), Long.toString(previousTotal)),
+              channel.path())
+          .redirectErrorStream(true)
+          .start();
+      BufferedReader serverOutput =
+          new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+      String first = serverOutput.readLine();
+      if (first == null || !first.startsWith("port ")) {
+        server.destroyForcibly();
+        throw new IllegalStateException("the sample server did not start: " + first);
+      }
+      String port = first.substring("port ".length()).trim();
+      Process client = LayerProcess.builder(
+              List.of(NativeFiles.get(NativeFiles.SAMPLE_CLIENT).toString(), port, Long.toString(transactions)),
+              channel.path())
+          .redirectErrorStream(true)
+          .start();
+      output.addAll(finish(client, "client"));
+      output.addAll(serverOutput.lines().toList());
+      awaitExit(server, "server");
+
+      List<TeardownEvent> events = drain(reader);
+      TransactionTimeline timeline = new TransactionTimeline(events, client.pid(), server.pid());
+      print(out, timeline);
+      out.println();
+      out.println("What the programs printed:");
+      output.forEach(line -> out.println("  " + line));
+      out.println();
+      List<String> problems = timeline.problems();
+      if (problems.isEmpty()) {
+        out.println("The observed timeline is a valid order of the seed's table: steps (1) to (8),");
+        out.println("with (5') after (5) and, as the seed allows, in any order with (6), (7) and (8).");
+      } else {
+        out.println("The observed timeline does NOT follow the seed's table:");
+        problems.forEach(problem -> out.println("  " + problem));
+      }
+      out.flush();
+      return problems.isEmpty() ? 0 : 1;
+    }
+  }
+
+  private static List<String> finish(Process process, String name) throws IOException, InterruptedException {
+    List<String> lines;
+    try (BufferedReader output =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      lines = output.lines().toList();
+    }
+    awaitExit(process, name);
+    return lines;
+  }
+
+  private static void awaitExit(Process process, String name) throws InterruptedException {
+    if (!process.waitFor(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException("the sample " + name + " did not finish within " + PROCESS_TIMEOUT_SECONDS + " s");
+    }
+    if (process.exitValue() != 0) {
+      throw new IllegalStateException("the sample " + name + " failed with exit code " + process.exitValue());
+    }
+  }
+
+  /** Everything published so far: reads until the channel has been quiet for a moment. */
+  private static List<TeardownEvent> drain(EventReader reader) throws InterruptedException {
+    List<TeardownEvent> events = new ArrayList<>();
+    int quiet = 0;
+    while (quiet < 10) {
+      EventReader.Batch batch = reader.read();
+      events.addAll(batch.events());
+      quiet = batch.isEmpty() ? quiet + 1 : 0;
+      if (batch.isEmpty()) {
+        Thread.sleep(20);
+      }
+    }
+    return events;
+  }
+
+  private static void print(PrintWriter out, TransactionTimeline timeline) {
+    out.printf("%-6s %-7s %-64s %s%n", "STEP", "SIDE", "THE SEED'S TABLE", "OBSERVED (sequence: event)");
+    for (Step step : Step.values()) {
+      List<TeardownEvent> observed = timeline.eventsOf(step);
+      String first = observed.isEmpty() ? (step == Step.S4 ? "(computation: no event)" : "(not observed)") : describe(observed.get(0));
+      out.printf("%-6s %-7s %-64s %s%n", "(" + step.number + ")", step.side, step.description, first);
+      for (TeardownEvent more : observed.subList(Math.min(1, observed.size()), observed.size())) {
+        out.printf("%-6s %-7s %-64s %s%n", "", "", "", describe(more));
+      }
+    }
+  }
+
+  private static String describe(TeardownEvent event) {
+    StringBuilder text = new StringBuilder("#" + event.sequence() + ": " + EventFormat.what(event));
+    if (event.error() != 0) {
+      text.append(" (").append(event.errorName()).append(')');
+    }
+    String detail = EventFormat.detail(event);
+    if (!detail.isEmpty()) {
+      text.append(", ").append(detail);
+    }
+    return text.toString();
+  }
+}

@@ -1,0 +1,74 @@
+package dev.teardown.admin;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The native files that programs run with: the preload layer and the sample programs, packaged
+ * in the jar under JNA's resource prefix and unpacked, by content, into a cache directory (a
+ * library given to LD_PRELOAD must be a file).
+ */
+final class NativeFiles {
+  static final String PRELOAD = "libteardown_preload.so";
+  static final String SAMPLE_SERVER = "teardown-sample-server";
+  static final String SAMPLE_CLIENT = "teardown-sample-client";
+
+  private NativeFiles() {}
+
+  /** The unpacked file, executable; fails clearly when this platform has no such file. */
+  static Path get(String name) {
+    String resource = prefix() + "/" + name;
+    byte[] content;
+    try (InputStream in = NativeFiles.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException(
+            resource + " is not packaged: the Linux layer runs on Linux x86-64 and aarch64");
+      }
+      content = in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + resource, e);
+    }
+    Path target = cacheDirectory().resolve(digest(content)).resolve(name);
+    try {
+      if (!Files.exists(target)) {
+        Files.createDirectories(target.getParent());
+        Path partial = Files.createTempFile(target.getParent(), name, ".partial");
+        Files.write(partial, content);
+        partial.toFile().setExecutable(true, false);
+        partial.toFile().setReadable(true, false);
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("unpacking " + name + " into " + target.getParent(), e);
+    }
+    return target;
+  }
+
+  private static String prefix() {
+    String arch = System.getProperty("os.arch");
+    boolean arm = arch.equals("aarch64") || arch.equals("arm64");
+    return (arm ? "linux-aarch64" : "linux-x86-64");
+  }
+
+  private static Path cacheDirectory() {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("teardown");
+  }
+
+  private static String digest(byte[] content) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(content);
+      return HexFormat.of().formatHex(hash, 0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

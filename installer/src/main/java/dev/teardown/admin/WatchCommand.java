@@ -1,0 +1,134 @@
+package dev.teardown.admin;
+
+import dev.teardown.api.Counters;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.EventReader;
+import dev.teardown.api.PortRange;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownEvent;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code teardown watch}: teardown events as they happen. */
+@Command(
+    name = "watch",
+    description = {
+      "Show teardown events as they happen, one per line, until Ctrl-C.",
+      "Filters here only select what is shown; the recording itself is set with `config`."
+    })
+final class WatchCommand implements Callable<Integer> {
+  @Mixin ChannelOption channel;
+
+  @Option(names = "--json", description = "One JSON object per line instead of a table.")
+  boolean json;
+
+  @Option(names = "--kind", split = ",", paramLabel = "KIND", description = "Only these kinds: ${COMPLETION-CANDIDATES}.")
+  Set<EventKind> kinds = EnumSet.noneOf(EventKind.class);
+
+  @Option(names = "--process", split = ",", paramLabel = "NAME", description = "Only these processes (case-insensitive).")
+  List<String> processes = List.of();
+
+  @Option(names = "--port", split = ",", paramLabel = "PORT[-LAST]", description = "Only connections with a local or remote port in these ranges.")
+  List<String> ports = List.of();
+
+  @Option(names = "--from-oldest", description = "Start with the oldest event the channel still holds.")
+  boolean fromOldest;
+
+  @Option(names = "--count", paramLabel = "N", description = "Stop after N events.")
+  long count = Long.MAX_VALUE;
+
+  @Option(names = "--duration", paramLabel = "DURATION", description = "Stop after this long (ISO-8601, e.g. PT30S).")
+  Duration duration;
+
+  @Spec CommandSpec spec;
+
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final CountDownLatch finished = new CountDownLatch(1);
+
+  // Ctrl-C: stop reading, and hold the JVM until the summary is printed.
+  private void stopFromSignal() {
+    stopped.countDown();
+    try {
+      finished.await(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    List<PortRange> ranges = ports.stream().map(PortRange::parse).toList();
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try (TeardownChannel opened = channel.open();
+        EventReader reader =
+            opened.reader(fromOldest ? TeardownChannel.ReadFrom.OLDEST : TeardownChannel.ReadFrom.NEWEST)) {
+      Thread hook = new Thread(this::stopFromSignal, "teardown-watch-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      if (!json) {
+        out.println(EventFormat.HEADER);
+        out.flush();
+      }
+      long shown = 0;
+      long lost = 0;
+      long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+      while (shown < count && stopped.getCount() > 0 && System.nanoTime() < deadline) {
+        EventReader.Batch batch = reader.read();
+        if (batch.lost() > 0) {
+          lost += batch.lost();
+          err.printf("teardown: %d events went by unread (%d in all)%n", batch.lost(), lost);
+          err.flush();
+        }
+        for (TeardownEvent event : batch.events()) {
+          if (shown >= count || !selected(event, ranges)) {
+            continue;
+          }
+          out.println(json ? EventFormat.json(event) : EventFormat.row(event));
+          shown++;
+        }
+        out.flush();
+        if (batch.isEmpty()) {
+          stopped.await(20, TimeUnit.MILLISECONDS);
+        }
+      }
+      Counters counters = opened.counters();
+      err.printf(
+          "teardown: %d shown, %d lost by this watch; channel: %d produced, %d dropped by producers%n",
+          shown, lost, counters.produced(), counters.dropped());
+      err.flush();
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the JVM is already on its way out, the summary is printed.
+      }
+      return 0;
+    }
+  }
+
+  private boolean selected(TeardownEvent event, List<PortRange> ranges) {
+    if (!kinds.isEmpty() && !kinds.contains(event.kind())) {
+      return false;
+    }
+    if (!processes.isEmpty() && processes.stream().noneMatch(p -> p.equalsIgnoreCase(event.processName()))) {
+      return false;
+    }
+    if (ranges.isEmpty()) {
+      return true;
+    }
+    int local = event.local() == null ? 0 : event.local().getPort();
+    int remote = event.remote() == null ? 0 : event.remote().getPort();
+    return ranges.stream().anyMatch(r -> r.contains(local) || r.contains(remote));
+  }
+}

@@ -1,0 +1,63 @@
+package dev.teardown.api;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/** Circumstances of an event, beyond its kind. */
+public enum EventFlag {
+  /** An abortive close that the abortive-to-graceful policy performed gracefully. */
+  CONVERTED(0x1),
+  /** The socket was non-blocking when the call was made. */
+  NON_BLOCKING(0x2),
+  /** Closed with received data unread: the stack resets the connection, whatever lingers. */
+  UNREAD_DATA(0x4),
+  /** Other handles (dup, fork, inheritance) may keep the connection open after this close. */
+  SHARED(0x8),
+  /** Closed by the process's exit rather than by a call. */
+  AT_EXIT(0x10);
+
+  private static final int ALL_BITS = 0x1F;
+  private static final List<Set<EventFlag>> SETS = buildSets();
+
+  private final int bit;
+
+  EventFlag(int bit) {
+    this.bit = bit;
+  }
+
+  /** The flag's bit in the native event record. */
+  public int bit() {
+    return bit;
+  }
+
+  /** The flags set in {@code bits} (unknown bits ignored); shared, immutable sets. */
+  public static Set<EventFlag> fromBits(int bits) {
+    return SETS.get(bits & ALL_BITS);
+  }
+
+  /** The native bits of {@code flags}. */
+  public static int toBits(Set<EventFlag> flags) {
+    int bits = 0;
+    for (EventFlag flag : flags) {
+      bits |= flag.bit;
+    }
+    return bits;
+  }
+
+  private static List<Set<EventFlag>> buildSets() {
+    List<Set<EventFlag>> sets = new ArrayList<>(ALL_BITS + 1);
+    for (int bits = 0; bits <= ALL_BITS; bits++) {
+      EnumSet<EventFlag> set = EnumSet.noneOf(EventFlag.class);
+      for (EventFlag flag : values()) {
+        if ((bits & flag.bit) != 0) {
+          set.add(flag);
+        }
+      }
+      sets.add(Collections.unmodifiableSet(set));
+    }
+    return List.copyOf(sets);
+  }
+}
