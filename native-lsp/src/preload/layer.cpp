@@ -127,6 +127,13 @@ void adopt_inherited_sockets() {
   closedir(dir);
 }
 
+// A listener, or a socket that never connected (a probe, a failed bind): no connection ends
+// with it. The peer comes from connect and accept themselves, so an unknown one means none.
+bool ends_a_connection(const SocketEntry& entry) {
+  return !entry.listening.load(std::memory_order_relaxed) &&
+         entry.teardown.remote().family != TD_FAMILY_NONE;
+}
+
 void mark_all_shared() {
   sockets().for_each([](int, SocketEntry& entry) {
     entry.flags.fetch_or(TD_FLAG_SHARED, std::memory_order_relaxed);
@@ -226,6 +233,7 @@ uint64_t call_started(int fd) noexcept {
 void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || how < SHUT_RD || how > SHUT_RDWR) return;
+  if (entry->listening.load(std::memory_order_relaxed)) return;  // wakes accept, ends nothing
   entry->teardown.set_nonblocking(nonblocking(fd));
   td_event_record event;
   entry->teardown.on_shutdown(how, result == 0 ? 0 : winsock_error(error), event);
@@ -271,7 +279,7 @@ void before_close(int fd, PendingClose& pending) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr) return;
   sockets().remove(entry);
-  if (entry->listening.load(std::memory_order_relaxed)) return;  // no connection ends here
+  if (!ends_a_connection(*entry)) return;
   pending.policy = producer().policy();
   SocketTeardown& teardown = entry->teardown;
   int unread = 0;
@@ -342,7 +350,7 @@ void on_exit() noexcept {
     uint64_t now = platform::wall_clock_ns();
     sockets().for_each([&](int fd, SocketEntry& entry) {
       sockets().remove(&entry);
-      if (entry.listening.load(std::memory_order_relaxed)) return;
+      if (!ends_a_connection(entry)) return;
       int unread = 0;
       if (policy.active && ioctl(fd, FIONREAD, &unread) != 0) unread = 0;
       ClosePlan plan = entry.teardown.plan_close(false, unread > 0);
