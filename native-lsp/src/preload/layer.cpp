@@ -168,7 +168,9 @@ SocketTable& sockets() noexcept {
 void initialize() noexcept {
   try {
     real();
-    producer();
+    // Attach now, while the program has one thread: a first attach raced by two threads would
+    // leave the loser passing its event through.
+    producer().policy();
     sockets();
     epoll_registry();
     pthread_atfork(nullptr, after_fork_in_parent, after_fork_in_child);
@@ -198,10 +200,11 @@ void on_listening(int fd) noexcept {
   if (entry != nullptr) entry->listening.store(true, std::memory_order_relaxed);
 }
 
-void on_accepted(int listener, int fd, const sockaddr* peer, socklen_t length) noexcept {
-  if (sockets().find(listener) == nullptr) return;  // only TCP listeners are tracked
+void on_accepted(int /*listener*/, int fd, const sockaddr* peer, socklen_t length) noexcept {
+  // Only stream sockets accept; the peer's family tells TCP from local sockets.
   sockaddr_storage storage{};
   if (peer != nullptr) std::memcpy(&storage, peer, length < sizeof(storage) ? length : sizeof(storage));
+  if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6) return;
   track_connected(fd, 0, address_of(storage));
 }
 

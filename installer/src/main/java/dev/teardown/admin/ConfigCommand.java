@@ -69,7 +69,12 @@ final class ConfigCommand {
         for (String setting : settings) {
           apply(builder, setting);
         }
-        Configuration config = builder.build();
+        Configuration config;
+        try {
+          config = builder.build();
+        } catch (InvalidConfigurationException e) {
+          throw new ParameterException(spec.commandLine(), "invalid configuration: " + e.getMessage());
+        }
         opened.configure(config);
         PrintWriter out = spec.commandLine().getOut();
         out.println(text(config));

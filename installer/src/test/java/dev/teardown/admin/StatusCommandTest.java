@@ -5,35 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.teardown.api.Configuration;
 import dev.teardown.api.TeardownChannel;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class StatusCommandTest {
   @TempDir Path dir;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine command =
-        new CommandLine(new TeardownCommand()).setExecutionExceptionHandler(new ErrorHandler());
-    command.setOut(new PrintWriter(out));
-    command.setErr(new PrintWriter(err));
-    int exit = command.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CommandLineRun run(String... args) {
+    return CommandLineRun.of(args);
   }
 
   @Test
   void statusShowsCountersAndTheLiveConfiguration() {
     try (TeardownChannel channel = TeardownChannel.create(dir, 128)) {
       channel.configure(Configuration.builder().processes(List.of("curl")).captureBytes(32).build());
-      Run run = run("status", "--channel", dir.toString());
+      CommandLineRun run = run("status", "--channel", dir.toString());
       assertEquals(0, run.exit(), run.err());
       assertTrue(run.out().contains("(128 events held)"), run.out());
       assertTrue(run.out().contains("processes   curl"), run.out());
@@ -43,7 +31,7 @@ class StatusCommandTest {
 
   @Test
   void aMissingChannelIsOneClearLineAndExitCodeOne() {
-    Run run = run("status", "--channel", dir.resolve("absent").toString());
+    CommandLineRun run = run("status", "--channel", dir.resolve("absent").toString());
     assertEquals(1, run.exit());
     assertTrue(run.err().startsWith("teardown: opening channel "), run.err());
     assertTrue(run.err().contains("channel not found"), run.err());

@@ -1,0 +1,84 @@
+package dev.teardown.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.TeardownEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The seed's table as the demo checks it, and the demo itself on real programs. */
+class TransactionTimelineTest {
+  private static final long CLIENT = 10;
+  private static final long SERVER = 20;
+
+  private final List<TeardownEvent> events = new ArrayList<>();
+
+  private void add(long pid, EventKind kind) {
+    long time = events.size() + 1;
+    events.add(new TeardownEvent(
+        events.size(), time, pid, pid == CLIENT ? "client" : "server", 3, 6, 1, kind, 0, null,
+        kind == EventKind.CLOSE ? CloseMode.GRACEFUL : null, Duration.ZERO, Set.of(), 0, null, null, null, null));
+  }
+
+  @ParameterizedTest(name = "(5'') after step {0}")
+  @ValueSource(ints = {5, 6, 7, 8})
+  void theServersCloseMayComeAnywhereAfterItsSendDisconnect(int after) {
+    add(CLIENT, EventKind.SEND_DISCONNECT);
+    add(SERVER, EventKind.FD_CLOSE);
+    add(SERVER, EventKind.RECV_DISCONNECT);
+    add(SERVER, EventKind.SEND_DISCONNECT);
+    if (after == 5) add(SERVER, EventKind.CLOSE);
+    add(CLIENT, EventKind.FD_CLOSE);
+    if (after == 6) add(SERVER, EventKind.CLOSE);
+    add(CLIENT, EventKind.RECV_DISCONNECT);
+    if (after == 7) add(SERVER, EventKind.CLOSE);
+    add(CLIENT, EventKind.CLOSE);
+    if (after == 8) add(SERVER, EventKind.CLOSE);
+    assertEquals(List.of(), new TransactionTimeline(events, CLIENT, SERVER).problems());
+  }
+
+  @Test
+  void aServerThatClosesBeforeItsSendDisconnectBreaksTheTable() {
+    add(CLIENT, EventKind.SEND_DISCONNECT);
+    add(SERVER, EventKind.FD_CLOSE);
+    add(SERVER, EventKind.RECV_DISCONNECT);
+    add(SERVER, EventKind.CLOSE);
+    add(SERVER, EventKind.SEND_DISCONNECT);
+    add(CLIENT, EventKind.FD_CLOSE);
+    add(CLIENT, EventKind.RECV_DISCONNECT);
+    add(CLIENT, EventKind.CLOSE);
+    assertEquals(List.of("step (5) came after step (5')"), new TransactionTimeline(events, CLIENT, SERVER).problems());
+  }
+
+  @Test
+  void missingStepsAreNamed() {
+    add(CLIENT, EventKind.SEND_DISCONNECT);
+    add(CLIENT, EventKind.CLOSE);
+    List<String> problems = new TransactionTimeline(events, CLIENT, SERVER).problems();
+    assertTrue(problems.contains("step (2) was not observed"), problems.toString());
+    assertTrue(problems.contains("step (7) was not observed"), problems.toString());
+  }
+
+  @Test
+  @EnabledOnOs(value = OS.LINUX, disabledReason = "the Linux layer")
+  void theDemoObservesTheEightStepsInAValidOrder(@TempDir Path dir) {
+    CommandLineRun run = CommandLineRun.of("demo", "--channel", dir.resolve("channel").toString());
+    assertEquals(0, run.exit(), run.out() + run.err());
+    assertTrue(run.out().contains("is a valid order of the seed's table"), run.out());
+    assertTrue(run.out().contains("client (7) receives the grand total: 1042"), run.out());
+    assertTrue(Files.exists(dir.resolve("channel").resolve("events")), "a given channel is kept");
+  }
+}
