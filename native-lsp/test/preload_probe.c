@@ -1,0 +1,143 @@
+/* Runs under libteardown_preload.so and checks that the program sees exactly what it would see
+ * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
+ *
+ *   preload_probe SCENARIO   (errno | pipes | threads | fork | linger) */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures = 0;
+#define CHECK(condition)                                                         \
+  do {                                                                           \
+    if (!(condition)) {                                                          \
+      fprintf(stderr, "preload_probe:%d: %s (errno %d)\n", __LINE__, #condition, errno); \
+      ++failures;                                                                \
+    }                                                                            \
+  } while (0)
+
+static int listener_on(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in address = {0};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (bind(fd, (struct sockaddr*)&address, sizeof(address)) != 0 || listen(fd, 64) != 0) return -1;
+  getsockname(fd, (struct sockaddr*)&address, &length);
+  *port = ntohs(address.sin_port);
+  return fd;
+}
+
+static int connect_to(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in address = {0};
+  address.sin_family = AF_INET;
+  address.sin_port = htons((unsigned short)port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return connect(fd, (struct sockaddr*)&address, sizeof(address)) == 0 ? fd : -1;
+}
+
+static void errno_scenario(void) {
+  errno = 0;
+  CHECK(close(-1) == -1 && errno == EBADF);
+  errno = 0;
+  CHECK(shutdown(12345, SHUT_WR) == -1 && errno == EBADF);
+  int port = 0;
+  int listener = listener_on(&port);
+  int client = connect_to(port);
+  int server = accept(listener, NULL, NULL);
+  CHECK(client >= 0 && server >= 0);
+  char byte;
+  errno = 0;
+  CHECK(recv(server, &byte, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN);
+  CHECK(send(client, "abc", 3, 0) == 3);
+  char buffer[8];
+  CHECK(recv(server, buffer, sizeof(buffer), 0) == 3 && memcmp(buffer, "abc", 3) == 0);
+  struct linger hard = {1, 0};
+  CHECK(setsockopt(client, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard)) == 0);
+  CHECK(close(client) == 0);
+  errno = 0;
+  CHECK(recv(server, buffer, sizeof(buffer), 0) == -1 && errno == ECONNRESET);
+  errno = 0;
+  CHECK(send(server, "x", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
+  CHECK(close(server) == 0 && close(listener) == 0);
+}
+
+static void pipes_scenario(void) {
+  int ends[2];
+  CHECK(pipe(ends) == 0);
+  CHECK(write(ends[1], "hello", 5) == 5);
+  char buffer[16];
+  CHECK(read(ends[0], buffer, 2) == 2 && memcmp(buffer, "he", 2) == 0);  /* partial reads stay */
+  CHECK(close(ends[1]) == 0);
+  CHECK(read(ends[0], buffer, sizeof(buffer)) == 3);
+  CHECK(read(ends[0], buffer, sizeof(buffer)) == 0);
+  CHECK(close(ends[0]) == 0);
+  int duplicate = dup(1);
+  CHECK(duplicate > 2 && close(duplicate) == 0);
+}
+
+static int thread_port;
+static void* connect_and_close(void* unused) {
+  (void)unused;
+  for (int i = 0; i < 100; ++i) {
+    int fd = connect_to(thread_port);
+    if (fd < 0 || close(fd) != 0) return (void*)1;
+  }
+  return NULL;
+}
+
+static void threads_scenario(void) {
+  int listener = listener_on(&thread_port);
+  pthread_t threads[4];
+  for (int t = 0; t < 4; ++t) pthread_create(&threads[t], NULL, connect_and_close, NULL);
+  for (int accepted = 0; accepted < 400; ++accepted) {
+    int fd = accept(listener, NULL, NULL);
+    char byte;
+    CHECK(fd >= 0 && read(fd, &byte, 1) == 0);
+    CHECK(close(fd) == 0);
+  }
+  for (int t = 0; t < 4; ++t) {
+    void* result = NULL;
+    pthread_join(threads[t], &result);
+    CHECK(result == NULL);
+  }
+  close(listener);
+}
+
+static void fork_scenario(void) {
+  int port = 0;
+  int listener = listener_on(&port);
+  int client = connect_to(port);
+  int server = accept(listener, NULL, NULL);
+  pid_t child = fork();
+  if (child == 0) {
+    /* The child writes on the inherited socket and exits: the parent's copy stays open. */
+    _exit(write(server, "from child", 10) == 10 ? 0 : 1);
+  }
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char buffer[16];
+  CHECK(read(client, buffer, sizeof(buffer)) == 10);
+  CHECK(close(server) == 0);
+  CHECK(read(client, buffer, sizeof(buffer)) == 0);
+  CHECK(close(client) == 0 && close(listener) == 0);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  if (strcmp(argv[1], "errno") == 0) errno_scenario();
+  else if (strcmp(argv[1], "pipes") == 0) pipes_scenario();
+  else if (strcmp(argv[1], "threads") == 0) threads_scenario();
+  else if (strcmp(argv[1], "fork") == 0) fork_scenario();
+  else return 2;
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,123 @@
+// The Linux layer under a real program (preload_probe): the program sees what it would see
+// without the layer, with a channel, with none, and with a damaged one; and the layer records
+// what happened.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channel.h"
+#include "test_support.h"
+
+#ifndef TEARDOWN_PRELOAD_PATH
+#error "TEARDOWN_PRELOAD_PATH must name libteardown_preload.so"
+#endif
+#ifndef TEARDOWN_PROBE_PATH
+#error "TEARDOWN_PROBE_PATH must name preload_probe"
+#endif
+
+namespace teardown {
+namespace {
+
+using teardown::testing::TempDir;
+
+// Runs the probe with the layer and the given channel directory; returns its exit code.
+int run_probe(const std::string& scenario, const std::string& channel) {
+  pid_t child = fork();
+  if (child == 0) {
+    setenv("LD_PRELOAD", TEARDOWN_PRELOAD_PATH, 1);
+    setenv("TEARDOWN_CHANNEL", channel.c_str(), 1);
+    execl(TEARDOWN_PROBE_PATH, "preload_probe", scenario.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::vector<td_event_record> events_in(Channel& channel) {
+  RingReader reader(channel.ring(), ReaderStart::Oldest, 1'000'000);
+  std::vector<td_event_record> all(4096);
+  size_t count = 0;
+  uint64_t lost = 0;
+  EXPECT_EQ(reader.read(all.data(), all.size(), count, lost), TD_OK);
+  EXPECT_EQ(lost, 0u);
+  all.resize(count);
+  return all;
+}
+
+class PreloadTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(PreloadTest, TheProgramSeesNoDifferenceWithAChannel) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel;
+  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  EXPECT_EQ(run_probe(GetParam(), dir.path()), 0);
+}
+
+TEST_P(PreloadTest, TheProgramSeesNoDifferenceWithoutAChannel) {
+  TempDir dir;
+  EXPECT_EQ(run_probe(GetParam(), dir.file("absent")), 0);
+}
+
+TEST_P(PreloadTest, TheProgramSeesNoDifferenceWithADamagedChannel) {
+  TempDir dir;
+  {
+    std::unique_ptr<Channel> channel;
+    ASSERT_EQ(Channel::open(dir.path(), true, 64, channel), TD_OK);
+  }
+  std::ofstream(dir.file("events"), std::ios::in | std::ios::out | std::ios::binary) << "garbage!";
+  EXPECT_EQ(run_probe(GetParam(), dir.path()), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, PreloadTest, ::testing::Values("errno", "pipes", "threads", "fork"));
+
+TEST(PreloadEvents, AResetIsRecordedOnBothSides) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel;
+  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  ASSERT_EQ(run_probe("errno", dir.path()), 0);
+  int abortive_closes = 0, resets = 0, unconnected = 0;
+  for (const td_event_record& event : events_in(*channel)) {
+    if (event.kind == TD_KIND_CLOSE && event.detail == TD_CLOSE_ABORTIVE) ++abortive_closes;
+    if (event.kind == TD_KIND_RESET && event.error == 10054) ++resets;
+    if (event.kind == TD_KIND_CLOSE && event.remote.family == TD_FAMILY_NONE) ++unconnected;
+  }
+  EXPECT_EQ(abortive_closes, 1);
+  EXPECT_EQ(resets, 1) << "the recv's ECONNRESET; the following EPIPE is the same reset";
+  EXPECT_EQ(unconnected, 0) << "the listener's close ends no connection";
+}
+
+TEST(PreloadEvents, EveryConnectionOfFourThreadsIsClosedOnBothEnds) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel;
+  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  ASSERT_EQ(run_probe("threads", dir.path()), 0);
+  td_counters counters{};
+  channel->ring().counters(counters);
+  EXPECT_EQ(counters.per_kind[TD_KIND_CLOSE], 800u);
+  EXPECT_EQ(counters.per_kind[TD_KIND_EOF], 400u);
+  EXPECT_EQ(counters.dropped, 0u);
+}
+
+TEST(PreloadEvents, ForkedCopiesAreMarkedShared) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel;
+  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  ASSERT_EQ(run_probe("fork", dir.path()), 0);
+  int shared_closes = 0, child_exit_closes = 0;
+  for (const td_event_record& event : events_in(*channel)) {
+    if (event.kind != TD_KIND_CLOSE) continue;
+    if (event.flags & TD_FLAG_SHARED) ++shared_closes;
+    if (event.flags & TD_FLAG_AT_EXIT) ++child_exit_closes;
+  }
+  EXPECT_EQ(shared_closes, 4) << "both sockets, closed in the child at exit and in the parent";
+  EXPECT_EQ(child_exit_closes, 2) << "the child's copies end with its _exit";
+}
+
+}  // namespace
+}  // namespace teardown
