@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$root/native-lsp/target/cmake-bench"
 
 cmake -S "$root/native-lsp" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTEARDOWN_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target teardown_bench --parallel 2 >/dev/null
+cmake --build "$build" --target teardown_bench layer_workload teardown teardown_preload --parallel 2 >/dev/null
 bench="$build/bench/teardown_bench"
 
 # Median of five runs of one path ("publish" or "decide+publish"), in ns per event per producer.
@@ -44,6 +44,8 @@ if command -v valgrind >/dev/null 2>&1; then
 else
   echo "valgrind not installed: apt-get install valgrind"
 fi
+
+"$root/native-lsp/bench/run-layer-benchmarks.sh" "$build"
 
 echo "== Java drain rate (JMH), events/s decoded into TeardownEvent objects"
 cd "$root"

@@ -217,6 +217,10 @@ bool SocketTeardown::receive_shut() const {
   return (state_.load(std::memory_order_acquire) & kReceiveShut) != 0;
 }
 
+bool SocketTeardown::saw_end_of_stream() const {
+  return (state_.load(std::memory_order_acquire) & kRemoteEof) != 0;
+}
+
 void SocketTeardown::fill_summary(uint64_t now_ns, td_event_record& out) const {
   out.lifetime_ns = now_ns > created_ns_ ? now_ns - created_ns_ : 0;
   out.bytes_sent = bytes_sent();

@@ -2,7 +2,11 @@
 // (same arguments, same result, same errno), with the layer told what happened. Non-socket
 // descriptors cost one table lookup.
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -102,7 +106,7 @@ static int accept_connection(int fd, sockaddr* address, socklen_t* length, int f
   if (accepted >= 0) {
     ErrnoGuard guard;
     socklen_t filled = *target_length < capacity ? *target_length : capacity;
-    teardown::preload::on_accepted(fd, accepted, target, filled);
+    teardown::preload::on_accepted(fd, accepted, with_flags ? flags : 0, target, filled);
   }
   return accepted;
 }
@@ -176,6 +180,46 @@ static int duplicate_onto(int fd, int target, int flags, bool with_flags) {
 TD_EXPORT int dup2(int fd, int target) { return duplicate_onto(fd, target, 0, false); }
 
 TD_EXPORT int dup3(int fd, int target, int flags) { return duplicate_onto(fd, target, flags, true); }
+
+// fcntl and ioctl take one optional argument, passed on as it came (an int or a pointer, both in
+// a register on the supported ABIs); only O_NONBLOCK changes on tracked sockets are looked at.
+static int control_flags(int fd, int command, uintptr_t argument, bool wide) {
+  int result = wide ? real().fcntl64(fd, command, argument) : real().fcntl(fd, command, argument);
+  if (result != -1 && command == F_SETFL) {
+    ErrnoGuard guard;
+    teardown::preload::on_blocking_set(fd, (static_cast<int>(argument) & O_NONBLOCK) != 0);
+  }
+  return result;
+}
+
+TD_EXPORT int fcntl(int fd, int command, ...) {
+  va_list arguments;
+  va_start(arguments, command);
+  uintptr_t argument = va_arg(arguments, uintptr_t);
+  va_end(arguments);
+  return control_flags(fd, command, argument, false);
+}
+
+TD_EXPORT int fcntl64(int fd, int command, ...) {
+  va_list arguments;
+  va_start(arguments, command);
+  uintptr_t argument = va_arg(arguments, uintptr_t);
+  va_end(arguments);
+  return control_flags(fd, command, argument, true);
+}
+
+TD_EXPORT int ioctl(int fd, unsigned long request, ...) {
+  va_list arguments;
+  va_start(arguments, request);
+  void* argument = va_arg(arguments, void*);
+  va_end(arguments);
+  int result = real().ioctl(fd, request, argument);
+  if (result != -1 && request == FIONBIO && argument != nullptr) {
+    ErrnoGuard guard;
+    teardown::preload::on_blocking_set(fd, *static_cast<const int*>(argument) != 0);
+  }
+  return result;
+}
 
 TD_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {
   int result = real().setsockopt(fd, level, name, value, length);

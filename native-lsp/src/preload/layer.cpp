@@ -88,8 +88,8 @@ SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
   return entry;
 }
 
-SocketEntry* track_connected(int fd, uint32_t flags, const td_address& peer) {
-  SocketEntry* entry = track(fd, nonblocking(fd) ? SOCK_NONBLOCK : 0, platform::wall_clock_ns());
+SocketEntry* track_connected(int fd, int type_flags, uint32_t flags, const td_address& peer) {
+  SocketEntry* entry = track(fd, type_flags, platform::wall_clock_ns());
   if (entry == nullptr) return nullptr;
   entry->teardown.set_endpoints(local_address(fd), peer);
   entry->flags.store(flags, std::memory_order_relaxed);
@@ -121,7 +121,8 @@ void adopt_inherited_sockets() {
     length = sizeof(accepting);
     getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length);
     SocketEntry* entry =
-        track_connected(static_cast<int>(fd), TD_FLAG_SHARED, peer_address(static_cast<int>(fd)));
+        track_connected(static_cast<int>(fd), nonblocking(static_cast<int>(fd)) ? SOCK_NONBLOCK : 0,
+                        TD_FLAG_SHARED, peer_address(static_cast<int>(fd)));
     if (entry != nullptr) entry->listening.store(accepting != 0, std::memory_order_relaxed);
   }
   closedir(dir);
@@ -197,15 +198,40 @@ void on_connected(int fd, const sockaddr* remote, socklen_t length) noexcept {
 
 void on_listening(int fd) noexcept {
   SocketEntry* entry = sockets().find(fd);
-  if (entry != nullptr) entry->listening.store(true, std::memory_order_relaxed);
+  if (entry == nullptr) return;
+  entry->teardown.set_endpoints(local_address(fd), td_address{});
+  entry->listening.store(true, std::memory_order_relaxed);
 }
 
-void on_accepted(int /*listener*/, int fd, const sockaddr* peer, socklen_t length) noexcept {
+namespace {
+bool specific_address(const td_address& address) {
+  if (address.family == TD_FAMILY_NONE) return false;
+  size_t length = address.family == TD_FAMILY_IPV4 ? 4 : 16;
+  for (size_t i = 0; i < length; ++i) {
+    if (address.bytes[i] != 0) return true;
+  }
+  return false;  // the wildcard: the local address depends on the connection
+}
+}  // namespace
+
+void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer,
+                 socklen_t length) noexcept {
   // Only stream sockets accept; the peer's family tells TCP from local sockets.
   sockaddr_storage storage{};
   if (peer != nullptr) std::memcpy(&storage, peer, length < sizeof(storage) ? length : sizeof(storage));
   if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6) return;
-  track_connected(fd, 0, address_of(storage));
+  // A listener bound to one address gives its connections that local address: no system call.
+  SocketEntry* listening = sockets().find(listener);
+  td_address local = listening != nullptr && specific_address(listening->teardown.local())
+                         ? listening->teardown.local()
+                         : local_address(fd);
+  SocketEntry* entry = track(fd, accept_flags, platform::wall_clock_ns());  // O_NONBLOCK: not inherited
+  if (entry != nullptr) entry->teardown.set_endpoints(local, address_of(storage));
+}
+
+void on_blocking_set(int fd, bool nonblocking_now) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry != nullptr) entry->teardown.set_nonblocking(nonblocking_now);
 }
 
 void on_duplicated(int old_fd, int new_fd) noexcept {
@@ -237,7 +263,6 @@ void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexc
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || how < SHUT_RD || how > SHUT_RDWR) return;
   if (entry->listening.load(std::memory_order_relaxed)) return;  // wakes accept, ends nothing
-  entry->teardown.set_nonblocking(nonblocking(fd));
   td_event_record event;
   entry->teardown.on_shutdown(how, result == 0 ? 0 : winsock_error(error), event);
   event.time_ns = started;
@@ -285,9 +310,12 @@ void before_close(int fd, PendingClose& pending) noexcept {
   if (!ends_a_connection(*entry)) return;
   pending.policy = producer().policy();
   SocketTeardown& teardown = entry->teardown;
+  // Received data left unread makes the stack reset the connection; after the end of the stream
+  // nothing can be left, and the question needs no system call.
   int unread = 0;
-  if (pending.policy.active && ioctl(fd, FIONREAD, &unread) != 0) unread = 0;
-  teardown.set_nonblocking(nonblocking(fd));
+  if (pending.policy.active && !teardown.saw_end_of_stream() && ioctl(fd, FIONREAD, &unread) != 0) {
+    unread = 0;
+  }
   ClosePlan plan = teardown.plan_close(pending.policy.abortive_to_graceful, unread > 0);
   plan.extra_flags = static_cast<uint16_t>(entry->flags.load(std::memory_order_relaxed));
   if (plan.converted) {

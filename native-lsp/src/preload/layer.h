@@ -23,7 +23,9 @@ void on_socket_created(int fd, int domain, int type) noexcept;
 void on_connected(int fd, const sockaddr* remote, socklen_t length) noexcept;
 void on_listening(int fd) noexcept;
 // `peer` is what accept returned: the connection may already be reset, so it cannot be asked.
-void on_accepted(int listener, int fd, const sockaddr* peer, socklen_t length) noexcept;
+void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer, socklen_t length) noexcept;
+// O_NONBLOCK set or cleared with fcntl(F_SETFL) or ioctl(FIONBIO).
+void on_blocking_set(int fd, bool nonblocking_now) noexcept;
 void on_duplicated(int old_fd, int new_fd) noexcept;
 void on_linger_set(int fd, const void* value, socklen_t length) noexcept;
 // `started`: the wall clock when the call began (0 if the descriptor is not tracked).

@@ -24,6 +24,9 @@ struct RealCalls {
   int (*dup2)(int, int);
   int (*dup3)(int, int, int);
   int (*setsockopt)(int, int, int, const void*, socklen_t);
+  int (*fcntl)(int, int, ...);
+  int (*fcntl64)(int, int, ...);
+  int (*ioctl)(int, unsigned long, ...);
   ssize_t (*send)(int, const void*, size_t, int);
   ssize_t (*sendto)(int, const void*, size_t, int, const sockaddr*, socklen_t);
   ssize_t (*sendmsg)(int, const msghdr*, int);
