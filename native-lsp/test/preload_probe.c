@@ -1,7 +1,10 @@
 /* Runs under libteardown_preload.so and checks that the program sees exactly what it would see
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
- *   preload_probe SCENARIO   (errno | pipes | threads | fork | linger) */
+ *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive)
+ *
+ * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
+ * an orderly end of stream (the abortive-to-graceful policy at work). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -132,12 +135,32 @@ static void fork_scenario(void) {
   CHECK(close(client) == 0 && close(listener) == 0);
 }
 
+static int abortive_scenario(void) {
+  int port = 0;
+  int listener = listener_on(&port);
+  int client = connect_to(port);
+  int server = accept(listener, NULL, NULL);
+  struct linger hard = {1, 0};
+  CHECK(setsockopt(client, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard)) == 0);
+  CHECK(close(client) == 0);
+  char byte;
+  ssize_t n = read(server, &byte, 1);
+  int saw_reset = n == -1 && errno == ECONNRESET;
+  int saw_end = n == 0;
+  CHECK(saw_reset || saw_end);
+  close(server);
+  close(listener);
+  if (failures != 0) return 1;
+  return saw_reset ? 0 : 3;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   if (strcmp(argv[1], "errno") == 0) errno_scenario();
   else if (strcmp(argv[1], "pipes") == 0) pipes_scenario();
   else if (strcmp(argv[1], "threads") == 0) threads_scenario();
   else if (strcmp(argv[1], "fork") == 0) fork_scenario();
+  else if (strcmp(argv[1], "abortive") == 0) return abortive_scenario();
   else return 2;
   return failures == 0 ? 0 : 1;
 }

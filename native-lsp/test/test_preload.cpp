@@ -119,5 +119,34 @@ TEST(PreloadEvents, ForkedCopiesAreMarkedShared) {
   EXPECT_EQ(child_exit_closes, 2) << "the child's copies end with its _exit";
 }
 
+// The abortive-to-graceful policy: a SO_LINGER {1, 0} close goes out as a FIN, the peer reads an
+// orderly end, and the event says the close was converted. Off, the peer reads the reset.
+TEST(PreloadEvents, ThePolicyPerformsAbortiveClosesGracefullyAndSaysSo) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel;
+  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  EXPECT_EQ(run_probe("abortive", dir.path()), 0) << "policy off: the peer reads a reset";
+
+  td_config config = default_config();
+  config.abortive_to_graceful = 1;
+  std::string field;
+  ASSERT_EQ(channel->write_config(config, field), TD_OK);
+  EXPECT_EQ(run_probe("abortive", dir.path()), 3) << "policy on: the peer reads an orderly end";
+
+  std::vector<td_event_record> events = events_in(*channel);
+  std::vector<const td_event_record*> client_closes;
+  for (const td_event_record& event : events) {
+    if (event.kind == TD_KIND_CLOSE && event.first_shutdown == TD_INITIATOR_LOCAL) {
+      client_closes.push_back(&event);
+    }
+  }
+  ASSERT_EQ(client_closes.size(), 2u);
+  EXPECT_EQ(client_closes[0]->detail, TD_CLOSE_ABORTIVE);
+  EXPECT_EQ(client_closes[0]->flags & TD_FLAG_CONVERTED, 0);
+  EXPECT_EQ(client_closes[1]->detail, TD_CLOSE_GRACEFUL);
+  EXPECT_NE(client_closes[1]->flags & TD_FLAG_CONVERTED, 0);
+  EXPECT_EQ(client_closes[1]->ending, TD_ENDING_GRACEFUL);
+}
+
 }  // namespace
 }  // namespace teardown
