@@ -13,8 +13,10 @@
 #ifndef TEARDOWN_SAMPLES_TRANSACTION_TOTALS_H
 #define TEARDOWN_SAMPLES_TRANSACTION_TOTALS_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,16 @@
 
 #pragma weak teardown_send_disconnect
 #pragma weak teardown_recv_disconnect
+
+/* 127.0.0.1:port (port 0: any). */
+static struct sockaddr_in loopback(int port) {
+  struct sockaddr_in address;
+  memset(&address, 0, sizeof(address));
+  address.sin_family = AF_INET;
+  address.sin_port = htons((uint16_t)port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
 
 static void step(const char* side, const char* number, const char* what) {
   printf("%s (%s) %s\n", side, number, what);

@@ -2,9 +2,6 @@
  * the server, concludes with its total, and stores the grand total the server answers with.
  *
  *   transaction_totals_client PORT TRANSACTIONS */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include "transaction_totals.h"
 
 int main(int argc, char** argv) {
@@ -15,10 +12,7 @@ int main(int argc, char** argv) {
   int port = atoi(argv[1]);
   uint64_t transactions = strtoull(argv[2], NULL, 10);
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = {0};
-  address.sin_family = AF_INET;
-  address.sin_port = htons((uint16_t)port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct sockaddr_in address = loopback(port);
   if (fd < 0 || connect(fd, (struct sockaddr*)&address, sizeof(address)) != 0) {
     perror("client: connect");
     return 1;

@@ -2,17 +2,12 @@
  * transactions, and answers its total with the grand total of every client so far.
  *
  *   transaction_totals_server PREVIOUS_GRAND_TOTAL   (prints "port N" once listening) */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include "transaction_totals.h"
 
 int main(int argc, char** argv) {
   uint64_t grand_total = argc > 1 ? strtoull(argv[1], NULL, 10) : 0;
   int listener = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = {0};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct sockaddr_in address = loopback(0);
   socklen_t length = sizeof(address);
   if (listener < 0 || bind(listener, (struct sockaddr*)&address, sizeof(address)) != 0 ||
       listen(listener, 1) != 0 || getsockname(listener, (struct sockaddr*)&address, &length) != 0) {

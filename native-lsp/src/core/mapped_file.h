@@ -1,5 +1,5 @@
 // A file mapped into memory and shared between processes: the channel's storage.
-// Implemented once per platform (mapped_file_posix.cpp, mapped_file_windows.cpp).
+// Mapping is implemented once per platform (mapped_file_posix.cpp, mapped_file_windows.cpp).
 #pragma once
 
 #include <cstddef>
@@ -42,7 +42,7 @@ class MappedFile {
   void unlock();
 
  private:
-  void reset();
+  void reset();  // unmaps and closes: per platform
 
   uint8_t* data_ = nullptr;
   size_t size_ = 0;

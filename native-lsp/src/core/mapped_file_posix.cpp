@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <utility>
 
 #include "mapped_file.h"
 
@@ -32,23 +31,6 @@ mode_t mode_for(FileSharing sharing) {
 }
 
 }  // namespace
-
-MappedFile::~MappedFile() { reset(); }
-
-MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      handle_(std::exchange(other.handle_, -1)) {}
-
-MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
-  if (this != &other) {
-    reset();
-    data_ = std::exchange(other.data_, nullptr);
-    size_ = std::exchange(other.size_, 0);
-    handle_ = std::exchange(other.handle_, -1);
-  }
-  return *this;
-}
 
 void MappedFile::reset() {
   if (data_ != nullptr) munmap(data_, size_);

@@ -1,5 +1,4 @@
 #include <string>
-#include <utility>
 
 #include "mapped_file.h"
 #include "win.h"
@@ -56,23 +55,6 @@ td_status map_handle(HANDLE file, bool writable, uint8_t*& data) {
 }
 
 }  // namespace
-
-MappedFile::~MappedFile() { reset(); }
-
-MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      handle_(std::exchange(other.handle_, -1)) {}
-
-MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
-  if (this != &other) {
-    reset();
-    data_ = std::exchange(other.data_, nullptr);
-    size_ = std::exchange(other.size_, 0);
-    handle_ = std::exchange(other.handle_, -1);
-  }
-  return *this;
-}
 
 void MappedFile::reset() {
   if (data_ != nullptr) UnmapViewOfFile(data_);

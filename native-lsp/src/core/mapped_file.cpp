@@ -1,0 +1,25 @@
+#include "mapped_file.h"
+
+#include <utility>
+
+namespace teardown {
+
+// Ownership moves are the same on every platform; only reset() (unmapping, closing) differs.
+MappedFile::~MappedFile() { reset(); }
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      handle_(std::exchange(other.handle_, -1)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    reset();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    handle_ = std::exchange(other.handle_, -1);
+  }
+  return *this;
+}
+
+}  // namespace teardown
