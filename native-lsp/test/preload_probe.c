@@ -1,7 +1,7 @@
 /* Runs under libteardown_preload.so and checks that the program sees exactly what it would see
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
- *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive)
+ *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range)
  *
  * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
  * an orderly end of stream (the abortive-to-graceful policy at work). */
@@ -154,6 +154,25 @@ static int abortive_scenario(void) {
   return saw_reset ? 0 : 3;
 }
 
+/* Two connections closed at once with close_range; the peers read their end. */
+static void close_range_scenario(void) {
+  int port = 0;
+  int listener = listener_on(&port);
+  int first = connect_to(port);
+  int first_peer = accept(listener, NULL, NULL);
+  int second = connect_to(port);
+  int second_peer = accept(listener, NULL, NULL);
+  int low = first < second ? first : second;
+  int high = first < second ? second : first;
+  CHECK(high - low == 2);  /* first_peer lies between them: it goes too */
+  CHECK(close_range((unsigned)low, (unsigned)high, 0) == 0);
+  char byte;
+  CHECK(read(second_peer, &byte, 1) == 0);
+  CHECK(close(second_peer) == 0 && close(listener) == 0);
+  errno = 0;
+  CHECK(close(first_peer) == -1 && errno == EBADF);
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   if (strcmp(argv[1], "errno") == 0) errno_scenario();
@@ -161,6 +180,7 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "threads") == 0) threads_scenario();
   else if (strcmp(argv[1], "fork") == 0) fork_scenario();
   else if (strcmp(argv[1], "abortive") == 0) return abortive_scenario();
+  else if (strcmp(argv[1], "close_range") == 0) close_range_scenario();
   else return 2;
   return failures == 0 ? 0 : 1;
 }

@@ -74,7 +74,18 @@ TEST_P(PreloadTest, TheProgramSeesNoDifferenceWithADamagedChannel) {
   EXPECT_EQ(run_probe(GetParam(), dir.path()), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, PreloadTest, ::testing::Values("errno", "pipes", "threads", "fork"));
+INSTANTIATE_TEST_SUITE_P(Scenarios, PreloadTest,
+                         ::testing::Values("errno", "pipes", "threads", "fork", "close_range"));
+
+TEST(PreloadEvents, CloseRangeIsAClosePerSocketInTheRange) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel;
+  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  ASSERT_EQ(run_probe("close_range", dir.path()), 0);
+  td_counters counters{};
+  channel->ring().counters(counters);
+  EXPECT_EQ(counters.per_kind[TD_KIND_CLOSE], 4u) << "three sockets by close_range, one by close";
+}
 
 TEST(PreloadEvents, AResetIsRecordedOnBothSides) {
   TempDir dir;

@@ -6,10 +6,13 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include "layer.h"
 #include "real_calls.h"
@@ -150,6 +153,31 @@ TD_EXPORT int close(int fd) {
   if (pending.recorded) {
     ErrnoGuard guard;
     teardown::preload::after_close(pending, result, guard.saved());
+  }
+  return result;
+}
+
+// close_range closes every descriptor in a range (daemons use it before exec): each tracked
+// socket in it is a close. With CLOSE_RANGE_CLOEXEC nothing is closed now.
+TD_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
+  std::vector<int> sockets_in_range;
+  std::vector<teardown::preload::PendingClose> pending;
+  if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
+    ErrnoGuard guard;
+    teardown::preload::sockets().for_each([&](int fd, teardown::preload::SocketEntry&) {
+      if (static_cast<unsigned int>(fd) >= first && static_cast<unsigned int>(fd) <= last) {
+        sockets_in_range.push_back(fd);
+      }
+    });
+    pending.resize(sockets_in_range.size());
+    for (size_t i = 0; i < sockets_in_range.size(); ++i) {
+      teardown::preload::before_close(sockets_in_range[i], pending[i]);
+    }
+  }
+  int result = real().close_range(first, last, flags);
+  ErrnoGuard guard;
+  for (teardown::preload::PendingClose& closing : pending) {
+    teardown::preload::after_close(closing, result, guard.saved());
   }
   return result;
 }

@@ -23,6 +23,7 @@ RealCalls load() {
   resolve(calls.accept4, "accept4");
   resolve(calls.shutdown, "shutdown");
   resolve(calls.close, "close");
+  resolve(calls.close_range, "close_range");
   resolve(calls.dup, "dup");
   resolve(calls.dup2, "dup2");
   resolve(calls.dup3, "dup3");

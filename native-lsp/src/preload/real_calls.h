@@ -20,6 +20,7 @@ struct RealCalls {
   int (*accept4)(int, sockaddr*, socklen_t*, int);
   int (*shutdown)(int, int);
   int (*close)(int);
+  int (*close_range)(unsigned int, unsigned int, int);
   int (*dup)(int);
   int (*dup2)(int, int);
   int (*dup3)(int, int, int);
