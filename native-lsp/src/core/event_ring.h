@@ -79,8 +79,6 @@ class RingReader {
   // damaged or replaced.
   td_status read(td_event_record* out, size_t capacity, size_t& count, uint64_t& lost);
 
-  uint64_t cursor() const { return cursor_; }
-
  private:
   enum class SlotState { Delivered, Lost, NotReady };
   SlotState take(uint64_t sequence, td_event_record& out) const;
