@@ -1,7 +1,7 @@
 /* Runs under libteardown_preload.so and checks that the program sees exactly what it would see
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
- *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range)
+ *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range | exec)
  *
  * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
  * an orderly end of stream (the abortive-to-graceful policy at work). */
@@ -173,7 +173,30 @@ static void close_range_scenario(void) {
   CHECK(close(first_peer) == -1 && errno == EBADF);
 }
 
+/* A connection survives exec: the new image (run again under the layer) closes the inherited
+ * client end, and the peer, still here in the parent, reads the end of the stream. */
+static void exec_scenario(const char* self) {
+  int port = 0;
+  int listener = listener_on(&port);
+  int client = connect_to(port);
+  int server = accept(listener, NULL, NULL);
+  pid_t child = fork();
+  if (child == 0) {
+    char descriptor[16];
+    snprintf(descriptor, sizeof(descriptor), "%d", client);
+    execl("/proc/self/exe", self, "exec-child", descriptor, (char*)NULL);
+    _exit(127);
+  }
+  CHECK(close(client) == 0);  /* the parent's copy: the child's still holds the connection */
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char byte;
+  CHECK(read(server, &byte, 1) == 0);
+  CHECK(close(server) == 0 && close(listener) == 0);
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "exec-child") == 0) return close(atoi(argv[2])) == 0 ? 0 : 1;
   if (argc < 2) return 2;
   if (strcmp(argv[1], "errno") == 0) errno_scenario();
   else if (strcmp(argv[1], "pipes") == 0) pipes_scenario();
@@ -181,6 +204,7 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "fork") == 0) fork_scenario();
   else if (strcmp(argv[1], "abortive") == 0) return abortive_scenario();
   else if (strcmp(argv[1], "close_range") == 0) close_range_scenario();
+  else if (strcmp(argv[1], "exec") == 0) exec_scenario(argv[0]);
   else return 2;
   return failures == 0 ? 0 : 1;
 }

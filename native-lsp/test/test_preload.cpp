@@ -75,7 +75,32 @@ TEST_P(PreloadTest, TheProgramSeesNoDifferenceWithADamagedChannel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, PreloadTest,
-                         ::testing::Values("errno", "pipes", "threads", "fork", "close_range"));
+                         ::testing::Values("errno", "pipes", "threads", "fork", "close_range", "exec"));
+
+TEST(PreloadEvents, ASocketInheritedThroughExecIsAdoptedAndItsCloseRecorded) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel;
+  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  ASSERT_EQ(run_probe("exec", dir.path()), 0);
+  std::vector<td_event_record> events = events_in(*channel);
+  int adopted_closes = 0;
+  int adopted_at_exit = 0;
+  int peer_eofs = 0;
+  uint32_t parent = 0;
+  for (const td_event_record& event : events) {
+    if (event.kind == TD_KIND_EOF) {
+      ++peer_eofs;
+      parent = event.pid;
+    }
+  }
+  for (const td_event_record& event : events) {
+    if (event.kind != TD_KIND_CLOSE || event.pid == parent || !(event.flags & TD_FLAG_SHARED)) continue;
+    ++((event.flags & TD_FLAG_AT_EXIT) ? adopted_at_exit : adopted_closes);
+  }
+  EXPECT_EQ(peer_eofs, 1);
+  EXPECT_EQ(adopted_closes, 1) << "the exec'd image's close of the socket it was handed";
+  EXPECT_EQ(adopted_at_exit, 1) << "the server's end, inherited too (no CLOEXEC), ends with it";
+}
 
 TEST(PreloadEvents, CloseRangeIsAClosePerSocketInTheRange) {
   TempDir dir;
