@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       ConfigCommand.class,
       RunCommand.class,
       StatusCommand.class,
+      CatalogCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class TeardownCommand {

@@ -1,0 +1,140 @@
+package dev.teardown.admin;
+
+import dev.teardown.admin.catalog.Catalog;
+import dev.teardown.admin.catalog.CatalogChecker;
+import dev.teardown.admin.catalog.CatalogEntry;
+import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
+import dev.teardown.admin.catalog.CatalogEntry.EntryKind;
+import dev.teardown.admin.catalog.CatalogProblem;
+import dev.teardown.admin.catalog.NetshCatalogParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code teardown catalog ...}: the Winsock catalog, read from a dump or (on Windows) live. */
+@Command(name = "catalog", description = "Read and diagnose a Winsock catalog.", subcommands = CatalogCommand.Check.class)
+final class CatalogCommand {
+
+  /** Exit codes of {@code catalog check}. */
+  static final int HEALTHY = 0;
+  static final int PROBLEMS = 1;
+  static final int UNUSABLE = 2;
+
+  @Command(
+      name = "check",
+      description = {
+        "Diagnose the output of `netsh winsock show catalog` saved from a machine (English or",
+        "localized; banners and cut-off pastes are fine). Lists providers, layered entries and",
+        "chains, then each problem with its fix. Exit 0 healthy, 1 problems, 2 unusable input."
+      })
+  static final class Check implements Callable<Integer> {
+    @Parameters(paramLabel = "DUMP", description = "A file holding the output of `netsh winsock show catalog`.")
+    Path dump;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      String text;
+      try {
+        text = read(dump);
+      } catch (IOException e) {
+        err.println("teardown: cannot read " + dump + ": " + describe(e));
+        err.flush();
+        return UNUSABLE;
+      }
+      NetshCatalogParser.Result result = NetshCatalogParser.parse(text);
+      if (!result.usable()) {
+        err.println("teardown: " + dump + " holds no complete catalog entry: is it the output of "
+            + "`netsh winsock show catalog`?");
+        result.incomplete().forEach(line -> err.println("  " + line));
+        err.flush();
+        return UNUSABLE;
+      }
+      Catalog catalog = result.catalog();
+      for (CatalogKind kind : CatalogKind.values()) {
+        List<CatalogEntry> entries = catalog.entries(kind);
+        if (!entries.isEmpty()) {
+          print(out, kind, entries);
+        }
+      }
+      out.printf("Name space providers: %d%n", catalog.nameSpaces().size());
+      if (!result.incomplete().isEmpty()) {
+        out.printf("%nNot read (incomplete in the dump):%n");
+        result.incomplete().forEach(line -> out.println("  " + line));
+      }
+      List<CatalogProblem> problems = CatalogChecker.check(catalog);
+      out.println();
+      if (problems.isEmpty()) {
+        out.println("Healthy: no problem found.");
+      } else {
+        out.printf("%d problem%s:%n", problems.size(), problems.size() == 1 ? "" : "s");
+        for (CatalogProblem problem : problems) {
+          out.printf("  [%s] %s catalog: %s%n      fix: %s%n", problem.kind(), name(problem.catalog()),
+              problem.message(), problem.fix());
+        }
+      }
+      out.flush();
+      return problems.isEmpty() ? HEALTHY : PROBLEMS;
+    }
+
+    private static String read(Path file) throws IOException {
+      byte[] bytes = Files.readAllBytes(file);
+      // netsh redirected by PowerShell writes UTF-16 with a byte order mark.
+      if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0xFF && (bytes[1] & 0xFF) == 0xFE) {
+        return new String(bytes, 2, bytes.length - 2, StandardCharsets.UTF_16LE);
+      }
+      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    }
+
+    private static String describe(IOException e) {
+      if (e instanceof NoSuchFileException) {
+        return "no such file";
+      }
+      if (e instanceof MalformedInputException) {
+        return "not UTF-8 or UTF-16 text (save the output with `netsh winsock show catalog > dump.txt`)";
+      }
+      return e.getMessage();
+    }
+
+    private static void print(PrintWriter out, CatalogKind kind, List<CatalogEntry> entries) {
+      out.printf("%s catalog: %d entries%n", name(kind), entries.size());
+      for (EntryKind entryKind : EntryKind.values()) {
+        List<CatalogEntry> some = entries.stream().filter(e -> e.kind() == entryKind).toList();
+        if (some.isEmpty()) {
+          continue;
+        }
+        out.printf("  %s:%n", switch (entryKind) {
+          case BASE -> "Base providers";
+          case LAYERED -> "Layered providers";
+          case CHAIN -> "Chains";
+        });
+        for (CatalogEntry entry : some) {
+          String detail = switch (entryKind) {
+            case BASE -> "family " + entry.addressFamily() + ", type " + entry.socketType() + ", protocol " + entry.protocol();
+            case LAYERED -> (entry.ifs() ? "IFS" : "non-IFS") + ", " + entry.providerPath();
+            case CHAIN -> entry.chain().stream().map(String::valueOf).collect(Collectors.joining(" -> "));
+          };
+          out.printf("    %5d  %-52s %s%n", entry.id(), entry.description(), detail);
+        }
+      }
+    }
+
+    private static String name(CatalogKind kind) {
+      return kind == CatalogKind.NATIVE ? "Native (64-bit)" : "32-bit";
+    }
+  }
+}
