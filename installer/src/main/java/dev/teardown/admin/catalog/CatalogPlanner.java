@@ -1,0 +1,168 @@
+package dev.teardown.admin.catalog;
+
+import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
+import dev.teardown.admin.catalog.CatalogEntry.EntryKind;
+import dev.teardown.admin.catalog.CatalogStep.Ref;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Computes the exact catalog changes that install, uninstall or repair Teardown. Plans are pure:
+ * they read a catalog and return steps; {@link InMemoryCatalog} (tests) and the Windows binding
+ * apply them.
+ *
+ * <p>Install, per catalog: Teardown's hidden layered entry (a copy of the TCP/IPv4 base entry,
+ * chain length 0, IFS flag cleared: Teardown is a non-IFS provider), then one chain entry over
+ * each TCP/IPv4 and TCP/IPv6 base provider and over each existing chain that ends in one, then
+ * the LSP categories, then an order with Teardown's chains first and everything else as it was.
+ * Chain GUIDs are derived from what they layer over, so a plan is the same every time.
+ */
+public final class CatalogPlanner {
+  /** Winsock's limit on a protocol chain's length. */
+  public static final int MAX_PROTOCOL_CHAIN = 7;
+  /** LSP_INSPECTOR | LSP_SYSTEM: observes traffic, and loads into services too. */
+  public static final int DEFAULT_CATEGORIES = 0x80000001;
+
+  private CatalogPlanner() {}
+
+  /** Where Teardown's DLL is, per catalog. */
+  public record Paths(String native64, String wow32) {
+    String of(CatalogKind catalog) {
+      return catalog == CatalogKind.NATIVE ? native64 : wow32;
+    }
+  }
+
+  /** The steps that install Teardown; none if it is already installed in a catalog. */
+  public static List<CatalogStep> install(Catalog catalog, Paths paths, int categories) {
+    List<CatalogStep> steps = new ArrayList<>();
+    for (CatalogKind kind : CatalogKind.values()) {
+      List<CatalogEntry> entries = catalog.entries(kind);
+      if (entries.isEmpty() || ours(entries).isPresent()) {
+        continue;
+      }
+      Optional<CatalogEntry> tcp = entries.stream().filter(CatalogPlanner::isTcpBase).filter(e -> e.addressFamily() == 2).findFirst();
+      if (tcp.isEmpty()) {
+        continue;  // no TCP/IPv4 base provider to copy: nothing to layer over
+      }
+      String path = paths.of(kind);
+      CatalogEntry layered = copy(tcp.get(), kind, EntryKind.LAYERED, "Teardown", TeardownProvider.GUID, path,
+          tcp.get().serviceFlags() & ~CatalogEntry.XP1_IFS_HANDLES, List.of());
+      steps.add(new CatalogStep.Install(kind, layered, List.of()));
+      List<Ref> chainsFirst = new ArrayList<>();
+      for (CatalogEntry lower : entries) {
+        if (!layersOverTcp(catalog, kind, lower) || lower.chain().size() >= MAX_PROTOCOL_CHAIN) {
+          continue;
+        }
+        UUID guid = chainGuid(kind, lower);
+        CatalogEntry chain = copy(lower, kind, EntryKind.CHAIN, "Teardown over [" + lower.description() + "]", guid, path,
+            lower.serviceFlags() & ~CatalogEntry.XP1_IFS_HANDLES, List.of());
+        List<Ref> links = new ArrayList<>();
+        links.add(Ref.of(TeardownProvider.GUID));
+        lower.chain().forEach(id -> links.add(Ref.of(id)));
+        steps.add(new CatalogStep.Install(kind, chain, links));
+        chainsFirst.add(Ref.of(guid));
+      }
+      steps.add(new CatalogStep.SetCategories(kind, TeardownProvider.GUID, categories));
+      List<Ref> order = new ArrayList<>(chainsFirst);
+      entries.forEach(e -> order.add(Ref.of(e.id())));
+      order.add(Ref.of(TeardownProvider.GUID));
+      steps.add(new CatalogStep.WriteOrder(kind, order));
+    }
+    return steps;
+  }
+
+  /**
+   * The steps that remove Teardown: other vendors' chains that ran through ours are relinked
+   * around it, then our chains and layered entries go. What is left keeps its order.
+   */
+  public static List<CatalogStep> uninstall(Catalog catalog) {
+    List<CatalogStep> steps = new ArrayList<>();
+    for (CatalogKind kind : CatalogKind.values()) {
+      List<CatalogEntry> entries = catalog.entries(kind);
+      List<Integer> ourLayered = entries.stream()
+          .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).map(CatalogEntry::id).toList();
+      for (CatalogEntry entry : entries) {
+        if (entry.kind() != EntryKind.CHAIN) {
+          continue;
+        }
+        boolean ourChain = ourLayered.contains(entry.layeredEntryId()) || TeardownProvider.isOurs(entry);
+        if (ourChain) {
+          steps.add(new CatalogStep.Deinstall(kind, entry.providerId(), entry.id()));
+        } else if (entry.chain().stream().anyMatch(ourLayered::contains)) {
+          List<Integer> relinked = entry.chain().stream().filter(id -> !ourLayered.contains(id)).toList();
+          steps.add(new CatalogStep.Relink(kind, entry.id(), entry.providerId(), relinked));
+        }
+      }
+      for (int id : ourLayered) {
+        CatalogEntry layered = catalog.entry(kind, id).orElseThrow();
+        steps.add(new CatalogStep.Deinstall(kind, layered.providerId(), id));
+      }
+    }
+    return steps;
+  }
+
+  /**
+   * The steps that repair Teardown's part of a catalog and nothing else: a chain of ours whose
+   * layered entry is gone, and every installation but the first.
+   */
+  public static List<CatalogStep> repair(Catalog catalog) {
+    List<CatalogStep> steps = new ArrayList<>();
+    for (CatalogKind kind : CatalogKind.values()) {
+      List<CatalogEntry> entries = catalog.entries(kind);
+      List<CatalogEntry> layered = entries.stream()
+          .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).toList();
+      int keep = layered.isEmpty() ? -1 : layered.get(0).id();
+      for (CatalogEntry entry : entries) {
+        boolean ours = TeardownProvider.isOurs(entry)
+            || layered.stream().anyMatch(l -> l.id() == entry.layeredEntryId());
+        if (!ours) {
+          continue;
+        }
+        boolean extraInstallation = entry.kind() == EntryKind.LAYERED && entry.id() != keep;
+        boolean chainNotOnKept = entry.kind() == EntryKind.CHAIN && entry.layeredEntryId() != keep;
+        if (extraInstallation || chainNotOnKept) {
+          steps.add(new CatalogStep.Deinstall(kind, entry.providerId(), entry.id()));
+        }
+      }
+    }
+    return steps;
+  }
+
+  private static Optional<CatalogEntry> ours(List<CatalogEntry> entries) {
+    return entries.stream().filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).findFirst();
+  }
+
+  private static boolean isTcpBase(CatalogEntry entry) {
+    return entry.kind() == EntryKind.BASE && entry.socketType() == 1 && entry.protocol() == 6
+        && (entry.addressFamily() == 2 || entry.addressFamily() == 23);
+  }
+
+  // A TCP base provider, or a sound chain ending in one (a broken chain is left for its vendor).
+  private static boolean layersOverTcp(Catalog catalog, CatalogKind kind, CatalogEntry entry) {
+    if (entry.kind() == EntryKind.LAYERED || TeardownProvider.isOurs(entry)) {
+      return false;
+    }
+    if (entry.kind() == EntryKind.CHAIN) {
+      boolean sound = catalog.entry(kind, entry.layeredEntryId()).filter(e -> e.kind() == EntryKind.LAYERED).isPresent()
+          && entry.chain().stream().allMatch(id -> catalog.entry(kind, id).isPresent());
+      if (!sound) {
+        return false;
+      }
+    }
+    return catalog.entry(kind, entry.baseEntryId()).filter(CatalogPlanner::isTcpBase).isPresent();
+  }
+
+  private static UUID chainGuid(CatalogKind kind, CatalogEntry lower) {
+    String key = "teardown-chain/" + kind + "/" + lower.providerId() + "/" + lower.chain();
+    return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static CatalogEntry copy(CatalogEntry from, CatalogKind kind, EntryKind entryKind, String description, UUID guid,
+      String path, int flags, List<Integer> chain) {
+    return new CatalogEntry(kind, entryKind, description, guid, path, 0, from.version(), from.addressFamily(),
+        from.maxAddressLength(), from.minAddressLength(), from.socketType(), from.protocol(), flags, chain);
+  }
+}
