@@ -5,10 +5,13 @@ import dev.teardown.admin.catalog.CatalogChecker;
 import dev.teardown.admin.catalog.CatalogEntry;
 import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
 import dev.teardown.admin.catalog.CatalogEntry.EntryKind;
+import dev.teardown.admin.catalog.CatalogPlanner;
 import dev.teardown.admin.catalog.CatalogProblem;
+import dev.teardown.admin.catalog.CatalogStep;
 import dev.teardown.admin.catalog.NetshCatalogParser;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,12 +21,16 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code teardown catalog ...}: the Winsock catalog, read from a dump or (on Windows) live. */
-@Command(name = "catalog", description = "Read and diagnose a Winsock catalog.", subcommands = CatalogCommand.Check.class)
+@Command(
+    name = "catalog",
+    description = "Read and diagnose a Winsock catalog.",
+    subcommands = {CatalogCommand.Check.class, CatalogCommand.Plan.class})
 final class CatalogCommand {
 
   /** Exit codes of {@code catalog check}. */
@@ -91,16 +98,16 @@ final class CatalogCommand {
       return problems.isEmpty() ? HEALTHY : PROBLEMS;
     }
 
-    private static String read(Path file) throws IOException {
+    static String read(Path file) throws IOException {
       byte[] bytes = Files.readAllBytes(file);
       // netsh redirected by PowerShell writes UTF-16 with a byte order mark.
       if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0xFF && (bytes[1] & 0xFF) == 0xFE) {
         return new String(bytes, 2, bytes.length - 2, StandardCharsets.UTF_16LE);
       }
-      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
     }
 
-    private static String describe(IOException e) {
+    static String describe(IOException e) {
       if (e instanceof NoSuchFileException) {
         return "no such file";
       }
@@ -133,8 +140,92 @@ final class CatalogCommand {
       }
     }
 
-    private static String name(CatalogKind kind) {
+    static String name(CatalogKind kind) {
       return kind == CatalogKind.NATIVE ? "Native (64-bit)" : "32-bit";
+    }
+  }
+
+  @Command(
+      name = "plan",
+      description = {
+        "Print the exact catalog changes that would install, uninstall or repair Teardown on the",
+        "machine a `netsh winsock show catalog` dump came from. Changes nothing."
+      })
+  static final class Plan implements Callable<Integer> {
+    enum Action { install, uninstall, repair }
+
+    @Parameters(index = "0", paramLabel = "ACTION", description = "${COMPLETION-CANDIDATES}")
+    Action action;
+
+    @Parameters(index = "1", paramLabel = "DUMP", description = "A file holding the output of `netsh winsock show catalog`.")
+    Path dump;
+
+    @Option(names = "--dll64", paramLabel = "PATH", description = "Teardown's 64-bit DLL (default: ${DEFAULT-VALUE}).")
+    String dll64 = "%ProgramFiles%\\Teardown\\x64\\teardown_lsp.dll";
+
+    @Option(names = "--dll32", paramLabel = "PATH", description = "Teardown's 32-bit DLL (default: ${DEFAULT-VALUE}).")
+    String dll32 = "%ProgramFiles%\\Teardown\\x86\\teardown_lsp.dll";
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      NetshCatalogParser.Result result;
+      try {
+        result = NetshCatalogParser.parse(Check.read(dump));
+      } catch (IOException e) {
+        err.println("teardown: cannot read " + dump + ": " + Check.describe(e));
+        err.flush();
+        return UNUSABLE;
+      }
+      if (!result.usable() || !result.incomplete().isEmpty()) {
+        err.println("teardown: " + dump + " is not a complete catalog; a plan needs every entry"
+            + (result.incomplete().isEmpty() ? "" : ": " + result.incomplete().get(0)));
+        err.flush();
+        return UNUSABLE;
+      }
+      Catalog catalog = result.catalog();
+      List<CatalogStep> steps = switch (action) {
+        case install -> CatalogPlanner.install(
+            catalog, new CatalogPlanner.Paths(dll64, dll32),
+            CatalogPlanner.DEFAULT_CATEGORIES);
+        case uninstall -> CatalogPlanner.uninstall(catalog);
+        case repair -> CatalogPlanner.repair(catalog);
+      };
+      if (steps.isEmpty()) {
+        out.println("Nothing to do: " + switch (action) {
+          case install -> "Teardown is already installed.";
+          case uninstall -> "Teardown is not installed.";
+          case repair -> "Teardown's entries are sound.";
+        });
+      }
+      for (int i = 0; i < steps.size(); i++) {
+        out.printf("%2d. %s%n", i + 1, describe(steps.get(i)));
+      }
+      out.flush();
+      return 0;
+    }
+
+    private static String describe(CatalogStep step) {
+      String where = "[" + Check.name(step.catalog()) + "] ";
+      if (step instanceof CatalogStep.Install install) {
+        return where + "WSCInstallProvider \"" + install.template().description() + "\" {"
+            + install.template().providerId().toString().toUpperCase() + "}"
+            + (install.chain().isEmpty() ? " (hidden layered entry)" : " chain " + install.chain());
+      }
+      if (step instanceof CatalogStep.Deinstall deinstall) {
+        return where + "WSCDeinstallProvider entry " + deinstall.entryId() + " {" + deinstall.guid().toString().toUpperCase() + "}";
+      }
+      if (step instanceof CatalogStep.Relink relink) {
+        return where + "WSCUpdateProvider entry " + relink.entryId() + " chain -> " + relink.chain();
+      }
+      if (step instanceof CatalogStep.WriteOrder order) {
+        return where + "WSCWriteProviderOrder " + order.order();
+      }
+      CatalogStep.SetCategories categories = (CatalogStep.SetCategories) step;
+      return where + String.format("WSCSetProviderInfo(LspCategories 0x%08X)", categories.categories());
     }
   }
 }

@@ -16,8 +16,10 @@ class CatalogCommandTest {
 
   private Path fixture(String name) throws IOException {
     Path file = dir.resolve(name);
-    try (InputStream in = getClass().getResourceAsStream("/catalog/" + name)) {
-      Files.copy(in, file);
+    if (!Files.exists(file)) {
+      try (InputStream in = getClass().getResourceAsStream("/catalog/" + name)) {
+        Files.copy(in, file);
+      }
     }
     return file;
   }
@@ -55,6 +57,25 @@ class CatalogCommandTest {
     CommandLineRun run = CommandLineRun.of("catalog", "check", utf16.toString());
     assertEquals(1, run.exit(), run.err());
     assertTrue(run.out().contains("[TEARDOWN_INSTALLED_TWICE]"), run.out());
+  }
+
+  @Test
+  void planPrintsTheStepsAndASecondLookPlansNothing() throws IOException {
+    CommandLineRun install = CommandLineRun.of("catalog", "plan", "install", fixture("x64-english-lavasoft.txt").toString());
+    assertEquals(0, install.exit(), install.err());
+    assertTrue(install.out().contains("1. [Native (64-bit)] WSCInstallProvider \"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
+    assertTrue(install.out().contains("WSCSetProviderInfo(LspCategories 0x80000001)"), install.out());
+    CommandLineRun again = CommandLineRun.of("catalog", "plan", "install", fixture("teardown-installed-twice.txt").toString());
+    assertTrue(again.out().contains("Nothing to do: Teardown is already installed."), again.out());
+    CommandLineRun repair = CommandLineRun.of("catalog", "plan", "repair", fixture("teardown-installed-twice.txt").toString());
+    assertTrue(repair.out().contains("WSCDeinstallProvider entry 1018"), repair.out());
+  }
+
+  @Test
+  void planRefusesAnIncompleteDump() throws IOException {
+    CommandLineRun run = CommandLineRun.of("catalog", "plan", "install", fixture("pasted-banner-truncated.txt").toString());
+    assertEquals(2, run.exit());
+    assertTrue(run.err().contains("not a complete catalog"), run.err());
   }
 
   @Test
