@@ -48,15 +48,21 @@ static int connect_to(int port) {
   return connect(fd, (struct sockaddr*)&address, sizeof(address)) == 0 ? fd : -1;
 }
 
+/* A listener and one connection accepted on it. */
+static void connected_pair(int* listener, int* client, int* server) {
+  int port = 0;
+  *listener = listener_on(&port);
+  *client = connect_to(port);
+  *server = accept(*listener, NULL, NULL);
+}
+
 static void errno_scenario(void) {
   errno = 0;
   CHECK(close(-1) == -1 && errno == EBADF);
   errno = 0;
   CHECK(shutdown(12345, SHUT_WR) == -1 && errno == EBADF);
-  int port = 0;
-  int listener = listener_on(&port);
-  int client = connect_to(port);
-  int server = accept(listener, NULL, NULL);
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
   CHECK(client >= 0 && server >= 0);
   char byte;
   errno = 0;
@@ -117,10 +123,8 @@ static void threads_scenario(void) {
 }
 
 static void fork_scenario(void) {
-  int port = 0;
-  int listener = listener_on(&port);
-  int client = connect_to(port);
-  int server = accept(listener, NULL, NULL);
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
   pid_t child = fork();
   if (child == 0) {
     /* The child writes on the inherited socket and exits: the parent's copy stays open. */
@@ -136,10 +140,8 @@ static void fork_scenario(void) {
 }
 
 static int abortive_scenario(void) {
-  int port = 0;
-  int listener = listener_on(&port);
-  int client = connect_to(port);
-  int server = accept(listener, NULL, NULL);
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
   struct linger hard = {1, 0};
   CHECK(setsockopt(client, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard)) == 0);
   CHECK(close(client) == 0);
@@ -176,10 +178,8 @@ static void close_range_scenario(void) {
 /* A connection survives exec: the new image (run again under the layer) closes the inherited
  * client end, and the peer, still here in the parent, reads the end of the stream. */
 static void exec_scenario(const char* self) {
-  int port = 0;
-  int listener = listener_on(&port);
-  int client = connect_to(port);
-  int server = accept(listener, NULL, NULL);
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
   pid_t child = fork();
   if (child == 0) {
     char descriptor[16];

@@ -50,6 +50,14 @@ std::vector<td_event_record> events_in(Channel& channel) {
   return all;
 }
 
+// A fresh channel, and the probe run once under the layer recording into it.
+std::unique_ptr<Channel> recorded_run(const TempDir& dir, const char* scenario) {
+  std::unique_ptr<Channel> channel;
+  EXPECT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
+  EXPECT_EQ(run_probe(scenario, dir.path()), 0);
+  return channel;
+}
+
 class PreloadTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(PreloadTest, TheProgramSeesNoDifferenceWithAChannel) {
@@ -79,9 +87,8 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, PreloadTest,
 
 TEST(PreloadEvents, ASocketInheritedThroughExecIsAdoptedAndItsCloseRecorded) {
   TempDir dir;
-  std::unique_ptr<Channel> channel;
-  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
-  ASSERT_EQ(run_probe("exec", dir.path()), 0);
+  std::unique_ptr<Channel> channel = recorded_run(dir, "exec");
+  ASSERT_TRUE(channel);
   std::vector<td_event_record> events = events_in(*channel);
   int adopted_closes = 0;
   int adopted_at_exit = 0;
@@ -104,9 +111,8 @@ TEST(PreloadEvents, ASocketInheritedThroughExecIsAdoptedAndItsCloseRecorded) {
 
 TEST(PreloadEvents, CloseRangeIsAClosePerSocketInTheRange) {
   TempDir dir;
-  std::unique_ptr<Channel> channel;
-  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
-  ASSERT_EQ(run_probe("close_range", dir.path()), 0);
+  std::unique_ptr<Channel> channel = recorded_run(dir, "close_range");
+  ASSERT_TRUE(channel);
   td_counters counters{};
   channel->ring().counters(counters);
   EXPECT_EQ(counters.per_kind[TD_KIND_CLOSE], 4u) << "three sockets by close_range, one by close";
@@ -114,9 +120,8 @@ TEST(PreloadEvents, CloseRangeIsAClosePerSocketInTheRange) {
 
 TEST(PreloadEvents, AResetIsRecordedOnBothSides) {
   TempDir dir;
-  std::unique_ptr<Channel> channel;
-  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
-  ASSERT_EQ(run_probe("errno", dir.path()), 0);
+  std::unique_ptr<Channel> channel = recorded_run(dir, "errno");
+  ASSERT_TRUE(channel);
   int abortive_closes = 0, resets = 0, unconnected = 0;
   for (const td_event_record& event : events_in(*channel)) {
     if (event.kind == TD_KIND_CLOSE && event.detail == TD_CLOSE_ABORTIVE) ++abortive_closes;
@@ -130,9 +135,8 @@ TEST(PreloadEvents, AResetIsRecordedOnBothSides) {
 
 TEST(PreloadEvents, EveryConnectionOfFourThreadsIsClosedOnBothEnds) {
   TempDir dir;
-  std::unique_ptr<Channel> channel;
-  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
-  ASSERT_EQ(run_probe("threads", dir.path()), 0);
+  std::unique_ptr<Channel> channel = recorded_run(dir, "threads");
+  ASSERT_TRUE(channel);
   td_counters counters{};
   channel->ring().counters(counters);
   EXPECT_EQ(counters.per_kind[TD_KIND_CLOSE], 800u);
@@ -142,9 +146,8 @@ TEST(PreloadEvents, EveryConnectionOfFourThreadsIsClosedOnBothEnds) {
 
 TEST(PreloadEvents, ForkedCopiesAreMarkedShared) {
   TempDir dir;
-  std::unique_ptr<Channel> channel;
-  ASSERT_EQ(Channel::open(dir.path(), true, 4096, channel), TD_OK);
-  ASSERT_EQ(run_probe("fork", dir.path()), 0);
+  std::unique_ptr<Channel> channel = recorded_run(dir, "fork");
+  ASSERT_TRUE(channel);
   int shared_closes = 0, child_exit_closes = 0;
   for (const td_event_record& event : events_in(*channel)) {
     if (event.kind != TD_KIND_CLOSE) continue;
