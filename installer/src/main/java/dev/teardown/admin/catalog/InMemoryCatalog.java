@@ -2,96 +2,123 @@ package dev.teardown.admin.catalog;
 
 import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
 import dev.teardown.admin.catalog.CatalogEntry.EntryKind;
-import dev.teardown.admin.catalog.CatalogStep.Ref;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
- * A catalog that applies {@link CatalogStep}s the way ws2_32's WSC* calls do: new entries get the
- * next free id, removals leave the order of the rest alone, an order write lists every entry.
- * Used to test plans, and to check a plan before it touches a real catalog.
+ * The catalog calls over memory, behaving as ws2_32's do: a new entry gets the next free id of
+ * its catalog, a removal leaves the order of the rest alone, an order write must list every
+ * entry once. Tests use it to apply plans, and to fail at a chosen call.
  */
-public final class InMemoryCatalog {
-  private final List<CatalogEntry> entries;
+public final class InMemoryCatalog implements CatalogCalls {
+  private final Map<CatalogKind, List<CatalogEntry>> catalogs = new HashMap<>();
   private final List<NameSpaceEntry> nameSpaces;
-  private final java.util.Map<UUID, Integer> categories = new java.util.HashMap<>();
+  private final Map<UUID, Integer> categories = new HashMap<>();
+  private int failAtCall = -1;
+  private int calls;
 
   public InMemoryCatalog(Catalog catalog) {
-    this.entries = new ArrayList<>(catalog.entries());
+    for (CatalogKind kind : CatalogKind.values()) {
+      catalogs.put(kind, new ArrayList<>(catalog.entries(kind)));
+    }
     this.nameSpaces = catalog.nameSpaces();
   }
 
+  /** Makes the n-th changing call from now on (0 = the next) fail, as a real call can. */
+  public void failAtChangingCall(int n) {
+    failAtCall = calls + n;
+  }
+
   public Catalog snapshot() {
-    return new Catalog(entries, nameSpaces);
+    List<CatalogEntry> all = new ArrayList<>();
+    for (CatalogKind kind : CatalogKind.values()) {
+      all.addAll(catalogs.get(kind));
+    }
+    return new Catalog(all, nameSpaces);
   }
 
   public Integer categories(UUID guid) {
     return categories.get(guid);
   }
 
+  /** Applies a plan's steps directly, without a transaction (see {@link CatalogTransaction}). */
   public void apply(List<CatalogStep> steps) {
-    steps.forEach(this::apply);
+    CatalogTransaction.applyAll(this, steps);
   }
 
-  public void apply(CatalogStep step) {
-    if (step instanceof CatalogStep.Install install) {
-      install(install);
-    } else if (step instanceof CatalogStep.Deinstall deinstall) {
-      if (!entries.removeIf(e -> e.catalog() == deinstall.catalog() && e.id() == deinstall.entryId()
-          && e.providerId().equals(deinstall.guid()))) {
-        throw new IllegalStateException("no entry " + deinstall.entryId() + " to deinstall");
-      }
-    } else if (step instanceof CatalogStep.Relink relink) {
-      CatalogEntry old = find(relink.catalog(), Ref.of(relink.entryId()));
-      entries.set(entries.indexOf(old), with(old, old.id(), relink.chain()));
-    } else if (step instanceof CatalogStep.WriteOrder write) {
-      writeOrder(write);
-    } else if (step instanceof CatalogStep.SetCategories set) {
-      categories.put(set.guid(), set.categories());
+  @Override
+  public List<CatalogEntry> enumerate(CatalogKind catalog) {
+    return List.copyOf(catalogs.get(catalog));
+  }
+
+  @Override
+  public int install(CatalogKind catalog, CatalogEntry template, List<Integer> chain) {
+    changing("WSCInstallProvider");
+    List<CatalogEntry> entries = catalogs.get(catalog);
+    int id = entries.stream().mapToInt(CatalogEntry::id).max().orElse(1000) + 1;
+    for (int link : chain) {
+      find(catalog, link);
+    }
+    List<Integer> links = new ArrayList<>(chain);
+    if (template.kind() == EntryKind.BASE) {
+      links.add(id);
+    }
+    entries.add(with(template, id, links));
+    return id;
+  }
+
+  @Override
+  public void deinstall(CatalogKind catalog, int id, UUID guid) {
+    changing("WSCDeinstallProvider");
+    if (!catalogs.get(catalog).removeIf(e -> e.id() == id && e.providerId().equals(guid))) {
+      throw new CatalogException("WSCDeinstallProvider", 10022);  // WSAEINVAL
     }
   }
 
-  private void install(CatalogStep.Install install) {
-    CatalogKind kind = install.catalog();
-    int id = entries.stream().filter(e -> e.catalog() == kind).mapToInt(CatalogEntry::id).max().orElse(1000) + 1;
-    List<Integer> chain = new ArrayList<>();
-    for (Ref ref : install.chain()) {
-      chain.add(find(kind, ref).id());
-    }
-    if (install.template().kind() == EntryKind.BASE) {
-      chain.add(id);
-    }
-    entries.add(with(install.template(), id, chain));
+  @Override
+  public void update(CatalogKind catalog, int id, List<Integer> chain) {
+    changing("WSCUpdateProvider");
+    List<CatalogEntry> entries = catalogs.get(catalog);
+    CatalogEntry old = find(catalog, id);
+    entries.set(entries.indexOf(old), with(old, id, chain));
   }
 
-  private void writeOrder(CatalogStep.WriteOrder write) {
+  @Override
+  public void writeOrder(CatalogKind catalog, List<Integer> ids) {
+    changing("WSCWriteProviderOrder");
+    List<CatalogEntry> entries = catalogs.get(catalog);
+    if (ids.size() != entries.size() || ids.stream().distinct().count() != entries.size()) {
+      throw new CatalogException("WSCWriteProviderOrder", 10022);
+    }
     List<CatalogEntry> ordered = new ArrayList<>();
-    for (Ref ref : write.order()) {
-      ordered.add(find(write.catalog(), ref));
-    }
-    long present = entries.stream().filter(e -> e.catalog() == write.catalog()).count();
-    if (ordered.size() != present || ordered.stream().distinct().count() != present) {
-      throw new IllegalStateException("an order must list every entry of the catalog once");
-    }
-    List<CatalogEntry> result = new ArrayList<>();
-    int next = 0;
-    for (CatalogEntry entry : entries) {
-      result.add(entry.catalog() == write.catalog() ? ordered.get(next++) : entry);
+    for (int id : ids) {
+      ordered.add(find(catalog, id));
     }
     entries.clear();
-    entries.addAll(result);
+    entries.addAll(ordered);
   }
 
-  private CatalogEntry find(CatalogKind kind, Ref ref) {
-    return entries.stream()
-        .filter(e -> e.catalog() == kind)
-        .filter(e -> ref.guid() == null ? e.id() == ref.id() : e.providerId().equals(ref.guid()))
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException("no entry " + ref + " in the " + kind + " catalog"));
+  @Override
+  public void setCategories(CatalogKind catalog, UUID guid, int value) {
+    changing("WSCSetProviderInfo");
+    categories.put(guid, value);
   }
 
-  private static CatalogEntry with(CatalogEntry entry, int id, List<Integer> chain) {
+  private void changing(String call) {
+    if (calls++ == failAtCall) {
+      throw new CatalogException(call, 10055);  // WSAENOBUFS: the kind of failure real calls report
+    }
+  }
+
+  private CatalogEntry find(CatalogKind catalog, int id) {
+    return catalogs.get(catalog).stream().filter(e -> e.id() == id).findFirst()
+        .orElseThrow(() -> new CatalogException("lookup of entry " + id, 10022));
+  }
+
+  static CatalogEntry with(CatalogEntry entry, int id, List<Integer> chain) {
     return new CatalogEntry(entry.catalog(), entry.kind(), entry.description(), entry.providerId(),
         entry.providerPath(), id, entry.version(), entry.addressFamily(), entry.maxAddressLength(),
         entry.minAddressLength(), entry.socketType(), entry.protocol(), entry.serviceFlags(), chain);
