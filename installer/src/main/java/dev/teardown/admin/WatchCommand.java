@@ -1,5 +1,6 @@
 package dev.teardown.admin;
 
+import dev.teardown.api.Configuration;
 import dev.teardown.api.Counters;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.EventReader;
@@ -68,7 +69,12 @@ final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    List<PortRange> ranges = ports.stream().map(PortRange::parse).toList();
+    // The same selection producers make, over what is shown: empty options select everything.
+    Configuration filter = Configuration.builder()
+        .kinds(kinds.isEmpty() ? EnumSet.allOf(EventKind.class) : kinds)
+        .processes(processes)
+        .ports(ports.stream().map(PortRange::parse).toList())
+        .build();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (TeardownChannel opened = channel.open();
@@ -91,7 +97,7 @@ final class WatchCommand implements Callable<Integer> {
           err.flush();
         }
         for (TeardownEvent event : batch.events()) {
-          if (shown >= count || !selected(event, ranges)) {
+          if (shown >= count || !selected(event, filter)) {
             continue;
           }
           out.println(json ? EventFormat.json(event) : EventFormat.row(event));
@@ -117,18 +123,9 @@ final class WatchCommand implements Callable<Integer> {
     }
   }
 
-  private boolean selected(TeardownEvent event, List<PortRange> ranges) {
-    if (!kinds.isEmpty() && !kinds.contains(event.kind())) {
-      return false;
-    }
-    if (!processes.isEmpty() && processes.stream().noneMatch(p -> p.equalsIgnoreCase(event.processName()))) {
-      return false;
-    }
-    if (ranges.isEmpty()) {
-      return true;
-    }
+  private static boolean selected(TeardownEvent event, Configuration filter) {
     int local = event.local() == null ? 0 : event.local().getPort();
     int remote = event.remote() == null ? 0 : event.remote().getPort();
-    return ranges.stream().anyMatch(r -> r.contains(local) || r.contains(remote));
+    return filter.records(event.kind(), event.processName(), local, remote);
   }
 }
