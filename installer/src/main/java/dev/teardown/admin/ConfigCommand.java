@@ -184,7 +184,7 @@ final class ConfigCommand {
   static String json(Configuration config) {
     return "{\"enabled\":" + config.enabled()
         + ",\"kinds\":[" + config.kinds().stream().sorted().map(k -> "\"" + k + "\"").collect(Collectors.joining(","))
-        + "],\"processes\":[" + config.processes().stream().map(p -> "\"" + p.replace("\\", "\\\\").replace("\"", "\\\"") + "\"").collect(Collectors.joining(","))
+        + "],\"processes\":[" + config.processes().stream().map(EventFormat::quote).collect(Collectors.joining(","))
         + "],\"ports\":[" + config.ports().stream().map(p -> "\"" + p + "\"").collect(Collectors.joining(","))
         + "],\"captureBytes\":" + config.captureBytes()
         + ",\"emulationPorts\":[" + joined(config.emulationPorts())

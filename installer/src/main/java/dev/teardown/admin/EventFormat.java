@@ -141,11 +141,15 @@ final class EventFormat {
   }
 
   private static StringBuilder string(StringBuilder out, String name, String value) {
-    out.append('"').append(name).append("\":");
+    return out.append('"').append(name).append("\":").append(quote(value));
+  }
+
+  /** A JSON string literal for {@code value}, or {@code null}. */
+  static String quote(String value) {
     if (value == null) {
-      return out.append("null");
+      return "null";
     }
-    out.append('"');
+    StringBuilder out = new StringBuilder(value.length() + 2).append('"');
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       switch (c) {
@@ -163,6 +167,6 @@ final class EventFormat {
         }
       }
     }
-    return out.append('"');
+    return out.append('"').toString();
   }
 }
