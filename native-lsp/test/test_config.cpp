@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -130,13 +131,17 @@ TEST_F(ConfigBlockTest, ConcurrentReadersNeverSeeATornConfiguration) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> torn{0};
   std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> refused{0};  // single attempts that saw a write in progress
   std::vector<std::thread> readers;
   for (int r = 0; r < 2; ++r) {
     readers.emplace_back([&] {
-      while (!stop.load()) {
+      while (!stop.load(std::memory_order_relaxed)) {
         td_config read{};
-        if (!block_.read(read, 1000)) continue;
-        reads.fetch_add(1);
+        if (!block_.read(read, 1)) {
+          refused.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        reads.fetch_add(1, std::memory_order_relaxed);
         const uint16_t expected = read.capture_bytes == 10 ? 1000 : 2000;
         for (const auto& range : read.ports) {
           if (range.first != expected || range.last != expected) torn.fetch_add(1);
@@ -144,10 +149,25 @@ TEST_F(ConfigBlockTest, ConcurrentReadersNeverSeeATornConfiguration) {
       }
     });
   }
-  for (int i = 0; i < 200000; ++i) block_.write(i % 2 ? a : b);
+  // A writer that never pauses starves readers on a fast machine, and one that always pauses
+  // never overlaps them: gaps of varying length give both. Writing goes on until the readers have
+  // both raced a write and completed many reads, or a generous bound passes.
+  std::atomic<uint32_t> spin{0};
+  const auto bound = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (uint32_t i = 0;; ++i) {
+    block_.write(i % 2 ? a : b);
+    const uint32_t gap = (i * 2654435761u) % 512;
+    for (uint32_t k = 0; k < gap; ++k) spin.fetch_add(1, std::memory_order_relaxed);
+    if (i % 1024 == 0 &&
+        ((i >= 100000 && reads.load() >= 10000 && refused.load() >= 100) ||
+         std::chrono::steady_clock::now() > bound)) {
+      break;
+    }
+  }
   stop.store(true);
   for (auto& reader : readers) reader.join();
-  EXPECT_GT(reads.load(), 0u);
+  EXPECT_GE(reads.load(), 10000u);
+  EXPECT_GE(refused.load(), 100u) << "the readers never overlapped a write; nothing was tested";
   EXPECT_EQ(torn.load(), 0u);
 }
 
