@@ -24,7 +24,12 @@ std::string process_name();
 // The value of an environment variable, empty when unset.
 std::string environment(const char* name);
 
-// The channel directory used when none is given: $TEARDOWN_CHANNEL, else the platform default.
+// The platform's channel directory: %ProgramData%\Teardown on Windows, /dev/shm/teardown (or
+// $XDG_RUNTIME_DIR/teardown, /tmp/teardown) on Linux. What the Windows LSP always uses: nothing
+// in a process's environment can send its events elsewhere.
+std::string standard_channel_dir();
+
+// The channel directory used when none is given: $TEARDOWN_CHANNEL, else the standard one.
 std::string default_channel_dir();
 
 // dir + separator + name.

@@ -123,13 +123,16 @@ std::string environment(const char* name) {
   return value ? std::string(value) : std::string();
 }
 
-std::string default_channel_dir() {
-  std::string configured = environment("TEARDOWN_CHANNEL");
-  if (!configured.empty()) return configured;
+std::string standard_channel_dir() {
   if (access("/dev/shm", W_OK) == 0) return "/dev/shm/teardown";
   std::string runtime = environment("XDG_RUNTIME_DIR");
   if (!runtime.empty()) return runtime + "/teardown";
   return "/tmp/teardown";
+}
+
+std::string default_channel_dir() {
+  std::string configured = environment("TEARDOWN_CHANNEL");
+  return configured.empty() ? standard_channel_dir() : configured;
 }
 
 std::string join_path(const std::string& dir, const char* name) {

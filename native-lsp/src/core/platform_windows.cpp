@@ -59,12 +59,15 @@ std::string environment(const char* name) {
   return narrow(value, static_cast<int>(n));
 }
 
-std::string default_channel_dir() {
-  std::string configured = environment("TEARDOWN_CHANNEL");
-  if (!configured.empty()) return configured;
+std::string standard_channel_dir() {
   std::string program_data = environment("ProgramData");
   if (program_data.empty()) program_data = "C:\\ProgramData";
   return program_data + "\\Teardown";
+}
+
+std::string default_channel_dir() {
+  std::string configured = environment("TEARDOWN_CHANNEL");
+  return configured.empty() ? standard_channel_dir() : configured;
 }
 
 std::string join_path(const std::string& dir, const char* name) {

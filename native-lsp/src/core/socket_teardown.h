@@ -59,6 +59,7 @@ class SocketTeardown {
   bool linger_on() const;
   uint16_t linger_seconds() const;
   void set_nonblocking(bool nonblocking);
+  bool nonblocking() const { return nonblocking_.load(std::memory_order_relaxed); }
 
   // How a close issued now would go, and whether the abortive-to-graceful policy changes it.
   // With `unread_data` the close resets the connection whatever the linger options say (the

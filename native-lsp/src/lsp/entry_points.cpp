@@ -1,0 +1,712 @@
+// The 30 entries of WSPPROC_TABLE. Each finds the application's socket, calls the provider below
+// with the lower socket, and reports what the call and its result say about the connection's end.
+// Every entry catches everything: nothing thrown ever reaches Winsock or the application.
+#include "entry_points.h"
+
+#include <cstring>
+#include <vector>
+
+#include "../core/platform.h"
+#include "async_select.h"
+#include "recorder.h"
+#include "sockets.h"
+
+namespace teardown::lsp {
+
+namespace {
+
+// Runs `body`; anything thrown becomes `failure` with WSAENOBUFS (memory is all we allocate).
+template <typename Result, typename Body>
+Result guarded(LPINT error, Result failure, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (...) {
+    if (error != nullptr) *error = WSAENOBUFS;
+    return failure;
+  }
+}
+
+const WSPPROC_TABLE& below(const SocketRef& context) { return context->provider->procs; }
+
+td_address lower_address(const SocketContext& context, bool peer) {
+  sockaddr_storage storage{};
+  int length = sizeof(storage);
+  int error = 0;
+  auto* name = reinterpret_cast<sockaddr*>(&storage);
+  const WSPPROC_TABLE& procs = context.provider->procs;
+  int result = peer ? procs.lpWSPGetPeerName(context.lower, name, &length, &error)
+                    : procs.lpWSPGetSockName(context.lower, name, &length, &error);
+  return result == 0 ? address_of(name, length) : td_address{};
+}
+
+SocketIdentity identity_of(const SocketContext& context, int type, int protocol) {
+  const WSAPROTOCOL_INFOW& lower = context.provider->lower;
+  SocketIdentity identity;
+  identity.socket_id = static_cast<uint64_t>(context.app);
+  identity.protocol = static_cast<uint16_t>(protocol != 0 ? protocol : lower.iProtocol);
+  identity.socket_type = static_cast<uint8_t>(type != 0 ? type : lower.iSocketType);
+  identity.message_oriented = (lower.dwServiceFlags1 & XP1_MESSAGE_ORIENTED) != 0;
+  return identity;
+}
+
+// A listener, or a socket that never connected: no connection ends with it.
+bool ends_a_connection(const SocketContext& context) {
+  return !context.listening.load(std::memory_order_relaxed) &&
+         context.teardown.remote().family != TD_FAMILY_NONE;
+}
+
+uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
+  uint64_t total = 0;
+  for (DWORD i = 0; buffers != nullptr && i < count; ++i) total += buffers[i].len;
+  return total;
+}
+
+// What a receive's outcome says: EOF, WSAEDISCON or a reset, each once. Overlapped receives still
+// in progress are followed by the overlapped-I/O layer, not here.
+void after_receive(SocketContext& context, int result, const WSABUF* buffers, DWORD count,
+                   DWORD received, DWORD flags_in, int error) {
+  td_event_record event;
+  if (result == 0) {
+    if (requested_bytes(buffers, count) == 0) return;  // a 0-byte read is no EOF
+    if ((flags_in & MSG_PEEK) != 0 && received > 0) return;  // peeked bytes are read again
+    if (context.teardown.on_receive(received, 0, event)) emit(event);
+  } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
+    if (context.teardown.on_receive(-1, error, event)) emit(event);
+  }
+}
+
+void after_send(SocketContext& context, int result, DWORD sent, int error) {
+  td_event_record event;
+  if (result == 0) {
+    context.teardown.on_send(sent, 0, event);
+  } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
+    if (context.teardown.on_send(-1, error, event)) emit(event);
+  }
+}
+
+// Wraps a socket the provider below just made (accept, join): the application gets a handle.
+SOCKET adopt(SOCKET lower, NextProvider* provider, const SocketContext* parent, LPINT error) {
+  SocketRef context = sockets().create(lower, provider, *error);
+  if (!context) {
+    int ignored = 0;
+    provider->procs.lpWSPCloseSocket(lower, &ignored);
+    return INVALID_SOCKET;
+  }
+  context->teardown.reset(identity_of(*context, 0, 0), platform::wall_clock_ns());
+  if (parent != nullptr) {
+    // An accepted socket has its listener's properties, WSPAsyncSelect registration included.
+    context->teardown.set_nonblocking(parent->teardown.nonblocking());
+    HWND window = parent->notify_window.load(std::memory_order_acquire);
+    if (window != nullptr) {
+      context->notify_message.store(parent->notify_message.load(std::memory_order_relaxed));
+      context->notify_window.store(window, std::memory_order_release);
+      sockets().watch_lower(context.get());
+    }
+  }
+  return context->app;
+}
+
+// fd_set translation for WSPSelect: the application's handles out, the lower ones in, and back.
+class SelectSet {
+ public:
+  // False with `error` when a handle is not ours or belongs to another provider than `provider`.
+  bool translate(fd_set* set, NextProvider*& provider, int& error) {
+    app_ = set;
+    if (set == nullptr) return true;
+    lower_.fd_count = 0;
+    for (u_int i = 0; i < set->fd_count && i < FD_SETSIZE; ++i) {
+      SocketRef context = sockets().find(set->fd_array[i], error);
+      if (!context) return false;
+      if (provider == nullptr) provider = context->provider;
+      if (context->provider != provider) {
+        error = WSAEINVAL;
+        return false;
+      }
+      lower_.fd_array[lower_.fd_count++] = context->lower;
+      held_.push_back(std::move(context));
+    }
+    return true;
+  }
+
+  fd_set* lower() { return app_ == nullptr ? nullptr : &lower_; }
+
+  // Keeps in the application's set the handles whose lower socket the provider left set.
+  void translate_back() {
+    if (app_ == nullptr) return;
+    u_int kept = 0;
+    for (const SocketRef& context : held_) {
+      for (u_int j = 0; j < lower_.fd_count; ++j) {
+        if (lower_.fd_array[j] == context->lower) {
+          app_->fd_array[kept++] = context->app;
+          break;
+        }
+      }
+    }
+    app_->fd_count = kept;
+  }
+
+ private:
+  fd_set* app_ = nullptr;
+  fd_set lower_{};
+  std::vector<SocketRef> held_;
+};
+
+}  // namespace
+
+// --- Sockets made, connected and accepted --------------------------------------------------
+
+SOCKET WSPAPI WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP group,
+                        DWORD flags, LPINT error) {
+  return guarded<SOCKET>(error, INVALID_SOCKET, [&]() -> SOCKET {
+    if (info == nullptr) {
+      *error = WSAEINVAL;
+      return INVALID_SOCKET;
+    }
+    NextProvider* next = providers().find(info->dwCatalogEntryId);
+    if (next == nullptr) {
+      *error = WSANOTINITIALISED;
+      return INVALID_SOCKET;
+    }
+    // A socket duplicated from another process: the provider below finds it by the reserved
+    // value its WSPDuplicateSocket put there.
+    WSAPROTOCOL_INFOW lower_info = next->lower;
+    lower_info.dwProviderReserved = info->dwProviderReserved;
+    uint64_t created = platform::wall_clock_ns();
+    SOCKET lower = next->procs.lpWSPSocket(af, type, protocol, &lower_info, group, flags, error);
+    if (lower == INVALID_SOCKET) return INVALID_SOCKET;
+    SocketRef context = sockets().create(lower, next, *error);
+    if (!context) {
+      int ignored = 0;
+      next->procs.lpWSPCloseSocket(lower, &ignored);
+      return INVALID_SOCKET;
+    }
+    context->teardown.reset(identity_of(*context, type, protocol), created);
+    if (info->dwProviderReserved != 0) {
+      context->flags.store(TD_FLAG_SHARED, std::memory_order_relaxed);
+      context->teardown.set_endpoints(lower_address(*context, false),
+                                      lower_address(*context, true));
+    }
+    return context->app;
+  });
+}
+
+SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
+                        LPCONDITIONPROC condition, DWORD_PTR callback_data, LPINT error) {
+  return guarded<SOCKET>(error, INVALID_SOCKET, [&]() -> SOCKET {
+    SocketRef listener = sockets().find(s, *error);
+    if (!listener) return INVALID_SOCKET;
+    SOCKET lower = below(listener).lpWSPAccept(listener->lower, address, address_length, condition,
+                                               callback_data, error);
+    if (lower == INVALID_SOCKET) return INVALID_SOCKET;
+    SOCKET app = adopt(lower, listener->provider, listener.get(), error);
+    if (app == INVALID_SOCKET) return INVALID_SOCKET;
+    int ignored = 0;
+    SocketRef accepted = sockets().find(app, ignored);
+    if (accepted) {
+      // The peer is what accept returned: the connection may already be reset.
+      td_address peer = address != nullptr && address_length != nullptr
+                            ? address_of(address, *address_length)
+                            : lower_address(*accepted, true);
+      accepted->teardown.set_endpoints(lower_address(*accepted, false), peer);
+    }
+    return app;
+  });
+}
+
+int WSPAPI WSPBind(SOCKET s, const sockaddr* name, int name_length, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    return below(context).lpWSPBind(context->lower, name, name_length, error);
+  });
+}
+
+int WSPAPI WSPListen(SOCKET s, int backlog, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    int result = below(context).lpWSPListen(context->lower, backlog, error);
+    if (result == 0) {
+      context->listening.store(true, std::memory_order_relaxed);
+      context->teardown.set_endpoints(lower_address(*context, false), td_address{});
+    }
+    return result;
+  });
+}
+
+int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF caller_data,
+                      LPWSABUF callee_data, LPQOS socket_qos, LPQOS group_qos, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    int result = below(context).lpWSPConnect(context->lower, name, name_length, caller_data,
+                                             callee_data, socket_qos, group_qos, error);
+    if (result == 0 || *error == WSAEWOULDBLOCK) {
+      context->teardown.set_endpoints(lower_address(*context, false),
+                                      address_of(name, name_length));
+    }
+    return result;
+  });
+}
+
+SOCKET WSPAPI WSPJoinLeaf(SOCKET s, const sockaddr* name, int name_length, LPWSABUF caller_data,
+                          LPWSABUF callee_data, LPQOS socket_qos, LPQOS group_qos, DWORD flags,
+                          LPINT error) {
+  return guarded<SOCKET>(error, INVALID_SOCKET, [&]() -> SOCKET {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return INVALID_SOCKET;
+    SOCKET lower = below(context).lpWSPJoinLeaf(context->lower, name, name_length, caller_data,
+                                                callee_data, socket_qos, group_qos, flags, error);
+    if (lower == INVALID_SOCKET) return INVALID_SOCKET;
+    // A c_root joining a leaf gets a new socket; a c_leaf joins with the one it has.
+    if (lower == context->lower) return s;
+    return adopt(lower, context->provider, nullptr, error);
+  });
+}
+
+int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD process_id, LPWSAPROTOCOL_INFOW info,
+                              LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    if (info == nullptr) {
+      *error = WSAEFAULT;
+      return SOCKET_ERROR;
+    }
+    int result = below(context).lpWSPDuplicateSocket(context->lower, process_id, info, error);
+    if (result != 0) return result;
+    // The target process makes its socket through Teardown's entry, which hands the provider
+    // below the reserved value that names the duplicate.
+    DWORD reserved = info->dwProviderReserved;
+    *info = context->provider->layered;
+    info->dwProviderReserved = reserved;
+    context->flags.fetch_or(TD_FLAG_SHARED, std::memory_order_relaxed);
+    return 0;
+  });
+}
+
+// --- Teardown -------------------------------------------------------------------------------
+
+int WSPAPI WSPShutdown(SOCKET s, int how, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    uint64_t started = platform::wall_clock_ns();
+    int result = below(context).lpWSPShutdown(context->lower, how, error);
+    if (how >= SD_RECEIVE && how <= SD_BOTH && !context->listening.load()) {
+      td_event_record event;
+      context->teardown.on_shutdown(how, result == 0 ? 0 : *error, event);
+      event.time_ns = started;
+      emit(event);
+    }
+    return result;
+  });
+}
+
+int WSPAPI WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    uint64_t started = platform::wall_clock_ns();
+    int result = below(context).lpWSPSendDisconnect(context->lower, data, error);
+    uint32_t length = data != nullptr ? data->len : 0;
+    td_event_record event;
+    context->teardown.on_send_disconnect(length, result == 0 ? 0 : *error, event);
+    event.time_ns = started;
+    emit(event, length > 0 ? data->buf : nullptr, length);
+    return result;
+  });
+}
+
+int WSPAPI WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    uint64_t started = platform::wall_clock_ns();
+    int result = below(context).lpWSPRecvDisconnect(context->lower, data, error);
+    // On success the buffer's length is the disconnect data received.
+    uint32_t length = result == 0 && data != nullptr ? data->len : 0;
+    td_event_record event;
+    context->teardown.on_recv_disconnect(length, result == 0 ? 0 : *error, event);
+    event.time_ns = started;
+    emit(event, length > 0 ? data->buf : nullptr, length);
+    return result;
+  });
+}
+
+int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    const WSPPROC_TABLE& procs = below(context);
+    bool recorded = ends_a_connection(*context);
+    Policy policy = producer().policy();
+    // Received data left unread makes the stack reset the connection, whatever the options.
+    u_long unread = 0;
+    if (recorded && policy.active && !context->teardown.saw_end_of_stream()) {
+      DWORD returned = 0;
+      int ignored = 0;
+      if (procs.lpWSPIoctl(context->lower, FIONREAD, nullptr, 0, &unread, sizeof(unread),
+                           &returned, nullptr, nullptr, nullptr, &ignored) != 0) {
+        unread = 0;
+      }
+    }
+    ClosePlan plan = context->teardown.plan_close(policy.abortive_to_graceful, unread > 0);
+    plan.extra_flags = static_cast<uint16_t>(context->flags.load(std::memory_order_relaxed));
+    if (plan.converted) {
+      linger graceful{0, 0};
+      int ignored = 0;
+      procs.lpWSPSetSockOpt(context->lower, SOL_SOCKET, SO_LINGER,
+                            reinterpret_cast<const char*>(&graceful), sizeof(graceful), &ignored);
+    }
+    // FD_CLOSE is never posted after close: notifications stop before the lower socket goes.
+    HWND notified = context->notify_window.exchange(nullptr, std::memory_order_acq_rel);
+    uint64_t started = platform::wall_clock_ns();
+    int result = procs.lpWSPCloseSocket(context->lower, error);
+    bool released = result == 0;
+    if (recorded) {
+      td_event_record event;
+      context->teardown.on_close(plan, released ? 0 : *error, released,
+                                 platform::wall_clock_ns(), event);
+      event.time_ns = started;
+      producer().publish(event, policy);
+    }
+    if (!released) {
+      // WSAEWOULDBLOCK on a non-blocking lingering socket: the handle stays valid.
+      context->notify_window.store(notified, std::memory_order_release);
+      return result;
+    }
+    sockets().unwatch_lower(context->lower);
+    sockets().retire(context.get());
+    return 0;
+  });
+}
+
+// --- Data -----------------------------------------------------------------------------------
+
+int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LPDWORD flags,
+                   LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
+                   LPWSATHREADID thread, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    DWORD flags_in = flags != nullptr ? *flags : 0;
+    int result = below(context).lpWSPRecv(context->lower, buffers, count, received, flags,
+                                          overlapped, routine, thread, error);
+    after_receive(*context, result, buffers, count, received != nullptr ? *received : 0, flags_in,
+                  result == 0 ? 0 : *error);
+    return result;
+  });
+}
+
+int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LPDWORD flags,
+                       sockaddr* from, LPINT from_length, LPWSAOVERLAPPED overlapped,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                       LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    DWORD flags_in = flags != nullptr ? *flags : 0;
+    int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, received, flags, from,
+                                              from_length, overlapped, routine, thread, error);
+    after_receive(*context, result, buffers, count, received != nullptr ? *received : 0, flags_in,
+                  result == 0 ? 0 : *error);
+    return result;
+  });
+}
+
+int WSPAPI WSPSend(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD flags,
+                   LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
+                   LPWSATHREADID thread, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    int result = below(context).lpWSPSend(context->lower, buffers, count, sent, flags, overlapped,
+                                          routine, thread, error);
+    after_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
+    return result;
+  });
+}
+
+int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD flags,
+                     const sockaddr* to, int to_length, LPWSAOVERLAPPED overlapped,
+                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                     LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    int result = below(context).lpWSPSendTo(context->lower, buffers, count, sent, flags, to,
+                                            to_length, overlapped, routine, thread, error);
+    after_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
+    return result;
+  });
+}
+
+BOOL WSPAPI WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD transferred,
+                                   BOOL wait, LPDWORD flags, LPINT error) {
+  return guarded<BOOL>(error, FALSE, [&]() -> BOOL {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return FALSE;
+    return below(context).lpWSPGetOverlappedResult(context->lower, overlapped, transferred, wait,
+                                                   flags, error);
+  });
+}
+
+// --- Notification: select, event select, async select ---------------------------------------
+
+int WSPAPI WSPSelect(int nfds, fd_set* readers, fd_set* writers, fd_set* exceptions,
+                     const PTIMEVAL timeout, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    NextProvider* provider = nullptr;
+    SelectSet read_set, write_set, except_set;
+    if (!read_set.translate(readers, provider, *error) ||
+        !write_set.translate(writers, provider, *error) ||
+        !except_set.translate(exceptions, provider, *error)) {
+      return SOCKET_ERROR;
+    }
+    if (provider == nullptr) {  // no socket at all
+      *error = WSAEINVAL;
+      return SOCKET_ERROR;
+    }
+    int result = provider->procs.lpWSPSelect(nfds, read_set.lower(), write_set.lower(),
+                                             except_set.lower(), timeout, error);
+    if (result == SOCKET_ERROR) return result;
+    read_set.translate_back();
+    write_set.translate_back();
+    except_set.translate_back();
+    return result;
+  });
+}
+
+int WSPAPI WSPEventSelect(SOCKET s, WSAEVENT event, long network_events, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    int result = below(context).lpWSPEventSelect(context->lower, event, network_events, error);
+    if (result == 0) context->teardown.set_nonblocking(true);  // and it stays so
+    return result;
+  });
+}
+
+int WSPAPI WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS network_events,
+                                LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    int result = below(context).lpWSPEnumNetworkEvents(context->lower, event, network_events, error);
+    if (result == 0 && network_events != nullptr &&
+        (network_events->lNetworkEvents & FD_CLOSE) != 0) {
+      td_event_record record;
+      if (context->teardown.on_fd_close(network_events->iErrorCode[FD_CLOSE_BIT], record)) {
+        emit(record);
+      }
+    }
+    return result;
+  });
+}
+
+int WSPAPI WSPAsyncSelect(SOCKET s, HWND window, unsigned int message, long network_events,
+                          LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    HWND ours = notification_window();
+    if (ours == nullptr) {
+      *error = WSAENOBUFS;
+      return SOCKET_ERROR;
+    }
+    bool selecting = network_events != 0 && window != nullptr;
+    // Set before the provider may notify: its first message must find where to go.
+    context->notify_message.store(message, std::memory_order_relaxed);
+    context->notify_window.store(selecting ? window : nullptr, std::memory_order_release);
+    if (selecting) sockets().watch_lower(context.get());
+    int result = below(context).lpWSPAsyncSelect(context->lower, ours, kLowerNotification,
+                                                 network_events, error);
+    if (result == 0) context->teardown.set_nonblocking(true);
+    if (result != 0 || !selecting) {
+      context->notify_window.store(nullptr, std::memory_order_release);
+      sockets().unwatch_lower(context->lower);
+    }
+    return result;
+  });
+}
+
+// --- Options, names, control ----------------------------------------------------------------
+
+int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int length,
+                         LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    if (level == SOL_SOCKET && name == SO_UPDATE_ACCEPT_CONTEXT) {
+      // The value is the listening socket: the provider below knows it by its own handle.
+      if (value == nullptr || length < static_cast<int>(sizeof(SOCKET))) {
+        *error = WSAEFAULT;
+        return SOCKET_ERROR;
+      }
+      SOCKET listener_handle;
+      std::memcpy(&listener_handle, value, sizeof(listener_handle));
+      SocketRef listener = sockets().find(listener_handle, *error);
+      if (!listener) return SOCKET_ERROR;
+      SOCKET lower_listener = listener->lower;
+      return below(context).lpWSPSetSockOpt(context->lower, level, name,
+                                            reinterpret_cast<const char*>(&lower_listener),
+                                            sizeof(lower_listener), error);
+    }
+    int result = below(context).lpWSPSetSockOpt(context->lower, level, name, value, length, error);
+    if (result != 0 || level != SOL_SOCKET || value == nullptr) return result;
+    if (name == SO_LINGER && length >= static_cast<int>(sizeof(linger))) {
+      linger option;
+      std::memcpy(&option, value, sizeof(option));
+      context->teardown.set_linger(option.l_onoff != 0, option.l_linger);
+    } else if (name == SO_DONTLINGER && length >= static_cast<int>(sizeof(int))) {
+      int dont_linger;
+      std::memcpy(&dont_linger, value, sizeof(dont_linger));
+      context->teardown.set_dont_linger(dont_linger != 0);
+    }
+    return result;
+  });
+}
+
+int WSPAPI WSPGetSockOpt(SOCKET s, int level, int name, char* value, LPINT length, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    if (level == SOL_SOCKET && name == SO_PROTOCOL_INFOW) {
+      // The application's socket is made on Teardown's chain entry: that is what it is told.
+      if (value == nullptr || length == nullptr ||
+          *length < static_cast<int>(sizeof(WSAPROTOCOL_INFOW))) {
+        if (length != nullptr) *length = sizeof(WSAPROTOCOL_INFOW);
+        *error = WSAEFAULT;
+        return SOCKET_ERROR;
+      }
+      std::memcpy(value, &context->provider->layered, sizeof(WSAPROTOCOL_INFOW));
+      *length = sizeof(WSAPROTOCOL_INFOW);
+      return 0;
+    }
+    return below(context).lpWSPGetSockOpt(context->lower, level, name, value, length, error);
+  });
+}
+
+int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out,
+                    DWORD out_length, LPDWORD returned, LPWSAOVERLAPPED overlapped,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                    LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    if (code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
+      // The provider's own functions take its handles, not the application's: handing them out
+      // would let AcceptEx and friends bypass the layer with the wrong sockets. Teardown's
+      // wrappers for them belong with overlapped I/O; until then the application is told they
+      // are not offered, and uses the standard calls.
+      *error = WSAEOPNOTSUPP;
+      return SOCKET_ERROR;
+    }
+    int result = below(context).lpWSPIoctl(context->lower, code, in, in_length, out, out_length,
+                                           returned, overlapped, routine, thread, error);
+    if (result == 0 && code == static_cast<DWORD>(FIONBIO) && in != nullptr &&
+        in_length >= sizeof(u_long)) {
+      u_long nonblocking;
+      std::memcpy(&nonblocking, in, sizeof(nonblocking));
+      context->teardown.set_nonblocking(nonblocking != 0);
+    }
+    return result;
+  });
+}
+
+int WSPAPI WSPGetPeerName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    return below(context).lpWSPGetPeerName(context->lower, name, length, error);
+  });
+}
+
+int WSPAPI WSPGetSockName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return SOCKET_ERROR;
+    return below(context).lpWSPGetSockName(context->lower, name, length, error);
+  });
+}
+
+BOOL WSPAPI WSPGetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT error) {
+  return guarded<BOOL>(error, FALSE, [&]() -> BOOL {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return FALSE;
+    return below(context).lpWSPGetQOSByName(context->lower, name, qos, error);
+  });
+}
+
+// --- Calls that name no socket --------------------------------------------------------------
+
+namespace {
+// The provider for an entry the application names; any started one when it names none.
+NextProvider* provider_for(const WSAPROTOCOL_INFOW* info) {
+  return info != nullptr ? providers().find(info->dwCatalogEntryId) : providers().any();
+}
+}  // namespace
+
+INT WSPAPI WSPAddressToString(LPSOCKADDR address, DWORD address_length, LPWSAPROTOCOL_INFOW info,
+                              LPWSTR text, LPDWORD text_length, LPINT error) {
+  return guarded<INT>(error, SOCKET_ERROR, [&]() -> INT {
+    NextProvider* next = provider_for(info);
+    if (next == nullptr) {
+      *error = WSAEINVAL;
+      return SOCKET_ERROR;
+    }
+    return next->procs.lpWSPAddressToString(address, address_length, &next->lower, text,
+                                            text_length, error);
+  });
+}
+
+INT WSPAPI WSPStringToAddress(LPWSTR text, INT family, LPWSAPROTOCOL_INFOW info,
+                              LPSOCKADDR address, LPINT address_length, LPINT error) {
+  return guarded<INT>(error, SOCKET_ERROR, [&]() -> INT {
+    NextProvider* next = provider_for(info);
+    if (next == nullptr) {
+      *error = WSAEINVAL;
+      return SOCKET_ERROR;
+    }
+    return next->procs.lpWSPStringToAddress(text, family, &next->lower, address, address_length,
+                                            error);
+  });
+}
+
+int WSPAPI WSPCancelBlockingCall(LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    NextProvider* next = providers().any();
+    if (next == nullptr) {
+      *error = WSANOTINITIALISED;
+      return SOCKET_ERROR;
+    }
+    return next->procs.lpWSPCancelBlockingCall(error);
+  });
+}
+
+int WSPAPI WSPCleanup(LPINT error) {
+  return guarded<int>(error, SOCKET_ERROR, [&] {
+    bool last = false;
+    int result = providers().cleanup(static_cast<int>(sockets().live()), last);
+    if (last) stop_notification_window();
+    if (result == 0) return 0;
+    *error = result;
+    return SOCKET_ERROR;
+  });
+}
+
+const WSPPROC_TABLE& entry_points() {
+  static const WSPPROC_TABLE table = {
+      WSPAccept,          WSPAddressToString,     WSPAsyncSelect,     WSPBind,
+      WSPCancelBlockingCall, WSPCleanup,          WSPCloseSocket,     WSPConnect,
+      WSPDuplicateSocket, WSPEnumNetworkEvents,   WSPEventSelect,     WSPGetOverlappedResult,
+      WSPGetPeerName,     WSPGetSockName,         WSPGetSockOpt,      WSPGetQOSByName,
+      WSPIoctl,           WSPJoinLeaf,            WSPListen,          WSPRecv,
+      WSPRecvDisconnect,  WSPRecvFrom,            WSPSelect,          WSPSend,
+      WSPSendDisconnect,  WSPSendTo,              WSPSetSockOpt,      WSPShutdown,
+      WSPSocket,          WSPStringToAddress};
+  return table;
+}
+
+}  // namespace teardown::lsp

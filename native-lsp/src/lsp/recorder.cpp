@@ -1,0 +1,37 @@
+#include "recorder.h"
+
+#include <cstring>
+
+#include "../core/platform.h"
+
+namespace teardown::lsp {
+
+Producer& producer() {
+  static Producer* instance = new Producer(platform::standard_channel_dir());
+  return *instance;
+}
+
+void emit(td_event_record& event, const void* data, size_t length) {
+  Policy policy = producer().policy();
+  producer().publish(event, policy, data, length);
+}
+
+td_address address_of(const sockaddr* address, int length) {
+  td_address out{};
+  if (address == nullptr) return out;
+  if (address->sa_family == AF_INET && length >= static_cast<int>(sizeof(sockaddr_in))) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    out.family = TD_FAMILY_IPV4;
+    out.port = ntohs(v4->sin_port);
+    std::memcpy(out.bytes, &v4->sin_addr, 4);
+  } else if (address->sa_family == AF_INET6 && length >= static_cast<int>(sizeof(sockaddr_in6))) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    out.family = TD_FAMILY_IPV6;
+    out.port = ntohs(v6->sin6_port);
+    out.scope_id = v6->sin6_scope_id;
+    std::memcpy(out.bytes, &v6->sin6_addr, 16);
+  }
+  return out;
+}
+
+}  // namespace teardown::lsp

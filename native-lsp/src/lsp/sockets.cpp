@@ -1,0 +1,102 @@
+#include "sockets.h"
+
+#include "upcalls.h"
+
+namespace teardown::lsp {
+
+SocketRef& SocketRef::operator=(SocketRef&& other) noexcept {
+  if (this != &other) {
+    if (context_ != nullptr) Sockets::release(context_);
+    context_ = other.context_;
+    other.context_ = nullptr;
+  }
+  return *this;
+}
+
+SocketRef::~SocketRef() {
+  if (context_ != nullptr) Sockets::release(context_);
+}
+
+Sockets& sockets() {
+  static Sockets* instance = new Sockets();  // never destroyed: Winsock may call during exit
+  return *instance;
+}
+
+void Sockets::release(SocketContext* context) {
+  if (context->references.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  context->magic = 0;
+  sockets().live_.fetch_sub(1, std::memory_order_relaxed);
+  delete context;
+}
+
+SocketRef Sockets::create(SOCKET lower, NextProvider* provider, int& error) {
+  auto* context = new SocketContext();
+  context->lower = lower;
+  context->provider = provider;
+  SOCKET app = upcalls().lpWPUCreateSocketHandle(provider->chain_id,
+                                                 reinterpret_cast<DWORD_PTR>(context), &error);
+  if (app == INVALID_SOCKET) {
+    delete context;
+    return SocketRef();
+  }
+  context->app = app;
+  live_.fetch_add(1, std::memory_order_relaxed);
+  context->references.fetch_add(1, std::memory_order_relaxed);  // the caller's
+  return SocketRef(context);
+}
+
+SocketRef Sockets::find(SOCKET app, int& error) {
+  AcquireSRWLockShared(&handles_);
+  DWORD_PTR value = 0;
+  int query_error = 0;
+  SocketContext* context = nullptr;
+  if (upcalls().lpWPUQuerySocketHandleContext != nullptr &&
+      upcalls().lpWPUQuerySocketHandleContext(app, &value, &query_error) == 0) {
+    context = reinterpret_cast<SocketContext*>(value);
+    if (context == nullptr || context->magic != SocketContext::kMagic || context->app != app) {
+      context = nullptr;
+    } else {
+      context->references.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  ReleaseSRWLockShared(&handles_);
+  if (context == nullptr) error = WSAENOTSOCK;
+  return SocketRef(context);
+}
+
+void Sockets::retire(SocketContext* context) {
+  AcquireSRWLockExclusive(&handles_);
+  int ignored = 0;
+  upcalls().lpWPUCloseSocketHandle(context->app, &ignored);
+  ReleaseSRWLockExclusive(&handles_);
+  release(context);
+}
+
+void Sockets::watch_lower(SocketContext* context) {
+  std::lock_guard<std::mutex> hold(watched_lock_);
+  auto [at, added] = watched_.emplace(context->lower, context);
+  if (added) context->references.fetch_add(1, std::memory_order_relaxed);
+  (void)at;
+}
+
+void Sockets::unwatch_lower(SOCKET lower) {
+  SocketContext* context = nullptr;
+  {
+    std::lock_guard<std::mutex> hold(watched_lock_);
+    auto found = watched_.find(lower);
+    if (found == watched_.end()) return;
+    context = found->second;
+    watched_.erase(found);
+  }
+  release(context);
+}
+
+SocketRef Sockets::find_lower(SOCKET lower) {
+  std::lock_guard<std::mutex> hold(watched_lock_);
+  auto found = watched_.find(lower);
+  if (found == watched_.end()) return SocketRef();
+  found->second->references.fetch_add(1, std::memory_order_relaxed);
+  return SocketRef(found->second);
+}
+
+}  // namespace teardown::lsp

@@ -1,0 +1,87 @@
+// The application's sockets: each handle comes from WPUCreateSocketHandle and leads, in O(1)
+// through WPUQuerySocketHandleContext, to a context holding the lower socket, its provider and
+// its teardown. Handles from outside are looked up, never trusted; a context lives until the
+// last call using it returns, however its handle was closed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+
+#include "../core/socket_teardown.h"
+#include "next_provider.h"
+#include "spi.h"
+
+namespace teardown::lsp {
+
+struct SocketContext {
+  static constexpr uint32_t kMagic = 0x43534454;  // "TDSC"
+
+  uint32_t magic = kMagic;
+  SOCKET app = INVALID_SOCKET;
+  SOCKET lower = INVALID_SOCKET;
+  NextProvider* provider = nullptr;
+  SocketTeardown teardown;
+  std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED for duplicated sockets
+  std::atomic<bool> listening{false};
+  std::atomic<long> references{1};  // the handle's, plus one per call in progress
+  // WSPAsyncSelect: where the application wants its notifications.
+  std::atomic<HWND> notify_window{nullptr};
+  std::atomic<UINT> notify_message{0};
+};
+
+// A counted reference to a context, held for the length of a call.
+class SocketRef {
+ public:
+  SocketRef() = default;
+  explicit SocketRef(SocketContext* context) : context_(context) {}
+  SocketRef(SocketRef&& other) noexcept : context_(other.context_) { other.context_ = nullptr; }
+  SocketRef& operator=(SocketRef&& other) noexcept;
+  SocketRef(const SocketRef&) = delete;
+  SocketRef& operator=(const SocketRef&) = delete;
+  ~SocketRef();
+
+  SocketContext* operator->() const { return context_; }
+  SocketContext& operator*() const { return *context_; }
+  SocketContext* get() const { return context_; }
+  explicit operator bool() const { return context_ != nullptr; }
+
+ private:
+  SocketContext* context_ = nullptr;
+};
+
+class Sockets {
+ public:
+  // Wraps `lower`, a new socket of `provider`: the application's handle is in the result's `app`.
+  // On failure the lower socket is left to the caller and `error` says why.
+  SocketRef create(SOCKET lower, NextProvider* provider, int& error);
+
+  // The context behind an application handle; empty with WSAENOTSOCK when it is not ours.
+  SocketRef find(SOCKET app, int& error);
+
+  // Closes the application's handle: no lookup finds it afterwards. Drops the handle's reference.
+  void retire(SocketContext* context);
+
+  // Contexts not yet freed.
+  long live() const { return live_.load(std::memory_order_relaxed); }
+
+  // Lower socket → context, for notifications that name the lower socket (WSPAsyncSelect).
+  void watch_lower(SocketContext* context);
+  void unwatch_lower(SOCKET lower);
+  SocketRef find_lower(SOCKET lower);
+
+  static void release(SocketContext* context);
+
+ private:
+  // Shared by lookups, exclusive while a handle is closed: a lookup that got a context pointer
+  // has taken its reference before the handle can go.
+  SRWLOCK handles_ = SRWLOCK_INIT;
+  std::atomic<long> live_{0};
+  std::mutex watched_lock_;
+  std::unordered_map<SOCKET, SocketContext*> watched_;
+};
+
+Sockets& sockets();
+
+}  // namespace teardown::lsp
