@@ -1,0 +1,335 @@
+// The base provider below Teardown in the SPI host: every WSP entry built on the real sockets of
+// the system it runs on (Wine's), so that traffic is real TCP on loopback. Its catalog entry's
+// service flags choose what it offers beyond plain TCP, so that the LSP's pass-through of both
+// is tested:
+//  - XP1_DISCONNECT_DATA: disconnect data travels between two of its sockets in this process
+//    (kept here, keyed by the connection's ports), with the graceful shutdown it comes with;
+//  - XP1_MESSAGE_ORIENTED: the peer's graceful shutdown is reported as WSAEDISCON.
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+#include <mswsock.h>
+#include <ws2spi.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace {
+
+struct Traits {
+  bool disconnect_data = false;
+  bool message_oriented = false;
+  // The connection's ports, kept from when it was made: the peer may be gone when they are needed.
+  u_short local_port = 0;
+  u_short peer_port = 0;
+};
+
+std::mutex lock_;
+std::map<SOCKET, Traits> traits_;
+// Disconnect data sent, by (sender's port, receiver's port).
+std::map<std::pair<u_short, u_short>, std::string> disconnect_data_;
+// Duplicated sockets' system protocol info, by the reserved value handed up.
+std::map<DWORD, WSAPROTOCOL_INFOW> duplicates_;
+DWORD next_duplicate_ = 1;
+
+Traits traits_of(SOCKET s) {
+  std::lock_guard<std::mutex> hold(lock_);
+  auto found = traits_.find(s);
+  return found == traits_.end() ? Traits{} : found->second;
+}
+
+void remember(SOCKET s, Traits traits) {
+  std::lock_guard<std::mutex> hold(lock_);
+  traits_[s] = traits;
+}
+
+u_short port_of(SOCKET s, bool peer);
+
+void remember_ports(SOCKET s) {
+  u_short local = port_of(s, false), peer = port_of(s, true);
+  std::lock_guard<std::mutex> hold(lock_);
+  traits_[s].local_port = local;
+  traits_[s].peer_port = peer;
+}
+
+int failed(LPINT error) {
+  *error = WSAGetLastError();
+  return SOCKET_ERROR;
+}
+
+int checked(int result, LPINT error) { return result == SOCKET_ERROR ? failed(error) : result; }
+
+u_short port_of(SOCKET s, bool peer) {
+  sockaddr_storage address{};
+  int length = sizeof(address);
+  auto* name = reinterpret_cast<sockaddr*>(&address);
+  if ((peer ? getpeername(s, name, &length) : getsockname(s, name, &length)) != 0) return 0;
+  return ntohs(address.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(name)->sin6_port
+                                             : reinterpret_cast<sockaddr_in*>(name)->sin_port);
+}
+
+uint64_t capacity(const WSABUF* buffers, DWORD count) {
+  uint64_t total = 0;
+  for (DWORD i = 0; i < count; ++i) total += buffers[i].len;
+  return total;
+}
+
+// A message-oriented socket reports the peer's graceful end as WSAEDISCON, not as 0 bytes.
+int received(SOCKET s, int result, const WSABUF* buffers, DWORD count, LPDWORD bytes,
+             LPINT error) {
+  if (result == SOCKET_ERROR) return failed(error);
+  if (bytes != nullptr && *bytes == 0 && capacity(buffers, count) > 0 &&
+      traits_of(s).message_oriented) {
+    *error = WSAEDISCON;
+    return SOCKET_ERROR;
+  }
+  return 0;
+}
+
+SOCKET WSPAPI Accept(SOCKET s, sockaddr* address, LPINT length, LPCONDITIONPROC condition,
+                     DWORD_PTR data, LPINT error) {
+  SOCKET accepted = WSAAccept(s, address, length, condition, data);
+  if (accepted == INVALID_SOCKET) {
+    *error = WSAGetLastError();
+    return INVALID_SOCKET;
+  }
+  remember(accepted, traits_of(s));
+  remember_ports(accepted);
+  return accepted;
+}
+
+INT WSPAPI AddressToString(LPSOCKADDR address, DWORD length, LPWSAPROTOCOL_INFOW, LPWSTR text,
+                           LPDWORD text_length, LPINT error) {
+  return checked(WSAAddressToStringW(address, length, nullptr, text, text_length), error);
+}
+
+int WSPAPI AsyncSelect(SOCKET s, HWND window, unsigned int message, long events, LPINT error) {
+  return checked(WSAAsyncSelect(s, window, message, events), error);
+}
+
+int WSPAPI Bind(SOCKET s, const sockaddr* name, int length, LPINT error) {
+  return checked(bind(s, name, length), error);
+}
+
+int WSPAPI CancelBlockingCall(LPINT) { return 0; }  // Winsock 1.1 only: nothing blocks that way
+
+int WSPAPI Cleanup(LPINT) { return 0; }
+
+int WSPAPI CloseSocket(SOCKET s, LPINT error) {
+  if (closesocket(s) == SOCKET_ERROR) return failed(error);
+  std::lock_guard<std::mutex> hold(lock_);
+  traits_.erase(s);
+  return 0;
+}
+
+int WSPAPI Connect(SOCKET s, const sockaddr* name, int length, LPWSABUF caller, LPWSABUF callee,
+                   LPQOS socket_qos, LPQOS group_qos, LPINT error) {
+  if (WSAConnect(s, name, length, caller, callee, socket_qos, group_qos) == SOCKET_ERROR) {
+    return failed(error);
+  }
+  remember_ports(s);
+  return 0;
+}
+
+int WSPAPI DuplicateSocket(SOCKET s, DWORD process, LPWSAPROTOCOL_INFOW info, LPINT error) {
+  WSAPROTOCOL_INFOW system{};
+  if (WSADuplicateSocketW(s, process, &system) == SOCKET_ERROR) return failed(error);
+  std::lock_guard<std::mutex> hold(lock_);
+  DWORD key = next_duplicate_++;
+  duplicates_[key] = system;
+  *info = system;
+  info->dwProviderReserved = key;
+  return 0;
+}
+
+int WSPAPI EnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS events, LPINT error) {
+  return checked(WSAEnumNetworkEvents(s, event, events), error);
+}
+
+int WSPAPI EventSelect(SOCKET s, WSAEVENT event, long events, LPINT error) {
+  return checked(WSAEventSelect(s, event, events), error);
+}
+
+BOOL WSPAPI GetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD transferred,
+                                BOOL wait, LPDWORD flags, LPINT error) {
+  BOOL done = WSAGetOverlappedResult(s, overlapped, transferred, wait, flags);
+  if (!done) *error = WSAGetLastError();
+  return done;
+}
+
+int WSPAPI GetPeerName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
+  return checked(getpeername(s, name, length), error);
+}
+
+int WSPAPI GetSockName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
+  return checked(getsockname(s, name, length), error);
+}
+
+int WSPAPI GetSockOpt(SOCKET s, int level, int name, char* value, LPINT length, LPINT error) {
+  return checked(getsockopt(s, level, name, value, length), error);
+}
+
+BOOL WSPAPI GetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT error) {
+  BOOL found = WSAGetQOSByName(s, name, qos);
+  if (!found) *error = WSAGetLastError();
+  return found;
+}
+
+int WSPAPI Ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out, DWORD out_length,
+                 LPDWORD returned, LPWSAOVERLAPPED overlapped,
+                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID, LPINT error) {
+  return checked(
+      WSAIoctl(s, code, in, in_length, out, out_length, returned, overlapped, routine), error);
+}
+
+SOCKET WSPAPI JoinLeaf(SOCKET s, const sockaddr* name, int length, LPWSABUF caller,
+                       LPWSABUF callee, LPQOS socket_qos, LPQOS group_qos, DWORD flags,
+                       LPINT error) {
+  SOCKET joined = WSAJoinLeaf(s, name, length, caller, callee, socket_qos, group_qos, flags);
+  if (joined == INVALID_SOCKET) *error = WSAGetLastError();
+  return joined;
+}
+
+int WSPAPI Listen(SOCKET s, int backlog, LPINT error) {
+  return checked(listen(s, backlog), error);
+}
+
+int WSPAPI Recv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, LPDWORD flags,
+                LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
+                LPWSATHREADID, LPINT error) {
+  int result = WSARecv(s, buffers, count, bytes, flags, overlapped, routine);
+  return received(s, result, buffers, count, bytes, error);
+}
+
+int WSPAPI RecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
+  bool wants_data = data != nullptr && data->len > 0;
+  if (wants_data) {
+    Traits traits = traits_of(s);
+    if (!traits.disconnect_data) {
+      *error = WSAENOPROTOOPT;
+      return SOCKET_ERROR;
+    }
+    std::string found;
+    {
+      std::lock_guard<std::mutex> hold(lock_);
+      auto at = disconnect_data_.find({traits.peer_port, traits.local_port});
+      if (at != disconnect_data_.end()) found = at->second;
+    }
+    ULONG length = found.size() < data->len ? static_cast<ULONG>(found.size()) : data->len;
+    std::memcpy(data->buf, found.data(), length);
+    data->len = length;
+  }
+  return checked(shutdown(s, SD_RECEIVE), error);
+}
+
+int WSPAPI RecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, LPDWORD flags,
+                    sockaddr* from, LPINT from_length, LPWSAOVERLAPPED overlapped,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID, LPINT error) {
+  int result = WSARecvFrom(s, buffers, count, bytes, flags, from, from_length, overlapped, routine);
+  return received(s, result, buffers, count, bytes, error);
+}
+
+int WSPAPI Select(int nfds, fd_set* readers, fd_set* writers, fd_set* exceptions,
+                  const PTIMEVAL timeout, LPINT error) {
+  return checked(select(nfds, readers, writers, exceptions, timeout), error);
+}
+
+int WSPAPI Send(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, DWORD flags,
+                LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
+                LPWSATHREADID, LPINT error) {
+  return checked(WSASend(s, buffers, count, bytes, flags, overlapped, routine), error);
+}
+
+int WSPAPI SendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
+  if (data != nullptr && data->len > 0) {
+    Traits traits = traits_of(s);
+    if (!traits.disconnect_data) {
+      *error = WSAENOPROTOOPT;
+      return SOCKET_ERROR;
+    }
+    std::lock_guard<std::mutex> hold(lock_);
+    disconnect_data_[{traits.local_port, traits.peer_port}] = std::string(data->buf, data->len);
+  }
+  return checked(shutdown(s, SD_SEND), error);
+}
+
+int WSPAPI SendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, DWORD flags,
+                  const sockaddr* to, int to_length, LPWSAOVERLAPPED overlapped,
+                  LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID, LPINT error) {
+  return checked(WSASendTo(s, buffers, count, bytes, flags, to, to_length, overlapped, routine),
+                 error);
+}
+
+int WSPAPI SetSockOpt(SOCKET s, int level, int name, const char* value, int length,
+                      LPINT error) {
+  return checked(setsockopt(s, level, name, value, length), error);
+}
+
+int WSPAPI Shutdown(SOCKET s, int how, LPINT error) { return checked(shutdown(s, how), error); }
+
+SOCKET WSPAPI Socket(int family, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP group,
+                     DWORD flags, LPINT error) {
+  SOCKET s = INVALID_SOCKET;
+  if (info != nullptr && info->dwProviderReserved != 0) {
+    WSAPROTOCOL_INFOW system{};
+    {
+      std::lock_guard<std::mutex> hold(lock_);
+      auto found = duplicates_.find(static_cast<DWORD>(info->dwProviderReserved));
+      if (found == duplicates_.end()) {
+        *error = WSAEINVAL;
+        return INVALID_SOCKET;
+      }
+      system = found->second;
+      duplicates_.erase(found);
+    }
+    s = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &system, group,
+                   flags);
+  } else {
+    s = WSASocketW(family, type, protocol, nullptr, group, flags);
+  }
+  if (s == INVALID_SOCKET) {
+    *error = WSAGetLastError();
+    return INVALID_SOCKET;
+  }
+  Traits traits;
+  if (info != nullptr) {
+    traits.disconnect_data = (info->dwServiceFlags1 & XP1_DISCONNECT_DATA) != 0;
+    traits.message_oriented = (info->dwServiceFlags1 & XP1_MESSAGE_ORIENTED) != 0;
+  }
+  remember(s, traits);
+  return s;
+}
+
+INT WSPAPI StringToAddress(LPWSTR text, INT family, LPWSAPROTOCOL_INFOW, LPSOCKADDR address,
+                           LPINT length, LPINT error) {
+  return checked(WSAStringToAddressW(text, family, nullptr, address, length), error);
+}
+
+}  // namespace
+
+extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INFOW,
+                                 WSPUPCALLTABLE, LPWSPPROC_TABLE table) {
+  static const int started = [] {
+    WSADATA system;
+    return WSAStartup(MAKEWORD(2, 2), &system);
+  }();
+  if (started != 0) return started;
+  data->wVersion = version;
+  data->wHighVersion = MAKEWORD(2, 2);
+  std::memset(data->szDescription, 0, sizeof(data->szDescription));
+  std::memcpy(data->szDescription, L"Teardown test base", sizeof(L"Teardown test base"));
+  *table = WSPPROC_TABLE{Accept,         AddressToString,   AsyncSelect,
+                         Bind,           CancelBlockingCall, Cleanup,
+                         CloseSocket,    Connect,           DuplicateSocket,
+                         EnumNetworkEvents, EventSelect,    GetOverlappedResult,
+                         GetPeerName,    GetSockName,       GetSockOpt,
+                         GetQOSByName,   Ioctl,             JoinLeaf,
+                         Listen,         Recv,              RecvDisconnect,
+                         RecvFrom,       Select,            Send,
+                         SendDisconnect, SendTo,            SetSockOpt,
+                         Shutdown,       Socket,            StringToAddress};
+  return 0;
+}

@@ -1,0 +1,658 @@
+// The SPI host: plays ws2_32 for teardown_lsp.dll under Wine, and plays the application above it.
+//
+//   teardown_spi_host.exe <scenario>
+//
+// Loads the DLL found next to it, binds its catalog imports to the host's catalog, starts it on
+// Teardown's chain entries, and runs one scenario through its WSP entry points, over the test
+// base provider's real loopback sockets. It prints "pid N", then "role NAME HANDLE" for each
+// socket whose events the observer should look for, then what the application saw, and exits 0
+// when every check held. The events themselves are checked by the Java test that runs it.
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "stand_in.h"
+
+namespace spi_host {
+namespace {
+
+int failures = 0;
+
+void say(const char* format, ...) {
+  va_list arguments;
+  va_start(arguments, format);
+  std::vprintf(format, arguments);
+  va_end(arguments);
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+bool check(bool condition, const char* what) {
+  if (!condition) {
+    ++failures;
+    say("FAILED: %s", what);
+  }
+  return condition;
+}
+
+// The DLL under test, started on the chain entries the scenarios use.
+class Layer {
+ public:
+  bool load(std::string& problem) {
+    wchar_t path[MAX_PATH];
+    DWORD length = GetModuleFileNameW(nullptr, path, MAX_PATH);
+    std::wstring dir(path, length);
+    dir.resize(dir.find_last_of(L"\\/") + 1);
+    if (!build_catalog(dir + L"teardown_test_base.dll", dir + L"teardown_lsp.dll", problem)) {
+      return false;
+    }
+    module_ = LoadLibraryW((dir + L"teardown_lsp.dll").c_str());
+    if (module_ == nullptr) {
+      problem = "teardown_lsp.dll could not be loaded";
+      return false;
+    }
+    if (!bind_catalog_imports(module_, problem)) return false;
+    startup_ = reinterpret_cast<LPWSPSTARTUP>(
+        reinterpret_cast<void (*)()>(GetProcAddress(module_, "WSPStartup")));
+    if (startup_ == nullptr) {
+      problem = "teardown_lsp.dll exports no WSPStartup";
+      return false;
+    }
+    return true;
+  }
+
+  // WSPStartup for `chain`, as ws2_32 calls it the first time a process uses that entry.
+  int start(DWORD chain) {
+    WSPDATA data{};
+    WSAPROTOCOL_INFOW info = *catalog_entry(chain);
+    int error = startup_(MAKEWORD(2, 2), &data, &info, upcall_table(), &procs_);
+    if (error == 0) ++starts_;
+    return error;
+  }
+
+  // WSPCleanup for every startup, as WSACleanup does; 0 when all succeeded.
+  int cleanup() {
+    int result = 0;
+    for (; starts_ > 0; --starts_) {
+      int error = 0;
+      if (procs_.lpWSPCleanup(&error) != 0) result = error;
+    }
+    return result;
+  }
+
+  const WSPPROC_TABLE& procs() const { return procs_; }
+
+ private:
+  HMODULE module_ = nullptr;
+  LPWSPSTARTUP startup_ = nullptr;
+  WSPPROC_TABLE procs_{};
+  int starts_ = 0;
+};
+
+Layer layer;
+const WSPPROC_TABLE& lsp() { return layer.procs(); }
+
+// --- The application's side: sockets through the LSP ----------------------------------------
+
+int family_of(DWORD chain) { return catalog_entry(chain)->iAddressFamily; }
+
+sockaddr_storage loopback(int family, u_short port) {
+  sockaddr_storage address{};
+  if (family == AF_INET6) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_addr = in6addr_loopback;
+    v6->sin6_port = htons(port);
+  } else {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    v4->sin_port = htons(port);
+  }
+  return address;
+}
+
+int address_length(int family) {
+  return family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+SOCKET open_socket(DWORD chain) {
+  WSAPROTOCOL_INFOW info = *catalog_entry(chain);
+  int error = 0;
+  // As ws2_32's socket() asks: overlapped I/O allowed.
+  SOCKET s = lsp().lpWSPSocket(info.iAddressFamily, SOCK_STREAM, IPPROTO_TCP, &info, 0,
+                               WSA_FLAG_OVERLAPPED, &error);
+  check(s != INVALID_SOCKET, "WSPSocket makes a socket");
+  return s;
+}
+
+struct Pair {
+  SOCKET listener = INVALID_SOCKET;
+  SOCKET client = INVALID_SOCKET;
+  SOCKET server = INVALID_SOCKET;
+};
+
+// A connected pair on loopback, both ends through the LSP.
+Pair connect_pair(DWORD chain) {
+  Pair pair;
+  int family = family_of(chain);
+  int error = 0;
+  pair.listener = open_socket(chain);
+  sockaddr_storage address = loopback(family, 0);
+  check(lsp().lpWSPBind(pair.listener, reinterpret_cast<sockaddr*>(&address),
+                        address_length(family), &error) == 0, "WSPBind");
+  check(lsp().lpWSPListen(pair.listener, 8, &error) == 0, "WSPListen");
+  int length = sizeof(address);
+  check(lsp().lpWSPGetSockName(pair.listener, reinterpret_cast<sockaddr*>(&address), &length,
+                               &error) == 0, "WSPGetSockName");
+  pair.client = open_socket(chain);
+  check(lsp().lpWSPConnect(pair.client, reinterpret_cast<sockaddr*>(&address),
+                           address_length(family), nullptr, nullptr, nullptr, nullptr,
+                           &error) == 0, "WSPConnect");
+  sockaddr_storage peer{};
+  length = sizeof(peer);
+  pair.server = lsp().lpWSPAccept(pair.listener, reinterpret_cast<sockaddr*>(&peer), &length,
+                                  nullptr, 0, &error);
+  check(pair.server != INVALID_SOCKET, "WSPAccept");
+  return pair;
+}
+
+void announce(const char* role, SOCKET s) {
+  say("role %s %llu", role, static_cast<unsigned long long>(s));
+}
+
+int send_text(SOCKET s, const char* text, int& error) {
+  WSABUF buffer{static_cast<ULONG>(std::strlen(text)), const_cast<char*>(text)};
+  DWORD sent = 0;
+  return lsp().lpWSPSend(s, &buffer, 1, &sent, 0, nullptr, nullptr, nullptr, &error) == 0
+             ? static_cast<int>(sent)
+             : -1;
+}
+
+// Bytes received, 0 at the end of the stream, -1 with `error`.
+int receive(SOCKET s, char* data, int capacity, int& error) {
+  WSABUF buffer{static_cast<ULONG>(capacity), data};
+  DWORD received = 0, flags = 0;
+  return lsp().lpWSPRecv(s, &buffer, 1, &received, &flags, nullptr, nullptr, nullptr, &error) == 0
+             ? static_cast<int>(received)
+             : -1;
+}
+
+// Reads until the end of the stream or an error: the total read, and how it ended.
+int drain(SOCKET s, int& ended_with) {
+  char data[256];
+  int total = 0;
+  for (int rounds = 0; rounds < 10000; ++rounds) {
+    int n = receive(s, data, sizeof(data), ended_with);
+    if (n <= 0) {
+      if (n == 0) ended_with = 0;
+      return total;
+    }
+    total += n;
+  }
+  ended_with = -1;
+  return total;
+}
+
+int close_socket(SOCKET s) {
+  int error = 0;
+  return lsp().lpWSPCloseSocket(s, &error) == 0 ? 0 : error;
+}
+
+void set_linger(SOCKET s, u_short on, u_short seconds) {
+  linger option{on, seconds};
+  int error = 0;
+  check(lsp().lpWSPSetSockOpt(s, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&option),
+                              sizeof(option), &error) == 0, "WSPSetSockOpt(SO_LINGER)");
+}
+
+void print_end(const char* role, int ended_with) {
+  if (ended_with == 0) {
+    say("%s saw end-of-stream", role);
+  } else {
+    say("%s saw error %d", role, ended_with);
+  }
+}
+
+// --- Scenarios ------------------------------------------------------------------------------
+
+// Blocking exchange; the client shuts down sending first, both read to the end and close.
+void blocking_exchange(DWORD chain) {
+  Pair pair = connect_pair(chain);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  check(send_text(pair.client, "hello", error) == 5, "client sends 5 bytes");
+  check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "client WSPShutdown(SD_SEND)");
+  int ended = -1;
+  check(drain(pair.server, ended) == 5 && ended == 0, "server reads 5 bytes, then 0");
+  check(send_text(pair.server, "bye", error) == 3, "server sends 3 bytes");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(drain(pair.client, ended) == 3 && ended == 0, "client reads 3 bytes, then 0");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+void scenario_blocking() { blocking_exchange(kBaseTcp4 + kChainOffset); }
+void scenario_ipv6() { blocking_exchange(kBaseTcp6 + kChainOffset); }
+
+void scenario_event_select() {
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  WSAEVENT event = WSACreateEvent();
+  check(lsp().lpWSPEventSelect(pair.server, event, FD_READ | FD_CLOSE, &error) == 0,
+        "WSPEventSelect");
+  check(send_text(pair.client, "data", error) == 4, "client sends");
+  check(close_socket(pair.client) == 0, "client closes");
+  bool closed = false;
+  int close_error = -1, read = 0;
+  for (int rounds = 0; rounds < 50 && !closed; ++rounds) {
+    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
+    WSANETWORKEVENTS events{};
+    check(lsp().lpWSPEnumNetworkEvents(pair.server, event, &events, &error) == 0,
+          "WSPEnumNetworkEvents");
+    if ((events.lNetworkEvents & FD_READ) != 0) {
+      char data[16];
+      int n = receive(pair.server, data, sizeof(data), error);
+      if (n > 0) read += n;
+    }
+    if ((events.lNetworkEvents & FD_CLOSE) != 0) {
+      closed = true;
+      close_error = events.iErrorCode[FD_CLOSE_BIT];
+    }
+  }
+  check(closed, "the server is told FD_CLOSE");
+  check(close_error == 0, "FD_CLOSE reports a graceful close");
+  int ended = -1;
+  read += drain(pair.server, ended);
+  check(read == 4, "the server read all 4 bytes");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+  WSACloseEvent(event);
+}
+
+constexpr UINT kAppNotification = WM_USER + 7;
+
+void scenario_async_select() {
+  HWND window = CreateWindowExW(0, L"STATIC", L"", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr, nullptr,
+                                nullptr);
+  if (!check(window != nullptr, "a message-only window (needs a display under Wine)")) return;
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  check(lsp().lpWSPAsyncSelect(pair.server, window, kAppNotification, FD_READ | FD_CLOSE,
+                               &error) == 0, "WSPAsyncSelect");
+  check(send_text(pair.client, "data", error) == 4, "client sends");
+  check(close_socket(pair.client) == 0, "client closes");
+  bool closed = false, foreign_handle = false;
+  int close_error = -1, read = 0;
+  DWORD deadline = GetTickCount() + 5000;
+  while (!closed && GetTickCount() < deadline) {
+    MSG message;
+    if (!PeekMessageW(&message, window, 0, 0, PM_REMOVE)) {
+      MsgWaitForMultipleObjects(0, nullptr, FALSE, 100, QS_ALLINPUT);
+      continue;
+    }
+    if (message.message != kAppNotification) continue;
+    if (static_cast<SOCKET>(message.wParam) != pair.server) foreign_handle = true;
+    WORD events = WSAGETSELECTEVENT(message.lParam);
+    if ((events & FD_READ) != 0) {
+      char data[16];
+      int n = receive(pair.server, data, sizeof(data), error);
+      if (n > 0) read += n;
+    }
+    if ((events & FD_CLOSE) != 0) {
+      closed = true;
+      close_error = WSAGETSELECTERROR(message.lParam);
+    }
+  }
+  check(!foreign_handle, "every notification names the application's own handle");
+  check(closed, "the window is told FD_CLOSE");
+  check(close_error == 0, "FD_CLOSE reports a graceful close");
+  int ended = -1;
+  read += drain(pair.server, ended);
+  check(read == 4, "the server read all 4 bytes");
+  check(close_socket(pair.server) == 0, "server closes");
+  // Nothing after close: a notification for the closed handle would be a bug.
+  Sleep(200);
+  MSG late;
+  bool after_close = false;
+  while (PeekMessageW(&late, window, kAppNotification, kAppNotification, PM_REMOVE)) {
+    if (WSAGETSELECTEVENT(late.lParam) & FD_CLOSE) after_close = true;
+  }
+  check(!after_close, "no FD_CLOSE is posted after close");
+  check(close_socket(pair.listener) == 0, "listener closes");
+  DestroyWindow(window);
+}
+
+void scenario_shutdown_each_way() {
+  const char* names[] = {"receive", "send", "both"};
+  for (int how = SD_RECEIVE; how <= SD_BOTH; ++how) {
+    Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+    announce((std::string("client-") + names[how]).c_str(), pair.client);
+    announce((std::string("server-") + names[how]).c_str(), pair.server);
+    int error = 0;
+    check(lsp().lpWSPShutdown(pair.client, how, &error) == 0, "client WSPShutdown");
+    if (how != SD_RECEIVE) {
+      int ended = -1;
+      drain(pair.server, ended);
+      check(ended == 0, "the server reads the end of the stream");
+    }
+    check(close_socket(pair.server) == 0, "server closes");
+    check(close_socket(pair.client) == 0, "client closes");
+    check(close_socket(pair.listener) == 0, "listener closes");
+  }
+}
+
+// The client closes with the given linger options while the server is blocked reading, so that
+// a reset reaches a reader (Wine shows a reset that nobody is reading as an end of stream).
+void close_with_linger(bool set, u_short on, u_short seconds) {
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int ended = -1;
+  std::thread reader([&] { drain(pair.server, ended); });
+  Sleep(200);  // the reader is blocked in WSPRecv
+  if (set) set_linger(pair.client, on, seconds);
+  check(close_socket(pair.client) == 0, "client closes");
+  reader.join();
+  print_end("server", ended);
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+void scenario_close_dontlinger() { close_with_linger(false, 0, 0); }
+void scenario_close_abortive() { close_with_linger(true, 1, 0); }
+void scenario_close_linger() { close_with_linger(true, 1, 2); }
+
+void scenario_discon() {
+  Pair pair = connect_pair(kBaseMessages + kChainOffset);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "client WSPShutdown(SD_SEND)");
+  int ended = -1;
+  drain(pair.server, ended);
+  check(ended == WSAEDISCON, "the message-oriented server sees WSAEDISCON");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// The seed's table, steps (1) to (8), over the base provider that carries disconnect data.
+void scenario_transaction_totals() {
+  Pair pair = connect_pair(kBaseDisconnectData + kChainOffset);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  WSAEVENT event = WSACreateEvent();
+  check(lsp().lpWSPEventSelect(pair.client, event, FD_CLOSE, &error) == 0, "WSPEventSelect");
+  char client_total[] = "client-total=17";
+  WSABUF out{static_cast<ULONG>(std::strlen(client_total)), client_total};
+  check(lsp().lpWSPSendDisconnect(pair.client, &out, &error) == 0, "(1) WSPSendDisconnect");
+  int ended = -1;
+  drain(pair.server, ended);
+  check(ended == 0, "(2) the server's WSPRecv returns zero");
+  char received[64] = {};
+  WSABUF in{sizeof(received) - 1, received};
+  check(lsp().lpWSPRecvDisconnect(pair.server, &in, &error) == 0, "(3) WSPRecvDisconnect");
+  check(std::string(received, in.len) == client_total, "(3) the client's total arrives");
+  char grand_total[] = "grand-total=1234";  // (4)
+  WSABUF answer{static_cast<ULONG>(std::strlen(grand_total)), grand_total};
+  check(lsp().lpWSPSendDisconnect(pair.server, &answer, &error) == 0, "(5) WSPSendDisconnect");
+  check(close_socket(pair.server) == 0, "(5') the server closes");
+  bool closed = false;
+  for (int rounds = 0; rounds < 50 && !closed; ++rounds) {
+    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
+    WSANETWORKEVENTS events{};
+    lsp().lpWSPEnumNetworkEvents(pair.client, event, &events, &error);
+    closed = (events.lNetworkEvents & FD_CLOSE) != 0;
+  }
+  check(closed, "(6) the client gets FD_CLOSE");
+  char grand[64] = {};
+  WSABUF in_grand{sizeof(grand) - 1, grand};
+  check(lsp().lpWSPRecvDisconnect(pair.client, &in_grand, &error) == 0, "(7) WSPRecvDisconnect");
+  check(std::string(grand, in_grand.len) == grand_total, "(7) the grand total arrives");
+  check(close_socket(pair.client) == 0, "(8) the client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+  WSACloseEvent(event);
+}
+
+// Disconnect data where the provider below offers none: refused as Winsock would.
+void scenario_disconnect_data_refused() {
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  announce("client", pair.client);
+  char total[] = "17";
+  WSABUF out{2, total};
+  int error = 0;
+  check(lsp().lpWSPSendDisconnect(pair.client, &out, &error) == SOCKET_ERROR &&
+            error == WSAENOPROTOOPT, "WSPSendDisconnect with data fails with WSAENOPROTOOPT");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// WSPSelect with the application's handles: the lower ones never show.
+void scenario_select() {
+  DWORD chain = kBaseTcp4 + kChainOffset;
+  Pair pair = connect_pair(chain);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  check(close_socket(pair.client) == 0, "client closes");
+  fd_set readers{};
+  readers.fd_count = 1;
+  readers.fd_array[0] = pair.server;
+  timeval timeout{2, 0};
+  int ready = lsp().lpWSPSelect(0, &readers, nullptr, nullptr, &timeout, &error);
+  check(ready == 1 && readers.fd_count == 1 && readers.fd_array[0] == pair.server,
+        "WSPSelect reports the application's handle readable");
+  int ended = -1;
+  drain(pair.server, ended);
+  check(ended == 0, "the server reads the end of the stream");
+  fd_set bogus{};
+  bogus.fd_count = 1;
+  bogus.fd_array[0] = static_cast<SOCKET>(0x7FFF0);
+  check(lsp().lpWSPSelect(0, &bogus, nullptr, nullptr, &timeout, &error) == SOCKET_ERROR &&
+            error == WSAENOTSOCK, "WSPSelect refuses a handle that is not a socket");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// The remaining entries: names, options, control, conversion, duplication, foreign handles.
+void scenario_entry_points() {
+  DWORD chain = kBaseTcp4 + kChainOffset;
+  Pair pair = connect_pair(chain);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+
+  WSAPROTOCOL_INFOW info{};
+  int length = sizeof(info);
+  check(lsp().lpWSPGetSockOpt(pair.client, SOL_SOCKET, SO_PROTOCOL_INFOW,
+                              reinterpret_cast<char*>(&info), &length, &error) == 0 &&
+            info.dwCatalogEntryId == chain,
+        "SO_PROTOCOL_INFOW answers with Teardown's chain entry");
+  int type = 0;
+  length = sizeof(type);
+  check(lsp().lpWSPGetSockOpt(pair.client, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type),
+                              &length, &error) == 0 && type == SOCK_STREAM,
+        "other options pass through (SO_TYPE)");
+
+  sockaddr_storage peer{};
+  length = sizeof(peer);
+  check(lsp().lpWSPGetPeerName(pair.client, reinterpret_cast<sockaddr*>(&peer), &length,
+                               &error) == 0, "WSPGetPeerName");
+
+  u_long on = 1;
+  DWORD returned = 0;
+  check(lsp().lpWSPIoctl(pair.server, FIONBIO, &on, sizeof(on), nullptr, 0, &returned, nullptr,
+                         nullptr, nullptr, &error) == 0, "WSPIoctl(FIONBIO)");
+  char data[8];
+  check(receive(pair.server, data, sizeof(data), error) == -1 && error == WSAEWOULDBLOCK,
+        "the server is now non-blocking");
+  GUID accept_ex = WSAID_ACCEPTEX;
+  void* function = nullptr;
+  check(lsp().lpWSPIoctl(pair.server, SIO_GET_EXTENSION_FUNCTION_POINTER, &accept_ex,
+                         sizeof(accept_ex), &function, sizeof(function), &returned, nullptr,
+                         nullptr, nullptr, &error) == SOCKET_ERROR && function == nullptr,
+        "the provider's own extension functions are not handed out");
+
+  // An overlapped receive completed through the event it names.
+  WSAOVERLAPPED overlapped{};
+  overlapped.hEvent = WSACreateEvent();
+  WSABUF buffer{sizeof(data), data};
+  DWORD received = 0, flags = 0;
+  int result = lsp().lpWSPRecv(pair.client, &buffer, 1, &received, &flags, &overlapped, nullptr,
+                               nullptr, &error);
+  check(result == 0 || error == WSA_IO_PENDING, "an overlapped WSPRecv starts");
+  check(send_text(pair.server, "abc", error) == 3, "server sends 3 bytes");
+  WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE);
+  DWORD transferred = 0;
+  check(lsp().lpWSPGetOverlappedResult(pair.client, &overlapped, &transferred, TRUE, &flags,
+                                       &error) && transferred == 3,
+        "WSPGetOverlappedResult reports 3 bytes");
+  WSACloseEvent(overlapped.hEvent);
+
+  wchar_t text[64];
+  DWORD text_length = 64;
+  WSAPROTOCOL_INFOW entry = *catalog_entry(chain);
+  check(lsp().lpWSPAddressToString(reinterpret_cast<sockaddr*>(&peer), sizeof(sockaddr_in),
+                                   &entry, text, &text_length, &error) == 0,
+        "WSPAddressToString");
+  sockaddr_storage parsed{};
+  int parsed_length = sizeof(parsed);
+  check(lsp().lpWSPStringToAddress(text, AF_INET, &entry, reinterpret_cast<sockaddr*>(&parsed),
+                                   &parsed_length, &error) == 0 &&
+            std::memcmp(&parsed, &peer, sizeof(sockaddr_in)) == 0,
+        "WSPStringToAddress reads back what WSPAddressToString wrote");
+
+  char qos_name[] = "G711";
+  WSABUF qos_buffer{sizeof(qos_name), qos_name};
+  QOS qos{};
+  lsp().lpWSPGetQOSByName(pair.client, &qos_buffer, &qos, &error);  // passes through, either way
+  check(lsp().lpWSPCancelBlockingCall(&error) == 0, "WSPCancelBlockingCall passes through");
+
+  // A handle duplicated into this process, through Teardown's entry: shared from then on.
+  WSAPROTOCOL_INFOW duplicate{};
+  check(lsp().lpWSPDuplicateSocket(pair.client, GetCurrentProcessId(), &duplicate, &error) == 0 &&
+            duplicate.dwCatalogEntryId == chain,
+        "WSPDuplicateSocket describes Teardown's entry");
+  SOCKET copy = lsp().lpWSPSocket(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+                                  &duplicate, 0, 0, &error);
+  check(copy != INVALID_SOCKET, "WSPSocket(FROM_PROTOCOL_INFO) makes the duplicate");
+  announce("duplicate", copy);
+
+  SOCKET foreign = static_cast<SOCKET>(0x7FFF0);
+  check(send_text(foreign, "x", error) == -1 && error == WSAENOTSOCK,
+        "a handle that is not ours is refused with WSAENOTSOCK");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.server) == WSAENOTSOCK, "a closed handle is refused with WSAENOTSOCK");
+  if (copy != INVALID_SOCKET) check(close_socket(copy) == 0, "the duplicate closes");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// The value the next kernel handle gets. Handle tables hand out the lowest free slot, so leaked
+// handles push it up (a second measure where GetProcessHandleCount answers 0, as under Wine).
+uintptr_t next_handle_value() {
+  HANDLE probe = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  CloseHandle(probe);
+  return reinterpret_cast<uintptr_t>(probe);
+}
+
+// 10,000 sockets opened and closed, 200 of them connected: nothing of them may remain.
+void scenario_lifecycle() {
+  DWORD chain = kBaseTcp4 + kChainOffset;
+  Pair warm = connect_pair(chain);  // first-use allocations happen before counting
+  close_socket(warm.client);
+  close_socket(warm.server);
+  close_socket(warm.listener);
+  DWORD handles_before = 0;
+  GetProcessHandleCount(GetCurrentProcess(), &handles_before);
+  uintptr_t next_before = next_handle_value();
+  size_t sockets_before = open_socket_handles();
+  for (int i = 0; i < 9400; ++i) {
+    SOCKET s = open_socket(chain);
+    if (s == INVALID_SOCKET || close_socket(s) != 0) {
+      check(false, "a socket opens and closes");
+      break;
+    }
+  }
+  for (int i = 0; i < 200; ++i) {
+    Pair pair = connect_pair(chain);
+    close_socket(pair.client);
+    close_socket(pair.server);
+    close_socket(pair.listener);
+  }
+  DWORD handles_after = 0;
+  GetProcessHandleCount(GetCurrentProcess(), &handles_after);
+  uintptr_t next_after = next_handle_value();
+  say("handles before %lu after %lu; next handle value before %llu after %llu", handles_before,
+      handles_after, static_cast<unsigned long long>(next_before),
+      static_cast<unsigned long long>(next_after));
+  check(open_socket_handles() == sockets_before, "every socket handle made was closed");
+  check(handles_after <= handles_before + 8, "no handles are left behind (handle count)");
+  check(next_after <= next_before + 8 * sizeof(HANDLE), "no handles are left behind (handle values)");
+}
+
+const std::map<std::string, std::function<void()>>& scenarios() {
+  static const std::map<std::string, std::function<void()>> all = {
+      {"blocking", scenario_blocking},
+      {"ipv6", scenario_ipv6},
+      {"event-select", scenario_event_select},
+      {"async-select", scenario_async_select},
+      {"shutdown-each-way", scenario_shutdown_each_way},
+      {"close-dontlinger", scenario_close_dontlinger},
+      {"close-abortive", scenario_close_abortive},
+      {"close-linger", scenario_close_linger},
+      {"discon", scenario_discon},
+      {"transaction-totals", scenario_transaction_totals},
+      {"disconnect-data-refused", scenario_disconnect_data_refused},
+      {"select", scenario_select},
+      {"entry-points", scenario_entry_points},
+      {"lifecycle", scenario_lifecycle},
+  };
+  return all;
+}
+
+}  // namespace
+}  // namespace spi_host
+
+int main(int argc, char** argv) {
+  using namespace spi_host;
+  if (argc != 2 || scenarios().count(argv[1]) == 0) {
+    std::fprintf(stderr, "usage: teardown_spi_host <scenario>; scenarios:");
+    for (const auto& [name, run] : scenarios()) std::fprintf(stderr, " %s", name.c_str());
+    std::fprintf(stderr, "\n");
+    return 2;
+  }
+  WSADATA system;
+  if (WSAStartup(MAKEWORD(2, 2), &system) != 0) return 3;
+  std::string problem;
+  if (!layer.load(problem)) {
+    say("FAILED: %s", problem.c_str());
+    return 3;
+  }
+  for (DWORD base : {kBaseTcp4, kBaseTcp6, kBaseDisconnectData, kBaseMessages}) {
+    int error = layer.start(base + kChainOffset);
+    if (error != 0) {
+      say("FAILED: WSPStartup for chain %lu returned %d", base + kChainOffset, error);
+      return 3;
+    }
+  }
+  say("pid %lu", GetCurrentProcessId());
+  scenarios().at(argv[1])();
+  check(layer.cleanup() == 0, "WSPCleanup succeeds for every startup");
+  say(failures == 0 ? "ok" : "failed");
+  WSACleanup();
+  return failures == 0 ? 0 : 1;
+}

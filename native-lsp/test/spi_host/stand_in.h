@@ -1,0 +1,42 @@
+// What the SPI host plays of ws2_32 for teardown_lsp.dll: an in-memory catalog (base entries,
+// Teardown's hidden entry, its chains over them), the catalog calls the DLL imports, answered from
+// it, and the 15-entry upcall table with real handles.
+#pragma once
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+#include <mswsock.h>
+#include <ws2spi.h>
+
+#include <string>
+
+namespace spi_host {
+
+// Catalog ids of the host's entries. Each base entry has a Teardown chain over it (+100).
+enum CatalogId : DWORD {
+  kBaseTcp4 = 1001,
+  kBaseTcp6 = 1002,
+  kBaseDisconnectData = 1003,  // TCP/IPv4 carrying disconnect data (XP1_DISCONNECT_DATA)
+  kBaseMessages = 1004,        // message-oriented: a graceful end is WSAEDISCON
+  kTeardownHidden = 1100,
+  kChainOffset = 100,
+};
+
+// Builds the catalog: base entries served by `base_dll`, Teardown's by `lsp_dll`. False with a
+// message when the system's TCP entries (the templates) cannot be read.
+bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, std::string& problem);
+
+const WSAPROTOCOL_INFOW* catalog_entry(DWORD catalog_id);
+
+// Points `module`'s imports of WSCEnumProtocols and WSCGetProviderPath at the host's catalog, as a
+// ws2_32 with Teardown installed would answer them. False with a message when they are not there.
+bool bind_catalog_imports(HMODULE module, std::string& problem);
+
+// The upcall table handed to WSPStartup.
+WSPUPCALLTABLE upcall_table();
+
+// Socket handles made by WPUCreateSocketHandle and not yet closed.
+size_t open_socket_handles();
+
+}  // namespace spi_host
