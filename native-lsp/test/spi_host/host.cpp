@@ -333,19 +333,26 @@ void scenario_async_select() {
   DestroyWindow(window);
 }
 
+// Three connections, open at once so that their handles differ: the client shuts down
+// receiving, sending, or both.
 void scenario_shutdown_each_way() {
   const char* names[] = {"receive", "send", "both"};
+  Pair pairs[3];
   for (int how = SD_RECEIVE; how <= SD_BOTH; ++how) {
-    Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
-    announce((std::string("client-") + names[how]).c_str(), pair.client);
-    announce((std::string("server-") + names[how]).c_str(), pair.server);
+    pairs[how] = connect_pair(kBaseTcp4 + kChainOffset);
+    announce((std::string("client-") + names[how]).c_str(), pairs[how].client);
+    announce((std::string("server-") + names[how]).c_str(), pairs[how].server);
+  }
+  for (int how = SD_RECEIVE; how <= SD_BOTH; ++how) {
     int error = 0;
-    check(lsp().lpWSPShutdown(pair.client, how, &error) == 0, "client WSPShutdown");
+    check(lsp().lpWSPShutdown(pairs[how].client, how, &error) == 0, "client WSPShutdown");
     if (how != SD_RECEIVE) {
       int ended = -1;
-      drain(pair.server, ended);
+      drain(pairs[how].server, ended);
       check(ended == 0, "the server reads the end of the stream");
     }
+  }
+  for (Pair& pair : pairs) {
     check(close_socket(pair.server) == 0, "server closes");
     check(close_socket(pair.client) == 0, "client closes");
     check(close_socket(pair.listener) == 0, "listener closes");

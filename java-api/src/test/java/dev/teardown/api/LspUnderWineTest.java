@@ -1,0 +1,415 @@
+package dev.teardown.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+/**
+ * teardown_lsp.dll under Wine, driven by the SPI host (native-lsp/test/spi_host), observed through
+ * this API: each scenario runs the host once, then the events its sockets produced are checked
+ * against the seed's rules. The channel is the one the DLL always uses, %ProgramData%\Teardown,
+ * which in the Wine prefix is a directory both sides map.
+ *
+ * <p>Needs wine (wine64) and Xvfb; {@code ./teardown test} installs them. Their absence fails the
+ * tests, naming the package: it is never a silent skip.
+ */
+@EnabledOnOs(value = OS.LINUX, disabledReason = "runs the Windows LSP under Wine")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LspUnderWineTest {
+  private static final Path WINE = Path.of("/usr/lib/wine/wine64");
+  private static final Path WINESERVER = Path.of("/usr/lib/wine/wineserver");
+  private static final Path HOST_DIR = Path.of("..", "native-lsp", "target", "spi-host");
+  private static final long RUN_TIMEOUT_SECONDS = 180;
+  private static final int WSAECONNRESET = 10054;
+  private static final int WSAENOPROTOOPT = 10042;
+  private static final int WSAEDISCON = 10101;
+
+  private Path prefix;
+  private Process xvfb;
+  private String display;
+  private TeardownChannel channel;
+  private EventReader reader;
+  private final Map<Long, List<TeardownEvent>> bySocket = new HashMap<>();
+
+  /** What one run of the host printed, and the events of its sockets by role. */
+  private record Run(long pid, Map<String, List<TeardownEvent>> roles, String output) {
+    List<TeardownEvent> of(String role) {
+      List<TeardownEvent> events = roles.get(role);
+      assertNotNull(events, "the host announced no socket \"" + role + "\":\n" + output);
+      return events;
+    }
+  }
+
+  @BeforeAll
+  void startWine() throws Exception {
+    assertTrue(Files.isExecutable(WINE), WINE + " is missing: apt-get install wine wine64 "
+        + "(./teardown test installs it)");
+    assertTrue(onPath("Xvfb"), "Xvfb is missing: apt-get install xvfb (./teardown test installs it)");
+    Path host = HOST_DIR.resolve("teardown_spi_host.exe");
+    assertTrue(Files.isRegularFile(host), host + " is missing: build native-lsp first");
+    prefix = Path.of("target", "wine-prefix").toAbsolutePath();
+    if (!Files.exists(prefix.resolve("system.reg"))) {
+      // A new prefix is made by the first program run in it; wineboot does it, then its server
+      // is waited for, so that the persistent one started next is the only one.
+      awaitExit(wine(List.of(WINE.toString(), "wineboot", "-i"), prefix.resolve("../wineboot.log")),
+          "wineboot");
+      awaitExit(wine(List.of(WINESERVER.toString(), "-w"), prefix.resolve("../wineserver-w.log")),
+          "wineserver -w");
+    }
+    wine(List.of(WINESERVER.toString(), "-p"), prefix.resolve("../wineserver.log"));
+    display = startXvfb();
+    Path channelDir = prefix.resolve("drive_c/ProgramData/Teardown");
+    channel = TeardownChannel.create(channelDir, 1 << 15);
+    channel.configure(Configuration.builder().captureBytes(64).build());
+    reader = channel.reader(TeardownChannel.ReadFrom.NEWEST);
+  }
+
+  @AfterAll
+  void stopWine() throws Exception {
+    if (reader != null) reader.close();
+    if (channel != null) channel.close();
+    if (prefix != null) {
+      awaitExit(wine(List.of(WINESERVER.toString(), "-k"), prefix.resolve("../wineserver-k.log")),
+          "wineserver -k");
+    }
+    if (xvfb != null) {
+      xvfb.destroy();
+      xvfb.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  // --- The scenarios --------------------------------------------------------------------------
+
+  @Test
+  void blockingExchangeRecordsShutdownEofAndGracefulCloses() throws Exception {
+    Run run = run("blocking");
+    checkBlockingExchange(run, false);
+  }
+
+  @Test
+  void ipv6ExchangeIsRecordedWithItsAddresses() throws Exception {
+    Run run = run("ipv6");
+    checkBlockingExchange(run, true);
+  }
+
+  @Test
+  void eventSelectDeliversFdCloseWithoutError() throws Exception {
+    Run run = run("event-select");
+    TeardownEvent fdClose = single(run.of("server"), EventKind.FD_CLOSE);
+    assertEquals(0, fdClose.error());
+    assertEquals(CloseMode.GRACEFUL, single(run.of("client"), EventKind.CLOSE).closeMode());
+    assertTrue(single(run.of("server"), EventKind.CLOSE).flags().contains(EventFlag.NON_BLOCKING),
+        "WSPEventSelect made the server non-blocking");
+  }
+
+  @Test
+  void asyncSelectDeliversFdCloseThroughTheLayersWindow() throws Exception {
+    Run run = run("async-select");
+    assertEquals(0, single(run.of("server"), EventKind.FD_CLOSE).error());
+    assertEquals(CloseMode.GRACEFUL, single(run.of("server"), EventKind.CLOSE).closeMode());
+  }
+
+  @Test
+  void shutdownIsRecordedForEachHow() throws Exception {
+    Run run = run("shutdown-each-way");
+    assertEquals(ShutdownHow.RECEIVE,
+        single(run.of("client-receive"), EventKind.SHUTDOWN).shutdownHow());
+    assertEquals(ShutdownHow.SEND, single(run.of("client-send"), EventKind.SHUTDOWN).shutdownHow());
+    assertEquals(ShutdownHow.BOTH, single(run.of("client-both"), EventKind.SHUTDOWN).shutdownHow());
+    single(run.of("server-send"), EventKind.EOF);
+    single(run.of("server-both"), EventKind.EOF);
+    assertTrue(kinds(run.of("server-receive")).stream().noneMatch(k -> k == EventKind.EOF),
+        "shutting down receiving sends nothing to the peer");
+  }
+
+  @Test
+  void defaultCloseIsGracefulAndThePeerReadsTheEnd() throws Exception {
+    Run run = run("close-dontlinger");
+    TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
+    assertEquals(CloseMode.GRACEFUL, close.closeMode());
+    assertEquals(Ending.GRACEFUL, close.summary().ending());
+    single(run.of("server"), EventKind.EOF);
+  }
+
+  @Test
+  void lingerZeroCloseIsAbortiveAndThePeerIsReset() throws Exception {
+    Run run = run("close-abortive");
+    TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
+    assertEquals(CloseMode.ABORTIVE, close.closeMode());
+    assertEquals(Ending.ABORTIVE, close.summary().ending());
+    assertEquals(WSAECONNRESET, single(run.of("server"), EventKind.RESET).error());
+    assertTrue(run.output().contains("server saw error 10054"), run.output());
+  }
+
+  @Test
+  void thePolicyClosesGracefullyWhatWasAskedToBeAbortive() throws Exception {
+    Configuration before = channel.configuration();
+    channel.configure(before.toBuilder().abortiveToGraceful(true).build());
+    try {
+      Run run = run("close-abortive");
+      TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
+      assertEquals(CloseMode.GRACEFUL, close.closeMode());
+      assertTrue(close.converted(), "the event says the close was converted");
+      single(run.of("server"), EventKind.EOF);
+      assertTrue(kinds(run.of("server")).stream().noneMatch(k -> k == EventKind.RESET));
+      assertTrue(run.output().contains("server saw end-of-stream"), run.output());
+    } finally {
+      channel.configure(before);
+    }
+  }
+
+  @Test
+  void lingerWithTimeoutIsGracefulAndSaysHowLong() throws Exception {
+    Run run = run("close-linger");
+    TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
+    assertEquals(CloseMode.GRACEFUL_LINGER, close.closeMode());
+    assertEquals(Duration.ofSeconds(2), close.linger());
+    single(run.of("server"), EventKind.EOF);
+  }
+
+  @Test
+  void messageOrientedPeerEndIsDiscon() throws Exception {
+    Run run = run("discon");
+    assertEquals(WSAEDISCON, single(run.of("server"), EventKind.DISCON).error());
+    assertTrue(kinds(run.of("server")).stream().noneMatch(k -> k == EventKind.EOF),
+        "a message-oriented socket has no end of stream");
+  }
+
+  @Test
+  void transactionTotalsRunStepsOneToEightWithTheirData() throws Exception {
+    Run run = run("transaction-totals");
+    List<TeardownEvent> client = run.of("client");
+    List<TeardownEvent> server = run.of("server");
+    assertEquals(List.of(EventKind.SEND_DISCONNECT, EventKind.FD_CLOSE,
+        EventKind.RECV_DISCONNECT, EventKind.CLOSE), kinds(client));
+    assertEquals(List.of(EventKind.EOF, EventKind.RECV_DISCONNECT, EventKind.SEND_DISCONNECT,
+        EventKind.CLOSE), kinds(server));
+    byte[] clientTotal = "client-total=17".getBytes(StandardCharsets.US_ASCII);
+    byte[] grandTotal = "grand-total=1234".getBytes(StandardCharsets.US_ASCII);
+    assertArrayEquals(clientTotal, client.get(0).captured(), "(1) carries the client's total");
+    assertArrayEquals(clientTotal, server.get(1).captured(), "(3) receives it");
+    assertArrayEquals(grandTotal, server.get(2).captured(), "(5) carries the grand total");
+    assertArrayEquals(grandTotal, client.get(2).captured(), "(7) receives it");
+    // (1) before (2) before (3) ... : one process, so the channel's sequence is the order.
+    assertTrue(client.get(0).sequence() < server.get(0).sequence(), "(1) before (2)");
+    assertTrue(server.get(2).sequence() < client.get(1).sequence(), "(5) before (6)");
+    assertTrue(server.get(2).sequence() < server.get(3).sequence(), "(5') follows (5)");
+    assertEquals(Initiator.LOCAL, client.get(3).summary().firstShutdown());
+    assertEquals(Initiator.REMOTE, server.get(3).summary().firstShutdown());
+  }
+
+  @Test
+  void disconnectDataOverPlainTcpIsRefusedAndRecordedWithTheError() throws Exception {
+    Run run = run("disconnect-data-refused");
+    TeardownEvent sent = single(run.of("client"), EventKind.SEND_DISCONNECT);
+    assertEquals(WSAENOPROTOOPT, sent.error());
+    assertEquals(2, sent.dataLength());
+  }
+
+  @Test
+  void selectSeesTheApplicationsHandlesAndTheEofIsRecorded() throws Exception {
+    Run run = run("select");
+    single(run.of("server"), EventKind.EOF);
+  }
+
+  @Test
+  void duplicatedSocketsAreMarkedSharedAndTheOtherEntriesPassThrough() throws Exception {
+    Run run = run("entry-points");
+    assertTrue(single(run.of("duplicate"), EventKind.CLOSE).flags().contains(EventFlag.SHARED));
+    assertTrue(single(run.of("client"), EventKind.CLOSE).flags().contains(EventFlag.SHARED));
+    assertFalse(single(run.of("server"), EventKind.CLOSE).flags().contains(EventFlag.SHARED));
+  }
+
+  @Test
+  void tenThousandSocketsLeaveNothingBehind() throws Exception {
+    Run run = run("lifecycle");
+    assertTrue(run.output().contains("ok"), run.output());
+  }
+
+  @Test
+  void withoutAChannelEverythingPassesThrough() throws Exception {
+    Run run = withChannelReplaced(null, () -> run("blocking"));
+    assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
+  }
+
+  @Test
+  void aDamagedChannelIsIgnoredAndEverythingPassesThrough() throws Exception {
+    Run run = withChannelReplaced(new byte[8192], () -> run("blocking"));
+    assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
+  }
+
+  private interface Scenario {
+    Run run() throws Exception;
+  }
+
+  /**
+   * Runs with the channel directory moved aside (this side keeps its mapping) and, unless
+   * {@code damage} is null, files of those bytes in its place; then puts the channel back.
+   */
+  private Run withChannelReplaced(byte[] damage, Scenario scenario) throws Exception {
+    Path live = channel.path();
+    Path aside = live.resolveSibling("Teardown.aside");
+    Files.move(live, aside);
+    try {
+      if (damage != null) {
+        Files.createDirectories(live);
+        Files.write(live.resolve("events"), damage);
+        Files.write(live.resolve("config"), damage);
+      }
+      return scenario.run();
+    } finally {
+      if (damage != null) {
+        Files.delete(live.resolve("events"));
+        Files.delete(live.resolve("config"));
+        Files.delete(live);
+      }
+      Files.move(aside, live);
+    }
+  }
+
+  // --- Checks shared by scenarios -------------------------------------------------------------
+
+  private void checkBlockingExchange(Run run, boolean ipv6) {
+    List<TeardownEvent> client = run.of("client");
+    List<TeardownEvent> server = run.of("server");
+    assertEquals(List.of(EventKind.SHUTDOWN, EventKind.EOF, EventKind.CLOSE), kinds(client));
+    assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), kinds(server));
+    assertEquals(ShutdownHow.SEND, client.get(0).shutdownHow());
+    TeardownEvent clientClose = client.get(2);
+    assertEquals(CloseMode.GRACEFUL, clientClose.closeMode());
+    assertEquals(5, clientClose.summary().bytesSent());
+    assertEquals(3, clientClose.summary().bytesReceived());
+    assertEquals(Initiator.LOCAL, clientClose.summary().firstShutdown());
+    TeardownEvent serverClose = server.get(1);
+    assertEquals(Initiator.REMOTE, serverClose.summary().firstShutdown());
+    assertEquals(5, serverClose.summary().bytesReceived());
+    assertEquals(clientClose.remote(), serverClose.local(), "the two ends agree on the address");
+    assertEquals(clientClose.local(), serverClose.remote(), "the two ends agree on the address");
+    assertEquals(ipv6, clientClose.local().getAddress() instanceof Inet6Address);
+    assertTrue(clientClose.local().getAddress().isLoopbackAddress());
+    assertEquals("teardown_spi_host.exe", clientClose.processName());
+    assertEquals(run.pid(), clientClose.pid());
+  }
+
+  private static List<EventKind> kinds(List<TeardownEvent> events) {
+    return events.stream().map(TeardownEvent::kind).toList();
+  }
+
+  private static TeardownEvent single(List<TeardownEvent> events, EventKind kind) {
+    List<TeardownEvent> found = events.stream().filter(e -> e.kind() == kind).toList();
+    assertEquals(1, found.size(), "one " + kind + " among " + events);
+    return found.get(0);
+  }
+
+  // --- Running the host -----------------------------------------------------------------------
+
+  private Run run(String scenario) throws Exception {
+    return run(scenario, Map.of());
+  }
+
+  private Run run(String scenario, Map<String, String> environment) throws Exception {
+    Path output = prefix.resolve("../host-" + scenario + ".out").normalize();
+    Path host = HOST_DIR.resolve("teardown_spi_host.exe").toAbsolutePath();
+    ProcessBuilder builder = new ProcessBuilder(WINE.toString(), host.toString(), scenario);
+    builder.environment().putAll(environment);
+    Process process = start(builder, output);
+    assertTrue(process.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS), scenario + " finishes");
+    String printed = Files.readString(output);
+    assertEquals(0, process.exitValue(), "the host's checks of " + scenario + ":\n" + printed);
+    long pid = -1;
+    Map<String, Long> sockets = new HashMap<>();
+    for (String line : printed.split("\\R")) {
+      String[] words = line.trim().split(" ");
+      if (words.length == 2 && words[0].equals("pid")) pid = Long.parseLong(words[1]);
+      if (words.length == 3 && words[0].equals("role")) {
+        sockets.put(words[1], Long.parseLong(words[2]));
+      }
+    }
+    assertTrue(pid > 0, "the host printed its pid:\n" + printed);
+    collect(pid);
+    Map<String, List<TeardownEvent>> roles = new HashMap<>();
+    for (Map.Entry<String, Long> socket : sockets.entrySet()) {
+      roles.put(socket.getKey(), bySocket.getOrDefault(socket.getValue(), List.of()));
+    }
+    return new Run(pid, roles, printed);
+  }
+
+  /** The events of process {@code pid}, by socket, in the order they were published. */
+  private void collect(long pid) {
+    bySocket.clear();
+    for (EventReader.Batch batch = reader.read(); !batch.isEmpty(); batch = reader.read()) {
+      assertEquals(0, batch.lost(), "no event lost");
+      for (TeardownEvent event : batch.events()) {
+        if (event.pid() == pid) {
+          bySocket.computeIfAbsent(event.socketId(), id -> new ArrayList<>()).add(event);
+        }
+      }
+    }
+  }
+
+  private Process wine(List<String> command, Path log) throws IOException {
+    return start(new ProcessBuilder(command), log.normalize());
+  }
+
+  /** Starts a Wine program; its output goes to a file, never a pipe (Wine's helpers hold it). */
+  private Process start(ProcessBuilder builder, Path log) throws IOException {
+    builder.environment().put("WINEPREFIX", prefix.toString());
+    builder.environment().put("WINEDEBUG", "-all");
+    if (display != null) builder.environment().put("DISPLAY", display);
+    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    return builder.start();
+  }
+
+  private static void awaitExit(Process process, String what) throws InterruptedException {
+    assertTrue(process.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS), what + " finishes");
+  }
+
+  /** An Xvfb on the first free display from :90: window-based paths need one under Wine. */
+  private String startXvfb() throws Exception {
+    for (int number = 90; number < 130; number++) {
+      if (Files.exists(Path.of("/tmp/.X11-unix/X" + number))
+          || Files.exists(Path.of("/tmp/.X" + number + "-lock"))) {
+        continue;
+      }
+      Path log = prefix.resolve("../xvfb.log").normalize();
+      xvfb = new ProcessBuilder("Xvfb", ":" + number, "-nolisten", "tcp")
+          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      for (int wait = 0; wait < 100 && xvfb.isAlive(); wait++) {
+        if (Files.exists(Path.of("/tmp/.X11-unix/X" + number))) return ":" + number;
+        Thread.sleep(50);
+      }
+      xvfb.destroy();
+    }
+    throw new AssertionError("no Xvfb display could be started");
+  }
+
+  private static boolean onPath(String program) {
+    String path = System.getenv("PATH");
+    if (path == null) return false;
+    for (String dir : path.split(":")) {
+      if (Files.isExecutable(Path.of(dir, program))) return true;
+    }
+    return false;
+  }
+}
