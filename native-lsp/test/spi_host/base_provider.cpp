@@ -310,8 +310,11 @@ INT WSPAPI StringToAddress(LPWSTR text, INT family, LPWSAPROTOCOL_INFOW, LPSOCKA
 
 }  // namespace
 
-extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INFOW,
+// Started as the base (its own entry, chain length 1) or, standing in for another vendor's LSP
+// below Teardown, with the whole chain; either way it serves sockets itself.
+extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INFOW info,
                                  WSPUPCALLTABLE, LPWSPPROC_TABLE table) {
+  if (info == nullptr || info->ProtocolChain.ChainLen < BASE_PROTOCOL) return WSAEINVAL;
   static const int started = [] {
     WSADATA system;
     return WSAStartup(MAKEWORD(2, 2), &system);

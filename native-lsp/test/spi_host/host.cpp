@@ -239,6 +239,20 @@ void blocking_exchange(DWORD chain) {
 }
 
 void scenario_blocking() { blocking_exchange(kBaseTcp4 + kChainOffset); }
+
+// Teardown with another vendor's LSP below it: it loads that layer and hands it the chain.
+void scenario_layered_over_another() {
+  if (check(layer.start(kChainOverOther) == 0, "WSPStartup over another LSP")) {
+    blocking_exchange(kChainOverOther);
+  }
+}
+
+// Teardown under another vendor's LSP, started with that LSP's chain: it finds its own place.
+void scenario_layered_under_another() {
+  if (check(layer.start(kChainUnderUpper) == 0, "WSPStartup under another LSP")) {
+    blocking_exchange(kChainUnderUpper);
+  }
+}
 void scenario_ipv6() { blocking_exchange(kBaseTcp6 + kChainOffset); }
 
 void scenario_event_select() {
@@ -499,6 +513,39 @@ void scenario_entry_points() {
   check(lsp().lpWSPGetPeerName(pair.client, reinterpret_cast<sockaddr*>(&peer), &length,
                                &error) == 0, "WSPGetPeerName");
 
+  // The accepted socket told its listener, by the application's handle of it.
+  check(lsp().lpWSPSetSockOpt(pair.server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
+                              reinterpret_cast<const char*>(&pair.listener),
+                              sizeof(pair.listener), &error) == 0,
+        "SO_UPDATE_ACCEPT_CONTEXT with the listener's handle");
+  SOCKET not_a_socket = static_cast<SOCKET>(0x7FFF0);
+  check(lsp().lpWSPSetSockOpt(pair.server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
+                              reinterpret_cast<const char*>(&not_a_socket),
+                              sizeof(not_a_socket), &error) == SOCKET_ERROR &&
+            error == WSAENOTSOCK,
+        "SO_UPDATE_ACCEPT_CONTEXT with a handle that is not a socket");
+
+  // WSPSendTo and WSPRecvFrom on the connected pair: 2 bytes each way, counted.
+  char two[] = "hi";
+  WSABUF out_two{2, two};
+  DWORD sent_two = 0;
+  check(lsp().lpWSPSendTo(pair.client, &out_two, 1, &sent_two, 0, nullptr, 0, nullptr, nullptr,
+                          nullptr, &error) == 0 && sent_two == 2, "WSPSendTo");
+  char in_two[2];
+  WSABUF in_buffer{2, in_two};
+  DWORD got_two = 0, recv_flags = 0;
+  check(lsp().lpWSPRecvFrom(pair.server, &in_buffer, 1, &got_two, &recv_flags, nullptr, nullptr,
+                            nullptr, nullptr, nullptr, &error) == 0 && got_two == 2,
+        "WSPRecvFrom");
+
+  // Multipoint is not TCP's: the provider's refusal comes back as it was (Wine's WSAJoinLeaf
+  // refuses without setting an error, so only the result is checked).
+  sockaddr_storage leaf = loopback(AF_INET, 9);
+  SOCKET leaf_socket = lsp().lpWSPJoinLeaf(pair.client, reinterpret_cast<sockaddr*>(&leaf),
+                                           sizeof(sockaddr_in), nullptr, nullptr, nullptr, nullptr,
+                                           JL_BOTH, &error);
+  check(leaf_socket == INVALID_SOCKET, "WSPJoinLeaf passes the refusal through");
+
   u_long on = 1;
   DWORD returned = 0;
   check(lsp().lpWSPIoctl(pair.server, FIONBIO, &on, sizeof(on), nullptr, 0, &returned, nullptr,
@@ -615,6 +662,8 @@ const std::map<std::string, std::function<void()>>& scenarios() {
   static const std::map<std::string, std::function<void()>> all = {
       {"blocking", scenario_blocking},
       {"ipv6", scenario_ipv6},
+      {"layered-over-another", scenario_layered_over_another},
+      {"layered-under-another", scenario_layered_under_another},
       {"event-select", scenario_event_select},
       {"async-select", scenario_async_select},
       {"shutdown-each-way", scenario_shutdown_each_way},

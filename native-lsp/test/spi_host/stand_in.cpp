@@ -246,6 +246,38 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, st
     name(chain, std::wstring(L"Teardown over [") + catalog_[i].info.szProtocol + L"]");
     catalog_.push_back(Entry{chain, lsp_dll});
   }
+
+  // Another LSP below Teardown: its DLL is the base provider's, started as a layer with the chain.
+  WSAPROTOCOL_INFOW other = hidden;
+  other.dwCatalogEntryId = kOtherHidden;
+  other.ProviderId = chain_guid(kOtherHidden);
+  name(other, L"Other vendor");
+  catalog_.push_back(Entry{other, base_dll});
+  WSAPROTOCOL_INFOW over_other = catalog_[0].info;
+  over_other.dwCatalogEntryId = kChainOverOther;
+  over_other.ProviderId = chain_guid(kChainOverOther);
+  over_other.ProtocolChain.ChainLen = 3;
+  over_other.ProtocolChain.ChainEntries[0] = kTeardownHidden;
+  over_other.ProtocolChain.ChainEntries[1] = kOtherHidden;
+  over_other.ProtocolChain.ChainEntries[2] = kBaseTcp4;
+  over_other.dwServiceFlags1 &= ~XP1_IFS_HANDLES;
+  name(over_other, L"Teardown over [Other vendor over [Test base [TCP/IP]]]");
+  catalog_.push_back(Entry{over_other, lsp_dll});
+
+  // Another LSP above Teardown.
+  WSAPROTOCOL_INFOW upper = hidden;
+  upper.dwCatalogEntryId = kUpperHidden;
+  upper.ProviderId = chain_guid(kUpperHidden);
+  name(upper, L"Upper vendor");
+  catalog_.push_back(Entry{upper, L"upper_vendor.dll"});
+  WSAPROTOCOL_INFOW under_upper = over_other;
+  under_upper.dwCatalogEntryId = kChainUnderUpper;
+  under_upper.ProviderId = chain_guid(kChainUnderUpper);
+  under_upper.ProtocolChain.ChainEntries[0] = kUpperHidden;
+  under_upper.ProtocolChain.ChainEntries[1] = kTeardownHidden;
+  under_upper.ProtocolChain.ChainEntries[2] = kBaseTcp4;
+  name(under_upper, L"Upper vendor over [Teardown over [Test base [TCP/IP]]]");
+  catalog_.push_back(Entry{under_upper, L"upper_vendor.dll"});
   return true;
 }
 

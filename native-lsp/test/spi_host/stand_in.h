@@ -21,6 +21,13 @@ enum CatalogId : DWORD {
   kBaseMessages = 1004,        // message-oriented: a graceful end is WSAEDISCON
   kTeardownHidden = 1100,
   kChainOffset = 100,
+  // Another vendor's LSP, with Teardown layered over it: [Teardown, other, base TCP/IPv4].
+  kOtherHidden = 1300,
+  kChainOverOther = 1301,
+  // Another vendor's LSP over Teardown: [upper, Teardown, base TCP/IPv4]. The host plays that
+  // upper LSP, starting Teardown with this chain as an LSP above it would.
+  kUpperHidden = 1400,
+  kChainUnderUpper = 1401,
 };
 
 // Builds the catalog: base entries served by `base_dll`, Teardown's by `lsp_dll`. False with a

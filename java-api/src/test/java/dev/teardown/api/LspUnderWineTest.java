@@ -113,6 +113,16 @@ class LspUnderWineTest {
   }
 
   @Test
+  void anotherLspBelowTeardownIsLoadedAndHandedTheChain() throws Exception {
+    checkBlockingExchange(run("layered-over-another"), false);
+  }
+
+  @Test
+  void underAnotherLspTeardownFindsItsPlaceInTheChain() throws Exception {
+    checkBlockingExchange(run("layered-under-another"), false);
+  }
+
+  @Test
   void eventSelectDeliversFdCloseWithoutError() throws Exception {
     Run run = run("event-select");
     TeardownEvent fdClose = single(run.of("server"), EventKind.FD_CLOSE);
