@@ -338,6 +338,11 @@ int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
   return guarded<int>(error, SOCKET_ERROR, [&] {
     SocketRef context = sockets().find(s, *error);
     if (!context) return SOCKET_ERROR;
+    // Two threads closing one handle: the second finds it already going, as if gone.
+    if (context->closing.exchange(true, std::memory_order_acq_rel)) {
+      *error = WSAENOTSOCK;
+      return SOCKET_ERROR;
+    }
     const WSPPROC_TABLE& procs = below(context);
     bool recorded = ends_a_connection(*context);
     Policy policy = producer().policy();
@@ -374,6 +379,7 @@ int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
     if (!released) {
       // WSAEWOULDBLOCK on a non-blocking lingering socket: the handle stays valid.
       context->notify_window.store(notified, std::memory_order_release);
+      context->closing.store(false, std::memory_order_release);
       return result;
     }
     sockets().unwatch_lower(context->lower);

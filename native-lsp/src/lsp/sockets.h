@@ -25,6 +25,7 @@ struct SocketContext {
   SocketTeardown teardown;
   std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED for duplicated sockets
   std::atomic<bool> listening{false};
+  std::atomic<bool> closing{false};  // a WSPCloseSocket is in progress
   std::atomic<long> references{1};  // the handle's, plus one per call in progress
   // WSPAsyncSelect: where the application wants its notifications.
   std::atomic<HWND> notify_window{nullptr};
