@@ -5,6 +5,9 @@
 //  - XP1_DISCONNECT_DATA: disconnect data travels between two of its sockets in this process
 //    (kept here, keyed by the connection's ports), with the graceful shutdown it comes with;
 //  - XP1_MESSAGE_ORIENTED: the peer's graceful shutdown is reported as WSAEDISCON.
+// And where Wine differs from Windows in what the LSP must handle, it behaves as Windows does:
+// closing a non-blocking socket that lingers with a timeout fails with WSAEWOULDBLOCK the first
+// time (Windows does so while data is unsent; Wine closes at once), leaving the socket open.
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
@@ -25,6 +28,9 @@ struct Traits {
   // The connection's ports, kept from when it was made: the peer may be gone when they are needed.
   u_short local_port = 0;
   u_short peer_port = 0;
+  bool nonblocking = false;
+  bool lingering = false;  // SO_LINGER {1, t > 0}
+  bool close_refused = false;
 };
 
 std::mutex lock_;
@@ -106,8 +112,12 @@ INT WSPAPI AddressToString(LPSOCKADDR address, DWORD length, LPWSAPROTOCOL_INFOW
   return checked(WSAAddressToStringW(address, length, nullptr, text, text_length), error);
 }
 
+void set_nonblocking(SOCKET s);
+
 int WSPAPI AsyncSelect(SOCKET s, HWND window, unsigned int message, long events, LPINT error) {
-  return checked(WSAAsyncSelect(s, window, message, events), error);
+  if (WSAAsyncSelect(s, window, message, events) == SOCKET_ERROR) return failed(error);
+  set_nonblocking(s);
+  return 0;
 }
 
 int WSPAPI Bind(SOCKET s, const sockaddr* name, int length, LPINT error) {
@@ -119,6 +129,16 @@ int WSPAPI CancelBlockingCall(LPINT) { return 0; }  // Winsock 1.1 only: nothing
 int WSPAPI Cleanup(LPINT) { return 0; }
 
 int WSPAPI CloseSocket(SOCKET s, LPINT error) {
+  {
+    std::lock_guard<std::mutex> hold(lock_);
+    auto found = traits_.find(s);
+    if (found != traits_.end() && found->second.nonblocking && found->second.lingering &&
+        !found->second.close_refused) {
+      found->second.close_refused = true;
+      *error = WSAEWOULDBLOCK;
+      return SOCKET_ERROR;
+    }
+  }
   if (closesocket(s) == SOCKET_ERROR) return failed(error);
   std::lock_guard<std::mutex> hold(lock_);
   traits_.erase(s);
@@ -149,8 +169,15 @@ int WSPAPI EnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS events
   return checked(WSAEnumNetworkEvents(s, event, events), error);
 }
 
+void set_nonblocking(SOCKET s) {
+  std::lock_guard<std::mutex> hold(lock_);
+  traits_[s].nonblocking = true;
+}
+
 int WSPAPI EventSelect(SOCKET s, WSAEVENT event, long events, LPINT error) {
-  return checked(WSAEventSelect(s, event, events), error);
+  if (WSAEventSelect(s, event, events) == SOCKET_ERROR) return failed(error);
+  set_nonblocking(s);
+  return 0;
 }
 
 BOOL WSPAPI GetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD transferred,
@@ -181,8 +208,17 @@ BOOL WSPAPI GetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT error) {
 int WSPAPI Ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out, DWORD out_length,
                  LPDWORD returned, LPWSAOVERLAPPED overlapped,
                  LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID, LPINT error) {
-  return checked(
-      WSAIoctl(s, code, in, in_length, out, out_length, returned, overlapped, routine), error);
+  if (WSAIoctl(s, code, in, in_length, out, out_length, returned, overlapped, routine) ==
+      SOCKET_ERROR) {
+    return failed(error);
+  }
+  if (code == static_cast<DWORD>(FIONBIO) && in != nullptr && *static_cast<u_long*>(in) != 0) {
+    set_nonblocking(s);
+  } else if (code == static_cast<DWORD>(FIONBIO) && in != nullptr) {
+    std::lock_guard<std::mutex> hold(lock_);
+    traits_[s].nonblocking = false;
+  }
+  return 0;
 }
 
 SOCKET WSPAPI JoinLeaf(SOCKET s, const sockaddr* name, int length, LPWSABUF caller,
@@ -265,7 +301,14 @@ int WSPAPI SendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, DWORD 
 
 int WSPAPI SetSockOpt(SOCKET s, int level, int name, const char* value, int length,
                       LPINT error) {
-  return checked(setsockopt(s, level, name, value, length), error);
+  if (setsockopt(s, level, name, value, length) == SOCKET_ERROR) return failed(error);
+  if (level == SOL_SOCKET && name == SO_LINGER && length >= static_cast<int>(sizeof(linger))) {
+    linger option;
+    std::memcpy(&option, value, sizeof(option));
+    std::lock_guard<std::mutex> hold(lock_);
+    traits_[s].lingering = option.l_onoff != 0 && option.l_linger > 0;
+  }
+  return 0;
 }
 
 int WSPAPI Shutdown(SOCKET s, int how, LPINT error) { return checked(shutdown(s, how), error); }

@@ -390,6 +390,55 @@ void close_with_linger(bool set, u_short on, u_short seconds) {
   check(close_socket(pair.listener) == 0, "listener closes");
 }
 
+// A non-blocking socket lingering with a timeout: the first close would block and the handle
+// stays valid (it still answers); the second, after lingering is turned off, closes.
+void scenario_close_linger_nonblocking() {
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  u_long on = 1;
+  DWORD returned = 0;
+  check(lsp().lpWSPIoctl(pair.client, FIONBIO, &on, sizeof(on), nullptr, 0, &returned, nullptr,
+                         nullptr, nullptr, &error) == 0, "WSPIoctl(FIONBIO)");
+  set_linger(pair.client, 1, 5);
+  check(close_socket(pair.client) == WSAEWOULDBLOCK, "the first close fails with WSAEWOULDBLOCK");
+  int type = 0, length = sizeof(type);
+  check(lsp().lpWSPGetSockOpt(pair.client, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type),
+                              &length, &error) == 0, "the handle is still valid");
+  check(close_socket(pair.client) == 0, "the second close succeeds");
+  int ended = -1;
+  drain(pair.server, ended);
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// FD_CLOSE after the peer's abortive close. Windows gives it the reset's error; Wine gives 0 (it
+// learns of the reset only when someone reads). The event must carry what the application saw.
+void scenario_event_select_reset() {
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  WSAEVENT event = WSACreateEvent();
+  check(lsp().lpWSPEventSelect(pair.server, event, FD_READ | FD_CLOSE, &error) == 0,
+        "WSPEventSelect");
+  set_linger(pair.client, 1, 0);
+  check(close_socket(pair.client) == 0, "client closes abortively");
+  int close_error = -1;
+  for (int rounds = 0; rounds < 50 && close_error < 0; ++rounds) {
+    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
+    WSANETWORKEVENTS events{};
+    lsp().lpWSPEnumNetworkEvents(pair.server, event, &events, &error);
+    if ((events.lNetworkEvents & FD_CLOSE) != 0) close_error = events.iErrorCode[FD_CLOSE_BIT];
+  }
+  say("server FD_CLOSE error %d", close_error);
+  check(close_error >= 0, "the server is told FD_CLOSE");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+  WSACloseEvent(event);
+}
+
 void scenario_close_dontlinger() { close_with_linger(false, 0, 0); }
 void scenario_close_abortive() { close_with_linger(true, 1, 0); }
 void scenario_close_linger() { close_with_linger(true, 1, 2); }
@@ -693,6 +742,8 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"close-dontlinger", scenario_close_dontlinger},
       {"close-abortive", scenario_close_abortive},
       {"close-linger", scenario_close_linger},
+      {"close-linger-nonblocking", scenario_close_linger_nonblocking},
+      {"event-select-reset", scenario_event_select_reset},
       {"discon", scenario_discon},
       {"transaction-totals", scenario_transaction_totals},
       {"disconnect-data-refused", scenario_disconnect_data_refused},

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -17,6 +18,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,6 +46,7 @@ class LspUnderWineTest {
   private static final int WSAECONNRESET = 10054;
   private static final int WSAENOPROTOOPT = 10042;
   private static final int WSAEDISCON = 10101;
+  private static final int WSAEWOULDBLOCK = 10035;
 
   private Path prefix;
   private Process xvfb;
@@ -130,6 +134,49 @@ class LspUnderWineTest {
     assertEquals(CloseMode.GRACEFUL, single(run.of("client"), EventKind.CLOSE).closeMode());
     assertTrue(single(run.of("server"), EventKind.CLOSE).flags().contains(EventFlag.NON_BLOCKING),
         "WSPEventSelect made the server non-blocking");
+  }
+
+  @Test
+  void fdCloseAfterAResetCarriesTheErrorTheApplicationWasGiven() throws Exception {
+    Run run = run("event-select-reset");
+    Matcher given = Pattern.compile("server FD_CLOSE error (\\d+)").matcher(run.output());
+    assertTrue(given.find(), run.output());
+    assertEquals(Integer.parseInt(given.group(1)),
+        single(run.of("server"), EventKind.FD_CLOSE).error());
+    assertEquals(CloseMode.ABORTIVE, single(run.of("client"), EventKind.CLOSE).closeMode());
+  }
+
+  @Test
+  void lingeringNonBlockingCloseWouldBlockAndTheSocketLivesOn() throws Exception {
+    Run run = run("close-linger-nonblocking");
+    List<TeardownEvent> closes =
+        run.of("client").stream().filter(e -> e.kind() == EventKind.CLOSE).toList();
+    assertEquals(2, closes.size(), "the refused close and the real one: " + closes);
+    assertEquals(WSAEWOULDBLOCK, closes.get(0).error());
+    assertTrue(closes.get(0).flags().contains(EventFlag.NON_BLOCKING));
+    assertNull(closes.get(0).summary(), "no summary while the socket lives on");
+    assertEquals(0, closes.get(1).error());
+    assertNotNull(closes.get(1).summary());
+  }
+
+  @Test
+  void theLiveConfigurationDecidesWhatIsRecorded() throws Exception {
+    Configuration before = channel.configuration();
+    try {
+      channel.configure(before.toBuilder().kinds(EventKind.EOF).build());
+      Run onlyEof = run("blocking");
+      assertEquals(List.of(EventKind.EOF), kinds(onlyEof.of("client")));
+      assertEquals(List.of(EventKind.EOF), kinds(onlyEof.of("server")));
+      channel.configure(before.toBuilder().processes(List.of("someone-else.exe")).build());
+      Run otherProcess = run("blocking");
+      assertTrue(otherProcess.roles().values().stream().allMatch(List::isEmpty),
+          "another process selected: nothing recorded");
+      channel.configure(before.toBuilder().enabled(false).build());
+      Run disabled = run("blocking");
+      assertTrue(disabled.roles().values().stream().allMatch(List::isEmpty), "disabled");
+    } finally {
+      channel.configure(before);
+    }
   }
 
   @Test
