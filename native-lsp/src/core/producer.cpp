@@ -71,6 +71,16 @@ Producer::Producer(std::string channel_dir) : channel_dir_(std::move(channel_dir
 // process may be publishing into one at any moment. Their number is bounded by kMaxAttachments.
 Producer::~Producer() = default;
 
+void Producer::detach_all() noexcept {
+  channel_.store(nullptr, std::memory_order_release);
+  policy_channel_.store(nullptr, std::memory_order_release);
+  uint32_t count = attachment_count_.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < count && i < kMaxAttachments; ++i) {
+    delete attachments_[i];
+    attachments_[i] = nullptr;
+  }
+}
+
 void Producer::after_fork() noexcept { pid_.store(platform::process_id(), std::memory_order_relaxed); }
 
 Channel* Producer::attached() noexcept {
@@ -91,7 +101,7 @@ Channel* Producer::try_attach() noexcept {
       std::unique_ptr<Channel> fresh;
       if (Channel::attach(channel_dir_, fresh) == TD_OK) {
         result = fresh.release();
-        attachment_count_.fetch_add(1, std::memory_order_relaxed);
+        attachments_[attachment_count_.fetch_add(1, std::memory_order_relaxed)] = result;
         channel_.store(result, std::memory_order_release);
       }
     }

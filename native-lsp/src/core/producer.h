@@ -59,6 +59,10 @@ class Producer {
   // Number of channel attachments made (each is kept mapped for the life of the process).
   uint32_t attachments() const { return attachment_count_.load(std::memory_order_relaxed); }
 
+  // Unmaps every attachment. Only for when no thread can be publishing any more: the module
+  // holding this producer is being unloaded (the Windows LSP after Winsock's last cleanup).
+  void detach_all() noexcept;
+
   static constexpr uint32_t kMaxAttachments = 16;
   static constexpr uint64_t kAttachRetryNs = 1000000000ull;
 
@@ -73,6 +77,7 @@ class Producer {
 
   std::atomic<Channel*> channel_{nullptr};
   std::atomic<uint32_t> attachment_count_{0};
+  Channel* attachments_[kMaxAttachments] = {};  // written only by the attaching thread
   std::atomic<uint64_t> next_attach_ns_{0};
   std::atomic_flag attaching_ = ATOMIC_FLAG_INIT;
 

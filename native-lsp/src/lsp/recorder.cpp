@@ -1,14 +1,35 @@
 #include "recorder.h"
 
+#include <atomic>
 #include <cstring>
+#include <mutex>
 
 #include "../core/platform.h"
 
 namespace teardown::lsp {
 
+namespace {
+std::atomic<Producer*> instance_{nullptr};
+std::mutex making_;
+}  // namespace
+
 Producer& producer() {
-  static Producer* instance = new Producer(platform::standard_channel_dir());
-  return *instance;
+  Producer* made = instance_.load(std::memory_order_acquire);
+  if (made != nullptr) return *made;
+  std::lock_guard<std::mutex> hold(making_);
+  made = instance_.load(std::memory_order_relaxed);
+  if (made == nullptr) {
+    made = new Producer(platform::standard_channel_dir());
+    instance_.store(made, std::memory_order_release);
+  }
+  return *made;
+}
+
+void release_producer() noexcept {
+  Producer* made = instance_.exchange(nullptr, std::memory_order_acq_rel);
+  if (made == nullptr) return;
+  made->detach_all();
+  delete made;
 }
 
 void emit(td_event_record& event, const void* data, size_t length) {

@@ -1,6 +1,7 @@
 // Where the LSP's events go: the producer of this process, writing to the standard channel
-// (%ProgramData%\Teardown). It is made at the first WSPStartup, never in DllMain, and is never
-// destroyed: sockets close while the process exits.
+// (%ProgramData%\Teardown). It is made at the first WSPStartup, never in DllMain, and is not
+// destroyed at process exit (sockets close while the process exits), only when the DLL is
+// unloaded while the process lives on.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,10 @@
 namespace teardown::lsp {
 
 Producer& producer();
+
+// The DLL is being unloaded (FreeLibrary after Winsock's last cleanup): no thread runs our code
+// any more, and the channel's mappings go with the producer, or each load would leave its own.
+void release_producer() noexcept;
 
 // Publishes `event` under the policy in force now.
 void emit(td_event_record& event, const void* data = nullptr, size_t length = 0);

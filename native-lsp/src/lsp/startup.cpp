@@ -5,8 +5,25 @@
 #include "recorder.h"
 #include "upcalls.h"
 
-extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID) {
+#if defined(__GLIBCXX__)
+// libstdc++'s emergency exception pool (about 73 KB), allocated when the DLL loads and otherwise
+// never freed: each load and unload of the DLL would leave one behind.
+namespace __gnu_cxx {
+void __freeres() noexcept;
+}
+#endif
+
+extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved) {
   if (reason == DLL_PROCESS_ATTACH) DisableThreadLibraryCalls(instance);
+  // Unloaded while the process lives on (reserved is null): give back the channel's mappings and
+  // the runtime's pool. At process exit (reserved set) nothing is touched: other threads may
+  // still be closing sockets.
+  if (reason == DLL_PROCESS_DETACH && reserved == nullptr) {
+    teardown::lsp::release_producer();
+#if defined(__GLIBCXX__)
+    __gnu_cxx::__freeres();
+#endif
+  }
   return TRUE;
 }
 

@@ -353,6 +353,22 @@ INT WSPAPI StringToAddress(LPWSTR text, INT family, LPWSAPROTOCOL_INFOW, LPSOCKA
 
 }  // namespace
 
+#if defined(__GLIBCXX__)
+namespace __gnu_cxx {
+void __freeres() noexcept;  // libstdc++'s emergency pool, else left behind by every unload
+}
+#endif
+
+extern "C" BOOL WINAPI DllMain(HINSTANCE, DWORD reason, LPVOID reserved) {
+#if defined(__GLIBCXX__)
+  if (reason == DLL_PROCESS_DETACH && reserved == nullptr) __gnu_cxx::__freeres();
+#else
+  (void)reason;
+  (void)reserved;
+#endif
+  return TRUE;
+}
+
 // Started as the base (its own entry, chain length 1) or, standing in for another vendor's LSP
 // below Teardown, with the whole chain; either way it serves sockets itself.
 extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INFOW info,

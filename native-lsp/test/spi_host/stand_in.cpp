@@ -202,6 +202,7 @@ int WSPAPI close_thread(LPWSATHREADID thread, LPINT error) {
 }  // namespace
 
 bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, std::string& problem) {
+  catalog_.clear();
   WSAPROTOCOL_INFOW tcp4{}, tcp6{};
   if (!system_template(AF_INET, tcp4) || !system_template(AF_INET6, tcp6)) {
     problem = "the system lists no TCP/IPv4 or TCP/IPv6 entry to copy";

@@ -304,6 +304,13 @@ class LspUnderWineTest {
   }
 
   @Test
+  void unloadingTheDllGivesBackTheChannelAndItsMemory() throws Exception {
+    // 50 times loaded, started, used, cleaned up and unloaded; the host checks its address space.
+    Run run = run("reload");
+    assertTrue(run.output().contains("mapped before"), run.output());
+  }
+
+  @Test
   void withoutAChannelEverythingPassesThrough() throws Exception {
     Run run = withChannelReplaced(null, () -> run("blocking"));
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
