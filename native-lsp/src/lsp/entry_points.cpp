@@ -43,8 +43,9 @@ SocketIdentity identity_of(const SocketContext& context, int type, int protocol)
   const WSAPROTOCOL_INFOW& lower = context.provider->lower;
   SocketIdentity identity;
   identity.socket_id = static_cast<uint64_t>(context.app);
-  identity.protocol = static_cast<uint16_t>(protocol != 0 ? protocol : lower.iProtocol);
-  identity.socket_type = static_cast<uint8_t>(type != 0 ? type : lower.iSocketType);
+  // 0 means the entry's default; FROM_PROTOCOL_INFO (-1) means the entry's own.
+  identity.protocol = static_cast<uint16_t>(protocol > 0 ? protocol : lower.iProtocol);
+  identity.socket_type = static_cast<uint8_t>(type > 0 ? type : lower.iSocketType);
   identity.message_oriented = (lower.dwServiceFlags1 & XP1_MESSAGE_ORIENTED) != 0;
   return identity;
 }
