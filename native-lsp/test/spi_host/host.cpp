@@ -174,6 +174,14 @@ void announce(const char* role, SOCKET s) {
   say("role %s %llu", role, static_cast<unsigned long long>(s));
 }
 
+// A connected pair whose ends the observer knows as "client" and "server".
+Pair announced_pair(DWORD chain) {
+  Pair pair = connect_pair(chain);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  return pair;
+}
+
 int send_text(SOCKET s, const char* text, int& error) {
   WSABUF buffer{static_cast<ULONG>(std::strlen(text)), const_cast<char*>(text)};
   DWORD sent = 0;
@@ -227,13 +235,29 @@ void print_end(const char* role, int ended_with) {
   }
 }
 
+// Waits on `event` (selected for FD_CLOSE, and FD_READ when `read` is given) until the socket
+// is told FD_CLOSE, reading what FD_READ announces: FD_CLOSE's error, or -1 if it never came.
+int await_fd_close(SOCKET s, WSAEVENT event, int* read) {
+  int error = 0;
+  for (int rounds = 0; rounds < 50; ++rounds) {
+    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
+    WSANETWORKEVENTS events{};
+    check(lsp().lpWSPEnumNetworkEvents(s, event, &events, &error) == 0, "WSPEnumNetworkEvents");
+    if (read != nullptr && (events.lNetworkEvents & FD_READ) != 0) {
+      char data[16];
+      int n = receive(s, data, sizeof(data), error);
+      if (n > 0) *read += n;
+    }
+    if ((events.lNetworkEvents & FD_CLOSE) != 0) return events.iErrorCode[FD_CLOSE_BIT];
+  }
+  return -1;
+}
+
 // --- Scenarios ------------------------------------------------------------------------------
 
 // Blocking exchange; the client shuts down sending first, both read to the end and close.
 void blocking_exchange(DWORD chain) {
-  Pair pair = connect_pair(chain);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(chain);
   int error = 0;
   check(send_text(pair.client, "hello", error) == 5, "client sends 5 bytes");
   check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "client WSPShutdown(SD_SEND)");
@@ -264,33 +288,16 @@ void scenario_layered_under_another() {
 void scenario_ipv6() { blocking_exchange(kBaseTcp6 + kChainOffset); }
 
 void scenario_event_select() {
-  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
   int error = 0;
   WSAEVENT event = WSACreateEvent();
   check(lsp().lpWSPEventSelect(pair.server, event, FD_READ | FD_CLOSE, &error) == 0,
         "WSPEventSelect");
   check(send_text(pair.client, "data", error) == 4, "client sends");
   check(close_socket(pair.client) == 0, "client closes");
-  bool closed = false;
-  int close_error = -1, read = 0;
-  for (int rounds = 0; rounds < 50 && !closed; ++rounds) {
-    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
-    WSANETWORKEVENTS events{};
-    check(lsp().lpWSPEnumNetworkEvents(pair.server, event, &events, &error) == 0,
-          "WSPEnumNetworkEvents");
-    if ((events.lNetworkEvents & FD_READ) != 0) {
-      char data[16];
-      int n = receive(pair.server, data, sizeof(data), error);
-      if (n > 0) read += n;
-    }
-    if ((events.lNetworkEvents & FD_CLOSE) != 0) {
-      closed = true;
-      close_error = events.iErrorCode[FD_CLOSE_BIT];
-    }
-  }
-  check(closed, "the server is told FD_CLOSE");
+  int read = 0;
+  int close_error = await_fd_close(pair.server, event, &read);
+  check(close_error >= 0, "the server is told FD_CLOSE");
   check(close_error == 0, "FD_CLOSE reports a graceful close");
   int ended = -1;
   read += drain(pair.server, ended);
@@ -306,9 +313,7 @@ void scenario_async_select() {
   HWND window = CreateWindowExW(0, L"STATIC", L"", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr, nullptr,
                                 nullptr);
   if (!check(window != nullptr, "a message-only window (needs a display under Wine)")) return;
-  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
   int error = 0;
   check(lsp().lpWSPAsyncSelect(pair.server, window, kAppNotification, FD_READ | FD_CLOSE,
                                &error) == 0, "WSPAsyncSelect");
@@ -384,9 +389,7 @@ void scenario_shutdown_each_way() {
 // The client closes with the given linger options while the server is blocked reading, so that
 // a reset reaches a reader (Wine shows a reset that nobody is reading as an end of stream).
 void close_with_linger(bool set, u_short on, u_short seconds) {
-  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
   int ended = -1;
   std::thread reader([&] { drain(pair.server, ended); });
   Sleep(200);  // the reader is blocked in WSPRecv
@@ -401,9 +404,7 @@ void close_with_linger(bool set, u_short on, u_short seconds) {
 // A non-blocking socket lingering with a timeout: the first close would block and the handle
 // stays valid (it still answers); the second, after lingering is turned off, closes.
 void scenario_close_linger_nonblocking() {
-  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
   int error = 0;
   u_long on = 1;
   DWORD returned = 0;
@@ -424,22 +425,14 @@ void scenario_close_linger_nonblocking() {
 // FD_CLOSE after the peer's abortive close. Windows gives it the reset's error; Wine gives 0 (it
 // learns of the reset only when someone reads). The event must carry what the application saw.
 void scenario_event_select_reset() {
-  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
   int error = 0;
   WSAEVENT event = WSACreateEvent();
   check(lsp().lpWSPEventSelect(pair.server, event, FD_READ | FD_CLOSE, &error) == 0,
         "WSPEventSelect");
   set_linger(pair.client, 1, 0);
   check(close_socket(pair.client) == 0, "client closes abortively");
-  int close_error = -1;
-  for (int rounds = 0; rounds < 50 && close_error < 0; ++rounds) {
-    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
-    WSANETWORKEVENTS events{};
-    lsp().lpWSPEnumNetworkEvents(pair.server, event, &events, &error);
-    if ((events.lNetworkEvents & FD_CLOSE) != 0) close_error = events.iErrorCode[FD_CLOSE_BIT];
-  }
+  int close_error = await_fd_close(pair.server, event, nullptr);
   say("server FD_CLOSE error %d", close_error);
   check(close_error >= 0, "the server is told FD_CLOSE");
   check(close_socket(pair.server) == 0, "server closes");
@@ -452,9 +445,7 @@ void scenario_close_abortive() { close_with_linger(true, 1, 0); }
 void scenario_close_linger() { close_with_linger(true, 1, 2); }
 
 void scenario_discon() {
-  Pair pair = connect_pair(kBaseMessages + kChainOffset);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(kBaseMessages + kChainOffset);
   int error = 0;
   check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "client WSPShutdown(SD_SEND)");
   int ended = -1;
@@ -467,9 +458,7 @@ void scenario_discon() {
 
 // The seed's table, steps (1) to (8), over the base provider that carries disconnect data.
 void scenario_transaction_totals() {
-  Pair pair = connect_pair(kBaseDisconnectData + kChainOffset);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(kBaseDisconnectData + kChainOffset);
   int error = 0;
   WSAEVENT event = WSACreateEvent();
   check(lsp().lpWSPEventSelect(pair.client, event, FD_CLOSE, &error) == 0, "WSPEventSelect");
@@ -487,14 +476,7 @@ void scenario_transaction_totals() {
   WSABUF answer{static_cast<ULONG>(std::strlen(grand_total)), grand_total};
   check(lsp().lpWSPSendDisconnect(pair.server, &answer, &error) == 0, "(5) WSPSendDisconnect");
   check(close_socket(pair.server) == 0, "(5') the server closes");
-  bool closed = false;
-  for (int rounds = 0; rounds < 50 && !closed; ++rounds) {
-    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
-    WSANETWORKEVENTS events{};
-    lsp().lpWSPEnumNetworkEvents(pair.client, event, &events, &error);
-    closed = (events.lNetworkEvents & FD_CLOSE) != 0;
-  }
-  check(closed, "(6) the client gets FD_CLOSE");
+  check(await_fd_close(pair.client, event, nullptr) >= 0, "(6) the client gets FD_CLOSE");
   char grand[64] = {};
   WSABUF in_grand{sizeof(grand) - 1, grand};
   check(lsp().lpWSPRecvDisconnect(pair.client, &in_grand, &error) == 0, "(7) WSPRecvDisconnect");
@@ -521,9 +503,7 @@ void scenario_disconnect_data_refused() {
 // WSPSelect with the application's handles: the lower ones never show.
 void scenario_select() {
   DWORD chain = kBaseTcp4 + kChainOffset;
-  Pair pair = connect_pair(chain);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(chain);
   int error = 0;
   check(close_socket(pair.client) == 0, "client closes");
   fd_set readers{};
@@ -548,9 +528,7 @@ void scenario_select() {
 // The remaining entries: names, options, control, conversion, duplication, foreign handles.
 void scenario_entry_points() {
   DWORD chain = kBaseTcp4 + kChainOffset;
-  Pair pair = connect_pair(chain);
-  announce("client", pair.client);
-  announce("server", pair.server);
+  Pair pair = announced_pair(chain);
   int error = 0;
 
   WSAPROTOCOL_INFOW info{};
