@@ -2,7 +2,9 @@
 # Teardown's benchmarks (not part of the test run): ./teardown bench
 #  1. publish cost per event, one and two producers, in ns/event (best of 5 runs);
 #  2. the same path in instructions per event, counted by callgrind (repeatable on any machine);
-#  3. the Java drain rate in events/s, JMH (java-api/src/bench).
+#  3. the Linux layer against no layer (run-layer-benchmarks.sh);
+#  4. the Windows LSP against its base provider alone, under Wine (the SPI host's bench);
+#  5. the Java drain rate in events/s, JMH (java-api/src/bench).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$root/native-lsp/target/cmake-bench"
@@ -46,6 +48,16 @@ else
 fi
 
 "$root/native-lsp/bench/run-layer-benchmarks.sh" "$build"
+
+echo "== Windows LSP under Wine: the base provider alone vs Teardown over it (medians of 7 rounds)"
+cd "$root"
+mvn -B -q -DskipTests install -pl native-lsp >/dev/null
+prefix="$(mktemp -d)"
+host="$root/native-lsp/target/spi-host/teardown_spi_host.exe"
+WINEPREFIX="$prefix" WINEDEBUG=-all /usr/lib/wine/wine64 "$host" bench >"$prefix/bench.out" 2>&1 || true
+WINEPREFIX="$prefix" /usr/lib/wine/wineserver -k 2>/dev/null || true
+grep -E "ratio|FAILED" "$prefix/bench.out" || cat "$prefix/bench.out"
+rm -rf "$prefix"
 
 echo "== Java drain rate (JMH), events/s decoded into TeardownEvent objects"
 cd "$root"

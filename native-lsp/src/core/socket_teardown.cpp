@@ -7,6 +7,15 @@
 
 namespace teardown {
 
+bool is_specific(const td_address& address) {
+  if (address.family == TD_FAMILY_NONE) return false;
+  size_t length = address.family == TD_FAMILY_IPV4 ? 4 : 16;
+  for (size_t i = 0; i < length; ++i) {
+    if (address.bytes[i] != 0) return true;
+  }
+  return false;
+}
+
 namespace {
 constexpr uint32_t kLingerOn = 1u << 16;
 }

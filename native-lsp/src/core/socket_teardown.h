@@ -19,6 +19,10 @@
 
 namespace teardown {
 
+// True for an address that names one interface; false for none and for the wildcard (whose
+// connections each get their own local address).
+bool is_specific(const td_address& address);
+
 struct SocketIdentity {
   uint64_t socket_id = 0;
   uint16_t protocol = 6;      // IPPROTO_TCP

@@ -86,12 +86,12 @@ void after_send(SocketContext& context, int result, DWORD sent, int error) {
 }
 
 // Wraps a socket the provider below just made (accept, join): the application gets a handle.
-SOCKET adopt(SOCKET lower, NextProvider* provider, const SocketContext* parent, LPINT error) {
+SocketRef adopt(SOCKET lower, NextProvider* provider, const SocketContext* parent, LPINT error) {
   SocketRef context = sockets().create(lower, provider, *error);
   if (!context) {
     int ignored = 0;
     provider->procs.lpWSPCloseSocket(lower, &ignored);
-    return INVALID_SOCKET;
+    return context;
   }
   context->teardown.reset(identity_of(*context, 0, 0), platform::wall_clock_ns());
   if (parent != nullptr) {
@@ -104,7 +104,7 @@ SOCKET adopt(SOCKET lower, NextProvider* provider, const SocketContext* parent, 
       sockets().watch_lower(context.get());
     }
   }
-  return context->app;
+  return context;
 }
 
 // fd_set translation for WSPSelect: the application's handles out, the lower ones in, and back.
@@ -199,18 +199,17 @@ SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
     SOCKET lower = below(listener).lpWSPAccept(listener->lower, address, address_length, condition,
                                                callback_data, error);
     if (lower == INVALID_SOCKET) return INVALID_SOCKET;
-    SOCKET app = adopt(lower, listener->provider, listener.get(), error);
-    if (app == INVALID_SOCKET) return INVALID_SOCKET;
-    int ignored = 0;
-    SocketRef accepted = sockets().find(app, ignored);
-    if (accepted) {
-      // The peer is what accept returned: the connection may already be reset.
-      td_address peer = address != nullptr && address_length != nullptr
-                            ? address_of(address, *address_length)
-                            : lower_address(*accepted, true);
-      accepted->teardown.set_endpoints(lower_address(*accepted, false), peer);
-    }
-    return app;
+    SocketRef accepted = adopt(lower, listener->provider, listener.get(), error);
+    if (!accepted) return INVALID_SOCKET;
+    // The peer is what accept returned: the connection may already be reset. A listener bound to
+    // one address gives its connections that local address, with no call below.
+    td_address peer = address != nullptr && address_length != nullptr
+                          ? address_of(address, *address_length)
+                          : lower_address(*accepted, true);
+    const td_address& listening_on = listener->teardown.local();
+    accepted->teardown.set_endpoints(
+        is_specific(listening_on) ? listening_on : lower_address(*accepted, false), peer);
+    return accepted->app;
   });
 }
 
@@ -261,7 +260,8 @@ SOCKET WSPAPI WSPJoinLeaf(SOCKET s, const sockaddr* name, int name_length, LPWSA
     if (lower == INVALID_SOCKET) return INVALID_SOCKET;
     // A c_root joining a leaf gets a new socket; a c_leaf joins with the one it has.
     if (lower == context->lower) return s;
-    return adopt(lower, context->provider, nullptr, error);
+    SocketRef joined = adopt(lower, context->provider, nullptr, error);
+    return joined ? joined->app : INVALID_SOCKET;
   });
 }
 

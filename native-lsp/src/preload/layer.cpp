@@ -203,17 +203,6 @@ void on_listening(int fd) noexcept {
   entry->listening.store(true, std::memory_order_relaxed);
 }
 
-namespace {
-bool specific_address(const td_address& address) {
-  if (address.family == TD_FAMILY_NONE) return false;
-  size_t length = address.family == TD_FAMILY_IPV4 ? 4 : 16;
-  for (size_t i = 0; i < length; ++i) {
-    if (address.bytes[i] != 0) return true;
-  }
-  return false;  // the wildcard: the local address depends on the connection
-}
-}  // namespace
-
 void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer,
                  socklen_t length) noexcept {
   // Only stream sockets accept; the peer's family tells TCP from local sockets.
@@ -222,7 +211,7 @@ void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer,
   if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6) return;
   // A listener bound to one address gives its connections that local address: no system call.
   SocketEntry* listening = sockets().find(listener);
-  td_address local = listening != nullptr && specific_address(listening->teardown.local())
+  td_address local = listening != nullptr && is_specific(listening->teardown.local())
                          ? listening->teardown.local()
                          : local_address(fd);
   SocketEntry* entry = track(fd, accept_flags, platform::wall_clock_ns());  // O_NONBLOCK: not inherited

@@ -7,6 +7,7 @@
 // base provider's real loopback sockets. It prints "pid N", then "role NAME HANDLE" for each
 // socket whose events the observer should look for, then what the application saw, and exits 0
 // when every check held. The events themselves are checked by the Java test that runs it.
+#include <algorithm>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "stand_in.h"
 
@@ -40,14 +42,20 @@ bool check(bool condition, const char* what) {
   return condition;
 }
 
+// The directory of this program, where both DLLs are.
+std::wstring host_dir() {
+  wchar_t path[MAX_PATH];
+  DWORD length = GetModuleFileNameW(nullptr, path, MAX_PATH);
+  std::wstring dir(path, length);
+  dir.resize(dir.find_last_of(L"\\/") + 1);
+  return dir;
+}
+
 // The DLL under test, started on the chain entries the scenarios use.
 class Layer {
  public:
   bool load(std::string& problem) {
-    wchar_t path[MAX_PATH];
-    DWORD length = GetModuleFileNameW(nullptr, path, MAX_PATH);
-    std::wstring dir(path, length);
-    dir.resize(dir.find_last_of(L"\\/") + 1);
+    std::wstring dir = host_dir();
     if (!build_catalog(dir + L"teardown_test_base.dll", dir + L"teardown_lsp.dll", problem)) {
       return false;
     }
@@ -103,7 +111,10 @@ class Layer {
 };
 
 Layer layer;
-const WSPPROC_TABLE& lsp() { return layer.procs(); }
+// The table the application's calls go through: Teardown's, except where the benchmark measures
+// the base provider alone.
+const WSPPROC_TABLE* bypass = nullptr;
+const WSPPROC_TABLE& lsp() { return bypass != nullptr ? *bypass : layer.procs(); }
 
 // --- The application's side: sockets through the LSP ----------------------------------------
 
@@ -764,6 +775,89 @@ void scenario_reload() {
   check(layer.load(problem), "the DLL loads again");
 }
 
+// --- Benchmark (not a test: `teardown_spi_host.exe bench`) ---------------------------------
+
+double seconds_now() {
+  static const double frequency = [] {
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return static_cast<double>(f.QuadPart);
+  }();
+  LARGE_INTEGER counter;
+  QueryPerformanceCounter(&counter);
+  return static_cast<double>(counter.QuadPart) / frequency;
+}
+
+// Nanoseconds per 64-byte request and response on a connected pair.
+double round_trip_ns(int count) {
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  char data[64] = {};
+  int error = 0;
+  double started = seconds_now();
+  for (int i = 0; i < count; ++i) {
+    WSABUF buffer{sizeof(data), data};
+    DWORD bytes = 0, flags = 0;
+    lsp().lpWSPSend(pair.client, &buffer, 1, &bytes, 0, nullptr, nullptr, nullptr, &error);
+    lsp().lpWSPRecv(pair.server, &buffer, 1, &bytes, &flags, nullptr, nullptr, nullptr, &error);
+    lsp().lpWSPSend(pair.server, &buffer, 1, &bytes, 0, nullptr, nullptr, nullptr, &error);
+    lsp().lpWSPRecv(pair.client, &buffer, 1, &bytes, &flags, nullptr, nullptr, nullptr, &error);
+  }
+  double elapsed = seconds_now() - started;
+  close_socket(pair.client);
+  close_socket(pair.server);
+  close_socket(pair.listener);
+  return elapsed * 1e9 / count;
+}
+
+// Nanoseconds per connection made, accepted and closed at both ends.
+double churn_ns(int count) {
+  double started = seconds_now();
+  for (int i = 0; i < count; ++i) {
+    Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+    close_socket(pair.client);
+    close_socket(pair.server);
+    close_socket(pair.listener);
+  }
+  return (seconds_now() - started) * 1e9 / count;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// The base provider alone against Teardown over it, in alternating rounds on the same machine.
+void scenario_bench() {
+  WSPPROC_TABLE base{};
+  WSPDATA data{};
+  WSAPROTOCOL_INFOW entry = *catalog_entry(kBaseTcp4);
+  HMODULE module = LoadLibraryW((host_dir() + L"teardown_test_base.dll").c_str());
+  auto startup = reinterpret_cast<LPWSPSTARTUP>(
+      reinterpret_cast<void (*)()>(GetProcAddress(module, "WSPStartup")));
+  if (!check(startup != nullptr && startup(MAKEWORD(2, 2), &data, &entry, upcall_table(),
+                                           &base) == 0, "the base provider starts")) {
+    return;
+  }
+  std::vector<double> trips[2], churns[2];
+  for (int round = 0; round < 7; ++round) {
+    for (int through = 0; through < 2; ++through) {
+      bypass = through == 0 ? &base : nullptr;
+      trips[through].push_back(round_trip_ns(5000));
+      churns[through].push_back(churn_ns(200));
+    }
+  }
+  bypass = nullptr;
+  double trip_base = median(trips[0]), trip_layer = median(trips[1]);
+  double churn_base = median(churns[0]), churn_layer = median(churns[1]);
+  say("round trip (64 B each way): base %.0f ns, through Teardown %.0f ns, ratio %.3f", trip_base,
+      trip_layer, trip_layer / trip_base);
+  say("connection churn: base %.0f ns, through Teardown %.0f ns, ratio %.3f", churn_base,
+      churn_layer, churn_layer / churn_base);
+  int error = 0;
+  base.lpWSPCleanup(&error);
+  FreeLibrary(module);
+}
+
 const std::map<std::string, std::function<void()>>& scenarios() {
   static const std::map<std::string, std::function<void()>> all = {
       {"blocking", scenario_blocking},
@@ -785,6 +879,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"entry-points", scenario_entry_points},
       {"lifecycle", scenario_lifecycle},
       {"reload", scenario_reload},
+      {"bench", scenario_bench},
   };
   return all;
 }
