@@ -64,6 +64,7 @@ class Layer {
       problem = "teardown_lsp.dll could not be loaded";
       return false;
     }
+    if (!check_exports_and_imports(module_, problem)) return false;
     if (!bind_catalog_imports(module_, problem)) return false;
     startup_ = reinterpret_cast<LPWSPSTARTUP>(
         reinterpret_cast<void (*)()>(GetProcAddress(module_, "WSPStartup")));

@@ -289,12 +289,45 @@ const WSAPROTOCOL_INFOW* catalog_entry(DWORD catalog_id) {
   return nullptr;
 }
 
-bool bind_catalog_imports(HMODULE module, std::string& problem) {
+namespace {
+const IMAGE_DATA_DIRECTORY& data_directory(HMODULE module, int which) {
   auto* base = reinterpret_cast<BYTE*>(module);
   auto* dos = reinterpret_cast<IMAGE_DOS_HEADER*>(base);
   auto* nt = reinterpret_cast<IMAGE_NT_HEADERS*>(base + dos->e_lfanew);
-  const IMAGE_DATA_DIRECTORY& directory =
-      nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+  return nt->OptionalHeader.DataDirectory[which];
+}
+}  // namespace
+
+bool check_exports_and_imports(HMODULE module, std::string& problem) {
+  auto* base = reinterpret_cast<BYTE*>(module);
+  const IMAGE_DATA_DIRECTORY& exports = data_directory(module, IMAGE_DIRECTORY_ENTRY_EXPORT);
+  auto* directory = reinterpret_cast<IMAGE_EXPORT_DIRECTORY*>(base + exports.VirtualAddress);
+  auto* names = reinterpret_cast<DWORD*>(base + directory->AddressOfNames);
+  if (exports.VirtualAddress == 0 || directory->NumberOfFunctions != 1 ||
+      directory->NumberOfNames != 1 ||
+      std::strcmp(reinterpret_cast<char*>(base + names[0]), "WSPStartup") != 0) {
+    problem = "teardown_lsp.dll must export WSPStartup and nothing else";
+    return false;
+  }
+  static const char* const system_dlls[] = {"kernel32.dll", "advapi32.dll", "msvcrt.dll",
+                                            "user32.dll", "ws2_32.dll"};
+  const IMAGE_DATA_DIRECTORY& imports = data_directory(module, IMAGE_DIRECTORY_ENTRY_IMPORT);
+  auto* import = reinterpret_cast<IMAGE_IMPORT_DESCRIPTOR*>(base + imports.VirtualAddress);
+  for (; import->Name != 0; ++import) {
+    const char* dll = reinterpret_cast<char*>(base + import->Name);
+    bool known = false;
+    for (const char* system : system_dlls) known = known || lstrcmpiA(dll, system) == 0;
+    if (!known) {
+      problem = std::string("teardown_lsp.dll imports ") + dll + ", which is not a system DLL";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool bind_catalog_imports(HMODULE module, std::string& problem) {
+  auto* base = reinterpret_cast<BYTE*>(module);
+  const IMAGE_DATA_DIRECTORY& directory = data_directory(module, IMAGE_DIRECTORY_ENTRY_IMPORT);
   auto* import = reinterpret_cast<IMAGE_IMPORT_DESCRIPTOR*>(base + directory.VirtualAddress);
   int bound = 0;
   for (; import->Name != 0; ++import) {

@@ -40,6 +40,10 @@ const WSAPROTOCOL_INFOW* catalog_entry(DWORD catalog_id);
 // ws2_32 with Teardown installed would answer them. False with a message when they are not there.
 bool bind_catalog_imports(HMODULE module, std::string& problem);
 
+// What ships must export WSPStartup and nothing else, and import only system DLLs. False with a
+// message naming the first thing that is not so.
+bool check_exports_and_imports(HMODULE module, std::string& problem);
+
 // The upcall table handed to WSPStartup.
 WSPUPCALLTABLE upcall_table();
 
