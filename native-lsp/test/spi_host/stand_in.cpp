@@ -1,11 +1,29 @@
 #include "stand_in.h"
 
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <vector>
 
 namespace spi_host {
+
+// The installer binds WSAPROTOCOL_INFOW in Java (dev.teardown.admin.winsock.WsaProtocolInfo) with
+// this layout, and its tests assert the same numbers: built for 64- and 32-bit Windows, this
+// checks them against the real header.
+static_assert(sizeof(WSAPROTOCOL_INFOW) == 628, "WSAPROTOCOL_INFOW size");
+static_assert(offsetof(WSAPROTOCOL_INFOW, dwProviderFlags) == 16, "dwProviderFlags");
+static_assert(offsetof(WSAPROTOCOL_INFOW, ProviderId) == 20, "ProviderId");
+static_assert(offsetof(WSAPROTOCOL_INFOW, dwCatalogEntryId) == 36, "dwCatalogEntryId");
+static_assert(offsetof(WSAPROTOCOL_INFOW, ProtocolChain) == 40, "ProtocolChain");
+static_assert(offsetof(WSAPROTOCOL_INFOW, iVersion) == 72, "iVersion");
+static_assert(offsetof(WSAPROTOCOL_INFOW, iAddressFamily) == 76, "iAddressFamily");
+static_assert(offsetof(WSAPROTOCOL_INFOW, iSocketType) == 88, "iSocketType");
+static_assert(offsetof(WSAPROTOCOL_INFOW, iProtocol) == 92, "iProtocol");
+static_assert(offsetof(WSAPROTOCOL_INFOW, dwMessageSize) == 108, "dwMessageSize");
+static_assert(offsetof(WSAPROTOCOL_INFOW, dwProviderReserved) == 112, "dwProviderReserved");
+static_assert(offsetof(WSAPROTOCOL_INFOW, szProtocol) == 116, "szProtocol");
+static_assert(sizeof(WSAPROTOCOLCHAIN) == 32, "WSAPROTOCOLCHAIN size");
 
 namespace {
 

@@ -208,24 +208,30 @@ final class CatalogCommand {
       return 0;
     }
 
+    // The calls as WindowsCatalog makes them: the 32-bit catalog through the *32 functions, and
+    // an install there through WSCInstallProvider64_32 with the native copy removed.
     private static String describe(CatalogStep step) {
+      boolean wow = step.catalog() == CatalogKind.WOW32;
       String where = "[" + Check.name(step.catalog()) + "] ";
       if (step instanceof CatalogStep.Install install) {
-        return where + "WSCInstallProvider \"" + install.template().description() + "\" {"
+        return where + (wow ? "WSCInstallProvider64_32 + WSCDeinstallProvider of the native copy" : "WSCInstallProvider")
+            + " \"" + install.template().description() + "\" {"
             + install.template().providerId().toString().toUpperCase() + "}"
             + (install.chain().isEmpty() ? " (hidden layered entry)" : " chain " + install.chain());
       }
+      String suffix = wow ? "32" : "";
       if (step instanceof CatalogStep.Deinstall deinstall) {
-        return where + "WSCDeinstallProvider entry " + deinstall.entryId() + " {" + deinstall.guid().toString().toUpperCase() + "}";
+        return where + "WSCDeinstallProvider" + suffix + " entry " + deinstall.entryId() + " {"
+            + deinstall.guid().toString().toUpperCase() + "}";
       }
       if (step instanceof CatalogStep.Relink relink) {
-        return where + "WSCUpdateProvider entry " + relink.entryId() + " chain -> " + relink.chain();
+        return where + "WSCUpdateProvider" + suffix + " entry " + relink.entryId() + " chain -> " + relink.chain();
       }
       if (step instanceof CatalogStep.WriteOrder order) {
-        return where + "WSCWriteProviderOrder " + order.order();
+        return where + "WSCWriteProviderOrder" + suffix + " " + order.order();
       }
       CatalogStep.SetCategories categories = (CatalogStep.SetCategories) step;
-      return where + String.format("WSCSetProviderInfo(LspCategories 0x%08X)", categories.categories());
+      return where + String.format("WSCSetProviderInfo%s(LspCategories 0x%08X)", suffix, categories.categories());
     }
   }
 }

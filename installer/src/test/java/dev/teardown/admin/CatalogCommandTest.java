@@ -63,8 +63,13 @@ class CatalogCommandTest {
   void planPrintsTheStepsAndASecondLookPlansNothing() throws IOException {
     CommandLineRun install = CommandLineRun.of("catalog", "plan", "install", fixture("x64-english-lavasoft.txt").toString());
     assertEquals(0, install.exit(), install.err());
-    assertTrue(install.out().contains("1. [Native (64-bit)] WSCInstallProvider \"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
-    assertTrue(install.out().contains("WSCSetProviderInfo(LspCategories 0x80000001)"), install.out());
+    // The 32-bit catalog first: its installs go through WSCInstallProvider64_32, which writes
+    // both catalogs, so the native one must not hold Teardown's GUID yet.
+    assertTrue(install.out().contains(" 1. [32-bit] WSCInstallProvider64_32 + WSCDeinstallProvider of the native copy "
+        + "\"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
+    assertTrue(install.out().contains("[Native (64-bit)] WSCInstallProvider \"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
+    assertTrue(install.out().contains("[32-bit] WSCSetProviderInfo32(LspCategories 0x80000001)"), install.out());
+    assertTrue(install.out().contains("[Native (64-bit)] WSCSetProviderInfo(LspCategories 0x80000001)"), install.out());
     CommandLineRun again = CommandLineRun.of("catalog", "plan", "install", fixture("teardown-installed-twice.txt").toString());
     assertTrue(again.out().contains("Nothing to do: Teardown is already installed."), again.out());
     CommandLineRun repair = CommandLineRun.of("catalog", "plan", "repair", fixture("teardown-installed-twice.txt").toString());

@@ -88,6 +88,14 @@ public record CatalogEntry(
     /** The native catalog (the 64-bit one on 64-bit Windows). */
     NATIVE,
     /** The 32-bit catalog of 64-bit Windows. */
-    WOW32
+    WOW32;
+
+    /**
+     * The order plans change catalogs in: the 32-bit one first. A 64-bit process reaches it only
+     * through WSCInstallProvider64_32, which installs into both catalogs and so cannot add a GUID
+     * the native catalog already holds (Teardown's hidden entry has the same GUID in both); the
+     * native copy it makes is removed at once (see WindowsCatalog).
+     */
+    public static final List<CatalogKind> CHANGE_ORDER = List.of(WOW32, NATIVE);
   }
 }

@@ -38,7 +38,7 @@ public final class CatalogPlanner {
   /** The steps that install Teardown; none if it is already installed in a catalog. */
   public static List<CatalogStep> install(Catalog catalog, Paths paths, int categories) {
     List<CatalogStep> steps = new ArrayList<>();
-    for (CatalogKind kind : CatalogKind.values()) {
+    for (CatalogKind kind : CatalogKind.CHANGE_ORDER) {
       List<CatalogEntry> entries = catalog.entries(kind);
       if (entries.isEmpty() || ours(entries).isPresent()) {
         continue;
@@ -80,7 +80,7 @@ public final class CatalogPlanner {
    */
   public static List<CatalogStep> uninstall(Catalog catalog) {
     List<CatalogStep> steps = new ArrayList<>();
-    for (CatalogKind kind : CatalogKind.values()) {
+    for (CatalogKind kind : CatalogKind.CHANGE_ORDER) {
       List<CatalogEntry> entries = catalog.entries(kind);
       List<Integer> ourLayered = entries.stream()
           .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).map(CatalogEntry::id).toList();
@@ -110,7 +110,7 @@ public final class CatalogPlanner {
    */
   public static List<CatalogStep> repair(Catalog catalog) {
     List<CatalogStep> steps = new ArrayList<>();
-    for (CatalogKind kind : CatalogKind.values()) {
+    for (CatalogKind kind : CatalogKind.CHANGE_ORDER) {
       List<CatalogEntry> entries = catalog.entries(kind);
       List<CatalogEntry> layered = entries.stream()
           .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).toList();

@@ -108,7 +108,7 @@ public final class CatalogTransaction {
   }
 
   private static void restore(CatalogCalls calls, Map<CatalogKind, List<CatalogEntry>> backup) {
-    for (CatalogKind kind : CatalogKind.values()) {
+    for (CatalogKind kind : CatalogKind.CHANGE_ORDER) {
       List<CatalogEntry> original = backup.get(kind);
       // 1. What the plan added goes, newest first, so that no chain outlives what it links to.
       List<CatalogEntry> added = calls.enumerate(kind).stream()

@@ -1,0 +1,299 @@
+package dev.teardown.admin.winsock;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.WString;
+import com.sun.jna.platform.win32.BaseTSD.SIZE_T;
+import com.sun.jna.platform.win32.Guid;
+import com.sun.jna.ptr.IntByReference;
+import dev.teardown.admin.catalog.Catalog;
+import dev.teardown.admin.catalog.CatalogEntry;
+import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * ws2_32's catalog functions over two lists of WSAPROTOCOL_INFOW held as bytes, answering as the
+ * documentation says: buffer sizes and WSAENOBUFS, ids given at install, SOCKET_ERROR with the
+ * error in errno, WSCWriteProviderOrder returning its error, WSCInstallProvider64_32 writing both
+ * catalogs. A chosen changing call can be made to fail.
+ */
+final class FakeWs2 implements Ws2Catalog {
+  static final int SIZE = new WsaProtocolInfo().size();
+  private static final int WSAEINVAL = 10022;
+  private static final int WSAENOBUFS = 10055;
+  private static final int WSANO_RECOVERY = 11003;
+
+  final Map<CatalogKind, List<byte[]>> catalogs = new EnumMap<>(CatalogKind.class);
+  final Map<CatalogKind, Map<UUID, String>> paths = new EnumMap<>(CatalogKind.class);
+  final Map<UUID, Integer> categories = new HashMap<>();
+  int failAtChangingCall = -1;
+  private int changingCalls;
+  private int nextId = 5000;
+
+  /** A fake holding {@code catalog}; the fields the model leaves out get values of their own. */
+  FakeWs2(Catalog catalog) {
+    for (CatalogKind kind : CatalogKind.values()) {
+      List<byte[]> entries = new ArrayList<>();
+      Map<UUID, String> byGuid = new HashMap<>();
+      for (CatalogEntry entry : catalog.entries(kind)) {
+        entries.add(bytes(entry));
+        byGuid.put(entry.providerId(), entry.providerPath());
+      }
+      catalogs.put(kind, entries);
+      paths.put(kind, byGuid);
+    }
+  }
+
+  static byte[] bytes(CatalogEntry entry) {
+    WsaProtocolInfo info = new WsaProtocolInfo();
+    info.dwServiceFlags1 = entry.serviceFlags();
+    info.dwServiceFlags2 = entry.id() * 3;  // unmodelled: must be carried into copies
+    info.dwProviderFlags = entry.kind() == CatalogEntry.EntryKind.LAYERED ? WsaProtocolInfo.PFL_HIDDEN : 0x8;
+    info.ProviderId = WindowsCatalog.guid(entry.providerId());
+    info.dwCatalogEntryId = entry.id();
+    int length = entry.kind() == CatalogEntry.EntryKind.LAYERED ? 0 : entry.chain().size();
+    info.ProtocolChain.setEntries(length, entry.chain());
+    info.iVersion = entry.version();
+    info.iAddressFamily = entry.addressFamily();
+    info.iMaxSockAddr = entry.maxAddressLength();
+    info.iMinSockAddr = entry.minAddressLength();
+    info.iSocketType = entry.socketType();
+    info.iProtocol = entry.protocol();
+    info.dwMessageSize = 0x7FFF0000 + entry.id();
+    info.setName(entry.description());
+    info.write();
+    return info.getPointer().getByteArray(0, SIZE);
+  }
+
+  static WsaProtocolInfo info(byte[] bytes) {
+    WsaProtocolInfo info = new WsaProtocolInfo();
+    info.getPointer().write(0, bytes, 0, SIZE);
+    info.read();
+    return info;
+  }
+
+  List<WsaProtocolInfo> infos(CatalogKind kind) {
+    return catalogs.get(kind).stream().map(FakeWs2::info).toList();
+  }
+
+  private boolean failsNow() {
+    return changingCalls++ == failAtChangingCall;
+  }
+
+  private int enumerate(CatalogKind kind, Pointer buffer, IntByReference length, IntByReference errno) {
+    List<byte[]> entries = catalogs.get(kind);
+    int needed = entries.size() * SIZE;
+    if (buffer == null || length.getValue() < needed) {
+      length.setValue(needed);
+      errno.setValue(WSAENOBUFS);
+      return SOCKET_ERROR;
+    }
+    for (int i = 0; i < entries.size(); i++) {
+      buffer.write((long) i * SIZE, entries.get(i), 0, SIZE);
+    }
+    return entries.size();
+  }
+
+  private int fail(IntByReference errno, int error) {
+    errno.setValue(error);
+    return SOCKET_ERROR;
+  }
+
+  private boolean holds(CatalogKind kind, UUID guid) {
+    return infos(kind).stream().anyMatch(i -> WindowsCatalog.uuid(i.ProviderId).equals(guid));
+  }
+
+  private void add(CatalogKind kind, Pointer entry, UUID guid, String path) {
+    WsaProtocolInfo info = new WsaProtocolInfo(entry);
+    info.dwCatalogEntryId = ++nextId;
+    if (info.ProtocolChain.ChainLen == 1) {
+      info.ProtocolChain.ChainEntries[0] = info.dwCatalogEntryId;
+    }
+    info.write();
+    catalogs.get(kind).add(info.getPointer().getByteArray(0, SIZE));
+    paths.get(kind).put(guid, path);
+  }
+
+  private int install(List<CatalogKind> kinds, Guid.GUID id, WString path, Pointer list, int count,
+      IntByReference errno) {
+    if (failsNow()) {
+      return fail(errno, WSAENOBUFS);
+    }
+    UUID guid = WindowsCatalog.uuid(id);
+    if (count != 1 || kinds.stream().anyMatch(k -> holds(k, guid))) {
+      return fail(errno, WSANO_RECOVERY);  // "the provider is already installed"
+    }
+    for (CatalogKind kind : kinds) {
+      add(kind, list, guid, path.toString());
+    }
+    return 0;
+  }
+
+  private int deinstall(CatalogKind kind, Guid.GUID id, IntByReference errno) {
+    if (failsNow()) {
+      return fail(errno, WSAENOBUFS);
+    }
+    UUID guid = WindowsCatalog.uuid(id);
+    if (!catalogs.get(kind).removeIf(b -> WindowsCatalog.uuid(info(b).ProviderId).equals(guid))) {
+      return fail(errno, WSAEINVAL);
+    }
+    return 0;
+  }
+
+  private int update(CatalogKind kind, Guid.GUID id, Pointer list, int count, IntByReference errno) {
+    if (failsNow()) {
+      return fail(errno, WSAENOBUFS);
+    }
+    UUID guid = WindowsCatalog.uuid(id);
+    List<byte[]> entries = catalogs.get(kind);
+    for (int i = 0; i < entries.size(); i++) {
+      WsaProtocolInfo old = info(entries.get(i));
+      if (count == 1 && WindowsCatalog.uuid(old.ProviderId).equals(guid)) {
+        WsaProtocolInfo fresh = new WsaProtocolInfo(list);
+        fresh.dwCatalogEntryId = old.dwCatalogEntryId;
+        fresh.write();
+        entries.set(i, fresh.getPointer().getByteArray(0, SIZE));
+        return 0;
+      }
+    }
+    return fail(errno, WSAEINVAL);
+  }
+
+  private int writeOrder(CatalogKind kind, int[] ids, int count) {
+    if (failsNow()) {
+      return WSAENOBUFS;
+    }
+    List<byte[]> entries = catalogs.get(kind);
+    if (count != entries.size()) {
+      return WSAEINVAL;
+    }
+    List<byte[]> ordered = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int id = ids[i];
+      byte[] entry = entries.stream().filter(b -> info(b).dwCatalogEntryId == id).findFirst().orElse(null);
+      if (entry == null || ordered.contains(entry)) {
+        return WSAEINVAL;
+      }
+      ordered.add(entry);
+    }
+    entries.clear();
+    entries.addAll(ordered);
+    return 0;
+  }
+
+  private int path(CatalogKind kind, Guid.GUID id, char[] path, IntByReference length, IntByReference errno) {
+    String found = paths.get(kind).get(WindowsCatalog.uuid(id));
+    if (found == null) {
+      return fail(errno, WSAEINVAL);
+    }
+    if (length.getValue() <= found.length()) {
+      length.setValue(found.length() + 1);
+      return fail(errno, 10014);  // WSAEFAULT
+    }
+    found.getChars(0, found.length(), path, 0);
+    path[found.length()] = 0;
+    return 0;
+  }
+
+  private int setInfo(Guid.GUID id, int type, Pointer info, SIZE_T size, IntByReference errno) {
+    if (failsNow()) {
+      return fail(errno, WSAENOBUFS);
+    }
+    if (type != PROVIDER_INFO_LSP_CATEGORIES || size.intValue() != 4) {
+      return fail(errno, WSAEINVAL);
+    }
+    categories.put(WindowsCatalog.uuid(id), info.getInt(0));
+    return 0;
+  }
+
+  @Override
+  public int WSCEnumProtocols(int[] protocols, Pointer buffer, IntByReference length, IntByReference errno) {
+    return enumerate(CatalogKind.NATIVE, buffer, length, errno);
+  }
+
+  @Override
+  public int WSCEnumProtocols32(int[] protocols, Pointer buffer, IntByReference length, IntByReference errno) {
+    return enumerate(CatalogKind.WOW32, buffer, length, errno);
+  }
+
+  @Override
+  public int WSCInstallProvider(Guid.GUID id, WString path, Pointer list, int count, IntByReference errno) {
+    return install(List.of(CatalogKind.NATIVE), id, path, list, count, errno);
+  }
+
+  @Override
+  public int WSCInstallProvider64_32(Guid.GUID id, WString path, Pointer list, int count, IntByReference errno) {
+    return install(List.of(CatalogKind.NATIVE, CatalogKind.WOW32), id, path, list, count, errno);
+  }
+
+  @Override
+  public int WSCDeinstallProvider(Guid.GUID id, IntByReference errno) {
+    return deinstall(CatalogKind.NATIVE, id, errno);
+  }
+
+  @Override
+  public int WSCDeinstallProvider32(Guid.GUID id, IntByReference errno) {
+    return deinstall(CatalogKind.WOW32, id, errno);
+  }
+
+  @Override
+  public int WSCUpdateProvider(Guid.GUID id, WString path, Pointer list, int count, IntByReference errno) {
+    return update(CatalogKind.NATIVE, id, list, count, errno);
+  }
+
+  @Override
+  public int WSCUpdateProvider32(Guid.GUID id, WString path, Pointer list, int count, IntByReference errno) {
+    return update(CatalogKind.WOW32, id, list, count, errno);
+  }
+
+  @Override
+  public int WSCWriteProviderOrder(int[] ids, int count) {
+    return writeOrder(CatalogKind.NATIVE, ids, count);
+  }
+
+  @Override
+  public int WSCWriteProviderOrder32(int[] ids, int count) {
+    return writeOrder(CatalogKind.WOW32, ids, count);
+  }
+
+  @Override
+  public int WSCGetProviderPath(Guid.GUID id, char[] path, IntByReference length, IntByReference errno) {
+    return path(CatalogKind.NATIVE, id, path, length, errno);
+  }
+
+  @Override
+  public int WSCGetProviderPath32(Guid.GUID id, char[] path, IntByReference length, IntByReference errno) {
+    return path(CatalogKind.WOW32, id, path, length, errno);
+  }
+
+  @Override
+  public int WSCSetProviderInfo(Guid.GUID id, int type, Pointer info, SIZE_T size, int flags,
+      IntByReference errno) {
+    return setInfo(id, type, info, size, errno);
+  }
+
+  @Override
+  public int WSCSetProviderInfo32(Guid.GUID id, int type, Pointer info, SIZE_T size, int flags,
+      IntByReference errno) {
+    return setInfo(id, type, info, size, errno);
+  }
+
+  @Override
+  public int WSCSetApplicationCategory(WString path, int pathLength, WString extra, int extraLength,
+      int categories, IntByReference previous, IntByReference errno) {
+    return fail(errno, WSAEINVAL);
+  }
+
+  /** A copy of every catalog's bytes, in order. */
+  Map<CatalogKind, List<String>> snapshot() {
+    Map<CatalogKind, List<String>> out = new EnumMap<>(CatalogKind.class);
+    for (CatalogKind kind : CatalogKind.values()) {
+      out.put(kind, catalogs.get(kind).stream().map(java.util.HexFormat.of()::formatHex).toList());
+    }
+    return out;
+  }
+}
