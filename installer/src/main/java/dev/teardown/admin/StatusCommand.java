@@ -4,18 +4,33 @@ import dev.teardown.api.Configuration;
 import dev.teardown.api.Counters;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.TeardownChannel;
+import dev.teardown.admin.catalog.Catalog;
+import dev.teardown.admin.catalog.CatalogProblem;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code teardown status}: where the channel is, what it holds, how it is configured. */
-@Command(name = "status", description = "Show the channel, its counters and the live configuration.")
+/**
+ * {@code teardown status}: where the channel is, what it holds, how it is configured, and on
+ * Windows where Teardown is in each Winsock catalog.
+ */
+@Command(name = "status", description = {
+    "Show the channel, its counters and the live configuration, and on Windows whether Teardown is",
+    "installed in each Winsock catalog, where its chains are, which other LSPs are there and what",
+    "is wrong."})
 final class StatusCommand implements Callable<Integer> {
   @Mixin ChannelOption channel;
+
+  @Option(names = "--json", description = "One JSON object, for scripts.")
+  boolean json;
 
   @Spec CommandSpec spec;
 
@@ -25,6 +40,13 @@ final class StatusCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       Counters counters = opened.counters();
       Configuration config = opened.configuration();
+      Optional<Installation> live = WindowsMachine.detect("status", false, new PrintWriter(Writer.nullWriter()))
+          .map(machine -> new Installation(machine, out, spec.commandLine().getErr()));
+      if (json) {
+        out.println(json(opened, counters, config, live));
+        out.flush();
+        return 0;
+      }
       out.printf("channel     %s (%d events held)%n", opened.path(), opened.capacity());
       out.printf("events      %d produced, %d dropped by producers%n", counters.produced(), counters.dropped());
       for (EventKind kind : EventKind.values()) {
@@ -36,8 +58,56 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("ports       %s%n", config.ports().isEmpty() ? "all" : config.ports().stream().map(Object::toString).collect(Collectors.joining(",")));
       out.printf("capture     %d bytes%n", config.captureBytes());
       out.printf("abortive    %s%n", config.abortiveToGraceful() ? "performed gracefully (policy on)" : "left abortive");
+      if (live.isEmpty()) {
+        out.println("catalog     not on Windows (teardown catalog check DUMP reads a saved one)");
+      } else {
+        Catalog catalog = live.get().read();
+        for (Installation.CatalogState state : Installation.states(catalog)) {
+          out.printf("catalog     %s: %s%n", state.name(), state.installed()
+              ? "Teardown installed, hidden entry " + state.hiddenEntry() + ", chains at positions "
+                  + state.chainPositions() + " of " + state.entries()
+              : "Teardown not installed");
+          out.printf("  other LSPs  %s%n", state.otherLayered().isEmpty() ? "none" : String.join(", ", state.otherLayered()));
+        }
+        for (CatalogProblem problem : live.get().problems(catalog)) {
+          out.printf("  problem     %s; fix: %s%n", problem.message(), problem.fix());
+        }
+      }
       out.flush();
       return 0;
     }
+  }
+
+  private static String json(TeardownChannel opened, Counters counters, Configuration config, Optional<Installation> live) {
+    StringBuilder out = new StringBuilder("{\"channel\":").append(EventFormat.quote(opened.path().toString()))
+        .append(",\"capacity\":").append(opened.capacity())
+        .append(",\"produced\":").append(counters.produced())
+        .append(",\"dropped\":").append(counters.dropped())
+        .append(",\"enabled\":").append(config.enabled())
+        .append(",\"abortiveToGraceful\":").append(config.abortiveToGraceful())
+        .append(",\"captureBytes\":").append(config.captureBytes())
+        .append(",\"catalogs\":");
+    if (live.isEmpty()) {
+      return out.append("null}").toString();
+    }
+    Catalog catalog = live.get().read();
+    out.append('[');
+    List<Installation.CatalogState> states = Installation.states(catalog);
+    for (int i = 0; i < states.size(); i++) {
+      Installation.CatalogState state = states.get(i);
+      out.append(i == 0 ? "" : ",").append("{\"catalog\":").append(EventFormat.quote(state.name()))
+          .append(",\"installed\":").append(state.installed())
+          .append(",\"hiddenEntry\":").append(state.hiddenEntry())
+          .append(",\"chainPositions\":").append(state.chainPositions().toString().replace(" ", ""))
+          .append(",\"entries\":").append(state.entries())
+          .append(",\"otherLayered\":[")
+          .append(state.otherLayered().stream().map(EventFormat::quote).collect(Collectors.joining(",")))
+          .append("]}");
+    }
+    out.append("],\"problems\":[")
+        .append(live.get().problems(catalog).stream().map(p -> EventFormat.quote(p.message() + "; fix: " + p.fix()))
+            .collect(Collectors.joining(",")))
+        .append("]}");
+    return out.toString();
   }
 }

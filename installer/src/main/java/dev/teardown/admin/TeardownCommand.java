@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       StatusCommand.class,
       CatalogCommand.class,
+      InstallCommands.Install.class,
+      InstallCommands.Uninstall.class,
+      InstallCommands.Repair.class,
       CommandLine.HelpCommand.class
     })
 public final class TeardownCommand {

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +74,9 @@ class CatalogCommandTest {
     CommandLineRun again = CommandLineRun.of("catalog", "plan", "install", fixture("teardown-installed-twice.txt").toString());
     assertTrue(again.out().contains("Nothing to do: Teardown is already installed."), again.out());
     CommandLineRun repair = CommandLineRun.of("catalog", "plan", "repair", fixture("teardown-installed-twice.txt").toString());
-    assertTrue(repair.out().contains("WSCDeinstallProvider entry 1018"), repair.out());
+    // Installed twice under one GUID: all of Teardown goes and is installed anew.
+    assertTrue(repair.out().contains("WSCDeinstallProvider entry 1015 {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10}"), repair.out());
+    assertTrue(repair.out().contains("WSCInstallProvider \"Teardown\""), repair.out());
   }
 
   @Test
@@ -93,5 +96,22 @@ class CatalogCommandTest {
     CommandLineRun missing = CommandLineRun.of("catalog", "check", dir.resolve("absent.txt").toString());
     assertEquals(2, missing.exit());
     assertTrue(missing.err().contains("no such file"), missing.err());
+  }
+
+  @Test
+  void theCommandsThatChangeTheLiveCatalogRefuseOffWindowsSayingWhatToDoInstead() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(com.sun.jna.Platform.isWindows(), "off Windows only");
+    for (String verb : List.of("install", "uninstall", "repair")) {
+      CommandLineRun run = CommandLineRun.of(verb);
+      assertEquals(2, run.exit(), verb);
+      assertTrue(run.err().contains("only Windows has"), run.err());
+      assertTrue(run.err().contains("teardown catalog plan " + verb + " DUMP"), run.err());
+    }
+    CommandLineRun badCategories = CommandLineRun.of("install", "--categories", "zz");
+    assertEquals(2, badCategories.exit());
+    assertTrue(badCategories.err().contains("--categories takes a hexadecimal number"), badCategories.err());
+    CommandLineRun missingDll = CommandLineRun.of("install", "--dll64", dir.resolve("absent.dll").toString());
+    assertEquals(2, missingDll.exit());
+    assertTrue(missingDll.err().contains("absent.dll is not a file"), missingDll.err());
   }
 }

@@ -26,6 +26,26 @@ class StatusCommandTest {
       assertTrue(run.out().contains("(128 events held)"), run.out());
       assertTrue(run.out().contains("processes   curl"), run.out());
       assertTrue(run.out().contains("capture     32 bytes"), run.out());
+      if (!com.sun.jna.Platform.isWindows()) {
+        assertTrue(run.out().contains("catalog     not on Windows"), run.out());
+      }
+    }
+  }
+
+  @Test
+  void jsonIsOneObjectForScripts() {
+    try (TeardownChannel channel = TeardownChannel.create(dir, 128)) {
+      channel.configure(Configuration.builder().captureBytes(16).abortiveToGraceful(true).build());
+      CommandLineRun run = run("status", "--json", "--channel", dir.toString());
+      assertEquals(0, run.exit(), run.err());
+      String json = run.out().strip();
+      assertTrue(json.startsWith("{\"channel\":") && json.endsWith("}"), json);
+      assertEquals(1, json.lines().count(), json);
+      assertTrue(json.contains("\"capacity\":128"), json);
+      assertTrue(json.contains("\"abortiveToGraceful\":true,\"captureBytes\":16"), json);
+      if (!com.sun.jna.Platform.isWindows()) {
+        assertTrue(json.endsWith("\"catalogs\":null}"), json);
+      }
     }
   }
 

@@ -5,8 +5,10 @@ import dev.teardown.admin.catalog.CatalogEntry.EntryKind;
 import dev.teardown.admin.catalog.CatalogStep.Ref;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -81,28 +83,40 @@ public final class CatalogPlanner {
   public static List<CatalogStep> uninstall(Catalog catalog) {
     List<CatalogStep> steps = new ArrayList<>();
     for (CatalogKind kind : CatalogKind.CHANGE_ORDER) {
-      List<CatalogEntry> entries = catalog.entries(kind);
-      List<Integer> ourLayered = entries.stream()
-          .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).map(CatalogEntry::id).toList();
-      for (CatalogEntry entry : entries) {
-        if (entry.kind() != EntryKind.CHAIN) {
-          continue;
-        }
-        boolean ourChain = ourLayered.contains(entry.layeredEntryId()) || TeardownProvider.isOurs(entry);
-        if (ourChain) {
-          steps.add(new CatalogStep.Deinstall(kind, entry.providerId(), entry.id()));
-        } else if (entry.chain().stream().anyMatch(ourLayered::contains)) {
-          List<Integer> relinked = entry.chain().stream().filter(id -> !ourLayered.contains(id)).toList();
-          steps.add(new CatalogStep.Relink(kind, entry.id(), entry.providerId(), relinked));
-        }
+      steps.addAll(uninstall(catalog, kind));
+    }
+    return steps;
+  }
+
+  private static List<CatalogStep> uninstall(Catalog catalog, CatalogKind kind) {
+    List<CatalogStep> steps = new ArrayList<>();
+    List<CatalogEntry> entries = catalog.entries(kind);
+    List<Integer> ourLayered = entries.stream()
+        .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).map(CatalogEntry::id).toList();
+    Set<UUID> removed = new HashSet<>();  // WSCDeinstallProvider takes every entry of a GUID at once
+    for (CatalogEntry entry : entries) {
+      if (entry.kind() != EntryKind.CHAIN) {
+        continue;
       }
-      for (int id : ourLayered) {
-        CatalogEntry layered = catalog.entry(kind, id).orElseThrow();
+      boolean ourChain = ourLayered.contains(entry.layeredEntryId()) || TeardownProvider.isOurs(entry);
+      if (ourChain) {
+        if (removed.add(entry.providerId())) {
+          steps.add(new CatalogStep.Deinstall(kind, entry.providerId(), entry.id()));
+        }
+      } else if (entry.chain().stream().anyMatch(ourLayered::contains)) {
+        List<Integer> relinked = entry.chain().stream().filter(id -> !ourLayered.contains(id)).toList();
+        steps.add(new CatalogStep.Relink(kind, entry.id(), entry.providerId(), relinked));
+      }
+    }
+    for (int id : ourLayered) {
+      CatalogEntry layered = catalog.entry(kind, id).orElseThrow();
+      if (removed.add(layered.providerId())) {
         steps.add(new CatalogStep.Deinstall(kind, layered.providerId(), id));
       }
     }
     return steps;
   }
+
 
   /**
    * The steps that repair Teardown's part of a catalog and nothing else: a chain of ours whose
@@ -114,22 +128,35 @@ public final class CatalogPlanner {
       List<CatalogEntry> entries = catalog.entries(kind);
       List<CatalogEntry> layered = entries.stream()
           .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).toList();
+      if (layered.size() > 1) {
+        // Installed twice under one GUID: WSCDeinstallProvider cannot take one copy and leave the
+        // other, so all of Teardown goes, other vendors' chains relinked, and it is installed anew.
+        steps.addAll(reinstall(catalog, kind, layered.get(0).providerPath()));
+        continue;
+      }
       int keep = layered.isEmpty() ? -1 : layered.get(0).id();
+      Set<UUID> removed = new HashSet<>();
       for (CatalogEntry entry : entries) {
-        boolean ours = TeardownProvider.isOurs(entry)
-            || layered.stream().anyMatch(l -> l.id() == entry.layeredEntryId());
-        if (!ours) {
-          continue;
-        }
-        boolean extraInstallation = entry.kind() == EntryKind.LAYERED && entry.id() != keep;
-        boolean chainNotOnKept = entry.kind() == EntryKind.CHAIN && entry.layeredEntryId() != keep;
-        if (extraInstallation || chainNotOnKept) {
+        boolean orphanOfOurs = entry.kind() == EntryKind.CHAIN && TeardownProvider.isOurs(entry)
+            && entry.layeredEntryId() != keep;
+        if (orphanOfOurs && removed.add(entry.providerId())) {
           steps.add(new CatalogStep.Deinstall(kind, entry.providerId(), entry.id()));
         }
       }
     }
     return steps;
   }
+
+  private static List<CatalogStep> reinstall(Catalog catalog, CatalogKind kind, String path) {
+    List<CatalogStep> removal = uninstall(catalog, kind);
+    InMemoryCatalog without = new InMemoryCatalog(catalog);
+    without.apply(removal);
+    List<CatalogStep> steps = new ArrayList<>(removal);
+    install(without.snapshot(), new Paths(path, path), DEFAULT_CATEGORIES).stream()
+        .filter(step -> step.catalog() == kind).forEach(steps::add);
+    return steps;
+  }
+
 
   private static Optional<CatalogEntry> ours(List<CatalogEntry> entries) {
     return entries.stream().filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).findFirst();

@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Carries out a plan safely: backs the catalog up, applies the steps, reads the catalog back and
@@ -125,6 +126,14 @@ public final class CatalogTransaction {
           .sorted(Comparator.comparingInt((CatalogEntry e) -> e.kind() == EntryKind.LAYERED ? 0 : 1)
               .thenComparingInt(CatalogEntry::id)).toList();
       for (CatalogEntry entry : removed) {
+        // A catalog holds one layered entry or chain per GUID: a second copy (Teardown installed
+        // twice) cannot come back, and what linked to it links to the first.
+        Optional<CatalogEntry> sameGuid = entry.kind() == EntryKind.BASE ? Optional.empty()
+            : calls.enumerate(kind).stream().filter(e -> e.providerId().equals(entry.providerId())).findFirst();
+        if (sameGuid.isPresent()) {
+          renumbered.put(entry.id(), sameGuid.get().id());
+          continue;
+        }
         List<Integer> links = entry.kind() == EntryKind.BASE ? List.of() : map(entry.chain(), renumbered);
         renumbered.put(entry.id(), calls.install(kind, entry, links));
       }
@@ -139,8 +148,9 @@ public final class CatalogTransaction {
           calls.update(kind, entry.id(), links);
         }
       }
-      // 4. The order it had.
-      calls.writeOrder(kind, map(original.stream().map(CatalogEntry::id).toList(), renumbered));
+      // 4. The order it had (a copy that could not come back keeps its first place).
+      calls.writeOrder(kind, map(original.stream().map(CatalogEntry::id).toList(), renumbered).stream()
+          .distinct().toList());
     }
   }
 

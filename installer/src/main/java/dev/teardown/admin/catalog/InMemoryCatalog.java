@@ -10,8 +10,10 @@ import java.util.UUID;
 
 /**
  * The catalog calls over memory, behaving as ws2_32's do: a new entry gets the next free id of
- * its catalog, a removal leaves the order of the rest alone, an order write must list every
- * entry once. Tests use it to apply plans, and to fail at a chosen call.
+ * its catalog, a layered entry or chain cannot be installed under a GUID the catalog already
+ * holds (WSANO_RECOVERY), a removal takes every entry of that GUID and leaves the order of the
+ * rest alone, an order write must list every entry once. Tests use it to apply plans, and to fail
+ * at a chosen call.
  */
 public final class InMemoryCatalog implements CatalogCalls {
   private final Map<CatalogKind, List<CatalogEntry>> catalogs = new HashMap<>();
@@ -58,6 +60,9 @@ public final class InMemoryCatalog implements CatalogCalls {
   public int install(CatalogKind catalog, CatalogEntry template, List<Integer> chain) {
     changing("WSCInstallProvider");
     List<CatalogEntry> entries = catalogs.get(catalog);
+    if (template.kind() != EntryKind.BASE && entries.stream().anyMatch(e -> e.providerId().equals(template.providerId()))) {
+      throw new CatalogException("WSCInstallProvider", 11003);  // WSANO_RECOVERY: already installed
+    }
     int id = entries.stream().mapToInt(CatalogEntry::id).max().orElse(1000) + 1;
     for (int link : chain) {
       find(catalog, link);
@@ -73,7 +78,8 @@ public final class InMemoryCatalog implements CatalogCalls {
   @Override
   public void deinstall(CatalogKind catalog, int id, UUID guid) {
     changing("WSCDeinstallProvider");
-    if (!catalogs.get(catalog).removeIf(e -> e.id() == id && e.providerId().equals(guid))) {
+    // By GUID, as WSCDeinstallProvider: every entry of the provider goes.
+    if (!catalogs.get(catalog).removeIf(e -> e.providerId().equals(guid))) {
       throw new CatalogException("WSCDeinstallProvider", 10022);  // WSAEINVAL
     }
   }

@@ -34,15 +34,21 @@ public final class WindowsCatalog implements CatalogCalls {
   private static final int ENUM_ROUNDS = 4;
 
   private final Ws2Catalog ws2;
+  private final boolean has32BitCatalog;
   // The last entries read, by catalog and id: what a new entry copies its other fields from.
   private final Map<CatalogKind, Map<Integer, WsaProtocolInfo>> lastRead = new HashMap<>();
 
-  public WindowsCatalog(Ws2Catalog ws2) {
+  /** {@code has32BitCatalog}: 64-bit Windows, where the *32 functions exist. */
+  public WindowsCatalog(Ws2Catalog ws2, boolean has32BitCatalog) {
     this.ws2 = ws2;
+    this.has32BitCatalog = has32BitCatalog;
   }
 
   @Override
   public List<CatalogEntry> enumerate(CatalogKind catalog) {
+    if (catalog == CatalogKind.WOW32 && !has32BitCatalog) {
+      return List.of();
+    }
     List<WsaProtocolInfo> raw = enumerateRaw(catalog);
     Map<Integer, WsaProtocolInfo> byId = new HashMap<>();
     Map<UUID, String> paths = new HashMap<>();

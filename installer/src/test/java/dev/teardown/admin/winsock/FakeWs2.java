@@ -21,7 +21,7 @@ import java.util.UUID;
  * error in errno, WSCWriteProviderOrder returning its error, WSCInstallProvider64_32 writing both
  * catalogs. A chosen changing call can be made to fail.
  */
-final class FakeWs2 implements Ws2Catalog {
+public final class FakeWs2 implements Ws2Catalog {
   static final int SIZE = new WsaProtocolInfo().size();
   private static final int WSAEINVAL = 10022;
   private static final int WSAENOBUFS = 10055;
@@ -30,12 +30,13 @@ final class FakeWs2 implements Ws2Catalog {
   final Map<CatalogKind, List<byte[]>> catalogs = new EnumMap<>(CatalogKind.class);
   final Map<CatalogKind, Map<UUID, String>> paths = new EnumMap<>(CatalogKind.class);
   final Map<UUID, Integer> categories = new HashMap<>();
-  int failAtChangingCall = -1;
+  public int failAtChangingCall = -1;
+  public boolean keepFailing;  // every changing call from failAtChangingCall on fails, the restore's too
   private int changingCalls;
   private int nextId = 5000;
 
   /** A fake holding {@code catalog}; the fields the model leaves out get values of their own. */
-  FakeWs2(Catalog catalog) {
+  public FakeWs2(Catalog catalog) {
     for (CatalogKind kind : CatalogKind.values()) {
       List<byte[]> entries = new ArrayList<>();
       Map<UUID, String> byGuid = new HashMap<>();
@@ -81,7 +82,8 @@ final class FakeWs2 implements Ws2Catalog {
   }
 
   private boolean failsNow() {
-    return changingCalls++ == failAtChangingCall;
+    int call = changingCalls++;
+    return failAtChangingCall >= 0 && (keepFailing ? call >= failAtChangingCall : call == failAtChangingCall);
   }
 
   private int enumerate(CatalogKind kind, Pointer buffer, IntByReference length, IntByReference errno) {
@@ -289,7 +291,7 @@ final class FakeWs2 implements Ws2Catalog {
   }
 
   /** A copy of every catalog's bytes, in order. */
-  Map<CatalogKind, List<String>> snapshot() {
+  public Map<CatalogKind, List<String>> snapshot() {
     Map<CatalogKind, List<String>> out = new EnumMap<>(CatalogKind.class);
     for (CatalogKind kind : CatalogKind.values()) {
       out.put(kind, catalogs.get(kind).stream().map(java.util.HexFormat.of()::formatHex).toList());

@@ -74,7 +74,7 @@ class WindowsCatalogTest {
   @Test
   void enumerateReadsEveryModelledFieldOfBothCatalogs() throws IOException {
     Catalog start = fixture("x64-english-lavasoft.txt");
-    WindowsCatalog catalog = new WindowsCatalog(new FakeWs2(start));
+    WindowsCatalog catalog = new WindowsCatalog(new FakeWs2(start), true);
     for (CatalogKind kind : CatalogKind.values()) {
       assertEquals(start.entries(kind), catalog.enumerate(kind), kind.toString());
     }
@@ -91,7 +91,7 @@ class WindowsCatalogTest {
           9000 + i, 2, 2, 16, 16, 1, 6, base.serviceFlags(), List.of(9000 + i)));
     }
     Catalog large = new Catalog(many, List.of());
-    assertEquals(large.entries(CatalogKind.NATIVE), new WindowsCatalog(new FakeWs2(large)).enumerate(CatalogKind.NATIVE));
+    assertEquals(large.entries(CatalogKind.NATIVE), new WindowsCatalog(new FakeWs2(large), true).enumerate(CatalogKind.NATIVE));
   }
 
   @Test
@@ -99,7 +99,7 @@ class WindowsCatalogTest {
     Catalog start = fixture("x64-english-lavasoft.txt");
     FakeWs2 ws2 = new FakeWs2(start);
     Map<CatalogKind, List<String>> before = ws2.snapshot();
-    WindowsCatalog catalog = new WindowsCatalog(ws2);
+    WindowsCatalog catalog = new WindowsCatalog(ws2, true);
 
     CatalogTransaction.run(catalog, CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES));
     for (CatalogKind kind : CatalogKind.values()) {
@@ -139,7 +139,7 @@ class WindowsCatalogTest {
       FakeWs2 ws2 = new FakeWs2(start);
       Map<CatalogKind, List<String>> before = ws2.snapshot();
       ws2.failAtChangingCall = failAt;
-      WindowsCatalog catalog = new WindowsCatalog(ws2);
+      WindowsCatalog catalog = new WindowsCatalog(ws2, true);
       assertThrows(CatalogTransaction.RolledBack.class, () -> CatalogTransaction.run(catalog, steps), "call " + failAt);
       assertEquals(before, ws2.snapshot(), "failing at call " + failAt);
     }
@@ -149,7 +149,7 @@ class WindowsCatalogTest {
   void theNativeCatalogHoldingTheGuidStopsA32BitInstallWithAClearError() throws IOException {
     Catalog start = fixture("x64-english-lavasoft.txt");
     FakeWs2 ws2 = new FakeWs2(start);
-    WindowsCatalog catalog = new WindowsCatalog(ws2);
+    WindowsCatalog catalog = new WindowsCatalog(ws2, true);
     CatalogEntry base = catalog.enumerate(CatalogKind.WOW32).stream().filter(e -> e.kind() == EntryKind.BASE)
         .findFirst().orElseThrow();
     CatalogEntry clash = new CatalogEntry(CatalogKind.WOW32, EntryKind.LAYERED, "clash", base.providerId(), "x.dll",
@@ -168,7 +168,7 @@ class WindowsCatalogTest {
       FakeWs2 probe = new FakeWs2(start);
       probe.failAtChangingCall = calls;
       try {
-        CatalogTransaction.run(new WindowsCatalog(probe), steps);
+        CatalogTransaction.run(new WindowsCatalog(probe, true), steps);
         return calls;
       } catch (CatalogTransaction.RolledBack expected) {
         calls++;

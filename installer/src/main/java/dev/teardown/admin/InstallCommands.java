@@ -1,0 +1,119 @@
+package dev.teardown.admin;
+
+import dev.teardown.admin.catalog.CatalogPlanner;
+import dev.teardown.admin.catalog.TeardownProvider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code teardown install | uninstall | repair}: Teardown in the live Winsock catalog (Windows). */
+final class InstallCommands {
+  private InstallCommands() {}
+
+  @Command(
+      name = "install",
+      description = {
+        "Install Teardown into the Winsock catalog (both catalogs on 64-bit Windows): the DLL into",
+        "System32 (and SysWOW64), its hidden entry, a chain over each TCP provider and chain, its",
+        "LSP categories, its chains first. Backs the catalog up, verifies, undoes on failure.",
+        "Needs an elevated administrator."
+      })
+  static final class Install implements Callable<Integer> {
+    @Option(names = "--dll64", paramLabel = "FILE", description = "The 64-bit teardown_lsp.dll (default: the one shipped).")
+    Path dll64;
+
+    @Option(names = "--dll32", paramLabel = "FILE", description = "The 32-bit teardown_lsp.dll (default: the one shipped).")
+    Path dll32;
+
+    @Option(names = "--categories", paramLabel = "HEX",
+        description = "LSP categories, hexadecimal (default 0x80000001: LSP_SYSTEM | LSP_INSPECTOR).")
+    String categories = "0x80000001";
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintWriter err = spec.commandLine().getErr();
+      int parsedCategories;
+      try {
+        parsedCategories = Integer.parseUnsignedInt(categories.replaceFirst("^0[xX]", ""), 16);
+      } catch (NumberFormatException e) {
+        err.println("teardown install: --categories takes a hexadecimal number such as 0x80000001, not \""
+            + categories + "\".");
+        return WindowsMachine.CANNOT_RUN_HERE;
+      }
+      for (Path dll : new Path[] {dll64, dll32}) {
+        if (dll != null && !Files.isRegularFile(dll)) {
+          err.println("teardown install: " + dll + " is not a file.");
+          return WindowsMachine.CANNOT_RUN_HERE;
+        }
+      }
+      Optional<Installation.Machine> machine = WindowsMachine.detect("install", true, err);
+      if (machine.isEmpty()) {
+        return WindowsMachine.CANNOT_RUN_HERE;
+      }
+      Path work = Files.createTempDirectory("teardown-install");
+      Path native64 = dll64 != null ? dll64 : shipped("win32-x86-64", work.resolve("64"));
+      Path native32 = dll32 != null ? dll32 : shipped("win32-x86", work.resolve("32"));
+      return new Installation(machine.get(), spec.commandLine().getOut(), err)
+          .install(native64, native32, parsedCategories == 0 ? CatalogPlanner.DEFAULT_CATEGORIES : parsedCategories);
+    }
+
+    private static Path shipped(String prefix, Path dir) throws IOException {
+      try (InputStream in = Install.class.getResourceAsStream("/" + prefix + "/" + TeardownProvider.DLL)) {
+        if (in == null) {
+          throw new IOException("this build ships no " + prefix + "/" + TeardownProvider.DLL + "; give it with --dll64/--dll32");
+        }
+        Files.createDirectories(dir);
+        Path file = dir.resolve(TeardownProvider.DLL);
+        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        return file;
+      }
+    }
+  }
+
+  @Command(
+      name = "uninstall",
+      description = {
+        "Remove Teardown from the Winsock catalog, relinking other providers' chains that ran",
+        "through it. Backs the catalog up, verifies, undoes on failure. Needs an elevated administrator."
+      })
+  static final class Uninstall implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter err = spec.commandLine().getErr();
+      return WindowsMachine.detect("uninstall", true, err)
+          .map(m -> new Installation(m, spec.commandLine().getOut(), err).uninstall())
+          .orElse(WindowsMachine.CANNOT_RUN_HERE);
+    }
+  }
+
+  @Command(
+      name = "repair",
+      description = {
+        "Repair Teardown's own entries: remove chains whose hidden entry is gone and any second",
+        "installation. Other vendors' entries are left alone. Needs an elevated administrator."
+      })
+  static final class Repair implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter err = spec.commandLine().getErr();
+      return WindowsMachine.detect("repair", true, err)
+          .map(m -> new Installation(m, spec.commandLine().getOut(), err).repair())
+          .orElse(WindowsMachine.CANNOT_RUN_HERE);
+    }
+  }
+}

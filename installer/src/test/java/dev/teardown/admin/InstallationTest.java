@@ -1,0 +1,145 @@
+package dev.teardown.admin;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.teardown.admin.catalog.Catalog;
+import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
+import dev.teardown.admin.catalog.CatalogPlanner;
+import dev.teardown.admin.catalog.NetshCatalogParser;
+import dev.teardown.admin.winsock.FakeWs2;
+import dev.teardown.admin.winsock.WindowsCatalog;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * install, uninstall and repair from start to end, on a ws2_32 that answers as documented and a
+ * system root in a temporary directory: DLLs placed and removed, the backup written and readable,
+ * the change verified, and a failure undone (or, when undoing fails too, said so with the backup).
+ */
+class InstallationTest {
+  @TempDir Path dir;
+  private Path dll64;
+  private Path dll32;
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private static Catalog fixture(String name) throws IOException {
+    try (InputStream in = InstallationTest.class.getResourceAsStream("/catalog/" + name)) {
+      return NetshCatalogParser.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)).catalog();
+    }
+  }
+
+  @BeforeEach
+  void dlls() throws IOException {
+    dll64 = Files.write(dir.resolve("lsp64.dll"), new byte[] {'M', 'Z', 64});
+    dll32 = Files.write(dir.resolve("lsp32.dll"), new byte[] {'M', 'Z', 32});
+  }
+
+  private Installation installation(FakeWs2 ws2) {
+    Installation.Machine machine = new Installation.Machine(new WindowsCatalog(ws2, true), true,
+        dir.resolve("Windows"), dir.resolve("ProgramData/Teardown/catalog-backups"));
+    return new Installation(machine, new PrintWriter(out, true), new PrintWriter(err, true));
+  }
+
+  private List<Path> backups() throws IOException {
+    try (Stream<Path> files = Files.list(dir.resolve("ProgramData/Teardown/catalog-backups"))) {
+      return files.toList();
+    }
+  }
+
+  @Test
+  void installPlacesBothDllsBacksUpAndUninstallTakesEverythingOut() throws IOException {
+    Catalog start = fixture("x64-english-lavasoft.txt");
+    FakeWs2 ws2 = new FakeWs2(start);
+    Map<CatalogKind, List<String>> before = ws2.snapshot();
+    Installation installation = installation(ws2);
+
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES), err.toString());
+    assertArrayEquals(Files.readAllBytes(dll64), Files.readAllBytes(dir.resolve("Windows/system32/teardown_lsp.dll")));
+    assertArrayEquals(Files.readAllBytes(dll32), Files.readAllBytes(dir.resolve("Windows/SysWOW64/teardown_lsp.dll")));
+    assertEquals(1, backups().size());
+    Catalog backedUp = NetshCatalogParser.parse(Files.readString(backups().get(0))).catalog();
+    assertEquals(start.entries(), backedUp.entries(), "the backup reads back as the catalog was");
+    List<Installation.CatalogState> states = Installation.states(installation.read());
+    assertEquals(2, states.size());
+    for (Installation.CatalogState state : states) {
+      assertTrue(state.installed(), state.toString());
+      assertEquals(1, state.chainPositions().get(0), "Teardown's chains come first: " + state);
+      assertEquals(List.of("LavasoftLSP (C:\\Program Files\\Lavasoft\\Ad-Aware\\LSP\\x64\\LavasoftLSP.dll)").size(),
+          state.otherLayered().size(), state.toString());
+    }
+    assertTrue(out.toString().contains("Installed."), out.toString());
+
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES));
+    assertTrue(out.toString().contains("Nothing to do: Teardown is already installed"), out.toString());
+
+    assertEquals(Installation.DONE, installation.uninstall(), err.toString());
+    assertEquals(before, ws2.snapshot(), "both catalogs byte for byte, order included");
+    assertFalse(Files.exists(dir.resolve("Windows/system32/teardown_lsp.dll")));
+    assertFalse(Files.exists(dir.resolve("Windows/SysWOW64/teardown_lsp.dll")));
+    assertEquals(2, backups().size(), "every change is backed up first");
+  }
+
+  @Test
+  void aFailedInstallIsUndoneAndSaysSo() throws IOException {
+    FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
+    Map<CatalogKind, List<String>> before = ws2.snapshot();
+    ws2.failAtChangingCall = 4;
+    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES));
+    assertTrue(err.toString().contains("teardown install failed and was undone"), err.toString());
+    assertTrue(err.toString().contains("Winsock error 10055"), err.toString());
+    assertEquals(before, ws2.snapshot());
+  }
+
+  @Test
+  void whenUndoingFailsTooTheBackupIsNamedWithWhatToDo() throws IOException {
+    FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
+    ws2.failAtChangingCall = 4;
+    ws2.keepFailing = true;
+    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES));
+    String said = err.toString();
+    assertTrue(said.contains("putting the catalog back failed too"), said);
+    assertTrue(said.contains(backups().get(0).toString()), said);
+    assertTrue(said.contains("teardown repair"), said);
+  }
+
+  @Test
+  void repairRemovesTheSecondInstallationOnly() throws IOException {
+    FakeWs2 ws2 = new FakeWs2(fixture("teardown-installed-twice.txt"));
+    Installation installation = installation(ws2);
+    assertEquals(Installation.DONE, installation.repair(), err.toString());
+    for (Installation.CatalogState state : Installation.states(installation.read())) {
+      assertTrue(state.installed(), state.toString());
+    }
+    assertEquals(Installation.DONE, installation.repair());
+    assertTrue(out.toString().contains("Nothing to repair"), out.toString());
+  }
+
+  @Test
+  void liveProblemsIncludeProviderDllsMissingOnDisk() throws IOException {
+    FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
+    Installation installation = installation(ws2);
+    // The fixture spells it both "system32" and "System32"; Windows does not care, this disk does.
+    for (String system32 : List.of("system32", "System32")) {
+      Files.createDirectories(dir.resolve("Windows").resolve(system32));
+      Files.write(dir.resolve("Windows").resolve(system32).resolve("mswsock.dll"), new byte[] {1});
+    }
+    List<String> problems = installation.problems(installation.read()).stream().map(p -> p.message()).toList();
+    assertTrue(problems.stream().anyMatch(p -> p.contains("LavasoftLSP.dll")), problems.toString());
+    assertTrue(problems.stream().noneMatch(p -> p.contains("mswsock.dll")), "present on disk: " + problems);
+  }
+}
