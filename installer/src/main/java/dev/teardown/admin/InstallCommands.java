@@ -38,6 +38,9 @@ final class InstallCommands {
         description = "LSP categories, hexadecimal (default 0x80000001: LSP_SYSTEM | LSP_INSPECTOR).")
     String categories = "0x80000001";
 
+    @Option(names = "--json", description = "One JSON object at the end, for scripts.")
+    boolean json;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -64,8 +67,10 @@ final class InstallCommands {
       Path work = Files.createTempDirectory("teardown-install");
       Path native64 = dll64 != null ? dll64 : shipped("win32-x86-64", work.resolve("64"));
       Path native32 = dll32 != null ? dll32 : shipped("win32-x86", work.resolve("32"));
-      return new Installation(machine.get(), spec.commandLine().getOut(), err)
-          .install(native64, native32, parsedCategories == 0 ? CatalogPlanner.DEFAULT_CATEGORIES : parsedCategories);
+      Report report = new Report(spec.commandLine().getOut(), err, json);
+      int exit = new Installation(machine.get())
+          .install(native64, native32, parsedCategories == 0 ? CatalogPlanner.DEFAULT_CATEGORIES : parsedCategories, report);
+      return report.finish("install", exit);
     }
 
     private static Path shipped(String prefix, Path dir) throws IOException {
@@ -88,13 +93,17 @@ final class InstallCommands {
         "through it. Backs the catalog up, verifies, undoes on failure. Needs an elevated administrator."
       })
   static final class Uninstall implements Callable<Integer> {
+    @Option(names = "--json", description = "One JSON object at the end, for scripts.")
+    boolean json;
+
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
+      Report report = new Report(spec.commandLine().getOut(), err, json);
       return WindowsMachine.detect("uninstall", true, err)
-          .map(m -> new Installation(m, spec.commandLine().getOut(), err).uninstall())
+          .map(m -> report.finish("uninstall", new Installation(m).uninstall(report)))
           .orElse(WindowsMachine.CANNOT_RUN_HERE);
     }
   }
@@ -106,13 +115,17 @@ final class InstallCommands {
         "installation. Other vendors' entries are left alone. Needs an elevated administrator."
       })
   static final class Repair implements Callable<Integer> {
+    @Option(names = "--json", description = "One JSON object at the end, for scripts.")
+    boolean json;
+
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
+      Report report = new Report(spec.commandLine().getOut(), err, json);
       return WindowsMachine.detect("repair", true, err)
-          .map(m -> new Installation(m, spec.commandLine().getOut(), err).repair())
+          .map(m -> report.finish("repair", new Installation(m).repair(report)))
           .orElse(WindowsMachine.CANNOT_RUN_HERE);
     }
   }

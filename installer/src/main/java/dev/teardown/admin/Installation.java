@@ -13,7 +13,6 @@ import dev.teardown.admin.catalog.CatalogTransaction;
 import dev.teardown.admin.catalog.NetshCatalogWriter;
 import dev.teardown.admin.catalog.TeardownProvider;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,13 +49,9 @@ final class Installation {
   }
 
   private final Machine machine;
-  private final PrintWriter out;
-  private final PrintWriter err;
 
-  Installation(Machine machine, PrintWriter out, PrintWriter err) {
+  Installation(Machine machine) {
     this.machine = machine;
-    this.out = out;
-    this.err = err;
   }
 
   /** Both catalogs as they are now (the 32-bit one empty where there is none). */
@@ -68,88 +63,92 @@ final class Installation {
     return new Catalog(entries, List.of());
   }
 
-  int install(Path dll64, Path dll32, int categories) {
+  int install(Path dll64, Path dll32, int categories, Report report) {
     Catalog before = read();
     List<CatalogStep> steps =
         CatalogPlanner.install(before, new CatalogPlanner.Paths(PROVIDER_PATH, PROVIDER_PATH), categories);
     if (steps.isEmpty()) {
-      out.println("Nothing to do: Teardown is already installed (teardown status shows where).");
+      report.note("Nothing to do: Teardown is already installed (teardown status shows where).");
       return DONE;
     }
+    List<Path> placed = new ArrayList<>();
     try {
       if (machine.has32BitCatalog()) {
-        place(dll64, machine.nativeDll());
-        place(dll32, machine.dll32());
+        place(dll64, machine.nativeDll(), placed);
+        place(dll32, machine.dll32(), placed);
       } else {
-        place(dll32, machine.nativeDll());
+        place(dll32, machine.nativeDll(), placed);
       }
     } catch (IOException e) {
-      err.println("teardown install: could not put " + TeardownProvider.DLL + " in place (" + e.getMessage()
+      report.error("teardown install: could not put " + TeardownProvider.DLL + " in place (" + e.getMessage()
           + "); the catalog was not changed.");
+      removeQuietly(placed);
       return FAILED;
     }
-    int exit = change("install", before, steps);
+    int exit = change("install", before, steps, report);
     if (exit == DONE) {
-      out.println("Installed. Programs that start Winsock from now on load Teardown; running ones do not.");
+      report.note("Installed. Programs that start Winsock from now on load Teardown; running ones do not.");
+    } else {
+      removeQuietly(placed);
     }
     return exit;
   }
 
-  int uninstall() {
+  int uninstall(Report report) {
     Catalog before = read();
     List<CatalogStep> steps = CatalogPlanner.uninstall(before);
     if (steps.isEmpty()) {
-      out.println("Nothing to do: Teardown is not installed.");
+      report.note("Nothing to do: Teardown is not installed.");
       return DONE;
     }
-    int exit = change("uninstall", before, steps);
+    int exit = change("uninstall", before, steps, report);
     if (exit == DONE) {
-      out.println("Uninstalled; other providers' chains that ran through Teardown were relinked.");
+      report.note("Uninstalled; other providers' chains that ran through Teardown were relinked.");
       for (Path dll : List.of(machine.nativeDll(), machine.dll32())) {
         try {
           Files.deleteIfExists(dll);
         } catch (IOException e) {
-          out.println(dll + " is still loaded by running programs: delete it once they have exited.");
+          report.note(dll + " is still loaded by running programs: delete it once they have exited.");
         }
       }
     }
     return exit;
   }
 
-  int repair() {
+  int repair(Report report) {
     Catalog before = read();
     List<CatalogStep> steps = CatalogPlanner.repair(before);
     if (steps.isEmpty()) {
-      out.println("Nothing to repair: Teardown's entries are sound.");
+      report.note("Nothing to repair: Teardown's entries are sound.");
       return DONE;
     }
-    return change("repair", before, steps);
+    return change("repair", before, steps, report);
   }
 
   /** Plans, backs up, applies, verifies; on failure the catalog is put back. */
-  private int change(String verb, Catalog before, List<CatalogStep> steps) {
+  private int change(String verb, Catalog before, List<CatalogStep> steps, Report report) {
     Path backup;
     try {
       backup = backup(before);
     } catch (UncheckedIOException e) {
-      err.println("teardown " + verb + ": could not write the catalog's backup (" + e.getCause().getMessage()
+      report.error("teardown " + verb + ": could not write the catalog's backup (" + e.getCause().getMessage()
           + "); the catalog was not changed.");
       return FAILED;
     }
-    out.println("The catalog as it was is saved in " + backup);
+    report.backup(backup);
     try {
       CatalogTransaction.run(machine.calls(), steps);
     } catch (CatalogTransaction.RolledBack failure) {
-      err.println("teardown " + verb + " failed and was undone: " + failure.getCause().getMessage()
+      report.error("teardown " + verb + " failed and was undone: " + failure.getCause().getMessage()
           + ". The catalog is as it was.");
       return FAILED;
     } catch (RuntimeException restoreFailed) {
-      err.println("teardown " + verb + " failed, and putting the catalog back failed too ("
+      report.error("teardown " + verb + " failed, and putting the catalog back failed too ("
           + restoreFailed.getMessage() + "). What it was is in " + backup + ": compare with `teardown catalog check "
           + backup + "`, and run `teardown repair`.");
       return FAILED;
     }
-    out.println(steps.size() + " catalog changes made and verified.");
+    report.changes(steps.size());
     return DONE;
   }
 
@@ -165,13 +164,28 @@ final class Installation {
     }
   }
 
-  /** Copies the DLL unless the same bytes are already there. */
-  private static void place(Path source, Path target) throws IOException {
-    if (Files.exists(target) && Arrays.equals(Files.readAllBytes(source), Files.readAllBytes(target))) {
+  /** Copies the DLL unless the same bytes are already there; a new file is added to {@code placed}. */
+  private static void place(Path source, Path target, List<Path> placed) throws IOException {
+    boolean existed = Files.exists(target);
+    if (existed && Arrays.equals(Files.readAllBytes(source), Files.readAllBytes(target))) {
       return;
     }
     Files.createDirectories(target.getParent());
     Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+    if (!existed) {
+      placed.add(target);
+    }
+  }
+
+  /** Files this install put there, taken away again after a failure. */
+  private static void removeQuietly(List<Path> placed) {
+    for (Path file : placed) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        // left where it is: nothing in the catalog points at it
+      }
+    }
   }
 
   /** Teardown's place in one catalog, and the other layered providers there. */

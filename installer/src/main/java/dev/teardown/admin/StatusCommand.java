@@ -41,7 +41,7 @@ final class StatusCommand implements Callable<Integer> {
       Counters counters = opened.counters();
       Configuration config = opened.configuration();
       Optional<Installation> live = WindowsMachine.detect("status", false, new PrintWriter(Writer.nullWriter()))
-          .map(machine -> new Installation(machine, out, spec.commandLine().getErr()));
+          .map(Installation::new);
       if (json) {
         out.println(json(opened, counters, config, live));
         out.flush();

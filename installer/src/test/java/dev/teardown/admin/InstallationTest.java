@@ -49,10 +49,11 @@ class InstallationTest {
     dll32 = Files.write(dir.resolve("lsp32.dll"), new byte[] {'M', 'Z', 32});
   }
 
+  private final Report report = new Report(new PrintWriter(out, true), new PrintWriter(err, true), false);
+
   private Installation installation(FakeWs2 ws2) {
-    Installation.Machine machine = new Installation.Machine(new WindowsCatalog(ws2, true), true,
-        dir.resolve("Windows"), dir.resolve("ProgramData/Teardown/catalog-backups"));
-    return new Installation(machine, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Installation(new Installation.Machine(new WindowsCatalog(ws2, true), true,
+        dir.resolve("Windows"), dir.resolve("ProgramData/Teardown/catalog-backups")));
   }
 
   private List<Path> backups() throws IOException {
@@ -68,7 +69,7 @@ class InstallationTest {
     Map<CatalogKind, List<String>> before = ws2.snapshot();
     Installation installation = installation(ws2);
 
-    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES), err.toString());
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report), err.toString());
     assertArrayEquals(Files.readAllBytes(dll64), Files.readAllBytes(dir.resolve("Windows/system32/teardown_lsp.dll")));
     assertArrayEquals(Files.readAllBytes(dll32), Files.readAllBytes(dir.resolve("Windows/SysWOW64/teardown_lsp.dll")));
     assertEquals(1, backups().size());
@@ -84,10 +85,10 @@ class InstallationTest {
     }
     assertTrue(out.toString().contains("Installed."), out.toString());
 
-    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES));
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
     assertTrue(out.toString().contains("Nothing to do: Teardown is already installed"), out.toString());
 
-    assertEquals(Installation.DONE, installation.uninstall(), err.toString());
+    assertEquals(Installation.DONE, installation.uninstall(report), err.toString());
     assertEquals(before, ws2.snapshot(), "both catalogs byte for byte, order included");
     assertFalse(Files.exists(dir.resolve("Windows/system32/teardown_lsp.dll")));
     assertFalse(Files.exists(dir.resolve("Windows/SysWOW64/teardown_lsp.dll")));
@@ -99,10 +100,12 @@ class InstallationTest {
     FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
     Map<CatalogKind, List<String>> before = ws2.snapshot();
     ws2.failAtChangingCall = 4;
-    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES));
+    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
     assertTrue(err.toString().contains("teardown install failed and was undone"), err.toString());
     assertTrue(err.toString().contains("Winsock error 10055"), err.toString());
     assertEquals(before, ws2.snapshot());
+    assertFalse(Files.exists(dir.resolve("Windows/system32/teardown_lsp.dll")), "the DLLs it placed go too");
+    assertFalse(Files.exists(dir.resolve("Windows/SysWOW64/teardown_lsp.dll")), "the DLLs it placed go too");
   }
 
   @Test
@@ -110,7 +113,7 @@ class InstallationTest {
     FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
     ws2.failAtChangingCall = 4;
     ws2.keepFailing = true;
-    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES));
+    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
     String said = err.toString();
     assertTrue(said.contains("putting the catalog back failed too"), said);
     assertTrue(said.contains(backups().get(0).toString()), said);
@@ -121,11 +124,11 @@ class InstallationTest {
   void repairRemovesTheSecondInstallationOnly() throws IOException {
     FakeWs2 ws2 = new FakeWs2(fixture("teardown-installed-twice.txt"));
     Installation installation = installation(ws2);
-    assertEquals(Installation.DONE, installation.repair(), err.toString());
+    assertEquals(Installation.DONE, installation.repair(report), err.toString());
     for (Installation.CatalogState state : Installation.states(installation.read())) {
       assertTrue(state.installed(), state.toString());
     }
-    assertEquals(Installation.DONE, installation.repair());
+    assertEquals(Installation.DONE, installation.repair(report));
     assertTrue(out.toString().contains("Nothing to repair"), out.toString());
   }
 
@@ -141,5 +144,20 @@ class InstallationTest {
     List<String> problems = installation.problems(installation.read()).stream().map(p -> p.message()).toList();
     assertTrue(problems.stream().anyMatch(p -> p.contains("LavasoftLSP.dll")), problems.toString());
     assertTrue(problems.stream().noneMatch(p -> p.contains("mswsock.dll")), "present on disk: " + problems);
+  }
+
+  @Test
+  void jsonReportsTheOutcomeAsOneObject() throws IOException {
+    FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
+    StringWriter json = new StringWriter();
+    Report quiet = new Report(new PrintWriter(json, true), new PrintWriter(err, true), true);
+    int exit = installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, quiet);
+    assertEquals("", json.toString(), "nothing before the end");
+    quiet.finish("install", exit);
+    String line = json.toString().strip();
+    assertEquals(1, line.lines().count(), line);
+    assertTrue(line.startsWith("{\"command\":\"install\",\"ok\":true,\"changes\":"), line);
+    assertTrue(line.contains("\"backup\":\"" + backups().get(0).toString().replace("\\", "\\\\") + "\""), line);
+    assertTrue(line.endsWith("\"error\":null}"), line);
   }
 }
