@@ -35,6 +35,8 @@ final class Installation {
 
   static final int DONE = 0;
   static final int FAILED = 1;
+  // A change that failed and could not be undone either (reported as FAILED).
+  private static final int NOT_UNDONE = 3;
 
   /** The machine a change is made on. */
   record Machine(CatalogCalls calls, boolean has32BitCatalog, Path systemRoot, Path backupDir) {
@@ -88,10 +90,10 @@ final class Installation {
     int exit = change("install", before, steps, report);
     if (exit == DONE) {
       report.note("Installed. Programs that start Winsock from now on load Teardown; running ones do not.");
-    } else {
-      removeQuietly(placed);
+    } else if (exit == FAILED) {
+      removeQuietly(placed);  // undone: nothing points at them (if not undone, entries may)
     }
-    return exit;
+    return exit == NOT_UNDONE ? FAILED : exit;
   }
 
   int uninstall(Report report) {
@@ -102,6 +104,7 @@ final class Installation {
       return DONE;
     }
     int exit = change("uninstall", before, steps, report);
+    exit = exit == NOT_UNDONE ? FAILED : exit;
     if (exit == DONE) {
       report.note("Uninstalled; other providers' chains that ran through Teardown were relinked.");
       for (Path dll : List.of(machine.nativeDll(), machine.dll32())) {
@@ -122,10 +125,14 @@ final class Installation {
       report.note("Nothing to repair: Teardown's entries are sound.");
       return DONE;
     }
-    return change("repair", before, steps, report);
+    int exit = change("repair", before, steps, report);
+    return exit == NOT_UNDONE ? FAILED : exit;
   }
 
-  /** Plans, backs up, applies, verifies; on failure the catalog is put back. */
+  /**
+   * Backs up, applies, verifies. On failure the catalog is put back (FAILED), or could not be
+   * (NOT_UNDONE).
+   */
   private int change(String verb, Catalog before, List<CatalogStep> steps, Report report) {
     Path backup;
     try {
@@ -146,7 +153,7 @@ final class Installation {
       report.error("teardown " + verb + " failed, and putting the catalog back failed too ("
           + restoreFailed.getMessage() + "). What it was is in " + backup + ": compare with `teardown catalog check "
           + backup + "`, and run `teardown repair`.");
-      return FAILED;
+      return NOT_UNDONE;
     }
     report.changes(steps.size());
     return DONE;

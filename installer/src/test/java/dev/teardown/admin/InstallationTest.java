@@ -118,6 +118,8 @@ class InstallationTest {
     assertTrue(said.contains("putting the catalog back failed too"), said);
     assertTrue(said.contains(backups().get(0).toString()), said);
     assertTrue(said.contains("teardown repair"), said);
+    assertTrue(Files.exists(dir.resolve("Windows/system32/teardown_lsp.dll")),
+        "entries may still load it: the DLL stays when the catalog could not be put back");
   }
 
   @Test
