@@ -670,20 +670,23 @@ uintptr_t next_handle_value() {
   return reinterpret_cast<uintptr_t>(probe);
 }
 
-// Private memory committed in the whole address space: heaps grow by committing more. (Wine
-// reports no private-bytes counter, and its heap walk does not cover every allocator.)
-size_t committed_private_bytes() {
+// Memory of one type (MEM_PRIVATE, MEM_MAPPED) committed in the whole address space: heaps grow
+// by committing more, and the channel is two mappings. (Wine reports no private-bytes counter,
+// and its heap walk does not cover every allocator.)
+size_t committed_bytes(DWORD type) {
   size_t total = 0;
   const char* address = nullptr;
   MEMORY_BASIC_INFORMATION region;
   while (VirtualQuery(address, &region, sizeof(region)) == sizeof(region)) {
-    if (region.State == MEM_COMMIT && region.Type == MEM_PRIVATE) total += region.RegionSize;
+    if (region.State == MEM_COMMIT && region.Type == type) total += region.RegionSize;
     const char* next = static_cast<const char*>(region.BaseAddress) + region.RegionSize;
     if (next <= address) break;
     address = next;
   }
   return total;
 }
+
+size_t committed_private_bytes() { return committed_bytes(MEM_PRIVATE); }
 
 void open_and_close(DWORD chain, int sockets, int connections) {
   for (int i = 0; i < sockets; ++i) {
@@ -728,19 +731,7 @@ void scenario_lifecycle() {
   check(memory_after <= memory_before + 512 * 1024, "no memory is left behind");
 }
 
-// Bytes of file mappings in the address space: the channel is two of them.
-size_t mapped_bytes() {
-  size_t total = 0;
-  const char* address = nullptr;
-  MEMORY_BASIC_INFORMATION region;
-  while (VirtualQuery(address, &region, sizeof(region)) == sizeof(region)) {
-    if (region.State == MEM_COMMIT && region.Type == MEM_MAPPED) total += region.RegionSize;
-    const char* next = static_cast<const char*>(region.BaseAddress) + region.RegionSize;
-    if (next <= address) break;
-    address = next;
-  }
-  return total;
-}
+size_t mapped_bytes() { return committed_bytes(MEM_MAPPED); }
 
 // One life of the DLL: loaded, started, a connection recorded, cleaned up, unloaded.
 bool load_use_unload() {

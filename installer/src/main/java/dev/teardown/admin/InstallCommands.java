@@ -86,47 +86,61 @@ final class InstallCommands {
     }
   }
 
+  /** uninstall and repair: --json only, the same checks, one Installation call. */
+  abstract static class Change implements Callable<Integer> {
+    @Option(names = "--json", description = "One JSON object at the end, for scripts.")
+    boolean json;
+
+    @Spec CommandSpec spec;
+
+    abstract String verb();
+
+    abstract int run(Installation installation, Report report);
+
+    @Override
+    public Integer call() {
+      PrintWriter err = spec.commandLine().getErr();
+      Report report = new Report(spec.commandLine().getOut(), err, json);
+      return WindowsMachine.detect(verb(), true, err)
+          .map(machine -> report.finish(verb(), run(new Installation(machine), report)))
+          .orElse(WindowsMachine.CANNOT_RUN_HERE);
+    }
+  }
+
   @Command(
       name = "uninstall",
       description = {
         "Remove Teardown from the Winsock catalog, relinking other providers' chains that ran",
         "through it. Backs the catalog up, verifies, undoes on failure. Needs an elevated administrator."
       })
-  static final class Uninstall implements Callable<Integer> {
-    @Option(names = "--json", description = "One JSON object at the end, for scripts.")
-    boolean json;
-
-    @Spec CommandSpec spec;
+  static final class Uninstall extends Change {
+    @Override
+    String verb() {
+      return "uninstall";
+    }
 
     @Override
-    public Integer call() {
-      PrintWriter err = spec.commandLine().getErr();
-      Report report = new Report(spec.commandLine().getOut(), err, json);
-      return WindowsMachine.detect("uninstall", true, err)
-          .map(m -> report.finish("uninstall", new Installation(m).uninstall(report)))
-          .orElse(WindowsMachine.CANNOT_RUN_HERE);
+    int run(Installation installation, Report report) {
+      return installation.uninstall(report);
     }
   }
 
   @Command(
       name = "repair",
       description = {
-        "Repair Teardown's own entries: remove chains whose hidden entry is gone and any second",
-        "installation. Other vendors' entries are left alone. Needs an elevated administrator."
+        "Repair Teardown's own entries: remove chains whose hidden entry is gone, and reinstall",
+        "Teardown when it is there twice. Other vendors' entries are left alone. Needs an elevated",
+        "administrator."
       })
-  static final class Repair implements Callable<Integer> {
-    @Option(names = "--json", description = "One JSON object at the end, for scripts.")
-    boolean json;
-
-    @Spec CommandSpec spec;
+  static final class Repair extends Change {
+    @Override
+    String verb() {
+      return "repair";
+    }
 
     @Override
-    public Integer call() {
-      PrintWriter err = spec.commandLine().getErr();
-      Report report = new Report(spec.commandLine().getOut(), err, json);
-      return WindowsMachine.detect("repair", true, err)
-          .map(m -> report.finish("repair", new Installation(m).repair(report)))
-          .orElse(WindowsMachine.CANNOT_RUN_HERE);
+    int run(Installation installation, Report report) {
+      return installation.repair(report);
     }
   }
 }
