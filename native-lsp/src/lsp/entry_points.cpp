@@ -8,6 +8,7 @@
 
 #include "../core/platform.h"
 #include "async_select.h"
+#include "overlapped.h"
 #include "recorder.h"
 #include "sockets.h"
 
@@ -54,35 +55,6 @@ SocketIdentity identity_of(const SocketContext& context, int type, int protocol)
 bool ends_a_connection(const SocketContext& context) {
   return !context.listening.load(std::memory_order_relaxed) &&
          context.teardown.remote().family != TD_FAMILY_NONE;
-}
-
-uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
-  uint64_t total = 0;
-  for (DWORD i = 0; buffers != nullptr && i < count; ++i) total += buffers[i].len;
-  return total;
-}
-
-// What a receive's outcome says: EOF, WSAEDISCON or a reset, each once. Overlapped receives still
-// in progress are followed by the overlapped-I/O layer, not here.
-void after_receive(SocketContext& context, int result, const WSABUF* buffers, DWORD count,
-                   DWORD received, DWORD flags_in, int error) {
-  td_event_record event;
-  if (result == 0) {
-    if (requested_bytes(buffers, count) == 0) return;  // a 0-byte read is no EOF
-    if ((flags_in & MSG_PEEK) != 0 && received > 0) return;  // peeked bytes are read again
-    if (context.teardown.on_receive(received, 0, event)) emit(event);
-  } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
-    if (context.teardown.on_receive(-1, error, event)) emit(event);
-  }
-}
-
-void after_send(SocketContext& context, int result, DWORD sent, int error) {
-  td_event_record event;
-  if (result == 0) {
-    context.teardown.on_send(sent, 0, event);
-  } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
-    if (context.teardown.on_send(-1, error, event)) emit(event);
-  }
 }
 
 // Wraps a socket the provider below just made (accept, join): the application gets a handle.
@@ -383,8 +355,11 @@ int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
       context->closing.store(false, std::memory_order_release);
       return result;
     }
-    sockets().unwatch_lower(context->lower);
-    sockets().retire(context.get());
+    // Requests still in flight complete with WSA_OPERATION_ABORTED; the last one closes the handle.
+    if (close_when_idle(*context)) {
+      sockets().unwatch_lower(context->lower);
+      sockets().retire(context.get());
+    }
     return 0;
   });
 }
@@ -398,10 +373,19 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
     SocketRef context = sockets().find(s, *error);
     if (!context) return SOCKET_ERROR;
     DWORD flags_in = flags != nullptr ? *flags : 0;
+    if (overlapped != nullptr && layered_io(*context)) {
+      Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
+      request->flags = request->flags_in = flags_in;
+      request->requested = requested_bytes(buffers, count);
+      int lower_error = 0;
+      int result = below(context).lpWSPRecv(context->lower, buffers, count, nullptr, &request->flags,
+                                            &request->lower, nullptr, nullptr, &lower_error);
+      return started(request, result, lower_error, error);
+    }
     int result = below(context).lpWSPRecv(context->lower, buffers, count, received, flags,
                                           overlapped, routine, thread, error);
-    after_receive(*context, result, buffers, count, received != nullptr ? *received : 0, flags_in,
-                  result == 0 ? 0 : *error);
+    record_receive(*context, result, requested_bytes(buffers, count), received != nullptr ? *received : 0,
+                   flags_in, result == 0 ? 0 : *error);
     return result;
   });
 }
@@ -414,10 +398,20 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
     SocketRef context = sockets().find(s, *error);
     if (!context) return SOCKET_ERROR;
     DWORD flags_in = flags != nullptr ? *flags : 0;
+    if (overlapped != nullptr && layered_io(*context)) {
+      Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
+      request->flags = request->flags_in = flags_in;
+      request->requested = requested_bytes(buffers, count);
+      int lower_error = 0;
+      int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, nullptr,
+                                                &request->flags, from, from_length,
+                                                &request->lower, nullptr, nullptr, &lower_error);
+      return started(request, result, lower_error, error);
+    }
     int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, received, flags, from,
                                               from_length, overlapped, routine, thread, error);
-    after_receive(*context, result, buffers, count, received != nullptr ? *received : 0, flags_in,
-                  result == 0 ? 0 : *error);
+    record_receive(*context, result, requested_bytes(buffers, count), received != nullptr ? *received : 0,
+                   flags_in, result == 0 ? 0 : *error);
     return result;
   });
 }
@@ -428,9 +422,16 @@ int WSPAPI WSPSend(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD 
   return guarded<int>(error, SOCKET_ERROR, [&] {
     SocketRef context = sockets().find(s, *error);
     if (!context) return SOCKET_ERROR;
+    if (overlapped != nullptr && layered_io(*context)) {
+      Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
+      int lower_error = 0;
+      int result = below(context).lpWSPSend(context->lower, buffers, count, nullptr, flags,
+                                            &request->lower, nullptr, nullptr, &lower_error);
+      return started(request, result, lower_error, error);
+    }
     int result = below(context).lpWSPSend(context->lower, buffers, count, sent, flags, overlapped,
                                           routine, thread, error);
-    after_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
+    record_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
     return result;
   });
 }
@@ -442,9 +443,17 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
   return guarded<int>(error, SOCKET_ERROR, [&] {
     SocketRef context = sockets().find(s, *error);
     if (!context) return SOCKET_ERROR;
+    if (overlapped != nullptr && layered_io(*context)) {
+      Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
+      int lower_error = 0;
+      int result = below(context).lpWSPSendTo(context->lower, buffers, count, nullptr, flags, to,
+                                              to_length, &request->lower, nullptr, nullptr,
+                                              &lower_error);
+      return started(request, result, lower_error, error);
+    }
     int result = below(context).lpWSPSendTo(context->lower, buffers, count, sent, flags, to,
                                             to_length, overlapped, routine, thread, error);
-    after_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
+    record_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
     return result;
   });
 }
@@ -454,6 +463,9 @@ BOOL WSPAPI WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD
   return guarded<BOOL>(error, FALSE, [&]() -> BOOL {
     SocketRef context = sockets().find(s, *error);
     if (!context) return FALSE;
+    if (context->io_mode.load(std::memory_order_acquire) == 1) {
+      return overlapped_result(overlapped, transferred, wait, flags, error);
+    }
     return below(context).lpWSPGetOverlappedResult(context->lower, overlapped, transferred, wait,
                                                    flags, error);
   });
@@ -610,6 +622,14 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
       *error = WSAEOPNOTSUPP;
       return SOCKET_ERROR;
     }
+    if (overlapped != nullptr && layered_io(*context)) {
+      Request* request = begin_request(context, Operation::kControl, overlapped, routine, thread);
+      int lower_error = 0;
+      int result = below(context).lpWSPIoctl(context->lower, code, in, in_length, out, out_length,
+                                             returned, &request->lower, nullptr, nullptr,
+                                             &lower_error);
+      return started(request, result, lower_error, error);
+    }
     int result = below(context).lpWSPIoctl(context->lower, code, in, in_length, out, out_length,
                                            returned, overlapped, routine, thread, error);
     if (result == 0 && code == static_cast<DWORD>(FIONBIO) && in != nullptr &&
@@ -696,7 +716,10 @@ int WSPAPI WSPCleanup(LPINT error) {
   return guarded<int>(error, SOCKET_ERROR, [&] {
     bool last = false;
     int result = providers().cleanup(static_cast<int>(sockets().live()), last);
-    if (last) stop_notification_window();
+    if (last) {
+      stop_notification_window();
+      stop_completions();
+    }
     if (result == 0) return 0;
     *error = result;
     return SOCKET_ERROR;

@@ -37,6 +37,33 @@ void emit(td_event_record& event, const void* data, size_t length) {
   producer().publish(event, policy, data, length);
 }
 
+uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
+  uint64_t total = 0;
+  for (DWORD i = 0; buffers != nullptr && i < count; ++i) total += buffers[i].len;
+  return total;
+}
+
+void record_receive(SocketContext& context, int result, uint64_t requested, DWORD received,
+                    DWORD flags_in, int error) {
+  td_event_record event;
+  if (result == 0) {
+    if (requested == 0) return;  // a 0-byte read is no EOF
+    if ((flags_in & MSG_PEEK) != 0 && received > 0) return;  // peeked bytes are read again
+    if (context.teardown.on_receive(received, 0, event)) emit(event);
+  } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
+    if (context.teardown.on_receive(-1, error, event)) emit(event);
+  }
+}
+
+void record_send(SocketContext& context, int result, DWORD sent, int error) {
+  td_event_record event;
+  if (result == 0) {
+    context.teardown.on_send(sent, 0, event);
+  } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
+    if (context.teardown.on_send(-1, error, event)) emit(event);
+  }
+}
+
 td_address address_of(const sockaddr* address, int length) {
   td_address out{};
   if (address == nullptr) return out;

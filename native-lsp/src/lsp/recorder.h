@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "../core/producer.h"
+#include "sockets.h"
 #include "spi.h"
 
 namespace teardown::lsp {
@@ -19,6 +20,17 @@ void release_producer() noexcept;
 
 // Publishes `event` under the policy in force now.
 void emit(td_event_record& event, const void* data = nullptr, size_t length = 0);
+
+// The bytes the buffers can take.
+uint64_t requested_bytes(const WSABUF* buffers, DWORD count);
+
+// What a receive's outcome says (`result` 0 or SOCKET_ERROR with `error`): EOF, WSAEDISCON or a
+// reset, each once. A request still in flight (WSA_IO_PENDING) says nothing yet.
+void record_receive(SocketContext& context, int result, uint64_t requested, DWORD received,
+                    DWORD flags_in, int error);
+
+// What a send's outcome says: its bytes, or a reset.
+void record_send(SocketContext& context, int result, DWORD sent, int error);
 
 // An address in the event model's form; family NONE for anything else than IPv4 and IPv6.
 td_address address_of(const sockaddr* address, int length);

@@ -53,7 +53,9 @@ SocketRef Sockets::find(SOCKET app, int& error) {
   if (upcalls().lpWPUQuerySocketHandleContext != nullptr &&
       upcalls().lpWPUQuerySocketHandleContext(app, &value, &query_error) == 0) {
     context = reinterpret_cast<SocketContext*>(value);
-    if (context == nullptr || context->magic != SocketContext::kMagic || context->app != app) {
+    // A handle closed while its requests finish is gone for the application already.
+    if (context == nullptr || context->magic != SocketContext::kMagic || context->app != app ||
+        (context->io.load(std::memory_order_acquire) & SocketContext::kClosedBit) != 0) {
       context = nullptr;
     } else {
       context->references.fetch_add(1, std::memory_order_relaxed);

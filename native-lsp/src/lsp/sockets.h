@@ -26,6 +26,12 @@ struct SocketContext {
   std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED for duplicated sockets
   std::atomic<bool> listening{false};
   std::atomic<bool> closing{false};  // a WSPCloseSocket is in progress
+  // Overlapped requests the LSP has in flight below, and kClosedBit once WSPCloseSocket has
+  // closed the lower socket: the handle goes with the last completion.
+  std::atomic<long> io{0};
+  static constexpr long kClosedBit = 0x40000000;
+  // 0 not decided yet, 1 requests go through the LSP's port, 2 they pass straight down.
+  std::atomic<int> io_mode{0};
   std::atomic<long> references{1};  // the handle's, plus one per call in progress
   // WSPAsyncSelect: where the application wants its notifications.
   std::atomic<HWND> notify_window{nullptr};

@@ -110,9 +110,38 @@ int WSPAPI provider_path(LPGUID provider, WCHAR* path, LPINT length, LPINT error
 struct Handle {
   DWORD catalog_id;
   DWORD_PTR context;
+  HANDLE port = nullptr;  // associated with a completion port, as CreateIoCompletionPort does
+  ULONG_PTR key = 0;
 };
 std::mutex handles_lock_;
 std::map<SOCKET, Handle> handles_;
+
+// ws2_32 exports it directly rather than in the upcall table. As documented: InternalHigh gets the
+// byte count, Internal leaves WSS_OPERATION_IN_PROGRESS, the event is signalled, and the
+// completion is posted to the socket's port unless the event's low bit asks not to.
+int WSPAPI complete_overlapped_request(SOCKET s, LPWSAOVERLAPPED overlapped, DWORD, DWORD bytes,
+                                       LPINT error) {
+  HANDLE port = nullptr;
+  ULONG_PTR key = 0;
+  {
+    std::lock_guard<std::mutex> hold(handles_lock_);
+    auto found = handles_.find(s);
+    if (found == handles_.end()) {
+      *error = WSAEINVAL;
+      return SOCKET_ERROR;
+    }
+    port = found->second.port;
+    key = found->second.key;
+  }
+  overlapped->InternalHigh = bytes;
+  overlapped->Internal = 0;
+  auto event = reinterpret_cast<ULONG_PTR>(overlapped->hEvent);
+  if (event != 0) SetEvent(reinterpret_cast<HANDLE>(event & ~ULONG_PTR{1}));
+  if (port != nullptr && (event & 1) == 0) {
+    PostQueuedCompletionStatus(port, bytes, key, reinterpret_cast<LPOVERLAPPED>(overlapped));
+  }
+  return 0;
+}
 
 SOCKET WSPAPI create_socket_handle(DWORD catalog_id, DWORD_PTR context, LPINT error) {
   // A real kernel handle, as ws2_32's are: its value is unique for as long as it is open.
@@ -122,7 +151,7 @@ SOCKET WSPAPI create_socket_handle(DWORD catalog_id, DWORD_PTR context, LPINT er
     return INVALID_SOCKET;
   }
   std::lock_guard<std::mutex> hold(handles_lock_);
-  handles_[reinterpret_cast<SOCKET>(handle)] = Handle{catalog_id, context};
+  handles_[reinterpret_cast<SOCKET>(handle)] = Handle{catalog_id, context, nullptr, 0};
   return reinterpret_cast<SOCKET>(handle);
 }
 
@@ -361,6 +390,8 @@ bool bind_catalog_imports(HMODULE module, std::string& problem) {
         replacement = reinterpret_cast<void*>(&enum_protocols);
       } else if (std::strcmp(function, "WSCGetProviderPath") == 0) {
         replacement = reinterpret_cast<void*>(&provider_path);
+      } else if (std::strcmp(function, "WPUCompleteOverlappedRequest") == 0) {
+        replacement = reinterpret_cast<void*>(&complete_overlapped_request);
       }
       if (replacement == nullptr) continue;
       DWORD protection = 0;
@@ -370,9 +401,9 @@ bool bind_catalog_imports(HMODULE module, std::string& problem) {
       ++bound;
     }
   }
-  if (bound != 2) {
-    problem = "teardown_lsp.dll does not import WSCEnumProtocols and WSCGetProviderPath from "
-              "ws2_32.dll";
+  if (bound != 3) {
+    problem = "teardown_lsp.dll does not import WSCEnumProtocols, WSCGetProviderPath and "
+              "WPUCompleteOverlappedRequest from ws2_32.dll";
     return false;
   }
   return true;
@@ -396,6 +427,14 @@ WSPUPCALLTABLE upcall_table() {
   table.lpWPUOpenCurrentThread = open_current_thread;
   table.lpWPUCloseThread = close_thread;
   return table;
+}
+
+void associate_completion_port(SOCKET s, HANDLE port, ULONG_PTR key) {
+  std::lock_guard<std::mutex> hold(handles_lock_);
+  auto found = handles_.find(s);
+  if (found == handles_.end()) return;
+  found->second.port = port;
+  found->second.key = key;
 }
 
 size_t open_socket_handles() {

@@ -36,8 +36,9 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, st
 
 const WSAPROTOCOL_INFOW* catalog_entry(DWORD catalog_id);
 
-// Points `module`'s imports of WSCEnumProtocols and WSCGetProviderPath at the host's catalog, as a
-// ws2_32 with Teardown installed would answer them. False with a message when they are not there.
+// Points `module`'s imports of WSCEnumProtocols and WSCGetProviderPath at the host's catalog, and
+// of WPUCompleteOverlappedRequest at the host's, as a ws2_32 with Teardown installed would answer
+// them. False with a message when they are not there.
 bool bind_catalog_imports(HMODULE module, std::string& problem);
 
 // What ships must export WSPStartup and nothing else, and import only system DLLs. False with a
@@ -49,5 +50,9 @@ WSPUPCALLTABLE upcall_table();
 
 // Socket handles made by WPUCreateSocketHandle and not yet closed.
 size_t open_socket_handles();
+
+// What CreateIoCompletionPort does for a socket handle on Windows: from then on
+// WPUCompleteOverlappedRequest also posts the socket's completions to `port` with `key`.
+void associate_completion_port(SOCKET s, HANDLE port, ULONG_PTR key);
 
 }  // namespace spi_host

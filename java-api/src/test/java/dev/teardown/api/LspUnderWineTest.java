@@ -311,6 +311,45 @@ class LspUnderWineTest {
   }
 
   @Test
+  void anOverlappedReceiveCompletedByItsEventRecordsBytesAndTheEnd() throws Exception {
+    Run run = run("overlapped-event");
+    single(run.of("server"), EventKind.EOF);
+    TeardownEvent close = single(run.of("server"), EventKind.CLOSE);
+    assertEquals(5, close.summary().bytesReceived(), "counted when the completion came");
+    assertEquals(Initiator.REMOTE, close.summary().firstShutdown());
+  }
+
+  @Test
+  void anOverlappedReceiveCompletedByARoutineRecordsTheReset() throws Exception {
+    Run run = run("overlapped-routine");
+    Matcher given = Pattern.compile("routine error (\\d+)").matcher(run.output());
+    assertTrue(given.find(), run.output());
+    assertEquals(Integer.parseInt(given.group(1)), single(run.of("server"), EventKind.RESET).error());
+    assertEquals(3, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+  }
+
+  @Test
+  void anOverlappedReceiveCompletedThroughTheApplicationsPortRecordsTheEnd() throws Exception {
+    Run run = run("overlapped-port");
+    single(run.of("server"), EventKind.EOF);
+    assertEquals(4, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+  }
+
+  @Test
+  void closingWithAReceivePendingAbortsItAndRecordsOneClose() throws Exception {
+    Run run = run("close-with-pending-io");
+    assertTrue(run.output().contains("completed with error 995"), run.output());
+    List<EventKind> server = kinds(run.of("server"));
+    assertEquals(List.of(EventKind.CLOSE), server, "an aborted request is no teardown of the peer's");
+  }
+
+  @Test
+  void twoThousandConnectionsClosedWithIoPendingLeaveNothingBehind() throws Exception {
+    Run run = run("overlapped-lifecycle");
+    assertTrue(run.output().contains("overlapped: private memory"), run.output());
+  }
+
+  @Test
   void withoutAChannelEverythingPassesThrough() throws Exception {
     Run run = withChannelReplaced(null, () -> run("blocking"));
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");

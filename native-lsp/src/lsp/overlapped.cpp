@@ -1,0 +1,223 @@
+#include "overlapped.h"
+
+#include <mutex>
+
+#include "recorder.h"
+#include "upcalls.h"
+
+namespace teardown::lsp {
+
+namespace {
+
+constexpr ULONG_PTR kStopKey = 1;  // completion keys of requests are contexts, never 1
+
+std::mutex lock_;
+HANDLE port_ = nullptr;
+
+// A completion routine's call, made in the application's thread by WPUQueueApc.
+struct RoutineCall {
+  LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
+  DWORD error;
+  DWORD bytes;
+  LPWSAOVERLAPPED overlapped;
+  DWORD flags;
+};
+
+void CALLBACK call_routine(DWORD_PTR parameter) {
+  auto* call = reinterpret_cast<RoutineCall*>(parameter);
+  call->routine(call->error, call->bytes, call->overlapped, call->flags);
+  delete call;
+}
+
+// The Winsock error of a completion the provider below can no longer be asked about (its socket
+// is closed): from the status the system left in the request's own overlapped.
+int error_of_status(ULONG_PTR status) {
+  switch (static_cast<DWORD>(status)) {
+    case 0:  // STATUS_SUCCESS
+      return 0;
+    case 0xC0000120:  // STATUS_CANCELLED
+      return WSA_OPERATION_ABORTED;
+    case 0xC000020D:  // STATUS_CONNECTION_RESET
+    case 0xC000013C:  // STATUS_REMOTE_DISCONNECT
+      return WSAECONNRESET;
+    case 0xC0000241:  // STATUS_CONNECTION_ABORTED
+    case 0xC000013B:  // STATUS_LOCAL_DISCONNECT
+      return WSAECONNABORTED;
+    default:
+      return WSA_OPERATION_ABORTED;  // the socket was closed under it
+  }
+}
+
+void finish_io(SocketContext& context) {
+  long left = context.io.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if (left == SocketContext::kClosedBit) {
+    sockets().unwatch_lower(context.lower);
+    sockets().retire(&context);
+  }
+}
+
+// Completes the application's request the way it asked, with the result recorded first.
+void complete(Request* request, int error, DWORD bytes, DWORD flags) {
+  SocketContext& context = *request->context;
+  int result = error == 0 ? 0 : SOCKET_ERROR;
+  if (request->operation == Operation::kReceive) {
+    record_receive(context, result, request->requested, bytes, request->flags_in, error);
+  } else if (request->operation == Operation::kSend) {
+    record_send(context, result, bytes, error);
+  }
+  LPWSAOVERLAPPED app = request->app;
+  app->Offset = flags;
+  app->OffsetHigh = static_cast<DWORD>(error);
+  int ignored = 0;
+  if (request->routine != nullptr) {
+    app->InternalHigh = bytes;
+    app->Internal = 0;
+    auto* call = new RoutineCall{request->routine, static_cast<DWORD>(error), bytes, app, flags};
+    if (upcalls().lpWPUQueueApc(&request->thread, call_routine, reinterpret_cast<DWORD_PTR>(call),
+                                &ignored) != 0) {
+      delete call;
+    }
+  } else {
+    WPUCompleteOverlappedRequest(context.app, app, static_cast<DWORD>(error), bytes, &ignored);
+  }
+  finish_io(context);
+  delete request;
+}
+
+DWORD WINAPI worker(void* parameter) {
+  HANDLE port = parameter;
+  // The worker holds the DLL until it ends: completions may arrive after Winsock's cleanup.
+  HMODULE self = nullptr;
+  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, reinterpret_cast<LPCWSTR>(&worker),
+                     &self);
+  for (;;) {
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    LPOVERLAPPED overlapped = nullptr;
+    // A failed request still dequeues its packet (with its overlapped): its own status says how it
+    // ended. No overlapped is the stop packet, or the port failing: either way the worker ends.
+    GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE);
+    if (overlapped == nullptr) break;
+    try {
+      Request* request = CONTAINING_RECORD(overlapped, Request, lower);
+      SocketContext& context = *request->context;
+      DWORD transferred = bytes, flags = request->flags;
+      int error = 0;
+      if ((context.io.load(std::memory_order_acquire) & SocketContext::kClosedBit) != 0) {
+        error = error_of_status(request->lower.Internal);  // the lower socket is gone
+      } else if (!context.provider->procs.lpWSPGetOverlappedResult(
+                     context.lower, &request->lower, &transferred, FALSE, &flags, &error)) {
+        transferred = bytes;
+      } else {
+        error = 0;
+      }
+      complete(request, error, transferred, flags);
+    } catch (...) {
+    }
+  }
+  CloseHandle(port);
+  FreeLibraryAndExitThread(self, 0);
+}
+
+HANDLE completion_port() {
+  std::lock_guard<std::mutex> hold(lock_);
+  if (port_ != nullptr) return port_;
+  HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  if (port == nullptr) return nullptr;
+  HANDLE thread = CreateThread(nullptr, 0, worker, port, 0, nullptr);
+  if (thread == nullptr) {
+    CloseHandle(port);
+    return nullptr;
+  }
+  CloseHandle(thread);
+  port_ = port;
+  return port_;
+}
+
+}  // namespace
+
+bool layered_io(SocketContext& context) {
+  int mode = context.io_mode.load(std::memory_order_acquire);
+  if (mode != 0) return mode == 1;
+  bool bound = false;
+  if ((context.provider->lower.dwServiceFlags1 & XP1_IFS_HANDLES) != 0) {
+    HANDLE port = completion_port();
+    bound = port != nullptr &&
+            CreateIoCompletionPort(reinterpret_cast<HANDLE>(context.lower), port,
+                                   reinterpret_cast<ULONG_PTR>(&context), 0) == port;
+  }
+  int expected = 0;
+  context.io_mode.compare_exchange_strong(expected, bound ? 1 : 2, std::memory_order_acq_rel);
+  return context.io_mode.load(std::memory_order_acquire) == 1;
+}
+
+Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED app,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread) {
+  auto* request = new Request();
+  request->context = SocketRef(context.get());
+  context->references.fetch_add(1, std::memory_order_relaxed);
+  request->operation = operation;
+  request->app = app;
+  request->routine = routine;
+  if (routine != nullptr && thread != nullptr) request->thread = *thread;
+  app->Internal = WSS_OPERATION_IN_PROGRESS;
+  app->InternalHigh = 0;
+  app->Offset = 0;
+  app->OffsetHigh = 0;
+  context->io.fetch_add(1, std::memory_order_acq_rel);
+  return request;
+}
+
+int started(Request* request, int result, int error, LPINT error_out) {
+  if (result == 0 || error == WSA_IO_PENDING) {
+    *error_out = WSA_IO_PENDING;  // the completion comes through the port either way
+    return SOCKET_ERROR;
+  }
+  SocketContext& context = *request->context;
+  request->app->Internal = 0;
+  if (request->operation == Operation::kReceive) {
+    record_receive(context, SOCKET_ERROR, request->requested, 0, request->flags_in, error);
+  } else if (request->operation == Operation::kSend) {
+    record_send(context, SOCKET_ERROR, 0, error);
+  }
+  finish_io(context);
+  delete request;
+  *error_out = error;
+  return SOCKET_ERROR;
+}
+
+BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDWORD flags,
+                       LPINT error) {
+  if (app == nullptr || transferred == nullptr || flags == nullptr) {
+    *error = WSAEFAULT;
+    return FALSE;
+  }
+  if (app->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) {
+    HANDLE event = reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(app->hEvent) & ~ULONG_PTR{1});
+    if (!wait || event == nullptr) {
+      *error = WSA_IO_INCOMPLETE;
+      return FALSE;
+    }
+    WaitForSingleObject(event, INFINITE);
+  }
+  *transferred = static_cast<DWORD>(app->InternalHigh);
+  *flags = app->Offset;
+  if (app->OffsetHigh != 0) {
+    *error = static_cast<int>(app->OffsetHigh);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+bool close_when_idle(SocketContext& context) {
+  return context.io.fetch_or(SocketContext::kClosedBit, std::memory_order_acq_rel) == 0;
+}
+
+void stop_completions() {
+  std::lock_guard<std::mutex> hold(lock_);
+  if (port_ == nullptr) return;
+  PostQueuedCompletionStatus(port_, 0, kStopKey, nullptr);
+  port_ = nullptr;
+}
+
+}  // namespace teardown::lsp

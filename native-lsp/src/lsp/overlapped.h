@@ -1,0 +1,57 @@
+// Overlapped I/O of a non-IFS layer: the application's overlapped request becomes the LSP's own
+// request on the lower socket, whose completion arrives on the LSP's completion port; a worker
+// thread records what it says (EOF, reset) and completes the application's request the way it
+// asked: its event or completion port through WPUCompleteOverlappedRequest, its completion
+// routine through WPUQueueApc. WSPGetOverlappedResult reads the result back as ws2spi.h lays out:
+// Internal (in progress or not), InternalHigh (bytes), OffsetHigh (error), Offset (flags).
+//
+// Only lower providers with real (IFS) handles can be bound to the port; over any other, overlapped
+// requests pass straight down as before.
+#pragma once
+
+#include <cstdint>
+
+#include "sockets.h"
+#include "spi.h"
+
+namespace teardown::lsp {
+
+enum class Operation { kReceive, kSend, kControl };
+
+// One application request in flight below.
+struct Request {
+  WSAOVERLAPPED lower{};  // the LSP's own, on the lower socket
+  SocketRef context;
+  Operation operation = Operation::kReceive;
+  LPWSAOVERLAPPED app = nullptr;
+  LPWSAOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
+  WSATHREADID thread{};  // where the routine runs: the thread that asked, as Winsock gave it
+  DWORD flags = 0;       // what the provider below returns in lpFlags
+  DWORD flags_in = 0;    // what the application asked (MSG_PEEK)
+  uint64_t requested = 0;
+};
+
+// True when `context`'s overlapped requests go through the LSP's port: its lower socket is bound
+// to it (the first time) and the port's worker runs.
+bool layered_io(SocketContext& context);
+
+// Prepares `request` (owned by the caller until start) for the application's overlapped request.
+Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED app,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread);
+
+// After the call below: on WSA_IO_PENDING or success the request is in flight and the entry
+// returns WSA_IO_PENDING; otherwise it is dropped and the entry returns the error.
+int started(Request* request, int result, int error, LPINT error_out);
+
+// WSPGetOverlappedResult of a request the LSP completes.
+BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDWORD flags,
+                       LPINT error);
+
+// WSPCloseSocket's part: true when the handle can be closed now; otherwise the last completion
+// of a request still in flight closes it (its requests complete with WSA_OPERATION_ABORTED).
+bool close_when_idle(SocketContext& context);
+
+// At the last WSPCleanup: the worker ends itself.
+void stop_completions();
+
+}  // namespace teardown::lsp
