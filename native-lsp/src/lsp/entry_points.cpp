@@ -8,6 +8,7 @@
 
 #include "../core/platform.h"
 #include "async_select.h"
+#include "extensions.h"
 #include "overlapped.h"
 #include "recorder.h"
 #include "sockets.h"
@@ -28,17 +29,6 @@ Result guarded(LPINT error, Result failure, Body&& body) noexcept {
 }
 
 const WSPPROC_TABLE& below(const SocketRef& context) { return context->provider->procs; }
-
-td_address lower_address(const SocketContext& context, bool peer) {
-  sockaddr_storage storage{};
-  int length = sizeof(storage);
-  int error = 0;
-  auto* name = reinterpret_cast<sockaddr*>(&storage);
-  const WSPPROC_TABLE& procs = context.provider->procs;
-  int result = peer ? procs.lpWSPGetPeerName(context.lower, name, &length, &error)
-                    : procs.lpWSPGetSockName(context.lower, name, &length, &error);
-  return result == 0 ? address_of(name, length) : td_address{};
-}
 
 SocketIdentity identity_of(const SocketContext& context, int type, int protocol) {
   const WSAPROTOCOL_INFOW& lower = context.provider->lower;
@@ -568,11 +558,19 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
       SocketRef listener = sockets().find(listener_handle, *error);
       if (!listener) return SOCKET_ERROR;
       SOCKET lower_listener = listener->lower;
-      return below(context).lpWSPSetSockOpt(context->lower, level, name,
-                                            reinterpret_cast<const char*>(&lower_listener),
-                                            sizeof(lower_listener), error);
+      int result = below(context).lpWSPSetSockOpt(context->lower, level, name,
+                                                  reinterpret_cast<const char*>(&lower_listener),
+                                                  sizeof(lower_listener), error);
+      // An AcceptEx'd socket tells its endpoints from now on.
+      if (result == 0) {
+        context->teardown.set_endpoints(lower_address(*context, false), lower_address(*context, true));
+      }
+      return result;
     }
     int result = below(context).lpWSPSetSockOpt(context->lower, level, name, value, length, error);
+    if (result == 0 && level == SOL_SOCKET && name == SO_UPDATE_CONNECT_CONTEXT) {
+      context->teardown.set_endpoints(lower_address(*context, false), lower_address(*context, true));
+    }
     if (result != 0 || level != SOL_SOCKET || value == nullptr) return result;
     if (name == SO_LINGER && length >= static_cast<int>(sizeof(linger))) {
       linger option;
@@ -615,12 +613,8 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
     SocketRef context = sockets().find(s, *error);
     if (!context) return SOCKET_ERROR;
     if (code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
-      // The provider's own functions take its handles, not the application's: handing them out
-      // would let AcceptEx and friends bypass the layer with the wrong sockets. Teardown's
-      // wrappers for them belong with overlapped I/O; until then the application is told they
-      // are not offered, and uses the standard calls.
-      *error = WSAEOPNOTSUPP;
-      return SOCKET_ERROR;
+      // The provider's own functions take its handles: the application gets Teardown's.
+      return extension_function(*context, in, in_length, out, out_length, returned, error);
     }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kControl, overlapped, routine, thread);

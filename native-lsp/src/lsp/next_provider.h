@@ -18,6 +18,8 @@ struct NextProvider {
   HMODULE module = nullptr;
   WSPPROC_TABLE procs{};
   int starts = 0;  // successful lower WSPStartups not yet matched by a WSPCleanup
+  // The provider's own extension functions (AcceptEx, ...), asked for once (see extensions.h).
+  std::atomic<void*> extensions[8] = {};
 };
 
 class Providers {

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "../core/platform.h"
 #include "recorder.h"
 #include "upcalls.h"
 
@@ -64,6 +65,8 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
     record_receive(context, result, request->requested, bytes, request->flags_in, error);
   } else if (request->operation == Operation::kSend) {
     record_send(context, result, bytes, error);
+  } else {
+    record_completion(*request, error, bytes);
   }
   LPWSAOVERLAPPED app = request->app;
   app->Offset = flags;
@@ -77,6 +80,7 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
                                 &ignored) != 0) {
       delete call;
     }
+    if (request->close_thread) upcalls().lpWPUCloseThread(&request->thread, &ignored);
   } else {
     WPUCompleteOverlappedRequest(context.app, app, static_cast<DWORD>(error), bytes, &ignored);
   }
@@ -157,6 +161,7 @@ Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED 
   request->context = SocketRef(context.get());
   context->references.fetch_add(1, std::memory_order_relaxed);
   request->operation = operation;
+  request->started_ns = platform::wall_clock_ns();
   request->app = app;
   request->routine = routine;
   if (routine != nullptr && thread != nullptr) request->thread = *thread;
@@ -179,7 +184,11 @@ int started(Request* request, int result, int error, LPINT error_out) {
     record_receive(context, SOCKET_ERROR, request->requested, 0, request->flags_in, error);
   } else if (request->operation == Operation::kSend) {
     record_send(context, SOCKET_ERROR, 0, error);
+  } else {
+    record_completion(*request, error, 0);
   }
+  int ignored = 0;
+  if (request->close_thread) upcalls().lpWPUCloseThread(&request->thread, &ignored);
   finish_io(context);
   delete request;
   *error_out = error;

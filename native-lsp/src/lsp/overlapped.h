@@ -16,7 +16,15 @@
 
 namespace teardown::lsp {
 
-enum class Operation { kReceive, kSend, kControl };
+enum class Operation {
+  kReceive,
+  kSend,
+  kControl,
+  kAccept,      // AcceptEx: the context is the listener, `accepted` the new connection
+  kConnect,     // ConnectEx: `remote` is where
+  kDisconnect,  // DisconnectEx, or TransmitFile/TransmitPackets with TF_DISCONNECT
+  kTransmit,    // TransmitFile/TransmitPackets without it
+};
 
 // One application request in flight below.
 struct Request {
@@ -29,6 +37,11 @@ struct Request {
   DWORD flags = 0;       // what the provider below returns in lpFlags
   DWORD flags_in = 0;    // what the application asked (MSG_PEEK)
   uint64_t requested = 0;
+  SocketRef accepted;          // kAccept
+  td_address remote{};         // kConnect
+  DWORD disconnect_flags = 0;  // kDisconnect: TF_REUSE_SOCKET
+  bool close_thread = false;   // `thread` was opened for this request (WPUOpenCurrentThread)
+  uint64_t started_ns = 0;     // when the application asked: the teardown's time
 };
 
 // True when `context`'s overlapped requests go through the LSP's port: its lower socket is bound
@@ -42,6 +55,9 @@ Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED 
 // After the call below: on WSA_IO_PENDING or success the request is in flight and the entry
 // returns WSA_IO_PENDING; otherwise it is dropped and the entry returns the error.
 int started(Request* request, int result, int error, LPINT error_out);
+
+// A ConnectEx, AcceptEx or disconnect that has completed: what it means for the sockets.
+void record_completion(Request& request, int error, DWORD bytes);
 
 // WSPGetOverlappedResult of a request the LSP completes.
 BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDWORD flags,

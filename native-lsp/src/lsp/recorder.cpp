@@ -64,6 +64,17 @@ void record_send(SocketContext& context, int result, DWORD sent, int error) {
   }
 }
 
+td_address lower_address(const SocketContext& context, bool peer) {
+  sockaddr_storage storage{};
+  int length = sizeof(storage);
+  int error = 0;
+  auto* name = reinterpret_cast<sockaddr*>(&storage);
+  const WSPPROC_TABLE& procs = context.provider->procs;
+  int result = peer ? procs.lpWSPGetPeerName(context.lower, name, &length, &error)
+                    : procs.lpWSPGetSockName(context.lower, name, &length, &error);
+  return result == 0 ? address_of(name, length) : td_address{};
+}
+
 td_address address_of(const sockaddr* address, int length) {
   td_address out{};
   if (address == nullptr) return out;

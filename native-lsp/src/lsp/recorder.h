@@ -32,6 +32,9 @@ void record_receive(SocketContext& context, int result, uint64_t requested, DWOR
 // What a send's outcome says: its bytes, or a reset.
 void record_send(SocketContext& context, int result, DWORD sent, int error);
 
+// The lower socket's own address (or its peer's), as the provider below reports it.
+td_address lower_address(const SocketContext& context, bool peer);
+
 // An address in the event model's form; family NONE for anything else than IPv4 and IPv6.
 td_address address_of(const sockaddr* address, int length);
 

@@ -600,12 +600,12 @@ void scenario_entry_points() {
   char data[8];
   check(receive(pair.server, data, sizeof(data), error) == -1 && error == WSAEWOULDBLOCK,
         "the server is now non-blocking");
-  GUID accept_ex = WSAID_ACCEPTEX;
+  GUID unknown = {0x12345678, 0x1234, 0x1234, {1, 2, 3, 4, 5, 6, 7, 8}};
   void* function = nullptr;
-  check(lsp().lpWSPIoctl(pair.server, SIO_GET_EXTENSION_FUNCTION_POINTER, &accept_ex,
-                         sizeof(accept_ex), &function, sizeof(function), &returned, nullptr,
-                         nullptr, nullptr, &error) == SOCKET_ERROR && function == nullptr,
-        "the provider's own extension functions are not handed out");
+  check(lsp().lpWSPIoctl(pair.server, SIO_GET_EXTENSION_FUNCTION_POINTER, &unknown,
+                         sizeof(unknown), &function, sizeof(function), &returned, nullptr,
+                         nullptr, nullptr, &error) == SOCKET_ERROR && error == WSAEINVAL,
+        "an extension function Teardown does not wrap is refused");
 
   // An overlapped receive completed through the event it names.
   WSAOVERLAPPED overlapped{};
@@ -956,6 +956,159 @@ void scenario_overlapped_lifecycle() {
   check(memory_after <= memory_before + 512 * 1024, "no memory is left behind");
 }
 
+// --- Extension functions ---------------------------------------------------------------------
+
+template <typename Function>
+Function extension(SOCKET s, GUID guid) {
+  void* function = nullptr;
+  DWORD returned = 0;
+  int error = 0;
+  lsp().lpWSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &function,
+                   sizeof(function), &returned, nullptr, nullptr, nullptr, &error);
+  return reinterpret_cast<Function>(function);
+}
+
+// SO_UPDATE_CONNECT_CONTEXT takes no value.
+bool lpWSPSetSockOptNull(SOCKET s) {
+  int error = 0;
+  return lsp().lpWSPSetSockOpt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0, &error) == 0;
+}
+
+// The system's own function, for comparison: what an application would get without Teardown.
+void* system_extension(GUID guid) {
+  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  void* function = nullptr;
+  DWORD returned = 0;
+  WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &function, sizeof(function),
+           &returned, nullptr, nullptr);
+  closesocket(s);
+  return function;
+}
+
+// Bytes of an event-completed request, or -error.
+long completed(SOCKET s, WSAOVERLAPPED& overlapped) { return event_result(s, overlapped); }
+
+// A server accepting with AcceptEx while the client connects with ConnectEx (sending its first
+// bytes with it) and ends with DisconnectEx(TF_REUSE_SOCKET).
+void scenario_extension_functions() {
+  DWORD chain = kBaseTcp4 + kChainOffset;
+  int error = 0;
+  SOCKET listener = open_socket(chain);
+  sockaddr_storage address = loopback(AF_INET, 0);
+  lsp().lpWSPBind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in), &error);
+  lsp().lpWSPListen(listener, 8, &error);
+  int length = sizeof(address);
+  lsp().lpWSPGetSockName(listener, reinterpret_cast<sockaddr*>(&address), &length, &error);
+  SOCKET server = open_socket(chain);
+  SOCKET client = open_socket(chain);
+  announce("server", server);
+  announce("client", client);
+
+  auto accept_ex = extension<LPFN_ACCEPTEX>(listener, WSAID_ACCEPTEX);
+  auto connect_ex = extension<LPFN_CONNECTEX>(client, WSAID_CONNECTEX);
+  auto disconnect_ex = extension<LPFN_DISCONNECTEX>(client, WSAID_DISCONNECTEX);
+  auto sockaddrs = extension<LPFN_GETACCEPTEXSOCKADDRS>(listener, WSAID_GETACCEPTEXSOCKADDRS);
+  check(accept_ex != nullptr && connect_ex != nullptr && disconnect_ex != nullptr &&
+            sockaddrs != nullptr, "AcceptEx, ConnectEx, DisconnectEx and GetAcceptExSockaddrs");
+  check(reinterpret_cast<void*>(accept_ex) != system_extension(WSAID_ACCEPTEX),
+        "AcceptEx is Teardown's wrapper, not the provider's own");
+  check(reinterpret_cast<void*>(sockaddrs) == system_extension(WSAID_GETACCEPTEXSOCKADDRS),
+        "GetAcceptExSockaddrs, which takes no socket, is the provider's own");
+  if (failures > 0) return;
+
+  constexpr DWORD kAddressSpace = sizeof(sockaddr_in) + 16;
+  char accepted_data[5 + 2 * kAddressSpace] = {};
+  WSAOVERLAPPED accepting{};
+  accepting.hEvent = WSACreateEvent();
+  DWORD ignored = 0;
+  check(!accept_ex(listener, server, accepted_data, 5, kAddressSpace, kAddressSpace, &ignored,
+                   reinterpret_cast<LPOVERLAPPED>(&accepting)) &&
+            GetLastError() == ERROR_IO_PENDING, "AcceptEx is pending");
+
+  sockaddr_storage any = loopback(AF_INET, 0);
+  lsp().lpWSPBind(client, reinterpret_cast<sockaddr*>(&any), sizeof(sockaddr_in), &error);
+  WSAOVERLAPPED connecting{};
+  connecting.hEvent = WSACreateEvent();
+  char hello[] = "hello";
+  check(!connect_ex(client, reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in), hello, 5,
+                    &ignored, reinterpret_cast<LPOVERLAPPED>(&connecting)) &&
+            GetLastError() == ERROR_IO_PENDING, "ConnectEx is pending");
+  check(completed(client, connecting) == 5, "ConnectEx completes, its 5 bytes sent");
+  check(completed(listener, accepting) == 5, "AcceptEx completes with the 5 bytes");
+  check(std::memcmp(accepted_data, "hello", 5) == 0, "into the application's buffer");
+  check(lsp().lpWSPSetSockOpt(server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
+                              reinterpret_cast<const char*>(&listener), sizeof(listener),
+                              &error) == 0, "SO_UPDATE_ACCEPT_CONTEXT");
+  check(lpWSPSetSockOptNull(client), "SO_UPDATE_CONNECT_CONTEXT");
+  sockaddr* local = nullptr;
+  sockaddr* remote = nullptr;
+  int local_length = 0, remote_length = 0;
+  sockaddrs(accepted_data, 5, kAddressSpace, kAddressSpace, &local, &local_length, &remote,
+            &remote_length);
+  check(remote != nullptr && remote->sa_family == AF_INET, "GetAcceptExSockaddrs reads the peer");
+
+  WSAOVERLAPPED disconnecting{};
+  disconnecting.hEvent = WSACreateEvent();
+  BOOL done = disconnect_ex(client, reinterpret_cast<LPOVERLAPPED>(&disconnecting),
+                            TF_REUSE_SOCKET, 0);
+  check(done || GetLastError() == ERROR_IO_PENDING, "DisconnectEx starts");
+  check(completed(client, disconnecting) == 0, "DisconnectEx completes");
+  int ended = -1;
+  drain(server, ended);
+  check(ended == 0, "the server reads the end of the stream");
+  for (WSAEVENT event : {accepting.hEvent, connecting.hEvent, disconnecting.hEvent}) {
+    WSACloseEvent(event);
+  }
+  check(close_socket(server) == 0, "server closes");
+  check(close_socket(client) == 0, "client closes");
+  check(close_socket(listener) == 0, "listener closes");
+}
+
+// TransmitFile: the file's bytes sent through the LSP and counted when it completes. (Wine's
+// TransmitFile ignores TF_DISCONNECT, so the disconnect it would add is DisconnectEx's, tested
+// above; TF_DISCONNECT itself is for tests-windows.)
+void scenario_transmit_file() {
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
+  auto transmit_file = extension<LPFN_TRANSMITFILE>(pair.server, WSAID_TRANSMITFILE);
+  if (!check(transmit_file != nullptr, "TransmitFile")) return;
+  check(reinterpret_cast<void*>(transmit_file) != system_extension(WSAID_TRANSMITFILE),
+        "TransmitFile is Teardown's wrapper");
+  wchar_t path[MAX_PATH], dir[MAX_PATH];
+  GetTempPathW(MAX_PATH, dir);
+  GetTempFileNameW(dir, L"td", 0, path);
+  HANDLE file = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
+                            FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, nullptr);
+  char block[1000];
+  std::memset(block, 'f', sizeof(block));
+  DWORD written = 0;
+  WriteFile(file, block, sizeof(block), &written, nullptr);
+  SetFilePointer(file, 0, nullptr, FILE_BEGIN);
+  WSAOVERLAPPED sending{};
+  sending.hEvent = WSACreateEvent();
+  BOOL done = transmit_file(pair.server, file, sizeof(block), 0,
+                            reinterpret_cast<LPOVERLAPPED>(&sending), nullptr, 0);
+  check(done || GetLastError() == ERROR_IO_PENDING, "TransmitFile starts");
+  check(completed(pair.server, sending) == 1000, "TransmitFile completes with 1000 bytes");
+  int error = 0;
+  char data[256];
+  int total = 0;
+  for (int rounds = 0; rounds < 100 && total < 1000; ++rounds) {
+    int n = receive(pair.client, data, sizeof(data), error);
+    if (n <= 0) break;
+    total += n;
+  }
+  check(total == 1000, "the client reads the file's 1000 bytes");
+  check(lsp().lpWSPShutdown(pair.server, SD_SEND, &error) == 0, "server shuts down sending");
+  int ended = -1;
+  drain(pair.client, ended);
+  check(ended == 0, "the client reads the end");
+  WSACloseEvent(sending.hEvent);
+  CloseHandle(file);
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
 // --- Benchmark (not a test: `teardown_spi_host.exe bench`) ---------------------------------
 
 double seconds_now() {
@@ -1065,6 +1218,8 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"overlapped-port", scenario_overlapped_port},
       {"close-with-pending-io", scenario_close_with_pending_io},
       {"overlapped-lifecycle", scenario_overlapped_lifecycle},
+      {"extension-functions", scenario_extension_functions},
+      {"transmit-file", scenario_transmit_file},
       {"bench", scenario_bench},
   };
   return all;

@@ -350,6 +350,34 @@ class LspUnderWineTest {
   }
 
   @Test
+  void acceptExConnectExAndDisconnectExAreRecordedThroughTeardownsWrappers() throws Exception {
+    Run run = run("extension-functions");
+    List<TeardownEvent> client = run.of("client");
+    List<TeardownEvent> server = run.of("server");
+    assertEquals(List.of(EventKind.CLOSE), kinds(client),
+        "DisconnectEx ends the connection once; the later close of the reusable socket is no second end");
+    TeardownEvent disconnect = client.get(0);
+    assertEquals(CloseMode.GRACEFUL, disconnect.closeMode());
+    assertEquals(5, disconnect.summary().bytesSent(), "ConnectEx's first bytes");
+    assertEquals(Initiator.LOCAL, disconnect.summary().firstShutdown());
+    assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), kinds(server));
+    TeardownEvent serverClose = server.get(1);
+    assertEquals(5, serverClose.summary().bytesReceived(), "AcceptEx's first bytes");
+    assertEquals(Initiator.REMOTE, serverClose.summary().firstShutdown());
+    assertEquals(disconnect.local(), serverClose.remote(), "SO_UPDATE_ACCEPT_CONTEXT gave the endpoints");
+    assertEquals(disconnect.remote(), serverClose.local());
+  }
+
+  @Test
+  void transmitFileBytesAreCountedWhenItCompletes() throws Exception {
+    Run run = run("transmit-file");
+    TeardownEvent close = single(run.of("server"), EventKind.CLOSE);
+    assertEquals(1000, close.summary().bytesSent());
+    assertEquals(Initiator.LOCAL, close.summary().firstShutdown());
+    single(run.of("client"), EventKind.EOF);
+  }
+
+  @Test
   void withoutAChannelEverythingPassesThrough() throws Exception {
     Run run = withChannelReplaced(null, () -> run("blocking"));
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");

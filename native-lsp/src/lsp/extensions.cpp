@@ -1,0 +1,346 @@
+#include "extensions.h"
+
+#include <cstring>
+
+#include "../core/platform.h"
+#include "overlapped.h"
+#include "recorder.h"
+#include "upcalls.h"
+
+namespace teardown::lsp {
+
+namespace {
+
+enum Extension : int {
+  kAcceptEx,
+  kConnectEx,
+  kDisconnectEx,
+  kTransmitFile,
+  kTransmitPackets,
+  kWsaRecvMsg,
+  kGetAcceptExSockaddrs,
+  kExtensionCount
+};
+
+const GUID kGuids[kExtensionCount] = {WSAID_ACCEPTEX,      WSAID_CONNECTEX,  WSAID_DISCONNECTEX,
+                                      WSAID_TRANSMITFILE,  WSAID_TRANSMITPACKETS,
+                                      WSAID_WSARECVMSG,    WSAID_GETACCEPTEXSOCKADDRS};
+
+// The provider's own function, asked for on this socket the first time.
+void* lower_function(SocketContext& context, Extension which) {
+  void* cached = context.provider->extensions[which].load(std::memory_order_acquire);
+  if (cached != nullptr) return cached;
+  GUID guid = kGuids[which];
+  void* function = nullptr;
+  DWORD returned = 0;
+  int error = 0;
+  if (context.provider->procs.lpWSPIoctl(context.lower, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid,
+                                         sizeof(guid), &function, sizeof(function), &returned,
+                                         nullptr, nullptr, nullptr, &error) != 0) {
+    return nullptr;
+  }
+  context.provider->extensions[which].store(function, std::memory_order_release);
+  return function;
+}
+
+template <typename Function>
+Function lower(SocketContext& context, Extension which) {
+  return reinterpret_cast<Function>(lower_function(context, which));
+}
+
+// The wrappers are called by the application directly: errors go through the thread's last error.
+BOOL fail(int error) {
+  SetLastError(static_cast<DWORD>(error));
+  return FALSE;
+}
+
+// A reference of the caller's own, for a request to keep.
+SocketRef share(const SocketRef& context) {
+  context->references.fetch_add(1, std::memory_order_relaxed);
+  return SocketRef(context.get());
+}
+
+// Runs `call` (the provider's function given the request's overlapped) for an overlapped request
+// the LSP completes; the wrapper's result as Windows reports it: FALSE with ERROR_IO_PENDING.
+template <typename Call>
+BOOL in_flight(Request* request, Call&& call) {
+  BOOL done = call(reinterpret_cast<LPOVERLAPPED>(&request->lower));
+  int error = done ? 0 : static_cast<int>(GetLastError());
+  int reported = 0;
+  started(request, done ? 0 : SOCKET_ERROR, error, &reported);
+  return fail(reported);
+}
+
+// A disconnecting call made without an overlapped: done when it returns.
+void record_now(SocketRef& context, Operation operation, DWORD flags, int error,
+                uint64_t started_ns) {
+  Request request;
+  request.context = share(context);
+  request.operation = operation;
+  request.disconnect_flags = flags;
+  request.started_ns = started_ns;
+  record_completion(request, error, 0);
+}
+
+BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD receive_length,
+                      DWORD local_length, DWORD remote_length, LPDWORD received,
+                      LPOVERLAPPED overlapped) {
+  try {
+    int error = 0;
+    SocketRef listener = sockets().find(listening, error);
+    SocketRef accepted = sockets().find(accepting, error);
+    if (!listener || !accepted) return fail(WSAENOTSOCK);
+    auto function = lower<LPFN_ACCEPTEX>(*listener, kAcceptEx);
+    if (function == nullptr) return fail(WSAEOPNOTSUPP);
+    if (overlapped == nullptr || !layered_io(*listener)) {
+      return function(listener->lower, accepted->lower, buffer, receive_length, local_length,
+                      remote_length, received, overlapped);
+    }
+    Request* request = begin_request(listener, Operation::kAccept,
+                                     reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr, nullptr);
+    request->accepted = share(accepted);
+    DWORD ignored = 0;
+    return in_flight(request, [&](LPOVERLAPPED own) {
+      return function(listener->lower, accepted->lower, buffer, receive_length, local_length,
+                      remote_length, &ignored, own);
+    });
+  } catch (...) {
+    return fail(WSAENOBUFS);
+  }
+}
+
+BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID send_buffer,
+                       DWORD send_length, LPDWORD sent, LPOVERLAPPED overlapped) {
+  try {
+    int error = 0;
+    SocketRef context = sockets().find(s, error);
+    if (!context) return fail(WSAENOTSOCK);
+    auto function = lower<LPFN_CONNECTEX>(*context, kConnectEx);
+    if (function == nullptr) return fail(WSAEOPNOTSUPP);
+    if (overlapped == nullptr || !layered_io(*context)) {
+      BOOL done = function(context->lower, name, name_length, send_buffer, send_length, sent,
+                           overlapped);
+      if (done || GetLastError() == ERROR_IO_PENDING) {
+        context->teardown.set_endpoints(lower_address(*context, false), address_of(name, name_length));
+      }
+      return done;
+    }
+    Request* request = begin_request(context, Operation::kConnect,
+                                     reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr, nullptr);
+    request->remote = address_of(name, name_length);
+    DWORD ignored = 0;
+    return in_flight(request, [&](LPOVERLAPPED own) {
+      return function(context->lower, name, name_length, send_buffer, send_length, &ignored, own);
+    });
+  } catch (...) {
+    return fail(WSAENOBUFS);
+  }
+}
+
+// DisconnectEx, TransmitFile and TransmitPackets share this: overlapped through the LSP, or done
+// at once; a disconnect is recorded when it has happened.
+template <typename Call>
+BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Extension which,
+            Call&& call) {
+  int error = 0;
+  SocketRef context = sockets().find(s, error);
+  if (!context) return fail(WSAENOTSOCK);
+  void* function = lower_function(*context, which);
+  if (function == nullptr) return fail(WSAEOPNOTSUPP);
+  Operation operation = disconnects ? Operation::kDisconnect : Operation::kTransmit;
+  if (overlapped == nullptr || !layered_io(*context)) {
+    uint64_t started_ns = platform::wall_clock_ns();
+    BOOL done = call(function, context->lower, overlapped);
+    if (overlapped == nullptr) {
+      record_now(context, operation, flags, done ? 0 : static_cast<int>(GetLastError()), started_ns);
+    }
+    return done;
+  }
+  Request* request = begin_request(context, operation,
+                                   reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr, nullptr);
+  request->disconnect_flags = flags;
+  return in_flight(request, [&](LPOVERLAPPED own) { return call(function, context->lower, own); });
+}
+
+BOOL WINAPI disconnect_ex(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, DWORD reserved) {
+  try {
+    return ending(s, overlapped, flags, true, kDisconnectEx,
+                  [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
+                    return reinterpret_cast<LPFN_DISCONNECTEX>(function)(lower_socket, own, flags,
+                                                                         reserved);
+                  });
+  } catch (...) {
+    return fail(WSAENOBUFS);
+  }
+}
+
+BOOL WINAPI transmit_file(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send,
+                          LPOVERLAPPED overlapped, LPTRANSMIT_FILE_BUFFERS buffers, DWORD flags) {
+  try {
+    return ending(s, overlapped, flags, (flags & TF_DISCONNECT) != 0, kTransmitFile,
+                  [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
+                    return reinterpret_cast<LPFN_TRANSMITFILE>(function)(lower_socket, file, bytes,
+                                                                         per_send, own, buffers,
+                                                                         flags);
+                  });
+  } catch (...) {
+    return fail(WSAENOBUFS);
+  }
+}
+
+BOOL WINAPI transmit_packets(SOCKET s, LPTRANSMIT_PACKETS_ELEMENT packets, DWORD count,
+                             DWORD send_size, LPOVERLAPPED overlapped, DWORD flags) {
+  try {
+    return ending(s, overlapped, flags, (flags & TF_DISCONNECT) != 0, kTransmitPackets,
+                  [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
+                    return reinterpret_cast<LPFN_TRANSMITPACKETS>(function)(
+                        lower_socket, packets, count, send_size, own, flags);
+                  });
+  } catch (...) {
+    return fail(WSAENOBUFS);
+  }
+}
+
+INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received,
+                           LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+  try {
+    int error = 0;
+    SocketRef context = sockets().find(s, error);
+    if (!context) {
+      fail(WSAENOTSOCK);
+      return SOCKET_ERROR;
+    }
+    auto function = lower<LPFN_WSARECVMSG>(*context, kWsaRecvMsg);
+    if (function == nullptr) {
+      fail(WSAEOPNOTSUPP);
+      return SOCKET_ERROR;
+    }
+    uint64_t requested = message != nullptr ? requested_bytes(message->lpBuffers, message->dwBufferCount) : 0;
+    DWORD flags_in = message != nullptr ? message->dwFlags : 0;
+    if (overlapped == nullptr || !layered_io(*context)) {
+      int result = function(context->lower, message, received, overlapped, routine);
+      int reason = result == 0 ? 0 : static_cast<int>(GetLastError());
+      if (overlapped == nullptr) {
+        record_receive(*context, result, requested, received != nullptr ? *received : 0, flags_in,
+                       reason);
+      }
+      return result;
+    }
+    WSATHREADID thread{};
+    int ignored = 0;
+    bool opened = routine != nullptr && upcalls().lpWPUOpenCurrentThread(&thread, &ignored) == 0;
+    if (routine != nullptr && !opened) {
+      fail(WSAENOBUFS);
+      return SOCKET_ERROR;
+    }
+    Request* request = begin_request(context, Operation::kReceive, overlapped, routine,
+                                     opened ? &thread : nullptr);
+    request->close_thread = opened;
+    request->flags_in = flags_in;
+    request->requested = requested;
+    int result = function(context->lower, message, nullptr, &request->lower, nullptr);
+    int reported = 0;
+    started(request, result, result == 0 ? 0 : static_cast<int>(GetLastError()), &reported);
+    fail(reported);
+    return SOCKET_ERROR;
+  } catch (...) {
+    fail(WSAENOBUFS);
+    return SOCKET_ERROR;
+  }
+}
+
+void* wrapper(Extension which) {
+  switch (which) {
+    case kAcceptEx:
+      return reinterpret_cast<void*>(&accept_ex);
+    case kConnectEx:
+      return reinterpret_cast<void*>(&connect_ex);
+    case kDisconnectEx:
+      return reinterpret_cast<void*>(&disconnect_ex);
+    case kTransmitFile:
+      return reinterpret_cast<void*>(&transmit_file);
+    case kTransmitPackets:
+      return reinterpret_cast<void*>(&transmit_packets);
+    case kWsaRecvMsg:
+      return reinterpret_cast<void*>(&receive_message);
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+int extension_function(SocketContext& context, const void* in, DWORD in_length, void* out,
+                       DWORD out_length, LPDWORD returned, LPINT error) {
+  if (in == nullptr || in_length < sizeof(GUID) || out == nullptr || out_length < sizeof(void*)) {
+    *error = WSAEFAULT;
+    return SOCKET_ERROR;
+  }
+  GUID asked;
+  std::memcpy(&asked, in, sizeof(asked));
+  for (int which = 0; which < kExtensionCount; ++which) {
+    if (!IsEqualGUID(asked, kGuids[which])) continue;
+    void* below = lower_function(context, static_cast<Extension>(which));
+    if (below == nullptr) break;  // the provider below has no such function
+    // GetAcceptExSockaddrs only reads a buffer: the provider's own serves as it is.
+    void* function = which == kGetAcceptExSockaddrs ? below : wrapper(static_cast<Extension>(which));
+    std::memcpy(out, &function, sizeof(function));
+    if (returned != nullptr) *returned = sizeof(function);
+    return 0;
+  }
+  *error = WSAEINVAL;
+  return SOCKET_ERROR;
+}
+
+// What a finished AcceptEx, ConnectEx, disconnect or transmit means for the sockets.
+void record_completion(Request& request, int error, DWORD bytes) {
+  SocketContext& context = *request.context;
+  uint64_t now = platform::wall_clock_ns();
+  switch (request.operation) {
+    case Operation::kAccept:
+      if (error == 0 && request.accepted) {
+        // A new connection on the accepting socket; its endpoints come with
+        // SO_UPDATE_ACCEPT_CONTEXT, when the provider can tell them.
+        SocketIdentity identity = context.teardown.identity();
+        identity.socket_id = static_cast<uint64_t>(request.accepted->app);
+        request.accepted->teardown.reset(identity, now);
+        request.accepted->teardown.set_nonblocking(context.teardown.nonblocking());
+        td_event_record ignored;
+        if (bytes > 0) request.accepted->teardown.on_receive(bytes, 0, ignored);  // its first data
+      }
+      break;
+    case Operation::kConnect:
+      if (error == 0) {
+        context.teardown.set_endpoints(lower_address(context, false), request.remote);
+        td_event_record ignored;
+        context.teardown.on_send(bytes, 0, ignored);
+      }
+      break;
+    case Operation::kTransmit: {
+      td_event_record event;
+      if (context.teardown.on_send(error == 0 ? bytes : -1, error, event)) emit(event);
+      break;
+    }
+    case Operation::kDisconnect: {
+      td_event_record sent;
+      if (context.teardown.on_send(error == 0 ? bytes : -1, error, sent)) emit(sent);
+      if (context.teardown.remote().family == TD_FAMILY_NONE) break;  // nothing was connected
+      Policy policy = producer().policy();
+      ClosePlan plan = context.teardown.plan_close(false);
+      plan.extra_flags = static_cast<uint16_t>(context.flags.load(std::memory_order_relaxed));
+      td_event_record event;
+      context.teardown.on_close(plan, error, error == 0, now, event);
+      event.time_ns = request.started_ns != 0 ? request.started_ns : now;
+      producer().publish(event, policy);
+      if (error == 0) {
+        // The connection is over; with TF_REUSE_SOCKET the socket takes the next one.
+        context.teardown.reset(context.teardown.identity(), now);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+}  // namespace teardown::lsp
