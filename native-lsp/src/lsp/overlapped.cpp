@@ -1,6 +1,7 @@
 #include "overlapped.h"
 
 #include <mutex>
+#include <unordered_set>
 
 #include "../core/platform.h"
 #include "recorder.h"
@@ -14,6 +15,19 @@ constexpr ULONG_PTR kStopKey = 1;  // completion keys of requests are contexts, 
 
 std::mutex lock_;
 HANDLE port_ = nullptr;
+
+// The requests in flight. Only they may come off the port: a packet for an overlapped that is not
+// one of them (an operation someone started on the base handle, say) is never read as one.
+std::mutex requests_lock_;
+std::unordered_set<const Request*>& requests() {
+  static auto* in_flight = new std::unordered_set<const Request*>();
+  return *in_flight;
+}
+
+bool take(const Request* request) {
+  std::lock_guard<std::mutex> hold(requests_lock_);
+  return requests().erase(request) == 1;
+}
 
 // A completion routine's call, made in the application's thread by WPUQueueApc.
 struct RoutineCall {
@@ -104,6 +118,7 @@ DWORD WINAPI worker(void* parameter) {
     if (overlapped == nullptr) break;
     try {
       Request* request = CONTAINING_RECORD(overlapped, Request, lower);
+      if (!take(request)) continue;
       SocketContext& context = *request->context;
       DWORD transferred = bytes, flags = request->flags;
       int error = 0;
@@ -170,6 +185,8 @@ Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED 
   app->Offset = 0;
   app->OffsetHigh = 0;
   context->io.fetch_add(1, std::memory_order_acq_rel);
+  std::lock_guard<std::mutex> hold(requests_lock_);
+  requests().insert(request);
   return request;
 }
 
@@ -178,6 +195,7 @@ int started(Request* request, int result, int error, LPINT error_out) {
     *error_out = WSA_IO_PENDING;  // the completion comes through the port either way
     return SOCKET_ERROR;
   }
+  take(request);
   SocketContext& context = *request->context;
   request->app->Internal = 0;
   if (request->operation == Operation::kReceive) {

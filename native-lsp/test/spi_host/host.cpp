@@ -600,6 +600,16 @@ void scenario_entry_points() {
   char data[8];
   check(receive(pair.server, data, sizeof(data), error) == -1 && error == WSAEWOULDBLOCK,
         "the server is now non-blocking");
+  // SIO_BASE_HANDLE answers the base provider's own socket, as on Windows (libuv and wepoll rely
+  // on it): here a real socket of the system's. (SIO_BSP_HANDLE_* pass down the same way; Wine
+  // does not answer them, so they are left to tests-windows.)
+  SOCKET base = INVALID_SOCKET;
+  int base_type = 0, base_length = sizeof(base_type);
+  check(lsp().lpWSPIoctl(pair.client, SIO_BASE_HANDLE, nullptr, 0, &base, sizeof(base), &returned,
+                         nullptr, nullptr, nullptr, &error) == 0 && base != pair.client &&
+            getsockopt(base, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&base_type),
+                       &base_length) == 0 && base_type == SOCK_STREAM,
+        "SIO_BASE_HANDLE answers the base provider's socket");
   GUID unknown = {0x12345678, 0x1234, 0x1234, {1, 2, 3, 4, 5, 6, 7, 8}};
   void* function = nullptr;
   check(lsp().lpWSPIoctl(pair.server, SIO_GET_EXTENSION_FUNCTION_POINTER, &unknown,
