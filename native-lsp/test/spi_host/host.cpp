@@ -18,7 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "stand_in.h"
+#include "stand_in.h"  // the Windows headers, before tlhelp32.h
+
+#include <tlhelp32.h>
 
 namespace spi_host {
 namespace {
@@ -245,6 +247,35 @@ void print_end(const char* role, int ended_with) {
   } else {
     say("%s saw error %d", role, ended_with);
   }
+}
+
+// An overlapped receive into `buffer` on `s`, completed by the event, the port or the routine.
+int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine = nullptr) {
+  DWORD flags = 0;
+  int error = 0;
+  // What ws2_32 hands a provider for WPUQueueApc: a real handle to the calling thread (the
+  // scenarios issue routines from the main thread only, so one handle serves them all).
+  static const HANDLE main_thread = [] {
+    HANDLE handle = nullptr;
+    DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &handle, 0, FALSE,
+                    DUPLICATE_SAME_ACCESS);
+    return handle;
+  }();
+  WSATHREADID thread{};
+  thread.ThreadHandle = main_thread;
+  int result = lsp().lpWSPRecv(s, &buffer, 1, nullptr, &flags, &overlapped, routine,
+                               routine != nullptr ? &thread : nullptr, &error);
+  return result == 0 ? 0 : error;
+}
+
+// Waits for an event-completed request and reads its result: bytes, or -error.
+long event_result(SOCKET s, WSAOVERLAPPED& overlapped) {
+  WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE);
+  DWORD bytes = 0, flags = 0;
+  int error = 0;
+  if (!lsp().lpWSPGetOverlappedResult(s, &overlapped, &bytes, TRUE, &flags, &error)) return -error;
+  return static_cast<long>(bytes);
 }
 
 // Waits on `event` (selected for FD_CLOSE, and FD_READ when `read` is given) until the socket
@@ -750,12 +781,36 @@ bool load_use_unload() {
   DWORD chain = kBaseTcp4 + kChainOffset;
   if (!check(layer.start(chain) == 0, "WSPStartup")) return false;
   Pair pair = connect_pair(chain);
+  // An overlapped receive, completed: the LSP's completion port and worker exist from here on.
+  char data[8];
+  WSABUF buffer{sizeof(data), data};
+  WSAOVERLAPPED overlapped{};
+  overlapped.hEvent = WSACreateEvent();
+  int error = 0;
+  bool received = overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING &&
+                  send_text(pair.client, "x", error) == 1 && event_result(pair.server, overlapped) == 1;
+  WSACloseEvent(overlapped.hEvent);
   close_socket(pair.client);
   close_socket(pair.server);
   close_socket(pair.listener);
+  check(received, "an overlapped receive completes");
   check(layer.cleanup() == 0, "WSPCleanup");
   layer.unload();
   return true;
+}
+
+// Threads of this process, from a snapshot.
+int thread_count() {
+  HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+  if (snapshot == INVALID_HANDLE_VALUE) return -1;
+  THREADENTRY32 entry{};
+  entry.dwSize = sizeof(entry);
+  int count = 0;
+  for (BOOL more = Thread32First(snapshot, &entry); more; more = Thread32Next(snapshot, &entry)) {
+    if (entry.th32OwnerProcessID == GetCurrentProcessId()) ++count;
+  }
+  CloseHandle(snapshot);
+  return count;
 }
 
 // Winsock started and cleaned up again and again (each time unloading the DLL): nothing of any
@@ -764,13 +819,18 @@ void scenario_reload() {
   check(layer.cleanup() == 0, "WSPCleanup of the host's own startups");
   layer.unload();
   if (!load_use_unload()) return;  // the first load's one-time costs happen before measuring
+  Sleep(100);  // the first load's worker ends, releasing the DLL
   size_t mapped_before = mapped_bytes(), memory_before = committed_private_bytes();
+  int threads_before = thread_count();
   for (int i = 0; i < 50; ++i) {
     if (!load_use_unload()) return;
   }
+  for (int rounds = 0; rounds < 100 && thread_count() > threads_before; ++rounds) Sleep(10);
   size_t mapped_after = mapped_bytes(), memory_after = committed_private_bytes();
-  say("mapped before %zu after %zu; private before %zu after %zu", mapped_before, mapped_after,
-      memory_before, memory_after);
+  int threads_after = thread_count();
+  say("mapped before %zu after %zu; private before %zu after %zu; threads %d -> %d", mapped_before,
+      mapped_after, memory_before, memory_after, threads_before, threads_after);
+  check(threads_after == threads_before, "every load's completion worker has ended");
   check(mapped_after <= mapped_before, "every load's channel mappings are released at unload");
   check(memory_after <= memory_before + 512 * 1024, "no memory is left behind by 50 loads");
   std::string problem;
@@ -778,35 +838,6 @@ void scenario_reload() {
 }
 
 // --- Overlapped I/O ---------------------------------------------------------------------------
-
-// An overlapped receive into `buffer` on `s`, completed by the event, the port or the routine.
-int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
-                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine = nullptr) {
-  DWORD flags = 0;
-  int error = 0;
-  // What ws2_32 hands a provider for WPUQueueApc: a real handle to the calling thread (the
-  // scenarios issue routines from the main thread only, so one handle serves them all).
-  static const HANDLE main_thread = [] {
-    HANDLE handle = nullptr;
-    DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &handle, 0, FALSE,
-                    DUPLICATE_SAME_ACCESS);
-    return handle;
-  }();
-  WSATHREADID thread{};
-  thread.ThreadHandle = main_thread;
-  int result = lsp().lpWSPRecv(s, &buffer, 1, nullptr, &flags, &overlapped, routine,
-                               routine != nullptr ? &thread : nullptr, &error);
-  return result == 0 ? 0 : error;
-}
-
-// Waits for an event-completed request and reads its result: bytes, or -error.
-long event_result(SOCKET s, WSAOVERLAPPED& overlapped) {
-  WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE);
-  DWORD bytes = 0, flags = 0;
-  int error = 0;
-  if (!lsp().lpWSPGetOverlappedResult(s, &overlapped, &bytes, TRUE, &flags, &error)) return -error;
-  return static_cast<long>(bytes);
-}
 
 // The event style: data, then the end of the stream, each through WSPGetOverlappedResult.
 void scenario_overlapped_event() {
@@ -929,7 +960,7 @@ void scenario_close_with_pending_io() {
   check(close_socket(pair.listener) == 0, "listener closes");
 }
 
-// Many connections, each closed with a receive pending: nothing of them may remain.
+// 10,000 connections, each closed with a receive pending: nothing of them may remain.
 void scenario_overlapped_lifecycle() {
   DWORD chain = kBaseTcp4 + kChainOffset;
   auto one = [&] {
@@ -953,7 +984,7 @@ void scenario_overlapped_lifecycle() {
   size_t memory_before = committed_private_bytes();
   uintptr_t next_before = next_handle_value();
   int failed = 0;
-  for (int i = 0; i < 2000; ++i) failed += one() ? 0 : 1;
+  for (int i = 0; i < 10000; ++i) failed += one() ? 0 : 1;
   for (int rounds = 0; rounds < 100 && open_socket_handles() != sockets_before; ++rounds) Sleep(10);
   size_t memory_after = committed_private_bytes();
   uintptr_t next_after = next_handle_value();

@@ -344,7 +344,7 @@ class LspUnderWineTest {
   }
 
   @Test
-  void twoThousandConnectionsClosedWithIoPendingLeaveNothingBehind() throws Exception {
+  void tenThousandConnectionsClosedWithIoPendingLeaveNothingBehind() throws Exception {
     Run run = run("overlapped-lifecycle");
     assertTrue(run.output().contains("overlapped: private memory"), run.output());
   }
