@@ -1139,6 +1139,27 @@ void scenario_transmit_file() {
     total += n;
   }
   check(total == 1000, "the client reads the file's 1000 bytes");
+  // Wine has no TransmitPackets: the provider below lacks it, so Teardown offers none either
+  // (the function itself is for tests-windows).
+  check(extension<LPFN_TRANSMITPACKETS>(pair.server, WSAID_TRANSMITPACKETS) == nullptr,
+        "a function the provider below lacks is not offered");
+  // WSARecvMsg through Teardown's wrapper reads what was sent, and counts it.
+  auto receive_message = extension<LPFN_WSARECVMSG>(pair.client, WSAID_WSARECVMSG);
+  check(receive_message != nullptr &&
+            reinterpret_cast<void*>(receive_message) != system_extension(WSAID_WSARECVMSG),
+        "WSARecvMsg is Teardown's wrapper");
+  if (receive_message != nullptr) {
+    check(send_text(pair.server, "message", error) == 7, "server sends 7 bytes");
+    char into[16];
+    WSABUF buffer{sizeof(into), into};
+    WSAMSG message{};
+    message.lpBuffers = &buffer;
+    message.dwBufferCount = 1;
+    DWORD got = 0;
+    int result = receive_message(pair.client, &message, &got, nullptr, nullptr);
+    check(result == 0 && got == 7 && std::memcmp(into, "message", 7) == 0,
+          "WSARecvMsg reads the 7 bytes");
+  }
   check(lsp().lpWSPShutdown(pair.server, SD_SEND, &error) == 0, "server shuts down sending");
   int ended = -1;
   drain(pair.client, ended);

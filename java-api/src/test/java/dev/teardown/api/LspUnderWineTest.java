@@ -369,12 +369,14 @@ class LspUnderWineTest {
   }
 
   @Test
-  void transmitFileBytesAreCountedWhenItCompletes() throws Exception {
+  void transmitFileAndWsaRecvMsgBytesAreCountedThroughTheWrappers() throws Exception {
     Run run = run("transmit-file");
     TeardownEvent close = single(run.of("server"), EventKind.CLOSE);
-    assertEquals(1000, close.summary().bytesSent());
+    assertEquals(1007, close.summary().bytesSent(), "1,000 by TransmitFile, 7 by WSPSend");
     assertEquals(Initiator.LOCAL, close.summary().firstShutdown());
     single(run.of("client"), EventKind.EOF);
+    assertEquals(1007, single(run.of("client"), EventKind.CLOSE).summary().bytesReceived(),
+        "the last 7 read by WSARecvMsg");
   }
 
   @Test
