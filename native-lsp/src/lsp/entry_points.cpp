@@ -28,6 +28,17 @@ Result guarded(LPINT error, Result failure, Body&& body) noexcept {
   }
 }
 
+// An entry for one of the application's sockets: `body` gets its context, or the call fails with
+// WSAENOTSOCK when the handle is not one of ours.
+template <typename Result, typename Body>
+Result on_socket(SOCKET s, LPINT error, Result failure, Body&& body) noexcept {
+  return guarded<Result>(error, failure, [&]() -> Result {
+    SocketRef context = sockets().find(s, *error);
+    if (!context) return failure;
+    return body(context);
+  });
+}
+
 const WSPPROC_TABLE& below(const SocketRef& context) { return context->provider->procs; }
 
 SocketIdentity identity_of(const SocketContext& context, int type, int protocol) {
@@ -176,17 +187,13 @@ SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
 }
 
 int WSPAPI WSPBind(SOCKET s, const sockaddr* name, int name_length, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     return below(context).lpWSPBind(context->lower, name, name_length, error);
   });
 }
 
 int WSPAPI WSPListen(SOCKET s, int backlog, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     int result = below(context).lpWSPListen(context->lower, backlog, error);
     if (result == 0) {
       context->listening.store(true, std::memory_order_relaxed);
@@ -198,9 +205,7 @@ int WSPAPI WSPListen(SOCKET s, int backlog, LPINT error) {
 
 int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF caller_data,
                       LPWSABUF callee_data, LPQOS socket_qos, LPQOS group_qos, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     int result = below(context).lpWSPConnect(context->lower, name, name_length, caller_data,
                                              callee_data, socket_qos, group_qos, error);
     if (result == 0 || *error == WSAEWOULDBLOCK) {
@@ -214,9 +219,7 @@ int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF 
 SOCKET WSPAPI WSPJoinLeaf(SOCKET s, const sockaddr* name, int name_length, LPWSABUF caller_data,
                           LPWSABUF callee_data, LPQOS socket_qos, LPQOS group_qos, DWORD flags,
                           LPINT error) {
-  return guarded<SOCKET>(error, INVALID_SOCKET, [&]() -> SOCKET {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return INVALID_SOCKET;
+  return on_socket<SOCKET>(s, error, INVALID_SOCKET, [&](SocketRef& context) -> SOCKET {
     SOCKET lower = below(context).lpWSPJoinLeaf(context->lower, name, name_length, caller_data,
                                                 callee_data, socket_qos, group_qos, flags, error);
     if (lower == INVALID_SOCKET) return INVALID_SOCKET;
@@ -229,9 +232,7 @@ SOCKET WSPAPI WSPJoinLeaf(SOCKET s, const sockaddr* name, int name_length, LPWSA
 
 int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD process_id, LPWSAPROTOCOL_INFOW info,
                               LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (info == nullptr) {
       *error = WSAEFAULT;
       return SOCKET_ERROR;
@@ -251,9 +252,7 @@ int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD process_id, LPWSAPROTOCOL_INFOW in
 // --- Teardown -------------------------------------------------------------------------------
 
 int WSPAPI WSPShutdown(SOCKET s, int how, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     uint64_t started = platform::wall_clock_ns();
     int result = below(context).lpWSPShutdown(context->lower, how, error);
     if (how >= SD_RECEIVE && how <= SD_BOTH && !context->listening.load()) {
@@ -267,9 +266,7 @@ int WSPAPI WSPShutdown(SOCKET s, int how, LPINT error) {
 }
 
 int WSPAPI WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     uint64_t started = platform::wall_clock_ns();
     int result = below(context).lpWSPSendDisconnect(context->lower, data, error);
     uint32_t length = data != nullptr ? data->len : 0;
@@ -282,9 +279,7 @@ int WSPAPI WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
 }
 
 int WSPAPI WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     uint64_t started = platform::wall_clock_ns();
     int result = below(context).lpWSPRecvDisconnect(context->lower, data, error);
     // On success the buffer's length is the disconnect data received.
@@ -298,9 +293,7 @@ int WSPAPI WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
 }
 
 int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     // Two threads closing one handle: the second finds it already going, as if gone.
     if (context->closing.exchange(true, std::memory_order_acq_rel)) {
       *error = WSAENOTSOCK;
@@ -359,9 +352,7 @@ int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
 int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LPDWORD flags,
                    LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                    LPWSATHREADID thread, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     DWORD flags_in = flags != nullptr ? *flags : 0;
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
@@ -384,9 +375,7 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
                        sockaddr* from, LPINT from_length, LPWSAOVERLAPPED overlapped,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
                        LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     DWORD flags_in = flags != nullptr ? *flags : 0;
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
@@ -409,9 +398,7 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
 int WSPAPI WSPSend(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD flags,
                    LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                    LPWSATHREADID thread, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
       int lower_error = 0;
@@ -430,9 +417,7 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
                      const sockaddr* to, int to_length, LPWSAOVERLAPPED overlapped,
                      LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
                      LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
       int lower_error = 0;
@@ -450,9 +435,7 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
 
 BOOL WSPAPI WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD transferred,
                                    BOOL wait, LPDWORD flags, LPINT error) {
-  return guarded<BOOL>(error, FALSE, [&]() -> BOOL {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return FALSE;
+  return on_socket<BOOL>(s, error, FALSE, [&](SocketRef& context) -> BOOL {
     if (context->io_mode.load(std::memory_order_acquire) == 1) {
       return overlapped_result(overlapped, transferred, wait, flags, error);
     }
@@ -488,9 +471,7 @@ int WSPAPI WSPSelect(int nfds, fd_set* readers, fd_set* writers, fd_set* excepti
 }
 
 int WSPAPI WSPEventSelect(SOCKET s, WSAEVENT event, long network_events, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     int result = below(context).lpWSPEventSelect(context->lower, event, network_events, error);
     if (result == 0) context->teardown.set_nonblocking(true);  // and it stays so
     return result;
@@ -499,9 +480,7 @@ int WSPAPI WSPEventSelect(SOCKET s, WSAEVENT event, long network_events, LPINT e
 
 int WSPAPI WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS network_events,
                                 LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     int result = below(context).lpWSPEnumNetworkEvents(context->lower, event, network_events, error);
     if (result == 0 && network_events != nullptr &&
         (network_events->lNetworkEvents & FD_CLOSE) != 0) {
@@ -516,9 +495,7 @@ int WSPAPI WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS net
 
 int WSPAPI WSPAsyncSelect(SOCKET s, HWND window, unsigned int message, long network_events,
                           LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     HWND ours = notification_window();
     if (ours == nullptr) {
       *error = WSAENOBUFS;
@@ -544,9 +521,7 @@ int WSPAPI WSPAsyncSelect(SOCKET s, HWND window, unsigned int message, long netw
 
 int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int length,
                          LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (level == SOL_SOCKET && name == SO_UPDATE_ACCEPT_CONTEXT) {
       // The value is the listening socket: the provider below knows it by its own handle.
       if (value == nullptr || length < static_cast<int>(sizeof(SOCKET))) {
@@ -586,9 +561,7 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
 }
 
 int WSPAPI WSPGetSockOpt(SOCKET s, int level, int name, char* value, LPINT length, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (level == SOL_SOCKET && name == SO_PROTOCOL_INFOW) {
       // The application's socket is made on Teardown's chain entry: that is what it is told.
       if (value == nullptr || length == nullptr ||
@@ -609,9 +582,7 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
                     DWORD out_length, LPDWORD returned, LPWSAOVERLAPPED overlapped,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
                     LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
       // The provider's own functions take its handles: the application gets Teardown's.
       return extension_function(*context, in, in_length, out, out_length, returned, error);
@@ -637,25 +608,19 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
 }
 
 int WSPAPI WSPGetPeerName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     return below(context).lpWSPGetPeerName(context->lower, name, length, error);
   });
 }
 
 int WSPAPI WSPGetSockName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
-  return guarded<int>(error, SOCKET_ERROR, [&] {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return SOCKET_ERROR;
+  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     return below(context).lpWSPGetSockName(context->lower, name, length, error);
   });
 }
 
 BOOL WSPAPI WSPGetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT error) {
-  return guarded<BOOL>(error, FALSE, [&]() -> BOOL {
-    SocketRef context = sockets().find(s, *error);
-    if (!context) return FALSE;
+  return on_socket<BOOL>(s, error, FALSE, [&](SocketRef& context) -> BOOL {
     return below(context).lpWSPGetQOSByName(context->lower, name, qos, error);
   });
 }
