@@ -42,7 +42,9 @@ std::vector<uint8_t> join(std::initializer_list<std::vector<uint8_t>> parts) {
   return out;
 }
 
-std::vector<uint8_t> text(const std::string& value) { return {value.begin(), value.end()}; }
+std::vector<uint8_t> text(const std::string& value) {
+  return {value.begin(), value.end()};
+}
 
 std::vector<uint8_t> exchange() {
   return join({hello(), record(FrameKind::kData, "transaction 1;"),
@@ -57,7 +59,8 @@ TEST(FrameDecoder, AnExchangeDecodesWholeWhereverTheBytesAreSplit) {
     FrameDecoder decoder;
     Collected got;
     EXPECT_EQ(decoder.feed(stream.data(), split, got), split);
-    EXPECT_EQ(decoder.feed(stream.data() + split, stream.size() - split, got), stream.size() - split);
+    EXPECT_EQ(decoder.feed(stream.data() + split, stream.size() - split, got),
+              stream.size() - split);
     EXPECT_EQ(decoder.finish(), FrameError::kNone) << "split at " << split;
     EXPECT_EQ(got.stream, expected) << "split at " << split;
     EXPECT_EQ(got.disconnect_data, "client-total=17");
@@ -119,15 +122,17 @@ TEST(FrameDecoder, MalformedRecordsAreNamedAtTheirByte) {
   size_t after_hello = kHelloSize;
   EXPECT_EQ(decode(join({hello(), std::vector<uint8_t>{0x41}})),
             std::make_pair(FrameError::kUnknownKind, after_hello));
-  EXPECT_EQ(decode(join({hello(), hello()})), std::make_pair(FrameError::kUnknownKind, after_hello));
+  EXPECT_EQ(decode(join({hello(), hello()})),
+            std::make_pair(FrameError::kUnknownKind, after_hello));
   EXPECT_EQ(decode(join({hello(), std::vector<uint8_t>{0xA2, 0x80, 0, 1, 'x'}})),
             std::make_pair(FrameError::kFlags, after_hello + 1));
   EXPECT_EQ(decode(join({hello(), std::vector<uint8_t>{0xA2, 0, 0, 0}})),
             std::make_pair(FrameError::kEmptyData, after_hello + 3));
   EXPECT_EQ(decode(join({hello(), std::vector<uint8_t>{0xA2, 0, 0x40, 0x01}})),
             std::make_pair(FrameError::kTooLong, after_hello + 3));  // 16385 bytes of data
-  EXPECT_EQ(decode(join({hello(), std::vector<uint8_t>{0xA3, 0, 0x04, 0x01}})),
-            std::make_pair(FrameError::kTooLong, after_hello + 3));  // 1025 bytes of disconnect data
+  EXPECT_EQ(
+      decode(join({hello(), std::vector<uint8_t>{0xA3, 0, 0x04, 0x01}})),
+      std::make_pair(FrameError::kTooLong, after_hello + 3));  // 1025 bytes of disconnect data
   std::vector<uint8_t> closed = join({hello(), record(FrameKind::kDisconnect, "17")});
   EXPECT_EQ(decode(join({closed, record(FrameKind::kData, "late")})),
             std::make_pair(FrameError::kAfterDisconnect, closed.size()));

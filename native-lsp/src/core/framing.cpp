@@ -14,7 +14,9 @@ bool known_kind(uint8_t byte) {
          byte == static_cast<uint8_t>(FrameKind::kDisconnect);
 }
 
-size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
+size_t smaller(size_t a, size_t b) {
+  return a < b ? a : b;
+}
 
 }  // namespace
 

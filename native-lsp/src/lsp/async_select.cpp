@@ -71,8 +71,8 @@ DWORD WINAPI notification_thread(void* parameter) {
   window_class.hInstance = self;
   window_class.lpszClassName = kWindowClass;
   RegisterClassExW(&window_class);
-  HWND window = CreateWindowExW(0, kWindowClass, L"", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr,
-                                self, nullptr);
+  HWND window =
+      CreateWindowExW(0, kWindowClass, L"", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr, self, nullptr);
   start->window.store(window, std::memory_order_release);
   SetEvent(start->ready);
   start->let_go();

@@ -39,7 +39,9 @@ Result on_socket(SOCKET s, LPINT error, Result failure, Body&& body) noexcept {
   });
 }
 
-const WSPPROC_TABLE& below(const SocketRef& context) { return context->provider->procs; }
+const WSPPROC_TABLE& below(const SocketRef& context) {
+  return context->provider->procs;
+}
 
 SocketIdentity identity_of(const SocketContext& context, int type, int protocol) {
   const WSAPROTOCOL_INFOW& lower = context.provider->lower;
@@ -230,8 +232,7 @@ SOCKET WSPAPI WSPJoinLeaf(SOCKET s, const sockaddr* name, int name_length, LPWSA
   });
 }
 
-int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD process_id, LPWSAPROTOCOL_INFOW info,
-                              LPINT error) {
+int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD process_id, LPWSAPROTOCOL_INFOW info, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (info == nullptr) {
       *error = WSAEFAULT;
@@ -307,8 +308,8 @@ int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
     if (recorded && policy.active && !context->teardown.saw_end_of_stream()) {
       DWORD returned = 0;
       int ignored = 0;
-      if (procs.lpWSPIoctl(context->lower, FIONREAD, nullptr, 0, &unread, sizeof(unread),
-                           &returned, nullptr, nullptr, nullptr, &ignored) != 0) {
+      if (procs.lpWSPIoctl(context->lower, FIONREAD, nullptr, 0, &unread, sizeof(unread), &returned,
+                           nullptr, nullptr, nullptr, &ignored) != 0) {
         unread = 0;
       }
     }
@@ -327,8 +328,8 @@ int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
     bool released = result == 0;
     if (recorded) {
       td_event_record event;
-      context->teardown.on_close(plan, released ? 0 : *error, released,
-                                 platform::wall_clock_ns(), event);
+      context->teardown.on_close(plan, released ? 0 : *error, released, platform::wall_clock_ns(),
+                                 event);
       event.time_ns = started;
       producer().publish(event, policy);
     }
@@ -359,14 +360,15 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
       request->flags = request->flags_in = flags_in;
       request->requested = requested_bytes(buffers, count);
       int lower_error = 0;
-      int result = below(context).lpWSPRecv(context->lower, buffers, count, nullptr, &request->flags,
-                                            &request->lower, nullptr, nullptr, &lower_error);
+      int result =
+          below(context).lpWSPRecv(context->lower, buffers, count, nullptr, &request->flags,
+                                   &request->lower, nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
     int result = below(context).lpWSPRecv(context->lower, buffers, count, received, flags,
                                           overlapped, routine, thread, error);
-    record_receive(*context, result, requested_bytes(buffers, count), received != nullptr ? *received : 0,
-                   flags_in, result == 0 ? 0 : *error);
+    record_receive(*context, result, requested_bytes(buffers, count),
+                   received != nullptr ? *received : 0, flags_in, result == 0 ? 0 : *error);
     return result;
   });
 }
@@ -383,14 +385,14 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
       request->requested = requested_bytes(buffers, count);
       int lower_error = 0;
       int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, nullptr,
-                                                &request->flags, from, from_length,
-                                                &request->lower, nullptr, nullptr, &lower_error);
+                                                &request->flags, from, from_length, &request->lower,
+                                                nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
     int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, received, flags, from,
                                               from_length, overlapped, routine, thread, error);
-    record_receive(*context, result, requested_bytes(buffers, count), received != nullptr ? *received : 0,
-                   flags_in, result == 0 ? 0 : *error);
+    record_receive(*context, result, requested_bytes(buffers, count),
+                   received != nullptr ? *received : 0, flags_in, result == 0 ? 0 : *error);
     return result;
   });
 }
@@ -421,9 +423,9 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
       int lower_error = 0;
-      int result = below(context).lpWSPSendTo(context->lower, buffers, count, nullptr, flags, to,
-                                              to_length, &request->lower, nullptr, nullptr,
-                                              &lower_error);
+      int result =
+          below(context).lpWSPSendTo(context->lower, buffers, count, nullptr, flags, to, to_length,
+                                     &request->lower, nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
     int result = below(context).lpWSPSendTo(context->lower, buffers, count, sent, flags, to,
@@ -481,7 +483,8 @@ int WSPAPI WSPEventSelect(SOCKET s, WSAEVENT event, long network_events, LPINT e
 int WSPAPI WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS network_events,
                                 LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
-    int result = below(context).lpWSPEnumNetworkEvents(context->lower, event, network_events, error);
+    int result =
+        below(context).lpWSPEnumNetworkEvents(context->lower, event, network_events, error);
     if (result == 0 && network_events != nullptr &&
         (network_events->lNetworkEvents & FD_CLOSE) != 0) {
       td_event_record record;
@@ -538,13 +541,15 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
                                                   sizeof(lower_listener), error);
       // An AcceptEx'd socket tells its endpoints from now on.
       if (result == 0) {
-        context->teardown.set_endpoints(lower_address(*context, false), lower_address(*context, true));
+        context->teardown.set_endpoints(lower_address(*context, false),
+                                        lower_address(*context, true));
       }
       return result;
     }
     int result = below(context).lpWSPSetSockOpt(context->lower, level, name, value, length, error);
     if (result == 0 && level == SOL_SOCKET && name == SO_UPDATE_CONNECT_CONTEXT) {
-      context->teardown.set_endpoints(lower_address(*context, false), lower_address(*context, true));
+      context->teardown.set_endpoints(lower_address(*context, false),
+                                      lower_address(*context, true));
     }
     if (result != 0 || level != SOL_SOCKET || value == nullptr) return result;
     if (name == SO_LINGER && length >= static_cast<int>(sizeof(linger))) {
@@ -578,10 +583,9 @@ int WSPAPI WSPGetSockOpt(SOCKET s, int level, int name, char* value, LPINT lengt
   });
 }
 
-int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out,
-                    DWORD out_length, LPDWORD returned, LPWSAOVERLAPPED overlapped,
-                    LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
-                    LPINT error) {
+int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out, DWORD out_length,
+                    LPDWORD returned, LPWSAOVERLAPPED overlapped,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     if (code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
       // The provider's own functions take its handles: the application gets Teardown's.
@@ -590,9 +594,9 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kControl, overlapped, routine, thread);
       int lower_error = 0;
-      int result = below(context).lpWSPIoctl(context->lower, code, in, in_length, out, out_length,
-                                             returned, &request->lower, nullptr, nullptr,
-                                             &lower_error);
+      int result =
+          below(context).lpWSPIoctl(context->lower, code, in, in_length, out, out_length, returned,
+                                    &request->lower, nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
     int result = below(context).lpWSPIoctl(context->lower, code, in, in_length, out, out_length,
@@ -647,8 +651,8 @@ INT WSPAPI WSPAddressToString(LPSOCKADDR address, DWORD address_length, LPWSAPRO
   });
 }
 
-INT WSPAPI WSPStringToAddress(LPWSTR text, INT family, LPWSAPROTOCOL_INFOW info,
-                              LPSOCKADDR address, LPINT address_length, LPINT error) {
+INT WSPAPI WSPStringToAddress(LPWSTR text, INT family, LPWSAPROTOCOL_INFOW info, LPSOCKADDR address,
+                              LPINT address_length, LPINT error) {
   return guarded<INT>(error, SOCKET_ERROR, [&]() -> INT {
     NextProvider* next = provider_for(info);
     if (next == nullptr) {
@@ -686,15 +690,36 @@ int WSPAPI WSPCleanup(LPINT error) {
 }
 
 const WSPPROC_TABLE& entry_points() {
-  static const WSPPROC_TABLE table = {
-      WSPAccept,          WSPAddressToString,     WSPAsyncSelect,     WSPBind,
-      WSPCancelBlockingCall, WSPCleanup,          WSPCloseSocket,     WSPConnect,
-      WSPDuplicateSocket, WSPEnumNetworkEvents,   WSPEventSelect,     WSPGetOverlappedResult,
-      WSPGetPeerName,     WSPGetSockName,         WSPGetSockOpt,      WSPGetQOSByName,
-      WSPIoctl,           WSPJoinLeaf,            WSPListen,          WSPRecv,
-      WSPRecvDisconnect,  WSPRecvFrom,            WSPSelect,          WSPSend,
-      WSPSendDisconnect,  WSPSendTo,              WSPSetSockOpt,      WSPShutdown,
-      WSPSocket,          WSPStringToAddress};
+  static const WSPPROC_TABLE table = {WSPAccept,
+                                      WSPAddressToString,
+                                      WSPAsyncSelect,
+                                      WSPBind,
+                                      WSPCancelBlockingCall,
+                                      WSPCleanup,
+                                      WSPCloseSocket,
+                                      WSPConnect,
+                                      WSPDuplicateSocket,
+                                      WSPEnumNetworkEvents,
+                                      WSPEventSelect,
+                                      WSPGetOverlappedResult,
+                                      WSPGetPeerName,
+                                      WSPGetSockName,
+                                      WSPGetSockOpt,
+                                      WSPGetQOSByName,
+                                      WSPIoctl,
+                                      WSPJoinLeaf,
+                                      WSPListen,
+                                      WSPRecv,
+                                      WSPRecvDisconnect,
+                                      WSPRecvFrom,
+                                      WSPSelect,
+                                      WSPSend,
+                                      WSPSendDisconnect,
+                                      WSPSendTo,
+                                      WSPSetSockOpt,
+                                      WSPShutdown,
+                                      WSPSocket,
+                                      WSPStringToAddress};
   return table;
 }
 

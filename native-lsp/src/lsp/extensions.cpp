@@ -22,9 +22,9 @@ enum Extension : int {
   kExtensionCount
 };
 
-const GUID kGuids[kExtensionCount] = {WSAID_ACCEPTEX,      WSAID_CONNECTEX,  WSAID_DISCONNECTEX,
-                                      WSAID_TRANSMITFILE,  WSAID_TRANSMITPACKETS,
-                                      WSAID_WSARECVMSG,    WSAID_GETACCEPTEXSOCKADDRS};
+const GUID kGuids[kExtensionCount] = {
+    WSAID_ACCEPTEX,        WSAID_CONNECTEX,  WSAID_DISCONNECTEX,        WSAID_TRANSMITFILE,
+    WSAID_TRANSMITPACKETS, WSAID_WSARECVMSG, WSAID_GETACCEPTEXSOCKADDRS};
 
 // The provider's own function, asked for on this socket the first time.
 void* lower_function(SocketContext& context, Extension which) {
@@ -96,8 +96,9 @@ BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD re
       return function(listener->lower, accepted->lower, buffer, receive_length, local_length,
                       remote_length, received, overlapped);
     }
-    Request* request = begin_request(listener, Operation::kAccept,
-                                     reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr, nullptr);
+    Request* request =
+        begin_request(listener, Operation::kAccept, reinterpret_cast<LPWSAOVERLAPPED>(overlapped),
+                      nullptr, nullptr);
     request->accepted = share(accepted);
     DWORD ignored = 0;
     return in_flight(request, [&](LPOVERLAPPED own) {
@@ -118,15 +119,17 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
     auto function = lower<LPFN_CONNECTEX>(*context, kConnectEx);
     if (function == nullptr) return fail(WSAEOPNOTSUPP);
     if (overlapped == nullptr || !layered_io(*context)) {
-      BOOL done = function(context->lower, name, name_length, send_buffer, send_length, sent,
-                           overlapped);
+      BOOL done =
+          function(context->lower, name, name_length, send_buffer, send_length, sent, overlapped);
       if (done || GetLastError() == ERROR_IO_PENDING) {
-        context->teardown.set_endpoints(lower_address(*context, false), address_of(name, name_length));
+        context->teardown.set_endpoints(lower_address(*context, false),
+                                        address_of(name, name_length));
       }
       return done;
     }
-    Request* request = begin_request(context, Operation::kConnect,
-                                     reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr, nullptr);
+    Request* request =
+        begin_request(context, Operation::kConnect, reinterpret_cast<LPWSAOVERLAPPED>(overlapped),
+                      nullptr, nullptr);
     request->remote = address_of(name, name_length);
     DWORD ignored = 0;
     return in_flight(request, [&](LPOVERLAPPED own) {
@@ -152,7 +155,8 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
     uint64_t started_ns = platform::wall_clock_ns();
     BOOL done = call(function, context->lower, overlapped);
     if (overlapped == nullptr) {
-      record_now(context, operation, flags, done ? 0 : static_cast<int>(GetLastError()), started_ns);
+      record_now(context, operation, flags, done ? 0 : static_cast<int>(GetLastError()),
+                 started_ns);
     }
     return done;
   }
@@ -179,9 +183,8 @@ BOOL WINAPI transmit_file(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send,
   try {
     return ending(s, overlapped, flags, (flags & TF_DISCONNECT) != 0, kTransmitFile,
                   [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
-                    return reinterpret_cast<LPFN_TRANSMITFILE>(function)(lower_socket, file, bytes,
-                                                                         per_send, own, buffers,
-                                                                         flags);
+                    return reinterpret_cast<LPFN_TRANSMITFILE>(function)(
+                        lower_socket, file, bytes, per_send, own, buffers, flags);
                   });
   } catch (...) {
     return fail(WSAENOBUFS);
@@ -201,8 +204,8 @@ BOOL WINAPI transmit_packets(SOCKET s, LPTRANSMIT_PACKETS_ELEMENT packets, DWORD
   }
 }
 
-INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received,
-                           LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAOVERLAPPED overlapped,
+                           LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
   try {
     int error = 0;
     SocketRef context = sockets().find(s, error);
@@ -215,7 +218,8 @@ INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received,
       fail(WSAEOPNOTSUPP);
       return SOCKET_ERROR;
     }
-    uint64_t requested = message != nullptr ? requested_bytes(message->lpBuffers, message->dwBufferCount) : 0;
+    uint64_t requested =
+        message != nullptr ? requested_bytes(message->lpBuffers, message->dwBufferCount) : 0;
     DWORD flags_in = message != nullptr ? message->dwFlags : 0;
     if (overlapped == nullptr || !layered_io(*context)) {
       int result = function(context->lower, message, received, overlapped, routine);
@@ -283,7 +287,8 @@ int extension_function(SocketContext& context, const void* in, DWORD in_length, 
     void* below = lower_function(context, static_cast<Extension>(which));
     if (below == nullptr) break;  // the provider below has no such function
     // GetAcceptExSockaddrs only reads a buffer: the provider's own serves as it is.
-    void* function = which == kGetAcceptExSockaddrs ? below : wrapper(static_cast<Extension>(which));
+    void* function =
+        which == kGetAcceptExSockaddrs ? below : wrapper(static_cast<Extension>(which));
     std::memcpy(out, &function, sizeof(function));
     if (returned != nullptr) *returned = sizeof(function);
     return 0;

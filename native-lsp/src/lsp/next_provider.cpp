@@ -34,8 +34,7 @@ int load(NextProvider& next, const WSAPROTOCOL_INFOW& entry) {
   return 0;
 }
 
-int start_lower(NextProvider& next, WORD version, WSPDATA& data,
-                const WSPUPCALLTABLE& upcalls) {
+int start_lower(NextProvider& next, WORD version, WSPDATA& data, const WSPUPCALLTABLE& upcalls) {
   auto startup = reinterpret_cast<LPWSPSTARTUP>(
       reinterpret_cast<void (*)()>(GetProcAddress(next.module, "WSPStartup")));
   if (startup == nullptr) return WSAEPROVIDERFAILEDINIT;

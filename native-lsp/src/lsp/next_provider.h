@@ -12,9 +12,9 @@
 namespace teardown::lsp {
 
 struct NextProvider {
-  DWORD chain_id = 0;          // Teardown's chain entry: what the application's sockets are made on
-  WSAPROTOCOL_INFOW layered{};   // that entry, as Winsock gave it (answers SO_PROTOCOL_INFOW)
-  WSAPROTOCOL_INFOW lower{};     // what the next provider is given: its own entry, or the chain
+  DWORD chain_id = 0;  // Teardown's chain entry: what the application's sockets are made on
+  WSAPROTOCOL_INFOW layered{};  // that entry, as Winsock gave it (answers SO_PROTOCOL_INFOW)
+  WSAPROTOCOL_INFOW lower{};    // what the next provider is given: its own entry, or the chain
   HMODULE module = nullptr;
   WSPPROC_TABLE procs{};
   int starts = 0;  // successful lower WSPStartups not yet matched by a WSPCleanup

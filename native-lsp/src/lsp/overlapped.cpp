@@ -161,9 +161,9 @@ bool layered_io(SocketContext& context) {
   bool bound = false;
   if ((context.provider->lower.dwServiceFlags1 & XP1_IFS_HANDLES) != 0) {
     HANDLE port = completion_port();
-    bound = port != nullptr &&
-            CreateIoCompletionPort(reinterpret_cast<HANDLE>(context.lower), port,
-                                   reinterpret_cast<ULONG_PTR>(&context), 0) == port;
+    bound =
+        port != nullptr && CreateIoCompletionPort(reinterpret_cast<HANDLE>(context.lower), port,
+                                                  reinterpret_cast<ULONG_PTR>(&context), 0) == port;
   }
   int expected = 0;
   context.io_mode.compare_exchange_strong(expected, bound ? 1 : 2, std::memory_order_acq_rel);
@@ -220,7 +220,8 @@ BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDW
     return FALSE;
   }
   if (app->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) {
-    HANDLE event = reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(app->hEvent) & ~ULONG_PTR{1});
+    HANDLE event =
+        reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(app->hEvent) & ~ULONG_PTR{1});
     if (!wait || event == nullptr) {
       *error = WSA_IO_INCOMPLETE;
       return FALSE;

@@ -47,7 +47,7 @@ void record_receive(SocketContext& context, int result, uint64_t requested, DWOR
                     DWORD flags_in, int error) {
   td_event_record event;
   if (result == 0) {
-    if (requested == 0) return;  // a 0-byte read is no EOF
+    if (requested == 0) return;                              // a 0-byte read is no EOF
     if ((flags_in & MSG_PEEK) != 0 && received > 0) return;  // peeked bytes are read again
     if (context.teardown.on_receive(received, 0, event)) emit(event);
   } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {

@@ -13,6 +13,8 @@ void keep_upcalls(const WSPUPCALLTABLE& table) {
   std::call_once(kept_, [&] { table_ = table; });
 }
 
-const WSPUPCALLTABLE& upcalls() { return table_; }
+const WSPUPCALLTABLE& upcalls() {
+  return table_;
+}
 
 }  // namespace teardown::lsp

@@ -8,9 +8,8 @@
 // And where Wine differs from Windows in what the LSP must handle, it behaves as Windows does:
 // closing a non-blocking socket that lingers with a timeout fails with WSAEWOULDBLOCK the first
 // time (Windows does so while data is unsent; Wine closes at once), leaving the socket open.
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
+#include "../../src/core/win.h"  // the Windows headers, in the order they need
+
 #include <mswsock.h>
 #include <ws2spi.h>
 
@@ -66,7 +65,9 @@ int failed(LPINT error) {
   return SOCKET_ERROR;
 }
 
-int checked(int result, LPINT error) { return result == SOCKET_ERROR ? failed(error) : result; }
+int checked(int result, LPINT error) {
+  return result == SOCKET_ERROR ? failed(error) : result;
+}
 
 u_short port_of(SOCKET s, bool peer) {
   sockaddr_storage address{};
@@ -84,8 +85,7 @@ uint64_t capacity(const WSABUF* buffers, DWORD count) {
 }
 
 // A message-oriented socket reports the peer's graceful end as WSAEDISCON, not as 0 bytes.
-int received(SOCKET s, int result, const WSABUF* buffers, DWORD count, LPDWORD bytes,
-             LPINT error) {
+int received(SOCKET s, int result, const WSABUF* buffers, DWORD count, LPDWORD bytes, LPINT error) {
   if (result == SOCKET_ERROR) return failed(error);
   if (bytes != nullptr && *bytes == 0 && capacity(buffers, count) > 0 &&
       traits_of(s).message_oriented) {
@@ -124,9 +124,13 @@ int WSPAPI Bind(SOCKET s, const sockaddr* name, int length, LPINT error) {
   return checked(bind(s, name, length), error);
 }
 
-int WSPAPI CancelBlockingCall(LPINT) { return 0; }  // Winsock 1.1 only: nothing blocks that way
+int WSPAPI CancelBlockingCall(LPINT) {
+  return 0;
+}  // Winsock 1.1 only: nothing blocks that way
 
-int WSPAPI Cleanup(LPINT) { return 0; }
+int WSPAPI Cleanup(LPINT) {
+  return 0;
+}
 
 int WSPAPI CloseSocket(SOCKET s, LPINT error) {
   {
@@ -221,9 +225,8 @@ int WSPAPI Ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out, D
   return 0;
 }
 
-SOCKET WSPAPI JoinLeaf(SOCKET s, const sockaddr* name, int length, LPWSABUF caller,
-                       LPWSABUF callee, LPQOS socket_qos, LPQOS group_qos, DWORD flags,
-                       LPINT error) {
+SOCKET WSPAPI JoinLeaf(SOCKET s, const sockaddr* name, int length, LPWSABUF caller, LPWSABUF callee,
+                       LPQOS socket_qos, LPQOS group_qos, DWORD flags, LPINT error) {
   SOCKET joined = WSAJoinLeaf(s, name, length, caller, callee, socket_qos, group_qos, flags);
   if (joined == INVALID_SOCKET) *error = WSAGetLastError();
   return joined;
@@ -299,8 +302,7 @@ int WSPAPI SendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, DWORD 
                  error);
 }
 
-int WSPAPI SetSockOpt(SOCKET s, int level, int name, const char* value, int length,
-                      LPINT error) {
+int WSPAPI SetSockOpt(SOCKET s, int level, int name, const char* value, int length, LPINT error) {
   if (setsockopt(s, level, name, value, length) == SOCKET_ERROR) return failed(error);
   if (level == SOL_SOCKET && name == SO_LINGER && length >= static_cast<int>(sizeof(linger))) {
     linger option;
@@ -311,7 +313,9 @@ int WSPAPI SetSockOpt(SOCKET s, int level, int name, const char* value, int leng
   return 0;
 }
 
-int WSPAPI Shutdown(SOCKET s, int how, LPINT error) { return checked(shutdown(s, how), error); }
+int WSPAPI Shutdown(SOCKET s, int how, LPINT error) {
+  return checked(shutdown(s, how), error);
+}
 
 SOCKET WSPAPI Socket(int family, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP group,
                      DWORD flags, LPINT error) {
@@ -383,15 +387,35 @@ extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INF
   data->wHighVersion = MAKEWORD(2, 2);
   std::memset(data->szDescription, 0, sizeof(data->szDescription));
   std::memcpy(data->szDescription, L"Teardown test base", sizeof(L"Teardown test base"));
-  *table = WSPPROC_TABLE{Accept,         AddressToString,   AsyncSelect,
-                         Bind,           CancelBlockingCall, Cleanup,
-                         CloseSocket,    Connect,           DuplicateSocket,
-                         EnumNetworkEvents, EventSelect,    GetOverlappedResult,
-                         GetPeerName,    GetSockName,       GetSockOpt,
-                         GetQOSByName,   Ioctl,             JoinLeaf,
-                         Listen,         Recv,              RecvDisconnect,
-                         RecvFrom,       Select,            Send,
-                         SendDisconnect, SendTo,            SetSockOpt,
-                         Shutdown,       Socket,            StringToAddress};
+  *table = WSPPROC_TABLE{Accept,
+                         AddressToString,
+                         AsyncSelect,
+                         Bind,
+                         CancelBlockingCall,
+                         Cleanup,
+                         CloseSocket,
+                         Connect,
+                         DuplicateSocket,
+                         EnumNetworkEvents,
+                         EventSelect,
+                         GetOverlappedResult,
+                         GetPeerName,
+                         GetSockName,
+                         GetSockOpt,
+                         GetQOSByName,
+                         Ioctl,
+                         JoinLeaf,
+                         Listen,
+                         Recv,
+                         RecvDisconnect,
+                         RecvFrom,
+                         Select,
+                         Send,
+                         SendDisconnect,
+                         SendTo,
+                         SetSockOpt,
+                         Shutdown,
+                         Socket,
+                         StringToAddress};
   return 0;
 }

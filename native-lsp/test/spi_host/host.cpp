@@ -117,11 +117,15 @@ Layer layer;
 // The table the application's calls go through: Teardown's, except where the benchmark measures
 // the base provider alone.
 const WSPPROC_TABLE* bypass = nullptr;
-const WSPPROC_TABLE& lsp() { return bypass != nullptr ? *bypass : layer.procs(); }
+const WSPPROC_TABLE& lsp() {
+  return bypass != nullptr ? *bypass : layer.procs();
+}
 
 // --- The application's side: sockets through the LSP ----------------------------------------
 
-int family_of(DWORD chain) { return catalog_entry(chain)->iAddressFamily; }
+int family_of(DWORD chain) {
+  return catalog_entry(chain)->iAddressFamily;
+}
 
 sockaddr_storage loopback(int family, u_short port) {
   sockaddr_storage address{};
@@ -167,15 +171,17 @@ Pair connect_pair(DWORD chain) {
   pair.listener = open_socket(chain);
   sockaddr_storage address = loopback(family, 0);
   check(lsp().lpWSPBind(pair.listener, reinterpret_cast<sockaddr*>(&address),
-                        address_length(family), &error) == 0, "WSPBind");
+                        address_length(family), &error) == 0,
+        "WSPBind");
   check(lsp().lpWSPListen(pair.listener, 8, &error) == 0, "WSPListen");
   int length = sizeof(address);
   check(lsp().lpWSPGetSockName(pair.listener, reinterpret_cast<sockaddr*>(&address), &length,
-                               &error) == 0, "WSPGetSockName");
+                               &error) == 0,
+        "WSPGetSockName");
   pair.client = open_socket(chain);
   check(lsp().lpWSPConnect(pair.client, reinterpret_cast<sockaddr*>(&address),
-                           address_length(family), nullptr, nullptr, nullptr, nullptr,
-                           &error) == 0, "WSPConnect");
+                           address_length(family), nullptr, nullptr, nullptr, nullptr, &error) == 0,
+        "WSPConnect");
   sockaddr_storage peer{};
   length = sizeof(peer);
   pair.server = lsp().lpWSPAccept(pair.listener, reinterpret_cast<sockaddr*>(&peer), &length,
@@ -238,7 +244,8 @@ void set_linger(SOCKET s, u_short on, u_short seconds) {
   linger option{on, seconds};
   int error = 0;
   check(lsp().lpWSPSetSockOpt(s, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&option),
-                              sizeof(option), &error) == 0, "WSPSetSockOpt(SO_LINGER)");
+                              sizeof(option), &error) == 0,
+        "WSPSetSockOpt(SO_LINGER)");
 }
 
 void print_end(const char* role, int ended_with) {
@@ -313,7 +320,9 @@ void blocking_exchange(DWORD chain) {
   check(close_socket(pair.listener) == 0, "listener closes");
 }
 
-void scenario_blocking() { blocking_exchange(kBaseTcp4 + kChainOffset); }
+void scenario_blocking() {
+  blocking_exchange(kBaseTcp4 + kChainOffset);
+}
 
 // Teardown with another vendor's LSP below it: it loads that layer and hands it the chain.
 void scenario_layered_over_another() {
@@ -328,7 +337,9 @@ void scenario_layered_under_another() {
     blocking_exchange(kChainUnderUpper);
   }
 }
-void scenario_ipv6() { blocking_exchange(kBaseTcp6 + kChainOffset); }
+void scenario_ipv6() {
+  blocking_exchange(kBaseTcp6 + kChainOffset);
+}
 
 void scenario_event_select() {
   Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
@@ -353,13 +364,14 @@ void scenario_event_select() {
 constexpr UINT kAppNotification = WM_USER + 7;
 
 void scenario_async_select() {
-  HWND window = CreateWindowExW(0, L"STATIC", L"", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr, nullptr,
-                                nullptr);
+  HWND window =
+      CreateWindowExW(0, L"STATIC", L"", 0, 0, 0, 0, 0, HWND_MESSAGE, nullptr, nullptr, nullptr);
   if (!check(window != nullptr, "a message-only window (needs a display under Wine)")) return;
   Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
   int error = 0;
-  check(lsp().lpWSPAsyncSelect(pair.server, window, kAppNotification, FD_READ | FD_CLOSE,
-                               &error) == 0, "WSPAsyncSelect");
+  check(lsp().lpWSPAsyncSelect(pair.server, window, kAppNotification, FD_READ | FD_CLOSE, &error) ==
+            0,
+        "WSPAsyncSelect");
   check(send_text(pair.client, "data", error) == 4, "client sends");
   check(close_socket(pair.client) == 0, "client closes");
   bool closed = false, foreign_handle = false;
@@ -452,12 +464,14 @@ void scenario_close_linger_nonblocking() {
   u_long on = 1;
   DWORD returned = 0;
   check(lsp().lpWSPIoctl(pair.client, FIONBIO, &on, sizeof(on), nullptr, 0, &returned, nullptr,
-                         nullptr, nullptr, &error) == 0, "WSPIoctl(FIONBIO)");
+                         nullptr, nullptr, &error) == 0,
+        "WSPIoctl(FIONBIO)");
   set_linger(pair.client, 1, 5);
   check(close_socket(pair.client) == WSAEWOULDBLOCK, "the first close fails with WSAEWOULDBLOCK");
   int type = 0, length = sizeof(type);
   check(lsp().lpWSPGetSockOpt(pair.client, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type),
-                              &length, &error) == 0, "the handle is still valid");
+                              &length, &error) == 0,
+        "the handle is still valid");
   check(close_socket(pair.client) == 0, "the second close succeeds");
   int ended = -1;
   drain(pair.server, ended);
@@ -483,9 +497,15 @@ void scenario_event_select_reset() {
   WSACloseEvent(event);
 }
 
-void scenario_close_dontlinger() { close_with_linger(false, 0, 0); }
-void scenario_close_abortive() { close_with_linger(true, 1, 0); }
-void scenario_close_linger() { close_with_linger(true, 1, 2); }
+void scenario_close_dontlinger() {
+  close_with_linger(false, 0, 0);
+}
+void scenario_close_abortive() {
+  close_with_linger(true, 1, 0);
+}
+void scenario_close_linger() {
+  close_with_linger(true, 1, 2);
+}
 
 void scenario_discon() {
   Pair pair = announced_pair(kBaseMessages + kChainOffset);
@@ -537,7 +557,8 @@ void scenario_disconnect_data_refused() {
   WSABUF out{2, total};
   int error = 0;
   check(lsp().lpWSPSendDisconnect(pair.client, &out, &error) == SOCKET_ERROR &&
-            error == WSAENOPROTOOPT, "WSPSendDisconnect with data fails with WSAENOPROTOOPT");
+            error == WSAENOPROTOOPT,
+        "WSPSendDisconnect with data fails with WSAENOPROTOOPT");
   check(close_socket(pair.server) == 0, "server closes");
   check(close_socket(pair.client) == 0, "client closes");
   check(close_socket(pair.listener) == 0, "listener closes");
@@ -563,7 +584,8 @@ void scenario_select() {
   bogus.fd_count = 1;
   bogus.fd_array[0] = static_cast<SOCKET>(0x7FFF0);
   check(lsp().lpWSPSelect(0, &bogus, nullptr, nullptr, &timeout, &error) == SOCKET_ERROR &&
-            error == WSAENOTSOCK, "WSPSelect refuses a handle that is not a socket");
+            error == WSAENOTSOCK,
+        "WSPSelect refuses a handle that is not a socket");
   check(close_socket(pair.server) == 0, "server closes");
   check(close_socket(pair.listener) == 0, "listener closes");
 }
@@ -583,23 +605,25 @@ void scenario_entry_points() {
   int type = 0;
   length = sizeof(type);
   check(lsp().lpWSPGetSockOpt(pair.client, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type),
-                              &length, &error) == 0 && type == SOCK_STREAM,
+                              &length, &error) == 0 &&
+            type == SOCK_STREAM,
         "other options pass through (SO_TYPE)");
 
   sockaddr_storage peer{};
   length = sizeof(peer);
-  check(lsp().lpWSPGetPeerName(pair.client, reinterpret_cast<sockaddr*>(&peer), &length,
-                               &error) == 0, "WSPGetPeerName");
+  check(
+      lsp().lpWSPGetPeerName(pair.client, reinterpret_cast<sockaddr*>(&peer), &length, &error) == 0,
+      "WSPGetPeerName");
 
   // The accepted socket told its listener, by the application's handle of it.
   check(lsp().lpWSPSetSockOpt(pair.server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
-                              reinterpret_cast<const char*>(&pair.listener),
-                              sizeof(pair.listener), &error) == 0,
+                              reinterpret_cast<const char*>(&pair.listener), sizeof(pair.listener),
+                              &error) == 0,
         "SO_UPDATE_ACCEPT_CONTEXT with the listener's handle");
   SOCKET not_a_socket = static_cast<SOCKET>(0x7FFF0);
   check(lsp().lpWSPSetSockOpt(pair.server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
-                              reinterpret_cast<const char*>(&not_a_socket),
-                              sizeof(not_a_socket), &error) == SOCKET_ERROR &&
+                              reinterpret_cast<const char*>(&not_a_socket), sizeof(not_a_socket),
+                              &error) == SOCKET_ERROR &&
             error == WSAENOTSOCK,
         "SO_UPDATE_ACCEPT_CONTEXT with a handle that is not a socket");
 
@@ -608,26 +632,30 @@ void scenario_entry_points() {
   WSABUF out_two{2, two};
   DWORD sent_two = 0;
   check(lsp().lpWSPSendTo(pair.client, &out_two, 1, &sent_two, 0, nullptr, 0, nullptr, nullptr,
-                          nullptr, &error) == 0 && sent_two == 2, "WSPSendTo");
+                          nullptr, &error) == 0 &&
+            sent_two == 2,
+        "WSPSendTo");
   char in_two[2];
   WSABUF in_buffer{2, in_two};
   DWORD got_two = 0, recv_flags = 0;
   check(lsp().lpWSPRecvFrom(pair.server, &in_buffer, 1, &got_two, &recv_flags, nullptr, nullptr,
-                            nullptr, nullptr, nullptr, &error) == 0 && got_two == 2,
+                            nullptr, nullptr, nullptr, &error) == 0 &&
+            got_two == 2,
         "WSPRecvFrom");
 
   // Multipoint is not TCP's: the provider's refusal comes back as it was (Wine's WSAJoinLeaf
   // refuses without setting an error, so only the result is checked).
   sockaddr_storage leaf = loopback(AF_INET, 9);
-  SOCKET leaf_socket = lsp().lpWSPJoinLeaf(pair.client, reinterpret_cast<sockaddr*>(&leaf),
-                                           sizeof(sockaddr_in), nullptr, nullptr, nullptr, nullptr,
-                                           JL_BOTH, &error);
+  SOCKET leaf_socket =
+      lsp().lpWSPJoinLeaf(pair.client, reinterpret_cast<sockaddr*>(&leaf), sizeof(sockaddr_in),
+                          nullptr, nullptr, nullptr, nullptr, JL_BOTH, &error);
   check(leaf_socket == INVALID_SOCKET, "WSPJoinLeaf passes the refusal through");
 
   u_long on = 1;
   DWORD returned = 0;
   check(lsp().lpWSPIoctl(pair.server, FIONBIO, &on, sizeof(on), nullptr, 0, &returned, nullptr,
-                         nullptr, nullptr, &error) == 0, "WSPIoctl(FIONBIO)");
+                         nullptr, nullptr, &error) == 0,
+        "WSPIoctl(FIONBIO)");
   char data[8];
   check(receive(pair.server, data, sizeof(data), error) == -1 && error == WSAEWOULDBLOCK,
         "the server is now non-blocking");
@@ -637,15 +665,18 @@ void scenario_entry_points() {
   SOCKET base = INVALID_SOCKET;
   int base_type = 0, base_length = sizeof(base_type);
   check(lsp().lpWSPIoctl(pair.client, SIO_BASE_HANDLE, nullptr, 0, &base, sizeof(base), &returned,
-                         nullptr, nullptr, nullptr, &error) == 0 && base != pair.client &&
+                         nullptr, nullptr, nullptr, &error) == 0 &&
+            base != pair.client &&
             getsockopt(base, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&base_type),
-                       &base_length) == 0 && base_type == SOCK_STREAM,
+                       &base_length) == 0 &&
+            base_type == SOCK_STREAM,
         "SIO_BASE_HANDLE answers the base provider's socket");
   GUID unknown = {0x12345678, 0x1234, 0x1234, {1, 2, 3, 4, 5, 6, 7, 8}};
   void* function = nullptr;
-  check(lsp().lpWSPIoctl(pair.server, SIO_GET_EXTENSION_FUNCTION_POINTER, &unknown,
-                         sizeof(unknown), &function, sizeof(function), &returned, nullptr,
-                         nullptr, nullptr, &error) == SOCKET_ERROR && error == WSAEINVAL,
+  check(lsp().lpWSPIoctl(pair.server, SIO_GET_EXTENSION_FUNCTION_POINTER, &unknown, sizeof(unknown),
+                         &function, sizeof(function), &returned, nullptr, nullptr, nullptr,
+                         &error) == SOCKET_ERROR &&
+            error == WSAEINVAL,
         "an extension function Teardown does not wrap is refused");
 
   // An overlapped receive completed through the event it names.
@@ -660,15 +691,16 @@ void scenario_entry_points() {
   WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE);
   DWORD transferred = 0;
   check(lsp().lpWSPGetOverlappedResult(pair.client, &overlapped, &transferred, TRUE, &flags,
-                                       &error) && transferred == 3,
+                                       &error) &&
+            transferred == 3,
         "WSPGetOverlappedResult reports 3 bytes");
   WSACloseEvent(overlapped.hEvent);
 
   wchar_t text[64];
   DWORD text_length = 64;
   WSAPROTOCOL_INFOW entry = *catalog_entry(chain);
-  check(lsp().lpWSPAddressToString(reinterpret_cast<sockaddr*>(&peer), sizeof(sockaddr_in),
-                                   &entry, text, &text_length, &error) == 0,
+  check(lsp().lpWSPAddressToString(reinterpret_cast<sockaddr*>(&peer), sizeof(sockaddr_in), &entry,
+                                   text, &text_length, &error) == 0,
         "WSPAddressToString");
   sockaddr_storage parsed{};
   int parsed_length = sizeof(parsed);
@@ -727,7 +759,9 @@ size_t committed_bytes(DWORD type) {
   return total;
 }
 
-size_t committed_private_bytes() { return committed_bytes(MEM_PRIVATE); }
+size_t committed_private_bytes() {
+  return committed_bytes(MEM_PRIVATE);
+}
 
 void open_and_close(DWORD chain, int sockets, int connections) {
   for (int i = 0; i < sockets; ++i) {
@@ -766,13 +800,16 @@ void scenario_lifecycle() {
       static_cast<unsigned long long>(next_after));
   check(open_socket_handles() == sockets_before, "every socket handle made was closed");
   check(handles_after <= handles_before + 8, "no handles are left behind (handle count)");
-  check(next_after <= next_before + 8 * sizeof(HANDLE), "no handles are left behind (handle values)");
+  check(next_after <= next_before + 8 * sizeof(HANDLE),
+        "no handles are left behind (handle values)");
   // A context leaked per socket would be over 2 MB here; a heap may keep a few pages.
   say("private memory committed before %zu after %zu", memory_before, memory_after);
   check(memory_after <= memory_before + 512 * 1024, "no memory is left behind");
 }
 
-size_t mapped_bytes() { return committed_bytes(MEM_MAPPED); }
+size_t mapped_bytes() {
+  return committed_bytes(MEM_MAPPED);
+}
 
 // One life of the DLL: loaded, started, a connection recorded, cleaned up, unloaded.
 bool load_use_unload() {
@@ -788,7 +825,8 @@ bool load_use_unload() {
   overlapped.hEvent = WSACreateEvent();
   int error = 0;
   bool received = overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING &&
-                  send_text(pair.client, "x", error) == 1 && event_result(pair.server, overlapped) == 1;
+                  send_text(pair.client, "x", error) == 1 &&
+                  event_result(pair.server, overlapped) == 1;
   WSACloseEvent(overlapped.hEvent);
   close_socket(pair.client);
   close_socket(pair.server);
@@ -819,7 +857,7 @@ void scenario_reload() {
   check(layer.cleanup() == 0, "WSPCleanup of the host's own startups");
   layer.unload();
   if (!load_use_unload()) return;  // the first load's one-time costs happen before measuring
-  Sleep(100);  // the first load's worker ends, releasing the DLL
+  Sleep(100);                      // the first load's worker ends, releasing the DLL
   size_t mapped_before = mapped_bytes(), memory_before = committed_private_bytes();
   int threads_before = thread_count();
   for (int i = 0; i < 50; ++i) {
@@ -851,7 +889,8 @@ void scenario_overlapped_event() {
   check(started == WSA_IO_PENDING, "an overlapped receive is pending");
   DWORD bytes = 0, flags = 0;
   check(!lsp().lpWSPGetOverlappedResult(pair.server, &overlapped, &bytes, FALSE, &flags, &error) &&
-            error == WSA_IO_INCOMPLETE, "WSPGetOverlappedResult says incomplete while it is");
+            error == WSA_IO_INCOMPLETE,
+        "WSPGetOverlappedResult says incomplete while it is");
   check(send_text(pair.client, "hello", error) == 5, "client sends 5 bytes");
   check(event_result(pair.server, overlapped) == 5, "the event completes it with 5 bytes");
   check(std::memcmp(data, "hello", 5) == 0, "into the application's buffer");
@@ -947,13 +986,15 @@ void scenario_close_with_pending_io() {
   WSABUF buffer{sizeof(data), data};
   WSAOVERLAPPED overlapped{};
   overlapped.hEvent = WSACreateEvent();
-  check(overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING, "a receive is pending");
+  check(overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING,
+        "a receive is pending");
   check(close_socket(pair.server) == 0, "server closes with it pending");
   check(WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE) == WSA_WAIT_EVENT_0,
         "the pending receive completes");
   say("pending receive completed with error %lu", overlapped.OffsetHigh);
   check(overlapped.OffsetHigh == WSA_OPERATION_ABORTED, "with WSA_OPERATION_ABORTED");
-  for (int rounds = 0; rounds < 50 && open_socket_handles() != handles_before - 1; ++rounds) Sleep(10);
+  for (int rounds = 0; rounds < 50 && open_socket_handles() != handles_before - 1; ++rounds)
+    Sleep(10);
   check(open_socket_handles() == handles_before - 1, "its handle is closed after the completion");
   WSACloseEvent(overlapped.hEvent);
   check(close_socket(pair.client) == 0, "client closes");
@@ -971,8 +1012,8 @@ void scenario_overlapped_lifecycle() {
     overlapped.hEvent = WSACreateEvent();
     bool pending = overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING;
     close_socket(pair.server);
-    bool completed = WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE) ==
-                     WSA_WAIT_EVENT_0;
+    bool completed =
+        WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE) == WSA_WAIT_EVENT_0;
     WSACloseEvent(overlapped.hEvent);
     close_socket(pair.client);
     close_socket(pair.listener);
@@ -1027,7 +1068,9 @@ void* system_extension(GUID guid) {
 }
 
 // Bytes of an event-completed request, or -error.
-long completed(SOCKET s, WSAOVERLAPPED& overlapped) { return event_result(s, overlapped); }
+long completed(SOCKET s, WSAOVERLAPPED& overlapped) {
+  return event_result(s, overlapped);
+}
 
 // A server accepting with AcceptEx while the client connects with ConnectEx (sending its first
 // bytes with it) and ends with DisconnectEx(TF_REUSE_SOCKET).
@@ -1050,7 +1093,8 @@ void scenario_extension_functions() {
   auto disconnect_ex = extension<LPFN_DISCONNECTEX>(client, WSAID_DISCONNECTEX);
   auto sockaddrs = extension<LPFN_GETACCEPTEXSOCKADDRS>(listener, WSAID_GETACCEPTEXSOCKADDRS);
   check(accept_ex != nullptr && connect_ex != nullptr && disconnect_ex != nullptr &&
-            sockaddrs != nullptr, "AcceptEx, ConnectEx, DisconnectEx and GetAcceptExSockaddrs");
+            sockaddrs != nullptr,
+        "AcceptEx, ConnectEx, DisconnectEx and GetAcceptExSockaddrs");
   check(reinterpret_cast<void*>(accept_ex) != system_extension(WSAID_ACCEPTEX),
         "AcceptEx is Teardown's wrapper, not the provider's own");
   check(reinterpret_cast<void*>(sockaddrs) == system_extension(WSAID_GETACCEPTEXSOCKADDRS),
@@ -1064,7 +1108,8 @@ void scenario_extension_functions() {
   DWORD ignored = 0;
   check(!accept_ex(listener, server, accepted_data, 5, kAddressSpace, kAddressSpace, &ignored,
                    reinterpret_cast<LPOVERLAPPED>(&accepting)) &&
-            GetLastError() == ERROR_IO_PENDING, "AcceptEx is pending");
+            GetLastError() == ERROR_IO_PENDING,
+        "AcceptEx is pending");
 
   sockaddr_storage any = loopback(AF_INET, 0);
   lsp().lpWSPBind(client, reinterpret_cast<sockaddr*>(&any), sizeof(sockaddr_in), &error);
@@ -1073,13 +1118,15 @@ void scenario_extension_functions() {
   char hello[] = "hello";
   check(!connect_ex(client, reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in), hello, 5,
                     &ignored, reinterpret_cast<LPOVERLAPPED>(&connecting)) &&
-            GetLastError() == ERROR_IO_PENDING, "ConnectEx is pending");
+            GetLastError() == ERROR_IO_PENDING,
+        "ConnectEx is pending");
   check(completed(client, connecting) == 5, "ConnectEx completes, its 5 bytes sent");
   check(completed(listener, accepting) == 5, "AcceptEx completes with the 5 bytes");
   check(std::memcmp(accepted_data, "hello", 5) == 0, "into the application's buffer");
   check(lsp().lpWSPSetSockOpt(server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
                               reinterpret_cast<const char*>(&listener), sizeof(listener),
-                              &error) == 0, "SO_UPDATE_ACCEPT_CONTEXT");
+                              &error) == 0,
+        "SO_UPDATE_ACCEPT_CONTEXT");
   check(lpWSPSetSockOptNull(client), "SO_UPDATE_CONNECT_CONTEXT");
   sockaddr* local = nullptr;
   sockaddr* remote = nullptr;
@@ -1090,8 +1137,8 @@ void scenario_extension_functions() {
 
   WSAOVERLAPPED disconnecting{};
   disconnecting.hEvent = WSACreateEvent();
-  BOOL done = disconnect_ex(client, reinterpret_cast<LPOVERLAPPED>(&disconnecting),
-                            TF_REUSE_SOCKET, 0);
+  BOOL done =
+      disconnect_ex(client, reinterpret_cast<LPOVERLAPPED>(&disconnecting), TF_REUSE_SOCKET, 0);
   check(done || GetLastError() == ERROR_IO_PENDING, "DisconnectEx starts");
   check(completed(client, disconnecting) == 0, "DisconnectEx completes");
   int ended = -1;
@@ -1230,8 +1277,9 @@ void scenario_bench() {
   HMODULE module = LoadLibraryW((host_dir() + L"teardown_test_base.dll").c_str());
   auto startup = reinterpret_cast<LPWSPSTARTUP>(
       reinterpret_cast<void (*)()>(GetProcAddress(module, "WSPStartup")));
-  if (!check(startup != nullptr && startup(MAKEWORD(2, 2), &data, &entry, upcall_table(),
-                                           &base) == 0, "the base provider starts")) {
+  if (!check(
+          startup != nullptr && startup(MAKEWORD(2, 2), &data, &entry, upcall_table(), &base) == 0,
+          "the base provider starts")) {
     return;
   }
   std::vector<double> trips[2], churns[2];

@@ -197,21 +197,21 @@ int WSPAPI fd_is_set(SOCKET s, fd_set* set) {
   return 0;
 }
 
-SOCKET WSPAPI modify_ifs_handle(DWORD, SOCKET proposed, LPINT) { return proposed; }
+SOCKET WSPAPI modify_ifs_handle(DWORD, SOCKET proposed, LPINT) {
+  return proposed;
+}
 
 BOOL WSPAPI post_message(HWND window, UINT message, WPARAM wparam, LPARAM lparam) {
   return PostMessageW(window, message, wparam, lparam);
 }
 
-int WSPAPI query_blocking_callback(DWORD, LPBLOCKINGCALLBACK* callback, PDWORD_PTR context,
-                                   LPINT) {
+int WSPAPI query_blocking_callback(DWORD, LPBLOCKINGCALLBACK* callback, PDWORD_PTR context, LPINT) {
   *callback = nullptr;  // Winsock 2 applications have no blocking hook
   *context = 0;
   return 0;
 }
 
-int WSPAPI queue_apc(LPWSATHREADID thread, LPWSAUSERAPC routine, DWORD_PTR context,
-                     LPINT error) {
+int WSPAPI queue_apc(LPWSATHREADID thread, LPWSAUSERAPC routine, DWORD_PTR context, LPINT error) {
   if (QueueUserAPC(reinterpret_cast<PAPCFUNC>(routine), thread->ThreadHandle, context)) return 0;
   *error = WSAEINVAL;
   return SOCKET_ERROR;
@@ -248,7 +248,8 @@ int WSPAPI close_thread(LPWSATHREADID thread, LPINT error) {
 
 }  // namespace
 
-bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, std::string& problem) {
+bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
+                   std::string& problem) {
   catalog_.clear();
   WSAPROTOCOL_INFOW tcp4{}, tcp6{};
   if (!system_template(AF_INET, tcp4) || !system_template(AF_INET6, tcp6)) {
@@ -402,8 +403,9 @@ bool bind_catalog_imports(HMODULE module, std::string& problem) {
     }
   }
   if (bound != 3) {
-    problem = "teardown_lsp.dll does not import WSCEnumProtocols, WSCGetProviderPath and "
-              "WPUCompleteOverlappedRequest from ws2_32.dll";
+    problem =
+        "teardown_lsp.dll does not import WSCEnumProtocols, WSCGetProviderPath and "
+        "WPUCompleteOverlappedRequest from ws2_32.dll";
     return false;
   }
   return true;

@@ -3,9 +3,8 @@
 // it, and the 15-entry upcall table with real handles.
 #pragma once
 
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
+#include "../../src/core/win.h"  // the Windows headers, in the order they need
+
 #include <mswsock.h>
 #include <ws2spi.h>
 
