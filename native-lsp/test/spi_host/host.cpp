@@ -1252,6 +1252,33 @@ double round_trip_ns(int count) {
   return elapsed * 1e9 / count;
 }
 
+// The same, with the server receiving overlapped (completed by its event): through Teardown that
+// is its own request below, its worker and WPUCompleteOverlappedRequest.
+double overlapped_round_trip_ns(int count) {
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  char data[64] = {};
+  int error = 0;
+  WSAOVERLAPPED overlapped{};
+  overlapped.hEvent = WSACreateEvent();
+  double started = seconds_now();
+  for (int i = 0; i < count; ++i) {
+    WSABUF buffer{sizeof(data), data};
+    DWORD bytes = 0, flags = 0;
+    WSAResetEvent(overlapped.hEvent);
+    overlapped_receive(pair.server, buffer, overlapped);
+    lsp().lpWSPSend(pair.client, &buffer, 1, &bytes, 0, nullptr, nullptr, nullptr, &error);
+    event_result(pair.server, overlapped);
+    lsp().lpWSPSend(pair.server, &buffer, 1, &bytes, 0, nullptr, nullptr, nullptr, &error);
+    lsp().lpWSPRecv(pair.client, &buffer, 1, &bytes, &flags, nullptr, nullptr, nullptr, &error);
+  }
+  double elapsed = seconds_now() - started;
+  WSACloseEvent(overlapped.hEvent);
+  close_socket(pair.client);
+  close_socket(pair.server);
+  close_socket(pair.listener);
+  return elapsed * 1e9 / count;
+}
+
 // Nanoseconds per connection made, accepted and closed at both ends.
 double churn_ns(int count) {
   double started = seconds_now();
@@ -1282,19 +1309,24 @@ void scenario_bench() {
           "the base provider starts")) {
     return;
   }
-  std::vector<double> trips[2], churns[2];
+  std::vector<double> trips[2], overlapped_trips[2], churns[2];
   for (int round = 0; round < 7; ++round) {
     for (int through = 0; through < 2; ++through) {
       bypass = through == 0 ? &base : nullptr;
       trips[through].push_back(round_trip_ns(5000));
+      overlapped_trips[through].push_back(overlapped_round_trip_ns(2000));
       churns[through].push_back(churn_ns(200));
     }
   }
   bypass = nullptr;
   double trip_base = median(trips[0]), trip_layer = median(trips[1]);
+  double overlapped_base = median(overlapped_trips[0]);
+  double overlapped_layer = median(overlapped_trips[1]);
   double churn_base = median(churns[0]), churn_layer = median(churns[1]);
   say("round trip (64 B each way): base %.0f ns, through Teardown %.0f ns, ratio %.3f", trip_base,
       trip_layer, trip_layer / trip_base);
+  say("overlapped round trip: base %.0f ns, through Teardown %.0f ns, ratio %.3f", overlapped_base,
+      overlapped_layer, overlapped_layer / overlapped_base);
   say("connection churn: base %.0f ns, through Teardown %.0f ns, ratio %.3f", churn_base,
       churn_layer, churn_layer / churn_base);
   int error = 0;
