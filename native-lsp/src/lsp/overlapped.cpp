@@ -122,10 +122,12 @@ DWORD WINAPI worker(void* parameter) {
       SocketContext& context = *request->context;
       DWORD transferred = bytes, flags = request->flags;
       int error = 0;
-      if ((context.io.load(std::memory_order_acquire) & SocketContext::kClosedBit) != 0) {
-        error = error_of_status(request->lower.Internal);  // the lower socket is gone
-      } else if (!context.provider->procs.lpWSPGetOverlappedResult(
-                     context.lower, &request->lower, &transferred, FALSE, &flags, &error)) {
+      // While the socket is being closed the provider below may no longer know it: the request's
+      // own status says how it ended.
+      bool closing = context.closing.load(std::memory_order_acquire);
+      if (closing || !context.provider->procs.lpWSPGetOverlappedResult(
+                         context.lower, &request->lower, &transferred, FALSE, &flags, &error)) {
+        if (closing || error == WSAENOTSOCK) error = error_of_status(request->lower.Internal);
         transferred = bytes;
       } else {
         error = 0;

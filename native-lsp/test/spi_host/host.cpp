@@ -8,6 +8,7 @@
 // socket whose events the observer should look for, then what the application saw, and exits 0
 // when every check held. The events themselves are checked by the Java test that runs it.
 #include <algorithm>
+#include <atomic>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -1038,6 +1039,74 @@ void scenario_overlapped_lifecycle() {
   check(memory_after <= memory_before + 512 * 1024, "no memory is left behind");
 }
 
+// Four threads at once, each making, using and closing connections, some with overlapped
+// receives pending at close: the contexts' references must hold, and nothing be left.
+//
+// (Closing a socket while another thread may be just entering a call on it is a race in the
+// application: the base provider's handle can be reused at once, with or without Teardown.
+// close-while-receiving below closes one that is known to be blocked.)
+void scenario_threads() {
+  DWORD chain = kBaseTcp4 + kChainOffset;
+  constexpr int kThreads = 4;
+  constexpr int kConnections = 250;
+  std::atomic<int> exchanged{0};
+  std::atomic<bool> failed{false};
+  auto worker = [&](int seed) {
+    for (int i = 0; i < kConnections; ++i) {
+      Pair pair = connect_pair(chain);
+      int error = 0;
+      char data[16];
+      bool ok = send_text(pair.client, "ping", error) == 4 &&
+                receive(pair.server, data, sizeof(data), error) == 4;
+      if ((i + seed) % 3 == 0) {
+        WSABUF buffer{sizeof(data), data};
+        WSAOVERLAPPED overlapped{};
+        overlapped.hEvent = WSACreateEvent();
+        ok = ok && overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING;
+        close_socket(pair.server);  // with the receive pending
+        ok = ok && WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE) ==
+                       WSA_WAIT_EVENT_0;
+        WSACloseEvent(overlapped.hEvent);
+      } else {
+        close_socket(pair.server);
+      }
+      close_socket(pair.client);
+      close_socket(pair.listener);
+      if (ok) {
+        exchanged.fetch_add(1);
+      } else {
+        failed = true;
+      }
+    }
+  };
+  size_t handles_before = open_socket_handles();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(worker, t);
+  for (auto& thread : threads) thread.join();
+  for (int rounds = 0; rounds < 100 && open_socket_handles() != handles_before; ++rounds) Sleep(10);
+  say("threads: %d of %d connections exchanged", exchanged.load(), kThreads * kConnections);
+  check(!failed && exchanged == kThreads * kConnections, "every connection of every thread worked");
+  check(open_socket_handles() == handles_before, "every handle was closed");
+}
+
+// A socket closed while another thread is blocked in WSPRecv on it: the receive returns with an
+// error (its context lives until it has), and the close is recorded.
+void scenario_close_while_receiving() {
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
+  int result = 0, error = 0;
+  std::thread reader([&] {
+    char data[8];
+    result = receive(pair.server, data, sizeof(data), error);
+  });
+  Sleep(200);  // the reader is blocked in WSPRecv; nothing else makes sockets meanwhile
+  check(close_socket(pair.server) == 0, "the server closes");
+  reader.join();
+  say("the blocked receive returned %d with error %d", result, error);
+  check(result < 0 && error != 0, "the blocked receive returns an error");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
 // --- Extension functions ---------------------------------------------------------------------
 
 template <typename Function>
@@ -1361,6 +1430,8 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"close-with-pending-io", scenario_close_with_pending_io},
       {"overlapped-lifecycle", scenario_overlapped_lifecycle},
       {"extension-functions", scenario_extension_functions},
+      {"threads", scenario_threads},
+      {"close-while-receiving", scenario_close_while_receiving},
       {"transmit-file", scenario_transmit_file},
       {"bench", scenario_bench},
   };

@@ -56,7 +56,8 @@ class LspUnderWineTest {
   private final Map<Long, List<TeardownEvent>> bySocket = new HashMap<>();
 
   /** What one run of the host printed, and the events of its sockets by role. */
-  private record Run(long pid, Map<String, List<TeardownEvent>> roles, String output) {
+  private record Run(long pid, Map<String, List<TeardownEvent>> roles, List<TeardownEvent> all,
+      String output) {
     List<TeardownEvent> of(String role) {
       List<TeardownEvent> events = roles.get(role);
       assertNotNull(events, "the host announced no socket \"" + role + "\":\n" + output);
@@ -380,6 +381,22 @@ class LspUnderWineTest {
   }
 
   @Test
+  void fourThreadsAtOnceHaveEveryCloseRecordedOnce() throws Exception {
+    Run run = run("threads");
+    long closes = run.all().stream().filter(e -> e.kind() == EventKind.CLOSE).count();
+    assertEquals(2000, closes, "1,000 connections, each closed at both ends");
+    assertTrue(run.all().stream().filter(e -> e.kind() == EventKind.CLOSE)
+        .allMatch(e -> e.summary() != null && e.error() == 0));
+  }
+
+  @Test
+  void aSocketClosedUnderABlockedReceiveIsClosedOnce() throws Exception {
+    Run run = run("close-while-receiving");
+    assertEquals(List.of(EventKind.CLOSE), kinds(run.of("server")),
+        "the interrupted receive is no teardown of the peer's");
+  }
+
+  @Test
   void withoutAChannelEverythingPassesThrough() throws Exception {
     Run run = withChannelReplaced(null, () -> run("blocking"));
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
@@ -484,7 +501,9 @@ class LspUnderWineTest {
     for (Map.Entry<String, Long> socket : sockets.entrySet()) {
       roles.put(socket.getKey(), bySocket.getOrDefault(socket.getValue(), List.of()));
     }
-    return new Run(pid, roles, printed);
+    List<TeardownEvent> all = new ArrayList<>();
+    bySocket.values().forEach(all::addAll);
+    return new Run(pid, roles, all, printed);
   }
 
   /** The events of process {@code pid}, by socket, in the order they were published. */
