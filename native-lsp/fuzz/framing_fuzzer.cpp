@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../src/core/framing.h"
+#include "recording_sink.h"
 
 namespace {
 
@@ -17,18 +18,7 @@ using teardown::FrameDecoder;
 using teardown::FrameError;
 using teardown::FrameKind;
 
-struct Recorder : FrameDecoder::Sink {
-  std::string stream;
-  std::string disconnect_data;
-  int disconnects = 0;
-  void data(const uint8_t* bytes, size_t length) override {
-    stream.append(reinterpret_cast<const char*>(bytes), length);
-  }
-  void disconnect(const uint8_t* bytes, size_t length) override {
-    disconnect_data.assign(reinterpret_cast<const char*>(bytes), length);
-    ++disconnects;
-  }
-};
+using Recorder = teardown::RecordingSink;
 
 void require(bool condition) {
   if (!condition) std::abort();

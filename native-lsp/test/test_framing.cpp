@@ -5,23 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "../fuzz/recording_sink.h"
 #include "framing.h"
 
 namespace teardown {
 namespace {
 
-struct Collected : FrameDecoder::Sink {
-  std::string stream;
-  std::string disconnect_data;
-  int disconnects = 0;
-  void data(const uint8_t* bytes, size_t length) override {
-    stream.append(reinterpret_cast<const char*>(bytes), length);
-  }
-  void disconnect(const uint8_t* bytes, size_t length) override {
-    disconnect_data.assign(reinterpret_cast<const char*>(bytes), length);
-    ++disconnects;
-  }
-};
+using Collected = RecordingSink;
 
 std::vector<uint8_t> record(FrameKind kind, const std::string& payload) {
   std::vector<uint8_t> out(kFrameHeaderSize);
