@@ -83,9 +83,7 @@ final class StatusCommand implements Callable<Integer> {
         .append(",\"capacity\":").append(opened.capacity())
         .append(",\"produced\":").append(counters.produced())
         .append(",\"dropped\":").append(counters.dropped())
-        .append(",\"enabled\":").append(config.enabled())
-        .append(",\"abortiveToGraceful\":").append(config.abortiveToGraceful())
-        .append(",\"captureBytes\":").append(config.captureBytes())
+        .append(",\"configuration\":").append(ConfigCommand.json(config))
         .append(",\"catalogs\":");
     if (live.isEmpty()) {
       return out.append("null}").toString();

@@ -42,7 +42,9 @@ class StatusCommandTest {
       assertTrue(json.startsWith("{\"channel\":") && json.endsWith("}"), json);
       assertEquals(1, json.lines().count(), json);
       assertTrue(json.contains("\"capacity\":128"), json);
-      assertTrue(json.contains("\"abortiveToGraceful\":true,\"captureBytes\":16"), json);
+      assertTrue(json.contains("\"configuration\":{\"enabled\":true,"), json);
+      assertTrue(json.contains("\"captureBytes\":16,"), json);
+      assertTrue(json.contains("\"abortiveToGraceful\":true}"), json);
       if (!com.sun.jna.Platform.isWindows()) {
         assertTrue(json.endsWith("\"catalogs\":null}"), json);
       }
