@@ -323,12 +323,12 @@ void record_completion(Request& request, int error, DWORD bytes) {
       break;
     case Operation::kTransmit: {
       td_event_record event;
-      if (context.teardown.on_send(error == 0 ? bytes : -1, error, event)) emit(event);
+      if (context.teardown.on_send(error == 0 ? static_cast<int64_t>(bytes) : -1, error, event)) emit(event);
       break;
     }
     case Operation::kDisconnect: {
       td_event_record sent;
-      if (context.teardown.on_send(error == 0 ? bytes : -1, error, sent)) emit(sent);
+      if (context.teardown.on_send(error == 0 ? static_cast<int64_t>(bytes) : -1, error, sent)) emit(sent);
       if (context.teardown.remote().family == TD_FAMILY_NONE) break;  // nothing was connected
       Policy policy = producer().policy();
       ClosePlan plan = context.teardown.plan_close(false);

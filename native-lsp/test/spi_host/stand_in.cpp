@@ -53,7 +53,7 @@ bool system_template(int family, WSAPROTOCOL_INFOW& out) {
   std::vector<WSAPROTOCOL_INFOW> entries(bytes / sizeof(WSAPROTOCOL_INFOW) + 1);
   bytes = static_cast<DWORD>(entries.size() * sizeof(WSAPROTOCOL_INFOW));
   int count = WSAEnumProtocolsW(protocols, entries.data(), &bytes);
-  for (int i = 0; i < count; ++i) {
+  for (size_t i = 0; count > 0 && i < static_cast<size_t>(count); ++i) {
     if (entries[i].iAddressFamily == family && entries[i].iSocketType == SOCK_STREAM) {
       out = entries[i];
       return true;
@@ -262,7 +262,7 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
     info.ProtocolChain.ChainLen = BASE_PROTOCOL;
     info.ProtocolChain.ChainEntries[0] = id;
     info.dwServiceFlags1 |= extra_flags;
-    if ((extra_flags & XP1_MESSAGE_ORIENTED) != 0) info.dwServiceFlags1 &= ~XP1_PSEUDO_STREAM;
+    if ((extra_flags & XP1_MESSAGE_ORIENTED) != 0) info.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_PSEUDO_STREAM);
     name(info, label);
     catalog_.push_back(Entry{info, base_dll});
   };
@@ -278,7 +278,7 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
   hidden.ProtocolChain.ChainLen = LAYERED_PROTOCOL;
   hidden.ProtocolChain.ChainEntries[0] = 0;
   hidden.dwProviderFlags |= PFL_HIDDEN;
-  hidden.dwServiceFlags1 &= ~XP1_IFS_HANDLES;
+  hidden.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_IFS_HANDLES);
   name(hidden, L"Teardown");
   catalog_.push_back(Entry{hidden, lsp_dll});
 
@@ -291,7 +291,7 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
     chain.ProtocolChain.ChainLen = 2;
     chain.ProtocolChain.ChainEntries[0] = kTeardownHidden;
     chain.ProtocolChain.ChainEntries[1] = base_id;
-    chain.dwServiceFlags1 &= ~XP1_IFS_HANDLES;
+    chain.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_IFS_HANDLES);
     name(chain, std::wstring(L"Teardown over [") + catalog_[i].info.szProtocol + L"]");
     catalog_.push_back(Entry{chain, lsp_dll});
   }
@@ -309,7 +309,7 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
   over_other.ProtocolChain.ChainEntries[0] = kTeardownHidden;
   over_other.ProtocolChain.ChainEntries[1] = kOtherHidden;
   over_other.ProtocolChain.ChainEntries[2] = kBaseTcp4;
-  over_other.dwServiceFlags1 &= ~XP1_IFS_HANDLES;
+  over_other.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_IFS_HANDLES);
   name(over_other, L"Teardown over [Other vendor over [Test base [TCP/IP]]]");
   catalog_.push_back(Entry{over_other, lsp_dll});
 

@@ -42,6 +42,7 @@ class LspUnderWineTest {
   private static final Path WINE = Path.of("/usr/lib/wine/wine64");
   private static final Path WINESERVER = Path.of("/usr/lib/wine/wineserver");
   private static final Path HOST_DIR = Path.of("..", "native-lsp", "target", "spi-host");
+  private static final Path PROBE_DIR = Path.of("..", "native-lsp", "target", "probe-x64");
   private static final long RUN_TIMEOUT_SECONDS = 180;
   private static final int WSAECONNRESET = 10054;
   private static final int WSAENOPROTOOPT = 10042;
@@ -406,6 +407,66 @@ class LspUnderWineTest {
   void aDamagedChannelIsIgnoredAndEverythingPassesThrough() throws Exception {
     Run run = withChannelReplaced(new byte[8192], () -> run("blocking"));
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
+  }
+
+  // --- The probe that tests-windows runs, checked against Wine's own sockets ------------------
+  // Wine's ws2_32 loads no layered provider, so the probe runs on Wine's sockets alone: what this
+  // checks is the probe's own logic, before the first real Windows run trusts it.
+
+  @Test
+  void theProbeForRealWindowsHoldsItsOwnChecksUnderWine() throws Exception {
+    for (String scenario : List.of("graceful", "abortive", "linger-timeout", "shutdown-each-way",
+        "disconnect-data", "event-select", "event-select-reset", "async-select", "overlapped",
+        "overlapped-reset", "close-with-pending-io", "extension-functions")) {
+      ProbeRun run = probe(scenario);
+      assertEquals(List.of(), run.failed(), scenario + ":\n" + run.output());
+      assertEquals(0, run.exit(), scenario + ":\n" + run.output());
+      assertTrue(run.output().contains("lsp absent"), "no LSP under Wine:\n" + run.output());
+    }
+  }
+
+  @Test
+  void theProbeFailsUnderWineExactlyWhereWineLacksWhatWindowsHas() throws Exception {
+    // Wine's TransmitFile ignores TF_DISCONNECT: the bytes arrive, the end never does.
+    ProbeRun transmitFile = probe("transmit-file");
+    assertEquals(List.of("the client reads 1,000 bytes, then the end"), transmitFile.failed(),
+        transmitFile.output());
+    assertTrue(transmitFile.output().contains("client read 1000, then"), transmitFile.output());
+    // No TransmitPackets, no SIO_BSP_HANDLE*, and AcceptEx cannot take a reused socket.
+    assertEquals(List.of("SIO_GET_EXTENSION_FUNCTION_POINTER"), probe("transmit-packets").failed());
+    assertEquals(List.of("SIO_BSP_HANDLE", "SIO_BSP_HANDLE_SELECT", "SIO_BSP_HANDLE_POLL",
+        "SIO_BSP_HANDLE_SELECT and SIO_BSP_HANDLE_POLL agree with SIO_BASE_HANDLE"),
+        probe("bsp-handles").failed());
+    assertEquals(List.of("AcceptEx accepts with the first bytes", "AcceptEx's bytes are ConnectEx's",
+        "GetAcceptExSockaddrs names the client", "the reused socket reads the end"),
+        probe("accept-reuse").failed());
+  }
+
+  @Test
+  void theProbeRefusesAnUnknownScenarioWithItsList() throws Exception {
+    ProbeRun run = probe("no-such-scenario");
+    assertEquals(2, run.exit());
+    assertTrue(run.output().contains("usage: teardown_probe <scenario>; scenarios: graceful"), run.output());
+  }
+
+  /** One run of the probe: its exit status, output, and the checks it reported failed. */
+  private record ProbeRun(int exit, String output, List<String> failed) {}
+
+  private ProbeRun probe(String scenario) throws Exception {
+    Path output = prefix.resolve("../probe-" + scenario + ".out").normalize();
+    Path exe = PROBE_DIR.resolve("teardown_probe.exe").toAbsolutePath();
+    assertTrue(Files.isRegularFile(exe), exe + " is missing: build native-lsp first");
+    Process process = start(new ProcessBuilder(WINE.toString(), exe.toString(), scenario), output);
+    assertTrue(process.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS), scenario + " finishes");
+    String printed = Files.readString(output);
+    List<String> failed = new ArrayList<>();
+    for (String line : printed.split("\\R")) {
+      if (line.startsWith("FAILED: ")) {
+        failed.add(line.substring("FAILED: ".length()).replaceFirst(" \\(last error -?\\d+\\)$", ""));
+      }
+    }
+    collect(-1);  // the probe's sockets are Wine's own: nothing of them reaches the channel
+    return new ProbeRun(process.exitValue(), printed, failed);
   }
 
   private interface Scenario {
