@@ -128,14 +128,22 @@ TEST(FrameDecoder, MalformedRecordsAreNamedAtTheirByte) {
             std::make_pair(FrameError::kAfterDisconnect, closed.size()));
 }
 
-TEST(FrameDecoder, AStreamEndingInsideARecordIsTruncated) {
-  std::vector<uint8_t> stream = join({hello(), record(FrameKind::kData, "hello")});
-  for (size_t cut = 1; cut < stream.size(); ++cut) {
+// A sender stops inside a HELLO or a DATA record only when it was told the rest was not sent: that
+// end is clean. A DISCONNECT record is always finished, so ending inside one is truncation.
+TEST(FrameDecoder, AStreamEndingInsideADataRecordIsCleanButInsideADisconnectTruncated) {
+  std::vector<uint8_t> data = join({hello(), record(FrameKind::kData, "hello")});
+  for (size_t cut = 1; cut < data.size(); ++cut) {
     FrameDecoder decoder;
     Collected got;
-    decoder.feed(stream.data(), cut, got);
-    FrameError expected = cut == kHelloSize ? FrameError::kNone : FrameError::kTruncated;
-    EXPECT_EQ(decoder.finish(), expected) << "cut at " << cut;
+    decoder.feed(data.data(), cut, got);
+    EXPECT_EQ(decoder.finish(), FrameError::kNone) << "cut at " << cut;
+  }
+  std::vector<uint8_t> disconnect = join({hello(), record(FrameKind::kDisconnect, "17")});
+  for (size_t cut = kHelloSize + 1; cut < disconnect.size(); ++cut) {
+    FrameDecoder decoder;
+    Collected got;
+    decoder.feed(disconnect.data(), cut, got);
+    EXPECT_EQ(decoder.finish(), FrameError::kTruncated) << "cut at " << cut;
   }
 }
 

@@ -65,9 +65,10 @@ size_t FrameDecoder::fail(FrameError error) {
 }
 
 FrameError FrameDecoder::finish() {
-  if (error_ == FrameError::kNone && (header_filled_ != 0 || payload_filled_ < payload_length_)) {
-    error_ = FrameError::kTruncated;
-  }
+  if (error_ != FrameError::kNone || header_filled_ == 0) return error_;
+  // The kind is known from the record's first byte; before the HELLO, only a HELLO can be there.
+  bool in_disconnect = hello_seen_ && header_[0] == static_cast<uint8_t>(FrameKind::kDisconnect);
+  if (in_disconnect) error_ = FrameError::kTruncated;
   return error_;
 }
 
@@ -176,6 +177,19 @@ void FrameDecoder::record_done(Sink& sink) {
   header_filled_ = 0;
   payload_length_ = 0;
   payload_filled_ = 0;
+}
+
+HelloSniffer::Verdict HelloSniffer::feed(const uint8_t* bytes, size_t length) {
+  uint8_t hello[kHelloSize];
+  encode_hello(hello);
+  for (size_t i = 0; i < length && verdict_ == Verdict::kUndecided; ++i) {
+    if (bytes[i] != hello[matched_]) {
+      verdict_ = Verdict::kNotHello;
+    } else if (++matched_ == kHelloSize) {
+      verdict_ = Verdict::kHello;
+    }
+  }
+  return verdict_;
 }
 
 }  // namespace teardown

@@ -71,13 +71,26 @@ class FrameDecoder {
   // the decoder, which then consumes nothing more.
   size_t feed(const uint8_t* bytes, size_t length, Sink& sink);
 
-  // The stream has ended: kTruncated if it ended inside a record, else the error so far.
+  // The stream has ended (the peer shut down sending). Ending inside a HELLO or a DATA record is a
+  // clean end: a sender stops inside a record only when it was told the rest was not sent (a
+  // short or refused non-blocking write), so what its application sent has all been delivered.
+  // Ending inside a DISCONNECT record is kTruncated: a sender always completes that one.
   FrameError finish();
 
   FrameError error() const { return error_; }
   bool hello_seen() const { return hello_seen_; }
   bool disconnected() const { return disconnected_; }
   uint8_t peer_version() const { return peer_version_; }
+
+  // Where the decoder stands, so that a read can be laid out around the records to come: the
+  // header bytes of the next record already taken (0 at a record boundary, 4 inside a payload),
+  // and the bytes left of a DATA record's payload (0 elsewhere).
+  size_t header_filled() const { return header_filled_; }
+  size_t data_remaining() const {
+    return header_filled_ == kFrameHeaderSize && kind_ == FrameKind::kData
+               ? payload_length_ - payload_filled_
+               : 0;
+  }
 
  private:
   size_t fail(FrameError error);
@@ -97,6 +110,20 @@ class FrameDecoder {
   size_t payload_filled_ = 0;
   // HELLO and DISCONNECT payloads are kept whole; DATA passes straight through.
   uint8_t kept_[kMaxDisconnectData] = {};
+};
+
+// Whether a stream that was not expected to be framed starts with a Teardown HELLO: a peer that
+// emulates disconnect data on a port where this side does not. Fed the stream's first bytes as
+// they arrive; decided by the ninth byte at the latest, and at the first that differs.
+class HelloSniffer {
+ public:
+  enum class Verdict : uint8_t { kUndecided, kHello, kNotHello };
+  Verdict feed(const uint8_t* bytes, size_t length);
+  Verdict verdict() const { return verdict_; }
+
+ private:
+  uint8_t matched_ = 0;
+  Verdict verdict_ = Verdict::kUndecided;
 };
 
 }  // namespace teardown
