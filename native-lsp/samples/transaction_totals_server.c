@@ -1,14 +1,17 @@
 /* The server side of the seed's transaction-totals exchange: accepts one client, serves its
  * transactions, and answers its total with the grand total of every client so far.
  *
- *   transaction_totals_server PREVIOUS_GRAND_TOTAL   (prints "port N" once listening) */
+ *   transaction_totals_server PREVIOUS_GRAND_TOTAL [PORT]   (prints "port N" once listening;
+ *                                                            PORT 0 or absent: any free port) */
 #include "transaction_totals.h"
 
 int main(int argc, char** argv) {
   uint64_t grand_total = argc > 1 ? strtoull(argv[1], NULL, 10) : 0;
   int listener = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = loopback(0);
+  struct sockaddr_in address = loopback(argc > 2 ? atoi(argv[2]) : 0);
   socklen_t length = sizeof(address);
+  int reuse = 1;
+  if (listener >= 0) setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse));
   if (listener < 0 || bind(listener, (struct sockaddr*)&address, sizeof(address)) != 0 ||
       listen(listener, 1) != 0 || getsockname(listener, (struct sockaddr*)&address, &length) != 0) {
     perror("server: listen");

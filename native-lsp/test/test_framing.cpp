@@ -150,7 +150,8 @@ TEST(FrameDecoder, AStreamEndingInsideADataRecordIsCleanButInsideADisconnectTrun
 TEST(FrameDecoder, EveryErrorHasWords) {
   for (FrameError error : {FrameError::kNotFramed, FrameError::kVersion, FrameError::kUnknownKind,
                            FrameError::kFlags, FrameError::kEmptyData, FrameError::kTooLong,
-                           FrameError::kAfterDisconnect, FrameError::kTruncated}) {
+                           FrameError::kAfterDisconnect, FrameError::kTruncated,
+                           FrameError::kUnexpected}) {
     EXPECT_GT(std::string(describe(error)).size(), 10u);
   }
 }

@@ -100,6 +100,22 @@ typedef enum td_ending {
 #define TD_FLAG_UNREAD_DATA 0x0004u /* closed with received data unread: the stack resets */
 #define TD_FLAG_SHARED 0x0008u      /* other handles (dup, fork) may keep the connection open */
 #define TD_FLAG_AT_EXIT 0x0010u     /* closed by the process's exit, not by a call */
+#define TD_FLAG_FRAMING 0x0020u     /* disconnect-data emulation: the peer's stream is not framed as
+                                       agreed; the layer aborted the connection (a RESET event,
+                                       detail = td_framing_error) */
+
+/* td_event_record.detail of a RESET with TD_FLAG_FRAMING: what was wrong with the peer's stream. */
+typedef enum td_framing_error {
+  TD_FRAMING_NOT_FRAMED = 1,       /* emulation is on here, the peer does not frame its stream */
+  TD_FRAMING_VERSION = 2,          /* the peer frames with a version this side does not speak */
+  TD_FRAMING_UNKNOWN_KIND = 3,     /* a record of an unknown kind */
+  TD_FRAMING_FLAGS = 4,            /* a record with flags this version does not define */
+  TD_FRAMING_EMPTY_DATA = 5,       /* a data record with no data */
+  TD_FRAMING_TOO_LONG = 6,         /* a record longer than its kind allows */
+  TD_FRAMING_AFTER_DISCONNECT = 7, /* bytes after the disconnect record */
+  TD_FRAMING_TRUNCATED = 8,        /* the stream ended inside the disconnect record */
+  TD_FRAMING_UNEXPECTED = 9        /* the peer frames its stream, emulation is off here */
+} td_framing_error;
 
 typedef enum td_family { TD_FAMILY_NONE = 0, TD_FAMILY_IPV4 = 4, TD_FAMILY_IPV6 = 6 } td_family;
 
@@ -133,7 +149,8 @@ typedef struct td_event_record {
   int32_t error;            /* Winsock error of the call or indication, 0 if none */
   uint16_t protocol;        /* IP protocol number: 6 TCP, 17 UDP */
   uint8_t socket_type;      /* 1 stream, 2 datagram, 5 sequenced packets */
-  uint8_t detail;           /* SHUTDOWN: td_shutdown_how; CLOSE: td_close_mode; else 0 */
+  uint8_t detail;           /* SHUTDOWN: td_shutdown_how; CLOSE: td_close_mode; RESET with
+                               TD_FLAG_FRAMING: td_framing_error; else 0 */
   uint16_t linger_seconds;  /* CLOSE with TD_CLOSE_GRACEFUL_LINGER: the linger timeout */
   uint16_t captured_length; /* bytes of data held in captured[] */
   uint32_t data_length;     /* bytes of disconnect data sent or received by the call */

@@ -2,7 +2,14 @@
 
 #include <cstring>
 
+#include "teardown/teardown.h"
+
 namespace teardown {
+
+static_assert(static_cast<int>(FrameError::kNotFramed) == TD_FRAMING_NOT_FRAMED &&
+                  static_cast<int>(FrameError::kTruncated) == TD_FRAMING_TRUNCATED &&
+                  static_cast<int>(FrameError::kUnexpected) == TD_FRAMING_UNEXPECTED,
+              "FrameError carries td_framing_error's values");
 
 namespace {
 
@@ -54,7 +61,9 @@ const char* describe(FrameError error) {
     case FrameError::kAfterDisconnect:
       return "bytes after the disconnect record";
     case FrameError::kTruncated:
-      return "the stream ended inside a record";
+      return "the stream ended inside the disconnect record";
+    case FrameError::kUnexpected:
+      return "the peer frames its stream (disconnect-data emulation is on at its end only)";
   }
   return "unknown framing error";
 }

@@ -50,8 +50,10 @@ enum class FrameError : uint8_t {
   kEmptyData,        // a DATA record with no payload
   kTooLong,          // a length over the bound of its kind
   kAfterDisconnect,  // bytes after the DISCONNECT record
-  kTruncated,        // the stream ended inside a record
+  kTruncated,        // the stream ended inside the DISCONNECT record
+  kUnexpected,       // (a stream not expected to be framed) the peer frames it
 };
+// The values are td_framing_error's (teardown.h), as RESET events carry them.
 
 // What went wrong, in words, for events and logs.
 const char* describe(FrameError error);

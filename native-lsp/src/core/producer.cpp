@@ -37,6 +37,13 @@ bool Policy::port_selected(uint16_t local_port, uint16_t remote_port) const {
   return in_ranges(local_port, ports, port_count) || in_ranges(remote_port, ports, port_count);
 }
 
+bool Policy::emulates(uint16_t local_port, uint16_t remote_port) const {
+  for (uint32_t i = 0; i < emulation_port_count && i < TD_FILTER_MAX; ++i) {
+    if (emulation_ports[i] == local_port || emulation_ports[i] == remote_port) return true;
+  }
+  return false;
+}
+
 bool Policy::records(const td_event_record& event) const {
   return event.kind <= TD_KIND_MAX && wants(static_cast<td_event_kind>(event.kind)) &&
          port_selected(event.local.port, event.remote.port);

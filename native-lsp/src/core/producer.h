@@ -30,6 +30,9 @@ struct Policy {
 
   bool wants(td_event_kind kind) const { return active && (kinds & (1u << kind)) != 0; }
   bool port_selected(uint16_t local_port, uint16_t remote_port) const;
+  // Disconnect data is emulated on a connection with either port in the list. Independent of
+  // `active`: the framing is the connection's format, which both ends must keep to.
+  bool emulates(uint16_t local_port, uint16_t remote_port) const;
   bool records(const td_event_record& event) const;
 };
 

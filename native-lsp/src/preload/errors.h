@@ -12,6 +12,9 @@ constexpr int32_t winsock_error(int error) {
   switch (error) {
     case 0: return 0;
     case EINTR: return wsa::kInterrupted;
+    case EFAULT: return wsa::kFault;
+    case EINVAL: return wsa::kInvalid;
+    case EMSGSIZE: return wsa::kMessageSize;
     case EAGAIN: return wsa::kWouldBlock;
     case EINPROGRESS: return wsa::kInProgress;
     case EBADF:

@@ -14,6 +14,7 @@
 
 #include <vector>
 
+#include "emulated_io.h"
 #include "layer.h"
 #include "real_calls.h"
 #include "teardown/disconnect.h"
@@ -32,6 +33,7 @@ class ErrnoGuard {
   ErrnoGuard(const ErrnoGuard&) = delete;
   ErrnoGuard& operator=(const ErrnoGuard&) = delete;
   int saved() const { return saved_; }
+  void replace(int error) { saved_ = error; }
 
  private:
   int saved_;
@@ -43,15 +45,44 @@ size_t total_length(const iovec* vectors, int count) {
   return total;
 }
 
-void report_received(int fd, size_t requested, ssize_t result) {
+// After a consuming receive into `buffers`: the program's result, unless the bytes were a
+// framing peer's HELLO on a connection not emulated here (then ECONNABORTED: the layer reset it).
+ssize_t report_received(int fd, const iovec* buffers, int count, ssize_t result) {
   ErrnoGuard guard;
-  teardown::preload::on_received(fd, requested, result, guard.saved());
+  if (teardown::preload::framed_unexpectedly(fd, buffers, count, result)) {
+    result = -1;
+    guard.replace(ECONNABORTED);
+  }
+  teardown::preload::on_received(fd, total_length(buffers, count), result, guard.saved());
+  return result;
 }
 
 void report_sent(int fd, ssize_t result) {
   ErrnoGuard guard;
   teardown::preload::on_sent(fd, result, guard.saved());
 }
+
+using teardown::preload::ProgramCall;
+
+// A send on an emulated connection, reported as the plain one is.
+ssize_t framed_send(int fd, teardown::preload::EmulatedConnection& connection,
+                    const ProgramCall& call) {
+  ssize_t result = teardown::preload::emulated_send(fd, connection, call);
+  report_sent(fd, result);
+  return result;
+}
+
+// A receive on an emulated connection: consuming ones are reported as the plain ones are.
+ssize_t framed_receive(int fd, teardown::preload::EmulatedConnection& connection,
+                       const ProgramCall& call) {
+  ssize_t result = teardown::preload::emulated_receive(fd, connection, call);
+  if ((call.flags & MSG_PEEK) == 0) {
+    ErrnoGuard guard;
+    teardown::preload::on_received(fd, total_length(call.buffers, call.count), result, guard.saved());
+  }
+  return result;
+}
+
 
 void report_hangups(const pollfd* fds, nfds_t count) {
   ErrnoGuard guard;
@@ -136,6 +167,8 @@ TD_EXPORT int shutdown(int fd, int how) {
   {
     ErrnoGuard guard;
     started = teardown::preload::call_started(fd);
+    auto* connection = teardown::preload::emulation_of(fd);
+    if (connection != nullptr && how != SHUT_RD) teardown::preload::flush_before_shutdown(fd, *connection);
   }
   int result = real().shutdown(fd, how);
   ErrnoGuard guard;
@@ -259,6 +292,10 @@ TD_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen
 }
 
 TD_EXPORT ssize_t send(int fd, const void* buffer, size_t length, int flags) {
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    iovec one{const_cast<void*>(buffer), length};
+    return framed_send(fd, *connection, ProgramCall{&one, 1, flags, nullptr});
+  }
   ssize_t result = real().send(fd, buffer, length, flags);
   report_sent(fd, result);
   return result;
@@ -266,61 +303,102 @@ TD_EXPORT ssize_t send(int fd, const void* buffer, size_t length, int flags) {
 
 TD_EXPORT ssize_t sendto(int fd, const void* buffer, size_t length, int flags,
                          const sockaddr* address, socklen_t address_length) {
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    iovec one{const_cast<void*>(buffer), length};
+    msghdr message{};
+    message.msg_name = const_cast<sockaddr*>(address);
+    message.msg_namelen = address_length;
+    return framed_send(fd, *connection, ProgramCall{&one, 1, flags, &message});
+  }
   ssize_t result = real().sendto(fd, buffer, length, flags, address, address_length);
   report_sent(fd, result);
   return result;
 }
 
 TD_EXPORT ssize_t sendmsg(int fd, const msghdr* message, int flags) {
+  if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && message != nullptr) {
+    msghdr copy = *message;
+    return framed_send(fd, *connection,
+                         ProgramCall{message->msg_iov, static_cast<int>(message->msg_iovlen), flags, &copy});
+  }
   ssize_t result = real().sendmsg(fd, message, flags);
   report_sent(fd, result);
   return result;
 }
 
 TD_EXPORT ssize_t write(int fd, const void* buffer, size_t length) {
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    iovec one{const_cast<void*>(buffer), length};
+    return framed_send(fd, *connection, ProgramCall{&one, 1, 0, nullptr});
+  }
   ssize_t result = real().write(fd, buffer, length);
   report_sent(fd, result);
   return result;
 }
 
 TD_EXPORT ssize_t writev(int fd, const iovec* vectors, int count) {
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    return framed_send(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
+  }
   ssize_t result = real().writev(fd, vectors, count);
   report_sent(fd, result);
   return result;
 }
 
 TD_EXPORT ssize_t recv(int fd, void* buffer, size_t length, int flags) {
+  iovec one{buffer, length};
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    return framed_receive(fd, *connection, ProgramCall{&one, 1, flags, nullptr});
+  }
   ssize_t result = real().recv(fd, buffer, length, flags);
   // A peek does not consume the end of the stream: the read that does will report it.
-  if ((flags & MSG_PEEK) == 0) report_received(fd, length, result);
+  if ((flags & MSG_PEEK) == 0) result = report_received(fd, &one, 1, result);
   return result;
 }
 
 TD_EXPORT ssize_t recvfrom(int fd, void* buffer, size_t length, int flags, sockaddr* address,
                            socklen_t* address_length) {
+  iovec one{buffer, length};
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    msghdr message{};
+    message.msg_name = address;
+    message.msg_namelen = address_length != nullptr ? *address_length : 0;
+    ssize_t result = framed_receive(fd, *connection, ProgramCall{&one, 1, flags, &message});
+    if (address_length != nullptr && result >= 0) *address_length = message.msg_namelen;
+    return result;
+  }
   ssize_t result = real().recvfrom(fd, buffer, length, flags, address, address_length);
-  if ((flags & MSG_PEEK) == 0) report_received(fd, length, result);
+  if ((flags & MSG_PEEK) == 0) result = report_received(fd, &one, 1, result);
   return result;
 }
 
 TD_EXPORT ssize_t recvmsg(int fd, msghdr* message, int flags) {
+  if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && message != nullptr) {
+    return framed_receive(fd, *connection,
+                            ProgramCall{message->msg_iov, static_cast<int>(message->msg_iovlen), flags, message});
+  }
   ssize_t result = real().recvmsg(fd, message, flags);
   if ((flags & MSG_PEEK) == 0 && message != nullptr) {
-    report_received(fd, total_length(message->msg_iov, static_cast<int>(message->msg_iovlen)), result);
+    result = report_received(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), result);
   }
   return result;
 }
 
 TD_EXPORT ssize_t read(int fd, void* buffer, size_t length) {
+  iovec one{buffer, length};
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    return framed_receive(fd, *connection, ProgramCall{&one, 1, 0, nullptr});
+  }
   ssize_t result = real().read(fd, buffer, length);
-  report_received(fd, length, result);
-  return result;
+  return report_received(fd, &one, 1, result);
 }
 
 TD_EXPORT ssize_t readv(int fd, const iovec* vectors, int count) {
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    return framed_receive(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
+  }
   ssize_t result = real().readv(fd, vectors, count);
-  report_received(fd, total_length(vectors, count), result);
-  return result;
+  return report_received(fd, vectors, count, result);
 }
 
 TD_EXPORT int poll(pollfd* fds, nfds_t count, int timeout) {

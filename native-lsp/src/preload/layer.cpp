@@ -17,6 +17,7 @@
 
 #include "../core/platform.h"
 #include "../core/winsock_errors.h"
+#include "emulated_io.h"
 #include "errors.h"
 #include "real_calls.h"
 
@@ -84,8 +85,26 @@ SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
   entry->teardown.set_nonblocking((type_flags & SOCK_NONBLOCK) != 0);
   entry->flags.store(0, std::memory_order_relaxed);
   entry->listening.store(false, std::memory_order_relaxed);
+  // A descriptor closed behind libc's back may have left its connection here: not ours any more.
+  entry->emulation.store(nullptr, std::memory_order_relaxed);
+  entry->sniffing.store(false, std::memory_order_relaxed);
   sockets().publish(entry);
   return entry;
+}
+
+// A connection is established with these endpoints: its disconnect data is emulated when the
+// configuration lists either port; otherwise its first bytes are watched for a peer that frames.
+void start_connection(SocketEntry& entry, const td_address& local, const td_address& remote) {
+  entry.teardown.set_endpoints(local, remote);
+  if (producer().policy().emulates(local.port, remote.port)) {
+    EmulatedConnection* connection = acquire_connection();
+    if (connection != nullptr) {
+      entry.emulation.store(connection, std::memory_order_release);
+      return;
+    }
+  }
+  entry.sniffer = HelloSniffer{};
+  entry.sniffing.store(true, std::memory_order_release);
 }
 
 SocketEntry* track_connected(int fd, int type_flags, uint32_t flags, const td_address& peer) {
@@ -193,7 +212,7 @@ void on_connected(int fd, const sockaddr* remote, socklen_t length) noexcept {
   if (entry == nullptr || remote == nullptr) return;
   sockaddr_storage storage{};
   std::memcpy(&storage, remote, length < sizeof(storage) ? length : sizeof(storage));
-  entry->teardown.set_endpoints(local_address(fd), address_of(storage));
+  start_connection(*entry, local_address(fd), address_of(storage));
 }
 
 void on_listening(int fd) noexcept {
@@ -215,7 +234,7 @@ void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer,
                          ? listening->teardown.local()
                          : local_address(fd);
   SocketEntry* entry = track(fd, accept_flags, platform::wall_clock_ns());  // O_NONBLOCK: not inherited
-  if (entry != nullptr) entry->teardown.set_endpoints(local, address_of(storage));
+  if (entry != nullptr) start_connection(*entry, local, address_of(storage));
 }
 
 void on_blocking_set(int fd, bool nonblocking_now) noexcept {
@@ -232,6 +251,10 @@ void on_duplicated(int old_fd, int new_fd) noexcept {
   copy->teardown.reset_socket_id(static_cast<uint64_t>(new_fd));
   original->flags.fetch_or(TD_FLAG_SHARED, std::memory_order_relaxed);
   copy->flags.store(TD_FLAG_SHARED, std::memory_order_relaxed);
+  EmulatedConnection* connection = original->emulation.load(std::memory_order_acquire);
+  if (connection != nullptr) share_connection(connection);
+  copy->emulation.store(connection, std::memory_order_release);
+  copy->sniffing.store(false, std::memory_order_relaxed);
   sockets().publish(copy);
 }
 
@@ -296,6 +319,7 @@ void before_close(int fd, PendingClose& pending) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr) return;
   sockets().remove(entry);
+  release_connection(entry->emulation.exchange(nullptr, std::memory_order_acq_rel));
   if (!ends_a_connection(*entry)) return;
   pending.policy = producer().policy();
   SocketTeardown& teardown = entry->teardown;
@@ -327,10 +351,14 @@ void after_close(PendingClose& pending, int result, int error) noexcept {
 int send_disconnect(int fd, const void* data, size_t length) noexcept {
   uint64_t started = platform::wall_clock_ns();
   SocketEntry* entry = sockets().find(fd);
+  EmulatedConnection* connection =
+      entry != nullptr ? entry->emulation.load(std::memory_order_acquire) : nullptr;
   bool with_data = data != nullptr && length > 0;
   int result = -1;
   int error = ENOPROTOOPT;  // TCP carries no disconnect data (as Windows' TCP provider)
-  if (!with_data) {
+  if (connection != nullptr) {
+    result = emulated_send_disconnect(fd, *connection, data, length, error);
+  } else if (!with_data) {
     result = real().shutdown(fd, SHUT_WR);
     error = result == 0 ? 0 : errno;
   }
@@ -347,21 +375,70 @@ int send_disconnect(int fd, const void* data, size_t length) noexcept {
 ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept {
   uint64_t started = platform::wall_clock_ns();
   SocketEntry* entry = sockets().find(fd);
+  EmulatedConnection* connection =
+      entry != nullptr ? entry->emulation.load(std::memory_order_acquire) : nullptr;
   bool wants_data = buffer != nullptr && capacity > 0;
   ssize_t result = -1;
   int error = ENOPROTOOPT;
-  if (!wants_data) {
+  if (connection != nullptr) {
+    result = emulated_recv_disconnect(fd, *connection, buffer, capacity, error);
+  } else if (!wants_data) {
     result = real().shutdown(fd, SHUT_RD);
     error = result == 0 ? 0 : errno;
   }
   if (entry != nullptr) {
     td_event_record event;
-    entry->teardown.on_recv_disconnect(0, winsock_error(error), event);
+    // Too small a buffer is Winsock's WSAEFAULT (the Linux call says EMSGSIZE).
+    int32_t code = error == EMSGSIZE ? wsa::kFault : winsock_error(error);
+    uint32_t received = result > 0 ? static_cast<uint32_t>(result) : 0;
+    entry->teardown.on_recv_disconnect(received, code, event);
     event.time_ns = started;
-    emit(event);
+    emit(event, buffer, received);
   }
   errno = error;
   return result;
+}
+
+bool framed_unexpectedly(int fd, const iovec* buffers, int count, ssize_t result) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || result <= 0 || !entry->sniffing.load(std::memory_order_acquire)) {
+    return false;
+  }
+  size_t left = static_cast<size_t>(result);
+  HelloSniffer::Verdict verdict = entry->sniffer.verdict();
+  for (int i = 0; i < count && left > 0 && verdict == HelloSniffer::Verdict::kUndecided; ++i) {
+    size_t length = buffers[i].iov_len < left ? buffers[i].iov_len : left;
+    verdict = entry->sniffer.feed(static_cast<const uint8_t*>(buffers[i].iov_base), length);
+    left -= length;
+  }
+  if (verdict == HelloSniffer::Verdict::kUndecided) return false;
+  entry->sniffing.store(false, std::memory_order_release);
+  if (verdict == HelloSniffer::Verdict::kNotHello) return false;
+  reset_connection(fd);
+  on_framing_failure(fd, FrameError::kUnexpected);
+  return true;
+}
+
+void on_framing_failure(int fd, FrameError why) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr) return;
+  td_event_record event;
+  if (!entry->teardown.on_receive(-1, wsa::kConnectionAborted, event)) return;
+  event.flags = static_cast<uint16_t>(event.flags | TD_FLAG_FRAMING);
+  event.detail = static_cast<uint8_t>(why);
+  emit(event);
+}
+
+void reset_connection(int fd) noexcept {
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  real().connect(fd, &unspecified, sizeof(unspecified));
+}
+
+EmulatedConnection* emulation_of(int fd) noexcept {
+  if (!any_emulated()) return nullptr;
+  SocketEntry* entry = sockets().find(fd);
+  return entry != nullptr ? entry->emulation.load(std::memory_order_acquire) : nullptr;
 }
 
 void on_exit() noexcept {

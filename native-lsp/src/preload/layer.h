@@ -5,10 +5,12 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "../core/framing.h"
 #include "../core/producer.h"
 #include "socket_table.h"
 #include "teardown/teardown.h"
@@ -33,6 +35,16 @@ uint64_t call_started(int fd) noexcept;
 void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept;
 void on_sent(int fd, ssize_t result, int error) noexcept;
 void on_received(int fd, size_t requested, ssize_t result, int error) noexcept;
+// The first bytes a connection not emulated here received (`result` bytes over `buffers`): true
+// when they are a framing peer's HELLO. The layer has then reset the connection and recorded
+// why, and the program's call must fail with ECONNABORTED.
+bool framed_unexpectedly(int fd, const iovec* buffers, int count, ssize_t result) noexcept;
+// An emulated connection's stream was malformed: a RESET with TD_FLAG_FRAMING.
+void on_framing_failure(int fd, FrameError why) noexcept;
+// Sends the peer a reset and keeps the descriptor (connect to AF_UNSPEC).
+void reset_connection(int fd) noexcept;
+// The emulated connection of `fd`, or null: one load while the process has none.
+EmulatedConnection* emulation_of(int fd) noexcept;
 void on_hangup(int fd, bool error_flagged) noexcept;
 
 // A close is prepared before libc closes the descriptor (policy, unread data, the event) and

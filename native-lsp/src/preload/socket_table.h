@@ -8,14 +8,22 @@
 #include <atomic>
 #include <cstdint>
 
+#include "../core/framing.h"
 #include "../core/socket_teardown.h"
 
 namespace teardown::preload {
+
+struct EmulatedConnection;
 
 struct SocketEntry {
   std::atomic<uint32_t> live{0};
   std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED once dup'd or inherited through fork
   std::atomic<bool> listening{false};  // a listener: its close ends no connection
+  // Disconnect data emulated on this connection (emulated_io.h), or null.
+  std::atomic<EmulatedConnection*> emulation{nullptr};
+  // A connection not emulated here: its first bytes are watched for a peer that frames them.
+  std::atomic<bool> sniffing{false};
+  HelloSniffer sniffer;
   SocketTeardown teardown;
 };
 
