@@ -235,7 +235,7 @@ TEST(EmulatedStream, ADisconnectCutShortIsTruncated) {
   EXPECT_EQ(receiver.finish(), FrameError::kTruncated);
 }
 
-TEST(EmulatedStream, APeekLeavesTheStreamWhereItWas) {
+TEST(EmulatedStream, APeekShowsTheDataAndLeavesTheStreamWhereItWas) {
   EmulatedStream sender;
   std::vector<uint8_t> wire;
   send_all(sender, "first", wire);
@@ -244,21 +244,14 @@ TEST(EmulatedStream, APeekLeavesTheStreamWhereItWas) {
   uint8_t buffer[64];
   Span span{buffer, sizeof(buffer)};
   AppBuffers app(&span, 1);
-  for (int pass = 0; pass < 2; ++pass) {
-    ReadPlan plan;
-    receiver.plan_read(app, plan);
-    size_t got = std::min(plan.raw_length, wire.size());
-    size_t left = got;
-    for (size_t i = 0, at = 0; i < plan.count && left > 0; ++i) {
-      size_t n = std::min(left, plan.spans[i].length);
-      std::memcpy(plan.spans[i].data, wire.data() + at, n);
-      at += n;
-      left -= n;
-    }
-    ReadOutcome outcome = receiver.finish_read(plan, app, got, pass == 0);
-    EXPECT_EQ(std::string(reinterpret_cast<char*>(buffer), outcome.app_bytes), "firstsecond")
-        << (pass == 0 ? "peek" : "read");
-  }
+  ReadOutcome peeked = receiver.peek(wire.data(), wire.size(), app);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buffer), peeked.app_bytes), "firstsecond");
+  uint8_t three[3];
+  Span small{three, sizeof(three)};
+  ReadOutcome part = receiver.peek(wire.data(), wire.size(), AppBuffers(&small, 1));
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(three), part.app_bytes), "fir") << "what fits";
+  Received read = receive_all(receiver, wire, 64);
+  EXPECT_EQ(read.data, "firstsecond") << "the peeks consumed nothing";
 }
 
 TEST(EmulatedStream, GarbageStopsTheStreamAfterTheBytesBeforeIt) {

@@ -212,8 +212,16 @@ class EmulatedStream::GatherSink : public FrameDecoder::Sink {
   // Data the application will not see (a receive-disconnect discards what is left).
   void discard_data() { discard_ = true; }
 
+  // A peek: the application's buffers take what fits, and the rest is not wanted.
+  void stop_when_full() { stop_when_full_ = true; }
+  bool full() const { return full_; }
+
   void data(const uint8_t* bytes, size_t length) override {
-    if (discard_) return;
+    if (discard_ || full_) return;
+    if (stop_when_full_ && written_ + length >= app_.total()) {
+      length = app_.total() - written_;
+      full_ = true;
+    }
     if (written_ + length > app_.total()) {  // cannot happen (see plan_read); never overrun
       overrun_ = true;
       return;
@@ -244,30 +252,38 @@ class EmulatedStream::GatherSink : public FrameDecoder::Sink {
   size_t moved_ = 0;
   bool overrun_ = false;
   bool discard_ = false;
+  bool stop_when_full_ = false;
+  bool full_ = false;
 };
 
-ReadOutcome EmulatedStream::finish_read(const ReadPlan& plan, const AppBuffers& app, size_t got,
-                                        bool peek) {
-  if (!peek) return decode(decoder_, plan, app, got, true);
-  FrameDecoder copy = decoder_;
-  return decode(copy, plan, app, got, false);
-}
-
-ReadOutcome EmulatedStream::decode(FrameDecoder& decoder, const ReadPlan& plan,
-                                   const AppBuffers& app, size_t got, bool keep_disconnect) {
-  GatherSink sink(app, keep_disconnect ? this : nullptr);
+ReadOutcome EmulatedStream::finish_read(const ReadPlan& plan, const AppBuffers& app, size_t got) {
+  GatherSink sink(app, this);
   for (size_t i = 0; i < plan.count && got > 0; ++i) {
     size_t length = smaller(plan.spans[i].length, got);
     got -= length;
     bool in_app = plan.roles[i] == SpanRole::kApp;
     sink.at(plan.spans[i].data, in_app, in_app ? plan.app_offset[i] : 0);
-    decoder.feed(plan.spans[i].data, length, sink);
-    if (decoder.error() != FrameError::kNone || sink.overrun()) break;
+    decoder_.feed(plan.spans[i].data, length, sink);
+    if (decoder_.error() != FrameError::kNone || sink.overrun()) break;
   }
   ReadOutcome outcome;
   outcome.app_bytes = sink.written();
   outcome.moved_bytes = sink.moved();
-  outcome.error = sink.overrun() ? FrameError::kTooLong : decoder.error();
+  outcome.error = sink.overrun() ? FrameError::kTooLong : decoder_.error();
+  return outcome;
+}
+
+ReadOutcome EmulatedStream::peek(const uint8_t* raw, size_t length, const AppBuffers& app) const {
+  FrameDecoder copy = decoder_;
+  GatherSink sink(app, nullptr);
+  sink.stop_when_full();
+  sink.at(raw, false, 0);
+  copy.feed(raw, length, sink);
+  ReadOutcome outcome;
+  outcome.app_bytes = sink.written();
+  outcome.moved_bytes = sink.moved();
+  // An error after the bytes that fit is for a later read to meet.
+  outcome.error = sink.full() ? FrameError::kNone : copy.error();
   return outcome;
 }
 

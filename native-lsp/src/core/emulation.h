@@ -119,9 +119,11 @@ class EmulatedStream {
   // Lays out the next read into the application's `app`.
   void plan_read(const AppBuffers& app, ReadPlan& plan) const;
   // The read put `got` bytes into `plan`: decodes them, gathers the application's bytes at the
-  // start of `app`. With `peek`, the stream's state is left as it was.
-  ReadOutcome finish_read(const ReadPlan& plan, const AppBuffers& app, size_t got,
-                          bool peek = false);
+  // start of `app`.
+  ReadOutcome finish_read(const ReadPlan& plan, const AppBuffers& app, size_t got);
+  // What a peek of the wire's next `length` bytes (`raw`) shows the application: its bytes copied
+  // to the start of `app` (as many as fit). The stream's state is left as it was.
+  ReadOutcome peek(const uint8_t* raw, size_t length, const AppBuffers& app) const;
   // Bytes read off the wire that the application will not see (the stream's own, or data
   // discarded by a receive-disconnect). Returns the framing error, if any.
   FrameError absorb(const uint8_t* bytes, size_t length);
@@ -136,8 +138,6 @@ class EmulatedStream {
  private:
   class GatherSink;
 
-  ReadOutcome decode(FrameDecoder& decoder, const ReadPlan& plan, const AppBuffers& app,
-                     size_t got, bool keep_disconnect);
   void keep_disconnect(const uint8_t* data, size_t length);
 
   // Sending.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include "../core/platform.h"
@@ -106,6 +107,49 @@ bool flush_owed(int fd, EmulatedConnection& connection, int deadline_ms) {
   return true;
 }
 
+// MSG_PEEK: the wire's next bytes are peeked into a window of the layer's, decoded with a copy of
+// the stream's state, and the program's bytes among them copied out. A window too small for what
+// is available grows; bytes of the stream's own with no data behind them are taken off the wire
+// for real (they are not the program's) and the peek is made again.
+ssize_t emulated_peek(int fd, EmulatedConnection& connection, const ProgramCall& call,
+                      size_t total) {
+  Span spans[kMaxSpans];
+  AppBuffers app(spans, program_spans(call, 0, spans));
+  constexpr size_t kLargestWindow = 4u << 20;
+  size_t window = total + kHelloSize + kFrameHeaderSize;
+  std::unique_ptr<uint8_t[]> buffer;
+  size_t capacity = 0;
+  for (int round = 0; round < 64; ++round) {
+    window = window < kLargestWindow ? window : kLargestWindow;
+    if (capacity < window) {
+      buffer.reset(new (std::nothrow) uint8_t[window]);
+      if (!buffer) return fail(ENOBUFS);
+      capacity = window;
+    }
+    msghdr message = with_buffers(call, nullptr, 0);
+    iovec whole{buffer.get(), window};
+    message.msg_iov = &whole;
+    message.msg_iovlen = 1;
+    ssize_t got = real().recvmsg(fd, &message, call.flags & ~MSG_WAITALL);
+    hand_back(call, message);
+    if (got <= 0) return got;
+    ReadOutcome outcome = connection.stream.peek(buffer.get(), static_cast<size_t>(got), app);
+    if (outcome.app_bytes > 0) {
+      bool all_seen = static_cast<size_t>(got) < window || window == kLargestWindow;
+      if (outcome.app_bytes == total || all_seen) return static_cast<ssize_t>(outcome.app_bytes);
+      window *= 2;
+      continue;
+    }
+    if (outcome.error != FrameError::kNone) {
+      abort_connection(fd, connection, outcome.error);
+      return fail(ECONNABORTED);
+    }
+    ssize_t taken = real().recv(fd, buffer.get(), static_cast<size_t>(got), MSG_DONTWAIT);
+    if (taken > 0) connection.stream.absorb(buffer.get(), static_cast<size_t>(taken));
+  }
+  return fail(EAGAIN);
+}
+
 }  // namespace
 
 EmulatedConnection* acquire_connection() noexcept {
@@ -180,9 +224,6 @@ ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall&
 ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept {
   std::lock_guard<std::mutex> hold(connection.reading);
   if (connection.aborted.load(std::memory_order_relaxed)) return fail(ECONNABORTED);
-  bool peek = (call.flags & MSG_PEEK) != 0;
-  bool wait_all = (call.flags & MSG_WAITALL) != 0 && !peek;
-  int flags = call.flags & ~MSG_WAITALL;
   size_t total = program_total(call);
   if (total == 0 || (call.flags & MSG_OOB) != 0) {  // urgent data is outside the stream
     msghdr message = with_buffers(call, const_cast<iovec*>(call.buffers), static_cast<size_t>(call.count));
@@ -190,6 +231,9 @@ ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCa
     hand_back(call, message);
     return result;
   }
+  if ((call.flags & MSG_PEEK) != 0) return emulated_peek(fd, connection, call, total);
+  bool wait_all = (call.flags & MSG_WAITALL) != 0;
+  int flags = call.flags & ~MSG_WAITALL;
   size_t delivered = 0;
   for (int round = 0; round < 1 << 20; ++round) {
     if (connection.stream.error() != FrameError::kNone) {
@@ -202,33 +246,29 @@ ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCa
     connection.stream.plan_read(app, plan);
     iovec buffers[kMaxSpans];
     msghdr message = with_buffers(call, buffers, to_iovecs(plan.spans, plan.count, buffers));
-    ssize_t got = real().recvmsg(fd, &message, flags);
+    // Once the program has bytes, only what is there now is added to them (as the kernel does).
+    int now = delivered > 0 && !wait_all ? MSG_DONTWAIT : 0;
+    ssize_t got = real().recvmsg(fd, &message, flags | now);
     hand_back(call, message);
     if (got < 0) return delivered > 0 ? static_cast<ssize_t>(delivered) : -1;
     if (got == 0) {  // the peer's end: clean, or inside its DISCONNECT record
-      FrameError end = peek ? FrameError::kNone : connection.stream.finish();
+      FrameError end = connection.stream.finish();
       if (end != FrameError::kNone) {
         abort_connection(fd, connection, end);
         return delivered > 0 ? static_cast<ssize_t>(delivered) : fail(ECONNABORTED);
       }
       return static_cast<ssize_t>(delivered);
     }
-    ReadOutcome outcome = connection.stream.finish_read(plan, app, static_cast<size_t>(got), peek);
-    if (peek) {
-      if (outcome.app_bytes > 0 || outcome.error != FrameError::kNone) {
-        return outcome.app_bytes > 0 ? static_cast<ssize_t>(outcome.app_bytes) : fail(ECONNABORTED);
-      }
-      // Only the stream's own bytes are there: take them off, then peek again.
-      uint8_t own[2048];
-      ssize_t taken = real().recv(fd, own, static_cast<size_t>(got) < sizeof(own) ? static_cast<size_t>(got) : sizeof(own), MSG_DONTWAIT);
-      if (taken > 0) connection.stream.absorb(own, static_cast<size_t>(taken));
-      continue;
-    }
+    ReadOutcome outcome = connection.stream.finish_read(plan, app, static_cast<size_t>(got));
     delivered += outcome.app_bytes;
     if (outcome.error != FrameError::kNone) continue;  // deliver what came before, then abort
-    if (delivered > 0 && !(wait_all && delivered < total)) return static_cast<ssize_t>(delivered);
-    // Nothing for the program yet (a header, the HELLO): read on. A blocking socket waits for the
-    // payload behind it; another says EAGAIN.
+    if (delivered == total) return static_cast<ssize_t>(delivered);
+    // The read took all it was laid out for: more may be waiting (records shorter than the
+    // layout guessed leave less data than room). Otherwise the program has what there was.
+    bool drained = static_cast<size_t>(got) < plan.raw_length;
+    if (delivered > 0 && drained && !wait_all) return static_cast<ssize_t>(delivered);
+    // Nothing for the program yet (a header, the HELLO): read on. A blocking socket waits for
+    // the payload behind it; another says EAGAIN.
   }
   return static_cast<ssize_t>(delivered);
 }
