@@ -1,6 +1,8 @@
 package dev.teardown.admin;
 
 import dev.teardown.admin.TransactionTimeline.Step;
+import dev.teardown.admin.sample.TransactionTotals;
+import dev.teardown.api.Configuration;
 import dev.teardown.api.EventReader;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownEvent;
@@ -8,6 +10,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,13 +26,15 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code teardown demo}: the seed's transaction-totals exchange, run by two real programs under
- * the Linux layer, observed through the Java API and laid next to the seed's table.
+ * the Linux layer on a port whose disconnect data Teardown carries over TCP, observed through the
+ * Java API and laid next to the seed's table, totals included.
  */
 @Command(
     name = "demo",
     description = {
-      "Run the seed's transaction-totals exchange (two sample programs under the Linux layer)",
-      "and print the observed timeline next to the seed's table, step by step."
+      "Run the seed's transaction-totals exchange (two sample programs under the Linux layer, the",
+      "totals carried as disconnect data over TCP) and print the observed timeline next to the",
+      "seed's table, step by step."
     })
 final class DemoCommand implements Callable<Integer> {
   private static final long PROCESS_TIMEOUT_SECONDS = 30;
@@ -41,6 +47,9 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--previous-total", paramLabel = "N", description = "The server's grand total before this client (default: ${DEFAULT-VALUE}).")
   long previousTotal = 1000;
+
+  @Option(names = "--java", description = "Run the Java sample programs (java.net sockets and the Java API's DisconnectData) instead of the native ones.")
+  boolean java;
 
   @Spec CommandSpec spec;
 
@@ -69,18 +78,19 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private int run(PrintWriter out, Path directory) throws IOException, InterruptedException {
+    int port = freePort();
     try (TeardownChannel channel = TeardownChannel.create(directory);
         EventReader reader = channel.reader(TeardownChannel.ReadFrom.NEWEST)) {
-      out.printf("Teardown demo: the seed's transaction-totals exchange between two real programs%n");
-      out.printf("running under the Linux layer, observed through the channel at %s%n%n", channel.path());
+      // Disconnect data over TCP on the demo's port, and enough of it captured to show the totals.
+      channel.configure(Configuration.DEFAULT.toBuilder().captureBytes(16).emulationPorts(List.of(port)).build());
+      out.printf("Teardown demo: the seed's transaction-totals exchange between two real %s programs%n",
+          java ? "Java" : "native");
+      out.printf("running under the Linux layer, disconnect data carried over TCP on port %d,%n", port);
+      out.printf("observed through the channel at %s%n%n", channel.path());
       out.flush();
 
       List<String> output = new ArrayList<>();
-      Process server = LayerProcess.builder(
-              List.of(NativeFiles.get(NativeFiles.SAMPLE_SERVER).toString(), Long.toString(previousTotal)),
-              channel.path())
-          .redirectErrorStream(true)
-          .start();
+      Process server = LayerProcess.builder(serverCommand(port), channel.path()).redirectErrorStream(true).start();
       BufferedReader serverOutput =
           new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
       String first = serverOutput.readLine();
@@ -88,12 +98,7 @@ final class DemoCommand implements Callable<Integer> {
         server.destroyForcibly();
         throw new IllegalStateException("the sample server did not start: " + first);
       }
-      String port = first.substring("port ".length()).trim();
-      Process client = LayerProcess.builder(
-              List.of(NativeFiles.get(NativeFiles.SAMPLE_CLIENT).toString(), port, Long.toString(transactions)),
-              channel.path())
-          .redirectErrorStream(true)
-          .start();
+      Process client = LayerProcess.builder(clientCommand(port), channel.path()).redirectErrorStream(true).start();
       output.addAll(finish(client, "client"));
       output.addAll(serverOutput.lines().toList());
       awaitExit(server, "server");
@@ -105,16 +110,53 @@ final class DemoCommand implements Callable<Integer> {
       out.println("What the programs printed:");
       output.forEach(line -> out.println("  " + line));
       out.println();
-      List<String> problems = timeline.problems();
+      List<String> problems = new ArrayList<>(timeline.problems());
+      if (problems.isEmpty()) {
+        problems.addAll(timeline.totalProblems(transactions, previousTotal + transactions));
+      }
       if (problems.isEmpty()) {
         out.println("The observed timeline is a valid order of the seed's table: steps (1) to (8),");
-        out.println("with (5') after (5) and, as the seed allows, in any order with (6), (7) and (8).");
+        out.println("with (5') after (5) and, as the seed allows, in any order with (6), (7) and (8);");
+        out.printf("the client's total (%d) and the grand total (%d) travelled as disconnect data.%n",
+            transactions, previousTotal + transactions);
       } else {
         out.println("The observed timeline does NOT follow the seed's table:");
         problems.forEach(problem -> out.println("  " + problem));
       }
       out.flush();
       return problems.isEmpty() ? 0 : 1;
+    }
+  }
+
+  private List<String> serverCommand(int port) {
+    List<String> arguments = List.of(Long.toString(previousTotal), Integer.toString(port));
+    return java ? javaSample("server", arguments) : nativeSample(NativeFiles.SAMPLE_SERVER, arguments);
+  }
+
+  private List<String> clientCommand(int port) {
+    List<String> arguments = List.of(Integer.toString(port), Long.toString(transactions));
+    return java ? javaSample("client", arguments) : nativeSample(NativeFiles.SAMPLE_CLIENT, arguments);
+  }
+
+  private static List<String> nativeSample(String program, List<String> arguments) {
+    List<String> command = new ArrayList<>(List.of(NativeFiles.get(program).toString()));
+    command.addAll(arguments);
+    return command;
+  }
+
+  /** The Java sample in a JVM of its own, with this JVM's class path (the command's jar). */
+  private static List<String> javaSample(String side, List<String> arguments) {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), TransactionTotals.class.getName(), side));
+    command.addAll(arguments);
+    return command;
+  }
+
+  /** A loopback port free now, for the demo's server. */
+  private static int freePort() throws IOException {
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
     }
   }
 

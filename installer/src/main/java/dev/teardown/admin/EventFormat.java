@@ -65,6 +65,9 @@ final class EventFormat {
     if (!event.flags().isEmpty()) {
       append(text, event.flags().toString().toLowerCase(Locale.ROOT));
     }
+    if (event.framingError() != null) {
+      append(text, "framing: " + event.framingError().description());
+    }
     return text.toString();
   }
 
@@ -91,7 +94,9 @@ final class EventFormat {
       out.append(separator).append('"').append(flag.name()).append('"');
       separator = ",";
     }
-    out.append("],\"summary\":");
+    out.append("],");
+    string(out, "framingError", event.framingError() == null ? null : event.framingError().name());
+    out.append(",\"summary\":");
     ConnectionSummary summary = event.summary();
     if (summary == null) {
       out.append("null");

@@ -2,6 +2,7 @@ package dev.teardown.admin;
 
 import dev.teardown.api.EventKind;
 import dev.teardown.api.TeardownEvent;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +48,17 @@ final class TransactionTimeline {
       if (step != null) {
         events.get(step).add(event);
       }
+    }
+    // Steps (1) and (5) are the send-disconnects. A plain shutdown stands for one only where the
+    // program had none (the totals then went in-band): the first such. A shutdown a runtime makes
+    // as it closes the socket (Java does) is part of step (8) or (5'), not a second (1) or (5).
+    for (Step step : new Step[] {Step.S1, Step.S5}) {
+      List<TeardownEvent> initiated = events.get(step);
+      boolean disconnected = initiated.stream().anyMatch(e -> e.kind() == EventKind.SEND_DISCONNECT);
+      List<TeardownEvent> kept = disconnected
+          ? initiated.stream().filter(e -> e.kind() == EventKind.SEND_DISCONNECT).toList()
+          : initiated.stream().limit(1).toList();
+      initiated.retainAll(kept);
     }
   }
 
@@ -99,6 +111,31 @@ final class TransactionTimeline {
     before(Step.S6, Step.S7, problems);
     before(Step.S7, Step.S8, problems);
     return problems;
+  }
+
+  /**
+   * What is wrong with the totals the disconnect data carried, or an empty list: steps (1) and
+   * (3) carry the client's total, (5) and (7) the grand total, each as 8 bytes, big-endian.
+   */
+  List<String> totalProblems(long clientTotal, long grandTotal) {
+    List<String> problems = new ArrayList<>();
+    carried(Step.S1, EventKind.SEND_DISCONNECT, clientTotal, problems);
+    carried(Step.S3, EventKind.RECV_DISCONNECT, clientTotal, problems);
+    carried(Step.S5, EventKind.SEND_DISCONNECT, grandTotal, problems);
+    carried(Step.S7, EventKind.RECV_DISCONNECT, grandTotal, problems);
+    return problems;
+  }
+
+  private void carried(Step step, EventKind kind, long expected, List<String> problems) {
+    TeardownEvent event = events.get(step).stream().filter(e -> e.kind() == kind).findFirst().orElse(null);
+    if (event == null || event.dataLength() == 0) {
+      problems.add("step (" + step.number + ") carried no disconnect data");
+    } else if (event.captured().length < Long.BYTES) {
+      problems.add("step (" + step.number + ") captured " + event.captured().length + " of its bytes: capture at least 8");
+    } else if (ByteBuffer.wrap(event.captured()).getLong() != expected) {
+      problems.add("step (" + step.number + ") carried " + ByteBuffer.wrap(event.captured()).getLong()
+          + ", not " + expected);
+    }
   }
 
   private void before(Step earlier, Step later, List<String> problems) {

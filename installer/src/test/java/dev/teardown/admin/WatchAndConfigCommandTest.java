@@ -28,7 +28,7 @@ class WatchAndConfigCommandTest {
         0, 1_780_000_000_000_000_000L, 99, process, socket, 6, 1, EventKind.CLOSE, 0, null,
         CloseMode.ABORTIVE, Duration.ZERO, Set.of(EventFlag.CONVERTED), 3, new byte[] {1, 2, 3},
         new InetSocketAddress("127.0.0.1", 50000), new InetSocketAddress("::1", remotePort),
-        new ConnectionSummary(Duration.ofMillis(12), 100, 200, Initiator.LOCAL, Ending.ABORTIVE));
+        new ConnectionSummary(Duration.ofMillis(12), 100, 200, Initiator.LOCAL, Ending.ABORTIVE), null);
   }
 
   @Test

@@ -17,9 +17,14 @@ public enum EventFlag {
   /** Other handles (dup, fork, inheritance) may keep the connection open after this close. */
   SHARED(0x8),
   /** Closed by the process's exit rather than by a call. */
-  AT_EXIT(0x10);
+  AT_EXIT(0x10),
+  /**
+   * Disconnect-data emulation: the peer's stream was not framed as agreed, and the layer reset
+   * the connection (see {@link TeardownEvent#framingError()}).
+   */
+  FRAMING(0x20);
 
-  private static final int ALL_BITS = 0x1F;
+  private static final int ALL_BITS = 0x3F;
   private static final List<Set<EventFlag>> SETS = buildSets();
 
   private final int bit;

@@ -29,6 +29,8 @@ import java.util.Set;
  * @param local the local endpoint, or null if the socket had none
  * @param remote the remote endpoint, or null if the socket had none
  * @param summary for a completed {@link EventKind#CLOSE}, the connection summary; otherwise null
+ * @param framingError for a {@link EventKind#RESET} the layer made because the peer's stream was
+ *     not framed as agreed ({@link EventFlag#FRAMING}), what was wrong with it; otherwise null
  */
 public record TeardownEvent(
     long sequence,
@@ -48,7 +50,8 @@ public record TeardownEvent(
     byte[] captured,
     InetSocketAddress local,
     InetSocketAddress remote,
-    ConnectionSummary summary) {
+    ConnectionSummary summary,
+    FramingError framingError) {
 
   private static final byte[] NONE = new byte[0];
 
@@ -57,6 +60,10 @@ public record TeardownEvent(
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(linger, "linger");
     flags = EventFlag.fromBits(EventFlag.toBits(Objects.requireNonNull(flags, "flags")));
+    if ((framingError != null) != (kind == EventKind.RESET && flags.contains(EventFlag.FRAMING))) {
+      throw new IllegalArgumentException(
+          "a framing error goes with a RESET flagged FRAMING, and only there: " + kind + " " + flags);
+    }
     captured = captured == null || captured.length == 0 ? NONE : captured.clone();
     if (captured.length > dataLength) {
       throw new IllegalArgumentException(
@@ -123,7 +130,8 @@ public record TeardownEvent(
         && Arrays.equals(captured, that.captured)
         && Objects.equals(local, that.local)
         && Objects.equals(remote, that.remote)
-        && Objects.equals(summary, that.summary);
+        && Objects.equals(summary, that.summary)
+        && framingError == that.framingError;
   }
 
   @Override
@@ -158,6 +166,9 @@ public record TeardownEvent(
     }
     if (summary != null) {
       text.append(' ').append(summary);
+    }
+    if (framingError != null) {
+      text.append(" framing: ").append(framingError.description());
     }
     return text.toString();
   }

@@ -6,8 +6,11 @@ import java.util.Map;
 public final class WinsockErrors {
   public static final int WSA_OPERATION_ABORTED = 995;
   public static final int WSAEINTR = 10004;
+  public static final int WSAEFAULT = 10014;
+  public static final int WSAEINVAL = 10022;
   public static final int WSAEWOULDBLOCK = 10035;
   public static final int WSAENOTSOCK = 10038;
+  public static final int WSAEMSGSIZE = 10040;
   public static final int WSAENOPROTOOPT = 10042;
   public static final int WSAENETDOWN = 10050;
   public static final int WSAECONNABORTED = 10053;
@@ -20,8 +23,11 @@ public final class WinsockErrors {
       Map.ofEntries(
           Map.entry(WSA_OPERATION_ABORTED, "WSA_OPERATION_ABORTED"),
           Map.entry(WSAEINTR, "WSAEINTR"),
+          Map.entry(WSAEFAULT, "WSAEFAULT"),
+          Map.entry(WSAEINVAL, "WSAEINVAL"),
           Map.entry(WSAEWOULDBLOCK, "WSAEWOULDBLOCK"),
           Map.entry(WSAENOTSOCK, "WSAENOTSOCK"),
+          Map.entry(WSAEMSGSIZE, "WSAEMSGSIZE"),
           Map.entry(WSAENOPROTOOPT, "WSAENOPROTOOPT"),
           Map.entry(WSAENETDOWN, "WSAENETDOWN"),
           Map.entry(WSAECONNABORTED, "WSAECONNABORTED"),

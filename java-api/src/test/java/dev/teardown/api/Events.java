@@ -17,6 +17,7 @@ final class Events {
         new InetSocketAddress("127.0.0.1", 50000), new InetSocketAddress("127.0.0.1", 8080),
         kind == EventKind.CLOSE
             ? new ConnectionSummary(Duration.ofMillis(5), 10, 20, Initiator.LOCAL, Ending.GRACEFUL)
-            : null);
+            : null,
+        null);
   }
 }

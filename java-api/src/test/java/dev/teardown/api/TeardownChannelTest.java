@@ -41,7 +41,7 @@ class TeardownChannelTest {
             Duration.ofSeconds(30), Set.of(EventFlag.CONVERTED, EventFlag.NON_BLOCKING), data.length + 5, data,
             new InetSocketAddress(InetAddress.getByName("::1"), 443),
             new InetSocketAddress(InetAddress.getByName("fe80::1%1"), 51000),
-            new ConnectionSummary(Duration.ofNanos(987_654_321), 1L << 40, 3, Initiator.REMOTE, Ending.ABORTIVE));
+            new ConnectionSummary(Duration.ofNanos(987_654_321), 1L << 40, 3, Initiator.REMOTE, Ending.ABORTIVE), null);
     try (TeardownChannel channel = TeardownChannel.create(dir);
         EventReader reader = channel.reader(ReadFrom.OLDEST)) {
       channel.publish(sent);
@@ -63,7 +63,7 @@ class TeardownChannelTest {
     TeardownEvent bare =
         new TeardownEvent(
             0, 0L, 1, "p", 2, 6, 1, EventKind.EOF, 0, null, null, Duration.ZERO, Set.of(),
-            0, null, null, null, null);
+            0, null, null, null, null, null);
     try (TeardownChannel channel = TeardownChannel.create(dir);
         EventReader reader = channel.reader(ReadFrom.OLDEST)) {
       channel.publish(bare);

@@ -34,7 +34,7 @@ class ControlLibraryOnWindowsTest {
               0, TeardownEvent.epochNanos(Instant.now()), ProcessHandle.current().pid(), "java.exe", 0x1F4, 6, 1,
               EventKind.CLOSE, 0, null, CloseMode.ABORTIVE, Duration.ZERO, Set.of(), 0, null,
               new InetSocketAddress("127.0.0.1", 5000), new InetSocketAddress("127.0.0.1", 80),
-              null));
+              null, null));
       List<TeardownEvent> events = reader.read().events();
       assertEquals(1, events.size());
       assertEquals(CloseMode.ABORTIVE, events.get(0).closeMode());

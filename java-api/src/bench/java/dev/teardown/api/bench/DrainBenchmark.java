@@ -67,7 +67,8 @@ public class DrainBenchmark {
               new InetSocketAddress("127.0.0.1", 8080),
               kind == EventKind.CLOSE
                   ? new ConnectionSummary(Duration.ofMillis(3), 100, 200, Initiator.LOCAL, Ending.GRACEFUL)
-                  : null));
+                  : null,
+              null));
     }
   }
 

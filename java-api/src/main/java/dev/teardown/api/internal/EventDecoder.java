@@ -7,6 +7,7 @@ import dev.teardown.api.ConnectionSummary;
 import dev.teardown.api.Ending;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
+import dev.teardown.api.FramingError;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
 import dev.teardown.api.TeardownEvent;
@@ -81,6 +82,14 @@ public final class EventDecoder {
       }
       mode = MODES[detail - 1];
     }
+    int flags = Short.toUnsignedInt(buffer.getShort(offset + FLAGS));
+    FramingError framing = null;
+    if (kind == EventKind.RESET && (flags & EventFlag.FRAMING.bit()) != 0) {
+      framing = FramingError.of(detail);
+      if (framing == null) {
+        return null;
+      }
+    }
     InetSocketAddress local = address(buffer, offset + LOCAL);
     InetSocketAddress remote = address(buffer, offset + REMOTE);
     if (local == INVALID || remote == INVALID) {
@@ -106,7 +115,6 @@ public final class EventDecoder {
       captured = new byte[capturedLength];
       buffer.get(offset + CAPTURED, captured);
     }
-    int flags = Short.toUnsignedInt(buffer.getShort(offset + FLAGS));
     return new TeardownEvent(
         buffer.getLong(offset + SEQUENCE),
         buffer.getLong(offset + TIME_NS),
@@ -125,7 +133,8 @@ public final class EventDecoder {
         captured,
         local,
         remote,
-        summary);
+        summary,
+        framing);
   }
 
   private static final InetSocketAddress INVALID = InetSocketAddress.createUnresolved("invalid", 0);

@@ -34,6 +34,8 @@ public final class EventEncoder {
       buffer.put(offset + DETAIL, (byte) event.shutdownHow().ordinal());
     } else if (event.closeMode() != null) {
       buffer.put(offset + DETAIL, (byte) event.closeMode().code());
+    } else if (event.framingError() != null) {
+      buffer.put(offset + DETAIL, (byte) event.framingError().code());
     }
     buffer.putShort(offset + LINGER_SECONDS, (short) Math.min(event.linger().toSeconds(), 0xFFFF));
     byte[] captured = event.captured();

@@ -24,6 +24,7 @@ public final class JfrEmitter {
       jfr.closeMode = event.closeMode() == null ? null : event.closeMode().name();
       jfr.shutdownHow = event.shutdownHow() == null ? null : event.shutdownHow().name();
       jfr.flags = event.flags().isEmpty() ? null : event.flags().toString();
+      jfr.framingError = event.framingError() == null ? null : event.framingError().name();
       jfr.process = event.processName();
       jfr.pid = event.pid();
       jfr.socket = event.socketId();

@@ -33,6 +33,10 @@ public final class TeardownJfrEvent extends Event {
   @Label("Flags")
   public String flags;
 
+  @Label("Framing Error")
+  @Description("For a reset the layer made because the peer's stream was not framed as agreed")
+  public String framingError;
+
   @Label("Process")
   public String process;
 

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import dev.teardown.api.CloseMode;
 import dev.teardown.api.ConnectionSummary;
 import dev.teardown.api.Ending;
+import dev.teardown.api.FramingError;
+import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.TeardownEvent;
@@ -32,7 +34,7 @@ class EventDecoderTest {
         3, TeardownEvent.epochNanos(Instant.parse("2026-01-01T00:00:00Z")), 10, "srv", 5, 6, 1, EventKind.CLOSE, 0, null,
         CloseMode.ABORTIVE, Duration.ZERO, Set.of(), 4, new byte[] {1, 2, 3, 4},
         new InetSocketAddress("127.0.0.1", 1), new InetSocketAddress("127.0.0.1", 2),
-        new ConnectionSummary(Duration.ofSeconds(1), 1, 2, Initiator.LOCAL, Ending.ABORTIVE));
+        new ConnectionSummary(Duration.ofSeconds(1), 1, 2, Initiator.LOCAL, Ending.ABORTIVE), null);
   }
 
   private ByteBuffer encoded(Consumer<ByteBuffer> damage) {
@@ -67,6 +69,24 @@ class EventDecoderTest {
                   b.putShort(EventRecordLayout.CAPTURED_LENGTH, (short) 257);
                 }),
             0));
+  }
+
+  @Test
+  void aResetForAFramingErrorCarriesWhatWasWrong() {
+    ByteBuffer buffer = ByteBuffer.allocate(EventRecordLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    EventEncoder.encode(close(), buffer, 0);
+    buffer.putShort(EventRecordLayout.KIND, (short) EventKind.RESET.code());
+    buffer.put(EventRecordLayout.DETAIL, (byte) 1);
+    buffer.putShort(EventRecordLayout.FLAGS, (short) EventFlag.FRAMING.bit());
+    TeardownEvent reset = decoder.decode(buffer, 0);
+    assertNotNull(reset);
+    assertEquals(FramingError.NOT_FRAMED, reset.framingError());
+    assertNull(reset.summary());
+
+    buffer.put(EventRecordLayout.DETAIL, (byte) 10);
+    assertNull(decoder.decode(buffer, 0), "no such framing error");
+    buffer.putShort(EventRecordLayout.FLAGS, (short) 0);
+    assertNull(decoder.decode(buffer, 0).framingError(), "no FRAMING flag, no framing error");
   }
 
   @Test
