@@ -1,9 +1,10 @@
 /* Loopback workloads for measuring the Linux layer's overhead: run the same binary with and
  * without LD_PRELOAD. Prints the measured section's cost (start-up excluded).
  *
- *   layer_workload rr N      N one-byte request/response round trips on one connection
- *   layer_workload churn N   N connect/accept/close cycles
- *   layer_workload bulk MB   MB megabytes sent through one connection */
+ *   layer_workload rr N [PORT]      N one-byte request/response round trips on one connection
+ *   layer_workload churn N [PORT]   N connect/accept/close cycles
+ *   layer_workload bulk MB [PORT]   MB megabytes sent through one connection
+ * PORT: the server's port (default: any free one), so that a configuration can name it. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -60,14 +61,17 @@ static void* serve(void* unused) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s rr|churn|bulk N\n", argv[0]);
+    fprintf(stderr, "usage: %s rr|churn|bulk N [PORT]\n", argv[0]);
     return 2;
   }
   mode = argv[1];
   count = atol(argv[2]);
   listener = socket(AF_INET, SOCK_STREAM, 0);
+  int reuse = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse));
   struct sockaddr_in address = {0};
   address.sin_family = AF_INET;
+  address.sin_port = htons((unsigned short)(argc > 3 ? atoi(argv[3]) : 0));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   if (bind(listener, (struct sockaddr*)&address, sizeof(address)) != 0 || listen(listener, 512) != 0) {

@@ -9,15 +9,35 @@ workload="$build/bench/layer_workload"
 layer="$build/out/libteardown_preload.so"
 [ -x "$workload" ] && [ -f "$layer" ] || { echo "build $workload and $layer first" >&2; exit 2; }
 channel="$(mktemp -d /dev/shm/teardown-bench-XXXXXX 2>/dev/null || mktemp -d)"
-trap 'rm -rf "$channel"' EXIT
-# Create the channel the layer records into (the control library's own C ABI, from Python).
-python3 - "$build/out/libteardown.so" "$channel" <<'PY'
+emulating="$(mktemp -d /dev/shm/teardown-bench-XXXXXX 2>/dev/null || mktemp -d)"
+trap 'rm -rf "$channel" "$emulating"' EXIT
+# A free port for the emulation comparison, the same for both of its variants.
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# Create the channels the layer records into (the control library's own C ABI, from Python):
+# the second emulates disconnect data on $port.
+make_channel() {  # directory [emulated port]
+  python3 - "$build/out/libteardown.so" "$@" <<'PY'
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
 handle = ctypes.c_void_p()
 status = lib.td_channel_open(sys.argv[2].encode(), 1, 0, ctypes.byref(handle))
+if status == 0 and len(sys.argv) > 3:
+    def offset(field):
+        at, size = ctypes.c_uint32(), ctypes.c_uint32()
+        lib.td_layout(b"config", field, ctypes.byref(at), ctypes.byref(size))
+        return at.value
+    whole, size = ctypes.c_uint32(), ctypes.c_uint32()
+    lib.td_layout(b"config", None, ctypes.byref(whole), ctypes.byref(size))
+    config = ctypes.create_string_buffer(size.value)
+    lib.td_config_default(config)
+    ctypes.c_uint32.from_buffer(config, offset(b"emulation_port_count")).value = 1
+    ctypes.c_uint16.from_buffer(config, offset(b"emulation_ports")).value = int(sys.argv[3])
+    status = lib.td_config_write(handle, config)
 sys.exit(status)
 PY
+}
+make_channel "$channel"
+make_channel "$emulating" "$port"
 
 measure() {  # variant workload args -> one number
   local variant="$1"
@@ -25,6 +45,8 @@ measure() {  # variant workload args -> one number
   case "$variant" in
     plain) "$workload" "$@" ;;
     layer) LD_PRELOAD="$layer" TEARDOWN_CHANNEL="$channel" "$workload" "$@" ;;
+    plain-port) LD_PRELOAD="$layer" TEARDOWN_CHANNEL="$channel" "$workload" "$@" "$port" ;;
+    emulated-port) LD_PRELOAD="$layer" TEARDOWN_CHANNEL="$emulating" "$workload" "$@" "$port" ;;
     strace) strace -f -qq -o /dev/null -e trace=socket,connect,accept,accept4,shutdown,close,read,write,setsockopt "$workload" "$@" ;;
   esac | awk '{ print $1 }'
 }
@@ -67,3 +89,32 @@ command -v strace >/dev/null || { echo "strace not installed: apt-get install st
 run "1-byte request/response round trip" "us/op" lower rr 20000
 run "connect/accept/close churn" "us/op" lower churn 3000
 run "bulk throughput" "MB/s" higher bulk 2000
+
+# Disconnect-data emulation: the same workloads on one port, under the layer both times, with
+# the port plain and then emulated (every send framed, every receive unframed).
+compare_emulation() {  # label unit higher-is-better workload args
+  local label="$1" unit="$2" better="$3"
+  shift 3
+  local plain="" emulated=""
+  for _ in 1 2 3 4 5 6 7 8 9; do
+    plain+="$(measure plain-port "$@")"$'\n'
+    emulated+="$(measure emulated-port "$@")"$'\n'
+  done
+  printf '%s\n' "$label"
+  for statistic in best median; do
+    local p e
+    if [ "$statistic" = best ]; then
+      p="$(printf '%s' "$plain" | best "$better")"
+      e="$(printf '%s' "$emulated" | best "$better")"
+    else
+      p="$(printf '%s' "$plain" | median)"
+      e="$(printf '%s' "$emulated" | median)"
+    fi
+    awk -v st="$statistic" -v u="$unit" -v p="$p" -v e="$e" 'BEGIN {
+      printf "  %-6s plain port %9.2f %-6s emulated port %9.2f (%.3fx)\n", st, p, u, e, e / p }'
+  done
+}
+
+echo "== disconnect-data emulation: an emulated port against a plain one, both under the layer (9 interleaved runs)"
+compare_emulation "1-byte request/response round trip" "us/op" lower rr 20000
+compare_emulation "bulk throughput (64 KiB writes and reads)" "MB/s" higher bulk 2000

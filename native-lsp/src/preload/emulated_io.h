@@ -7,32 +7,11 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include <atomic>
 #include <cstddef>
-#include <mutex>
 
-#include "../core/emulation.h"
+#include "../core/emulated_connection.h"
 
 namespace teardown::preload {
-
-struct EmulatedConnection {
-  std::mutex writing;  // one write at a time keeps the records whole
-  std::mutex reading;
-  EmulatedStream stream;
-  std::atomic<uint32_t> references{0};  // descriptors (dup) that share the connection
-  std::atomic<bool> aborted{false};     // the layer reset it after a framing error
-  EmulatedConnection* next_free = nullptr;
-};
-
-// From a pool that never gives memory back: a thread still inside a call on a descriptor another
-// thread closed finds a connection, never freed memory.
-EmulatedConnection* acquire_connection() noexcept;
-void share_connection(EmulatedConnection* connection) noexcept;
-void release_connection(EmulatedConnection* connection) noexcept;
-
-// Whether this process has ever emulated a connection: while it has not, the data calls look no
-// further.
-bool any_emulated() noexcept;
 
 // What the program asked for: its buffers, flags, and (recvfrom, recvmsg, sendto, sendmsg) the
 // message header whose name and control parts pass through.

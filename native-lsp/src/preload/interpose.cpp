@@ -65,7 +65,7 @@ void report_sent(int fd, ssize_t result) {
 using teardown::preload::ProgramCall;
 
 // A send on an emulated connection, reported as the plain one is.
-ssize_t framed_send(int fd, teardown::preload::EmulatedConnection& connection,
+ssize_t framed_send(int fd, teardown::EmulatedConnection& connection,
                     const ProgramCall& call) {
   ssize_t result = teardown::preload::emulated_send(fd, connection, call);
   report_sent(fd, result);
@@ -73,7 +73,7 @@ ssize_t framed_send(int fd, teardown::preload::EmulatedConnection& connection,
 }
 
 // A receive on an emulated connection: consuming ones are reported as the plain ones are.
-ssize_t framed_receive(int fd, teardown::preload::EmulatedConnection& connection,
+ssize_t framed_receive(int fd, teardown::EmulatedConnection& connection,
                        const ProgramCall& call) {
   ssize_t result = teardown::preload::emulated_receive(fd, connection, call);
   if ((call.flags & MSG_PEEK) == 0) {

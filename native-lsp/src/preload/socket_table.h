@@ -8,12 +8,11 @@
 #include <atomic>
 #include <cstdint>
 
+#include "../core/emulated_connection.h"
 #include "../core/framing.h"
 #include "../core/socket_teardown.h"
 
 namespace teardown::preload {
-
-struct EmulatedConnection;
 
 struct SocketEntry {
   std::atomic<uint32_t> live{0};

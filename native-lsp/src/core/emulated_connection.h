@@ -1,0 +1,34 @@
+// A connection whose disconnect data is emulated (Policy::emulates, decided when it is made): its
+// stream and the locks that keep one writer and one reader at a time, shared by every handle of
+// the connection (dup on Linux), in both layers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "emulation.h"
+
+namespace teardown {
+
+struct EmulatedConnection {
+  std::mutex writing;  // one write at a time keeps the records whole
+  std::mutex reading;
+  EmulatedStream stream;
+  std::atomic<uint32_t> references{0};  // handles that share the connection
+  std::atomic<bool> aborted{false};     // the layer reset it after a framing error
+  EmulatedConnection* next_free = nullptr;
+};
+
+// From a pool that never gives memory back: a thread still inside a call on a handle another
+// thread closed finds a connection, never freed memory. Null when memory is short.
+EmulatedConnection* acquire_connection() noexcept;
+void share_connection(EmulatedConnection* connection) noexcept;
+// Drops one handle's share (null is fine); the last returns the connection to the pool.
+void release_connection(EmulatedConnection* connection) noexcept;
+
+// Whether this process has ever emulated a connection: while it has not, the data calls look no
+// further.
+bool any_emulated() noexcept;
+
+}  // namespace teardown
