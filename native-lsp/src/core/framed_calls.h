@@ -1,0 +1,281 @@
+// The data calls of an emulated connection, written once for both layers: each layer supplies
+// an Io that makes its own system calls (the Linux layer: sendmsg/recvmsg; the Windows LSP: the
+// provider below's WSPSend/WSPRecv) and speaks its own error numbers. The program sees what the
+// plain calls would give it: the same counts, blocking, "would block", end of stream.
+//
+// An Io provides:
+//   long write(const Span* spans, size_t count, bool dont_wait)   bytes written, or -1
+//   long read(const Span* spans, size_t count, bool peek, bool dont_wait)   bytes, 0 at the
+//       end of the stream, or -1
+//   bool would_block() const   the last write or read failed for want of room or data
+//   void wait_writable(int milliseconds)   returns when there may be room, or the time is up
+//   void abort(FrameError why)   resets the connection; records why when it is a framing error
+//   void fail(CallError error)   the call's error, in the layer's numbers, for the calls below
+// A -1 from write or read leaves the system's error where the layer's caller finds it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+
+#include "emulated_connection.h"
+#include "platform.h"
+
+namespace teardown {
+
+// The errors the framed calls make themselves.
+enum class CallError {
+  kAborted,      // the connection was reset after a framing error (WSAECONNABORTED)
+  kWouldBlock,   // a send the program has not finished (WSAEWOULDBLOCK)
+  kInvalid,      // more disconnect data than the limit (WSAEINVAL)
+  kShutDown,     // disconnect data already sent (WSAESHUTDOWN / EPIPE)
+  kMessageSize,  // the buffer is too small for the disconnect data (WSAEFAULT / EMSGSIZE)
+  kNoBuffers,    // no memory for a peek's window (WSAENOBUFS)
+};
+
+// How long a send-disconnect waits for room for its record on a send buffer the peer has let
+// fill up, before it gives up and resets the connection.
+constexpr int kDisconnectFlushMs = 2000;
+
+// The program's buffers from flat offset `skip` on, at most `room` of them.
+inline size_t spans_from(const Span* buffers, size_t count, size_t skip, Span* out, size_t room) {
+  size_t used = 0;
+  for (size_t i = 0; i < count && used < room; ++i) {
+    if (skip >= buffers[i].length) {
+      skip -= buffers[i].length;
+      continue;
+    }
+    out[used++] = Span{buffers[i].data + skip, buffers[i].length - skip};
+    skip = 0;
+  }
+  return used;
+}
+
+inline size_t spans_total(const Span* buffers, size_t count) {
+  size_t total = 0;
+  for (size_t i = 0; i < count; ++i) total += buffers[i].length;
+  return total;
+}
+
+// Writes what the stream owes; with `wait_ms`, waits up to that long for room. True when
+// nothing is owed any more.
+template <typename Io>
+bool flush_owed(Io& io, EmulatedConnection& connection, int wait_ms) {
+  uint64_t deadline = platform::monotonic_ns() + static_cast<uint64_t>(wait_ms) * 1000000u;
+  while (connection.stream.owes_bytes()) {
+    WritePlan plan;
+    connection.stream.flush_plan(plan);
+    long written = io.write(plan.spans, plan.count, true);
+    if (written > 0) {
+      connection.stream.commit_write(plan, static_cast<size_t>(written));
+      continue;
+    }
+    uint64_t now = platform::monotonic_ns();
+    if (written < 0 && !io.would_block()) return false;
+    if (now >= deadline) return false;
+    io.wait_writable(static_cast<int>((deadline - now) / 1000000u) + 1);
+  }
+  return true;
+}
+
+// A send of the program's `buffers`: the records laid around them, as many writes as a plain
+// send would make in one call.
+template <typename Io>
+long framed_send(Io& io, EmulatedConnection& connection, const Span* buffers, size_t count) {
+  std::lock_guard<std::mutex> hold(connection.writing);
+  if (connection.aborted.load(std::memory_order_relaxed)) {
+    io.fail(CallError::kAborted);
+    return -1;
+  }
+  if (connection.stream.disconnect_queued()) {
+    io.fail(CallError::kShutDown);  // nothing may follow the DISCONNECT
+    return -1;
+  }
+  size_t total = spans_total(buffers, count);
+  size_t sent = 0;
+  for (int round = 0; round < (1 << 20); ++round) {
+    Span window[kMaxSpans];
+    AppBuffers app(window, spans_from(buffers, count, sent, window, kMaxSpans));
+    WritePlan plan;
+    connection.stream.plan_write(app, plan);
+    long written = io.write(plan.spans, plan.count, false);
+    if (written < 0) return sent > 0 ? static_cast<long>(sent) : -1;
+    sent += connection.stream.commit_write(plan, static_cast<size_t>(written));
+    if (sent == total) break;
+    // Short: the system took what it had room for. Tell the program, as the system would; if
+    // only the stream's own bytes went, ask again (a blocking socket waits, another refuses).
+    if (static_cast<size_t>(written) < plan.raw_length && sent > 0) break;
+  }
+  return static_cast<long>(sent);
+}
+
+// MSG_PEEK: the wire's next bytes are peeked into a window of the layer's, decoded with a copy of
+// the stream's state, and the program's bytes among them copied out. A window too small for what
+// is there grows; bytes of the stream's own with no data behind them are taken off the wire for
+// real (they are not the program's) and the peek is made again.
+template <typename Io>
+long framed_peek(Io& io, EmulatedConnection& connection, const Span* buffers, size_t count) {
+  constexpr size_t kLargestWindow = 4u << 20;
+  Span first[kMaxSpans];
+  AppBuffers app(first, spans_from(buffers, count, 0, first, kMaxSpans));
+  size_t total = app.total();
+  size_t window = total + kHelloSize + kFrameHeaderSize;
+  std::unique_ptr<uint8_t[]> bytes;
+  size_t capacity = 0;
+  for (int round = 0; round < 64; ++round) {
+    window = window < kLargestWindow ? window : kLargestWindow;
+    if (capacity < window) {
+      bytes.reset(new (std::nothrow) uint8_t[window]);
+      if (!bytes) {
+        io.fail(CallError::kNoBuffers);
+        return -1;
+      }
+      capacity = window;
+    }
+    Span whole{bytes.get(), window};
+    long got = io.read(&whole, 1, true, false);
+    if (got <= 0) return got;
+    ReadOutcome outcome = connection.stream.peek(bytes.get(), static_cast<size_t>(got), app);
+    if (outcome.app_bytes > 0) {
+      bool all_seen = static_cast<size_t>(got) < window || window == kLargestWindow;
+      if (outcome.app_bytes == total || all_seen) return static_cast<long>(outcome.app_bytes);
+      window *= 2;
+      continue;
+    }
+    if (outcome.error != FrameError::kNone) {
+      connection.aborted.store(true, std::memory_order_relaxed);
+      io.abort(outcome.error);
+      io.fail(CallError::kAborted);
+      return -1;
+    }
+    Span own{bytes.get(), static_cast<size_t>(got)};
+    long taken = io.read(&own, 1, false, true);
+    if (taken > 0) connection.stream.absorb(bytes.get(), static_cast<size_t>(taken));
+  }
+  io.fail(CallError::kWouldBlock);
+  return -1;
+}
+
+// A receive into the program's `buffers`: what the plain receive would give, the records taken
+// off. `wait_all`: MSG_WAITALL.
+template <typename Io>
+long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers, size_t count,
+                    bool peek, bool wait_all) {
+  std::lock_guard<std::mutex> hold(connection.reading);
+  if (connection.aborted.load(std::memory_order_relaxed)) {
+    io.fail(CallError::kAborted);
+    return -1;
+  }
+  if (peek) return framed_peek(io, connection, buffers, count);
+  size_t total = spans_total(buffers, count);
+  size_t delivered = 0;
+  auto failed = [&](FrameError why) -> long {
+    connection.aborted.store(true, std::memory_order_relaxed);
+    io.abort(why);
+    if (delivered > 0) return static_cast<long>(delivered);
+    io.fail(CallError::kAborted);
+    return -1;
+  };
+  for (int round = 0; round < (1 << 20); ++round) {
+    if (connection.stream.error() != FrameError::kNone) return failed(connection.stream.error());
+    Span window[kMaxSpans];
+    AppBuffers app(window, spans_from(buffers, count, delivered, window, kMaxSpans));
+    ReadPlan plan;
+    connection.stream.plan_read(app, plan);
+    // Once the program has bytes, only what is there now is added to them (as the system does).
+    long got = io.read(plan.spans, plan.count, false, delivered > 0 && !wait_all);
+    if (got < 0) return delivered > 0 ? static_cast<long>(delivered) : -1;
+    if (got == 0) {  // the peer's end: clean, or inside its DISCONNECT record
+      FrameError end = connection.stream.finish();
+      return end == FrameError::kNone ? static_cast<long>(delivered) : failed(end);
+    }
+    ReadOutcome outcome = connection.stream.finish_read(plan, app, static_cast<size_t>(got));
+    delivered += outcome.app_bytes;
+    if (outcome.error != FrameError::kNone) continue;  // deliver what came before, then abort
+    if (delivered == total) break;
+    // The read took all it was laid out for: more may be waiting (records shorter than the
+    // layout guessed leave less data than room). Otherwise the program has what there was.
+    bool drained = static_cast<size_t>(got) < plan.raw_length;
+    if (delivered > 0 && drained && !wait_all) break;
+    // Nothing for the program yet (a header, the HELLO): read on. A blocking socket waits for
+    // the payload behind it; another refuses.
+  }
+  return static_cast<long>(delivered);
+}
+
+// Before a shutdown of sending: the stream's own owed bytes, if the wire takes them now.
+template <typename Io>
+void flush_before_shutdown(Io& io, EmulatedConnection& connection) {
+  std::lock_guard<std::mutex> hold(connection.writing);
+  flush_owed(io, connection, 0);
+}
+
+// The DISCONNECT record with `data`, written whole (waiting a while for room if it must); the
+// caller then shuts down sending. False with the error given to io.fail, or left by the system.
+template <typename Io>
+bool framed_send_disconnect(Io& io, EmulatedConnection& connection, const uint8_t* data,
+                            size_t length) {
+  std::lock_guard<std::mutex> hold(connection.writing);
+  if (connection.aborted.load(std::memory_order_relaxed)) {
+    io.fail(CallError::kAborted);
+    return false;
+  }
+  if (length > kMaxDisconnectData) {
+    io.fail(CallError::kInvalid);  // what a disconnect-data provider answers for more than it carries
+    return false;
+  }
+  if (connection.stream.owes_data()) {
+    io.fail(CallError::kWouldBlock);  // the program has not finished the send it started
+    return false;
+  }
+  if (!connection.stream.queue_disconnect(data, length)) {
+    io.fail(CallError::kShutDown);  // already sent
+    return false;
+  }
+  if (flush_owed(io, connection, kDisconnectFlushMs)) return true;
+  if (io.would_block()) {  // the peer let its window fill and kept it so: give up, loudly
+    connection.aborted.store(true, std::memory_order_relaxed);
+    io.abort(FrameError::kNone);
+    io.fail(CallError::kAborted);
+  }
+  return false;
+}
+
+// The peer's disconnect data, once its DISCONNECT record has been read; what the program had not
+// read before it is discarded (a receive-disconnect ends receiving). Returns the bytes copied to
+// `buffer` (0 when there is no buffer, or no record yet), or -1.
+template <typename Io>
+long framed_recv_disconnect(Io& io, EmulatedConnection& connection, uint8_t* buffer,
+                            size_t capacity) {
+  constexpr int kDiscardReads = 256;
+  std::lock_guard<std::mutex> hold(connection.reading);
+  if (connection.aborted.load(std::memory_order_relaxed)) {
+    io.fail(CallError::kAborted);
+    return -1;
+  }
+  uint8_t discarded[4096];
+  for (int read = 0; read < kDiscardReads && !connection.stream.disconnect_arrived(); ++read) {
+    Span scratch{discarded, sizeof(discarded)};
+    long got = io.read(&scratch, 1, false, true);
+    if (got <= 0) break;
+    if (connection.stream.absorb(discarded, static_cast<size_t>(got)) != FrameError::kNone) {
+      connection.aborted.store(true, std::memory_order_relaxed);
+      io.abort(connection.stream.error());
+      io.fail(CallError::kAborted);
+      return -1;
+    }
+  }
+  size_t length = connection.stream.disconnect_arrived() ? connection.stream.disconnect_length() : 0;
+  if (buffer == nullptr || capacity == 0) return 0;
+  if (length > capacity) {
+    io.fail(CallError::kMessageSize);  // the data stays, for a larger buffer
+    return -1;
+  }
+  if (length > 0) std::memcpy(buffer, connection.stream.disconnect_data(), length);
+  return static_cast<long>(length);
+}
+
+}  // namespace teardown
