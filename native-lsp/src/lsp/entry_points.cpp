@@ -9,6 +9,7 @@
 #include "../core/platform.h"
 #include "async_select.h"
 #include "extensions.h"
+#include "framed_io.h"
 #include "overlapped.h"
 #include "recorder.h"
 #include "sockets.h"
@@ -80,6 +81,18 @@ SocketRef adopt(SOCKET lower, NextProvider* provider, const SocketContext* paren
     }
   }
   return context;
+}
+
+// An overlapped request on an emulated connection goes through the LSP's port, which needs a
+// provider below with real handles; over any other it is refused (the records could not be kept
+// whole around requests the LSP does not complete itself).
+template <typename Start>
+int framed_overlapped(SocketContext& context, LPINT error, Start&& start) {
+  if (!layered_io(context)) {
+    *error = WSAEOPNOTSUPP;
+    return SOCKET_ERROR;
+  }
+  return start();
 }
 
 // fd_set translation for WSPSelect: the application's handles out, the lower ones in, and back.
@@ -184,6 +197,7 @@ SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
     const td_address& listening_on = listener->teardown.local();
     accepted->teardown.set_endpoints(
         is_specific(listening_on) ? listening_on : lower_address(*accepted, false), peer);
+    start_emulation(*accepted);
     return accepted->app;
   });
 }
@@ -213,6 +227,7 @@ int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF 
     if (result == 0 || *error == WSAEWOULDBLOCK) {
       context->teardown.set_endpoints(lower_address(*context, false),
                                       address_of(name, name_length));
+      start_emulation(*context);
     }
     return result;
   });
@@ -255,6 +270,7 @@ int WSPAPI WSPDuplicateSocket(SOCKET s, DWORD process_id, LPWSAPROTOCOL_INFOW in
 int WSPAPI WSPShutdown(SOCKET s, int how, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     uint64_t started = platform::wall_clock_ns();
+    if (emulation_of(*context) != nullptr && how != SD_RECEIVE) flush_before_shutdown(*context);
     int result = below(context).lpWSPShutdown(context->lower, how, error);
     if (how >= SD_RECEIVE && how <= SD_BOTH && !context->listening.load()) {
       td_event_record event;
@@ -269,7 +285,9 @@ int WSPAPI WSPShutdown(SOCKET s, int how, LPINT error) {
 int WSPAPI WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     uint64_t started = platform::wall_clock_ns();
-    int result = below(context).lpWSPSendDisconnect(context->lower, data, error);
+    int result = emulation_of(*context) != nullptr
+                     ? framed_send_disconnect(*context, data, error)
+                     : below(context).lpWSPSendDisconnect(context->lower, data, error);
     uint32_t length = data != nullptr ? data->len : 0;
     td_event_record event;
     context->teardown.on_send_disconnect(length, result == 0 ? 0 : *error, event);
@@ -282,7 +300,9 @@ int WSPAPI WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
 int WSPAPI WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     uint64_t started = platform::wall_clock_ns();
-    int result = below(context).lpWSPRecvDisconnect(context->lower, data, error);
+    int result = emulation_of(*context) != nullptr
+                     ? framed_recv_disconnect(*context, data, error)
+                     : below(context).lpWSPRecvDisconnect(context->lower, data, error);
     // On success the buffer's length is the disconnect data received.
     uint32_t length = result == 0 && data != nullptr ? data->len : 0;
     td_event_record event;
@@ -355,6 +375,12 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
                    LPWSATHREADID thread, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     DWORD flags_in = flags != nullptr ? *flags : 0;
+    if (overlapped != nullptr && emulation_of(*context) != nullptr) {
+      return framed_overlapped(*context, error, [&] {
+        return framed_overlapped_receive(context, buffers, count, flags_in, overlapped, routine,
+                                         thread, error);
+      });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
@@ -365,8 +391,11 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
                                    &request->lower, nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
-    int result = below(context).lpWSPRecv(context->lower, buffers, count, received, flags,
-                                          overlapped, routine, thread, error);
+    int result = emulation_of(*context) != nullptr && overlapped == nullptr
+                     ? framed_receive(*context, buffers, count, received, flags, nullptr, nullptr,
+                                      error)
+                     : below(context).lpWSPRecv(context->lower, buffers, count, received, flags,
+                                                overlapped, routine, thread, error);
     record_receive(*context, result, requested_bytes(buffers, count),
                    received != nullptr ? *received : 0, flags_in, result == 0 ? 0 : *error);
     return result;
@@ -379,6 +408,12 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
                        LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
     DWORD flags_in = flags != nullptr ? *flags : 0;
+    if (overlapped != nullptr && emulation_of(*context) != nullptr) {
+      return framed_overlapped(*context, error, [&] {
+        return framed_overlapped_receive(context, buffers, count, flags_in, overlapped, routine,
+                                         thread, error);
+      });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
@@ -389,8 +424,12 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
                                                 nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
-    int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, received, flags, from,
-                                              from_length, overlapped, routine, thread, error);
+    int result = emulation_of(*context) != nullptr && overlapped == nullptr
+                     ? framed_receive(*context, buffers, count, received, flags, from, from_length,
+                                      error)
+                     : below(context).lpWSPRecvFrom(context->lower, buffers, count, received,
+                                                    flags, from, from_length, overlapped, routine,
+                                                    thread, error);
     record_receive(*context, result, requested_bytes(buffers, count),
                    received != nullptr ? *received : 0, flags_in, result == 0 ? 0 : *error);
     return result;
@@ -401,6 +440,12 @@ int WSPAPI WSPSend(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD 
                    LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                    LPWSATHREADID thread, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
+    if (overlapped != nullptr && emulation_of(*context) != nullptr) {
+      return framed_overlapped(*context, error, [&] {
+        return framed_overlapped_send(context, buffers, count, flags, nullptr, 0, overlapped,
+                                      routine, thread, error);
+      });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
       int lower_error = 0;
@@ -408,8 +453,10 @@ int WSPAPI WSPSend(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD 
                                             &request->lower, nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
-    int result = below(context).lpWSPSend(context->lower, buffers, count, sent, flags, overlapped,
-                                          routine, thread, error);
+    int result = emulation_of(*context) != nullptr && overlapped == nullptr
+                     ? framed_send(*context, buffers, count, sent, flags, nullptr, 0, error)
+                     : below(context).lpWSPSend(context->lower, buffers, count, sent, flags,
+                                                overlapped, routine, thread, error);
     record_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
     return result;
   });
@@ -420,6 +467,12 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
                      LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
                      LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
+    if (overlapped != nullptr && emulation_of(*context) != nullptr) {
+      return framed_overlapped(*context, error, [&] {
+        return framed_overlapped_send(context, buffers, count, flags, to, to_length, overlapped,
+                                      routine, thread, error);
+      });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
       int lower_error = 0;
@@ -428,8 +481,10 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
                                      &request->lower, nullptr, nullptr, &lower_error);
       return started(request, result, lower_error, error);
     }
-    int result = below(context).lpWSPSendTo(context->lower, buffers, count, sent, flags, to,
-                                            to_length, overlapped, routine, thread, error);
+    int result = emulation_of(*context) != nullptr && overlapped == nullptr
+                     ? framed_send(*context, buffers, count, sent, flags, to, to_length, error)
+                     : below(context).lpWSPSendTo(context->lower, buffers, count, sent, flags, to,
+                                                  to_length, overlapped, routine, thread, error);
     record_send(*context, result, sent != nullptr ? *sent : 0, result == 0 ? 0 : *error);
     return result;
   });
@@ -543,6 +598,7 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
       if (result == 0) {
         context->teardown.set_endpoints(lower_address(*context, false),
                                         lower_address(*context, true));
+        start_emulation(*context);
       }
       return result;
     }
@@ -550,6 +606,7 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
     if (result == 0 && level == SOL_SOCKET && name == SO_UPDATE_CONNECT_CONTEXT) {
       context->teardown.set_endpoints(lower_address(*context, false),
                                       lower_address(*context, true));
+      start_emulation(*context);
     }
     if (result != 0 || level != SOL_SOCKET || value == nullptr) return result;
     if (name == SO_LINGER && length >= static_cast<int>(sizeof(linger))) {
@@ -577,6 +634,9 @@ int WSPAPI WSPGetSockOpt(SOCKET s, int level, int name, char* value, LPINT lengt
       }
       std::memcpy(value, &context->provider->layered, sizeof(WSAPROTOCOL_INFOW));
       *length = sizeof(WSAPROTOCOL_INFOW);
+      if (emulation_of(*context) != nullptr) {  // Teardown carries its disconnect data
+        reinterpret_cast<WSAPROTOCOL_INFOW*>(value)->dwServiceFlags1 |= XP1_DISCONNECT_DATA;
+      }
       return 0;
     }
     return below(context).lpWSPGetSockOpt(context->lower, level, name, value, length, error);

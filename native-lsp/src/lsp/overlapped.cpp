@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "../core/platform.h"
+#include "framed_io.h"
 #include "recorder.h"
 #include "upcalls.h"
 
@@ -71,7 +72,11 @@ void finish_io(SocketContext& context) {
   }
 }
 
-// Completes the application's request the way it asked, with the result recorded first.
+}  // namespace
+
+Request::Request() = default;
+Request::~Request() = default;
+
 void complete(Request* request, int error, DWORD bytes, DWORD flags) {
   SocketContext& context = *request->context;
   int result = error == 0 ? 0 : SOCKET_ERROR;
@@ -101,6 +106,8 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
   finish_io(context);
   delete request;
 }
+
+namespace {
 
 DWORD WINAPI worker(void* parameter) {
   HANDLE port = parameter;
@@ -132,7 +139,9 @@ DWORD WINAPI worker(void* parameter) {
       } else {
         error = 0;
       }
-      complete(request, error, transferred, flags);
+      if (request->framed == nullptr || !framed_completion(request, error, transferred)) {
+        complete(request, error, transferred, flags);
+      }
     } catch (...) {
     }
   }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "sockets.h"
 #include "spi.h"
@@ -26,8 +27,13 @@ enum class Operation {
   kTransmit,    // TransmitFile/TransmitPackets without it
 };
 
+struct FramedRequest;  // framed_io.h: an emulated connection's request, its layout kept
+
 // One application request in flight below.
 struct Request {
+  Request();
+  ~Request();
+
   WSAOVERLAPPED lower{};  // the LSP's own, on the lower socket
   SocketRef context;
   Operation operation = Operation::kReceive;
@@ -42,6 +48,7 @@ struct Request {
   DWORD disconnect_flags = 0;  // kDisconnect: TF_REUSE_SOCKET
   bool close_thread = false;   // `thread` was opened for this request (WPUOpenCurrentThread)
   uint64_t started_ns = 0;     // when the application asked: the teardown's time
+  std::unique_ptr<FramedRequest> framed;  // on an emulated connection
 };
 
 // True when `context`'s overlapped requests go through the LSP's port: its lower socket is bound
@@ -55,6 +62,10 @@ Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED 
 // After the call below: on WSA_IO_PENDING or success the request is in flight and the entry
 // returns WSA_IO_PENDING; otherwise it is dropped and the entry returns the error.
 int started(Request* request, int result, int error, LPINT error_out);
+
+// Completes the application's request the way it asked, with the result recorded first; the
+// request is gone afterwards.
+void complete(Request* request, int error, DWORD bytes, DWORD flags);
 
 // A ConnectEx, AcceptEx or disconnect that has completed: what it means for the sockets.
 void record_completion(Request& request, int error, DWORD bytes);

@@ -25,6 +25,7 @@ Sockets& sockets() {
 void Sockets::release(SocketContext* context) {
   if (context->references.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   context->magic = 0;
+  release_connection(context->emulation.load(std::memory_order_acquire));
   sockets().live_.fetch_sub(1, std::memory_order_relaxed);
   delete context;
 }

@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
+#include "../core/emulated_connection.h"
 #include "../core/socket_teardown.h"
 #include "next_provider.h"
 #include "spi.h"
@@ -33,6 +35,12 @@ struct SocketContext {
   // 0 not decided yet, 1 requests go through the LSP's port, 2 they pass straight down.
   std::atomic<int> io_mode{0};
   std::atomic<long> references{1};  // the handle's, plus one per call in progress
+  // Disconnect data emulated on this connection (framed_io.h), or null; freed with the context.
+  std::atomic<EmulatedConnection*> emulation{nullptr};
+  // Its overlapped receives go below one at a time, in order; the others wait here.
+  std::mutex framed_lock;
+  std::deque<struct Request*> framed_waiting;
+  bool framed_reading = false;
   // WSPAsyncSelect: where the application wants its notifications.
   std::atomic<HWND> notify_window{nullptr};
   std::atomic<UINT> notify_message{0};

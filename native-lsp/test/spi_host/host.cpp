@@ -19,12 +19,11 @@
 #include <thread>
 #include <vector>
 
-#include "stand_in.h"  // the Windows headers, before tlhelp32.h
+#include "host.h"  // the Windows headers, before tlhelp32.h
 
 #include <tlhelp32.h>
 
 namespace spi_host {
-namespace {
 
 int failures = 0;
 
@@ -158,19 +157,12 @@ SOCKET open_socket(DWORD chain) {
   return s;
 }
 
-struct Pair {
-  SOCKET listener = INVALID_SOCKET;
-  SOCKET client = INVALID_SOCKET;
-  SOCKET server = INVALID_SOCKET;
-};
-
-// A connected pair on loopback, both ends through the LSP.
-Pair connect_pair(DWORD chain) {
+Pair connect_pair(DWORD chain, u_short port) {
   Pair pair;
   int family = family_of(chain);
   int error = 0;
   pair.listener = open_socket(chain);
-  sockaddr_storage address = loopback(family, 0);
+  sockaddr_storage address = loopback(family, port);
   check(lsp().lpWSPBind(pair.listener, reinterpret_cast<sockaddr*>(&address),
                         address_length(family), &error) == 0,
         "WSPBind");
@@ -195,7 +187,6 @@ void announce(const char* role, SOCKET s) {
   say("role %s %llu", role, static_cast<unsigned long long>(s));
 }
 
-// A connected pair whose ends the observer knows as "client" and "server".
 Pair announced_pair(DWORD chain) {
   Pair pair = connect_pair(chain);
   announce("client", pair.client);
@@ -211,7 +202,6 @@ int send_text(SOCKET s, const char* text, int& error) {
              : -1;
 }
 
-// Bytes received, 0 at the end of the stream, -1 with `error`.
 int receive(SOCKET s, char* data, int capacity, int& error) {
   WSABUF buffer{static_cast<ULONG>(capacity), data};
   DWORD received = 0, flags = 0;
@@ -220,7 +210,6 @@ int receive(SOCKET s, char* data, int capacity, int& error) {
              : -1;
 }
 
-// Reads until the end of the stream or an error: the total read, and how it ended.
 int drain(SOCKET s, int& ended_with) {
   char data[256];
   int total = 0;
@@ -257,9 +246,8 @@ void print_end(const char* role, int ended_with) {
   }
 }
 
-// An overlapped receive into `buffer` on `s`, completed by the event, the port or the routine.
 int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
-                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine = nullptr) {
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
   DWORD flags = 0;
   int error = 0;
   // What ws2_32 hands a provider for WPUQueueApc: a real handle to the calling thread (the
@@ -277,7 +265,6 @@ int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
   return result == 0 ? 0 : error;
 }
 
-// Waits for an event-completed request and reads its result: bytes, or -error.
 long event_result(SOCKET s, WSAOVERLAPPED& overlapped) {
   WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE);
   DWORD bytes = 0, flags = 0;
@@ -286,8 +273,6 @@ long event_result(SOCKET s, WSAOVERLAPPED& overlapped) {
   return static_cast<long>(bytes);
 }
 
-// Waits on `event` (selected for FD_CLOSE, and FD_READ when `read` is given) until the socket
-// is told FD_CLOSE, reading what FD_READ announces: FD_CLOSE's error, or -1 if it never came.
 int await_fd_close(SOCKET s, WSAEVENT event, int* read) {
   int error = 0;
   for (int rounds = 0; rounds < 50; ++rounds) {
@@ -303,6 +288,8 @@ int await_fd_close(SOCKET s, WSAEVENT event, int* read) {
   }
   return -1;
 }
+
+namespace {
 
 // --- Scenarios ------------------------------------------------------------------------------
 
@@ -1434,6 +1421,10 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"close-while-receiving", scenario_close_while_receiving},
       {"transmit-file", scenario_transmit_file},
       {"bench", scenario_bench},
+      {"emulated-totals", scenario_emulated_totals},
+      {"emulated-stream", scenario_emulated_stream},
+      {"emulated-overlapped", scenario_emulated_overlapped},
+      {"emulated-plain-peer", scenario_emulated_plain_peer},
   };
   return all;
 }

@@ -409,6 +409,74 @@ class LspUnderWineTest {
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
   }
 
+  // --- Disconnect-data emulation over plain TCP ------------------------------------------------
+
+  @Test
+  void theSeedsTotalsTravelAsDisconnectDataOverTcpOnAnEmulatedPort() throws Exception {
+    Run run = emulated("emulated-totals");
+    List<TeardownEvent> client = run.of("client");
+    List<TeardownEvent> server = run.of("server");
+    assertEquals(List.of(EventKind.SEND_DISCONNECT, EventKind.SEND_DISCONNECT, EventKind.FD_CLOSE,
+        EventKind.RECV_DISCONNECT, EventKind.RECV_DISCONNECT, EventKind.CLOSE), kinds(client));
+    assertEquals(List.of(EventKind.EOF, EventKind.RECV_DISCONNECT, EventKind.SEND_DISCONNECT,
+        EventKind.CLOSE), kinds(server));
+    assertEquals(WinsockErrors.WSAEINVAL, client.get(0).error(), "1,025 bytes are over the limit");
+    assertEquals("client-total=17", text(client.get(1)), "(1)");
+    assertEquals("client-total=17", text(server.get(1)), "(3)");
+    assertEquals("grand-total=1234", text(server.get(2)), "(5)");
+    assertEquals(WinsockErrors.WSAEFAULT, client.get(3).error(), "a 4-byte buffer is too small");
+    assertEquals("grand-total=1234", text(client.get(4)), "(7)");
+    assertEquals(10, client.get(5).summary().bytesSent(), "the application's bytes, not the wire's");
+    assertEquals(10, server.get(3).summary().bytesReceived());
+    assertEquals(Initiator.LOCAL, client.get(5).summary().firstShutdown());
+  }
+
+  @Test
+  void aNonBlockingStreamIsExactThroughEveryReceiveOnAnEmulatedPort() throws Exception {
+    Run run = emulated("emulated-stream");
+    assertEquals(1 << 20, single(run.of("client"), EventKind.CLOSE).summary().bytesSent());
+    assertEquals(1 << 20, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+    assertEquals(0, single(run.of("server"), EventKind.RECV_DISCONNECT).dataLength());
+  }
+
+  @Test
+  void overlappedRequestsOnAnEmulatedPortCompleteWithTheApplicationsBytes() throws Exception {
+    Run run = emulated("emulated-overlapped");
+    assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), kinds(run.of("server")));
+    TeardownEvent server = single(run.of("server"), EventKind.CLOSE);
+    assertEquals(100_000, server.summary().bytesSent());
+    assertEquals(16, server.summary().bytesReceived(), "first, second and third");
+  }
+
+  @Test
+  void aPeerWithoutTeardownIsRefusedWithAFramingResetAndReadsTheRecords() throws Exception {
+    Run run = emulated("emulated-plain-peer");
+    TeardownEvent reset = single(run.of("server-refusing"), EventKind.RESET);
+    assertEquals(FramingError.NOT_FRAMED, reset.framingError());
+    assertEquals(WinsockErrors.WSAECONNABORTED, reset.error());
+    assertEquals(CloseMode.ABORTIVE, single(run.of("server-refusing"), EventKind.CLOSE).closeMode());
+    assertEquals("42", text(single(run.of("server-framing"), EventKind.SEND_DISCONNECT)));
+  }
+
+  /** Runs {@code scenario} with disconnect data emulated on a free port, then as configured before. */
+  private Run emulated(String scenario) throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Configuration before = channel.configuration();
+    channel.configure(before.toBuilder().emulationPorts(List.of(port)).build());
+    try {
+      return run(scenario, Map.of("TEARDOWN_TEST_PORT", Integer.toString(port)));
+    } finally {
+      channel.configure(before);
+    }
+  }
+
+  private static String text(TeardownEvent event) {
+    return new String(event.captured(), StandardCharsets.US_ASCII);
+  }
+
   // --- The probe that tests-windows runs, checked against Wine's own sockets ------------------
   // Wine's ws2_32 loads no layered provider, so the probe runs on Wine's sockets alone: what this
   // checks is the probe's own logic, before the first real Windows run trusts it.

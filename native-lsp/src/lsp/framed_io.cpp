@@ -1,0 +1,401 @@
+#include "framed_io.h"
+
+#include <vector>
+
+#include "../core/framed_calls.h"
+#include "../core/platform.h"
+#include "recorder.h"
+
+namespace teardown::lsp {
+
+namespace {
+
+size_t capture(const WSABUF* buffers, DWORD count, Span* out) {
+  size_t used = 0;
+  for (DWORD i = 0; i < count && used < kMaxSpans; ++i) {
+    out[used++] = Span{reinterpret_cast<uint8_t*>(buffers[i].buf), buffers[i].len};
+  }
+  return used;
+}
+
+DWORD to_wsabufs(const Span* spans, size_t count, WSABUF* out) {
+  for (size_t i = 0; i < count; ++i) {
+    out[i].buf = reinterpret_cast<char*>(spans[i].data);
+    out[i].len = static_cast<ULONG>(spans[i].length);
+  }
+  return static_cast<DWORD>(count);
+}
+
+// The framed calls' calls on the provider below, errors as Winsock's.
+class LowerIo {
+ public:
+  LowerIo(SocketContext& context, DWORD flags, const sockaddr* to, int to_length, sockaddr* from,
+          LPINT from_length)
+      : context_(context), procs_(context.provider->procs), flags_(flags), to_(to),
+        to_length_(to_length), from_(from), from_length_(from_length) {}
+
+  long write(const Span* spans, size_t count, bool dont_wait) {
+    if (dont_wait && !ready(false, 0)) return would_block_now();
+    WSABUF buffers[kMaxSpans];
+    DWORD n = to_wsabufs(spans, count, buffers);
+    DWORD sent = 0;
+    int result = to_ == nullptr
+                     ? procs_.lpWSPSend(context_.lower, buffers, n, &sent, flags_, nullptr, nullptr,
+                                        nullptr, &error_)
+                     : procs_.lpWSPSendTo(context_.lower, buffers, n, &sent, flags_, to_, to_length_,
+                                          nullptr, nullptr, nullptr, &error_);
+    return result == 0 ? static_cast<long>(sent) : -1;
+  }
+
+  long read(const Span* spans, size_t count, bool peek, bool dont_wait) {
+    if (dont_wait && !ready(true, 0)) return would_block_now();
+    WSABUF buffers[kMaxSpans];
+    DWORD n = to_wsabufs(spans, count, buffers);
+    DWORD received = 0;
+    DWORD flags = (flags_ & ~static_cast<DWORD>(MSG_WAITALL | MSG_PEEK)) | (peek ? MSG_PEEK : 0);
+    int result = procs_.lpWSPRecvFrom(context_.lower, buffers, n, &received, &flags, from_,
+                                      from_length_, nullptr, nullptr, nullptr, &error_);
+    return result == 0 ? static_cast<long>(received) : -1;
+  }
+
+  bool would_block() const { return error_ == WSAEWOULDBLOCK; }
+
+  void wait_writable(int milliseconds) { ready(false, milliseconds); }
+
+  void abort(FrameError why) { abort_connection(context_, why); }
+
+  void fail(CallError error) {
+    switch (error) {
+      case CallError::kAborted: error_ = WSAECONNABORTED; break;
+      case CallError::kWouldBlock: error_ = WSAEWOULDBLOCK; break;
+      case CallError::kInvalid: error_ = WSAEINVAL; break;
+      case CallError::kShutDown: error_ = WSAESHUTDOWN; break;
+      case CallError::kMessageSize: error_ = WSAEFAULT; break;
+      case CallError::kNoBuffers: error_ = WSAENOBUFS; break;
+    }
+  }
+
+  int error() const { return error_; }
+
+  // Resets the connection without closing the application's handle: the lower socket lingers
+  // {1, 0}, so its close resets, and stops receiving, which resets at once when the peer's data
+  // is queued or arrives (as Windows does after SD_RECEIVE). Records why, for a framing error.
+  static void abort_connection(SocketContext& context, FrameError why) {
+    linger hard{1, 0};
+    int ignored = 0;
+    context.provider->procs.lpWSPSetSockOpt(context.lower, SOL_SOCKET, SO_LINGER,
+                                            reinterpret_cast<const char*>(&hard), sizeof(hard),
+                                            &ignored);
+    context.teardown.set_linger(true, 0);
+    context.provider->procs.lpWSPShutdown(context.lower, SD_RECEIVE, &ignored);
+    if (why == FrameError::kNone) return;
+    td_event_record event;
+    if (!context.teardown.on_receive(-1, WSAECONNABORTED, event)) return;
+    event.flags = static_cast<uint16_t>(event.flags | TD_FLAG_FRAMING);
+    event.detail = static_cast<uint8_t>(why);
+    emit(event);
+  }
+
+ private:
+  long would_block_now() {
+    error_ = WSAEWOULDBLOCK;
+    return -1;
+  }
+
+  // Whether the lower socket is readable (data or its end) or writable within `milliseconds`.
+  bool ready(bool readable, int milliseconds) {
+    fd_set set;
+    set.fd_count = 1;
+    set.fd_array[0] = context_.lower;
+    timeval wait{milliseconds / 1000, (milliseconds % 1000) * 1000};
+    int ignored = 0;
+    return procs_.lpWSPSelect(0, readable ? &set : nullptr, readable ? nullptr : &set, nullptr,
+                              &wait, &ignored) == 1;
+  }
+
+  SocketContext& context_;
+  const WSPPROC_TABLE& procs_;
+  DWORD flags_;
+  const sockaddr* to_;
+  int to_length_;
+  sockaddr* from_;
+  LPINT from_length_;
+  int error_ = 0;
+};
+
+// The application's WSABUFs as spans (on the stack for the usual few).
+class AppSpans {
+ public:
+  AppSpans(const WSABUF* buffers, DWORD count) {
+    if (count > kMaxSpans) heap_.resize(count);
+    Span* out = count > kMaxSpans ? heap_.data() : local_;
+    for (DWORD i = 0; i < count; ++i) {
+      out[i] = Span{reinterpret_cast<uint8_t*>(buffers[i].buf), buffers[i].len};
+    }
+    spans_ = out;
+    count_ = count;
+  }
+  const Span* spans() const { return spans_; }
+  size_t count() const { return count_; }
+
+ private:
+  Span local_[kMaxSpans];
+  std::vector<Span> heap_;
+  const Span* spans_ = nullptr;
+  size_t count_ = 0;
+};
+
+SocketRef hold(SocketContext& context) {
+  context.references.fetch_add(1, std::memory_order_relaxed);
+  return SocketRef(&context);
+}
+
+void issue_receive(Request* request, LPINT error_out);
+
+// The connection's next waiting receive goes below, or none is reading any more.
+void next_receive(SocketContext& context) {
+  for (;;) {
+    Request* next = nullptr;
+    {
+      std::lock_guard<std::mutex> held(context.framed_lock);
+      if (context.framed_waiting.empty()) {
+        context.framed_reading = false;
+        return;
+      }
+      next = context.framed_waiting.front();
+      context.framed_waiting.pop_front();
+    }
+    if (!context.closing.load(std::memory_order_acquire)) {
+      issue_receive(next, nullptr);
+      return;
+    }
+    complete(next, WSA_OPERATION_ABORTED, 0, 0);
+  }
+}
+
+// Ends a receive and lets the next one go below.
+void finish_receive(Request* request, int error, DWORD bytes) {
+  SocketRef context = hold(*request->context);
+  complete(request, error, bytes, 0);
+  next_receive(*context);
+}
+
+// Lays out the read below for `request` and starts it. A failure at once completes it: through
+// `error_out` when the application's call is still running, else through its overlapped.
+void issue_receive(Request* request, LPINT error_out) {
+  SocketContext& context = *request->context;
+  EmulatedConnection& connection = *emulation_of(context);
+  int lower_error = WSAECONNABORTED;
+  int result = SOCKET_ERROR;
+  if (!connection.aborted.load(std::memory_order_relaxed)) {
+    FramedRequest& framed = *request->framed;
+    AppBuffers app(framed.app, framed.app_count);
+    connection.stream.plan_read(app, framed.read);
+    WSABUF buffers[kMaxSpans];
+    DWORD n = to_wsabufs(framed.read.spans, framed.read.count, buffers);
+    request->flags = request->flags_in & ~static_cast<DWORD>(MSG_WAITALL);
+    result = context.provider->procs.lpWSPRecv(context.lower, buffers, n, nullptr, &request->flags,
+                                               &request->lower, nullptr, nullptr, &lower_error);
+  }
+  if (result == 0 || lower_error == WSA_IO_PENDING) {
+    if (error_out != nullptr) *error_out = WSA_IO_PENDING;
+    return;
+  }
+  SocketRef kept = hold(context);
+  if (error_out != nullptr) {
+    started(request, SOCKET_ERROR, lower_error, error_out);
+  } else {
+    complete(request, lower_error, 0, 0);
+  }
+  next_receive(*kept);
+}
+
+int result_of(long value, LPDWORD out, const LowerIo& io, LPINT error) {
+  if (value < 0) {
+    *error = io.error();
+    return SOCKET_ERROR;
+  }
+  if (out != nullptr) *out = static_cast<DWORD>(value);
+  return 0;
+}
+
+}  // namespace
+
+void start_emulation(SocketContext& context) {
+  if (context.emulation.load(std::memory_order_acquire) != nullptr) return;
+  const td_address& local = context.teardown.local();
+  const td_address& remote = context.teardown.remote();
+  if (remote.family == TD_FAMILY_NONE || !producer().policy().emulates(local.port, remote.port)) {
+    return;
+  }
+  EmulatedConnection* connection = acquire_connection();
+  EmulatedConnection* expected = nullptr;
+  if (connection != nullptr &&
+      !context.emulation.compare_exchange_strong(expected, connection, std::memory_order_acq_rel)) {
+    release_connection(connection);  // another thread decided first
+  }
+}
+
+EmulatedConnection* emulation_of(const SocketContext& context) {
+  return context.emulation.load(std::memory_order_acquire);
+}
+
+int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD sent,
+                DWORD flags, const sockaddr* to, int to_length, LPINT error) {
+  AppSpans app(buffers, count);
+  LowerIo io(context, flags, to, to_length, nullptr, nullptr);
+  long value = spans_total(app.spans(), app.count()) == 0
+                   ? io.write(nullptr, 0, false)
+                   : teardown::framed_send(io, *emulation_of(context), app.spans(), app.count());
+  return result_of(value, sent, io, error);
+}
+
+int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD received,
+                   LPDWORD flags, sockaddr* from, LPINT from_length, LPINT error) {
+  DWORD flags_in = flags != nullptr ? *flags : 0;
+  AppSpans app(buffers, count);
+  LowerIo io(context, flags_in, nullptr, 0, from, from_length);
+  long value;
+  if (spans_total(app.spans(), app.count()) == 0 || (flags_in & MSG_OOB) != 0) {
+    value = io.read(app.spans(), app.count(), false, false);  // urgent data is outside the stream
+  } else {
+    value = teardown::framed_receive(io, *emulation_of(context), app.spans(), app.count(),
+                                     (flags_in & MSG_PEEK) != 0, (flags_in & MSG_WAITALL) != 0);
+  }
+  if (flags != nullptr && value >= 0) *flags = 0;
+  return result_of(value, received, io, error);
+}
+
+void flush_before_shutdown(SocketContext& context) {
+  LowerIo io(context, 0, nullptr, 0, nullptr, nullptr);
+  teardown::flush_before_shutdown(io, *emulation_of(context));
+}
+
+int framed_send_disconnect(SocketContext& context, LPWSABUF data, LPINT error) {
+  LowerIo io(context, 0, nullptr, 0, nullptr, nullptr);
+  const uint8_t* bytes = data != nullptr ? reinterpret_cast<const uint8_t*>(data->buf) : nullptr;
+  size_t length = data != nullptr && data->buf != nullptr ? data->len : 0;
+  if (!teardown::framed_send_disconnect(io, *emulation_of(context), bytes, length)) {
+    *error = io.error();
+    return SOCKET_ERROR;
+  }
+  return context.provider->procs.lpWSPShutdown(context.lower, SD_SEND, error);
+}
+
+int framed_recv_disconnect(SocketContext& context, LPWSABUF data, LPINT error) {
+  LowerIo io(context, 0, nullptr, 0, nullptr, nullptr);
+  uint8_t* buffer = data != nullptr ? reinterpret_cast<uint8_t*>(data->buf) : nullptr;
+  size_t capacity = data != nullptr && data->buf != nullptr ? data->len : 0;
+  long received = teardown::framed_recv_disconnect(io, *emulation_of(context), buffer, capacity);
+  if (received < 0) {
+    *error = io.error();
+    return SOCKET_ERROR;
+  }
+  int ignored = 0;
+  context.provider->procs.lpWSPShutdown(context.lower, SD_RECEIVE, &ignored);
+  if (data != nullptr) data->len = static_cast<ULONG>(received);
+  return 0;
+}
+
+int framed_overlapped_receive(SocketRef& context, LPWSABUF buffers, DWORD count, DWORD flags,
+                              LPWSAOVERLAPPED overlapped,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                              LPINT error) {
+  if ((flags & MSG_PEEK) != 0) {  // a peek that completes later would show a stale stream
+    *error = WSAEOPNOTSUPP;
+    return SOCKET_ERROR;
+  }
+  Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
+  request->flags = request->flags_in = flags;
+  request->requested = requested_bytes(buffers, count);
+  request->framed.reset(new FramedRequest());
+  request->framed->app_count = capture(buffers, count, request->framed->app);
+  {
+    std::lock_guard<std::mutex> held(context->framed_lock);
+    if (context->framed_reading) {
+      context->framed_waiting.push_back(request);
+      *error = WSA_IO_PENDING;
+      return SOCKET_ERROR;
+    }
+    context->framed_reading = true;
+  }
+  issue_receive(request, error);
+  return SOCKET_ERROR;  // WSA_IO_PENDING, or the error it failed with at once
+}
+
+int framed_overlapped_send(SocketRef& context, LPWSABUF buffers, DWORD count, DWORD flags,
+                           const sockaddr* to, int to_length, LPWSAOVERLAPPED overlapped,
+                           LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                           LPINT error) {
+  Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
+  request->framed.reset(new FramedRequest());
+  FramedRequest& framed = *request->framed;
+  framed.app_count = capture(buffers, count, framed.app);
+  EmulatedConnection& connection = *emulation_of(*context);
+  std::lock_guard<std::mutex> held(connection.writing);
+  if (connection.aborted.load(std::memory_order_relaxed)) {
+    return started(request, SOCKET_ERROR, WSAECONNABORTED, error);
+  }
+  if (connection.stream.disconnect_queued()) {
+    return started(request, SOCKET_ERROR, WSAESHUTDOWN, error);
+  }
+  // An overlapped send completes whole or fails the connection: its records are the stream's
+  // from now on.
+  connection.stream.plan_write(AppBuffers(framed.app, framed.app_count), framed.write);
+  connection.stream.commit_write(framed.write, framed.write.raw_length);
+  framed.app_length = framed.write.app_length;
+  WSABUF lower[kMaxSpans];
+  DWORD n = to_wsabufs(framed.write.spans, framed.write.count, lower);
+  int lower_error = 0;
+  const WSPPROC_TABLE& procs = context->provider->procs;
+  int result = to == nullptr
+                   ? procs.lpWSPSend(context->lower, lower, n, nullptr, flags, &request->lower,
+                                     nullptr, nullptr, &lower_error)
+                   : procs.lpWSPSendTo(context->lower, lower, n, nullptr, flags, to, to_length,
+                                       &request->lower, nullptr, nullptr, &lower_error);
+  return started(request, result, lower_error, error);
+}
+
+bool framed_completion(Request* request, int error, DWORD bytes) {
+  FramedRequest& framed = *request->framed;
+  if (request->operation == Operation::kSend) {
+    complete(request, error, error == 0 ? static_cast<DWORD>(framed.app_length) : 0, 0);
+    return true;
+  }
+  if (request->operation != Operation::kReceive) return false;
+  SocketContext& context = *request->context;
+  EmulatedConnection& connection = *emulation_of(context);
+  if (error != 0) {
+    finish_receive(request, error, 0);
+    return true;
+  }
+  FrameError problem = FrameError::kNone;
+  size_t delivered = 0;
+  if (bytes == 0) {  // the peer's end: clean, or inside its DISCONNECT record
+    problem = connection.stream.finish();
+  } else {
+    ReadOutcome outcome =
+        connection.stream.finish_read(framed.read, AppBuffers(framed.app, framed.app_count), bytes);
+    delivered = outcome.app_bytes;
+    if (delivered == 0) problem = outcome.error;
+    if (delivered == 0 && problem == FrameError::kNone) {
+      // Only the stream's own bytes: ask again below, before any other receive.
+      if (!context.closing.load(std::memory_order_acquire)) {
+        issue_receive(request, nullptr);
+      } else {
+        finish_receive(request, WSA_OPERATION_ABORTED, 0);
+      }
+      return true;
+    }
+  }
+  if (problem != FrameError::kNone) {
+    connection.aborted.store(true, std::memory_order_relaxed);
+    LowerIo::abort_connection(context, problem);
+    finish_receive(request, WSAECONNABORTED, 0);
+    return true;
+  }
+  finish_receive(request, 0, static_cast<DWORD>(delivered));
+  return true;
+}
+
+}  // namespace teardown::lsp

@@ -1,0 +1,60 @@
+// Disconnect-data emulation in the Windows LSP: on a connection whose local or remote port the
+// configuration lists, the application's sends are framed and its receives unframed (the core's
+// framed_calls.h over the provider below), WSPSendDisconnect sends the DISCONNECT record and
+// WSPRecvDisconnect returns the peer's, and the socket's protocol info says XP1_DISCONNECT_DATA.
+#pragma once
+
+#include "../core/emulated_connection.h"
+#include "overlapped.h"
+#include "sockets.h"
+#include "spi.h"
+
+namespace teardown::lsp {
+
+// Once a connection's endpoints are known (connect, accept, the update-context options): whether
+// its disconnect data is emulated. Decided once per connection.
+void start_emulation(SocketContext& context);
+
+// The socket's emulated connection, or null.
+EmulatedConnection* emulation_of(const SocketContext& context);
+
+// The non-overlapped data calls on an emulated connection, with WSPSend's and WSPRecv's results.
+int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD sent,
+                DWORD flags, const sockaddr* to, int to_length, LPINT error);
+int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD received,
+                   LPDWORD flags, sockaddr* from, LPINT from_length, LPINT error);
+
+// Before WSPShutdown of sending: the stream's own owed bytes, if the wire takes them now.
+void flush_before_shutdown(SocketContext& context);
+
+int framed_send_disconnect(SocketContext& context, LPWSABUF data, LPINT error);
+// On success `data->len` is the disconnect data received (0 when none has arrived).
+int framed_recv_disconnect(SocketContext& context, LPWSABUF data, LPINT error);
+
+// An overlapped request on an emulated connection: the application's buffers (its WSABUF array
+// may be gone once the call returns) and the layout below.
+struct FramedRequest {
+  Span app[kMaxSpans];
+  size_t app_count = 0;
+  ReadPlan read;
+  WritePlan write;
+  size_t app_length = 0;  // a send: the application's bytes it carries
+};
+
+// Overlapped WSPRecv/WSPRecvFrom and WSPSend/WSPSendTo on an emulated connection (its lower socket
+// bound to the LSP's port). Receives go below one at a time, in order: one that brings only the
+// stream's own bytes asks again before the next.
+int framed_overlapped_receive(SocketRef& context, LPWSABUF buffers, DWORD count, DWORD flags,
+                              LPWSAOVERLAPPED overlapped,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                              LPINT error);
+int framed_overlapped_send(SocketRef& context, LPWSABUF buffers, DWORD count, DWORD flags,
+                           const sockaddr* to, int to_length, LPWSAOVERLAPPED overlapped,
+                           LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
+                           LPINT error);
+
+// The worker's: the lower completion of a framed request. True when it was handled (completed,
+// or asked again below); false: complete it as any other request.
+bool framed_completion(Request* request, int error, DWORD bytes);
+
+}  // namespace teardown::lsp

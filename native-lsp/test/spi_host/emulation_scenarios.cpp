@@ -1,0 +1,286 @@
+// Disconnect-data emulation through teardown_lsp.dll: both ends of each connection go through
+// the LSP on the port in TEARDOWN_TEST_PORT, which the observer's configuration emulates, over
+// the test base provider's plain TCP (no XP1_DISCONNECT_DATA of its own).
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "host.h"
+
+namespace spi_host {
+
+namespace {
+
+constexpr DWORD kChain = kBaseTcp4 + kChainOffset;
+
+u_short emulated_port() {
+  const char* text = std::getenv("TEARDOWN_TEST_PORT");
+  int port = text != nullptr ? std::atoi(text) : 0;
+  check(port > 0 && port < 65536, "TEARDOWN_TEST_PORT names the emulated port");
+  return static_cast<u_short>(port);
+}
+
+// What the socket's protocol info says of disconnect data.
+bool carries_disconnect_data(SOCKET s) {
+  WSAPROTOCOL_INFOW info{};
+  int length = sizeof(info);
+  int error = 0;
+  if (lsp().lpWSPGetSockOpt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info),
+                            &length, &error) != 0) {
+    return false;
+  }
+  return (info.dwServiceFlags1 & XP1_DISCONNECT_DATA) != 0;
+}
+
+int send_disconnect(SOCKET s, const std::string& data) {
+  WSABUF buffer{static_cast<ULONG>(data.size()), const_cast<char*>(data.data())};
+  int error = 0;
+  return lsp().lpWSPSendDisconnect(s, data.empty() ? nullptr : &buffer, &error) == 0 ? 0 : error;
+}
+
+// The peer's disconnect data, or "error N".
+std::string recv_disconnect(SOCKET s, ULONG capacity) {
+  std::vector<char> data(capacity);
+  WSABUF buffer{capacity, data.data()};
+  int error = 0;
+  if (lsp().lpWSPRecvDisconnect(s, &buffer, &error) != 0) return "error " + std::to_string(error);
+  return std::string(data.data(), buffer.len);
+}
+
+// The stream's byte at `offset`: a pattern no shift or repetition matches by chance.
+char stream_byte(uint64_t offset) {
+  return static_cast<char>((offset * 0x9E3779B97F4A7C15ull) >> 56);
+}
+
+void set_nonblocking(SOCKET s) {
+  u_long on = 1;
+  DWORD returned = 0;
+  int error = 0;
+  check(lsp().lpWSPIoctl(s, FIONBIO, &on, sizeof(on), nullptr, 0, &returned, nullptr, nullptr,
+                         nullptr, &error) == 0,
+        "FIONBIO");
+}
+
+}  // namespace
+
+// The seed's table, steps (1) to (8), over plain TCP: the totals travel as disconnect data.
+void scenario_emulated_totals() {
+  Pair pair = connect_pair(kChain, emulated_port());
+  announce("client", pair.client);
+  announce("server", pair.server);
+  check(carries_disconnect_data(pair.client) && carries_disconnect_data(pair.server),
+        "the sockets' protocol info says XP1_DISCONNECT_DATA");
+  int error = 0;
+  check(send_text(pair.client, "TX 1\nTX 2\n", error) == 10, "the transactions go");
+  check(send_disconnect(pair.client, std::string(1025, 'x')) == WSAEINVAL,
+        "over 1,024 bytes of disconnect data: WSAEINVAL, and nothing changes");
+  WSAEVENT event = WSACreateEvent();
+  check(lsp().lpWSPEventSelect(pair.client, event, FD_CLOSE, &error) == 0, "WSPEventSelect");
+  check(send_disconnect(pair.client, "client-total=17") == 0, "(1) WSPSendDisconnect");
+  char data[64] = {};
+  check(receive(pair.server, data, sizeof(data), error) == 10 &&
+            std::string(data, 10) == "TX 1\nTX 2\n",
+        "the server reads the transactions, unframed");
+  int ended = -1;
+  check(drain(pair.server, ended) == 0 && ended == 0, "(2) the server's WSPRecv returns zero");
+  check(recv_disconnect(pair.server, 64) == "client-total=17", "(3) the client's total arrives");
+  check(send_disconnect(pair.server, "grand-total=1234") == 0, "(5) WSPSendDisconnect");  // (4)
+  check(close_socket(pair.server) == 0, "(5') the server closes");
+  check(await_fd_close(pair.client, event, nullptr) == 0, "(6) the client gets FD_CLOSE");
+  check(recv_disconnect(pair.client, 4) == "error " + std::to_string(WSAEFAULT),
+        "too small a buffer: WSAEFAULT, the data kept");
+  check(recv_disconnect(pair.client, 64) == "grand-total=1234", "(7) the grand total arrives");
+  check(close_socket(pair.client) == 0, "(8) the client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+  WSACloseEvent(event);
+}
+
+// 1 MiB from a non-blocking sender, in sends of every size and several buffers each, against a
+// receiver that reads every size, peeks and waits for whole blocks: the stream arrives exact.
+void scenario_emulated_stream() {
+  Pair pair = connect_pair(kChain, emulated_port());
+  announce("client", pair.client);
+  announce("server", pair.server);
+  constexpr uint64_t kTotal = 1u << 20;
+  set_nonblocking(pair.client);
+  bool sent_all = false;
+  int refused = 0;
+  std::thread sender([&] {
+    std::vector<char> chunk(70000);
+    uint32_t random = 12345;
+    uint64_t sent = 0;
+    while (sent < kTotal) {
+      random = random * 1103515245u + 12345u;
+      size_t offer = 1 + (random >> 8) % chunk.size();
+      if (offer > kTotal - sent) offer = static_cast<size_t>(kTotal - sent);
+      for (size_t i = 0; i < offer; ++i) chunk[i] = stream_byte(sent + i);
+      WSABUF buffers[3] = {{static_cast<ULONG>(offer / 3), chunk.data()},
+                           {0, chunk.data()},
+                           {static_cast<ULONG>(offer - offer / 3), chunk.data() + offer / 3}};
+      DWORD done = 0;
+      int error = 0;
+      if (lsp().lpWSPSend(pair.client, buffers, 3, &done, 0, nullptr, nullptr, nullptr, &error) == 0) {
+        sent += done;
+      } else if (error == WSAEWOULDBLOCK) {
+        ++refused;
+        Sleep(1);
+      } else {
+        return;
+      }
+    }
+    sent_all = send_disconnect(pair.client, "") == 0;
+  });
+  std::vector<char> buffer(100000);
+  uint64_t received = 0;
+  bool intact = true;
+  for (int round = 0; received < kTotal && intact && round < 1000000; ++round) {
+    size_t want = 1 + (static_cast<size_t>(round) * 7919u) % buffer.size();
+    if (want > kTotal - received) want = static_cast<size_t>(kTotal - received);
+    WSABUF into{static_cast<ULONG>(want), buffer.data()};
+    DWORD got = 0;
+    DWORD flags = round % 5 == 3 ? MSG_PEEK : round % 5 == 4 ? MSG_WAITALL : 0;
+    int error = 0;
+    if (lsp().lpWSPRecv(pair.server, &into, 1, &got, &flags, nullptr, nullptr, nullptr, &error) != 0) {
+      check(false, "the server's WSPRecv");
+      break;
+    }
+    if (got == 0) break;
+    for (DWORD i = 0; i < got && intact; ++i) intact = buffer[i] == stream_byte(received + i);
+    if (round % 5 == 4) intact = intact && got == want;  // MSG_WAITALL: the whole block
+    if (round % 5 != 3) received += got;                  // a peek consumes nothing
+  }
+  sender.join();
+  check(intact && received == kTotal, "the server receives the 1 MiB stream unchanged");
+  check(sent_all, "the client sends it all, then its disconnect");
+  say("stream of %llu bytes, %d sends refused with WSAEWOULDBLOCK",
+      static_cast<unsigned long long>(kTotal), refused);
+  int ended = -1;
+  check(drain(pair.server, ended) == 0 && ended == 0, "then the end of the stream");
+  check(recv_disconnect(pair.server, 16).empty(), "a DISCONNECT with no data");
+  check(close_socket(pair.client) == 0 && close_socket(pair.server) == 0, "both close");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// Overlapped requests on an emulated connection: receives posted before the data complete in
+// order with the application's bytes only; an overlapped send completes with the application's
+// count; the end of the stream completes a receive with 0; a close aborts a pending one.
+void scenario_emulated_overlapped() {
+  Pair pair = connect_pair(kChain, emulated_port());
+  announce("client", pair.client);
+  announce("server", pair.server);
+  constexpr int kPosted = 3;
+  char data[kPosted][32] = {};
+  WSABUF buffers[kPosted];
+  WSAOVERLAPPED overlapped[kPosted] = {};
+  for (int i = 0; i < kPosted; ++i) {
+    buffers[i] = WSABUF{sizeof(data[i]), data[i]};
+    overlapped[i].hEvent = WSACreateEvent();
+    check(overlapped_receive(pair.server, buffers[i], overlapped[i]) == WSA_IO_PENDING,
+          "an overlapped receive is pending");
+  }
+  int error = 0;
+  for (const char* message : {"first", "second", "third"}) {
+    check(send_text(pair.client, message, error) == static_cast<int>(std::strlen(message)),
+          "the client sends");
+    Sleep(20);  // one message per receive
+  }
+  const char* expected[kPosted] = {"first", "second", "third"};
+  for (int i = 0; i < kPosted; ++i) {
+    long got = event_result(pair.server, overlapped[i]);
+    check(got == static_cast<long>(std::strlen(expected[i])) &&
+              std::string(data[i], static_cast<size_t>(got)) == expected[i],
+          "the receives complete in order with the application's bytes");
+  }
+
+  std::vector<char> bulk(100000);
+  for (size_t i = 0; i < bulk.size(); ++i) bulk[i] = stream_byte(i);
+  WSABUF out{static_cast<ULONG>(bulk.size()), bulk.data()};
+  WSAOVERLAPPED sending{};
+  sending.hEvent = WSACreateEvent();
+  int result = lsp().lpWSPSend(pair.server, &out, 1, nullptr, 0, &sending, nullptr, nullptr, &error);
+  check(result == 0 || error == WSA_IO_PENDING, "an overlapped send starts");
+  std::vector<char> in(bulk.size());
+  size_t received = 0;
+  while (received < in.size()) {
+    int n = receive(pair.client, in.data() + received, static_cast<int>(in.size() - received), error);
+    if (n <= 0) break;
+    received += static_cast<size_t>(n);
+  }
+  check(event_result(pair.server, sending) == static_cast<long>(bulk.size()),
+        "the overlapped send completes with the application's count");
+  check(received == bulk.size() && in == bulk, "its bytes arrive unframed");
+
+  WSAResetEvent(overlapped[0].hEvent);
+  check(overlapped_receive(pair.server, buffers[0], overlapped[0]) == WSA_IO_PENDING,
+        "a receive waits for the end");
+  check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "the client shuts down sending");
+  check(event_result(pair.server, overlapped[0]) == 0, "the end completes it with 0 bytes");
+
+  WSAResetEvent(overlapped[1].hEvent);
+  check(overlapped_receive(pair.client, buffers[1], overlapped[1]) == WSA_IO_PENDING,
+        "a receive is pending on the client");
+  check(close_socket(pair.client) == 0, "the client closes with it pending");
+  WSAWaitForMultipleEvents(1, &overlapped[1].hEvent, FALSE, 5000, FALSE);
+  check(overlapped[1].OffsetHigh == WSA_OPERATION_ABORTED, "it completes aborted");
+  check(close_socket(pair.server) == 0, "the server closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+  for (WSAOVERLAPPED& each : overlapped) WSACloseEvent(each.hEvent);
+  WSACloseEvent(sending.hEvent);
+}
+
+// A peer without Teardown (the system's own sockets): what it sends is refused (the LSP resets
+// the connection and says why), and what it reads is the records themselves.
+void scenario_emulated_plain_peer() {
+  u_short port = emulated_port();
+  SOCKET listener = open_socket(kChain);
+  sockaddr_storage address = loopback(AF_INET, port);
+  int error = 0;
+  check(lsp().lpWSPBind(listener, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET),
+                        &error) == 0 &&
+            lsp().lpWSPListen(listener, 8, &error) == 0,
+        "the LSP's listener on the emulated port");
+  auto plain_client = [&] {
+    SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    check(connect(s, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET)) == 0,
+          "a plain client connects");
+    return s;
+  };
+
+  SOCKET talker = plain_client();
+  SOCKET refused = lsp().lpWSPAccept(listener, nullptr, nullptr, nullptr, 0, &error);
+  announce("server-refusing", refused);
+  const char request[] = "GET / HTTP/1.0\r\n\r\n";
+  check(send(talker, request, sizeof(request) - 1, 0) == sizeof(request) - 1, "the plain client sends");
+  char data[64];
+  check(receive(refused, data, sizeof(data), error) == -1 && error == WSAECONNABORTED,
+        "the LSP refuses plain bytes on the emulated port: WSAECONNABORTED");
+  check(receive(refused, data, sizeof(data), error) == -1 && error == WSAECONNABORTED,
+        "and keeps refusing");
+  closesocket(talker);
+
+  SOCKET reader = plain_client();
+  SOCKET framing = lsp().lpWSPAccept(listener, nullptr, nullptr, nullptr, 0, &error);
+  announce("server-framing", framing);
+  check(send_text(framing, "hi", error) == 2, "the LSP sends");
+  check(send_disconnect(framing, "42") == 0, "and its disconnect data");
+  char raw[64];
+  int got = 0;
+  for (int n; (n = recv(reader, raw + got, static_cast<int>(sizeof(raw)) - got, 0)) > 0;) got += n;
+  std::string hex;
+  for (int i = 0; i < got; ++i) {
+    char digits[3];
+    std::snprintf(digits, sizeof(digits), "%02x", static_cast<unsigned char>(raw[i]));
+    hex += digits;
+  }
+  say("plain peer read %s", hex.c_str());
+  check(hex == "a10000055444574e01a20000026869a30000023432", "the plain peer reads the records");
+  closesocket(reader);
+  // Closed last, so that the two accepted sockets have handles of their own.
+  check(close_socket(refused) == 0, "the refusing server closes");
+  check(close_socket(framing) == 0 && close_socket(listener) == 0, "the LSP's sockets close");
+}
+
+}  // namespace spi_host

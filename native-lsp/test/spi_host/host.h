@@ -1,0 +1,60 @@
+// The SPI host's application side, shared by its scenario files: the calls an application makes
+// through teardown_lsp.dll (host.cpp), and the scenarios kept in files of their own.
+#pragma once
+
+#include <string>
+
+#include "stand_in.h"  // the Windows headers
+
+namespace spi_host {
+
+extern int failures;
+
+void say(const char* format, ...);
+// False (and a FAILED line) when the condition does not hold.
+bool check(bool condition, const char* what);
+
+// The table the application's calls go through.
+const WSPPROC_TABLE& lsp();
+
+sockaddr_storage loopback(int family, u_short port);
+int address_length(int family);
+SOCKET open_socket(DWORD chain);
+
+struct Pair {
+  SOCKET listener = INVALID_SOCKET;
+  SOCKET client = INVALID_SOCKET;
+  SOCKET server = INVALID_SOCKET;
+};
+
+// A connected pair on loopback, both ends through the LSP, the listener on `port` (0: any).
+Pair connect_pair(DWORD chain, u_short port = 0);
+void announce(const char* role, SOCKET s);
+// A connected pair whose ends the observer knows as "client" and "server".
+Pair announced_pair(DWORD chain);
+
+int send_text(SOCKET s, const char* text, int& error);
+// Bytes received, 0 at the end of the stream, -1 with `error`.
+int receive(SOCKET s, char* data, int capacity, int& error);
+// Reads until the end of the stream or an error: the total read, and how it ended.
+int drain(SOCKET s, int& ended_with);
+int close_socket(SOCKET s);
+void set_linger(SOCKET s, u_short on, u_short seconds);
+
+// An overlapped receive into `buffer` on `s`, completed by the event, the port or the routine.
+int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE routine = nullptr);
+// Waits for an event-completed request and reads its result: bytes, or -error.
+long event_result(SOCKET s, WSAOVERLAPPED& overlapped);
+// Waits on `event` (selected for FD_CLOSE, and FD_READ when `read` is given) until the socket
+// is told FD_CLOSE, reading what FD_READ announces: FD_CLOSE's error, or -1 if it never came.
+int await_fd_close(SOCKET s, WSAEVENT event, int* read);
+
+// Disconnect-data emulation (emulation_scenarios.cpp), on the port in TEARDOWN_TEST_PORT that the
+// observer configured for emulation.
+void scenario_emulated_totals();
+void scenario_emulated_stream();
+void scenario_emulated_overlapped();
+void scenario_emulated_plain_peer();
+
+}  // namespace spi_host
