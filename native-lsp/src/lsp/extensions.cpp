@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../core/platform.h"
+#include "framed_io.h"
 #include "overlapped.h"
 #include "recorder.h"
 #include "upcalls.h"
@@ -100,6 +101,11 @@ BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD re
         begin_request(listener, Operation::kAccept, reinterpret_cast<LPWSAOVERLAPPED>(overlapped),
                       nullptr, nullptr);
     request->accepted = share(accepted);
+    // On a listener whose port is emulated, the connection is framed from its first byte: the
+    // first bytes AcceptEx reads are unframed when it completes.
+    if (emulate_from_start(*accepted, listener->teardown.local().port, 0) && receive_length > 0) {
+      unframe_first_bytes_later(*request, buffer, receive_length);
+    }
     DWORD ignored = 0;
     return in_flight(request, [&](LPOVERLAPPED own) {
       return function(listener->lower, accepted->lower, buffer, receive_length, local_length,
@@ -131,6 +137,17 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
         begin_request(context, Operation::kConnect, reinterpret_cast<LPWSAOVERLAPPED>(overlapped),
                       nullptr, nullptr);
     request->remote = address_of(name, name_length);
+    // To an emulated port the connection is framed from its first byte, ConnectEx's own included.
+    if (emulate_from_start(*context, lower_address(*context, false).port, request->remote.port) &&
+        send_length > 0 && !frame_first_bytes(*context, *request, send_buffer, send_length)) {
+      int reported = 0;
+      started(request, SOCKET_ERROR, WSAENOBUFS, &reported);
+      return fail(reported);
+    }
+    if (request->framed != nullptr) {
+      send_buffer = request->framed->wire.data();
+      send_length = static_cast<DWORD>(request->framed->wire.size());
+    }
     DWORD ignored = 0;
     return in_flight(request, [&](LPOVERLAPPED own) {
       return function(context->lower, name, name_length, send_buffer, send_length, &ignored, own);
@@ -150,6 +167,9 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
   if (!context) return fail(WSAENOTSOCK);
   void* function = lower_function(*context, which);
   if (function == nullptr) return fail(WSAEOPNOTSUPP);
+  // TransmitFile and TransmitPackets put their bytes on the wire unframed: not on a connection
+  // whose stream is framed.
+  if (which != kDisconnectEx && emulation_of(*context) != nullptr) return fail(WSAEOPNOTSUPP);
   Operation operation = disconnects ? Operation::kDisconnect : Operation::kTransmit;
   if (overlapped == nullptr || !layered_io(*context)) {
     uint64_t started_ns = platform::wall_clock_ns();
@@ -214,7 +234,8 @@ INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAOV
       return SOCKET_ERROR;
     }
     auto function = lower<LPFN_WSARECVMSG>(*context, kWsaRecvMsg);
-    if (function == nullptr) {
+    // WSARecvMsg reads the provider's bytes as they are: not on a connection whose stream is framed.
+    if (function == nullptr || emulation_of(*context) != nullptr) {
       fail(WSAEOPNOTSUPP);
       return SOCKET_ERROR;
     }
@@ -340,6 +361,7 @@ void record_completion(Request& request, int error, DWORD bytes) {
       if (error == 0) {
         // The connection is over; with TF_REUSE_SOCKET the socket takes the next one.
         context.teardown.reset(context.teardown.identity(), now);
+        end_emulation(context);
       }
       break;
     }

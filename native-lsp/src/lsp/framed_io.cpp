@@ -221,19 +221,63 @@ int result_of(long value, LPDWORD out, const LowerIo& io, LPINT error) {
 
 }  // namespace
 
-void start_emulation(SocketContext& context) {
+namespace {
+
+// Gives the socket an emulated connection (unless it has one).
+void emulate(SocketContext& context) {
   if (context.emulation.load(std::memory_order_acquire) != nullptr) return;
-  const td_address& local = context.teardown.local();
-  const td_address& remote = context.teardown.remote();
-  if (remote.family == TD_FAMILY_NONE || !producer().policy().emulates(local.port, remote.port)) {
-    return;
-  }
   EmulatedConnection* connection = acquire_connection();
   EmulatedConnection* expected = nullptr;
   if (connection != nullptr &&
       !context.emulation.compare_exchange_strong(expected, connection, std::memory_order_acq_rel)) {
     release_connection(connection);  // another thread decided first
   }
+}
+
+}  // namespace
+
+void start_emulation(SocketContext& context) {
+  const td_address& local = context.teardown.local();
+  const td_address& remote = context.teardown.remote();
+  if (remote.family != TD_FAMILY_NONE && producer().policy().emulates(local.port, remote.port)) {
+    emulate(context);
+  }
+}
+
+bool emulate_from_start(SocketContext& context, uint16_t local_port, uint16_t remote_port) {
+  if (!producer().policy().emulates(local_port, remote_port)) return false;
+  emulate(context);
+  return emulation_of(context) != nullptr;
+}
+
+void end_emulation(SocketContext& context) {
+  release_connection(context.emulation.exchange(nullptr, std::memory_order_acq_rel));
+}
+
+bool frame_first_bytes(SocketContext& context, Request& request, const void* data, DWORD length) {
+  EmulatedConnection& connection = *emulation_of(context);
+  std::lock_guard<std::mutex> held(connection.writing);
+  request.framed.reset(new FramedRequest());
+  FramedRequest& framed = *request.framed;
+  Span app{static_cast<uint8_t*>(const_cast<void*>(data)), length};
+  connection.stream.plan_write(AppBuffers(&app, 1), framed.write);
+  if (framed.write.app_length != length) {
+    request.framed.reset();
+    return false;
+  }
+  for (size_t i = 0; i < framed.write.count; ++i) {
+    const Span& span = framed.write.spans[i];
+    framed.wire.insert(framed.wire.end(), span.data, span.data + span.length);
+  }
+  connection.stream.commit_write(framed.write, framed.write.raw_length);
+  framed.app_length = length;
+  return true;
+}
+
+void unframe_first_bytes_later(Request& request, void* buffer, DWORD length) {
+  request.framed.reset(new FramedRequest());
+  request.framed->app[0] = Span{static_cast<uint8_t*>(buffer), length};
+  request.framed->app_count = 1;
 }
 
 EmulatedConnection* emulation_of(const SocketContext& context) {
@@ -356,11 +400,34 @@ int framed_overlapped_send(SocketRef& context, LPWSABUF buffers, DWORD count, DW
   return started(request, result, lower_error, error);
 }
 
+// AcceptEx's first bytes, read raw into the application's buffer: what it reads of them.
+DWORD unframe_first_bytes(Request& request, int error, DWORD bytes) {
+  EmulatedConnection* connection = request.accepted ? emulation_of(*request.accepted) : nullptr;
+  if (error != 0 || bytes == 0 || connection == nullptr) return bytes;
+  FramedRequest& framed = *request.framed;
+  ReadPlan plan;
+  plan.spans[0] = framed.app[0];
+  plan.roles[0] = SpanRole::kApp;
+  plan.app_offset[0] = 0;
+  plan.count = 1;
+  plan.raw_length = framed.app[0].length;
+  ReadOutcome outcome =
+      connection->stream.finish_read(plan, AppBuffers(framed.app, framed.app_count), bytes);
+  return static_cast<DWORD>(outcome.app_bytes);  // an error waits for the first receive
+}
+
 bool framed_completion(Request* request, int error, DWORD bytes) {
   FramedRequest& framed = *request->framed;
-  if (request->operation == Operation::kSend) {
-    complete(request, error, error == 0 ? static_cast<DWORD>(framed.app_length) : 0, 0);
-    return true;
+  switch (request->operation) {
+    case Operation::kSend:
+    case Operation::kConnect:
+      complete(request, error, error == 0 ? static_cast<DWORD>(framed.app_length) : 0, 0);
+      return true;
+    case Operation::kAccept:
+      complete(request, error, unframe_first_bytes(*request, error, bytes), 0);
+      return true;
+    default:
+      break;
   }
   if (request->operation != Operation::kReceive) return false;
   SocketContext& context = *request->context;

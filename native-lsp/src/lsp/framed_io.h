@@ -4,6 +4,9 @@
 // WSPRecvDisconnect returns the peer's, and the socket's protocol info says XP1_DISCONNECT_DATA.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "../core/emulated_connection.h"
 #include "overlapped.h"
 #include "sockets.h"
@@ -17,6 +20,20 @@ void start_emulation(SocketContext& context);
 
 // The socket's emulated connection, or null.
 EmulatedConnection* emulation_of(const SocketContext& context);
+
+// The connection that ends on this socket is emulated from its start (AcceptEx on a listener
+// whose port the configuration lists; ConnectEx to such a port): true when it is.
+bool emulate_from_start(SocketContext& context, uint16_t local_port, uint16_t remote_port);
+
+// The connection of a socket that DisconnectEx ended (TF_REUSE_SOCKET: the next is decided anew).
+void end_emulation(SocketContext& context);
+
+// ConnectEx's first bytes on an emulated connection: framed into `request`'s own buffer, which
+// the provider's ConnectEx sends instead. False (nothing changed) when they do not fit one write.
+bool frame_first_bytes(SocketContext& context, Request& request, const void* data, DWORD length);
+
+// AcceptEx's first bytes on an emulated connection: unframed in place at its completion.
+void unframe_first_bytes_later(Request& request, void* buffer, DWORD length);
 
 // The non-overlapped data calls on an emulated connection, with WSPSend's and WSPRecv's results.
 int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD sent,
@@ -38,7 +55,8 @@ struct FramedRequest {
   size_t app_count = 0;
   ReadPlan read;
   WritePlan write;
-  size_t app_length = 0;  // a send: the application's bytes it carries
+  size_t app_length = 0;        // a send: the application's bytes it carries
+  std::vector<uint8_t> wire;    // ConnectEx: its first bytes, framed
 };
 
 // Overlapped WSPRecv/WSPRecvFrom and WSPSend/WSPSendTo on an emulated connection (its lower socket

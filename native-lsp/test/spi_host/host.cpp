@@ -1096,16 +1096,6 @@ void scenario_close_while_receiving() {
 
 // --- Extension functions ---------------------------------------------------------------------
 
-template <typename Function>
-Function extension(SOCKET s, GUID guid) {
-  void* function = nullptr;
-  DWORD returned = 0;
-  int error = 0;
-  lsp().lpWSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &function,
-                   sizeof(function), &returned, nullptr, nullptr, nullptr, &error);
-  return reinterpret_cast<Function>(function);
-}
-
 // SO_UPDATE_CONNECT_CONTEXT takes no value.
 bool lpWSPSetSockOptNull(SOCKET s) {
   int error = 0;
@@ -1121,11 +1111,6 @@ void* system_extension(GUID guid) {
            &returned, nullptr, nullptr);
   closesocket(s);
   return function;
-}
-
-// Bytes of an event-completed request, or -error.
-long completed(SOCKET s, WSAOVERLAPPED& overlapped) {
-  return event_result(s, overlapped);
 }
 
 // A server accepting with AcceptEx while the client connects with ConnectEx (sending its first
@@ -1176,8 +1161,8 @@ void scenario_extension_functions() {
                     &ignored, reinterpret_cast<LPOVERLAPPED>(&connecting)) &&
             GetLastError() == ERROR_IO_PENDING,
         "ConnectEx is pending");
-  check(completed(client, connecting) == 5, "ConnectEx completes, its 5 bytes sent");
-  check(completed(listener, accepting) == 5, "AcceptEx completes with the 5 bytes");
+  check(event_result(client, connecting) == 5, "ConnectEx completes, its 5 bytes sent");
+  check(event_result(listener, accepting) == 5, "AcceptEx completes with the 5 bytes");
   check(std::memcmp(accepted_data, "hello", 5) == 0, "into the application's buffer");
   check(lsp().lpWSPSetSockOpt(server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
                               reinterpret_cast<const char*>(&listener), sizeof(listener),
@@ -1196,7 +1181,7 @@ void scenario_extension_functions() {
   BOOL done =
       disconnect_ex(client, reinterpret_cast<LPOVERLAPPED>(&disconnecting), TF_REUSE_SOCKET, 0);
   check(done || GetLastError() == ERROR_IO_PENDING, "DisconnectEx starts");
-  check(completed(client, disconnecting) == 0, "DisconnectEx completes");
+  check(event_result(client, disconnecting) == 0, "DisconnectEx completes");
   int ended = -1;
   drain(server, ended);
   check(ended == 0, "the server reads the end of the stream");
@@ -1232,7 +1217,7 @@ void scenario_transmit_file() {
   BOOL done = transmit_file(pair.server, file, sizeof(block), 0,
                             reinterpret_cast<LPOVERLAPPED>(&sending), nullptr, 0);
   check(done || GetLastError() == ERROR_IO_PENDING, "TransmitFile starts");
-  check(completed(pair.server, sending) == 1000, "TransmitFile completes with 1000 bytes");
+  check(event_result(pair.server, sending) == 1000, "TransmitFile completes with 1000 bytes");
   int error = 0;
   char data[256];
   int total = 0;
@@ -1425,6 +1410,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"emulated-stream", scenario_emulated_stream},
       {"emulated-overlapped", scenario_emulated_overlapped},
       {"emulated-plain-peer", scenario_emulated_plain_peer},
+      {"emulated-extension-functions", scenario_emulated_extension_functions},
   };
   return all;
 }

@@ -50,11 +50,23 @@ long event_result(SOCKET s, WSAOVERLAPPED& overlapped);
 // is told FD_CLOSE, reading what FD_READ announces: FD_CLOSE's error, or -1 if it never came.
 int await_fd_close(SOCKET s, WSAEVENT event, int* read);
 
+// An extension function through the LSP's SIO_GET_EXTENSION_FUNCTION_POINTER, or null.
+template <typename Function>
+Function extension(SOCKET s, GUID guid) {
+  void* function = nullptr;
+  DWORD returned = 0;
+  int error = 0;
+  lsp().lpWSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &function,
+                   sizeof(function), &returned, nullptr, nullptr, nullptr, &error);
+  return reinterpret_cast<Function>(function);
+}
+
 // Disconnect-data emulation (emulation_scenarios.cpp), on the port in TEARDOWN_TEST_PORT that the
 // observer configured for emulation.
 void scenario_emulated_totals();
 void scenario_emulated_stream();
 void scenario_emulated_overlapped();
 void scenario_emulated_plain_peer();
+void scenario_emulated_extension_functions();
 
 }  // namespace spi_host

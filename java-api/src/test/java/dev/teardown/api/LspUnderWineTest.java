@@ -458,6 +458,16 @@ class LspUnderWineTest {
     assertEquals("42", text(single(run.of("server-framing"), EventKind.SEND_DISCONNECT)));
   }
 
+  @Test
+  void acceptExAndConnectExOnAnEmulatedPortFrameTheirFirstBytesToo() throws Exception {
+    Run run = emulated("emulated-extension-functions");
+    assertEquals(List.of(EventKind.CLOSE), kinds(run.of("client")), "DisconnectEx ends it");
+    assertEquals(11, single(run.of("client"), EventKind.CLOSE).summary().bytesSent(),
+        "ConnectEx's 5 bytes and 6 more, not the records around them");
+    assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), kinds(run.of("server")));
+    assertEquals(11, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+  }
+
   /** Runs {@code scenario} with disconnect data emulated on a free port, then as configured before. */
   private Run emulated(String scenario) throws Exception {
     int port;
