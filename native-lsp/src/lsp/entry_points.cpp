@@ -95,6 +95,17 @@ int framed_overlapped(SocketContext& context, LPINT error, Start&& start) {
   return start();
 }
 
+// A receive that completed at once on a connection not emulated here: when its first bytes are a
+// framing peer's HELLO, the connection is reset and the receive fails instead (framed_io.h).
+void refuse_framed_peer(SocketContext& context, int& result, const WSABUF* buffers, DWORD count,
+                        LPDWORD received, DWORD flags_in, LPINT error) {
+  if (result != 0 || received == nullptr || (flags_in & MSG_PEEK) != 0) return;
+  if (framed_unexpectedly(context, buffers, count, *received)) {
+    result = SOCKET_ERROR;
+    *error = WSAECONNABORTED;
+  }
+}
+
 // fd_set translation for WSPSelect: the application's handles out, the lower ones in, and back.
 class SelectSet {
  public:
@@ -385,6 +396,7 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
       request->requested = requested_bytes(buffers, count);
+      if (count > 0) request->first_buffer = buffers[0];
       int lower_error = 0;
       int result =
           below(context).lpWSPRecv(context->lower, buffers, count, nullptr, &request->flags,
@@ -396,6 +408,7 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
                                       error)
                      : below(context).lpWSPRecv(context->lower, buffers, count, received, flags,
                                                 overlapped, routine, thread, error);
+    refuse_framed_peer(*context, result, buffers, count, received, flags_in, error);
     record_receive(*context, result, requested_bytes(buffers, count),
                    received != nullptr ? *received : 0, flags_in, result == 0 ? 0 : *error);
     return result;
@@ -418,6 +431,7 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
       request->requested = requested_bytes(buffers, count);
+      if (count > 0) request->first_buffer = buffers[0];
       int lower_error = 0;
       int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, nullptr,
                                                 &request->flags, from, from_length, &request->lower,
@@ -430,6 +444,7 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
                      : below(context).lpWSPRecvFrom(context->lower, buffers, count, received,
                                                     flags, from, from_length, overlapped, routine,
                                                     thread, error);
+    refuse_framed_peer(*context, result, buffers, count, received, flags_in, error);
     record_receive(*context, result, requested_bytes(buffers, count),
                    received != nullptr ? *received : 0, flags_in, result == 0 ? 0 : *error);
     return result;

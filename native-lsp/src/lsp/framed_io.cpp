@@ -236,18 +236,48 @@ void emulate(SocketContext& context) {
 
 }  // namespace
 
+// Not emulated here: watch the first bytes for a peer that frames them.
+void sniff(SocketContext& context) {
+  if (context.emulation.load(std::memory_order_acquire) != nullptr) return;
+  context.sniffer = HelloSniffer{};
+  context.sniffing.store(true, std::memory_order_release);
+}
+
 void start_emulation(SocketContext& context) {
   const td_address& local = context.teardown.local();
   const td_address& remote = context.teardown.remote();
-  if (remote.family != TD_FAMILY_NONE && producer().policy().emulates(local.port, remote.port)) {
+  if (remote.family == TD_FAMILY_NONE) return;
+  if (producer().policy().emulates(local.port, remote.port)) {
     emulate(context);
+  } else if (!context.sniffing.load(std::memory_order_acquire)) {
+    sniff(context);
   }
 }
 
 bool emulate_from_start(SocketContext& context, uint16_t local_port, uint16_t remote_port) {
-  if (!producer().policy().emulates(local_port, remote_port)) return false;
+  if (!producer().policy().emulates(local_port, remote_port)) {
+    sniff(context);
+    return false;
+  }
   emulate(context);
   return emulation_of(context) != nullptr;
+}
+
+bool framed_unexpectedly(SocketContext& context, const WSABUF* buffers, DWORD count, DWORD received) {
+  if (received == 0 || buffers == nullptr || !context.sniffing.load(std::memory_order_acquire)) {
+    return false;
+  }
+  HelloSniffer::Verdict verdict = context.sniffer.verdict();
+  for (DWORD i = 0; i < count && received > 0 && verdict == HelloSniffer::Verdict::kUndecided; ++i) {
+    DWORD length = buffers[i].len < received ? buffers[i].len : received;
+    verdict = context.sniffer.feed(reinterpret_cast<const uint8_t*>(buffers[i].buf), length);
+    received -= length;
+  }
+  if (verdict == HelloSniffer::Verdict::kUndecided) return false;
+  context.sniffing.store(false, std::memory_order_release);
+  if (verdict == HelloSniffer::Verdict::kNotHello) return false;
+  LowerIo::abort_connection(context, FrameError::kUnexpected);
+  return true;
 }
 
 void end_emulation(SocketContext& context) {

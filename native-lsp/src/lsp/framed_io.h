@@ -18,6 +18,12 @@ namespace teardown::lsp {
 // its disconnect data is emulated. Decided once per connection.
 void start_emulation(SocketContext& context);
 
+// A connection not emulated here: the first bytes a receive brought (`received` of them, in
+// `buffers`) are watched for a peer that frames them. True when they are its HELLO: the
+// connection has been reset and why recorded, and the receive must fail with WSAECONNABORTED
+// rather than hand the application the records.
+bool framed_unexpectedly(SocketContext& context, const WSABUF* buffers, DWORD count, DWORD received);
+
 // The socket's emulated connection, or null.
 EmulatedConnection* emulation_of(const SocketContext& context);
 

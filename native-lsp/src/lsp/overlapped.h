@@ -43,6 +43,7 @@ struct Request {
   DWORD flags = 0;       // what the provider below returns in lpFlags
   DWORD flags_in = 0;    // what the application asked (MSG_PEEK)
   uint64_t requested = 0;
+  WSABUF first_buffer{};       // kReceive: where its first bytes land (a framing peer's HELLO?)
   SocketRef accepted;          // kAccept
   td_address remote{};         // kConnect
   DWORD disconnect_flags = 0;  // kDisconnect: TF_REUSE_SOCKET

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "../core/emulated_connection.h"
+#include "../core/framing.h"
 #include "../core/socket_teardown.h"
 #include "next_provider.h"
 #include "spi.h"
@@ -37,6 +38,9 @@ struct SocketContext {
   std::atomic<long> references{1};  // the handle's, plus one per call in progress
   // Disconnect data emulated on this connection (framed_io.h), or null; freed with the context.
   std::atomic<EmulatedConnection*> emulation{nullptr};
+  // A connection not emulated here: its first bytes are watched for a peer that frames them.
+  std::atomic<bool> sniffing{false};
+  HelloSniffer sniffer;
   // Its overlapped receives go below one at a time, in order; the others wait here.
   std::mutex framed_lock;
   std::deque<struct Request*> framed_waiting;

@@ -278,7 +278,46 @@ void scenario_emulated_plain_peer() {
   say("plain peer read %s", hex.c_str());
   check(hex == "a10000055444574e01a20000026869a30000023432", "the plain peer reads the records");
   closesocket(reader);
-  // Closed last, so that the two accepted sockets have handles of their own.
+
+  // The other way round: a peer that frames, on a port this side does not emulate. Its HELLO is
+  // known at once, by a plain receive and by an overlapped one, and refused the same way.
+  SOCKET plain_listener = open_socket(kChain);
+  sockaddr_storage any_port = loopback(AF_INET, 0);
+  int length = sizeof(any_port);
+  check(lsp().lpWSPBind(plain_listener, reinterpret_cast<sockaddr*>(&any_port),
+                        address_length(AF_INET), &error) == 0 &&
+            lsp().lpWSPListen(plain_listener, 8, &error) == 0 &&
+            lsp().lpWSPGetSockName(plain_listener, reinterpret_cast<sockaddr*>(&any_port), &length,
+                                   &error) == 0,
+        "an LSP listener on a port not emulated");
+  const char framed[] = "\xa1\x00\x00\x05TDWN\x01\xa2\x00\x00\x02hi";
+  SOCKET sniffed[2];
+  for (int overlapped = 0; overlapped < 2; ++overlapped) {
+    SOCKET framer = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    check(connect(framer, reinterpret_cast<sockaddr*>(&any_port), address_length(AF_INET)) == 0,
+          "a framing client connects");
+    sniffed[overlapped] = lsp().lpWSPAccept(plain_listener, nullptr, nullptr, nullptr, 0, &error);
+    announce(overlapped == 0 ? "server-sniffing" : "server-sniffing-overlapped", sniffed[overlapped]);
+    check(send(framer, framed, sizeof(framed) - 1, 0) == sizeof(framed) - 1, "it sends records");
+    if (overlapped == 0) {
+      check(receive(sniffed[0], data, sizeof(data), error) == -1 && error == WSAECONNABORTED,
+            "a plain receive is refused the records: WSAECONNABORTED");
+    } else {
+      WSABUF into{sizeof(data), data};
+      WSAOVERLAPPED receiving{};
+      receiving.hEvent = WSACreateEvent();
+      check(overlapped_receive(sniffed[1], into, receiving) == WSA_IO_PENDING ||
+                event_result(sniffed[1], receiving) == -WSAECONNABORTED,
+            "an overlapped receive starts");
+      check(event_result(sniffed[1], receiving) == -WSAECONNABORTED,
+            "an overlapped receive is refused the records: WSAECONNABORTED");
+      WSACloseEvent(receiving.hEvent);
+    }
+    closesocket(framer);
+  }
+  // Closed last, so that the accepted sockets have handles of their own.
+  check(close_socket(sniffed[0]) == 0 && close_socket(sniffed[1]) == 0, "they close");
+  check(close_socket(plain_listener) == 0, "and their listener");
   check(close_socket(refused) == 0, "the refusing server closes");
   check(close_socket(framing) == 0 && close_socket(listener) == 0, "the LSP's sockets close");
 }

@@ -449,13 +449,18 @@ class LspUnderWineTest {
   }
 
   @Test
-  void aPeerWithoutTeardownIsRefusedWithAFramingResetAndReadsTheRecords() throws Exception {
+  void aPeerConfiguredOtherwiseIsRefusedWithAFramingResetEitherWay() throws Exception {
     Run run = emulated("emulated-plain-peer");
     TeardownEvent reset = single(run.of("server-refusing"), EventKind.RESET);
     assertEquals(FramingError.NOT_FRAMED, reset.framingError());
     assertEquals(WinsockErrors.WSAECONNABORTED, reset.error());
     assertEquals(CloseMode.ABORTIVE, single(run.of("server-refusing"), EventKind.CLOSE).closeMode());
     assertEquals("42", text(single(run.of("server-framing"), EventKind.SEND_DISCONNECT)));
+    for (String role : List.of("server-sniffing", "server-sniffing-overlapped")) {
+      TeardownEvent framed = single(run.of(role), EventKind.RESET);
+      assertEquals(FramingError.UNEXPECTED, framed.framingError(), role + ": the peer frames, this side does not");
+      assertEquals(WinsockErrors.WSAECONNABORTED, framed.error());
+    }
   }
 
   @Test
