@@ -19,6 +19,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -251,6 +252,70 @@ void disconnect_data() {
   say("WSASendDisconnect with data: %d, error %d", result, result == 0 ? 0 : WSAGetLastError());
   closesocket(pair.client);
   closesocket(pair.server);
+}
+
+// The seed's transaction-totals exchange on the port in TEARDOWN_TEST_PORT, which the machine's
+// configuration emulates: the totals travel as disconnect data over TCP, through the installed
+// LSP at both ends. Prints what each WSARecvDisconnect returned.
+void emulated_totals() {
+  const char* text = std::getenv("TEARDOWN_TEST_PORT");
+  int port = text != nullptr ? std::atoi(text) : 0;
+  require(port > 0 && port < 65536, "TEARDOWN_TEST_PORT names the emulated port");
+  SOCKET listening = new_socket();
+  sockaddr_in address = loopback(static_cast<u_short>(port));
+  BOOL reuse = TRUE;
+  setsockopt(listening, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const char*>(&reuse), sizeof(reuse));
+  require(bind(listening, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+              listen(listening, 8) == 0,
+          "listen on the emulated port");
+  Pair pair;
+  pair.client = new_socket();
+  require(connect(pair.client, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0,
+          "connect");
+  pair.server = accept(listening, nullptr, nullptr);
+  require(pair.server != INVALID_SOCKET, "accept");
+  bound_receives(pair.server);
+  closesocket(listening);
+  role("client", pair.client);
+  role("server", pair.server);
+  for (SOCKET s : {pair.client, pair.server}) {
+    WSAPROTOCOL_INFOW info{};
+    int length = sizeof(info);
+    check(getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info), &length) == 0 &&
+              (info.dwServiceFlags1 & XP1_DISCONNECT_DATA) != 0,
+          "the socket's protocol info says XP1_DISCONNECT_DATA");
+  }
+  send_text(pair.client, "TX 1\nTX 2\n");
+  WSAEVENT event = WSACreateEvent();
+  require(WSAEventSelect(pair.client, event, FD_CLOSE) == 0, "WSAEventSelect");
+  char client_total[] = "client-total=17";
+  WSABUF out{static_cast<ULONG>(std::strlen(client_total)), client_total};
+  check(WSASendDisconnect(pair.client, &out) == 0, "(1) WSASendDisconnect");
+  int end = 1;
+  check(drain(pair.server, end) == 10 && end == 0, "(2) the server reads 10 bytes, then 0");
+  char received[64] = {};
+  WSABUF in{sizeof(received), received};
+  check(WSARecvDisconnect(pair.server, &in) == 0, "(3) WSARecvDisconnect");
+  say("server disconnect data %.*s", static_cast<int>(in.len), received);
+  char grand_total[] = "grand-total=1234";  // (4)
+  WSABUF answer{static_cast<ULONG>(std::strlen(grand_total)), grand_total};
+  check(WSASendDisconnect(pair.server, &answer) == 0, "(5) WSASendDisconnect");
+  check(closesocket(pair.server) == 0, "(5') the server's closesocket");
+  bool closed = false;
+  for (int waits = 0; waits < 100 && !closed; ++waits) {
+    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
+    WSANETWORKEVENTS events{};
+    closed = WSAEnumNetworkEvents(pair.client, event, &events) == 0 &&
+             (events.lNetworkEvents & FD_CLOSE) != 0;
+  }
+  check(closed, "(6) FD_CLOSE arrives within 10 s");
+  char grand[64] = {};
+  WSABUF in_grand{sizeof(grand), grand};
+  check(WSARecvDisconnect(pair.client, &in_grand) == 0, "(7) WSARecvDisconnect");
+  say("client disconnect data %.*s", static_cast<int>(in_grand.len), grand);
+  WSAEventSelect(pair.client, nullptr, 0);
+  WSACloseEvent(event);
+  check(closesocket(pair.client) == 0, "(8) the client's closesocket");
 }
 
 // --- FD_CLOSE ----------------------------------------------------------------------------------
@@ -699,6 +764,7 @@ const Scenario kScenarios[] = {
     {"linger-timeout", linger_timeout},
     {"shutdown-each-way", shutdown_each_way},
     {"disconnect-data", disconnect_data},
+    {"emulated-totals", emulated_totals},
     {"event-select", [] { event_select(false); }},
     {"event-select-reset", [] { event_select(true); }},
     {"async-select", async_select},

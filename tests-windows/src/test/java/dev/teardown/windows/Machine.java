@@ -81,9 +81,15 @@ final class Machine {
 
   /** teardown_probe.exe of {@code bits} (64 or 32) running {@code scenario}, and its events. */
   static Run probe(int bits, String scenario) throws IOException, InterruptedException {
+    return probe(bits, scenario, Map.of());
+  }
+
+  /** The same, with {@code environment} added to the probe's. */
+  static Run probe(int bits, String scenario, Map<String, String> environment)
+      throws IOException, InterruptedException {
     Path exe = Path.of(required("teardown.probe" + bits)).toAbsolutePath();
     assertTrue(Files.isRegularFile(exe), exe + " is missing: build native-lsp with MSVC first");
-    Run run = run("probe" + bits + "-" + scenario, List.of(exe.toString(), scenario), true);
+    Run run = run("probe" + bits + "-" + scenario, List.of(exe.toString(), scenario), true, environment);
     assertTrue(run.output().contains("bits " + bits), run.output());
     assertTrue(run.output().contains("lsp loaded"),
         "teardown_lsp.dll is not in the probe: is Teardown installed (teardown install)?\n" + run.output());
@@ -98,21 +104,22 @@ final class Machine {
     String classes = Path.of(JavaPeers.class.getProtectionDomain().getCodeSource().getLocation().toURI())
         .toString();
     return run("java-" + scenario,
-        List.of(java, "-cp", classes, JavaPeers.class.getName(), scenario), false);
+        List.of(java, "-cp", classes, JavaPeers.class.getName(), scenario), false, Map.of());
   }
 
   /**
    * Runs a program to its end (bounded), checks it exited 0, and collects the events of its
    * process: by socket handle when it names its sockets so, else by local port.
    */
-  private static Run run(String name, List<String> command, boolean bySocket)
-      throws IOException, InterruptedException {
+  private static Run run(String name, List<String> command, boolean bySocket,
+      Map<String, String> environment) throws IOException, InterruptedException {
     channel();
     Files.createDirectories(OUTPUT);
     Path log = OUTPUT.resolve(name + ".out");
-    Process process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("NUL")))
-        .start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("NUL")));
+    builder.environment().putAll(environment);
+    Process process = builder.start();
     if (!process.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       throw new AssertionError(name + " did not finish in " + RUN_TIMEOUT_SECONDS + " s:\n" + read(log));

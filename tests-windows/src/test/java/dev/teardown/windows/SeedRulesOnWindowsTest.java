@@ -114,6 +114,37 @@ class SeedRulesOnWindowsTest {
   }
 
   @Test
+  void onAnEmulatedPortTheSeedsTotalsTravelAsDisconnectDataOverTcp() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    TeardownChannel channel = Machine.channel();
+    Configuration before = channel.configuration();
+    channel.configure(before.toBuilder().emulationPorts(List.of(port)).build());
+    Run run;
+    try {
+      run = Machine.probe(64, "emulated-totals", java.util.Map.of("TEARDOWN_TEST_PORT", Integer.toString(port)));
+    } finally {
+      channel.configure(before);
+    }
+    assertTrue(run.output().contains("server disconnect data client-total=17"), run.output());
+    assertTrue(run.output().contains("client disconnect data grand-total=1234"), run.output());
+    assertEquals(List.of(EventKind.SEND_DISCONNECT, EventKind.FD_CLOSE, EventKind.RECV_DISCONNECT,
+        EventKind.CLOSE), run.kinds("client"));
+    assertEquals(List.of(EventKind.EOF, EventKind.RECV_DISCONNECT, EventKind.SEND_DISCONNECT,
+        EventKind.CLOSE), run.kinds("server"));
+    assertEquals("client-total=17", text(run.single("server", EventKind.RECV_DISCONNECT)));
+    assertEquals("grand-total=1234", text(run.single("client", EventKind.RECV_DISCONNECT)));
+    assertEquals(10, run.single("server", EventKind.CLOSE).summary().bytesReceived(),
+        "the application's bytes, not the records'");
+  }
+
+  private static String text(TeardownEvent event) {
+    return new String(event.captured(), java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  @Test
   void eventSelectDeliversFdCloseWithoutErrorAfterAGracefulShutdown() throws Exception {
     Run run = Machine.probe(64, "event-select");
     assertEquals(0, run.printed("server FD_CLOSE error"));
