@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <vector>
 
 #include "emulated_connection.h"
 #include "platform.h"
@@ -39,6 +40,30 @@ enum class CallError {
 // How long a send-disconnect waits for room for its record on a send buffer the peer has let
 // fill up, before it gives up and resets the connection.
 constexpr int kDisconnectFlushMs = 2000;
+
+// A program's buffers (iovecs, WSABUFs) as spans: on the stack for the usual few.
+class SpanList {
+ public:
+  template <typename Buffer, typename ToSpan>
+  SpanList(const Buffer* buffers, size_t count, ToSpan to_span) {
+    if (count > kMaxSpans) heap_.resize(count);
+    Span* out = count > kMaxSpans ? heap_.data() : local_;
+    for (size_t i = 0; i < count; ++i) out[i] = to_span(buffers[i]);
+    spans_ = out;
+    count_ = count;
+  }
+  SpanList(const SpanList&) = delete;
+  SpanList& operator=(const SpanList&) = delete;
+
+  const Span* spans() const { return spans_; }
+  size_t count() const { return count_; }
+
+ private:
+  Span local_[kMaxSpans];
+  std::vector<Span> heap_;
+  const Span* spans_ = nullptr;
+  size_t count_ = 0;
+};
 
 // The program's buffers from flat offset `skip` on, at most `room` of them.
 inline size_t spans_from(const Span* buffers, size_t count, size_t skip, Span* out, size_t room) {

@@ -123,27 +123,12 @@ class LowerIo {
   int error_ = 0;
 };
 
-// The application's WSABUFs as spans (on the stack for the usual few).
-class AppSpans {
- public:
-  AppSpans(const WSABUF* buffers, DWORD count) {
-    if (count > kMaxSpans) heap_.resize(count);
-    Span* out = count > kMaxSpans ? heap_.data() : local_;
-    for (DWORD i = 0; i < count; ++i) {
-      out[i] = Span{reinterpret_cast<uint8_t*>(buffers[i].buf), buffers[i].len};
-    }
-    spans_ = out;
-    count_ = count;
-  }
-  const Span* spans() const { return spans_; }
-  size_t count() const { return count_; }
-
- private:
-  Span local_[kMaxSpans];
-  std::vector<Span> heap_;
-  const Span* spans_ = nullptr;
-  size_t count_ = 0;
-};
+// The application's WSABUFs as spans.
+SpanList app_spans(const WSABUF* buffers, DWORD count) {
+  return SpanList(buffers, count, [](const WSABUF& buffer) {
+    return Span{reinterpret_cast<uint8_t*>(buffer.buf), buffer.len};
+  });
+}
 
 SocketRef hold(SocketContext& context) {
   context.references.fetch_add(1, std::memory_order_relaxed);
@@ -316,7 +301,7 @@ EmulatedConnection* emulation_of(const SocketContext& context) {
 
 int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD sent,
                 DWORD flags, const sockaddr* to, int to_length, LPINT error) {
-  AppSpans app(buffers, count);
+  SpanList app = app_spans(buffers, count);
   LowerIo io(context, flags, to, to_length, nullptr, nullptr);
   long value = spans_total(app.spans(), app.count()) == 0
                    ? io.write(nullptr, 0, false)
@@ -327,7 +312,7 @@ int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD s
 int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD received,
                    LPDWORD flags, sockaddr* from, LPINT from_length, LPINT error) {
   DWORD flags_in = flags != nullptr ? *flags : 0;
-  AppSpans app(buffers, count);
+  SpanList app = app_spans(buffers, count);
   LowerIo io(context, flags_in, nullptr, 0, from, from_length);
   long value;
   if (spans_total(app.spans(), app.count()) == 0 || (flags_in & MSG_OOB) != 0) {

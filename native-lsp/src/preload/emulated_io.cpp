@@ -3,7 +3,6 @@
 #include <poll.h>
 
 #include <cerrno>
-#include <vector>
 
 #include "../core/framed_calls.h"
 #include "layer.h"
@@ -80,34 +79,19 @@ class DescriptorIo {
   const ProgramCall& call_;
 };
 
-// The program's iovecs as spans (on the stack for the usual few).
-class ProgramSpans {
- public:
-  explicit ProgramSpans(const ProgramCall& call) {
-    size_t count = call.count > 0 ? static_cast<size_t>(call.count) : 0;
-    if (count > kMaxSpans) heap_.resize(count);
-    Span* out = count > kMaxSpans ? heap_.data() : local_;
-    for (size_t i = 0; i < count; ++i) {
-      out[i] = Span{static_cast<uint8_t*>(call.buffers[i].iov_base), call.buffers[i].iov_len};
-    }
-    spans_ = out;
-    count_ = count;
-  }
-  const Span* spans() const { return spans_; }
-  size_t count() const { return count_; }
-
- private:
-  Span local_[kMaxSpans];
-  std::vector<Span> heap_;
-  const Span* spans_ = nullptr;
-  size_t count_ = 0;
-};
+// The program's iovecs as spans.
+SpanList program_spans(const ProgramCall& call) {
+  return SpanList(call.buffers, call.count > 0 ? static_cast<size_t>(call.count) : 0,
+                  [](const iovec& buffer) {
+                    return Span{static_cast<uint8_t*>(buffer.iov_base), buffer.iov_len};
+                  });
+}
 
 }  // namespace
 
 ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept {
   try {
-    ProgramSpans program(call);
+    SpanList program = program_spans(call);
     DescriptorIo io(fd, call);
     if (spans_total(program.spans(), program.count()) == 0) return io.write(nullptr, 0, false);
     return framed_send(io, connection, program.spans(), program.count());
@@ -119,7 +103,7 @@ ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall&
 
 ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept {
   try {
-    ProgramSpans program(call);
+    SpanList program = program_spans(call);
     DescriptorIo io(fd, call);
     if (spans_total(program.spans(), program.count()) == 0 || (call.flags & MSG_OOB) != 0) {
       // Nothing to fill, or urgent data, which is outside the stream: the kernel answers.
