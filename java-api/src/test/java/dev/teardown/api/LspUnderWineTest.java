@@ -85,6 +85,11 @@ class LspUnderWineTest {
     wine(List.of(WINESERVER.toString(), "-p"), prefix.resolve("../wineserver.log"));
     display = startXvfb();
     Path channelDir = prefix.resolve("drive_c/ProgramData/Teardown");
+    // A channel left in the prefix by an earlier run keeps its own ring size: start anew, with
+    // room for the largest scenario's events between two reads.
+    for (String file : new String[] {"events", "config"}) {
+      Files.deleteIfExists(channelDir.resolve(file));
+    }
     channel = TeardownChannel.create(channelDir, 1 << 15);
     channel.configure(Configuration.builder().captureBytes(64).build());
     reader = channel.reader(TeardownChannel.ReadFrom.NEWEST);
