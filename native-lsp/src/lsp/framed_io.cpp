@@ -169,7 +169,7 @@ void finish_receive(Request* request, int error, DWORD bytes) {
 // `error_out` when the application's call is still running, else through its overlapped.
 void issue_receive(Request* request, LPINT error_out) {
   SocketContext& context = *request->context;
-  EmulatedConnection& connection = *emulation_of(context);
+  EmulatedConnection& connection = *request->framed->connection;
   int lower_error = WSAECONNABORTED;
   int result = SOCKET_ERROR;
   if (!connection.aborted.load(std::memory_order_relaxed)) {
@@ -193,6 +193,14 @@ void issue_receive(Request* request, LPINT error_out) {
     complete(request, lower_error, 0, 0);
   }
   next_receive(*kept);
+}
+
+// The socket's emulated connection for a call about to use it; null with WSAECONNABORTED when a
+// DisconnectEx on another thread has just ended it.
+EmulatedConnection* connection_for(SocketContext& context, LPINT error) {
+  EmulatedConnection* connection = emulation_of(context);
+  if (connection == nullptr) *error = WSAECONNABORTED;
+  return connection;
 }
 
 int result_of(long value, LPDWORD out, const LowerIo& io, LPINT error) {
@@ -270,10 +278,13 @@ void end_emulation(SocketContext& context) {
 }
 
 bool frame_first_bytes(SocketContext& context, Request& request, const void* data, DWORD length) {
-  EmulatedConnection& connection = *emulation_of(context);
+  EmulatedConnection* emulated = emulation_of(context);
+  if (emulated == nullptr) return false;
+  EmulatedConnection& connection = *emulated;
   std::lock_guard<std::mutex> held(connection.writing);
   request.framed.reset(new FramedRequest());
   FramedRequest& framed = *request.framed;
+  framed.connection = emulated;
   Span app{static_cast<uint8_t*>(const_cast<void*>(data)), length};
   connection.stream.plan_write(AppBuffers(&app, 1), framed.write);
   if (framed.write.app_length != length) {
@@ -301,16 +312,20 @@ EmulatedConnection* emulation_of(const SocketContext& context) {
 
 int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD sent,
                 DWORD flags, const sockaddr* to, int to_length, LPINT error) {
+  EmulatedConnection* connection = connection_for(context, error);
+  if (connection == nullptr) return SOCKET_ERROR;
   SpanList app = app_spans(buffers, count);
   LowerIo io(context, flags, to, to_length, nullptr, nullptr);
   long value = spans_total(app.spans(), app.count()) == 0
                    ? io.write(nullptr, 0, false)
-                   : teardown::framed_send(io, *emulation_of(context), app.spans(), app.count());
+                   : teardown::framed_send(io, *connection, app.spans(), app.count());
   return result_of(value, sent, io, error);
 }
 
 int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD received,
                    LPDWORD flags, sockaddr* from, LPINT from_length, LPINT error) {
+  EmulatedConnection* connection = connection_for(context, error);
+  if (connection == nullptr) return SOCKET_ERROR;
   DWORD flags_in = flags != nullptr ? *flags : 0;
   SpanList app = app_spans(buffers, count);
   LowerIo io(context, flags_in, nullptr, 0, from, from_length);
@@ -318,7 +333,7 @@ int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWOR
   if (spans_total(app.spans(), app.count()) == 0 || (flags_in & MSG_OOB) != 0) {
     value = io.read(app.spans(), app.count(), false, false);  // urgent data is outside the stream
   } else {
-    value = teardown::framed_receive(io, *emulation_of(context), app.spans(), app.count(),
+    value = teardown::framed_receive(io, *connection, app.spans(), app.count(),
                                      (flags_in & MSG_PEEK) != 0, (flags_in & MSG_WAITALL) != 0);
   }
   if (flags != nullptr && value >= 0) *flags = 0;
@@ -326,15 +341,19 @@ int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWOR
 }
 
 void flush_before_shutdown(SocketContext& context) {
+  EmulatedConnection* connection = emulation_of(context);
+  if (connection == nullptr) return;
   LowerIo io(context, 0, nullptr, 0, nullptr, nullptr);
-  teardown::flush_before_shutdown(io, *emulation_of(context));
+  teardown::flush_before_shutdown(io, *connection);
 }
 
 int framed_send_disconnect(SocketContext& context, LPWSABUF data, LPINT error) {
+  EmulatedConnection* connection = connection_for(context, error);
+  if (connection == nullptr) return SOCKET_ERROR;
   LowerIo io(context, 0, nullptr, 0, nullptr, nullptr);
   const uint8_t* bytes = data != nullptr ? reinterpret_cast<const uint8_t*>(data->buf) : nullptr;
   size_t length = data != nullptr && data->buf != nullptr ? data->len : 0;
-  if (!teardown::framed_send_disconnect(io, *emulation_of(context), bytes, length)) {
+  if (!teardown::framed_send_disconnect(io, *connection, bytes, length)) {
     *error = io.error();
     return SOCKET_ERROR;
   }
@@ -342,10 +361,12 @@ int framed_send_disconnect(SocketContext& context, LPWSABUF data, LPINT error) {
 }
 
 int framed_recv_disconnect(SocketContext& context, LPWSABUF data, LPINT error) {
+  EmulatedConnection* connection = connection_for(context, error);
+  if (connection == nullptr) return SOCKET_ERROR;
   LowerIo io(context, 0, nullptr, 0, nullptr, nullptr);
   uint8_t* buffer = data != nullptr ? reinterpret_cast<uint8_t*>(data->buf) : nullptr;
   size_t capacity = data != nullptr && data->buf != nullptr ? data->len : 0;
-  long received = teardown::framed_recv_disconnect(io, *emulation_of(context), buffer, capacity);
+  long received = teardown::framed_recv_disconnect(io, *connection, buffer, capacity);
   if (received < 0) {
     *error = io.error();
     return SOCKET_ERROR;
@@ -369,6 +390,10 @@ int framed_overlapped_receive(SocketRef& context, LPWSABUF buffers, DWORD count,
   request->requested = requested_bytes(buffers, count);
   request->framed.reset(new FramedRequest());
   request->framed->app_count = capture(buffers, count, request->framed->app);
+  request->framed->connection = emulation_of(*context);
+  if (request->framed->connection == nullptr) {
+    return started(request, SOCKET_ERROR, WSAECONNABORTED, error);
+  }
   {
     std::lock_guard<std::mutex> held(context->framed_lock);
     if (context->framed_reading) {
@@ -390,7 +415,9 @@ int framed_overlapped_send(SocketRef& context, LPWSABUF buffers, DWORD count, DW
   request->framed.reset(new FramedRequest());
   FramedRequest& framed = *request->framed;
   framed.app_count = capture(buffers, count, framed.app);
-  EmulatedConnection& connection = *emulation_of(*context);
+  framed.connection = emulation_of(*context);
+  if (framed.connection == nullptr) return started(request, SOCKET_ERROR, WSAECONNABORTED, error);
+  EmulatedConnection& connection = *framed.connection;
   std::lock_guard<std::mutex> held(connection.writing);
   if (connection.aborted.load(std::memory_order_relaxed)) {
     return started(request, SOCKET_ERROR, WSAECONNABORTED, error);
@@ -446,7 +473,7 @@ bool framed_completion(Request* request, int error, DWORD bytes) {
   }
   if (request->operation != Operation::kReceive) return false;
   SocketContext& context = *request->context;
-  EmulatedConnection& connection = *emulation_of(context);
+  EmulatedConnection& connection = *framed.connection;
   if (error != 0) {
     finish_receive(request, error, 0);
     return true;

@@ -57,6 +57,9 @@ int framed_recv_disconnect(SocketContext& context, LPWSABUF data, LPINT error);
 // An overlapped request on an emulated connection: the application's buffers (its WSABUF array
 // may be gone once the call returns) and the layout below.
 struct FramedRequest {
+  // Held from the start: a DisconnectEx may end the socket's emulation while the request is in
+  // flight (the connection's memory is pooled, never freed).
+  EmulatedConnection* connection = nullptr;
   Span app[kMaxSpans];
   size_t app_count = 0;
   ReadPlan read;
