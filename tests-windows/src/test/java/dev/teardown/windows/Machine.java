@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The Windows machine the suite runs on, with Teardown installed: the channel every process's LSP
@@ -77,6 +78,23 @@ final class Machine {
       reader = channel.reader(TeardownChannel.ReadFrom.NEWEST);
     }
     return channel;
+  }
+
+  /** Something that runs programs and gives back one's events. */
+  interface Runs {
+    Run run() throws Exception;
+  }
+
+  /** Runs {@code runs} with the machine's configuration changed by {@code change}, then as before. */
+  static Run withConfiguration(UnaryOperator<Configuration.Builder> change, Runs runs) throws Exception {
+    TeardownChannel channel = channel();
+    Configuration before = channel.configuration();
+    channel.configure(change.apply(before.toBuilder()).build());
+    try {
+      return runs.run();
+    } finally {
+      channel.configure(before);
+    }
   }
 
   /** teardown_probe.exe of {@code bits} (64 or 32) running {@code scenario}, and its events. */

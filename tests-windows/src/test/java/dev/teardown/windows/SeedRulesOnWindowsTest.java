@@ -8,17 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.teardown.api.CloseMode;
-import dev.teardown.api.Configuration;
 import dev.teardown.api.Ending;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
-import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownEvent;
 import dev.teardown.windows.Machine.Run;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -65,15 +64,8 @@ class SeedRulesOnWindowsTest {
 
   @Test
   void thePolicyPerformsAnAbortiveCloseGracefully() throws Exception {
-    TeardownChannel channel = Machine.channel();
-    Configuration before = channel.configuration();
-    channel.configure(before.toBuilder().abortiveToGraceful(true).build());
-    Run run;
-    try {
-      run = Machine.probe(64, "abortive");
-    } finally {
-      channel.configure(before);
-    }
+    Run run = Machine.withConfiguration(config -> config.abortiveToGraceful(true),
+        () -> Machine.probe(64, "abortive"));
     TeardownEvent close = run.single("client", EventKind.CLOSE);
     assertEquals(CloseMode.GRACEFUL, close.closeMode());
     assertTrue(close.converted(), "the event says the close was converted");
@@ -119,15 +111,8 @@ class SeedRulesOnWindowsTest {
     try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
       port = free.getLocalPort();
     }
-    TeardownChannel channel = Machine.channel();
-    Configuration before = channel.configuration();
-    channel.configure(before.toBuilder().emulationPorts(List.of(port)).build());
-    Run run;
-    try {
-      run = Machine.probe(64, "emulated-totals", java.util.Map.of("TEARDOWN_TEST_PORT", Integer.toString(port)));
-    } finally {
-      channel.configure(before);
-    }
+    Run run = Machine.withConfiguration(config -> config.emulationPorts(List.of(port)),
+        () -> Machine.probe(64, "emulated-totals", Map.of("TEARDOWN_TEST_PORT", Integer.toString(port))));
     assertTrue(run.output().contains("server disconnect data client-total=17"), run.output());
     assertTrue(run.output().contains("client disconnect data grand-total=1234"), run.output());
     assertEquals(List.of(EventKind.SEND_DISCONNECT, EventKind.FD_CLOSE, EventKind.RECV_DISCONNECT,
