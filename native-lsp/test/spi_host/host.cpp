@@ -289,6 +289,43 @@ int await_fd_close(SOCKET s, WSAEVENT event, int* read) {
   return -1;
 }
 
+bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET server, SOCKET client,
+                        char* accepted, DWORD room) {
+  auto accept_ex = extension<LPFN_ACCEPTEX>(listener, WSAID_ACCEPTEX);
+  auto connect_ex = extension<LPFN_CONNECTEX>(client, WSAID_CONNECTEX);
+  if (!check(accept_ex != nullptr && connect_ex != nullptr, "AcceptEx and ConnectEx")) return false;
+  int starting_failures = failures;
+  WSAOVERLAPPED accepting{};
+  accepting.hEvent = WSACreateEvent();
+  DWORD ignored = 0;
+  check(!accept_ex(listener, server, accepted, room, kAcceptExAddressSpace, kAcceptExAddressSpace,
+                   &ignored, reinterpret_cast<LPOVERLAPPED>(&accepting)) &&
+            GetLastError() == ERROR_IO_PENDING,
+        "AcceptEx is pending");
+  sockaddr_storage any = loopback(AF_INET, 0);
+  int error = 0;
+  lsp().lpWSPBind(client, reinterpret_cast<sockaddr*>(&any), sizeof(sockaddr_in), &error);
+  WSAOVERLAPPED connecting{};
+  connecting.hEvent = WSACreateEvent();
+  char hello[] = "hello";
+  check(!connect_ex(client, reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in), hello, 5,
+                    &ignored, reinterpret_cast<LPOVERLAPPED>(&connecting)) &&
+            GetLastError() == ERROR_IO_PENDING,
+        "ConnectEx is pending");
+  check(event_result(client, connecting) == 5, "ConnectEx completes, its 5 bytes sent");
+  check(event_result(listener, accepting) == 5, "AcceptEx completes with the 5 bytes");
+  check(std::memcmp(accepted, "hello", 5) == 0, "into the application's buffer");
+  check(lsp().lpWSPSetSockOpt(server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
+                              reinterpret_cast<const char*>(&listener), sizeof(listener),
+                              &error) == 0,
+        "SO_UPDATE_ACCEPT_CONTEXT");
+  check(lsp().lpWSPSetSockOpt(client, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0, &error) == 0,
+        "SO_UPDATE_CONNECT_CONTEXT");
+  WSACloseEvent(accepting.hEvent);
+  WSACloseEvent(connecting.hEvent);
+  return failures == starting_failures;
+}
+
 namespace {
 
 // --- Scenarios ------------------------------------------------------------------------------
@@ -1096,12 +1133,6 @@ void scenario_close_while_receiving() {
 
 // --- Extension functions ---------------------------------------------------------------------
 
-// SO_UPDATE_CONNECT_CONTEXT takes no value.
-bool lpWSPSetSockOptNull(SOCKET s) {
-  int error = 0;
-  return lsp().lpWSPSetSockOpt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0, &error) == 0;
-}
-
 // The system's own function, for comparison: what an application would get without Teardown.
 void* system_extension(GUID guid) {
   SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
@@ -1142,33 +1173,9 @@ void scenario_extension_functions() {
         "GetAcceptExSockaddrs, which takes no socket, is the provider's own");
   if (failures > 0) return;
 
-  constexpr DWORD kAddressSpace = sizeof(sockaddr_in) + 16;
+  constexpr DWORD kAddressSpace = kAcceptExAddressSpace;
   char accepted_data[5 + 2 * kAddressSpace] = {};
-  WSAOVERLAPPED accepting{};
-  accepting.hEvent = WSACreateEvent();
-  DWORD ignored = 0;
-  check(!accept_ex(listener, server, accepted_data, 5, kAddressSpace, kAddressSpace, &ignored,
-                   reinterpret_cast<LPOVERLAPPED>(&accepting)) &&
-            GetLastError() == ERROR_IO_PENDING,
-        "AcceptEx is pending");
-
-  sockaddr_storage any = loopback(AF_INET, 0);
-  lsp().lpWSPBind(client, reinterpret_cast<sockaddr*>(&any), sizeof(sockaddr_in), &error);
-  WSAOVERLAPPED connecting{};
-  connecting.hEvent = WSACreateEvent();
-  char hello[] = "hello";
-  check(!connect_ex(client, reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in), hello, 5,
-                    &ignored, reinterpret_cast<LPOVERLAPPED>(&connecting)) &&
-            GetLastError() == ERROR_IO_PENDING,
-        "ConnectEx is pending");
-  check(event_result(client, connecting) == 5, "ConnectEx completes, its 5 bytes sent");
-  check(event_result(listener, accepting) == 5, "AcceptEx completes with the 5 bytes");
-  check(std::memcmp(accepted_data, "hello", 5) == 0, "into the application's buffer");
-  check(lsp().lpWSPSetSockOpt(server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
-                              reinterpret_cast<const char*>(&listener), sizeof(listener),
-                              &error) == 0,
-        "SO_UPDATE_ACCEPT_CONTEXT");
-  check(lpWSPSetSockOptNull(client), "SO_UPDATE_CONNECT_CONTEXT");
+  if (!accept_and_connect(listener, address, server, client, accepted_data, 5)) return;
   sockaddr* local = nullptr;
   sockaddr* remote = nullptr;
   int local_length = 0, remote_length = 0;
@@ -1185,9 +1192,7 @@ void scenario_extension_functions() {
   int ended = -1;
   drain(server, ended);
   check(ended == 0, "the server reads the end of the stream");
-  for (WSAEVENT event : {accepting.hEvent, connecting.hEvent, disconnecting.hEvent}) {
-    WSACloseEvent(event);
-  }
+  WSACloseEvent(disconnecting.hEvent);
   check(close_socket(server) == 0, "server closes");
   check(close_socket(client) == 0, "client closes");
   check(close_socket(listener) == 0, "listener closes");

@@ -61,6 +61,16 @@ Function extension(SOCKET s, GUID guid) {
   return reinterpret_cast<Function>(function);
 }
 
+// The room AcceptEx needs for each of its two addresses.
+constexpr DWORD kAcceptExAddressSpace = sizeof(sockaddr_in) + 16;
+
+// AcceptEx of `server` on `listener` (reading up to `room` first bytes into `accepted`, which
+// holds room + 2 * kAcceptExAddressSpace) while `client` connects with ConnectEx to `address`,
+// sending "hello"; both complete with those 5 bytes, then the update-context options are set.
+// True when every step held.
+bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET server, SOCKET client,
+                        char* accepted, DWORD room);
+
 // Disconnect-data emulation (emulation_scenarios.cpp), on the port in TEARDOWN_TEST_PORT that the
 // observer configured for emulation.
 void scenario_emulated_totals();
