@@ -21,6 +21,19 @@ class SocketTeardownTest : public ::testing::Test {
 
 // "WSPShutdown (with how equal to SD_SEND or SD_BOTH) ... may be used to initiate a graceful
 // connection shutdown."
+TEST_F(SocketTeardownTest, AFramingFailureIsAFlaggedResetSeenOnce) {
+  td_event_record event{};
+  ASSERT_TRUE(stream_.on_framing_failure(TD_FRAMING_NOT_FRAMED, event));
+  EXPECT_EQ(event.kind, TD_KIND_RESET);
+  EXPECT_EQ(event.error, 10053);
+  EXPECT_EQ(event.flags & TD_FLAG_FRAMING, TD_FLAG_FRAMING);
+  EXPECT_EQ(event.detail, TD_FRAMING_NOT_FRAMED);
+  EXPECT_EQ(stream_.ending(), TD_ENDING_ABORTIVE);
+  td_event_record again{};
+  EXPECT_FALSE(stream_.on_framing_failure(TD_FRAMING_NOT_FRAMED, again)) << "the reset, once";
+  EXPECT_FALSE(stream_.on_receive(-1, 10053, again)) << "nor again as the call's own error";
+}
+
 TEST_F(SocketTeardownTest, ShutdownSendInitiatesGracefulShutdown) {
   stream_.on_shutdown(TD_HOW_SEND, 0, event_);
   EXPECT_EQ(event_.kind, TD_KIND_SHUTDOWN);

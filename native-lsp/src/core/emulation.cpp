@@ -43,6 +43,17 @@ void AppBuffers::move_to(size_t to, const uint8_t* source, size_t length) const 
   }
 }
 
+HelloSniffer::Verdict sniff(HelloSniffer& sniffer, const Span* buffers, size_t count,
+                            size_t received) {
+  HelloSniffer::Verdict verdict = sniffer.verdict();
+  for (size_t i = 0; i < count && received > 0 && verdict == HelloSniffer::Verdict::kUndecided; ++i) {
+    size_t length = smaller(buffers[i].length, received);
+    verdict = sniffer.feed(buffers[i].data, length);
+    received -= length;
+  }
+  return verdict;
+}
+
 // ---- Sending -----------------------------------------------------------------------------------
 
 void EmulatedStream::plan_write(const AppBuffers& app, WritePlan& plan) const {

@@ -52,6 +52,10 @@ class AppBuffers {
   size_t total_ = 0;
 };
 
+// Feeds `sniffer` the first `received` bytes spread over `buffers`, until it decides.
+HelloSniffer::Verdict sniff(HelloSniffer& sniffer, const Span* buffers, size_t count,
+                            size_t received);
+
 // The most spans one call lays out: under every system's iovec limit, and few enough for the stack.
 constexpr size_t kMaxSpans = 64;
 

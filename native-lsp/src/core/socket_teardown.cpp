@@ -193,6 +193,13 @@ bool SocketTeardown::on_send(int64_t bytes, int32_t error, td_event_record& out)
   return true;
 }
 
+bool SocketTeardown::on_framing_failure(uint8_t why, td_event_record& out) {
+  if (!on_receive(-1, wsa::kConnectionAborted, out)) return false;
+  out.flags = static_cast<uint16_t>(out.flags | TD_FLAG_FRAMING);
+  out.detail = why;
+  return true;
+}
+
 bool SocketTeardown::on_fd_close(int32_t error, td_event_record& out) {
   if (!first_time(kFdClose)) return false;
   if (error != 0) state_.fetch_or(kRemoteReset, std::memory_order_acq_rel);

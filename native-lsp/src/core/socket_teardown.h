@@ -84,6 +84,10 @@ class SocketTeardown {
   bool on_receive(int64_t bytes, int32_t error, td_event_record& out);
   bool on_send(int64_t bytes, int32_t error, td_event_record& out);
   bool on_fd_close(int32_t error, td_event_record& out);
+  // The layer reset the connection because the peer's stream was not framed as agreed
+  // (disconnect-data emulation): a RESET with TD_FLAG_FRAMING and `why` (td_framing_error) in
+  // detail, unless the connection was already seen reset.
+  bool on_framing_failure(uint8_t why, td_event_record& out);
 
   td_initiator first_shutdown() const;
   td_ending ending() const;  // as things stand now

@@ -88,12 +88,10 @@ class LowerIo {
                                             &ignored);
     context.teardown.set_linger(true, 0);
     context.provider->procs.lpWSPShutdown(context.lower, SD_RECEIVE, &ignored);
-    if (why == FrameError::kNone) return;
     td_event_record event;
-    if (!context.teardown.on_receive(-1, WSAECONNABORTED, event)) return;
-    event.flags = static_cast<uint16_t>(event.flags | TD_FLAG_FRAMING);
-    event.detail = static_cast<uint8_t>(why);
-    emit(event);
+    if (why != FrameError::kNone && context.teardown.on_framing_failure(static_cast<uint8_t>(why), event)) {
+      emit(event);
+    }
   }
 
  private:
@@ -260,12 +258,8 @@ bool framed_unexpectedly(SocketContext& context, const WSABUF* buffers, DWORD co
   if (received == 0 || buffers == nullptr || !context.sniffing.load(std::memory_order_acquire)) {
     return false;
   }
-  HelloSniffer::Verdict verdict = context.sniffer.verdict();
-  for (DWORD i = 0; i < count && received > 0 && verdict == HelloSniffer::Verdict::kUndecided; ++i) {
-    DWORD length = buffers[i].len < received ? buffers[i].len : received;
-    verdict = context.sniffer.feed(reinterpret_cast<const uint8_t*>(buffers[i].buf), length);
-    received -= length;
-  }
+  SpanList spans = app_spans(buffers, count);
+  HelloSniffer::Verdict verdict = sniff(context.sniffer, spans.spans(), spans.count(), received);
   if (verdict == HelloSniffer::Verdict::kUndecided) return false;
   context.sniffing.store(false, std::memory_order_release);
   if (verdict == HelloSniffer::Verdict::kNotHello) return false;

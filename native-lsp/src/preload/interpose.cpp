@@ -39,21 +39,14 @@ class ErrnoGuard {
   int saved_;
 };
 
-size_t total_length(const iovec* vectors, int count) {
-  size_t total = 0;
-  for (int i = 0; vectors != nullptr && i < count; ++i) total += vectors[i].iov_len;
-  return total;
-}
-
 // After a consuming receive into `buffers`: the program's result, unless the bytes were a
 // framing peer's HELLO on a connection not emulated here (then ECONNABORTED: the layer reset it).
 ssize_t report_received(int fd, const iovec* buffers, int count, ssize_t result) {
   ErrnoGuard guard;
-  if (teardown::preload::framed_unexpectedly(fd, buffers, count, result)) {
+  if (teardown::preload::on_received(fd, buffers, count, result, guard.saved())) {
     result = -1;
     guard.replace(ECONNABORTED);
   }
-  teardown::preload::on_received(fd, total_length(buffers, count), result, guard.saved());
   return result;
 }
 
@@ -78,7 +71,7 @@ ssize_t framed_receive(int fd, teardown::EmulatedConnection& connection,
   ssize_t result = teardown::preload::emulated_receive(fd, connection, call);
   if ((call.flags & MSG_PEEK) == 0) {
     ErrnoGuard guard;
-    teardown::preload::on_received(fd, total_length(call.buffers, call.count), result, guard.saved());
+    teardown::preload::on_received(fd, call.buffers, call.count, result, guard.saved());
   }
   return result;
 }

@@ -291,11 +291,36 @@ void on_sent(int fd, ssize_t result, int error) noexcept {
   if (entry->teardown.on_send(result, code, event)) emit(event);
 }
 
-void on_received(int fd, size_t requested, ssize_t result, int error) noexcept {
+// A connection not emulated here: its first bytes are watched for a peer that frames them. True
+// when they are its HELLO: the connection is reset and why recorded.
+static bool framed_unexpectedly(int fd, SocketEntry& entry, const iovec* buffers, int count,
+                                size_t received) {
+  Span spans[kMaxSpans];
+  size_t used = 0;
+  for (int i = 0; i < count && used < kMaxSpans; ++i) {
+    spans[used++] = Span{static_cast<uint8_t*>(buffers[i].iov_base), buffers[i].iov_len};
+  }
+  HelloSniffer::Verdict verdict = sniff(entry.sniffer, spans, used, received);
+  if (verdict == HelloSniffer::Verdict::kUndecided) return false;
+  entry.sniffing.store(false, std::memory_order_release);
+  if (verdict == HelloSniffer::Verdict::kNotHello) return false;
+  reset_connection(fd);
+  on_framing_failure(fd, FrameError::kUnexpected);
+  return true;
+}
+
+bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int error) noexcept {
   SocketEntry* entry = sockets().find(fd);
-  if (entry == nullptr || (result == 0 && requested == 0)) return;  // a 0-byte read is no EOF
+  size_t requested = 0;
+  for (int i = 0; buffers != nullptr && i < count; ++i) requested += buffers[i].iov_len;
+  if (entry == nullptr || (result == 0 && requested == 0)) return false;  // a 0-byte read is no EOF
+  if (result > 0 && entry->sniffing.load(std::memory_order_acquire) &&
+      framed_unexpectedly(fd, *entry, buffers, count, static_cast<size_t>(result))) {
+    return true;
+  }
   td_event_record event;
   if (entry->teardown.on_receive(result, result >= 0 ? 0 : winsock_error(error), event)) emit(event);
+  return false;
 }
 
 void on_hangup(int fd, bool error_flagged) noexcept {
@@ -399,34 +424,12 @@ ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept {
   return result;
 }
 
-bool framed_unexpectedly(int fd, const iovec* buffers, int count, ssize_t result) noexcept {
-  SocketEntry* entry = sockets().find(fd);
-  if (entry == nullptr || result <= 0 || !entry->sniffing.load(std::memory_order_acquire)) {
-    return false;
-  }
-  size_t left = static_cast<size_t>(result);
-  HelloSniffer::Verdict verdict = entry->sniffer.verdict();
-  for (int i = 0; i < count && left > 0 && verdict == HelloSniffer::Verdict::kUndecided; ++i) {
-    size_t length = buffers[i].iov_len < left ? buffers[i].iov_len : left;
-    verdict = entry->sniffer.feed(static_cast<const uint8_t*>(buffers[i].iov_base), length);
-    left -= length;
-  }
-  if (verdict == HelloSniffer::Verdict::kUndecided) return false;
-  entry->sniffing.store(false, std::memory_order_release);
-  if (verdict == HelloSniffer::Verdict::kNotHello) return false;
-  reset_connection(fd);
-  on_framing_failure(fd, FrameError::kUnexpected);
-  return true;
-}
 
 void on_framing_failure(int fd, FrameError why) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr) return;
   td_event_record event;
-  if (!entry->teardown.on_receive(-1, wsa::kConnectionAborted, event)) return;
-  event.flags = static_cast<uint16_t>(event.flags | TD_FLAG_FRAMING);
-  event.detail = static_cast<uint8_t>(why);
-  emit(event);
+  if (entry->teardown.on_framing_failure(static_cast<uint8_t>(why), event)) emit(event);
 }
 
 void reset_connection(int fd) noexcept {

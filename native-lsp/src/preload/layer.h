@@ -34,11 +34,10 @@ void on_linger_set(int fd, const void* value, socklen_t length) noexcept;
 uint64_t call_started(int fd) noexcept;
 void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept;
 void on_sent(int fd, ssize_t result, int error) noexcept;
-void on_received(int fd, size_t requested, ssize_t result, int error) noexcept;
-// The first bytes a connection not emulated here received (`result` bytes over `buffers`): true
-// when they are a framing peer's HELLO. The layer has then reset the connection and recorded
-// why, and the program's call must fail with ECONNABORTED.
-bool framed_unexpectedly(int fd, const iovec* buffers, int count, ssize_t result) noexcept;
+// A consuming receive into `buffers` returned `result` (errno `error`). True when the bytes were
+// a framing peer's HELLO on a connection not emulated here: the layer has reset the connection
+// and recorded why, and the program's call must fail with ECONNABORTED instead.
+bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int error) noexcept;
 // An emulated connection's stream was malformed: a RESET with TD_FLAG_FRAMING.
 void on_framing_failure(int fd, FrameError why) noexcept;
 // Sends the peer a reset and keeps the descriptor (connect to AF_UNSPEC).
