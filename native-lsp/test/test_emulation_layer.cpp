@@ -54,8 +54,14 @@ class EmulationLayer : public ::testing::Test {
     config.emulation_ports[0] = static_cast<uint16_t>(port_);
     std::string field;
     ASSERT_EQ(channel_->write_config(config, field), TD_OK) << field;
-    // The peer of the mismatch scenarios: Teardown too, but no emulation configured.
+    // The peer of the mismatch scenarios: Teardown too, emulating another port only (so it
+    // watches its other connections for a framing peer; with no emulation at all it would
+    // change nothing).
     ASSERT_EQ(Channel::open(other_dir_.path(), true, 4096, other_channel_), TD_OK);
+    td_config other = default_config();
+    other.emulation_port_count = 1;
+    other.emulation_ports[0] = static_cast<uint16_t>(port_ == 65535 ? 1 : port_ + 1);
+    ASSERT_EQ(other_channel_->write_config(other, field), TD_OK) << field;
   }
 
   // Runs the probe under the layer; its output goes to `output_`. Returns its exit code.

@@ -12,20 +12,27 @@
 namespace teardown {
 
 struct EmulatedConnection {
-  std::mutex writing;  // one write at a time keeps the records whole
+  std::mutex writing;  // one write at a time keeps the records whole; never held while waiting
   std::mutex reading;
   EmulatedStream stream;
   std::atomic<uint32_t> references{0};  // handles that share the connection
   std::atomic<bool> aborted{false};     // the layer reset it after a framing error
-  EmulatedConnection* next_free = nullptr;
+  uint32_t index = 0;                   // its place in the pool
+  std::atomic<uint32_t> next_free{0};   // while free: the next free one's index + 1, or 0
 };
 
 // From a pool that never gives memory back: a thread still inside a call on a handle another
 // thread closed finds a connection, never freed memory. Null when memory is short.
 EmulatedConnection* acquire_connection() noexcept;
 void share_connection(EmulatedConnection* connection) noexcept;
-// Drops one handle's share (null is fine); the last returns the connection to the pool.
+// Drops one handle's share (null is fine); the last returns the connection to the pool. Takes
+// no lock and allocates nothing: a close in a signal handler may call it.
 void release_connection(EmulatedConnection* connection) noexcept;
+
+// Around fork: every connection's locks taken before, and let go after in the parent and the
+// child, so that the child never inherits a lock held by a thread it does not have.
+void lock_all_connections() noexcept;
+void unlock_all_connections() noexcept;
 
 // Whether this process has ever emulated a connection: while it has not, the data calls look no
 // further.

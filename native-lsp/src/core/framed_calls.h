@@ -3,15 +3,29 @@
 // provider below's WSPSend/WSPRecv) and speaks its own error numbers. The program sees what the
 // plain calls would give it: the same counts, blocking, "would block", end of stream.
 //
+// No lock is held across a call that can block. The connection's locks cover only calls that
+// return at once (the Io's write and read never wait); when the program's call must wait, the
+// lock is let go and the Io waits the way the plain call would (its timeouts, its signals), so
+// that shutdown, close and the other direction on other threads are never held up by it. Two
+// threads writing at once may interleave their bytes, as on a plain stream socket; each record
+// stays whole.
+//
 // An Io provides:
-//   long write(const Span* spans, size_t count, bool dont_wait)   bytes written, or -1
-//   long read(const Span* spans, size_t count, bool peek, bool dont_wait)   bytes, 0 at the
-//       end of the stream, or -1
+//   long write(const Span* spans, size_t count, bool own)   bytes written, or -1; never waits.
+//       `own`: only the stream's own bytes (a flush), not the program's
+//   long read(const Span* spans, size_t count, bool peek)   bytes, 0 at the end of the stream,
+//       or -1; never waits
 //   bool would_block() const   the last write or read failed for want of room or data
+//   bool program_waits()   the program's call blocks (a blocking socket, no don't-wait flag)
+//   bool wait_for_room()   waits, as the program's blocked send would, until the wire may take
+//       more; false when the program's call must end now (its timeout, a signal, an error),
+//       with that error left for the caller
+//   bool wait_for_data()   the same for a receive: until there may be bytes or an end to read
 //   void wait_writable(int milliseconds)   returns when there may be room, or the time is up
 //   void abort(FrameError why)   resets the connection; records why when it is a framing error
 //   void fail(CallError error)   the call's error, in the layer's numbers, for the calls below
-// A -1 from write or read leaves the system's error where the layer's caller finds it.
+// A -1 from write or read, or a false from a wait, leaves the system's error where the layer's
+// caller finds it.
 #pragma once
 
 #include <cstddef>
@@ -85,54 +99,72 @@ inline size_t spans_total(const Span* buffers, size_t count) {
   return total;
 }
 
-// Writes what the stream owes; with `wait_ms`, waits up to that long for room. True when
-// nothing is owed any more.
+// Writes what the stream owes; with `wait_ms`, waits up to that long for room (without the
+// lock). True when nothing is owed any more.
 template <typename Io>
 bool flush_owed(Io& io, EmulatedConnection& connection, int wait_ms) {
   uint64_t deadline = platform::monotonic_ns() + static_cast<uint64_t>(wait_ms) * 1000000u;
-  while (connection.stream.owes_bytes()) {
-    WritePlan plan;
-    connection.stream.flush_plan(plan);
-    long written = io.write(plan.spans, plan.count, true);
-    if (written > 0) {
-      connection.stream.commit_write(plan, static_cast<size_t>(written));
-      continue;
+  for (;;) {
+    long written;
+    {
+      std::lock_guard<std::mutex> hold(connection.writing);
+      if (!connection.stream.owes_bytes()) return true;
+      WritePlan plan;
+      connection.stream.flush_plan(plan);
+      written = io.write(plan.spans, plan.count, true);
+      if (written > 0) {
+        connection.stream.commit_write(plan, static_cast<size_t>(written));
+        continue;
+      }
     }
     uint64_t now = platform::monotonic_ns();
     if (written < 0 && !io.would_block()) return false;
     if (now >= deadline) return false;
     io.wait_writable(static_cast<int>((deadline - now) / 1000000u) + 1);
   }
-  return true;
 }
 
-// A send of the program's `buffers`: the records laid around them, as many writes as a plain
-// send would make in one call.
+// A send of the program's `buffers`: the records laid around them. A program that does not wait
+// gets what the wire took at once; one that waits gets everything, or what went before its wait
+// ended (a timeout, a signal, the connection's end), as the plain send does.
 template <typename Io>
 long framed_send(Io& io, EmulatedConnection& connection, const Span* buffers, size_t count) {
-  std::lock_guard<std::mutex> hold(connection.writing);
-  if (connection.aborted.load(std::memory_order_relaxed)) {
-    io.fail(CallError::kAborted);
-    return -1;
-  }
-  if (connection.stream.disconnect_queued()) {
-    io.fail(CallError::kShutDown);  // nothing may follow the DISCONNECT
-    return -1;
-  }
   size_t total = spans_total(buffers, count);
   size_t sent = 0;
   for (int round = 0; round < (1 << 20); ++round) {
-    Span window[kMaxSpans];
-    AppBuffers app(window, spans_from(buffers, count, sent, window, kMaxSpans));
-    WritePlan plan;
-    connection.stream.plan_write(app, plan);
-    long written = io.write(plan.spans, plan.count, false);
-    if (written < 0) return sent > 0 ? static_cast<long>(sent) : -1;
-    sent += connection.stream.commit_write(plan, static_cast<size_t>(written));
+    long written;
+    bool all_taken;
+    {
+      std::lock_guard<std::mutex> hold(connection.writing);
+      if (connection.aborted.load(std::memory_order_relaxed)) {
+        if (sent > 0) return static_cast<long>(sent);
+        io.fail(CallError::kAborted);
+        return -1;
+      }
+      if (connection.stream.disconnect_queued()) {
+        if (sent > 0) return static_cast<long>(sent);
+        io.fail(CallError::kShutDown);  // nothing may follow the DISCONNECT
+        return -1;
+      }
+      Span window[kMaxSpans];
+      AppBuffers app(window, spans_from(buffers, count, sent, window, kMaxSpans));
+      WritePlan plan;
+      connection.stream.plan_write(app, plan);
+      written = io.write(plan.spans, plan.count, false);
+      if (written >= 0) sent += connection.stream.commit_write(plan, static_cast<size_t>(written));
+      all_taken = written >= 0 && static_cast<size_t>(written) == plan.raw_length;
+    }
     if (sent == total) break;
-    // Short: the system took what it had room for. Tell the program, as the system would; if
-    // only the stream's own bytes went, ask again (a blocking socket waits, another refuses).
-    if (static_cast<size_t>(written) < plan.raw_length && sent > 0) break;
+    if (written < 0) {
+      if (!io.would_block() || !io.program_waits() || !io.wait_for_room()) {
+        return sent > 0 ? static_cast<long>(sent) : -1;
+      }
+      continue;
+    }
+    // Short: the system took what it had room for. A program that does not wait is told, as
+    // the system would tell it; if only the stream's own bytes went, it is asked again (and
+    // refused). A waiting program's send goes on.
+    if (!all_taken && sent > 0 && !io.program_waits()) break;
   }
   return static_cast<long>(sent);
 }
@@ -140,9 +172,11 @@ long framed_send(Io& io, EmulatedConnection& connection, const Span* buffers, si
 // MSG_PEEK: the wire's next bytes are peeked into a window of the layer's, decoded with a copy of
 // the stream's state, and the program's bytes among them copied out. A window too small for what
 // is there grows; bytes of the stream's own with no data behind them are taken off the wire for
-// real (they are not the program's) and the peek is made again.
+// real (they are not the program's) and the peek is made again. Called with the reading lock
+// held; returns with it held. When the program must wait for bytes, the lock is let go meanwhile.
 template <typename Io>
-long framed_peek(Io& io, EmulatedConnection& connection, const Span* buffers, size_t count) {
+long framed_peek(Io& io, EmulatedConnection& connection, std::unique_lock<std::mutex>& held,
+                 const Span* buffers, size_t count) {
   constexpr size_t kLargestWindow = 4u << 20;
   Span first[kMaxSpans];
   AppBuffers app(first, spans_from(buffers, count, 0, first, kMaxSpans));
@@ -150,7 +184,7 @@ long framed_peek(Io& io, EmulatedConnection& connection, const Span* buffers, si
   size_t window = total + kHelloSize + kFrameHeaderSize;
   std::unique_ptr<uint8_t[]> bytes;
   size_t capacity = 0;
-  for (int round = 0; round < 64; ++round) {
+  for (int round = 0; round < (1 << 20); ++round) {
     window = window < kLargestWindow ? window : kLargestWindow;
     if (capacity < window) {
       bytes.reset(new (std::nothrow) uint8_t[window]);
@@ -161,7 +195,18 @@ long framed_peek(Io& io, EmulatedConnection& connection, const Span* buffers, si
       capacity = window;
     }
     Span whole{bytes.get(), window};
-    long got = io.read(&whole, 1, true, false);
+    long got = io.read(&whole, 1, true);
+    if (got < 0 && io.would_block() && io.program_waits()) {
+      held.unlock();
+      bool ready = io.wait_for_data();
+      held.lock();
+      if (!ready) return -1;
+      if (connection.aborted.load(std::memory_order_relaxed)) {
+        io.fail(CallError::kAborted);
+        return -1;
+      }
+      continue;
+    }
     if (got <= 0) return got;
     ReadOutcome outcome = connection.stream.peek(bytes.get(), static_cast<size_t>(got), app);
     if (outcome.app_bytes > 0) {
@@ -177,7 +222,7 @@ long framed_peek(Io& io, EmulatedConnection& connection, const Span* buffers, si
       return -1;
     }
     Span own{bytes.get(), static_cast<size_t>(got)};
-    long taken = io.read(&own, 1, false, true);
+    long taken = io.read(&own, 1, false);
     if (taken > 0) connection.stream.absorb(bytes.get(), static_cast<size_t>(taken));
   }
   io.fail(CallError::kWouldBlock);
@@ -189,12 +234,12 @@ long framed_peek(Io& io, EmulatedConnection& connection, const Span* buffers, si
 template <typename Io>
 long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers, size_t count,
                     bool peek, bool wait_all) {
-  std::lock_guard<std::mutex> hold(connection.reading);
+  std::unique_lock<std::mutex> held(connection.reading);
   if (connection.aborted.load(std::memory_order_relaxed)) {
     io.fail(CallError::kAborted);
     return -1;
   }
-  if (peek) return framed_peek(io, connection, buffers, count);
+  if (peek) return framed_peek(io, connection, held, buffers, count);
   size_t total = spans_total(buffers, count);
   size_t delivered = 0;
   auto failed = [&](FrameError why) -> long {
@@ -205,14 +250,29 @@ long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers,
     return -1;
   };
   for (int round = 0; round < (1 << 20); ++round) {
+    if (connection.aborted.load(std::memory_order_relaxed)) {
+      if (delivered > 0) return static_cast<long>(delivered);
+      io.fail(CallError::kAborted);
+      return -1;
+    }
     if (connection.stream.error() != FrameError::kNone) return failed(connection.stream.error());
     Span window[kMaxSpans];
     AppBuffers app(window, spans_from(buffers, count, delivered, window, kMaxSpans));
     ReadPlan plan;
     connection.stream.plan_read(app, plan);
-    // Once the program has bytes, only what is there now is added to them (as the system does).
-    long got = io.read(plan.spans, plan.count, false, delivered > 0 && !wait_all);
-    if (got < 0) return delivered > 0 ? static_cast<long>(delivered) : -1;
+    long got = io.read(plan.spans, plan.count, false);
+    if (got < 0) {
+      // Once the program has bytes, only what is there now is added to them (as the system
+      // does), unless it asked for all; a program that waits waits without the lock.
+      if (!io.would_block() || (delivered > 0 && !wait_all) || !io.program_waits()) {
+        return delivered > 0 ? static_cast<long>(delivered) : -1;
+      }
+      held.unlock();
+      bool ready = io.wait_for_data();
+      held.lock();
+      if (!ready) return delivered > 0 ? static_cast<long>(delivered) : -1;
+      continue;
+    }
     if (got == 0) {  // the peer's end: clean, or inside its DISCONNECT record
       FrameError end = connection.stream.finish();
       return end == FrameError::kNone ? static_cast<long>(delivered) : failed(end);
@@ -225,8 +285,8 @@ long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers,
     // layout guessed leave less data than room). Otherwise the program has what there was.
     bool drained = static_cast<size_t>(got) < plan.raw_length;
     if (delivered > 0 && drained && !wait_all) break;
-    // Nothing for the program yet (a header, the HELLO): read on. A blocking socket waits for
-    // the payload behind it; another refuses.
+    // Nothing for the program yet (a header, the HELLO): read on. A program that waits waits
+    // for the payload behind it; another is refused.
   }
   return static_cast<long>(delivered);
 }
@@ -234,7 +294,6 @@ long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers,
 // Before a shutdown of sending: the stream's own owed bytes, if the wire takes them now.
 template <typename Io>
 void flush_before_shutdown(Io& io, EmulatedConnection& connection) {
-  std::lock_guard<std::mutex> hold(connection.writing);
   flush_owed(io, connection, 0);
 }
 
@@ -243,22 +302,25 @@ void flush_before_shutdown(Io& io, EmulatedConnection& connection) {
 template <typename Io>
 bool framed_send_disconnect(Io& io, EmulatedConnection& connection, const uint8_t* data,
                             size_t length) {
-  std::lock_guard<std::mutex> hold(connection.writing);
-  if (connection.aborted.load(std::memory_order_relaxed)) {
-    io.fail(CallError::kAborted);
-    return false;
-  }
-  if (length > kMaxDisconnectData) {
-    io.fail(CallError::kInvalid);  // what a disconnect-data provider answers for more than it carries
-    return false;
-  }
-  if (connection.stream.owes_data()) {
-    io.fail(CallError::kWouldBlock);  // the program has not finished the send it started
-    return false;
-  }
-  if (!connection.stream.queue_disconnect(data, length)) {
-    io.fail(CallError::kShutDown);  // already sent
-    return false;
+  {
+    std::lock_guard<std::mutex> hold(connection.writing);
+    if (connection.aborted.load(std::memory_order_relaxed)) {
+      io.fail(CallError::kAborted);
+      return false;
+    }
+    if (length > kMaxDisconnectData) {
+      io.fail(
+          CallError::kInvalid);  // what a disconnect-data provider answers for more than it carries
+      return false;
+    }
+    if (connection.stream.owes_data()) {
+      io.fail(CallError::kWouldBlock);  // the program has not finished the send it started
+      return false;
+    }
+    if (!connection.stream.queue_disconnect(data, length)) {
+      io.fail(CallError::kShutDown);  // already sent
+      return false;
+    }
   }
   if (flush_owed(io, connection, kDisconnectFlushMs)) return true;
   if (io.would_block()) {  // the peer let its window fill and kept it so: give up, loudly
@@ -284,7 +346,7 @@ long framed_recv_disconnect(Io& io, EmulatedConnection& connection, uint8_t* buf
   uint8_t discarded[4096];
   for (int read = 0; read < kDiscardReads && !connection.stream.disconnect_arrived(); ++read) {
     Span scratch{discarded, sizeof(discarded)};
-    long got = io.read(&scratch, 1, false, true);
+    long got = io.read(&scratch, 1, false);
     if (got <= 0) break;
     if (connection.stream.absorb(discarded, static_cast<size_t>(got)) != FrameError::kNone) {
       connection.aborted.store(true, std::memory_order_relaxed);

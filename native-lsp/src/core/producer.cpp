@@ -38,6 +38,7 @@ bool Policy::port_selected(uint16_t local_port, uint16_t remote_port) const {
 }
 
 bool Policy::emulates(uint16_t local_port, uint16_t remote_port) const {
+  if (!enabled) return false;
   for (uint32_t i = 0; i < emulation_port_count && i < TD_FILTER_MAX; ++i) {
     if (emulation_ports[i] == local_port || emulation_ports[i] == remote_port) return true;
   }
@@ -58,6 +59,7 @@ Policy policy_for(const td_config& config, const char* process_name) {
     selected = same_name(config.processes[i], process_name);
   }
   policy.active = config.enabled == 1 && selected;
+  policy.enabled = config.enabled == 1;
   policy.abortive_to_graceful = config.abortive_to_graceful == 1;
   policy.kinds = config.kinds;
   policy.capture_bytes = config.capture_bytes;
@@ -88,7 +90,12 @@ void Producer::detach_all() noexcept {
   }
 }
 
-void Producer::after_fork() noexcept { pid_.store(platform::process_id(), std::memory_order_relaxed); }
+void Producer::after_fork() noexcept {
+  pid_.store(platform::process_id(), std::memory_order_relaxed);
+  // The child has one thread: a flag another thread of the parent held is nobody's now.
+  attaching_.clear(std::memory_order_relaxed);
+  refreshing_.clear(std::memory_order_relaxed);
+}
 
 Channel* Producer::attached() noexcept {
   Channel* channel = channel_.load(std::memory_order_acquire);
@@ -135,8 +142,16 @@ void Producer::refresh_policy(Channel& channel, uint32_t version) noexcept {
 }
 
 Policy Producer::policy() noexcept {
+  return policy_of(attached());
+}
+
+Policy Producer::policy_if_attached() noexcept {
+  Channel* channel = channel_.load(std::memory_order_acquire);
+  return policy_of(channel != nullptr && channel->healthy() ? channel : nullptr);
+}
+
+Policy Producer::policy_of(Channel* channel) noexcept {
   Policy out;
-  Channel* channel = attached();
   if (channel == nullptr) return out;
   uint32_t version = channel->config().version();
   if (policy_channel_.load(std::memory_order_acquire) != channel ||

@@ -20,6 +20,7 @@ class Channel;
 // The configuration as it applies to this process, reduced to what each call needs.
 struct Policy {
   bool active = false;  // recording is on and this process is selected
+  bool enabled = false;  // Teardown is on (whatever the process filter says)
   bool abortive_to_graceful = false;
   uint32_t kinds = 0;
   uint32_t capture_bytes = 0;
@@ -30,9 +31,13 @@ struct Policy {
 
   bool wants(td_event_kind kind) const { return active && (kinds & (1u << kind)) != 0; }
   bool port_selected(uint16_t local_port, uint16_t remote_port) const;
-  // Disconnect data is emulated on a connection with either port in the list. Independent of
-  // `active`: the framing is the connection's format, which both ends must keep to.
+  // Disconnect data is emulated on a connection with either port in the list while Teardown is
+  // on. Independent of the process filter: the framing is the connection's format, which both
+  // ends must keep to.
   bool emulates(uint16_t local_port, uint16_t remote_port) const;
+  // Whether connections not emulated here have their first bytes watched for a framing peer:
+  // only where emulation is configured at all. Teardown off, or no emulation: nothing is changed.
+  bool watches_for_framing() const { return enabled && emulation_port_count > 0; }
   bool records(const td_event_record& event) const;
 };
 
@@ -49,6 +54,9 @@ class Producer {
 
   // The policy in force now; inactive when there is no usable channel.
   Policy policy() noexcept;
+  // The same, from the channel already attached: never attaches, allocates or takes a lock, so
+  // it may be asked from a signal handler (a close there).
+  Policy policy_if_attached() noexcept;
 
   // Publishes `event` if the policy records it: stamps pid, process name and, unless the caller
   // set it (a local call stamps the moment it began, so that it orders before the peer's
@@ -71,6 +79,7 @@ class Producer {
 
  private:
   Channel* attached() noexcept;
+  Policy policy_of(Channel* channel) noexcept;
   Channel* try_attach() noexcept;
   void refresh_policy(Channel& channel, uint32_t version) noexcept;
 

@@ -161,8 +161,11 @@ bool SocketTeardown::on_receive(int64_t bytes, int32_t error, td_event_record& o
       bytes_received_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
       return false;
     }
-    // A zero-length message is a message, not an end; only byte streams read 0 at EOF.
-    if (identity_.message_oriented || !first_time(kRemoteEof)) return false;
+    // A zero-length message is a message, not an end; only byte streams read 0 at EOF. After a
+    // reset the stream reads 0 too: that is the reset's end, already told, not a graceful one.
+    if (identity_.message_oriented) return false;
+    if ((state_.load(std::memory_order_acquire) & kRemoteReset) != 0) return false;
+    if (!first_time(kRemoteEof)) return false;
     initiated_by(TD_INITIATOR_REMOTE);
     begin(TD_KIND_EOF, 0, out);
     return true;
@@ -231,6 +234,10 @@ bool SocketTeardown::send_shut() const {
 
 bool SocketTeardown::receive_shut() const {
   return (state_.load(std::memory_order_acquire) & kReceiveShut) != 0;
+}
+
+bool SocketTeardown::fd_close_seen() const {
+  return (state_.load(std::memory_order_relaxed) & kFdClose) != 0;
 }
 
 bool SocketTeardown::saw_end_of_stream() const {

@@ -95,6 +95,7 @@ class SocketTeardown {
   bool send_shut() const;     // this side shut down sending (shutdown, send-disconnect)
   bool receive_shut() const;  // this side shut down receiving
   bool saw_end_of_stream() const;  // a receive returned 0: nothing can be left unread
+  bool fd_close_seen() const;      // FD_CLOSE has been recorded
   uint64_t bytes_sent() const { return bytes_sent_.load(std::memory_order_relaxed); }
   uint64_t bytes_received() const { return bytes_received_.load(std::memory_order_relaxed); }
 

@@ -99,7 +99,8 @@ int framed_overlapped(SocketContext& context, LPINT error, Start&& start) {
 // framing peer's HELLO, the connection is reset and the receive fails instead (framed_io.h).
 void refuse_framed_peer(SocketContext& context, int& result, const WSABUF* buffers, DWORD count,
                         LPDWORD received, DWORD flags_in, LPINT error) {
-  if (result != 0 || received == nullptr || (flags_in & MSG_PEEK) != 0) return;
+  // A peek consumes nothing; urgent data is outside the stream.
+  if (result != 0 || received == nullptr || (flags_in & (MSG_PEEK | MSG_OOB)) != 0) return;
   if (framed_unexpectedly(context, buffers, count, *received)) {
     result = SOCKET_ERROR;
     *error = WSAECONNABORTED;

@@ -34,8 +34,20 @@ class LowerIo {
       : context_(context), procs_(context.provider->procs), flags_(flags), to_(to),
         to_length_(to_length), from_(from), from_length_(from_length) {}
 
-  long write(const Span* spans, size_t count, bool dont_wait) {
-    if (dont_wait && !ready(false, 0)) return would_block_now();
+  // The framed calls' writes and reads never wait: the provider's call is made only once
+  // select says it will not block.
+  long write(const Span* spans, size_t count, bool /*own*/) {
+    if (!ready(false, 0)) return would_block_now();
+    return write_now(spans, count);
+  }
+
+  long read(const Span* spans, size_t count, bool peek) {
+    if (!ready(true, 0)) return would_block_now();
+    return read_now(spans, count, peek);
+  }
+
+  // The program's own call, passed below as it is (it may wait): urgent data and empty buffers.
+  long write_now(const Span* spans, size_t count) {
     WSABUF buffers[kMaxSpans];
     DWORD n = to_wsabufs(spans, count, buffers);
     DWORD sent = 0;
@@ -47,8 +59,7 @@ class LowerIo {
     return result == 0 ? static_cast<long>(sent) : -1;
   }
 
-  long read(const Span* spans, size_t count, bool peek, bool dont_wait) {
-    if (dont_wait && !ready(true, 0)) return would_block_now();
+  long read_now(const Span* spans, size_t count, bool peek) {
     WSABUF buffers[kMaxSpans];
     DWORD n = to_wsabufs(spans, count, buffers);
     DWORD received = 0;
@@ -59,6 +70,13 @@ class LowerIo {
   }
 
   bool would_block() const { return error_ == WSAEWOULDBLOCK; }
+
+  bool program_waits() const { return !context_.teardown.nonblocking(); }
+
+  // A blocked send or receive waits for its socket within SO_SNDTIMEO / SO_RCVTIMEO, and fails
+  // with WSAETIMEDOUT when that runs out, as Windows' own blocking calls do.
+  bool wait_for_room() { return wait_until_ready(false, SO_SNDTIMEO); }
+  bool wait_for_data() { return wait_until_ready(true, SO_RCVTIMEO); }
 
   void wait_writable(int milliseconds) { ready(false, milliseconds); }
 
@@ -100,15 +118,33 @@ class LowerIo {
     return -1;
   }
 
+  bool wait_until_ready(bool readable, int timeout_option) {
+    DWORD timeout = 0;
+    int length = sizeof(timeout);
+    int ignored = 0;
+    if (procs_.lpWSPGetSockOpt(context_.lower, SOL_SOCKET, timeout_option,
+                               reinterpret_cast<char*>(&timeout), &length, &ignored) != 0) {
+      timeout = 0;
+    }
+    int ready_now = select_one(readable, timeout == 0 ? -1 : static_cast<int>(timeout));
+    if (ready_now > 0) return true;
+    if (ready_now == 0) error_ = WSAETIMEDOUT;
+    return false;
+  }
+
   // Whether the lower socket is readable (data or its end) or writable within `milliseconds`.
-  bool ready(bool readable, int milliseconds) {
+  bool ready(bool readable, int milliseconds) { return select_one(readable, milliseconds) > 0; }
+
+  // WSPSelect on the lower socket alone: 1 ready, 0 timed out, -1 failed (error_ set).
+  // `milliseconds` < 0: no time limit.
+  int select_one(bool readable, int milliseconds) {
     fd_set set;
     set.fd_count = 1;
     set.fd_array[0] = context_.lower;
     timeval wait{milliseconds / 1000, (milliseconds % 1000) * 1000};
-    int ignored = 0;
-    return procs_.lpWSPSelect(0, readable ? &set : nullptr, readable ? nullptr : &set, nullptr,
-                              &wait, &ignored) == 1;
+    int result = procs_.lpWSPSelect(0, readable ? &set : nullptr, readable ? nullptr : &set,
+                                    nullptr, milliseconds < 0 ? nullptr : &wait, &error_);
+    return result == SOCKET_ERROR ? -1 : result;
   }
 
   SocketContext& context_;
@@ -238,16 +274,19 @@ void start_emulation(SocketContext& context) {
   const td_address& local = context.teardown.local();
   const td_address& remote = context.teardown.remote();
   if (remote.family == TD_FAMILY_NONE) return;
-  if (producer().policy().emulates(local.port, remote.port)) {
+  Policy policy = producer().policy();
+  if (policy.emulates(local.port, remote.port)) {
     emulate(context);
-  } else if (!context.sniffing.load(std::memory_order_acquire)) {
+  } else if (policy.watches_for_framing() && !context.sniffing.load(std::memory_order_acquire)) {
     sniff(context);
   }
 }
 
 bool emulate_from_start(SocketContext& context, uint16_t local_port, uint16_t remote_port) {
-  if (!producer().policy().emulates(local_port, remote_port)) {
-    sniff(context);
+  Policy policy = producer().policy();
+  if (!policy.emulates(local_port, remote_port)) {
+    // With no emulation configured, nothing is watched: Teardown changes nothing.
+    if (policy.watches_for_framing()) sniff(context);
     return false;
   }
   emulate(context);
@@ -311,7 +350,7 @@ int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD s
   SpanList app = app_spans(buffers, count);
   LowerIo io(context, flags, to, to_length, nullptr, nullptr);
   long value = spans_total(app.spans(), app.count()) == 0
-                   ? io.write(nullptr, 0, false)
+                   ? io.write_now(nullptr, 0)
                    : teardown::framed_send(io, *connection, app.spans(), app.count());
   return result_of(value, sent, io, error);
 }
@@ -325,7 +364,7 @@ int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWOR
   LowerIo io(context, flags_in, nullptr, 0, from, from_length);
   long value;
   if (spans_total(app.spans(), app.count()) == 0 || (flags_in & MSG_OOB) != 0) {
-    value = io.read(app.spans(), app.count(), false, false);  // urgent data is outside the stream
+    value = io.read_now(app.spans(), app.count(), false);  // urgent data is outside the stream
   } else {
     value = teardown::framed_receive(io, *connection, app.spans(), app.count(),
                                      (flags_in & MSG_PEEK) != 0, (flags_in & MSG_WAITALL) != 0);

@@ -80,7 +80,7 @@ Request::~Request() = default;
 void complete(Request* request, int error, DWORD bytes, DWORD flags) {
   SocketContext& context = *request->context;
   if (request->operation == Operation::kReceive && error == 0 &&
-      (request->flags_in & MSG_PEEK) == 0 &&
+      (request->flags_in & (MSG_PEEK | MSG_OOB)) == 0 &&
       framed_unexpectedly(context, &request->first_buffer, 1, bytes)) {
     error = WSAECONNABORTED;  // the records are not the application's: the connection is reset
     bytes = 0;

@@ -45,6 +45,7 @@ uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
 
 void record_receive(SocketContext& context, int result, uint64_t requested, DWORD received,
                     DWORD flags_in, int error) {
+  if ((flags_in & MSG_OOB) != 0) return;  // urgent data is outside the stream: no end in it
   td_event_record event;
   if (result == 0) {
     if (requested == 0) return;                              // a 0-byte read is no EOF

@@ -1,10 +1,17 @@
 #include "emulated_io.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/time.h>
 
 #include <cerrno>
+#include <memory>
+#include <mutex>
+#include <new>
 
 #include "../core/framed_calls.h"
+#include "../core/platform.h"
 #include "layer.h"
 #include "real_calls.h"
 
@@ -13,27 +20,69 @@ namespace teardown::preload {
 namespace {
 
 // The framed calls' system calls on one descriptor: sendmsg and recvmsg with the program's flags
-// and message header (its name and control parts pass through), errors in errno.
+// and message header (its name and control parts pass through), never waiting; errors in errno.
+// When the program's call must wait, it waits as the plain call would: a receive in a blocking
+// peek (the system's own timeout, signal and error rules), a send in poll, bounded by the
+// socket's SO_SNDTIMEO and ended by a signal as the plain send would be.
 class DescriptorIo {
  public:
   DescriptorIo(int fd, const ProgramCall& call) : fd_(fd), call_(call) {}
 
-  long write(const Span* spans, size_t count, bool dont_wait) {
+  long write(const Span* spans, size_t count, bool own) {
     iovec buffers[kMaxSpans];
     msghdr message = header(spans, count, buffers);
-    int flags = call_.flags | (dont_wait ? MSG_DONTWAIT | MSG_NOSIGNAL : 0);
+    // The stream's own bytes are no send of the program's: they never raise SIGPIPE.
+    int flags = (call_.flags & ~MSG_OOB) | MSG_DONTWAIT | (own ? MSG_NOSIGNAL : 0);
     return finish(real().sendmsg(fd_, &message, flags), message);
   }
 
-  long read(const Span* spans, size_t count, bool peek, bool dont_wait) {
+  long read(const Span* spans, size_t count, bool peek) {
     iovec buffers[kMaxSpans];
     msghdr message = header(spans, count, buffers);
-    int flags = (call_.flags & ~(MSG_WAITALL | MSG_PEEK)) | (peek ? MSG_PEEK : 0) |
-                (dont_wait ? MSG_DONTWAIT : 0);
+    int flags = (call_.flags & ~(MSG_WAITALL | MSG_PEEK | MSG_TRUNC)) | (peek ? MSG_PEEK : 0) |
+                MSG_DONTWAIT;
     return finish(real().recvmsg(fd_, &message, flags), message);
   }
 
   bool would_block() const { return errno == EAGAIN || errno == EWOULDBLOCK; }
+
+  bool program_waits() {
+    if (waits_ < 0) {
+      int saved = errno;
+      int status = real().fcntl(fd_, F_GETFL);
+      waits_ = (call_.flags & MSG_DONTWAIT) == 0 && status >= 0 && (status & O_NONBLOCK) == 0;
+      errno = saved;
+    }
+    return waits_ > 0;
+  }
+
+  bool wait_for_room() {
+    if (send_deadline_ns_ == 0) send_deadline_ns_ = deadline_for(SO_SNDTIMEO);
+    for (;;) {
+      int timeout = -1;
+      if (send_deadline_ns_ != kNoDeadline) {
+        uint64_t now = platform::monotonic_ns();
+        if (now >= send_deadline_ns_) {
+          errno = EAGAIN;  // SO_SNDTIMEO ran out
+          return false;
+        }
+        timeout = static_cast<int>((send_deadline_ns_ - now + 999999u) / 1000000u);
+      }
+      pollfd room{fd_, POLLOUT, 0};
+      int ready = real().poll(&room, 1, timeout);
+      if (ready > 0) return true;
+      if (ready == 0) continue;  // the deadline is checked above
+      if (errno != EINTR) return false;
+      // The plain send is restarted after a handler only when every handler asks for it and no
+      // timeout is set on the socket (signal(7)); otherwise it fails with EINTR.
+      if (send_deadline_ns_ != kNoDeadline || !handlers_restart()) return false;
+    }
+  }
+
+  bool wait_for_data() {
+    char byte;
+    return real().recv(fd_, &byte, 1, MSG_PEEK) >= 0;
+  }
 
   void wait_writable(int milliseconds) {
     pollfd room{fd_, POLLOUT, 0};
@@ -57,6 +106,36 @@ class DescriptorIo {
   }
 
  private:
+  static constexpr uint64_t kNoDeadline = ~0ull;
+
+  // When a wait that starts now must end: the socket's timeout option, or never.
+  uint64_t deadline_for(int option) const {
+    int saved = errno;
+    timeval timeout{};
+    socklen_t length = sizeof(timeout);
+    bool set = real().getsockopt(fd_, SOL_SOCKET, option, &timeout, &length) == 0 &&
+               (timeout.tv_sec > 0 || timeout.tv_usec > 0);
+    errno = saved;
+    if (!set) return kNoDeadline;
+    return platform::monotonic_ns() + static_cast<uint64_t>(timeout.tv_sec) * 1000000000u +
+           static_cast<uint64_t>(timeout.tv_usec) * 1000u;
+  }
+
+  // Whether every signal handler the program installed has SA_RESTART.
+  static bool handlers_restart() {
+    int saved = errno;
+    bool restart = true;
+    for (int signal_number = 1; signal_number < NSIG && restart; ++signal_number) {
+      struct sigaction action {};
+      if (sigaction(signal_number, nullptr, &action) != 0) continue;
+      bool handled = (action.sa_flags & SA_SIGINFO) != 0 ||
+                     (action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN);
+      if (handled && (action.sa_flags & SA_RESTART) == 0) restart = false;
+    }
+    errno = saved;
+    return restart;
+  }
+
   msghdr header(const Span* spans, size_t count, iovec* buffers) const {
     msghdr message{};
     if (call_.message != nullptr) message = *call_.message;
@@ -77,6 +156,8 @@ class DescriptorIo {
 
   int fd_;
   const ProgramCall& call_;
+  int waits_ = -1;
+  uint64_t send_deadline_ns_ = 0;
 };
 
 // The program's iovecs as spans.
@@ -87,13 +168,100 @@ SpanList program_spans(const ProgramCall& call) {
                   });
 }
 
+// The program's own call as a message header: its buffers, name and control parts.
+msghdr program_header(const ProgramCall& call) {
+  msghdr message{};
+  if (call.message != nullptr) message = *call.message;
+  message.msg_iov = const_cast<iovec*>(call.buffers);
+  message.msg_iovlen = call.count > 0 ? static_cast<size_t>(call.count) : 0;
+  return message;
+}
+
+// The program's call made as it is, its results handed back.
+ssize_t passthrough_send(int fd, const ProgramCall& call) {
+  msghdr message = program_header(call);
+  return real().sendmsg(fd, &message, call.flags);
+}
+
+ssize_t passthrough_receive(int fd, const ProgramCall& call) {
+  msghdr message = program_header(call);
+  ssize_t result = real().recvmsg(fd, &message, call.flags);
+  if (call.message != nullptr) {
+    call.message->msg_namelen = message.msg_namelen;
+    call.message->msg_controllen = message.msg_controllen;
+    call.message->msg_flags = message.msg_flags;
+  }
+  return result;
+}
+
+// The urgent byte of a MSG_OOB send goes out as it is, after the bytes before it were framed:
+// the receiving system takes it out of the stream (unless the peer set SO_OOBINLINE), so the
+// records around it stay whole, and the peer's MSG_OOB receive reads it.
+ssize_t send_urgent(int fd, EmulatedConnection& connection, const ProgramCall& call,
+                    const SpanList& program) {
+  size_t total = spans_total(program.spans(), program.count());
+  Span last{};
+  for (size_t i = program.count(); i-- > 0;) {
+    if (program.spans()[i].length > 0) {
+      last = program.spans()[i];
+      break;
+    }
+  }
+  ProgramCall ordinary = call;
+  ordinary.flags &= ~MSG_OOB;
+  DescriptorIo io(fd, ordinary);
+  if (total > 1) {
+    Span before[kMaxSpans];
+    size_t used = 0, room = total - 1;
+    for (size_t i = 0; i < program.count() && used < kMaxSpans && room > 0; ++i) {
+      size_t length = program.spans()[i].length < room ? program.spans()[i].length : room;
+      before[used++] = Span{program.spans()[i].data, length};
+      room -= length;
+    }
+    long sent = framed_send(io, connection, before, used);
+    if (sent < 0 || static_cast<size_t>(sent) < total - 1) return sent;
+  }
+  ssize_t before = total > 1 ? static_cast<ssize_t>(total - 1) : -1;
+  for (;;) {
+    ssize_t result;
+    {
+      std::lock_guard<std::mutex> hold(connection.writing);
+      if (connection.stream.owes_data() || connection.stream.owes_bytes()) {
+        errno = EAGAIN;  // another thread is inside a record: the byte cannot go between
+        return before;
+      }
+      result = real().send(fd, last.data + last.length - 1, 1, call.flags | MSG_DONTWAIT);
+    }
+    if (result >= 0) return static_cast<ssize_t>(total);
+    if (!io.would_block() || !io.program_waits() || !io.wait_for_room()) return before;
+  }
+}
+
+// MSG_TRUNC: the program's bytes are taken off the stream and thrown away (or, with MSG_PEEK,
+// counted), never written into its buffers, which may be null.
+ssize_t receive_discarding(int fd, EmulatedConnection& connection, const ProgramCall& call,
+                           size_t wanted) {
+  constexpr size_t kLargestDiscard = 64u << 10;
+  size_t length = wanted < kLargestDiscard ? wanted : kLargestDiscard;
+  std::unique_ptr<uint8_t[]> scratch(new (std::nothrow) uint8_t[length]);
+  if (!scratch) {
+    errno = ENOBUFS;
+    return -1;
+  }
+  Span discard{scratch.get(), length};
+  DescriptorIo io(fd, call);
+  return framed_receive(io, connection, &discard, 1, (call.flags & MSG_PEEK) != 0,
+                        (call.flags & MSG_WAITALL) != 0);
+}
+
 }  // namespace
 
 ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept {
   try {
     SpanList program = program_spans(call);
     DescriptorIo io(fd, call);
-    if (spans_total(program.spans(), program.count()) == 0) return io.write(nullptr, 0, false);
+    if (spans_total(program.spans(), program.count()) == 0) return passthrough_send(fd, call);
+    if ((call.flags & MSG_OOB) != 0) return send_urgent(fd, connection, call, program);
     return framed_send(io, connection, program.spans(), program.count());
   } catch (...) {
     errno = ENOBUFS;
@@ -104,11 +272,14 @@ ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall&
 ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept {
   try {
     SpanList program = program_spans(call);
-    DescriptorIo io(fd, call);
-    if (spans_total(program.spans(), program.count()) == 0 || (call.flags & MSG_OOB) != 0) {
-      // Nothing to fill, or urgent data, which is outside the stream: the kernel answers.
-      return io.read(program.spans(), program.count(), false, false);
+    size_t wanted = spans_total(program.spans(), program.count());
+    if (wanted == 0 || (call.flags & (MSG_OOB | MSG_ERRQUEUE)) != 0) {
+      // Nothing to fill, urgent data or the error queue, which are outside the stream: the
+      // system answers the program's own call.
+      return passthrough_receive(fd, call);
     }
+    if ((call.flags & MSG_TRUNC) != 0) return receive_discarding(fd, connection, call, wanted);
+    DescriptorIo io(fd, call);
     return framed_receive(io, connection, program.spans(), program.count(),
                           (call.flags & MSG_PEEK) != 0, (call.flags & MSG_WAITALL) != 0);
   } catch (...) {

@@ -1,14 +1,17 @@
 // libteardown_preload.so's exported functions: libc's socket calls, each passed to libc unchanged
 // (same arguments, same result, same errno), with the layer told what happened. Non-socket
-// descriptors cost one table lookup.
+// descriptors cost one table lookup. In a vfork child every call goes straight to libc: the child
+// shares the parent's memory, and nothing it does may change the parent's state or be recorded
+// in its name.
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <linux/close_range.h>
-#include <sys/ioctl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +26,7 @@
 
 namespace {
 
+using teardown::preload::in_vfork_child;
 using teardown::preload::real;
 
 // Keeps the program's errno across the layer's own work.
@@ -41,9 +45,10 @@ class ErrnoGuard {
 
 // After a consuming receive into `buffers`: the program's result, unless the bytes were a
 // framing peer's HELLO on a connection not emulated here (then ECONNABORTED: the layer reset it).
-ssize_t report_received(int fd, const iovec* buffers, int count, ssize_t result) {
+ssize_t report_received(int fd, const iovec* buffers, int count, ssize_t result, int flags) {
+  if (in_vfork_child()) return result;
   ErrnoGuard guard;
-  if (teardown::preload::on_received(fd, buffers, count, result, guard.saved())) {
+  if (teardown::preload::on_received(fd, buffers, count, result, guard.saved(), flags)) {
     result = -1;
     guard.replace(ECONNABORTED);
   }
@@ -51,6 +56,7 @@ ssize_t report_received(int fd, const iovec* buffers, int count, ssize_t result)
 }
 
 void report_sent(int fd, ssize_t result) {
+  if (in_vfork_child()) return;
   ErrnoGuard guard;
   teardown::preload::on_sent(fd, result, guard.saved());
 }
@@ -69,40 +75,88 @@ ssize_t framed_send(int fd, teardown::EmulatedConnection& connection,
 ssize_t framed_receive(int fd, teardown::EmulatedConnection& connection,
                        const ProgramCall& call) {
   ssize_t result = teardown::preload::emulated_receive(fd, connection, call);
-  if ((call.flags & MSG_PEEK) == 0) {
+  if ((call.flags & MSG_PEEK) == 0 && !in_vfork_child()) {
     ErrnoGuard guard;
-    teardown::preload::on_received(fd, call.buffers, call.count, result, guard.saved());
+    teardown::preload::on_received(fd, call.buffers, call.count, result, guard.saved(), call.flags);
   }
   return result;
 }
 
-
-void report_hangups(const pollfd* fds, nfds_t count) {
+// What poll and epoll said of the layer's sockets: a connect made, a hang-up, an error.
+void report_readiness(const pollfd* fds, nfds_t count) {
   ErrnoGuard guard;
   for (nfds_t i = 0; i < count; ++i) {
-    short hangup = fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR);
-    if (hangup != 0) teardown::preload::on_hangup(fds[i].fd, (hangup & POLLERR) != 0);
+    short seen = fds[i].revents;
+    if ((seen & (POLLOUT | POLLRDHUP | POLLHUP | POLLERR)) == 0) continue;
+    teardown::preload::on_readiness(fds[i].fd, (seen & POLLOUT) != 0, (seen & POLLERR) != 0,
+                                    (seen & (POLLRDHUP | POLLHUP)) != 0);
   }
 }
 
-void report_epoll_hangups(int epfd, const epoll_event* events, int count) {
+void report_epoll_readiness(int epfd, const epoll_event* events, int count) {
   ErrnoGuard guard;
   for (int i = 0; i < count; ++i) {
-    uint32_t hangup = events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
-    if (hangup == 0) continue;
+    uint32_t seen = events[i].events;
+    if ((seen & (EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0) continue;
     int fd = teardown::preload::epoll_descriptor(epfd, events[i].data.u64);
-    if (fd >= 0) teardown::preload::on_hangup(fd, (hangup & EPOLLERR) != 0);
+    if (fd < 0) continue;
+    teardown::preload::on_readiness(fd, (seen & EPOLLOUT) != 0, (seen & EPOLLERR) != 0,
+                                    (seen & (EPOLLRDHUP | EPOLLHUP)) != 0);
   }
 }
 
-__attribute__((constructor)) void load_layer() { teardown::preload::initialize(); }
+}  // namespace
+
+// vfork, as the program calls it: the calling thread is marked (see in_vfork_child), then libc's
+// vfork is entered by a jump, so that it returns straight to the program in both processes (a
+// wrapper's own frame would not survive the child). Only on x86-64; elsewhere vfork is libc's.
+extern "C" {
+__attribute__((visibility("hidden"))) void* teardown_real_vfork = nullptr;
+__attribute__((visibility("hidden"))) void* teardown_resolve_vfork() {
+  void* found = dlsym(RTLD_NEXT, "vfork");
+  teardown_real_vfork = found;
+  return found;
+}
+}
+
+#if defined(__x86_64__)
+asm(R"(
+  .text
+  .globl vfork
+  .type vfork, @function
+vfork:
+  .cfi_startproc
+  movq teardown_vfork_pending@gottpoff(%rip), %rax
+  movb $1, %fs:(%rax)
+  movq teardown_real_vfork(%rip), %rax
+  testq %rax, %rax
+  jz 1f
+  jmp *%rax
+1:
+  subq $8, %rsp
+  .cfi_adjust_cfa_offset 8
+  call teardown_resolve_vfork
+  addq $8, %rsp
+  .cfi_adjust_cfa_offset -8
+  jmp *%rax
+  .cfi_endproc
+  .size vfork, .-vfork
+)");
+#endif
+
+namespace {
+
+__attribute__((constructor)) void load_layer() {
+  teardown::preload::initialize();
+  teardown_resolve_vfork();
+}
 __attribute__((destructor)) void unload_layer() { teardown::preload::on_exit(); }
 
 }  // namespace
 
 TD_EXPORT int socket(int domain, int type, int protocol) {
   int fd = real().socket(domain, type, protocol);
-  if (fd >= 0) {
+  if (fd >= 0 && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::on_socket_created(fd, domain, type);
   }
@@ -111,9 +165,25 @@ TD_EXPORT int socket(int domain, int type, int protocol) {
 
 TD_EXPORT int connect(int fd, const sockaddr* address, socklen_t length) {
   int result = real().connect(fd, address, length);
-  if (result == 0 || errno == EINPROGRESS) {
+  if (in_vfork_child()) return result;
+  ErrnoGuard guard;
+  int error = result == 0 ? 0 : guard.saved();
+  if (error == 0 || error == EINPROGRESS) {
+    teardown::preload::on_connected(fd, address, length, error == EINPROGRESS);
+  } else if (error == EISCONN) {
+    teardown::preload::on_connect_outcome(fd, 0);  // asked again: the first one went through
+  } else if (error != EALREADY && error != EINTR && error != EAGAIN) {
+    teardown::preload::on_connect_outcome(fd, error);
+  }
+  return result;
+}
+
+TD_EXPORT int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
+  int result = real().getsockopt(fd, level, name, value, length);
+  if (result == 0 && level == SOL_SOCKET && name == SO_ERROR && value != nullptr &&
+      length != nullptr && *length >= static_cast<socklen_t>(sizeof(int)) && !in_vfork_child()) {
     ErrnoGuard guard;
-    teardown::preload::on_connected(fd, address, length);
+    teardown::preload::on_connect_outcome(fd, *static_cast<const int*>(value));
   }
   return result;
 }
@@ -130,7 +200,7 @@ static int accept_connection(int fd, sockaddr* address, socklen_t* length, int f
   socklen_t capacity = *target_length;
   int accepted = with_flags ? real().accept4(fd, target, target_length, flags)
                             : real().accept(fd, target, target_length);
-  if (accepted >= 0) {
+  if (accepted >= 0 && !in_vfork_child()) {
     ErrnoGuard guard;
     socklen_t filled = *target_length < capacity ? *target_length : capacity;
     teardown::preload::on_accepted(fd, accepted, with_flags ? flags : 0, target, filled);
@@ -148,7 +218,7 @@ TD_EXPORT int accept4(int fd, sockaddr* address, socklen_t* length, int flags) {
 
 TD_EXPORT int listen(int fd, int backlog) {
   int result = real().listen(fd, backlog);
-  if (result == 0) {
+  if (result == 0 && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::on_listening(fd);
   }
@@ -156,6 +226,7 @@ TD_EXPORT int listen(int fd, int backlog) {
 }
 
 TD_EXPORT int shutdown(int fd, int how) {
+  if (in_vfork_child()) return real().shutdown(fd, how);
   uint64_t started;
   {
     ErrnoGuard guard;
@@ -170,6 +241,7 @@ TD_EXPORT int shutdown(int fd, int how) {
 }
 
 TD_EXPORT int close(int fd) {
+  if (in_vfork_child()) return real().close(fd);
   teardown::preload::PendingClose pending;
   {
     ErrnoGuard guard;
@@ -184,49 +256,48 @@ TD_EXPORT int close(int fd) {
 }
 
 // close_range closes every descriptor in a range (daemons use it before exec): each tracked
-// socket in it is a close. With CLOSE_RANGE_CLOEXEC nothing is closed now.
+// socket in it is a close. With CLOSE_RANGE_CLOEXEC nothing is closed now. Each close is worked
+// out and recorded before the range is closed (an event's time is when its close began), so
+// that nothing need be kept and nothing allocated; a call libc will refuse is only passed on.
 TD_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
-  std::vector<int> sockets_in_range;
-  std::vector<teardown::preload::PendingClose> pending;
-  if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
+  bool closes_now = first <= last && (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) == 0 &&
+                    (flags & CLOSE_RANGE_CLOEXEC) == 0;
+  if (closes_now && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::sockets().for_each([&](int fd, teardown::preload::SocketEntry&) {
-      if (static_cast<unsigned int>(fd) >= first && static_cast<unsigned int>(fd) <= last) {
-        sockets_in_range.push_back(fd);
-      }
+      if (static_cast<unsigned int>(fd) < first || static_cast<unsigned int>(fd) > last) return;
+      teardown::preload::PendingClose pending;
+      teardown::preload::before_close(fd, pending);
+      teardown::preload::after_close(pending, 0, 0);
     });
-    pending.resize(sockets_in_range.size());
-    for (size_t i = 0; i < sockets_in_range.size(); ++i) {
-      teardown::preload::before_close(sockets_in_range[i], pending[i]);
-    }
   }
-  int result = real().close_range(first, last, flags);
-  ErrnoGuard guard;
-  for (teardown::preload::PendingClose& closing : pending) {
-    teardown::preload::after_close(closing, result, guard.saved());
-  }
-  return result;
+  return real().close_range(first, last, flags);
 }
 
 TD_EXPORT int dup(int fd) {
   int copy = real().dup(fd);
-  if (copy >= 0) {
+  if (copy >= 0 && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::on_duplicated(fd, copy);
   }
   return copy;
 }
 
-// dup2 and dup3 first close the target descriptor if it is open: that is a close too.
+// dup2 and dup3 first close the target descriptor if it is open: that is a close too, made only
+// if the call succeeds. A call that will fail (a bad source, bad flags) is only passed on: the
+// close is worked out (and a policy applied to the target) only for a call that will replace it.
 static int duplicate_onto(int fd, int target, int flags, bool with_flags) {
+  if (in_vfork_child())
+    return with_flags ? real().dup3(fd, target, flags) : real().dup2(fd, target);
   teardown::preload::PendingClose pending;
-  if (fd != target) {
+  bool replaces = fd != target && (!with_flags || (flags & ~O_CLOEXEC) == 0);
+  if (replaces) {
     ErrnoGuard guard;
-    teardown::preload::before_close(target, pending);
+    if (real().fcntl(fd, F_GETFD) != -1) teardown::preload::before_replace(target, pending);
   }
   int result = with_flags ? real().dup3(fd, target, flags) : real().dup2(fd, target);
   ErrnoGuard guard;
-  teardown::preload::after_close(pending, result < 0 ? -1 : 0, guard.saved());
+  teardown::preload::after_replace(pending, result, guard.saved());
   if (result >= 0) teardown::preload::on_duplicated(fd, result);
   return result;
 }
@@ -239,9 +310,13 @@ TD_EXPORT int dup3(int fd, int target, int flags) { return duplicate_onto(fd, ta
 // a register on the supported ABIs); only O_NONBLOCK changes on tracked sockets are looked at.
 static int control_flags(int fd, int command, uintptr_t argument, bool wide) {
   int result = wide ? real().fcntl64(fd, command, argument) : real().fcntl(fd, command, argument);
-  if (result != -1 && command == F_SETFL) {
+  if (result == -1 || in_vfork_child()) return result;
+  if (command == F_SETFL) {
     ErrnoGuard guard;
     teardown::preload::on_blocking_set(fd, (static_cast<int>(argument) & O_NONBLOCK) != 0);
+  } else if (command == F_DUPFD || command == F_DUPFD_CLOEXEC) {
+    ErrnoGuard guard;
+    teardown::preload::on_duplicated(fd, result);
   }
   return result;
 }
@@ -268,7 +343,7 @@ TD_EXPORT int ioctl(int fd, unsigned long request, ...) {
   void* argument = va_arg(arguments, void*);
   va_end(arguments);
   int result = real().ioctl(fd, request, argument);
-  if (result != -1 && request == FIONBIO && argument != nullptr) {
+  if (result != -1 && request == FIONBIO && argument != nullptr && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::on_blocking_set(fd, *static_cast<const int*>(argument) != 0);
   }
@@ -277,7 +352,7 @@ TD_EXPORT int ioctl(int fd, unsigned long request, ...) {
 
 TD_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {
   int result = real().setsockopt(fd, level, name, value, length);
-  if (result == 0 && level == SOL_SOCKET && name == SO_LINGER) {
+  if (result == 0 && level == SOL_SOCKET && name == SO_LINGER && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::on_linger_set(fd, value, length);
   }
@@ -345,7 +420,7 @@ TD_EXPORT ssize_t recv(int fd, void* buffer, size_t length, int flags) {
   }
   ssize_t result = real().recv(fd, buffer, length, flags);
   // A peek does not consume the end of the stream: the read that does will report it.
-  if ((flags & MSG_PEEK) == 0) result = report_received(fd, &one, 1, result);
+  if ((flags & MSG_PEEK) == 0) result = report_received(fd, &one, 1, result, flags);
   return result;
 }
 
@@ -361,7 +436,7 @@ TD_EXPORT ssize_t recvfrom(int fd, void* buffer, size_t length, int flags, socka
     return result;
   }
   ssize_t result = real().recvfrom(fd, buffer, length, flags, address, address_length);
-  if ((flags & MSG_PEEK) == 0) result = report_received(fd, &one, 1, result);
+  if ((flags & MSG_PEEK) == 0) result = report_received(fd, &one, 1, result, flags);
   return result;
 }
 
@@ -372,7 +447,8 @@ TD_EXPORT ssize_t recvmsg(int fd, msghdr* message, int flags) {
   }
   ssize_t result = real().recvmsg(fd, message, flags);
   if ((flags & MSG_PEEK) == 0 && message != nullptr) {
-    result = report_received(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), result);
+    result =
+        report_received(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), result, flags);
   }
   return result;
 }
@@ -383,7 +459,7 @@ TD_EXPORT ssize_t read(int fd, void* buffer, size_t length) {
     return framed_receive(fd, *connection, ProgramCall{&one, 1, 0, nullptr});
   }
   ssize_t result = real().read(fd, buffer, length);
-  return report_received(fd, &one, 1, result);
+  return report_received(fd, &one, 1, result, 0);
 }
 
 TD_EXPORT ssize_t readv(int fd, const iovec* vectors, int count) {
@@ -391,24 +467,24 @@ TD_EXPORT ssize_t readv(int fd, const iovec* vectors, int count) {
     return framed_receive(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
   }
   ssize_t result = real().readv(fd, vectors, count);
-  return report_received(fd, vectors, count, result);
+  return report_received(fd, vectors, count, result, 0);
 }
 
 TD_EXPORT int poll(pollfd* fds, nfds_t count, int timeout) {
   int result = real().poll(fds, count, timeout);
-  if (result > 0) report_hangups(fds, count);
+  if (result > 0 && !in_vfork_child()) report_readiness(fds, count);
   return result;
 }
 
 TD_EXPORT int ppoll(pollfd* fds, nfds_t count, const timespec* timeout, const sigset_t* mask) {
   int result = real().ppoll(fds, count, timeout, mask);
-  if (result > 0) report_hangups(fds, count);
+  if (result > 0 && !in_vfork_child()) report_readiness(fds, count);
   return result;
 }
 
 TD_EXPORT int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
   int result = real().epoll_ctl(epfd, op, fd, event);
-  if (result == 0) {
+  if (result == 0 && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::on_epoll_registered(epfd, op, fd, event);
   }
@@ -417,19 +493,19 @@ TD_EXPORT int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
 
 TD_EXPORT int epoll_wait(int epfd, epoll_event* events, int capacity, int timeout) {
   int result = real().epoll_wait(epfd, events, capacity, timeout);
-  if (result > 0) report_epoll_hangups(epfd, events, result);
+  if (result > 0 && !in_vfork_child()) report_epoll_readiness(epfd, events, result);
   return result;
 }
 
 TD_EXPORT int epoll_pwait(int epfd, epoll_event* events, int capacity, int timeout,
                           const sigset_t* mask) {
   int result = real().epoll_pwait(epfd, events, capacity, timeout, mask);
-  if (result > 0) report_epoll_hangups(epfd, events, result);
+  if (result > 0 && !in_vfork_child()) report_epoll_readiness(epfd, events, result);
   return result;
 }
 
 TD_EXPORT void _exit(int status) {
-  teardown::preload::on_exit();
+  if (!in_vfork_child()) teardown::preload::on_exit();
   real().exit_now(status);
   __builtin_unreachable();
 }

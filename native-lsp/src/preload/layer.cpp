@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,15 +12,17 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
-#include <mutex>
-#include <utility>
 
 #include "../core/platform.h"
 #include "../core/winsock_errors.h"
 #include "emulated_io.h"
+#include "epoll_registry.h"
 #include "errors.h"
 #include "real_calls.h"
+
+extern "C" {
+__thread bool teardown_vfork_pending __attribute__((tls_model("initial-exec"))) = false;
+}
 
 namespace teardown::preload {
 
@@ -76,10 +79,37 @@ void emit(td_event_record& event, const void* data = nullptr, size_t length = 0)
   producer().publish(event, policy, data, length);
 }
 
+// Forgets every epoll registration of `entry` (its socket is closing, or a new one takes its
+// place).
+void forget_epoll_registrations(int fd, SocketEntry& entry) {
+  EpollRegistry* registry = epoll_registry();
+  for (int i = 0; i < SocketEntry::kEpollSets; ++i) {
+    int epfd = entry.epoll_fds[i].exchange(-1, std::memory_order_acq_rel);
+    if (epfd >= 0 && registry != nullptr) {
+      registry->remove(epfd, entry.epoll_data[i].load(std::memory_order_relaxed), fd);
+    }
+  }
+}
+
+// Which open socket `fd` names now; false if it names no socket.
+bool identify(int fd, uint64_t& device, uint64_t& inode) {
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) return false;
+  device = static_cast<uint64_t>(info.st_dev);
+  inode = static_cast<uint64_t>(info.st_ino);
+  return true;
+}
+
 // Starts tracking `fd`, a TCP socket, with what is known of it now.
 SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
+  uint64_t device = 0, inode = 0;
+  if (!identify(fd, device, inode)) return nullptr;
   SocketEntry* entry = sockets().prepare(fd);
   if (entry == nullptr) return nullptr;
+  entry->device = device;
+  entry->inode = inode;
+  entry->connecting.store(false, std::memory_order_relaxed);
+  forget_epoll_registrations(fd, *entry);
   entry->teardown.reset(SocketIdentity{static_cast<uint64_t>(fd), IPPROTO_TCP, SOCK_STREAM, false},
                         created_ns);
   entry->teardown.set_nonblocking((type_flags & SOCK_NONBLOCK) != 0);
@@ -96,15 +126,29 @@ SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
 // configuration lists either port; otherwise its first bytes are watched for a peer that frames.
 void start_connection(SocketEntry& entry, const td_address& local, const td_address& remote) {
   entry.teardown.set_endpoints(local, remote);
-  if (producer().policy().emulates(local.port, remote.port)) {
+  Policy policy = producer().policy();
+  if (policy.emulates(local.port, remote.port)) {
     EmulatedConnection* connection = acquire_connection();
     if (connection != nullptr) {
       entry.emulation.store(connection, std::memory_order_release);
       return;
     }
   }
+  if (!policy.watches_for_framing()) return;
   entry.sniffer = HelloSniffer{};
   entry.sniffing.store(true, std::memory_order_release);
+}
+
+// Whether `fd` still names the socket `entry` tracked. A descriptor closed behind libc's back
+// (a raw close, fclose of an fdopen'ed socket, closefrom) and reused names something else: its
+// entry is dropped, and the program's calls on it go to libc unchanged.
+bool still_tracked(int fd, SocketEntry& entry) {
+  uint64_t device = 0, inode = 0;
+  if (identify(fd, device, inode) && device == entry.device && inode == entry.inode) return true;
+  sockets().remove(&entry);
+  release_connection(entry.emulation.exchange(nullptr, std::memory_order_acq_rel));
+  forget_epoll_registrations(fd, entry);
+  return false;
 }
 
 SocketEntry* track_connected(int fd, int type_flags, uint32_t flags, const td_address& peer) {
@@ -160,22 +204,25 @@ void mark_all_shared() {
   });
 }
 
-void after_fork_in_parent() { mark_all_shared(); }
+std::atomic<pid_t> owner_pid{0};
 
-void after_fork_in_child() {
-  producer().after_fork();
+// fork copies the memory of every thread but runs only the caller: a lock another thread held
+// would stay held in the child for ever. The layer's only locks are the emulated connections'
+// (held briefly, never while waiting): they are all taken before fork and let go after.
+void before_fork() {
+  lock_all_connections();
+}
+
+void after_fork_in_parent() {
+  unlock_all_connections();
   mark_all_shared();
 }
 
-struct EpollRegistry {
-  std::mutex lock;
-  std::map<std::pair<int, uint64_t>, int> fd_by_data;
-  std::map<std::pair<int, int>, uint64_t> data_by_fd;
-};
-
-EpollRegistry& epoll_registry() {
-  static EpollRegistry* registry = new EpollRegistry();
-  return *registry;
+void after_fork_in_child() {
+  unlock_all_connections();
+  owner_pid.store(getpid(), std::memory_order_relaxed);
+  producer().after_fork();
+  mark_all_shared();
 }
 
 }  // namespace
@@ -185,15 +232,22 @@ SocketTable& sockets() noexcept {
   return *table;
 }
 
+bool vfork_child_now() noexcept {
+  if (getpid() != owner_pid.load(std::memory_order_relaxed))
+    return true;                   // the child: stays marked
+  teardown_vfork_pending = false;  // the parent, back from vfork
+  return false;
+}
+
 void initialize() noexcept {
   try {
+    owner_pid.store(getpid(), std::memory_order_relaxed);
     real();
     // Attach now, while the program has one thread: a first attach raced by two threads would
     // leave the loser passing its event through.
     producer().policy();
     sockets();
-    epoll_registry();
-    pthread_atfork(nullptr, after_fork_in_parent, after_fork_in_child);
+    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     adopt_inherited_sockets();
   } catch (...) {
   }
@@ -207,12 +261,30 @@ void on_socket_created(int fd, int domain, int type) noexcept {
   }
 }
 
-void on_connected(int fd, const sockaddr* remote, socklen_t length) noexcept {
+void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_progress) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || remote == nullptr) return;
+  // A connect repeated to learn how the first one went starts nothing new.
+  if (entry->teardown.remote().family != TD_FAMILY_NONE) {
+    if (!in_progress) entry->connecting.store(false, std::memory_order_relaxed);
+    return;
+  }
   sockaddr_storage storage{};
   std::memcpy(&storage, remote, length < sizeof(storage) ? length : sizeof(storage));
+  if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6) return;
+  entry->connecting.store(in_progress, std::memory_order_relaxed);
   start_connection(*entry, local_address(fd), address_of(storage));
+}
+
+void on_connect_outcome(int fd, int pending_error) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || !entry->connecting.load(std::memory_order_relaxed)) return;
+  entry->connecting.store(false, std::memory_order_relaxed);
+  // A connect that failed made no connection: its socket's close ends none.
+  if (pending_error == 0) return;
+  entry->teardown.set_endpoints(entry->teardown.local(), td_address{});
+  entry->sniffing.store(false, std::memory_order_relaxed);
+  release_connection(entry->emulation.exchange(nullptr, std::memory_order_acq_rel));
 }
 
 void on_listening(int fd) noexcept {
@@ -249,6 +321,12 @@ void on_duplicated(int old_fd, int new_fd) noexcept {
   if (copy == nullptr) return;
   copy->teardown.copy_from(original->teardown);
   copy->teardown.reset_socket_id(static_cast<uint64_t>(new_fd));
+  copy->device = original->device;
+  copy->inode = original->inode;
+  copy->connecting.store(original->connecting.load(std::memory_order_relaxed),
+                         std::memory_order_relaxed);
+  copy->listening.store(original->listening.load(std::memory_order_relaxed),
+                        std::memory_order_relaxed);
   original->flags.fetch_or(TD_FLAG_SHARED, std::memory_order_relaxed);
   copy->flags.store(TD_FLAG_SHARED, std::memory_order_relaxed);
   EmulatedConnection* connection = original->emulation.load(std::memory_order_acquire);
@@ -292,7 +370,8 @@ void on_sent(int fd, ssize_t result, int error) noexcept {
 }
 
 // A connection not emulated here: its first bytes are watched for a peer that frames them. True
-// when they are its HELLO: the connection is reset and why recorded.
+// when they are its HELLO: the connection is reset and why recorded. Only bytes that landed in
+// the program's buffers are looked at.
 static bool framed_unexpectedly(int fd, SocketEntry& entry, const iovec* buffers, int count,
                                 size_t received) {
   Span spans[kMaxSpans];
@@ -303,51 +382,84 @@ static bool framed_unexpectedly(int fd, SocketEntry& entry, const iovec* buffers
   HelloSniffer::Verdict verdict = sniff(entry.sniffer, spans, used, received);
   if (verdict == HelloSniffer::Verdict::kUndecided) return false;
   entry.sniffing.store(false, std::memory_order_release);
-  if (verdict == HelloSniffer::Verdict::kNotHello) return false;
+  if (verdict == HelloSniffer::Verdict::kNotHello || !still_tracked(fd, entry)) return false;
   reset_connection(fd);
   on_framing_failure(fd, FrameError::kUnexpected);
   return true;
 }
 
-bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int error) noexcept {
+bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int error,
+                 int flags) noexcept {
+  // Urgent data and the error queue are outside the stream: they say nothing of its end.
+  if ((flags & (MSG_OOB | MSG_ERRQUEUE)) != 0) return false;
   SocketEntry* entry = sockets().find(fd);
   size_t requested = 0;
   for (int i = 0; buffers != nullptr && i < count; ++i) requested += buffers[i].iov_len;
   if (entry == nullptr || (result == 0 && requested == 0)) return false;  // a 0-byte read is no EOF
-  if (result > 0 && entry->sniffing.load(std::memory_order_acquire) &&
-      framed_unexpectedly(fd, *entry, buffers, count, static_cast<size_t>(result))) {
-    return true;
+  if (result > 0) entry->connecting.store(false, std::memory_order_relaxed);
+  if (result > 0 && entry->sniffing.load(std::memory_order_acquire)) {
+    if ((flags & MSG_TRUNC) != 0) {
+      // Discarded, never in the program's buffers (which may be null): nothing to look at.
+      entry->sniffing.store(false, std::memory_order_release);
+    } else {
+      size_t landed =
+          static_cast<size_t>(result) < requested ? static_cast<size_t>(result) : requested;
+      if (framed_unexpectedly(fd, *entry, buffers, count, landed)) return true;
+    }
   }
   td_event_record event;
   if (entry->teardown.on_receive(result, result >= 0 ? 0 : winsock_error(error), event)) emit(event);
   return false;
 }
 
-void on_hangup(int fd, bool error_flagged) noexcept {
+void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexcept {
   SocketEntry* entry = sockets().find(fd);
-  // Only a connected socket can be hung up by its peer; this side's own SHUT_RD also raises it.
-  if (entry == nullptr || entry->teardown.remote().family == TD_FAMILY_NONE ||
-      entry->teardown.receive_shut()) {
+  if (entry == nullptr || entry->teardown.remote().family == TD_FAMILY_NONE) return;
+  if (entry->connecting.load(std::memory_order_relaxed)) {
+    // Writable with no error: the non-blocking connect is made.
+    if (writable && !error_flagged && !hung_up)
+      entry->connecting.store(false, std::memory_order_relaxed);
+    if (!error_flagged && !hung_up) return;
+  }
+  // Only a connection can be hung up by its peer; this side's own SHUT_RD also raises it.
+  if (!(error_flagged || hung_up) || entry->teardown.receive_shut() ||
+      entry->teardown.fd_close_seen()) {
     return;
   }
+  // The socket's pending error belongs to the program (SO_ERROR, its next call): it is never
+  // read here. TCP_INFO tells, without consuming anything, whether a connection was made and
+  // how it ended.
+  constexpr uint8_t kSynSent = 2, kClose = 7;  // the kernel's TCP states (net/tcp_states.h)
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (real().getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return;
+  if (!hung_up && info.tcpi_state != kClose) return;  // an error the connection outlives
+  if (entry->connecting.load(std::memory_order_relaxed)) {
+    if (info.tcpi_state == kSynSent) return;
+    // Refused or unreachable: the peer's answer, if any, was its reset alone (one segment); a
+    // connection that was made got the peer's SYN-ACK first.
+    if (info.tcpi_state == kClose && info.tcpi_segs_in < 2) {
+      on_connect_outcome(fd, ECONNREFUSED);
+      return;
+    }
+    entry->connecting.store(false, std::memory_order_relaxed);
+  }
   int32_t code = 0;
-  if (error_flagged) {
-    int pending = 0;
-    socklen_t length = sizeof(pending);
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length) == 0) code = winsock_error(pending);
+  if (error_flagged && info.tcpi_state == kClose) {
+    // Reset by the peer, or given up after retransmitting in vain (Winsock's FD_CLOSE says
+    // WSAECONNABORTED for that).
+    code = info.tcpi_retransmits > 0 ? wsa::kConnectionAborted : wsa::kConnectionReset;
   }
   td_event_record event;
   if (entry->teardown.on_fd_close(code, event)) emit(event);
 }
 
-void before_close(int fd, PendingClose& pending) noexcept {
-  SocketEntry* entry = sockets().find(fd);
-  if (entry == nullptr) return;
-  sockets().remove(entry);
-  release_connection(entry->emulation.exchange(nullptr, std::memory_order_acq_rel));
-  if (!ends_a_connection(*entry)) return;
-  pending.policy = producer().policy();
-  SocketTeardown& teardown = entry->teardown;
+// What a close of `entry` will be, worked out before libc closes it (policy, unread data, the
+// abortive-to-graceful conversion). Async-signal-safe: no lock, no allocation, no attaching.
+static void plan_close(int fd, SocketEntry& entry, PendingClose& pending) {
+  if (!ends_a_connection(entry)) return;
+  pending.policy = producer().policy_if_attached();
+  SocketTeardown& teardown = entry.teardown;
   // Received data left unread makes the stack reset the connection; after the end of the stream
   // nothing can be left, and the question needs no system call.
   int unread = 0;
@@ -355,7 +467,7 @@ void before_close(int fd, PendingClose& pending) noexcept {
     unread = 0;
   }
   ClosePlan plan = teardown.plan_close(pending.policy.abortive_to_graceful, unread > 0);
-  plan.extra_flags = static_cast<uint16_t>(entry->flags.load(std::memory_order_relaxed));
+  plan.extra_flags = static_cast<uint16_t>(entry.flags.load(std::memory_order_relaxed));
   if (plan.converted) {
     linger graceful{0, 0};
     real().setsockopt(fd, SOL_SOCKET, SO_LINGER, &graceful, sizeof(graceful));
@@ -364,6 +476,31 @@ void before_close(int fd, PendingClose& pending) noexcept {
   teardown.on_close(plan, 0, true, now, pending.event);
   pending.event.time_ns = now;  // the close begins now; it is published once libc returns
   pending.recorded = true;
+}
+
+void before_close(int fd, PendingClose& pending) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || !still_tracked(fd, *entry)) return;
+  sockets().remove(entry);
+  release_connection(entry->emulation.exchange(nullptr, std::memory_order_acq_rel));
+  forget_epoll_registrations(fd, *entry);
+  plan_close(fd, *entry, pending);
+}
+
+void before_replace(int fd, PendingClose& pending) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr || !still_tracked(fd, *entry)) return;
+  pending.entry = entry;
+  plan_close(fd, *entry, pending);
+}
+
+void after_replace(PendingClose& pending, int result, int error) noexcept {
+  if (pending.entry == nullptr) return;
+  if (result < 0) return;  // the target was not closed: it lives on, tracked as it was
+  sockets().remove(pending.entry);
+  release_connection(pending.entry->emulation.exchange(nullptr, std::memory_order_acq_rel));
+  forget_epoll_registrations(result, *pending.entry);  // dup2 returns the target
+  after_close(pending, 0, error);
 }
 
 void after_close(PendingClose& pending, int result, int error) noexcept {
@@ -441,7 +578,13 @@ void reset_connection(int fd) noexcept {
 EmulatedConnection* emulation_of(int fd) noexcept {
   if (!any_emulated()) return nullptr;
   SocketEntry* entry = sockets().find(fd);
-  return entry != nullptr ? entry->emulation.load(std::memory_order_acquire) : nullptr;
+  EmulatedConnection* connection =
+      entry != nullptr ? entry->emulation.load(std::memory_order_acquire) : nullptr;
+  if (connection == nullptr) return nullptr;
+  int saved = errno;
+  bool same = still_tracked(fd, *entry);
+  errno = saved;
+  return same ? connection : nullptr;
 }
 
 void on_exit() noexcept {
@@ -465,32 +608,29 @@ void on_exit() noexcept {
 }
 
 void on_epoll_registered(int epfd, int op, int fd, const epoll_event* event) noexcept {
-  if (sockets().find(fd) == nullptr && op != EPOLL_CTL_DEL) return;
-  try {
-    EpollRegistry& registry = epoll_registry();
-    std::lock_guard<std::mutex> hold(registry.lock);
-    auto previous = registry.data_by_fd.find({epfd, fd});
-    if (previous != registry.data_by_fd.end()) {
-      registry.fd_by_data.erase({epfd, previous->second});
-      registry.data_by_fd.erase(previous);
-    }
-    if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && event != nullptr) {
-      registry.fd_by_data[{epfd, event->data.u64}] = fd;
-      registry.data_by_fd[{epfd, fd}] = event->data.u64;
-    }
-  } catch (...) {
+  SocketEntry* entry = sockets().find(fd);
+  EpollRegistry* registry = entry != nullptr ? epoll_registry() : nullptr;
+  if (registry == nullptr) return;
+  // The registration this socket had on `epfd` is replaced (MOD) or gone (DEL).
+  for (int i = 0; i < SocketEntry::kEpollSets; ++i) {
+    if (entry->epoll_fds[i].load(std::memory_order_acquire) != epfd) continue;
+    registry->remove(epfd, entry->epoll_data[i].load(std::memory_order_relaxed), fd);
+    entry->epoll_fds[i].store(-1, std::memory_order_release);
+  }
+  if ((op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD) || event == nullptr) return;
+  for (int i = 0; i < SocketEntry::kEpollSets; ++i) {
+    int unused = -1;
+    if (!entry->epoll_fds[i].compare_exchange_strong(unused, epfd, std::memory_order_acq_rel))
+      continue;
+    entry->epoll_data[i].store(event->data.u64, std::memory_order_relaxed);
+    registry->add(epfd, event->data.u64, fd);
+    return;
   }
 }
 
 int epoll_descriptor(int epfd, uint64_t data) noexcept {
-  try {
-    EpollRegistry& registry = epoll_registry();
-    std::lock_guard<std::mutex> hold(registry.lock);
-    auto found = registry.fd_by_data.find({epfd, data});
-    return found == registry.fd_by_data.end() ? -1 : found->second;
-  } catch (...) {
-    return -1;
-  }
+  EpollRegistry* registry = epoll_registry();
+  return registry != nullptr ? registry->find(epfd, data) : -1;
 }
 
 }  // namespace teardown::preload

@@ -15,14 +15,30 @@
 #include "socket_table.h"
 #include "teardown/teardown.h"
 
+// See in_vfork_child() below.
+extern "C" __thread bool teardown_vfork_pending __attribute__((tls_model("initial-exec")));
+
 namespace teardown::preload {
 
 // Once, when the library is loaded: libc's functions, fork handlers, and the TCP sockets this
 // process inherited (through exec) adopted into the table.
 void initialize() noexcept;
 
+// teardown_vfork_pending is set (in the calling thread) just before that thread calls vfork. A
+// vfork child shares the parent's memory and runs on the parent's thread: while the mark is there,
+// a call first asks whether it is the child, which must change nothing of the parent's and record
+// nothing in its name. The parent, back from vfork, clears the mark at its next call.
+bool vfork_child_now() noexcept;
+inline bool in_vfork_child() noexcept {
+  return teardown_vfork_pending && vfork_child_now();
+}
+
 void on_socket_created(int fd, int domain, int type) noexcept;
-void on_connected(int fd, const sockaddr* remote, socklen_t length) noexcept;
+// connect returned 0 or, with `in_progress`, EINPROGRESS.
+void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_progress) noexcept;
+// How a non-blocking connect went, as the program learned it (SO_ERROR, a repeated connect):
+// 0, or the error that means no connection was made.
+void on_connect_outcome(int fd, int pending_error) noexcept;
 void on_listening(int fd) noexcept;
 // `peer` is what accept returned: the connection may already be reset, so it cannot be asked.
 void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer, socklen_t length) noexcept;
@@ -34,27 +50,34 @@ void on_linger_set(int fd, const void* value, socklen_t length) noexcept;
 uint64_t call_started(int fd) noexcept;
 void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept;
 void on_sent(int fd, ssize_t result, int error) noexcept;
-// A consuming receive into `buffers` returned `result` (errno `error`). True when the bytes were
-// a framing peer's HELLO on a connection not emulated here: the layer has reset the connection
-// and recorded why, and the program's call must fail with ECONNABORTED instead.
-bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int error) noexcept;
+// A consuming receive into `buffers` with `flags` returned `result` (errno `error`). True when the
+// bytes were a framing peer's HELLO on a connection not emulated here: the layer has reset the
+// connection and recorded why, and the program's call must fail with ECONNABORTED instead.
+bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int error,
+                 int flags) noexcept;
 // An emulated connection's stream was malformed: a RESET with TD_FLAG_FRAMING.
 void on_framing_failure(int fd, FrameError why) noexcept;
 // Sends the peer a reset and keeps the descriptor (connect to AF_UNSPEC).
 void reset_connection(int fd) noexcept;
-// The emulated connection of `fd`, or null: one load while the process has none.
+// The emulated connection of `fd`, or null: one load while the process has none. Null too when
+// the descriptor no longer names the socket that was emulated (its entry is then dropped).
 EmulatedConnection* emulation_of(int fd) noexcept;
-void on_hangup(int fd, bool error_flagged) noexcept;
+// poll or epoll reported `fd` writable, in error, or hung up.
+void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexcept;
 
 // A close is prepared before libc closes the descriptor (policy, unread data, the event) and
 // finished after: the descriptor number may be reused the moment libc returns.
 struct PendingClose {
   bool recorded = false;
+  SocketEntry* entry = nullptr;  // before_replace: the entry to drop once the target is gone
   Policy policy;
   td_event_record event;
 };
 void before_close(int fd, PendingClose& pending) noexcept;
 void after_close(PendingClose& pending, int result, int error) noexcept;
+// dup2 and dup3 close their target only when they succeed: the target's entry goes only then.
+void before_replace(int fd, PendingClose& pending) noexcept;
+void after_replace(PendingClose& pending, int result, int error) noexcept;
 
 int send_disconnect(int fd, const void* data, size_t length) noexcept;
 ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept;

@@ -28,6 +28,7 @@ RealCalls load() {
   resolve(calls.dup2, "dup2");
   resolve(calls.dup3, "dup3");
   resolve(calls.setsockopt, "setsockopt");
+  resolve(calls.getsockopt, "getsockopt");
   resolve(calls.fcntl, "fcntl");
   resolve(calls.fcntl64, "fcntl64");
   if (calls.fcntl64 == nullptr) calls.fcntl64 = calls.fcntl;  // a libc without the 64-bit name

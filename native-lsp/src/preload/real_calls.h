@@ -25,6 +25,7 @@ struct RealCalls {
   int (*dup2)(int, int);
   int (*dup3)(int, int, int);
   int (*setsockopt)(int, int, int, const void*, socklen_t);
+  int (*getsockopt)(int, int, int, void*, socklen_t*);
   int (*fcntl)(int, int, ...);
   int (*fcntl64)(int, int, ...);
   int (*ioctl)(int, unsigned long, ...);

@@ -18,6 +18,17 @@ struct SocketEntry {
   std::atomic<uint32_t> live{0};
   std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED once dup'd or inherited through fork
   std::atomic<bool> listening{false};  // a listener: its close ends no connection
+  // A non-blocking connect is under way: no connection exists until it is known to be made.
+  std::atomic<bool> connecting{false};
+  // Which open socket the descriptor named when it was tracked (fstat's st_dev and st_ino): a
+  // descriptor closed behind libc's back may name something else by now.
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  // Its epoll registrations (epoll descriptor, or -1; the data it gave), so that they can be
+  // replaced and forgotten (epoll_registry.h). A socket in more epoll sets is not remembered there.
+  static constexpr int kEpollSets = 4;
+  std::atomic<int> epoll_fds[kEpollSets] = {-1, -1, -1, -1};
+  std::atomic<uint64_t> epoll_data[kEpollSets] = {};
   // Disconnect data emulated on this connection (emulated_io.h), or null.
   std::atomic<EmulatedConnection*> emulation{nullptr};
   // A connection not emulated here: its first bytes are watched for a peer that frames them.
