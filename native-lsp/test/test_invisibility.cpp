@@ -22,6 +22,9 @@
 #ifndef TEARDOWN_PRELOAD_PATH
 #error "TEARDOWN_PRELOAD_PATH must name libteardown_preload.so"
 #endif
+#ifndef TEARDOWN_SEQUENCE_PROBE_PATH
+#error "TEARDOWN_SEQUENCE_PROBE_PATH must name sequence_probe"
+#endif
 #ifndef TEARDOWN_INVISIBILITY_PROBE_PATH
 #error "TEARDOWN_INVISIBILITY_PROBE_PATH must name invisibility_probe"
 #endif
@@ -50,7 +53,8 @@ struct ProbeRun {
 
 // Runs the probe once: with `channel` empty, without the layer.
 ProbeRun run_probe(const std::string& scenario, int port, const std::string& channel,
-                   const std::string& output_file) {
+                   const std::string& output_file,
+                   const char* probe = TEARDOWN_INVISIBILITY_PROBE_PATH) {
   pid_t child = fork();
   if (child == 0) {
     int fd = open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -60,8 +64,7 @@ ProbeRun run_probe(const std::string& scenario, int port, const std::string& cha
       setenv("TEARDOWN_CHANNEL", channel.c_str(), 1);
     }
     std::string port_text = std::to_string(port);
-    execl(TEARDOWN_INVISIBILITY_PROBE_PATH, "invisibility_probe", scenario.c_str(),
-          port_text.c_str(), static_cast<char*>(nullptr));
+    execl(probe, probe, scenario.c_str(), port_text.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
@@ -123,6 +126,28 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, Invisibility,
                            }
                            return name;
                          });
+
+// Random sequences of calls from three threads (sequence_probe), each from a fixed seed: the same
+// transcript without the layer, recording, and emulating.
+class Sequences : public Invisibility {};
+
+TEST_P(Sequences, AFixedSeedsCallsSeeTheSameWithAndWithoutTheLayer) {
+  const char* seed = GetParam();
+  ProbeRun plain = run_probe(seed, port_, "", scratch_.file("plain"), TEARDOWN_SEQUENCE_PROBE_PATH);
+  ASSERT_EQ(plain.status, 0) << plain.transcript;
+  ASSERT_GT(plain.transcript.size(), 1000u);
+  ProbeRun recorded = run_probe(seed, port_, recording_.path(), scratch_.file("recorded"),
+                                TEARDOWN_SEQUENCE_PROBE_PATH);
+  EXPECT_EQ(recorded.status, 0);
+  EXPECT_EQ(recorded.transcript, plain.transcript) << "seed " << seed << ", recording";
+  ProbeRun emulated = run_probe(seed, port_, emulating_.path(), scratch_.file("emulated"),
+                                TEARDOWN_SEQUENCE_PROBE_PATH);
+  EXPECT_EQ(emulated.status, 0);
+  EXPECT_EQ(emulated.transcript, plain.transcript) << "seed " << seed << ", emulating";
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, Sequences,
+                         ::testing::Values("1", "2", "3", "4", "5", "6", "7", "8"));
 
 // And what the layer recorded of those runs: the program's own teardowns, nothing made up.
 class RecordedUnderTheLayer : public Invisibility {

@@ -17,7 +17,9 @@ std::atomic<EmulatedConnection*> chunks[kMaxChunks] = {};
 std::atomic<uint32_t> created{0};
 std::atomic<uint64_t> free_head{0};  // tag << 32 | (index + 1); low half 0: empty
 std::atomic<bool> emulated_once{false};
-uint32_t locked_for_fork = 0;  // how many lock_all_connections took (the forking thread's own)
+// How many connections lock_all_connections locked: the forking thread's own count (threads may
+// fork at once; fork's handlers all run in the thread that forks, and in the child's copy of it).
+thread_local uint32_t locked_for_fork = 0;
 
 EmulatedConnection* at(uint32_t index) {
   return &chunks[index / kChunkSize].load(std::memory_order_acquire)[index % kChunkSize];

@@ -179,30 +179,33 @@ void EmulatedStream::plan_read(const AppBuffers& app, ReadPlan& plan) const {
     plan.spans[plan.count] = Span{plan.scratch[plan.count], length};
     plan.roles[plan.count++] = SpanRole::kScratch;
   };
-  size_t at = 0;
-  if (!decoder_.hello_seen() || decoder_.disconnected() ||
-      (decoder_.header_filled() == kFrameHeaderSize && decoder_.data_remaining() == 0)) {
-    // Before the HELLO, inside a DISCONNECT, or after it: read plainly, gather afterwards.
-    at = place_app(0, total);
-  } else {
-    size_t remaining = decoder_.data_remaining();
-    if (remaining > 0) {
-      at = place_app(0, smaller(total, remaining));
-    } else {
-      place_scratch(kFrameHeaderSize - decoder_.header_filled());
+  // Only a record's own payload is ever read into the application's buffers: bytes past what a
+  // receive returns must stay as the program left them, so nothing is guessed. Anything else
+  // (the HELLO, headers, disconnect data) is read into the stream's scratch.
+  auto scratch_only = [&](size_t length) {
+    while (length > 0 && plan.count < kMaxSpans) {
+      size_t piece = smaller(length, kFrameHeaderSize);
+      place_scratch(piece);
+      length -= piece;
     }
-    // Then, while the application has room: a full record's payload, the next header's place.
-    while (at < total && plan.count + 2 <= kMaxSpans) {
-      if (plan.count > 0 && plan.roles[plan.count - 1] == SpanRole::kApp) {
+  };
+  size_t remaining = decoder_.data_remaining();
+  bool in_payload = decoder_.hello_seen() && !decoder_.disconnected() &&
+                    decoder_.header_filled() == kFrameHeaderSize && remaining > 0;
+  if (!decoder_.hello_seen()) {
+    scratch_only(kHelloSize);  // at most the HELLO's bytes: a record may follow it
+  } else if (decoder_.disconnected() || decoder_.header_filled() == kFrameHeaderSize) {
+    if (in_payload) {
+      size_t covered = place_app(0, smaller(total, remaining));
+      // The next record's header, where the payload ends before the application's room does.
+      if (covered == remaining && covered < total && plan.count < kMaxSpans) {
         place_scratch(kFrameHeaderSize);
       }
-      size_t covered = place_app(at, smaller(total - at, kMaxDataPayload));
-      if (covered == 0) break;
-      at += covered;
+    } else {
+      scratch_only(kMaxSpans * kFrameHeaderSize);  // disconnect data, or past the end
     }
-    // Never a header's place after the last payload: a record longer than that payload would
-    // put more of it there than the application has room for.
-    while (plan.count > 0 && plan.roles[plan.count - 1] == SpanRole::kScratch) --plan.count;
+  } else {
+    place_scratch(kFrameHeaderSize - decoder_.header_filled());
   }
   for (size_t i = 0; i < plan.count; ++i) plan.raw_length += plan.spans[i].length;
 }

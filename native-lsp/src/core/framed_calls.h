@@ -20,7 +20,12 @@
 //   bool wait_for_room()   waits, as the program's blocked send would, until the wire may take
 //       more; false when the program's call must end now (its timeout, a signal, an error),
 //       with that error left for the caller
-//   bool wait_for_data()   the same for a receive: until there may be bytes or an end to read
+//   bool wait_for_data(bool holding)   the same for a receive: until there may be bytes or an end
+//       to read. `holding`: the call already has bytes for the program, so an error that arrives
+//       meanwhile must be left pending for the program's next call, not taken
+//   bool error_pending()   the connection has an error waiting (reset, say) that the next call
+//       would take; asked, without taking it, before a call that already moved bytes makes
+//       another (the plain call returns the bytes and leaves the error for the next one)
 //   void wait_writable(int milliseconds)   returns when there may be room, or the time is up
 //   void abort(FrameError why)   resets the connection; records why when it is a framing error
 //   void fail(CallError error)   the call's error, in the layer's numbers, for the calls below
@@ -150,6 +155,7 @@ long framed_send(Io& io, EmulatedConnection& connection, const Span* buffers, si
       AppBuffers app(window, spans_from(buffers, count, sent, window, kMaxSpans));
       WritePlan plan;
       connection.stream.plan_write(app, plan);
+      if (sent > 0 && io.error_pending()) return static_cast<long>(sent);
       written = io.write(plan.spans, plan.count, false);
       if (written >= 0) sent += connection.stream.commit_write(plan, static_cast<size_t>(written));
       all_taken = written >= 0 && static_cast<size_t>(written) == plan.raw_length;
@@ -198,7 +204,7 @@ long framed_peek(Io& io, EmulatedConnection& connection, std::unique_lock<std::m
     long got = io.read(&whole, 1, true);
     if (got < 0 && io.would_block() && io.program_waits()) {
       held.unlock();
-      bool ready = io.wait_for_data();
+      bool ready = io.wait_for_data(false);
       held.lock();
       if (!ready) return -1;
       if (connection.aborted.load(std::memory_order_relaxed)) {
@@ -260,6 +266,7 @@ long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers,
     AppBuffers app(window, spans_from(buffers, count, delivered, window, kMaxSpans));
     ReadPlan plan;
     connection.stream.plan_read(app, plan);
+    if (delivered > 0 && io.error_pending()) return static_cast<long>(delivered);
     long got = io.read(plan.spans, plan.count, false);
     if (got < 0) {
       // Once the program has bytes, only what is there now is added to them (as the system
@@ -268,7 +275,7 @@ long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers,
         return delivered > 0 ? static_cast<long>(delivered) : -1;
       }
       held.unlock();
-      bool ready = io.wait_for_data();
+      bool ready = io.wait_for_data(delivered > 0);
       held.lock();
       if (!ready) return delivered > 0 ? static_cast<long>(delivered) : -1;
       continue;
@@ -289,6 +296,29 @@ long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers,
     // for the payload behind it; another is refused.
   }
   return static_cast<long>(delivered);
+}
+
+// FIONREAD on an emulated connection: the program's bytes that a receive would return now, not
+// the wire's (whose records' headers are the stream's own). `wire_bytes`: what the system says
+// is waiting. -1 with the error given to io.fail when no memory can be had to look.
+template <typename Io>
+long framed_available(Io& io, EmulatedConnection& connection, size_t wire_bytes) {
+  constexpr size_t kLargestLook = 4u << 20;
+  if (wire_bytes == 0) return 0;
+  size_t length = wire_bytes < kLargestLook ? wire_bytes : kLargestLook;
+  std::unique_ptr<uint8_t[]> raw(new (std::nothrow) uint8_t[length]);
+  std::unique_ptr<uint8_t[]> app_bytes(new (std::nothrow) uint8_t[length]);
+  if (!raw || !app_bytes) {
+    io.fail(CallError::kNoBuffers);
+    return -1;
+  }
+  std::lock_guard<std::mutex> hold(connection.reading);
+  Span whole{raw.get(), length};
+  long got = io.read(&whole, 1, true);
+  if (got <= 0) return 0;
+  Span out{app_bytes.get(), length};
+  AppBuffers app(&out, 1);
+  return static_cast<long>(connection.stream.peek(raw.get(), static_cast<size_t>(got), app).app_bytes);
 }
 
 // Before a shutdown of sending: the stream's own owed bytes, if the wire takes them now.

@@ -677,6 +677,14 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
     }
     int result = below(context).lpWSPIoctl(context->lower, code, in, in_length, out, out_length,
                                            returned, overlapped, routine, thread, error);
+    if (result == 0 && code == static_cast<DWORD>(FIONREAD) && out != nullptr &&
+        out_length >= sizeof(u_long)) {
+      // The bytes the application would read, not the wire's records.
+      u_long bytes;
+      std::memcpy(&bytes, out, sizeof(bytes));
+      framed_available(*context, bytes);
+      std::memcpy(out, &bytes, sizeof(bytes));
+    }
     if (result == 0 && code == static_cast<DWORD>(FIONBIO) && in != nullptr &&
         in_length >= sizeof(u_long)) {
       u_long nonblocking;

@@ -76,7 +76,10 @@ class LowerIo {
   // A blocked send or receive waits for its socket within SO_SNDTIMEO / SO_RCVTIMEO, and fails
   // with WSAETIMEDOUT when that runs out, as Windows' own blocking calls do.
   bool wait_for_room() { return wait_until_ready(false, SO_SNDTIMEO); }
-  bool wait_for_data() { return wait_until_ready(true, SO_RCVTIMEO); }
+  bool wait_for_data(bool /*holding*/) { return wait_until_ready(true, SO_RCVTIMEO); }
+
+  // Winsock keeps a connection's reset for every later call: no call takes it away.
+  bool error_pending() const { return false; }
 
   void wait_writable(int milliseconds) { ready(false, milliseconds); }
 
@@ -213,6 +216,7 @@ void issue_receive(Request* request, LPINT error_out) {
     WSABUF buffers[kMaxSpans];
     DWORD n = to_wsabufs(framed.read.spans, framed.read.count, buffers);
     request->flags = request->flags_in & ~static_cast<DWORD>(MSG_WAITALL);
+    enlist(request);  // its completion may be taken off the port again
     result = context.provider->procs.lpWSPRecv(context.lower, buffers, n, nullptr, &request->flags,
                                                &request->lower, nullptr, nullptr, &lower_error);
   }
@@ -220,6 +224,7 @@ void issue_receive(Request* request, LPINT error_out) {
     if (error_out != nullptr) *error_out = WSA_IO_PENDING;
     return;
   }
+  delist(request);
   SocketRef kept = hold(context);
   if (error_out != nullptr) {
     started(request, SOCKET_ERROR, lower_error, error_out);
@@ -371,6 +376,14 @@ int framed_receive(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWOR
   }
   if (flags != nullptr && value >= 0) *flags = 0;
   return result_of(value, received, io, error);
+}
+
+void framed_available(SocketContext& context, u_long& bytes) {
+  EmulatedConnection* connection = emulation_of(context);
+  if (connection == nullptr) return;
+  LowerIo io(context, 0, nullptr, 0, nullptr, nullptr);
+  long app = teardown::framed_available(io, *connection, bytes);
+  bytes = app > 0 ? static_cast<u_long>(app) : 0;
 }
 
 void flush_before_shutdown(SocketContext& context) {

@@ -53,6 +53,8 @@ void flush_before_shutdown(SocketContext& context);
 int framed_send_disconnect(SocketContext& context, LPWSABUF data, LPINT error);
 // On success `data->len` is the disconnect data received (0 when none has arrived).
 int framed_recv_disconnect(SocketContext& context, LPWSABUF data, LPINT error);
+// FIONREAD on an emulated connection: `bytes`, the wire's count, becomes the application's.
+void framed_available(SocketContext& context, u_long& bytes);
 
 // An overlapped request on an emulated connection: the application's buffers (its WSABUF array
 // may be gone once the call returns) and the layout below.

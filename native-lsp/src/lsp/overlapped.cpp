@@ -30,6 +30,17 @@ bool take(const Request* request) {
   return requests().erase(request) == 1;
 }
 
+}  // namespace
+
+void enlist(const Request* request) {
+  std::lock_guard<std::mutex> hold(requests_lock_);
+  requests().insert(request);
+}
+
+void delist(const Request* request) { take(request); }
+
+namespace {
+
 // A completion routine's call, made in the application's thread by WPUQueueApc.
 struct RoutineCall {
   LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;

@@ -60,6 +60,12 @@ bool layered_io(SocketContext& context);
 Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED app,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread);
 
+// A request the LSP sends below again (a framed receive whose read brought only the stream's own
+// bytes): its next completion must be let off the port like its first. delist undoes it when the
+// call below fails at once.
+void enlist(const Request* request);
+void delist(const Request* request);
+
 // After the call below: on WSA_IO_PENDING or success the request is in flight and the entry
 // returns WSA_IO_PENDING; otherwise it is dropped and the entry returns the error.
 int started(Request* request, int result, int error, LPINT error_out);

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <memory>
@@ -56,32 +58,20 @@ class DescriptorIo {
     return waits_ > 0;
   }
 
-  bool wait_for_room() {
-    if (send_deadline_ns_ == 0) send_deadline_ns_ = deadline_for(SO_SNDTIMEO);
-    for (;;) {
-      int timeout = -1;
-      if (send_deadline_ns_ != kNoDeadline) {
-        uint64_t now = platform::monotonic_ns();
-        if (now >= send_deadline_ns_) {
-          errno = EAGAIN;  // SO_SNDTIMEO ran out
-          return false;
-        }
-        timeout = static_cast<int>((send_deadline_ns_ - now + 999999u) / 1000000u);
-      }
-      pollfd room{fd_, POLLOUT, 0};
-      int ready = real().poll(&room, 1, timeout);
-      if (ready > 0) return true;
-      if (ready == 0) continue;  // the deadline is checked above
-      if (errno != EINTR) return false;
-      // The plain send is restarted after a handler only when every handler asks for it and no
-      // timeout is set on the socket (signal(7)); otherwise it fails with EINTR.
-      if (send_deadline_ns_ != kNoDeadline || !handlers_restart()) return false;
-    }
-  }
+  bool wait_for_room() { return wait_until_ready(POLLOUT, SO_SNDTIMEO, send_deadline_ns_); }
 
-  bool wait_for_data() {
+  // With nothing for the program yet, a blocking peek waits exactly as its receive would (its
+  // timeout, its signals, and taking the error it would take). Holding bytes for it, poll waits
+  // instead, leaving an error for the program's next call.
+  bool wait_for_data(bool holding) {
+    if (holding) return wait_until_ready(POLLIN, SO_RCVTIMEO, receive_deadline_ns_);
     char byte;
     return real().recv(fd_, &byte, 1, MSG_PEEK) >= 0;
+  }
+
+  bool error_pending() {
+    pollfd item{fd_, 0, 0};
+    return real().poll(&item, 1, 0) > 0 && (item.revents & POLLERR) != 0;
   }
 
   void wait_writable(int milliseconds) {
@@ -107,6 +97,32 @@ class DescriptorIo {
 
  private:
   static constexpr uint64_t kNoDeadline = ~0ull;
+
+  // Waits for `events` as the plain call blocked in the system would: until its socket's
+  // timeout `option` (counted from the call's first wait) runs out (EAGAIN), or a signal ends it
+  // (EINTR, unless the plain call would have been restarted).
+  bool wait_until_ready(short events, int option, uint64_t& deadline) {
+    if (deadline == 0) deadline = deadline_for(option);
+    for (;;) {
+      int timeout = -1;
+      if (deadline != kNoDeadline) {
+        uint64_t now = platform::monotonic_ns();
+        if (now >= deadline) {
+          errno = EAGAIN;  // the socket's timeout ran out
+          return false;
+        }
+        timeout = static_cast<int>((deadline - now + 999999u) / 1000000u);
+      }
+      pollfd item{fd_, events, 0};
+      int ready = real().poll(&item, 1, timeout);
+      if (ready > 0) return true;
+      if (ready == 0) continue;  // the deadline is checked above
+      if (errno != EINTR) return false;
+      // The plain call is restarted after a handler only when every handler asks for it and no
+      // timeout is set on the socket (signal(7)); otherwise it fails with EINTR.
+      if (deadline != kNoDeadline || !handlers_restart()) return false;
+    }
+  }
 
   // When a wait that starts now must end: the socket's timeout option, or never.
   uint64_t deadline_for(int option) const {
@@ -158,6 +174,7 @@ class DescriptorIo {
   const ProgramCall& call_;
   int waits_ = -1;
   uint64_t send_deadline_ns_ = 0;
+  uint64_t receive_deadline_ns_ = 0;
 };
 
 // The program's iovecs as spans.
@@ -282,6 +299,65 @@ ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCa
     DescriptorIo io(fd, call);
     return framed_receive(io, connection, program.spans(), program.count(),
                           (call.flags & MSG_PEEK) != 0, (call.flags & MSG_WAITALL) != 0);
+  } catch (...) {
+    errno = ENOBUFS;
+    return -1;
+  }
+}
+
+ssize_t emulated_sendfile(int fd, EmulatedConnection& connection, int in_fd, off_t* offset,
+                          size_t count) noexcept {
+  // The file's bytes are read here and sent as the program's own, framed; a plain sendfile
+  // would put them on the wire around the records. The file position (or *offset) moves by
+  // what was sent, as it does for the plain call.
+  constexpr size_t kChunk = 64u << 10;
+  try {
+    std::unique_ptr<uint8_t[]> chunk(new (std::nothrow) uint8_t[kChunk]);
+    if (!chunk) {
+      errno = ENOBUFS;
+      return -1;
+    }
+    size_t total = 0;
+    while (total < count) {
+      size_t want = count - total < kChunk ? count - total : kChunk;
+      ssize_t got = offset != nullptr ? pread(in_fd, chunk.get(), want, *offset)
+                                      : real().read(in_fd, chunk.get(), want);
+      if (got < 0) return total > 0 ? static_cast<ssize_t>(total) : -1;
+      if (got == 0) break;
+      iovec one{chunk.get(), static_cast<size_t>(got)};
+      ProgramCall call{&one, 1, MSG_NOSIGNAL, nullptr};
+      ssize_t sent = emulated_send(fd, connection, call);
+      size_t taken = sent > 0 ? static_cast<size_t>(sent) : 0;
+      if (offset != nullptr) {
+        *offset += static_cast<off_t>(taken);
+      } else if (taken < static_cast<size_t>(got)) {
+        int saved = errno;
+        lseek(in_fd, -static_cast<off_t>(static_cast<size_t>(got) - taken), SEEK_CUR);
+        errno = saved;
+      }
+      if (sent < 0) return total > 0 ? static_cast<ssize_t>(total) : -1;
+      total += taken;
+      if (taken < static_cast<size_t>(got)) break;  // the socket took what it had room for
+    }
+    return static_cast<ssize_t>(total);
+  } catch (...) {
+    errno = ENOBUFS;
+    return -1;
+  }
+}
+
+int emulated_available(int fd, EmulatedConnection& connection, int* out) noexcept {
+  try {
+    int wire = 0;
+    if (real().ioctl(fd, FIONREAD, &wire) != 0) return -1;
+    ProgramCall none{nullptr, 0, 0, nullptr};
+    DescriptorIo io(fd, none);
+    int saved = errno;
+    long app = framed_available(io, connection, wire > 0 ? static_cast<size_t>(wire) : 0);
+    if (app < 0) return -1;
+    errno = saved;
+    *out = static_cast<int>(app);
+    return 0;
   } catch (...) {
     errno = ENOBUFS;
     return -1;

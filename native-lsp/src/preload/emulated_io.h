@@ -25,6 +25,13 @@ struct ProgramCall {
 ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept;
 ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept;
 
+// sendfile onto an emulated connection: the file's bytes framed like any send's.
+ssize_t emulated_sendfile(int fd, EmulatedConnection& connection, int in_fd, off_t* offset,
+                          size_t count) noexcept;
+
+// ioctl(FIONREAD) on an emulated connection: the program's bytes waiting, into *out.
+int emulated_available(int fd, EmulatedConnection& connection, int* out) noexcept;
+
 // Before shutdown(SHUT_WR or SHUT_RDWR): the stream's own owed bytes, if the wire takes them now.
 void flush_before_shutdown(int fd, EmulatedConnection& connection) noexcept;
 

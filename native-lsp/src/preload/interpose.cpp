@@ -342,6 +342,12 @@ TD_EXPORT int ioctl(int fd, unsigned long request, ...) {
   va_start(arguments, request);
   void* argument = va_arg(arguments, void*);
   va_end(arguments);
+  if (request == FIONREAD && argument != nullptr) {
+    // The bytes the program would read, not the wire's records.
+    if (auto* connection = teardown::preload::emulation_of(fd)) {
+      return teardown::preload::emulated_available(fd, *connection, static_cast<int*>(argument));
+    }
+  }
   int result = real().ioctl(fd, request, argument);
   if (result != -1 && request == FIONBIO && argument != nullptr && !in_vfork_child()) {
     ErrnoGuard guard;
@@ -411,6 +417,24 @@ TD_EXPORT ssize_t writev(int fd, const iovec* vectors, int count) {
   ssize_t result = real().writev(fd, vectors, count);
   report_sent(fd, result);
   return result;
+}
+
+// sendfile puts a file's bytes on the socket without passing them through send: on an emulated
+// connection they must be framed like any other bytes of the program's. Elsewhere it is libc's.
+TD_EXPORT ssize_t sendfile(int fd, int in_fd, off_t* offset, size_t count) {
+  if (auto* connection = teardown::preload::emulation_of(fd)) {
+    ssize_t result = teardown::preload::emulated_sendfile(fd, *connection, in_fd, offset, count);
+    report_sent(fd, result);
+    return result;
+  }
+  ssize_t result = real().sendfile(fd, in_fd, offset, count);
+  report_sent(fd, result);
+  return result;
+}
+
+TD_EXPORT ssize_t sendfile64(int fd, int in_fd, off64_t* offset, size_t count) {
+  static_assert(sizeof(off64_t) == sizeof(off_t), "64-bit file offsets");
+  return sendfile(fd, in_fd, reinterpret_cast<off_t*>(offset), count);
 }
 
 TD_EXPORT ssize_t recv(int fd, void* buffer, size_t length, int flags) {

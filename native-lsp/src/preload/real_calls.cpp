@@ -43,6 +43,7 @@ RealCalls load() {
   resolve(calls.write, "write");
   resolve(calls.readv, "readv");
   resolve(calls.writev, "writev");
+  resolve(calls.sendfile, "sendfile");
   resolve(calls.poll, "poll");
   resolve(calls.ppoll, "ppoll");
   resolve(calls.epoll_ctl, "epoll_ctl");

@@ -39,6 +39,7 @@ struct RealCalls {
   ssize_t (*write)(int, const void*, size_t);
   ssize_t (*readv)(int, const iovec*, int);
   ssize_t (*writev)(int, const iovec*, int);
+  ssize_t (*sendfile)(int, int, off_t*, size_t);
   int (*poll)(pollfd*, nfds_t, int);
   int (*ppoll)(pollfd*, nfds_t, const timespec*, const sigset_t*);
   int (*epoll_ctl)(int, int, int, epoll_event*);

@@ -373,3 +373,47 @@ void scenario_emulated_extension_functions() {
 }
 
 }  // namespace spi_host
+
+namespace spi_host {
+
+// Another thread blocks in a send the peer never reads; WSPShutdown from this thread returns at
+// once and the send ends (no lock of Teardown's is held while a call waits). FIONREAD answers the
+// application's bytes, not the records'.
+void scenario_emulated_unblocking() {
+  Pair pair = connect_pair(kChain, emulated_port());
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  check(send_text(pair.client, "hello", error) == 5, "five bytes go");
+  u_long waiting = 0;
+  DWORD returned = 0;
+  for (int round = 0; round < 100 && waiting == 0; ++round) {
+    check(lsp().lpWSPIoctl(pair.server, FIONREAD, nullptr, 0, &waiting, sizeof(waiting), &returned,
+                           nullptr, nullptr, nullptr, &error) == 0,
+          "FIONREAD");
+    if (waiting == 0) Sleep(10);
+  }
+  check(waiting == 5, "FIONREAD counts the application's five bytes, not the wire's records");
+  char five[5];
+  check(receive(pair.server, five, sizeof(five), error) == 5, "and they are read");
+
+  std::vector<char> lots(64u << 20, 'x');
+  int send_result = 0;
+  std::thread sender([&] {
+    WSABUF buffer{static_cast<ULONG>(lots.size()), lots.data()};
+    DWORD sent = 0;
+    int send_error = 0;
+    send_result = lsp().lpWSPSend(pair.client, &buffer, 1, &sent, 0, nullptr, nullptr, nullptr,
+                                  &send_error);
+  });
+  Sleep(300);
+  ULONGLONG before = GetTickCount64();
+  check(lsp().lpWSPShutdown(pair.client, SD_BOTH, &error) == 0, "WSPShutdown while a send waits");
+  check(GetTickCount64() - before < 2000, "WSPShutdown returns at once");
+  check(close_socket(pair.server) == 0, "the server closes: the waiting send must end");
+  sender.join();
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+}  // namespace spi_host

@@ -1413,6 +1413,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"bench", scenario_bench},
       {"emulated-totals", scenario_emulated_totals},
       {"emulated-stream", scenario_emulated_stream},
+      {"emulated-unblocking", scenario_emulated_unblocking},
       {"emulated-overlapped", scenario_emulated_overlapped},
       {"emulated-plain-peer", scenario_emulated_plain_peer},
       {"emulated-extension-functions", scenario_emulated_extension_functions},

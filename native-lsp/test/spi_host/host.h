@@ -75,6 +75,7 @@ bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET serve
 // observer configured for emulation.
 void scenario_emulated_totals();
 void scenario_emulated_stream();
+void scenario_emulated_unblocking();
 void scenario_emulated_overlapped();
 void scenario_emulated_plain_peer();
 void scenario_emulated_extension_functions();

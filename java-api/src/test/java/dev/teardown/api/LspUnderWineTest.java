@@ -445,6 +445,14 @@ class LspUnderWineTest {
   }
 
   @Test
+  void aShutdownWakesASendBlockedOnAnEmulatedPortAndFionreadCountsTheApplicationsBytes()
+      throws Exception {
+    Run run = emulated("emulated-unblocking");
+    assertEquals(List.of(EventKind.SHUTDOWN, EventKind.CLOSE),
+        kinds(run.of("client")).stream().filter(k -> k != EventKind.RESET).toList());
+  }
+
+  @Test
   void overlappedRequestsOnAnEmulatedPortCompleteWithTheApplicationsBytes() throws Exception {
     Run run = emulated("emulated-overlapped");
     assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), kinds(run.of("server")));
