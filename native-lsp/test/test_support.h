@@ -1,7 +1,10 @@
-// Helpers shared by the native tests: scratch directories and event construction.
+// Helpers shared by the native tests: scratch directories, free ports and event construction.
 #pragma once
 
+#include <arpa/inet.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -35,6 +38,19 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A port nobody listens on now (the kernel's choice of a free ephemeral port).
+inline int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
 
 inline td_event_record make_event(td_event_kind kind, uint64_t socket_id, uint16_t local_port = 0,
                                   uint16_t remote_port = 0) {
