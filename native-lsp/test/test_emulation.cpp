@@ -52,8 +52,12 @@ void send_all(EmulatedStream& sender, const std::string& data, std::vector<uint8
 struct Received {
   std::string data;
   size_t moved = 0;
+  size_t reads = 0;
+  size_t touched_past = 0;  // bytes of the buffers past what a read returned that it changed
   FrameError error = FrameError::kNone;
 };
+
+constexpr uint8_t kUntouched = 0xEE;
 
 // Reads the whole wire into buffers of `read_size` bytes, split into `pieces` spans.
 Received receive_all(EmulatedStream& receiver, const std::vector<uint8_t>& wire, size_t read_size,
@@ -68,6 +72,8 @@ Received receive_all(EmulatedStream& receiver, const std::vector<uint8_t>& wire,
   }
   AppBuffers app(spans.data(), spans.size());
   for (int guard = 0; at < wire.size() && guard < 1000000; ++guard) {
+    std::fill(storage.begin(), storage.end(), kUntouched);
+    ++out.reads;
     ReadPlan plan;
     receiver.plan_read(app, plan);
     size_t got = std::min(plan.raw_length, wire.size() - at);
@@ -84,6 +90,9 @@ Received receive_all(EmulatedStream& receiver, const std::vector<uint8_t>& wire,
     std::vector<uint8_t> flat;
     for (const Span& span : spans) flat.insert(flat.end(), span.data, span.data + span.length);
     out.data.append(reinterpret_cast<const char*>(flat.data()), outcome.app_bytes);
+    // Past what the read returns, the program's buffers are as it left them.
+    for (size_t i = outcome.app_bytes; i < flat.size(); ++i)
+      out.touched_past += flat[i] != kUntouched;
     if (outcome.error != FrameError::kNone) {
       out.error = outcome.error;
       break;
@@ -92,7 +101,7 @@ Received receive_all(EmulatedStream& receiver, const std::vector<uint8_t>& wire,
   return out;
 }
 
-TEST(EmulatedStream, BulkDataArrivesWholeAndFullRecordsLandInPlace) {
+TEST(EmulatedStream, BulkDataArrivesWholeAndMostOfItLandsInPlace) {
   std::string data = pattern(5 * kMaxDataPayload, 1);
   EmulatedStream sender;
   EmulatedStream receiver;
@@ -101,18 +110,10 @@ TEST(EmulatedStream, BulkDataArrivesWholeAndFullRecordsLandInPlace) {
   EXPECT_EQ(wire.size(), kHelloSize + data.size() + 5 * kFrameHeaderSize);
   Received got = receive_all(receiver, wire, 4 * kMaxDataPayload);
   EXPECT_EQ(got.data, data);
-  // Only the first read moves anything: the HELLO before the first record is read plainly.
-  EXPECT_LE(got.moved, 4 * kMaxDataPayload);
+  EXPECT_EQ(got.touched_past, 0u) << "nothing lands past what a read returns";
+  // Only what follows a header not yet read is staged and copied: at most one staging area a read.
+  EXPECT_LE(got.moved, got.reads * kStagingSize);
   EXPECT_EQ(receiver.finish(), FrameError::kNone);
-
-  // Once past the HELLO, full-sized records never move.
-  EmulatedStream steady_receiver;
-  std::vector<uint8_t> first(wire.begin(), wire.begin() + kHelloSize);
-  receive_all(steady_receiver, first, 64);
-  std::vector<uint8_t> rest(wire.begin() + kHelloSize, wire.end());
-  Received steady = receive_all(steady_receiver, rest, 2 * kMaxDataPayload);
-  EXPECT_EQ(steady.data, data);
-  EXPECT_EQ(steady.moved, 0u);
 }
 
 TEST(EmulatedStream, SmallSendsIntoLargeAndScatteredBuffersArriveInOrder) {
@@ -131,6 +132,7 @@ TEST(EmulatedStream, SmallSendsIntoLargeAndScatteredBuffersArriveInOrder) {
       Received got = receive_all(receiver, wire, read_size, pieces);
       EXPECT_EQ(got.error, FrameError::kNone);
       EXPECT_EQ(got.data, stream) << "reads of " << read_size << " in " << pieces << " pieces";
+      EXPECT_EQ(got.touched_past, 0u) << "reads of " << read_size << " in " << pieces << " pieces";
     }
   }
 }
@@ -159,6 +161,7 @@ TEST(EmulatedStream, ShortWritesAnywhereKeepTheStreamExact) {
     EmulatedStream receiver;
     Received got = receive_all(receiver, wire, 1 + random() % 40000, 1 + random() % 4);
     ASSERT_EQ(got.data, stream) << "round " << round;
+    EXPECT_EQ(got.touched_past, 0u) << "round " << round;
     EXPECT_EQ(receiver.finish(), FrameError::kNone);
   }
 }

@@ -10,8 +10,8 @@ namespace {
 // free list is a stack of indexes whose head carries a tag that changes on every push and pop,
 // so that a pop that raced other pops and pushes fails its compare-exchange instead of taking a
 // connection twice: no lock, safe in a signal handler and across fork.
-constexpr uint32_t kChunkSize = 256;
-constexpr uint32_t kMaxChunks = 4096;  // about a million connections at once
+constexpr uint32_t kChunkSize = 16;     // a connection holds its stream's staging area (64 KiB)
+constexpr uint32_t kMaxChunks = 65536;  // about a million connections at once
 
 std::atomic<EmulatedConnection*> chunks[kMaxChunks] = {};
 std::atomic<uint32_t> created{0};
@@ -78,7 +78,8 @@ EmulatedConnection* acquire_connection() noexcept {
   EmulatedConnection* connection = pop_free();
   if (connection != nullptr) {
     connection->stream.~EmulatedStream();
-    new (&connection->stream) EmulatedStream();
+    new (&connection->stream)
+        EmulatedStream;  // default-initialised: the staging area is not cleared
   } else {
     connection = create();
     if (connection == nullptr) return nullptr;

@@ -180,8 +180,9 @@ void EmulatedStream::plan_read(const AppBuffers& app, ReadPlan& plan) const {
     plan.roles[plan.count++] = SpanRole::kScratch;
   };
   // Only a record's own payload is ever read into the application's buffers: bytes past what a
-  // receive returns must stay as the program left them, so nothing is guessed. Anything else
-  // (the HELLO, headers, disconnect data) is read into the stream's scratch.
+  // receive returns must stay as the program left them, so nothing is guessed there. Anything
+  // else (the HELLO, headers, disconnect data) goes to the stream's scratch, and bytes whose
+  // place is unknown (after a header not read yet) to its staging area, at most the room left.
   auto scratch_only = [&](size_t length) {
     while (length > 0 && plan.count < kMaxSpans) {
       size_t piece = smaller(length, kFrameHeaderSize);
@@ -189,23 +190,31 @@ void EmulatedStream::plan_read(const AppBuffers& app, ReadPlan& plan) const {
       length -= piece;
     }
   };
+  auto stage = [&](size_t room) {
+    if (room == 0 || plan.count >= kMaxSpans) return;
+    plan.spans[plan.count] = Span{const_cast<uint8_t*>(staging_), smaller(room, kStagingSize)};
+    plan.roles[plan.count++] = SpanRole::kScratch;
+  };
   size_t remaining = decoder_.data_remaining();
   bool in_payload = decoder_.hello_seen() && !decoder_.disconnected() &&
                     decoder_.header_filled() == kFrameHeaderSize && remaining > 0;
   if (!decoder_.hello_seen()) {
     scratch_only(kHelloSize);  // at most the HELLO's bytes: a record may follow it
+    stage(total);
   } else if (decoder_.disconnected() || decoder_.header_filled() == kFrameHeaderSize) {
     if (in_payload) {
       size_t covered = place_app(0, smaller(total, remaining));
       // The next record's header, where the payload ends before the application's room does.
       if (covered == remaining && covered < total && plan.count < kMaxSpans) {
         place_scratch(kFrameHeaderSize);
+        stage(total - covered);
       }
     } else {
       scratch_only(kMaxSpans * kFrameHeaderSize);  // disconnect data, or past the end
     }
   } else {
     place_scratch(kFrameHeaderSize - decoder_.header_filled());
+    stage(total);
   }
   for (size_t i = 0; i < plan.count; ++i) plan.raw_length += plan.spans[i].length;
 }

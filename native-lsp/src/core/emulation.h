@@ -11,11 +11,11 @@
 //    application's bytes went, and keeps what is owed: a record the wire has started must be
 //    finished by the application's next bytes (its next send starts with the bytes it was told
 //    were not sent, so the record continues with exactly the stream it announced).
-//  - A read puts each payload straight into the application's buffer and each header into the
-//    stream's scratch, guessing that records are full-sized (as a sender makes them for bulk
-//    data); where a record is shorter, finish_read() moves the bytes that followed into place.
-//    The application's buffer never receives more payload than it holds: no record is longer
-//    than the guess.
+//  - A read puts the rest of the current record's payload straight into the application's
+//    buffer, the next header into the stream's scratch, and what follows (whose length is not
+//    known yet) into the stream's staging area, whose payload finish_read() then copies into
+//    place. So the application's buffers receive nothing but its own bytes, never past what the
+//    read returns, and never more than they hold.
 //
 // Not thread-safe: a layer serialises the writes, and the reads, of one connection.
 #pragma once
@@ -55,6 +55,10 @@ class AppBuffers {
 // Feeds `sniffer` the first `received` bytes spread over `buffers`, until it decides.
 HelloSniffer::Verdict sniff(HelloSniffer& sniffer, const Span* buffers, size_t count,
                             size_t received);
+
+// The stream's staging area for bytes whose place is not known when a read is laid out: as large
+// as a program's usual bulk read, so that one system call serves it (the staged part is copied).
+constexpr size_t kStagingSize = 65536;
 
 // The most spans one call lays out: under every system's iovec limit, and few enough for the stack.
 constexpr size_t kMaxSpans = 64;
@@ -152,7 +156,10 @@ class EmulatedStream {
   bool disconnect_queued_ = false;
   size_t data_owed_ = 0;
 
-  // Receiving.
+  // Receiving. Bytes whose place is not known yet (what follows a header that has not been read)
+  // land here, and their payload is copied into the application's buffers: a read never writes
+  // into those buffers past the bytes it returns.
+  uint8_t staging_[kStagingSize];
   FrameDecoder decoder_;
   uint8_t disconnect_in_[kMaxDisconnectData] = {};
   size_t disconnect_in_length_ = 0;

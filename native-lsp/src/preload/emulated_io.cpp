@@ -297,6 +297,12 @@ ssize_t emulated_receive(int fd, EmulatedConnection& connection, const ProgramCa
     }
     if ((call.flags & MSG_TRUNC) != 0) return receive_discarding(fd, connection, call, wanted);
     DescriptorIo io(fd, call);
+    if (call.known_blocking && (call.flags & MSG_DONTWAIT) == 0 &&
+        !connection.aborted.load(std::memory_order_relaxed) && !io.wait_for_data(false)) {
+      // The blocking peek took what the program's own receive would have: its error, or (the
+      // socket was not blocking after all) EAGAIN.
+      return -1;
+    }
     return framed_receive(io, connection, program.spans(), program.count(),
                           (call.flags & MSG_PEEK) != 0, (call.flags & MSG_WAITALL) != 0);
   } catch (...) {

@@ -20,6 +20,9 @@ struct ProgramCall {
   int count;
   int flags;
   msghdr* message;  // may be null
+  // What the layer knows of the socket's O_NONBLOCK (from the calls it saw): a blocking
+  // socket's receive first waits for bytes, then reads them without waiting.
+  bool known_blocking = false;
 };
 
 ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall& call) noexcept;

@@ -64,17 +64,26 @@ void report_sent(int fd, ssize_t result) {
 using teardown::preload::ProgramCall;
 
 // A send on an emulated connection, reported as the plain one is.
+// What the framed calls return when the descriptor turned out not to be the socket the layer
+// emulates (closed behind libc's back and reused by a file: ENOTSOCK): the program's call then
+// goes to libc as it is.
+constexpr ssize_t kNotOurs = -2;
+
 ssize_t framed_send(int fd, teardown::EmulatedConnection& connection,
                     const ProgramCall& call) {
   ssize_t result = teardown::preload::emulated_send(fd, connection, call);
+  if (result < 0 && errno == ENOTSOCK && teardown::preload::forget_if_stale(fd)) return kNotOurs;
   report_sent(fd, result);
   return result;
 }
 
 // A receive on an emulated connection: consuming ones are reported as the plain ones are.
 ssize_t framed_receive(int fd, teardown::EmulatedConnection& connection,
-                       const ProgramCall& call) {
+                       const ProgramCall& program_call) {
+  ProgramCall call = program_call;
+  call.known_blocking = teardown::preload::known_blocking(fd);
   ssize_t result = teardown::preload::emulated_receive(fd, connection, call);
+  if (result < 0 && errno == ENOTSOCK && teardown::preload::forget_if_stale(fd)) return kNotOurs;
   if ((call.flags & MSG_PEEK) == 0 && !in_vfork_child()) {
     ErrnoGuard guard;
     teardown::preload::on_received(fd, call.buffers, call.count, result, guard.saved(), call.flags);
@@ -368,7 +377,9 @@ TD_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen
 TD_EXPORT ssize_t send(int fd, const void* buffer, size_t length, int flags) {
   if (auto* connection = teardown::preload::emulation_of(fd)) {
     iovec one{const_cast<void*>(buffer), length};
-    return framed_send(fd, *connection, ProgramCall{&one, 1, flags, nullptr});
+    if (ssize_t framed = framed_send(fd, *connection, ProgramCall{&one, 1, flags, nullptr});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().send(fd, buffer, length, flags);
   report_sent(fd, result);
@@ -382,7 +393,9 @@ TD_EXPORT ssize_t sendto(int fd, const void* buffer, size_t length, int flags,
     msghdr message{};
     message.msg_name = const_cast<sockaddr*>(address);
     message.msg_namelen = address_length;
-    return framed_send(fd, *connection, ProgramCall{&one, 1, flags, &message});
+    if (ssize_t framed = framed_send(fd, *connection, ProgramCall{&one, 1, flags, &message});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().sendto(fd, buffer, length, flags, address, address_length);
   report_sent(fd, result);
@@ -392,8 +405,11 @@ TD_EXPORT ssize_t sendto(int fd, const void* buffer, size_t length, int flags,
 TD_EXPORT ssize_t sendmsg(int fd, const msghdr* message, int flags) {
   if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && message != nullptr) {
     msghdr copy = *message;
-    return framed_send(fd, *connection,
-                         ProgramCall{message->msg_iov, static_cast<int>(message->msg_iovlen), flags, &copy});
+    if (ssize_t framed = framed_send(
+            fd, *connection,
+            ProgramCall{message->msg_iov, static_cast<int>(message->msg_iovlen), flags, &copy});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().sendmsg(fd, message, flags);
   report_sent(fd, result);
@@ -403,7 +419,9 @@ TD_EXPORT ssize_t sendmsg(int fd, const msghdr* message, int flags) {
 TD_EXPORT ssize_t write(int fd, const void* buffer, size_t length) {
   if (auto* connection = teardown::preload::emulation_of(fd)) {
     iovec one{const_cast<void*>(buffer), length};
-    return framed_send(fd, *connection, ProgramCall{&one, 1, 0, nullptr});
+    if (ssize_t framed = framed_send(fd, *connection, ProgramCall{&one, 1, 0, nullptr});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().write(fd, buffer, length);
   report_sent(fd, result);
@@ -412,7 +430,9 @@ TD_EXPORT ssize_t write(int fd, const void* buffer, size_t length) {
 
 TD_EXPORT ssize_t writev(int fd, const iovec* vectors, int count) {
   if (auto* connection = teardown::preload::emulation_of(fd)) {
-    return framed_send(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
+    if (ssize_t framed = framed_send(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().writev(fd, vectors, count);
   report_sent(fd, result);
@@ -440,7 +460,9 @@ TD_EXPORT ssize_t sendfile64(int fd, int in_fd, off64_t* offset, size_t count) {
 TD_EXPORT ssize_t recv(int fd, void* buffer, size_t length, int flags) {
   iovec one{buffer, length};
   if (auto* connection = teardown::preload::emulation_of(fd)) {
-    return framed_receive(fd, *connection, ProgramCall{&one, 1, flags, nullptr});
+    if (ssize_t framed = framed_receive(fd, *connection, ProgramCall{&one, 1, flags, nullptr});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().recv(fd, buffer, length, flags);
   // A peek does not consume the end of the stream: the read that does will report it.
@@ -456,8 +478,10 @@ TD_EXPORT ssize_t recvfrom(int fd, void* buffer, size_t length, int flags, socka
     message.msg_name = address;
     message.msg_namelen = address_length != nullptr ? *address_length : 0;
     ssize_t result = framed_receive(fd, *connection, ProgramCall{&one, 1, flags, &message});
-    if (address_length != nullptr && result >= 0) *address_length = message.msg_namelen;
-    return result;
+    if (result != kNotOurs) {
+      if (address_length != nullptr && result >= 0) *address_length = message.msg_namelen;
+      return result;
+    }
   }
   ssize_t result = real().recvfrom(fd, buffer, length, flags, address, address_length);
   if ((flags & MSG_PEEK) == 0) result = report_received(fd, &one, 1, result, flags);
@@ -466,8 +490,11 @@ TD_EXPORT ssize_t recvfrom(int fd, void* buffer, size_t length, int flags, socka
 
 TD_EXPORT ssize_t recvmsg(int fd, msghdr* message, int flags) {
   if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && message != nullptr) {
-    return framed_receive(fd, *connection,
-                            ProgramCall{message->msg_iov, static_cast<int>(message->msg_iovlen), flags, message});
+    if (ssize_t framed = framed_receive(
+            fd, *connection,
+            ProgramCall{message->msg_iov, static_cast<int>(message->msg_iovlen), flags, message});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().recvmsg(fd, message, flags);
   if ((flags & MSG_PEEK) == 0 && message != nullptr) {
@@ -480,7 +507,9 @@ TD_EXPORT ssize_t recvmsg(int fd, msghdr* message, int flags) {
 TD_EXPORT ssize_t read(int fd, void* buffer, size_t length) {
   iovec one{buffer, length};
   if (auto* connection = teardown::preload::emulation_of(fd)) {
-    return framed_receive(fd, *connection, ProgramCall{&one, 1, 0, nullptr});
+    if (ssize_t framed = framed_receive(fd, *connection, ProgramCall{&one, 1, 0, nullptr});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().read(fd, buffer, length);
   return report_received(fd, &one, 1, result, 0);
@@ -488,7 +517,9 @@ TD_EXPORT ssize_t read(int fd, void* buffer, size_t length) {
 
 TD_EXPORT ssize_t readv(int fd, const iovec* vectors, int count) {
   if (auto* connection = teardown::preload::emulation_of(fd)) {
-    return framed_receive(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
+    if (ssize_t framed = framed_receive(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
+        framed != kNotOurs)
+      return framed;
   }
   ssize_t result = real().readv(fd, vectors, count);
   return report_received(fd, vectors, count, result, 0);

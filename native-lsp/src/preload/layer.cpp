@@ -102,12 +102,10 @@ bool identify(int fd, uint64_t& device, uint64_t& inode) {
 
 // Starts tracking `fd`, a TCP socket, with what is known of it now.
 SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
-  uint64_t device = 0, inode = 0;
-  if (!identify(fd, device, inode)) return nullptr;
   SocketEntry* entry = sockets().prepare(fd);
   if (entry == nullptr) return nullptr;
-  entry->device = device;
-  entry->inode = inode;
+  entry->device = 0;
+  entry->inode = 0;  // learned when the layer first may act on the socket (remember_identity)
   entry->connecting.store(false, std::memory_order_relaxed);
   forget_epoll_registrations(fd, *entry);
   entry->teardown.reset(SocketIdentity{static_cast<uint64_t>(fd), IPPROTO_TCP, SOCK_STREAM, false},
@@ -122,27 +120,43 @@ SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
   return entry;
 }
 
+// Remembers which socket `fd` names, once the layer may act on it (emulation, the sniffer's
+// reset, a linger the policy may change): the program's own call on it just now shows it is its
+// socket. Plain recording never acts, so costs no system call for it.
+void remember_identity(int fd, SocketEntry& entry) {
+  if (entry.inode != 0) return;
+  uint64_t device = 0, inode = 0;
+  if (!identify(fd, device, inode)) return;
+  entry.device = device;
+  entry.inode = inode;
+}
+
 // A connection is established with these endpoints: its disconnect data is emulated when the
 // configuration lists either port; otherwise its first bytes are watched for a peer that frames.
-void start_connection(SocketEntry& entry, const td_address& local, const td_address& remote) {
+void start_connection(int fd, SocketEntry& entry, const td_address& local,
+                      const td_address& remote) {
   entry.teardown.set_endpoints(local, remote);
   Policy policy = producer().policy();
   if (policy.emulates(local.port, remote.port)) {
     EmulatedConnection* connection = acquire_connection();
     if (connection != nullptr) {
+      remember_identity(fd, entry);
       entry.emulation.store(connection, std::memory_order_release);
       return;
     }
   }
   if (!policy.watches_for_framing()) return;
+  remember_identity(fd, entry);
   entry.sniffer = HelloSniffer{};
   entry.sniffing.store(true, std::memory_order_release);
 }
 
-// Whether `fd` still names the socket `entry` tracked. A descriptor closed behind libc's back
-// (a raw close, fclose of an fdopen'ed socket, closefrom) and reused names something else: its
-// entry is dropped, and the program's calls on it go to libc unchanged.
+// Whether `fd` still names the socket `entry` tracked, asked before the layer acts on it. A
+// descriptor closed behind libc's back (a raw close, fclose of an fdopen'ed socket, closefrom)
+// and reused names something else: its entry is dropped, and the program's calls on it go to
+// libc unchanged. An entry the layer never acts on has no identity to compare: it is kept.
 bool still_tracked(int fd, SocketEntry& entry) {
+  if (entry.inode == 0) return true;
   uint64_t device = 0, inode = 0;
   if (identify(fd, device, inode) && device == entry.device && inode == entry.inode) return true;
   sockets().remove(&entry);
@@ -273,7 +287,7 @@ void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_prog
   std::memcpy(&storage, remote, length < sizeof(storage) ? length : sizeof(storage));
   if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6) return;
   entry->connecting.store(in_progress, std::memory_order_relaxed);
-  start_connection(*entry, local_address(fd), address_of(storage));
+  start_connection(fd, *entry, local_address(fd), address_of(storage));
 }
 
 void on_connect_outcome(int fd, int pending_error) noexcept {
@@ -306,7 +320,7 @@ void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer,
                          ? listening->teardown.local()
                          : local_address(fd);
   SocketEntry* entry = track(fd, accept_flags, platform::wall_clock_ns());  // O_NONBLOCK: not inherited
-  if (entry != nullptr) start_connection(*entry, local, address_of(storage));
+  if (entry != nullptr) start_connection(fd, *entry, local, address_of(storage));
 }
 
 void on_blocking_set(int fd, bool nonblocking_now) noexcept {
@@ -339,6 +353,7 @@ void on_duplicated(int old_fd, int new_fd) noexcept {
 void on_linger_set(int fd, const void* value, socklen_t length) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || value == nullptr || length < static_cast<socklen_t>(sizeof(linger))) return;
+  remember_identity(fd, *entry);  // the abortive-to-graceful policy may change it at close
   linger option{};
   std::memcpy(&option, value, sizeof(option));
   int seconds = option.l_linger < 0 ? 0 : option.l_linger > 65535 ? 65535 : option.l_linger;
@@ -580,11 +595,21 @@ EmulatedConnection* emulation_of(int fd) noexcept {
   SocketEntry* entry = sockets().find(fd);
   EmulatedConnection* connection =
       entry != nullptr ? entry->emulation.load(std::memory_order_acquire) : nullptr;
-  if (connection == nullptr) return nullptr;
+  return connection;
+}
+
+bool known_blocking(int fd) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  return entry != nullptr && !entry->teardown.nonblocking();
+}
+
+bool forget_if_stale(int fd) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr) return true;
   int saved = errno;
   bool same = still_tracked(fd, *entry);
   errno = saved;
-  return same ? connection : nullptr;
+  return !same;
 }
 
 void on_exit() noexcept {

@@ -59,9 +59,13 @@ bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int er
 void on_framing_failure(int fd, FrameError why) noexcept;
 // Sends the peer a reset and keeps the descriptor (connect to AF_UNSPEC).
 void reset_connection(int fd) noexcept;
-// The emulated connection of `fd`, or null: one load while the process has none. Null too when
-// the descriptor no longer names the socket that was emulated (its entry is then dropped).
+// The emulated connection of `fd`, or null: one load while the process has none.
 EmulatedConnection* emulation_of(int fd) noexcept;
+// A framed call failed with ENOTSOCK: true, the entry dropped, when `fd` no longer names the
+// socket the layer emulated (the program's call then goes to libc as it is).
+bool forget_if_stale(int fd) noexcept;
+// Whether the layer saw the socket made or left blocking (no O_NONBLOCK, no SOCK_NONBLOCK).
+bool known_blocking(int fd) noexcept;
 // poll or epoll reported `fd` writable, in error, or hung up.
 void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexcept;
 
