@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,6 +366,61 @@ static void failed_duplication(void) {
   close(listener);
 }
 
+/* close() called from a signal handler, interrupting the program anywhere, even inside the
+ * layer's own calls (acquiring an emulated connection, closing one): it must neither deadlock
+ * nor fail. Another thread signals the main one every 20 us; the handler closes the spare
+ * socket, if there is one. */
+static volatile sig_atomic_t spare = -1;
+static volatile sig_atomic_t interrupting = 1;
+
+static void close_spare(int signal_number) {
+  (void)signal_number;
+  int saved = errno;
+  int fd = spare;
+  spare = -1;
+  if (fd >= 0) close(fd);
+  errno = saved;
+}
+
+static void* interrupt_often(void* target) {
+  struct timespec pause = {0, 20 * 1000};
+  while (interrupting) {
+    pthread_kill(*(pthread_t*)target, SIGUSR1);
+    nanosleep(&pause, NULL);
+  }
+  return NULL;
+}
+
+static void close_in_signal_handler(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof(action));
+  action.sa_handler = close_spare;
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &action, NULL);
+  int listener = listen_on_port();
+  struct sockaddr_in address = loopback();
+  pthread_t self = pthread_self(), interrupter;
+  pthread_create(&interrupter, NULL, interrupt_often, &self);
+  int made = 0;
+  for (int round = 0; round < 1000; ++round) {
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(client, (struct sockaddr*)&address, sizeof(address)) != 0) break;
+    int server = accept(listener, NULL, NULL);
+    if (spare < 0) {
+      spare = client; /* the handler closes it, whenever the signal comes */
+      client = -1;
+    }
+    if (client >= 0) close(client);
+    close(server);
+    ++made;
+  }
+  interrupting = 0;
+  pthread_join(interrupter, NULL);
+  if (spare >= 0) close(spare);
+  printf("connections made and closed: %d\n", made);
+  close(listener);
+}
+
 static void alarm_rang(int signal_number) {
   (void)signal_number;
   static const char message[] = "timed out: a call did not return\n";
@@ -400,6 +456,8 @@ int main(int argc, char** argv) {
     vfork_child_exits();
   else if (strcmp(scenario, "failed-duplication") == 0)
     failed_duplication();
+  else if (strcmp(scenario, "signal-close") == 0)
+    close_in_signal_handler();
   else
     return 2;
   return 0;

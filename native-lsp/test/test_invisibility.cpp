@@ -107,7 +107,8 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, Invisibility,
                          ::testing::Values("refused-connect-poll", "refused-connect-epoll",
                                            "reset-poll", "reset-epoll", "receive-flags",
                                            "hello-lookalike", "shutdown-wakes", "descriptor-reused",
-                                           "vfork-child", "vfork-exit", "failed-duplication"),
+                                           "vfork-child", "vfork-exit", "failed-duplication",
+                                           "signal-close"),
                          [](const ::testing::TestParamInfo<const char*>& scenario) {
                            std::string name = scenario.param;
                            for (char& c : name) {
