@@ -82,10 +82,11 @@ void emit(td_event_record& event, const void* data = nullptr, size_t length = 0)
 // Forgets every epoll registration of `entry` (its socket is closing, or a new one takes its
 // place).
 void forget_epoll_registrations(int fd, SocketEntry& entry) {
-  EpollRegistry* registry = epoll_registry();
   for (int i = 0; i < SocketEntry::kEpollSets; ++i) {
+    if (entry.epoll_fds[i].load(std::memory_order_relaxed) < 0) continue;  // the usual case
     int epfd = entry.epoll_fds[i].exchange(-1, std::memory_order_acq_rel);
-    if (epfd >= 0 && registry != nullptr) {
+    EpollRegistry* registry = epfd >= 0 ? epoll_registry() : nullptr;  // made by a registration
+    if (registry != nullptr) {
       registry->remove(epfd, entry.epoll_data[i].load(std::memory_order_relaxed), fd);
     }
   }
