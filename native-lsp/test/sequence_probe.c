@@ -9,11 +9,17 @@
  * thread writes its own transcript; they are printed in thread order at the end, so the output is
  * the same on every run of the same SEED. test_invisibility runs it without the layer and under
  * it, and requires the same output. Waits for readiness are bounded (poll, 20 ms), and each call
- * is given 3 ms for the peer's reaction to land. */
+ * is given 3 ms for the peer's reaction to land.
+ *
+ * Every connection has TCP_NODELAY. With Nagle's algorithm a small send can wait in the sender's
+ * queue for the peer's delayed ACK (40 ms), and whether it is still waiting when the peer shuts
+ * down both directions decides whether its late arrival resets the connection: the transcript
+ * would depend on the clock, not on the calls. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -67,6 +73,14 @@ static const char* error_name(long result) {
 
 static void result(struct worker* w, int call, const char* what, long value) {
   note(w, "%02d %s = %ld %s\n", call, what, value, error_name(value));
+}
+
+static void no_delay(int fd) {
+  int one = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+    perror("sequence_probe: TCP_NODELAY");
+    exit(3);
+  }
 }
 
 static int connect_to_port(void) {
@@ -279,6 +293,8 @@ int main(int argc, char** argv) {
     for (int pair = 0; pair < kPairs; ++pair) {
       w->ends[pair][0] = connect_to_port();
       w->ends[pair][1] = accept(listener, NULL, NULL);
+      no_delay(w->ends[pair][0]);
+      no_delay(w->ends[pair][1]);
       for (int side = 0; side < 2; ++side) {
         struct epoll_event interest = {.events = EPOLLIN | EPOLLRDHUP,
                                        .data.u64 = (uint64_t)(pair * 2 + side)};
