@@ -115,8 +115,11 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(counters.dropped),
               static_cast<unsigned long long>(2 * total + options.slots));
   if (options.channel.empty()) {
-    std::remove((dir + "/events").c_str());
-    std::remove((dir + "/config").c_str());
+    for (const std::string& name : teardown::list_directory(channel->rings_dir(), 16)) {
+      std::remove((channel->rings_dir() + "/" + name).c_str());
+    }
+    rmdir(channel->rings_dir().c_str());
+    for (const char* name : {"/config", "/config.lock"}) std::remove((dir + name).c_str());
     rmdir(dir.c_str());
   }
   return counters.per_kind[TD_KIND_CLOSE] + counters.dropped == 2 * total + options.slots ? 0 : 1;

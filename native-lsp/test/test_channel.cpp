@@ -1,7 +1,12 @@
 // Channel files on disk: creation, permissions, damage, and the producer's view of them.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +17,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "channel_events.h"
 #include "producer.h"
 #include "test_support.h"
 
@@ -22,12 +28,17 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
+// GCC 12 sees these replacements inlined next to std::free and warns of a mismatch that is none.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace teardown {
 namespace {
 
+using teardown::testing::channel_events;
 using teardown::testing::make_event;
 using teardown::testing::TempDir;
 
@@ -43,6 +54,20 @@ void overwrite(const std::string& path, size_t offset, const void* bytes, size_t
   file.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(length));
 }
 
+std::string own_ring_path(const std::string& dir) {
+  return dir + "/rings/ring-" + current_user().key;
+}
+
+// Virtual memory of this process, from /proc: what a mapping costs in address space.
+uint64_t address_space_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+  }
+  return 0;
+}
+
 TEST(Channel, OpeningAMissingChannelWithoutCreateIsNotFound) {
   TempDir dir;
   std::unique_ptr<Channel> channel;
@@ -50,17 +75,22 @@ TEST(Channel, OpeningAMissingChannelWithoutCreateIsNotFound) {
   EXPECT_EQ(Channel::attach(dir.file("absent"), channel), TD_ERR_NOT_FOUND);
 }
 
-TEST(Channel, CreateMakesEventsWritableByEveryoneAndConfigByItsOwner) {
+TEST(Channel, CreateMakesEveryFileWithItsModeWhateverTheUmask) {
   TempDir dir;
   std::string path = dir.file("channel");
-  mode_t old_mask = umask(077);  // the creator's umask must not lock producers out
+  mode_t old_mask = umask(077);  // the creator's umask must not decide who may do what
   std::unique_ptr<Channel> channel;
   td_status status = Channel::open(path, true, 128, channel);
   umask(old_mask);
   ASSERT_EQ(status, TD_OK);
-  EXPECT_EQ(mode_of(path + "/events"), 0666u);
+  EXPECT_EQ(mode_of(path), 0755u);
   EXPECT_EQ(mode_of(path + "/config"), 0644u);
-  EXPECT_EQ(channel->ring().slot_count(), 128u);
+  struct stat rings {};
+  ASSERT_EQ(stat((path + "/rings").c_str(), &rings), 0);
+  // An administrator's channel takes every user's ring, and nobody may remove another's.
+  EXPECT_EQ(rings.st_mode & 07777, current_user().admin ? 01777u : 0700u);
+  EXPECT_EQ(channel->ring().slot_count(), 128u) << "the rings producers make have its size";
+  EXPECT_EQ(mode_of(own_ring_path(path)), 0600u) << "a ring is its user's, and administrators'";
   td_config config{};
   ASSERT_EQ(channel->read_config(config), TD_OK);
   EXPECT_EQ(config.kinds, TD_ALL_KINDS);
@@ -85,7 +115,7 @@ TEST(Channel, ReopeningASoundChannelKeepsItsEventsAndConfiguration) {
 
   std::unique_ptr<Channel> second;
   ASSERT_EQ(Channel::open(dir.path(), true, 1024, second), TD_OK);
-  EXPECT_EQ(second->ring().slot_count(), 64u) << "a live channel is not resized under its users";
+  EXPECT_EQ(second->ring().slot_count(), 64u) << "a live ring is not resized under its users";
   EXPECT_EQ(second->ring().head(), 1u);
   td_config read{};
   ASSERT_EQ(second->read_config(read), TD_OK);
@@ -116,28 +146,170 @@ TEST(Channel, AProducerAttachmentCannotWriteTheConfiguration) {
   EXPECT_EQ(producer->write_config(default_config(), field), TD_ERR_ACCESS_DENIED);
 }
 
-TEST(Channel, TruncatedWrongVersionAndForeignFilesAreRefusedThenRepairedByCreate) {
+TEST(Channel, ALockOnTheConfigurationFileCannotBlockItsWriter) {
   TempDir dir;
-  {
-    std::unique_ptr<Channel> channel;
-    ASSERT_EQ(Channel::open(dir.path(), true, 64, channel), TD_OK);
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  // Anyone can open the configuration to read it, and a read-only descriptor can take a lock.
+  int fd = ::open(dir.file("config").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX), 0);
+  std::atomic<bool> written{false};
+  std::thread writer([&] {
+    std::string field;
+    td_config config = default_config();
+    config.capture_bytes = 8;
+    written = admin->write_config(config, field) == TD_OK;
+  });
+  for (int i = 0; i < 200 && !written; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool done = written;
+  flock(fd, LOCK_UN);
+  writer.join();
+  close(fd);
+  EXPECT_TRUE(done) << "the writers' lock is a file only the configuration's owner can open";
+  EXPECT_EQ(mode_of(dir.file("config.lock")), 0600u);
+}
+
+TEST(Channel, AProducerTakesAnotherRingWhenItsNameIsNotItsOwnToTrust) {
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  std::string name = own_ring_path(dir.path());
+  // Planted under the name: a ring others may write, a link to a file, a FIFO (whose open must
+  // not block). None is mapped; the producer records into a ring of its own.
+  for (int plant = 0; plant < 3; ++plant) {
+    TempDir other;
+    std::remove(name.c_str());
+    if (plant == 0) {
+      std::unique_ptr<Channel> maker;
+      ASSERT_EQ(Channel::open(dir.path(), false, 0, maker), TD_OK);
+      ASSERT_TRUE(maker->ring().bound());
+      ASSERT_EQ(chmod(name.c_str(), 0666), 0);
+    } else if (plant == 1) {
+      std::ofstream(other.file("target")) << "x";
+      ASSERT_EQ(symlink(other.file("target").c_str(), name.c_str()), 0);
+    } else {
+      ASSERT_EQ(mkfifo(name.c_str(), 0600), 0);
+    }
+    std::unique_ptr<Channel> producer;
+    ASSERT_EQ(Channel::attach(dir.path(), producer), TD_OK) << "plant " << plant;
+    ASSERT_TRUE(producer->ring().publish(make_event(TD_KIND_CLOSE, 40 + plant)));
+    struct stat planted {};
+    ASSERT_EQ(lstat(name.c_str(), &planted), 0);
+    EXPECT_TRUE(plant != 1 || S_ISLNK(planted.st_mode)) << "what was planted is left alone";
   }
-  std::unique_ptr<Channel> channel;
-  ASSERT_EQ(truncate(dir.file("events").c_str(), 4096), 0);
-  EXPECT_EQ(Channel::attach(dir.path(), channel), TD_ERR_CORRUPT);
-  EXPECT_EQ(Channel::open(dir.path(), false, 0, channel), TD_ERR_CORRUPT);
+  std::vector<td_event_record> events = channel_events(*admin);
+  std::vector<uint64_t> sockets;
+  for (const td_event_record& event : events) sockets.push_back(event.socket_id);
+  EXPECT_NE(std::find(sockets.begin(), sockets.end(), 40u), sockets.end());
+  EXPECT_NE(std::find(sockets.begin(), sockets.end(), 41u), sockets.end());
+  EXPECT_NE(std::find(sockets.begin(), sockets.end(), 42u), sockets.end());
+}
 
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, channel), TD_OK);
-  channel.reset();
-  EXPECT_EQ(Channel::attach(dir.path(), channel), TD_OK);
-  channel.reset();
+TEST(Channel, AHugeSparseRingCostsOnlyWhatItsHeaderSays) {
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  ASSERT_TRUE(admin->ring().bound());
+  std::string name = own_ring_path(dir.path());
+  ASSERT_EQ(truncate(name.c_str(), off_t{1} << 40), 0);  // 1 TiB, sparse
+  uint64_t before = address_space_bytes();
+  std::unique_ptr<Channel> producer;
+  ASSERT_EQ(Channel::attach(dir.path(), producer), TD_OK);
+  EXPECT_LT(address_space_bytes() - before, uint64_t{64} << 20);
+  EXPECT_EQ(producer->ring().slot_count(), 64u);
+}
 
-  uint32_t version = 99;
-  overwrite(dir.file("config"), offsetof(layout::ConfigHeader, layout_version), &version,
-            sizeof(version));
-  EXPECT_EQ(Channel::attach(dir.path(), channel), TD_ERR_VERSION);
-  std::ofstream(dir.file("events"), std::ios::trunc) << "not a channel";
-  EXPECT_EQ(Channel::attach(dir.path(), channel), TD_ERR_CORRUPT);
+TEST(Channel, HeaderFieldsChangedAfterAttachNeverMoveAWriteOutsideTheMapping) {
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  std::unique_ptr<Channel> producer;
+  ASSERT_EQ(Channel::attach(dir.path(), producer), TD_OK);
+  std::string name = own_ring_path(dir.path());
+  uint32_t huge = 1u << 31;
+  uint64_t far_head = uint64_t{1} << 40;
+  overwrite(name, offsetof(layout::EventsHeader, slot_count), &huge, sizeof(huge));
+  overwrite(name, offsetof(layout::EventsHeader, head), &far_head, sizeof(far_head));
+  for (int i = 0; i < 1000; ++i) producer->ring().publish(make_event(TD_KIND_EOF, i));
+  EXPECT_EQ(producer->ring().slot_count(), 64u) << "the geometry is the one read at attach";
+  // A new attachment reads the bad count and refuses: the file is far too small for it.
+  std::unique_ptr<Channel> another;
+  EXPECT_EQ(Channel::attach(dir.path(), another), TD_ERR_CORRUPT);
+}
+
+TEST(Channel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound) {
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  ASSERT_TRUE(admin->ring().publish(make_event(TD_KIND_EOF, 1)));
+  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  std::string name = own_ring_path(dir.path());
+  ASSERT_EQ(truncate(name.c_str(), 100), 0);  // a mapped reader would die of SIGBUS here
+  td_event_record batch[8];
+  size_t count = 0;
+  uint64_t lost = 0;
+  EXPECT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  EXPECT_EQ(count, 0u);
+  ASSERT_EQ(truncate(name.c_str(), static_cast<off_t>(layout::events_file_bytes(64))), 0);
+  ASSERT_TRUE(admin->ring().publish(make_event(TD_KIND_EOF, 2)));
+  uint64_t total_lost = 0;
+  std::vector<td_event_record> events = channel_events(*admin, &total_lost);
+  ASSERT_EQ(events.size(), 1u) << "the header's first 100 bytes survived, the slots did not";
+  EXPECT_EQ(events[0].socket_id, 2u);
+  EXPECT_EQ(total_lost, 1u);
+}
+
+TEST(Channel, LossCountsFromAWildHeadNeverOverflow) {
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  ASSERT_TRUE(admin->ring().publish(make_event(TD_KIND_EOF, 1)));
+  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  uint64_t wild = UINT64_MAX - 3;
+  overwrite(own_ring_path(dir.path()), offsetof(layout::EventsHeader, head), &wild, sizeof(wild));
+  td_event_record batch[8];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  EXPECT_EQ(lost, wild - 64 - 0) << "exact, in range";
+  td_counters counters{};
+  ASSERT_EQ(channel_counters(admin->rings_dir(), counters), TD_OK);
+  EXPECT_EQ(counters.produced, wild);
+}
+
+TEST(Channel, ReadersMergeRingsByTimeAndNameEachEventsUser) {
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  // A second ring of the same user, as a squatted name would make.
+  std::unique_ptr<Channel> planter;
+  ASSERT_EQ(Channel::open(dir.path(), false, 0, planter), TD_OK);
+  ASSERT_EQ(chmod(admin->rings_dir().c_str(), 0700), 0);
+  std::string first = own_ring_path(dir.path());
+  ASSERT_TRUE(admin->ring().bound());
+  ASSERT_EQ(rename(first.c_str(), (first + "-second").c_str()), 0);
+  std::unique_ptr<Channel> fresh;
+  ASSERT_EQ(Channel::attach(dir.path(), fresh), TD_OK);
+  ASSERT_NE(fresh->ring().generation(), admin->ring().generation());
+  for (uint64_t i = 0; i < 6; ++i) {
+    td_event_record event = make_event(TD_KIND_CLOSE, i);
+    event.time_ns = 1000 + i;
+    EventRing& ring = i % 2 == 0 ? admin->ring() : fresh->ring();
+    ASSERT_TRUE(ring.publish(event));
+  }
+  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  td_event_record batch[8];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  ASSERT_EQ(count, 6u);
+  for (uint64_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(batch[i].socket_id, i) << "merged by time across the two rings";
+    ASSERT_LT(batch[i].user, reader.user_keys().size());
+    EXPECT_EQ(reader.user_keys()[batch[i].user], current_user().key);
+  }
 }
 
 class ProducerTest : public ::testing::Test {
@@ -150,15 +322,7 @@ class ProducerTest : public ::testing::Test {
     std::string field;
     ASSERT_EQ(admin_->write_config(config, field), TD_OK) << field;
   }
-  std::vector<td_event_record> read_all() {
-    RingReader reader(admin_->ring(), ReaderStart::Oldest, 1'000'000);
-    std::vector<td_event_record> events(256);
-    size_t count = 0;
-    uint64_t lost = 0;
-    EXPECT_EQ(reader.read(events.data(), events.size(), count, lost), TD_OK);
-    events.resize(count);
-    return events;
-  }
+  std::vector<td_event_record> read_all() { return channel_events(*admin_); }
   bool emit(Producer& producer, td_event_record event, const void* data = nullptr,
             size_t length = 0) {
     return producer.publish(event, producer.policy(), data, length);
@@ -280,21 +444,67 @@ TEST_F(ProducerTest, ADamagedConfigurationMeansPassThrough) {
   EXPECT_FALSE(emit(producer, make_event(TD_KIND_CLOSE, 1)));
 }
 
-TEST_F(ProducerTest, ReattachesWhenTheChannelIsReinitialised) {
-  Producer producer(dir_.path());
+TEST_F(ProducerTest, RevivesInPlaceWhenItsRingIsReinitialisedWithoutAttachingAgain) {
+  Producer producer(dir_.path(), 1'000'000);
   ASSERT_TRUE(emit(producer, make_event(TD_KIND_CLOSE, 1)));
-  uint64_t junk = 0;
-  overwrite(dir_.file("events"), 0, &junk, sizeof(junk));  // damaged: producers stop at once
-  EXPECT_FALSE(emit(producer, make_event(TD_KIND_CLOSE, 2)));
+  std::string name = own_ring_path(dir_.path());
+  // Damaged and repaired, again and again: before, each repair cost an attachment until
+  // recording stopped for good.
+  for (uint32_t round = 0; round < Producer::kMaxAttachments + 4; ++round) {
+    uint64_t junk = 0;
+    overwrite(name, 0, &junk, sizeof(junk));
+    EXPECT_FALSE(emit(producer, make_event(TD_KIND_CLOSE, 2))) << "damaged: producers stop at once";
+    uint64_t magic = layout::kEventsMagic;
+    uint64_t generation = 1000 + round;
+    overwrite(name, offsetof(layout::EventsHeader, generation), &generation, sizeof(generation));
+    overwrite(name, 0, &magic, sizeof(magic));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(emit(producer, make_event(TD_KIND_CLOSE, 3))) << "round " << round;
+  }
+  EXPECT_EQ(producer.attachments(), 1u);
+}
 
-  admin_.reset();
-  ASSERT_EQ(Channel::open(dir_.path(), true, 256, admin_), TD_OK);  // repaired: new generation
-  std::this_thread::sleep_for(std::chrono::nanoseconds(Producer::kAttachRetryNs + 50'000'000));
-  ASSERT_TRUE(emit(producer, make_event(TD_KIND_CLOSE, 3)));
-  EXPECT_EQ(producer.attachments(), 2u);
-  std::vector<td_event_record> events = read_all();
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].socket_id, 3u);
+TEST_F(ProducerTest, AConfigurationOthersMayWriteIsIgnoredForTheDefaults) {
+  td_config config = default_config();
+  config.enabled = 0;
+  config.abortive_to_graceful = 1;
+  config.capture_bytes = 64;
+  config.emulation_port_count = 1;
+  config.emulation_ports[0] = 22;
+  configure(config);
+  {
+    Producer producer(dir_.path());
+    EXPECT_FALSE(producer.policy().active) << "its owner's configuration applies";
+  }
+  ASSERT_EQ(chmod(dir_.file("config").c_str(), 0666), 0);
+  Producer producer(dir_.path());
+  Policy policy = producer.policy();
+  EXPECT_TRUE(policy.active) << "the defaults: record everything";
+  EXPECT_FALSE(policy.abortive_to_graceful);
+  EXPECT_EQ(policy.capture_bytes, 0u);
+  EXPECT_FALSE(policy.emulates(22, 50000));
+  ConfigStatus status = admin_->config_status();
+  EXPECT_TRUE(status.others_can_write);
+}
+
+TEST_F(ProducerTest, AConfigurationAnotherUserOwnsIsIgnoredForTheDefaults) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to give the configuration to another user";
+  td_config config = default_config();
+  config.enabled = 0;
+  configure(config);
+  ASSERT_EQ(chown(dir_.file("config").c_str(), 65534, 65534), 0);  // nobody's, mode still 0644
+  Producer producer(dir_.path());
+  EXPECT_TRUE(producer.policy().active) << "root's programs do not honour nobody's configuration";
+  ConfigStatus status = admin_->config_status();
+  EXPECT_EQ(status.owner, "65534");
+  EXPECT_FALSE(status.owner_is_admin);
+}
+
+TEST_F(ProducerTest, WithoutAConfigurationTheDefaultsApply) {
+  ASSERT_EQ(std::remove(dir_.file("config").c_str()), 0);
+  Producer producer(dir_.path());
+  EXPECT_TRUE(producer.policy().active);
+  EXPECT_TRUE(emit(producer, make_event(TD_KIND_EOF, 1)));
 }
 
 }  // namespace

@@ -250,8 +250,9 @@ TEST(ChannelProcesses, RandomBytesOverTheChannelCrashNoProducerAndReadersReportI
   }
 
   std::mt19937_64 random(12345);
-  for (const char* name : {"events", "config"}) {
-    std::vector<char> noise(name[0] == 'e' ? layout::events_file_bytes(1024)
+  std::string ring = "rings/ring-" + current_user().key;
+  for (const char* name : {ring.c_str(), "config"}) {
+    std::vector<char> noise(name[0] == 'r' ? layout::events_file_bytes(1024)
                                            : layout::config_file_bytes());
     for (char& c : noise) c = static_cast<char>(random());
     std::ofstream(dir.file(name), std::ios::in | std::ios::out | std::ios::binary)
@@ -261,11 +262,14 @@ TEST(ChannelProcesses, RandomBytesOverTheChannelCrashNoProducerAndReadersReportI
 
   close(started[0]);
   close(started[1]);
-  EXPECT_EQ(reader.read(batch, 8, count, lost), TD_ERR_CORRUPT);
+  EXPECT_EQ(reader.read(batch, 8, count, lost), TD_ERR_CORRUPT) << "the one ring's reader";
   std::unique_ptr<Channel> reopened;
-  EXPECT_EQ(Channel::open(dir.path(), false, 0, reopened), TD_ERR_CORRUPT);
+  ASSERT_EQ(Channel::open(dir.path(), false, 0, reopened), TD_OK);
+  td_config config{};
+  EXPECT_EQ(reopened->read_config(config), TD_ERR_CORRUPT);
+  EXPECT_FALSE(reopened->config_status().sound);
   Producer late(dir.path());
-  EXPECT_FALSE(late.policy().active) << "a damaged channel is passed through";
+  EXPECT_FALSE(late.policy().active) << "a damaged ring is passed through";
 }
 
 }  // namespace

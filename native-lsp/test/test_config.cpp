@@ -86,7 +86,7 @@ class ConfigBlockTest : public ::testing::Test {
   std::vector<uint8_t> memory_ = std::vector<uint8_t>(layout::config_file_bytes());
   ConfigBlock block_;
   void SetUp() override {
-    ConfigBlock::initialize(memory_.data(), 5, default_config());
+    ConfigBlock::initialize(memory_.data(), 5, default_config(), 0);
     block_ = ConfigBlock(memory_.data());
   }
 };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "channel_events.h"
 #include "test_support.h"
 
 #ifndef TEARDOWN_PRELOAD_PATH
@@ -28,6 +29,7 @@
 namespace teardown {
 namespace {
 
+using teardown::testing::channel_events;
 using teardown::testing::free_port;
 using teardown::testing::TempDir;
 
@@ -76,13 +78,7 @@ class EmulationLayer : public ::testing::Test {
   }
 
   static std::vector<td_event_record> events_of(Channel& channel) {
-    RingReader reader(channel.ring(), ReaderStart::Oldest, 1'000'000);
-    std::vector<td_event_record> all(4096);
-    size_t count = 0;
-    uint64_t lost = 0;
-    EXPECT_EQ(reader.read(all.data(), all.size(), count, lost), TD_OK);
-    all.resize(count);
-    return all;
+    return channel_events(channel);
   }
 
   static std::vector<td_event_record> of_kind(const std::vector<td_event_record>& events,

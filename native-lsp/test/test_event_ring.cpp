@@ -22,7 +22,7 @@ class EventRingTest : public ::testing::Test {
 
   void SetUp() override {
     EventRing::initialize(memory_.data(), kSlots, 77);
-    ring_ = EventRing(memory_.data());
+    ASSERT_EQ(EventRing::bind(memory_.data(), memory_.size(), ring_), TD_OK);
   }
 
   void publish(uint64_t count, uint64_t first_socket = 0) {

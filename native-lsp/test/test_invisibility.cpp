@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "channel.h"
+#include "channel_events.h"
+#include "probe_run.h"
 #include "test_support.h"
 
 #ifndef TEARDOWN_PRELOAD_PATH
@@ -32,39 +34,16 @@
 namespace teardown {
 namespace {
 
+using teardown::testing::channel_events;
 using teardown::testing::free_port;
+using teardown::testing::ProbeRun;
 using teardown::testing::TempDir;
 
-struct ProbeRun {
-  int status = -1;
-  std::string transcript;
-};
-
-// Runs the probe once: with `channel` empty, without the layer.
-ProbeRun run_probe(const std::string& scenario, int port, const std::string& channel,
+// The invisibility probe's scenario, or the sequence probe's seed, once.
+ProbeRun run_probe(const std::string& argument, int port, const std::string& channel,
                    const std::string& output_file,
                    const char* probe = TEARDOWN_INVISIBILITY_PROBE_PATH) {
-  pid_t child = fork();
-  if (child == 0) {
-    int fd = open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    if (!channel.empty()) {
-      setenv("LD_PRELOAD", TEARDOWN_PRELOAD_PATH, 1);
-      setenv("TEARDOWN_CHANNEL", channel.c_str(), 1);
-    }
-    std::string port_text = std::to_string(port);
-    execl(probe, probe, scenario.c_str(), port_text.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(child, &status, 0);
-  ProbeRun run;
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(output_file);
-  std::stringstream text;
-  text << in.rdbuf();
-  run.transcript = text.str();
-  return run;
+  return teardown::testing::run_probe(probe, argument, port, channel, output_file);
 }
 
 class Invisibility : public ::testing::TestWithParam<const char*> {
@@ -145,13 +124,7 @@ class RecordedUnderTheLayer : public Invisibility {
   std::vector<td_event_record> record(const char* scenario) {
     ProbeRun run = run_probe(scenario, port_, recording_.path(), scratch_.file("recorded"));
     EXPECT_EQ(run.status, 0) << run.transcript;
-    RingReader reader(recording_channel_->ring(), ReaderStart::Oldest, 1'000'000);
-    std::vector<td_event_record> all(4096);
-    size_t count = 0;
-    uint64_t lost = 0;
-    EXPECT_EQ(reader.read(all.data(), all.size(), count, lost), TD_OK);
-    all.resize(count);
-    return all;
+    return channel_events(*recording_channel_);
   }
 
   static size_t count_of(const std::vector<td_event_record>& events, td_event_kind kind) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "channel_events.h"
 #include "test_support.h"
 
 #ifndef TEARDOWN_PRELOAD_PATH
@@ -23,6 +24,7 @@
 namespace teardown {
 namespace {
 
+using teardown::testing::channel_events;
 using teardown::testing::TempDir;
 
 // Runs the probe with the layer and the given channel directory; returns its exit code.
@@ -40,13 +42,9 @@ int run_probe(const std::string& scenario, const std::string& channel) {
 }
 
 std::vector<td_event_record> events_in(Channel& channel) {
-  RingReader reader(channel.ring(), ReaderStart::Oldest, 1'000'000);
-  std::vector<td_event_record> all(4096);
-  size_t count = 0;
   uint64_t lost = 0;
-  EXPECT_EQ(reader.read(all.data(), all.size(), count, lost), TD_OK);
+  std::vector<td_event_record> all = channel_events(channel, &lost);
   EXPECT_EQ(lost, 0u);
-  all.resize(count);
   return all;
 }
 

@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 /* Major version in the high 16 bits, minor in the low 16 bits. */
-#define TD_ABI_VERSION 0x00010000u
+#define TD_ABI_VERSION 0x00010001u
 
 /* ---- Status codes ---------------------------------------------------------------------------- */
 
@@ -162,7 +162,9 @@ typedef struct td_event_record {
   uint64_t bytes_received;
   uint8_t first_shutdown;   /* td_initiator */
   uint8_t ending;           /* td_ending */
-  uint8_t reserved[6];
+  uint16_t reserved;
+  uint32_t user; /* set by readers: who owns the ring the event was read from, as an
+                    index for td_reader_user; what a producer writes here is ignored */
   char process_name[TD_PROCESS_NAME_MAX]; /* executable base name, UTF-8, NUL-padded */
   uint8_t captured[TD_CAPTURE_MAX];       /* the first captured_length bytes of the data */
 } td_event_record;                        /* 448 bytes */
@@ -220,9 +222,12 @@ typedef struct td_channel td_channel;
 
 /*
  * Opens the channel in directory `path` (UTF-8), or in the default location when path is NULL or
- * empty: $TEARDOWN_CHANNEL, else /dev/shm/teardown (Linux) or %ProgramData%\Teardown (Windows).
- * slot_count (a power of two, 64..1048576, or 0 for the default 16384) applies only when the
- * channel is created.
+ * empty: $TEARDOWN_CHANNEL, else the system channel (/dev/shm/teardown on Linux when an
+ * administrator made it, %ProgramData%\Teardown on Windows), else the user's private channel
+ * ($XDG_RUNTIME_DIR/teardown). With TD_OPEN_CREATE the directory, its rings directory and the
+ * configuration are made where absent: an administrator's channel takes every user's rings, anyone
+ * else's only their own. slot_count (a power of two, 64..1048576, or 0 for the default 16384) is
+ * the size of the rings producers make, set when the configuration is created.
  */
 TD_API int td_channel_open(const char* path, uint32_t flags, uint32_t slot_count,
                            td_channel** out) TD_NOEXCEPT;
@@ -231,17 +236,35 @@ TD_API void td_channel_close(td_channel* channel) TD_NOEXCEPT;
 /* The directory the channel lives in; buffer receives a NUL-terminated UTF-8 path. */
 TD_API int td_channel_path(const td_channel* channel, char* buffer, size_t capacity) TD_NOEXCEPT;
 
-/* Slots in the event ring: the most events a reader can fall behind without loss. */
+/* Slots in each user's event ring: the most events a reader can fall behind on one ring
+ * without loss. */
 TD_API int td_channel_capacity(const td_channel* channel, uint32_t* slot_count) TD_NOEXCEPT;
 
 TD_API int td_channel_counters(const td_channel* channel, td_counters* out) TD_NOEXCEPT;
 
 /*
- * Publishes one event as a producer would (for tools that produce events themselves, and tests).
- * The channel assigns sequence; every other field is taken as given. Returns TD_OK when the event
- * was published, TD_ERR_CORRUPT when the channel header is no longer valid.
+ * Publishes one event as a producer would (for tools that produce events themselves, and tests),
+ * into the calling user's ring, made if absent. The channel assigns sequence; every other field is
+ * taken as given. Returns TD_OK when the event was published, TD_ERR_CORRUPT when the ring's header
+ * is no longer valid.
  */
 TD_API int td_channel_publish(td_channel* channel, const td_event_record* event) TD_NOEXCEPT;
+
+/* td_channel_config_owner flags */
+#define TD_CONFIG_PRESENT 0x1u      /* the channel has a configuration file */
+#define TD_CONFIG_SOUND 0x2u        /* holding a configuration of this version */
+#define TD_CONFIG_ADMIN_OWNED 0x4u  /* owned by root / Administrators / SYSTEM */
+#define TD_CONFIG_OTHERS_WRITE 0x8u /* others than its owner (and administrators) may write it */
+#define TD_CONFIG_MINE 0x10u        /* owned by the calling user */
+
+/*
+ * Who owns the configuration, which decides whose programs honour it: a producer honours a
+ * sound configuration only if an administrator or its own user owns it and nobody else may write
+ * it; everywhere else the defaults apply. owner receives the owner's name (empty when there is no
+ * configuration).
+ */
+TD_API int td_channel_config_owner(const td_channel* channel, char* owner, size_t capacity,
+                                   uint32_t* flags) TD_NOEXCEPT;
 
 /* ---- Configuration ---------------------------------------------------------------------------- */
 
@@ -270,7 +293,9 @@ typedef enum td_reader_start {
 } td_reader_start;
 
 /*
- * A reader has its own position; readers never affect producers or each other.
+ * A reader reads every user's ring the caller may read (administrators: all of them), merged by
+ * time; rings made after it starts are found within a second. It has its own position; readers
+ * never affect producers or each other.
  * stall_timeout_ms: how long a slot whose producer has not finished writing may hold the reader
  * back before it is counted as lost (a producer killed mid-write); 0 selects 100 ms.
  */
@@ -281,11 +306,16 @@ TD_API void td_reader_destroy(td_reader* reader) TD_NOEXCEPT;
 /*
  * Copies up to capacity events, oldest first, into events. *count receives how many; *lost the
  * number of events that went by since the previous read without being delivered (overwritten
- * before this reader got to them, torn, or abandoned by a producer). Never blocks.
- * Returns TD_ERR_CORRUPT when the channel header has been damaged.
+ * before this reader got to them, torn, damaged, or abandoned by a producer; saturating). Each
+ * event's user field is set to its ring's owner. Never blocks. Rings are read by copying them:
+ * a ring its owner damages, truncates or replaces loses events, and is read again once sound.
  */
 TD_API int td_reader_read(td_reader* reader, td_event_record* events, size_t capacity,
                           size_t* count, uint64_t* lost) TD_NOEXCEPT;
+
+/* The name of the user an event's user field stands for ("alice", "NT AUTHORITY\SYSTEM"). */
+TD_API int td_reader_user(const td_reader* reader, uint32_t user, char* name,
+                          size_t capacity) TD_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,8 @@
 #include "channel.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "platform.h"
 
 namespace teardown {
@@ -7,36 +10,58 @@ namespace teardown {
 namespace {
 
 constexpr int kConfigReadAttempts = 1000;
+constexpr uint64_t kScanIntervalNs = 1000000000ull;
+constexpr size_t kPendingPerRing = 1024;
 
-td_status create_events(const std::string& path, uint32_t slot_count, MappedFile& file) {
-  td_status status =
-      MappedFile::create(path, layout::events_file_bytes(slot_count), FileSharing::EveryoneWrites,
-                         file);
-  if (status != TD_OK) return status;
-  if (EventRing::validate(file.data(), file.size()) != TD_OK) {
-    EventRing::initialize(file.data(), slot_count, platform::wall_clock_ns());
-  }
-  return TD_OK;
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
 }
 
-td_status create_config(const std::string& path, MappedFile& file) {
-  td_status status =
-      MappedFile::create(path, layout::config_file_bytes(), FileSharing::OwnerWrites, file);
-  if (status != TD_OK) return status;
-  if (ConfigBlock::validate(file.data(), file.size()) != TD_OK) {
-    ConfigBlock::initialize(file.data(), platform::wall_clock_ns(), default_config());
-  }
-  return TD_OK;
+std::string hex(uint64_t value) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4) text[static_cast<size_t>(i)] = kDigits[value & 15];
+  return text;
 }
 
-td_status open_existing(const std::string& path, FileAccess access, MappedFile& file,
-                        td_status (*validate)(const uint8_t*, size_t)) {
-  td_status status = MappedFile::open(path, access, file);
-  if (status != TD_OK) return status;
-  return validate(file.data(), file.size());
+uint64_t saturating_add(uint64_t a, uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+// A consistent copy of a configuration read through its file (never mapped): the seqlock word
+// before and after must agree and be even.
+bool copy_config(const MappedFile& file, td_config& out, int attempts) {
+  alignas(layout::ConfigHeader) uint8_t copy[sizeof(layout::ConfigHeader)];
+  if (!file.read_at(0, copy, sizeof(copy)) || ConfigBlock::validate(copy, sizeof(copy)) != TD_OK) {
+    return false;
+  }
+  constexpr size_t kSequence = offsetof(layout::ConfigHeader, sequence);
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    uint32_t before = 0;
+    uint32_t after = 0;
+    if (!file.read_at(kSequence, &before, sizeof(before))) return false;
+    if (before & 1u) continue;
+    if (!file.read_at(offsetof(layout::ConfigHeader, config), &out, sizeof(out))) return false;
+    if (!file.read_at(kSequence, &after, sizeof(after))) return false;
+    if (after == before) return true;
+  }
+  return false;
+}
+
+struct RingSeed {
+  uint32_t slot_count;
+};
+
+void initialize_ring(uint8_t* bytes, size_t, void* context) {
+  EventRing::initialize(bytes, static_cast<RingSeed*>(context)->slot_count,
+                        platform::wall_clock_ns());
 }
 
 }  // namespace
+
+std::string Channel::rings_dir() const {
+  return platform::join_path(dir_, kRingsDirName);
+}
 
 td_status Channel::open(const std::string& dir, bool create, uint32_t slot_count,
                         std::unique_ptr<Channel>& out) {
@@ -45,31 +70,56 @@ td_status Channel::open(const std::string& dir, bool create, uint32_t slot_count
   if (!layout::valid_slot_count(slot_count)) return TD_ERR_INVALID_ARGUMENT;
   auto channel = std::unique_ptr<Channel>(new Channel());
   channel->dir_ = dir;
-  std::string events_path = platform::join_path(dir, kEventsFileName);
   std::string config_path = platform::join_path(dir, kConfigFileName);
-  td_status status;
+  td_status status = TD_OK;
   if (create) {
-    status = ensure_directory(dir);
-    if (status == TD_OK) status = create_events(events_path, slot_count, channel->events_file_);
-    if (status == TD_OK) status = create_config(config_path, channel->config_file_);
-    channel->config_writable_ = true;
-  } else {
-    status = open_existing(events_path, FileAccess::ReadWrite, channel->events_file_,
-                           EventRing::validate);
+    // An administrator's channel is every user's; anyone else's is their own.
+    bool shared = current_user().admin;
+    status = ensure_directory(dir, DirectoryKind::Channel);
     if (status == TD_OK) {
-      status = open_existing(config_path, FileAccess::ReadWrite, channel->config_file_,
-                             ConfigBlock::validate);
-      channel->config_writable_ = status == TD_OK;
-      if (status == TD_ERR_ACCESS_DENIED) {
-        status = open_existing(config_path, FileAccess::ReadOnly, channel->config_file_,
-                               ConfigBlock::validate);
-      }
+      status = ensure_directory(channel->rings_dir(),
+                                shared ? DirectoryKind::SharedRings : DirectoryKind::PrivateRings);
     }
+    if (status == TD_OK) {
+      status = MappedFile::open_or_create(config_path, FileKind::Config,
+                                          layout::config_file_bytes(), channel->config_file_);
+    }
+    if (status == TD_OK) status = channel->config_file_.map(layout::config_file_bytes());
+    if (status == TD_OK) {
+      uint8_t* bytes = channel->config_file_.data();
+      if (ConfigBlock::validate(bytes, channel->config_file_.size()) != TD_OK) {
+        ConfigBlock::initialize(bytes, platform::wall_clock_ns(), default_config(), slot_count);
+      }
+      channel->config_ = ConfigBlock(bytes);
+      channel->config_writable_ = true;
+    }
+  } else {
+    status = channel->open_config_for_reading();
   }
   if (status != TD_OK) return status;
-  channel->ring_ = EventRing(channel->events_file_.data());
-  channel->config_ = ConfigBlock(channel->config_file_.data());
   out = std::move(channel);
+  return TD_OK;
+}
+
+td_status Channel::open_config_for_reading() {
+  std::string path = platform::join_path(dir_, kConfigFileName);
+  td_status status = MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, config_file_);
+  if (status == TD_ERR_NOT_FOUND) {
+    // No configuration: a channel all the same if it has a rings directory (the defaults apply).
+    return directory_exists(rings_dir()) ? TD_OK : TD_ERR_NOT_FOUND;
+  }
+  if (status != TD_OK) return status;
+  if (config_file_.owner().key == current_user().key && !config_file_.others_can_write()) {
+    // The caller's own configuration: mapped, to be written.
+    MappedFile writable;
+    if (MappedFile::open(path, FileAccess::ReadWrite, Owner::Self, writable) == TD_OK &&
+        writable.map(layout::config_file_bytes()) == TD_OK &&
+        ConfigBlock::validate(writable.data(), writable.size()) == TD_OK) {
+      config_file_ = std::move(writable);
+      config_ = ConfigBlock(config_file_.data());
+      config_writable_ = true;
+    }
+  }
   return TD_OK;
 }
 
@@ -77,32 +127,265 @@ td_status Channel::attach(const std::string& dir, std::unique_ptr<Channel>& out)
   if (dir.empty()) return TD_ERR_INVALID_ARGUMENT;
   auto channel = std::unique_ptr<Channel>(new Channel());
   channel->dir_ = dir;
-  td_status status = open_existing(platform::join_path(dir, kEventsFileName), FileAccess::ReadWrite,
-                                   channel->events_file_, EventRing::validate);
-  if (status == TD_OK) {
-    status = open_existing(platform::join_path(dir, kConfigFileName), FileAccess::ReadOnly,
-                           channel->config_file_, ConfigBlock::validate);
+  if (!directory_exists(dir)) return TD_ERR_NOT_FOUND;
+  if (!trusted_directory(dir) || !trusted_directory(channel->rings_dir())) {
+    return TD_ERR_ACCESS_DENIED;
   }
+  // The configuration, only if an administrator or this user owns it and nobody else writes it.
+  MappedFile config;
+  if (MappedFile::open(platform::join_path(dir, kConfigFileName), FileAccess::ReadOnly,
+                       Owner::AdminOrSelf, config) == TD_OK &&
+      config.map(layout::config_file_bytes()) == TD_OK &&
+      ConfigBlock::validate(config.data(), config.size()) == TD_OK) {
+    channel->config_file_ = std::move(config);
+    channel->config_ = ConfigBlock(channel->config_file_.data());
+  }
+  td_status status = channel->open_own_ring(channel->ring_slot_count());
   if (status != TD_OK) return status;
-  channel->ring_ = EventRing(channel->events_file_.data());
-  channel->config_ = ConfigBlock(channel->config_file_.data());
   out = std::move(channel);
   return TD_OK;
 }
 
-td_status Channel::read_config(td_config& out) const {
-  if (!config_.healthy()) return TD_ERR_CORRUPT;
-  if (!config_.read(out, kConfigReadAttempts)) return TD_ERR_CORRUPT;
+uint32_t Channel::ring_slot_count() const {
+  return config_.bound() ? config_.ring_slot_count() : layout::kDefaultSlotCount;
+}
+
+td_status Channel::own_ring(EventRing*& out) {
+  if (!ring_.bound()) {
+    td_status status = open_own_ring(ring_slot_count());
+    if (status != TD_OK) return status;
+  }
+  out = &ring_;
   return TD_OK;
+}
+
+td_status Channel::try_ring(const std::string& name, uint32_t slot_count, bool create) {
+  std::string path = platform::join_path(rings_dir(), name.c_str());
+  MappedFile file;
+  td_status status = MappedFile::open(path, FileAccess::ReadWrite, Owner::Self, file);
+  if (status == TD_ERR_NOT_FOUND && create) {
+    RingSeed seed{slot_count};
+    status = MappedFile::create_new(path, FileKind::Ring, layout::events_file_bytes(slot_count),
+                                    initialize_ring, &seed);
+    // Made here, or by another process of this user a moment ago: open what is there now.
+    if (status == TD_OK || status == TD_ERR_ACCESS_DENIED) {
+      status = MappedFile::open(path, FileAccess::ReadWrite, Owner::Self, file);
+    }
+  }
+  if (status != TD_OK) return status;
+  // The geometry from one copy of the header, checked against the file's size; only that much
+  // is mapped, and the ring binds to the mapping's own check of it.
+  uint8_t header[sizeof(layout::EventsHeader)];
+  RingGeometry geometry;
+  if (!file.read_at(0, header, sizeof(header))) return TD_ERR_CORRUPT;
+  status = read_geometry(header, sizeof(header), file.current_size(), geometry);
+  if (status != TD_OK) return status;
+  status = file.map(layout::events_file_bytes(geometry.slot_count));
+  if (status != TD_OK) return status;
+  EventRing ring;
+  status = EventRing::bind(file.data(), file.size(), ring);
+  if (status != TD_OK) return status;
+  ring_file_ = std::move(file);
+  ring_path_ = path;
+  ring_ = ring;
+  return TD_OK;
+}
+
+td_status Channel::open_own_ring(uint32_t slot_count) {
+  const std::string key = current_user().key;
+  const std::string name = std::string(kRingPrefix) + key;
+  td_status status = try_ring(name, slot_count, true);
+  // This user's own ring, damaged: passed through until it is sound again, like any damage.
+  if (status != TD_ERR_ACCESS_DENIED) return status;
+  // The name is not this user's to trust (another user's file, one others may write, a link, a
+  // FIFO): any other ring of this user's, else a new one under a name nobody could have chosen
+  // in advance.
+  const std::string prefix = name + "-";
+  for (const std::string& other : list_directory(rings_dir(), kMaxRingNames)) {
+    if (starts_with(other, prefix) && try_ring(other, slot_count, false) == TD_OK) return TD_OK;
+  }
+  return try_ring(prefix + hex(random_bits()), slot_count, true);
+}
+
+bool Channel::revive() {
+  if (!ring_.bound() || !ring_file_.same_file_as(ring_path_) || !ring_.rebind()) return false;
+  if (config_.bound()) {
+    std::string config_path = platform::join_path(dir_, kConfigFileName);
+    if (!config_file_.same_file_as(config_path) || !config_.rebind()) return false;
+  }
+  return true;
+}
+
+td_status Channel::read_config(td_config& out) const {
+  if (config_.bound()) {
+    if (!config_.healthy() || !config_.read(out, kConfigReadAttempts)) return TD_ERR_CORRUPT;
+    return TD_OK;
+  }
+  if (!config_file_.is_open()) return TD_ERR_NOT_FOUND;
+  return copy_config(config_file_, out, kConfigReadAttempts) ? TD_OK : TD_ERR_CORRUPT;
 }
 
 td_status Channel::write_config(const td_config& config, std::string& field) {
   if (!check_config(config, field)) return TD_ERR_INVALID_CONFIG;
   if (!config_writable_) return TD_ERR_ACCESS_DENIED;
   if (!config_.healthy()) return TD_ERR_CORRUPT;
-  if (!config_file_.lock_exclusive()) return TD_ERR_IO;
+  MappedFile lock;
+  td_status status = MappedFile::open_or_create(platform::join_path(dir_, kConfigLockName),
+                                                FileKind::Lock, 0, lock);
+  if (status != TD_OK) return status;
+  if (!lock.lock_exclusive()) return TD_ERR_IO;
   config_.write(config);
-  config_file_.unlock();
+  lock.unlock();
+  return TD_OK;
+}
+
+ConfigStatus Channel::config_status() const {
+  // The file at the name now, as a producer attaching now would find it.
+  ConfigStatus status;
+  MappedFile file;
+  if (MappedFile::open(platform::join_path(dir_, kConfigFileName), FileAccess::ReadOnly,
+                       Owner::Anyone, file) != TD_OK) {
+    return status;
+  }
+  status.present = true;
+  status.owner = file.owner().key;
+  status.owner_is_admin = file.owner().admin;
+  status.others_can_write = file.others_can_write();
+  td_config ignored;
+  status.sound = copy_config(file, ignored, kConfigReadAttempts);
+  return status;
+}
+
+// ---- Reading every ring -------------------------------------------------------------------------
+
+struct ChannelReader::Ring {
+  std::string name;
+  MappedFile file;
+  FileSource source{file};
+  std::unique_ptr<RingReader> reader;
+  uint32_t user = 0;
+  std::vector<td_event_record> pending;
+  size_t next = 0;  // first pending event not yet delivered
+  bool broken = false;
+
+  bool has_pending() const { return next < pending.size(); }
+};
+
+ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns)
+    : rings_dir_(std::move(rings_dir)), start_(start), stall_timeout_ns_(stall_timeout_ns) {
+  scan(true);
+}
+
+ChannelReader::~ChannelReader() = default;
+
+uint32_t ChannelReader::user_index(const std::string& key) {
+  for (size_t i = 0; i < users_.size(); ++i) {
+    if (users_[i] == key) return static_cast<uint32_t>(i);
+  }
+  users_.push_back(key);
+  return static_cast<uint32_t>(users_.size() - 1);
+}
+
+void ChannelReader::scan(bool first) {
+  next_scan_ns_ = platform::monotonic_ns() + kScanIntervalNs;
+  scanned_version_ = directory_version(rings_dir_);
+  // Rings that went bad are dropped here and found again below if their name is still there.
+  for (const auto& ring : rings_) {
+    if (ring->broken && dropped_.size() < kMaxRingNames &&
+        std::find(dropped_.begin(), dropped_.end(), ring->name) == dropped_.end()) {
+      dropped_.push_back(ring->name);
+    }
+  }
+  rings_.erase(std::remove_if(rings_.begin(), rings_.end(),
+                              [](const std::unique_ptr<Ring>& ring) { return ring->broken; }),
+               rings_.end());
+  for (std::string& name : list_directory(rings_dir_, kMaxRingNames)) {
+    if (!starts_with(name, kRingPrefix)) continue;
+    bool known = false;
+    for (const auto& ring : rings_) known = known || ring->name == name;
+    if (known) continue;
+    auto ring = std::make_unique<Ring>();
+    ring->name = name;
+    std::string path = platform::join_path(rings_dir_, name.c_str());
+    if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, ring->file) != TD_OK) continue;
+    uint8_t header[sizeof(layout::EventsHeader)];
+    RingGeometry geometry;
+    if (!ring->file.read_at(0, header, sizeof(header)) ||
+        read_geometry(header, sizeof(header), ring->file.current_size(), geometry) != TD_OK) {
+      continue;
+    }
+    // A ring that appears after this reader started is read from its beginning: all of its
+    // events are newer than the reader, and those already overwritten are lost to it. One read
+    // before it went bad is read on from its newest: what it held may have been delivered.
+    bool seen_before = std::find(dropped_.begin(), dropped_.end(), name) != dropped_.end();
+    ReaderStart start = first ? start_ : seen_before ? ReaderStart::Newest : ReaderStart::First;
+    ring->reader = std::make_unique<RingReader>(ring->source, geometry, start, stall_timeout_ns_);
+    ring->user = user_index(ring->file.owner().key);
+    rings_.push_back(std::move(ring));
+  }
+}
+
+td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& count,
+                              uint64_t& lost) {
+  count = 0;
+  lost = 0;
+  if (platform::monotonic_ns() >= next_scan_ns_ ||
+      directory_version(rings_dir_) != scanned_version_) {
+    scan(false);
+  }
+  for (auto& ring : rings_) {
+    if (ring->broken || ring->has_pending()) continue;
+    ring->pending.resize(kPendingPerRing);
+    ring->next = 0;
+    size_t got = 0;
+    uint64_t ring_lost = 0;
+    if (ring->reader->read(ring->pending.data(), ring->pending.size(), got, ring_lost) != TD_OK) {
+      ring->broken = true;  // damaged or replaced by its owner: found again at the next scan
+      got = 0;
+      next_scan_ns_ = 0;
+    }
+    ring->pending.resize(got);
+    lost = saturating_add(lost, ring_lost);
+    for (td_event_record& event : ring->pending) event.user = ring->user;
+  }
+  // Merge by time: the earliest pending event of all rings, until the caller's buffer is full.
+  while (count < capacity) {
+    Ring* earliest = nullptr;
+    for (auto& ring : rings_) {
+      if (!ring->has_pending()) continue;
+      if (earliest == nullptr ||
+          ring->pending[ring->next].time_ns < earliest->pending[earliest->next].time_ns) {
+        earliest = ring.get();
+      }
+    }
+    if (earliest == nullptr) break;
+    out[count++] = earliest->pending[earliest->next++];
+  }
+  return TD_OK;
+}
+
+td_status channel_counters(const std::string& rings_dir, td_counters& out) {
+  out = td_counters{};
+  for (const std::string& name : list_directory(rings_dir, kMaxRingNames)) {
+    if (!starts_with(name, kRingPrefix)) continue;
+    MappedFile file;
+    std::string path = platform::join_path(rings_dir, name.c_str());
+    if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, file) != TD_OK) continue;
+    FileSource source(file);
+    td_counters ring;
+    uint8_t header[sizeof(layout::EventsHeader)];
+    RingGeometry geometry;
+    if (!file.read_at(0, header, sizeof(header)) ||
+        read_geometry(header, sizeof(header), file.current_size(), geometry) != TD_OK ||
+        !read_counters(source, ring)) {
+      continue;
+    }
+    out.produced = saturating_add(out.produced, ring.produced);
+    out.dropped = saturating_add(out.dropped, ring.dropped);
+    for (int kind = 0; kind < TD_KIND_SLOTS; ++kind) {
+      out.per_kind[kind] = saturating_add(out.per_kind[kind], ring.per_kind[kind]);
+    }
+  }
   return TD_OK;
 }
 

@@ -1,9 +1,21 @@
-// A channel: the events file and the config file in one directory, opened together.
+// A channel: one directory holding the configuration and one event ring per user.
+//
+//   <dir>/config        the configuration, written by administrators (or, in a channel a user
+//                       made for themselves, by that user), read by every producer
+//   <dir>/config.lock   the configuration writers' lock; only its owner can open it
+//   <dir>/rings/        one ring per user: ring-<user>, or ring-<user>-<random> when another
+//                       user squatted that name first
+//
+// A producer maps only its own user's ring, made and owned by that user, and honours the
+// configuration only if an administrator or its own user owns it and nobody else can write it.
+// Readers map no ring: they copy every user's ring out of its file and attribute each event to
+// the ring's owner.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config_block.h"
 #include "event_ring.h"
@@ -12,38 +24,134 @@
 
 namespace teardown {
 
-constexpr char kEventsFileName[] = "events";
 constexpr char kConfigFileName[] = "config";
+constexpr char kConfigLockName[] = "config.lock";
+constexpr char kRingsDirName[] = "rings";
+constexpr char kRingPrefix[] = "ring-";
+
+// Most names a rings directory is searched through for one user's ring.
+constexpr size_t kMaxRingNames = 4096;
+
+// A ring read through its file.
+class FileSource final : public RingSource {
+ public:
+  explicit FileSource(const MappedFile& file) : file_(file) {}
+  bool copy(uint64_t offset, void* out, size_t length) const override {
+    return file_.read_at(offset, out, length);
+  }
+
+ private:
+  const MappedFile& file_;
+};
+
+// Who owns the configuration file, and so whose programs it applies to.
+struct ConfigStatus {
+  bool present = false;         // a configuration file is there
+  bool sound = false;           // and it holds a configuration of this version
+  std::string owner;            // its owner's key
+  bool owner_is_admin = false;  // root / Administrators / SYSTEM
+  bool others_can_write = false;
+};
 
 class Channel {
  public:
-  // Opens the channel in `dir`. With `create`, makes the directory and files when absent and
-  // re-initialises a file whose header is damaged; a sound channel is reused as it is.
+  // Opens the channel in `dir` for reading and, where the configuration is the caller's, for
+  // configuring. With `create`, makes the directory, the rings directory and the configuration
+  // with their permissions (whatever the umask) where they are absent; `slot_count` is then the
+  // size of the rings producers make.
   static td_status open(const std::string& dir, bool create, uint32_t slot_count,
                         std::unique_ptr<Channel>& out);
 
-  // Maps a channel the way a producer does: events writable, configuration read-only.
+  // Opens a channel the way a producer does: its own ring (made if absent), and the
+  // configuration if it is to be trusted. Fails where the ring cannot be had.
   static td_status attach(const std::string& dir, std::unique_ptr<Channel>& out);
 
   const std::string& dir() const { return dir_; }
-  EventRing& ring() { return ring_; }
-  const EventRing& ring() const { return ring_; }
+  std::string rings_dir() const;
+
+  // This user's ring: always there after attach; opened or made on first use after open.
+  td_status own_ring(EventRing*& out);
+  // The same, for callers that know it can be had (tests); unbound if it cannot.
+  EventRing& ring() {
+    EventRing* ring = nullptr;
+    own_ring(ring);
+    return ring_;
+  }
+
+  // Producer side: whether a trusted configuration is mapped; when not, the defaults apply.
+  bool has_config() const { return config_.bound(); }
   const ConfigBlock& config() const { return config_; }
 
-  bool healthy() const { return ring_.healthy() && config_.healthy(); }
+  // Producer side: the ring and the trusted configuration still carry what they had at attach.
+  bool healthy() const { return ring_.healthy() && (!config_.bound() || config_.healthy()); }
 
+  // Producer side, once unhealthy: true if the files at the channel's names are still the ones
+  // mapped, sound again with the same geometry, and now bound afresh. Allocates nothing.
+  bool revive();
+
+  // A copy of the configuration, never torn; TD_ERR_NOT_FOUND when there is none.
   td_status read_config(td_config& out) const;
 
   // Checks and writes the configuration; on TD_ERR_INVALID_CONFIG `field` names the culprit.
+  // Only the configuration's owner can; the lock it takes is one only that owner can open.
   td_status write_config(const td_config& config, std::string& field);
 
+  ConfigStatus config_status() const;
+
+  // The slots of the rings producers make in this channel.
+  uint32_t ring_slot_count() const;
+
  private:
+  td_status open_config_for_reading();
+  td_status open_own_ring(uint32_t slot_count);
+  td_status try_ring(const std::string& name, uint32_t slot_count, bool create);
+
   std::string dir_;
-  MappedFile events_file_;
-  MappedFile config_file_;
+  MappedFile config_file_;  // producer: the trusted configuration, mapped read-only
+                            // reader/admin: any configuration; mapped only if the caller's
   bool config_writable_ = false;
-  EventRing ring_;
   ConfigBlock config_;
+  MappedFile ring_file_;
+  std::string ring_path_;
+  EventRing ring_;
 };
+
+// Reads every user's ring of a channel and merges them by time. The rings directory is listed
+// again when a name is added to it, and at least once a second, so that a user who starts
+// recording later is read too; a ring that is damaged or replaced is dropped and found again. Each
+// event's `user` is the index of its ring's owner among user_keys().
+class ChannelReader {
+ public:
+  ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns);
+  ~ChannelReader();
+  ChannelReader(const ChannelReader&) = delete;
+  ChannelReader& operator=(const ChannelReader&) = delete;
+
+  // Copies up to `capacity` events, oldest first by time; `lost` as RingReader::read, summed
+  // over the rings (saturating).
+  td_status read(td_event_record* out, size_t capacity, size_t& count, uint64_t& lost);
+
+  // The owners events are attributed to, by the index in their `user` field.
+  const std::vector<std::string>& user_keys() const { return users_; }
+
+  size_t ring_count() const { return rings_.size(); }
+
+ private:
+  struct Ring;
+  void scan(bool first);
+  uint32_t user_index(const std::string& key);
+
+  std::string rings_dir_;
+  ReaderStart start_;
+  uint64_t stall_timeout_ns_;
+  uint64_t next_scan_ns_ = 0;
+  uint64_t scanned_version_ = 0;  // the rings directory's version at the last scan
+  std::vector<std::unique_ptr<Ring>> rings_;
+  std::vector<std::string> users_;
+  std::vector<std::string> dropped_;  // names of rings dropped as damaged
+};
+
+// The counters of every ring of a channel that the caller can read, added up (saturating).
+td_status channel_counters(const std::string& rings_dir, td_counters& out);
 
 }  // namespace teardown

@@ -1,6 +1,6 @@
-// The bytes of the two channel files, shared by every producer and reader process.
+// The bytes of the channel's files, shared by every producer and reader process.
 //
-// events file:  EventsHeader (4096 bytes) followed by slot_count Slots of 512 bytes.
+// a ring (rings/ring-<user>): EventsHeader (4096 bytes) followed by slot_count Slots of 512 bytes.
 // config file:  ConfigHeader (128 bytes) followed by one td_config under a seqlock.
 //
 // Both start with a magic that is written last when a file is initialised and cleared when it is
@@ -82,7 +82,7 @@ struct ConfigHeader {
   uint32_t layout_version;
   uint32_t header_size;
   uint32_t config_size;
-  uint32_t reserved0;
+  uint32_t ring_slot_count;  // slots in the rings producers create; 0 for the default
   uint64_t generation;
   uint8_t reserved1[32];
   // Seqlock: odd while the configuration is being written.

@@ -77,7 +77,8 @@ td_status ConfigBlock::validate(const uint8_t* base, size_t size) {
   return TD_OK;
 }
 
-void ConfigBlock::initialize(uint8_t* base, uint64_t generation, const td_config& config) {
+void ConfigBlock::initialize(uint8_t* base, uint64_t generation, const td_config& config,
+                             uint32_t ring_slot_count) {
   auto* header = reinterpret_cast<ConfigHeader*>(base);
   header->magic.store(0, std::memory_order_release);
   std::memset(base + sizeof(header->magic), 0, sizeof(ConfigHeader) - sizeof(header->magic));
@@ -85,6 +86,7 @@ void ConfigBlock::initialize(uint8_t* base, uint64_t generation, const td_config
   header->header_size = offsetof(ConfigHeader, config);
   header->config_size = sizeof(td_config);
   header->generation = generation;
+  header->ring_slot_count = ring_slot_count;
   header->config = config;
   header->magic.store(layout::kConfigMagic, std::memory_order_release);
 }
@@ -92,9 +94,32 @@ void ConfigBlock::initialize(uint8_t* base, uint64_t generation, const td_config
 ConfigBlock::ConfigBlock(uint8_t* base)
     : header_(reinterpret_cast<ConfigHeader*>(base)), generation_(header_->generation) {}
 
+ConfigBlock::ConfigBlock(const ConfigBlock& other)
+    : header_(other.header_), generation_(other.generation()) {}
+
+ConfigBlock& ConfigBlock::operator=(const ConfigBlock& other) {
+  header_ = other.header_;
+  generation_.store(other.generation(), std::memory_order_relaxed);
+  return *this;
+}
+
 bool ConfigBlock::healthy() const {
   return header_->magic.load(std::memory_order_relaxed) == layout::kConfigMagic &&
-         header_->generation == generation_;
+         header_->generation == generation_.load(std::memory_order_relaxed);
+}
+
+bool ConfigBlock::rebind() {
+  if (header_ == nullptr) return false;
+  if (validate(reinterpret_cast<const uint8_t*>(header_), sizeof(ConfigHeader)) != TD_OK) {
+    return false;
+  }
+  generation_.store(header_->generation, std::memory_order_relaxed);
+  return true;
+}
+
+uint32_t ConfigBlock::ring_slot_count() const {
+  uint32_t count = header_->ring_slot_count;
+  return layout::valid_slot_count(count) ? count : layout::kDefaultSlotCount;
 }
 
 uint32_t ConfigBlock::version() const {

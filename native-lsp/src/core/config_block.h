@@ -2,6 +2,7 @@
 // side, serialised by a file lock), any number of readers that never see a torn value.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,13 +23,21 @@ class ConfigBlock {
   ConfigBlock() = default;
 
   static td_status validate(const uint8_t* base, size_t size);
-  static void initialize(uint8_t* base, uint64_t generation, const td_config& config);
+  static void initialize(uint8_t* base, uint64_t generation, const td_config& config,
+                         uint32_t ring_slot_count);
 
   explicit ConfigBlock(uint8_t* base);
+  ConfigBlock(const ConfigBlock& other);
+  ConfigBlock& operator=(const ConfigBlock& other);
 
   bool bound() const { return header_ != nullptr; }
   bool healthy() const;
-  uint64_t generation() const { return generation_; }
+  // After the file was re-initialised in place: takes its new generation if it is sound again.
+  bool rebind();
+  uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
+
+  // The slots of the rings producers create (a valid count, else the default).
+  uint32_t ring_slot_count() const;
 
   // The seqlock word: changes whenever the configuration does. One load.
   uint32_t version() const;
@@ -42,7 +51,7 @@ class ConfigBlock {
 
  private:
   layout::ConfigHeader* header_ = nullptr;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace teardown

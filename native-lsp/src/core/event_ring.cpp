@@ -1,5 +1,6 @@
 #include "event_ring.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "platform.h"
@@ -62,17 +63,64 @@ uint64_t record_check(const td_event_record& record, uint64_t sequence) {
   return mix(hash, weighted[1]);
 }
 
-td_status EventRing::validate(const uint8_t* base, size_t size) {
-  if (base == nullptr || size < sizeof(EventsHeader)) return TD_ERR_CORRUPT;
-  const auto* header = reinterpret_cast<const EventsHeader*>(base);
-  if (header->magic.load(std::memory_order_acquire) != layout::kEventsMagic) return TD_ERR_CORRUPT;
-  if (header->layout_version != layout::kLayoutVersion) return TD_ERR_VERSION;
-  if (header->header_size != sizeof(EventsHeader) || header->slot_size != sizeof(Slot) ||
-      !layout::valid_slot_count(header->slot_count) ||
-      size < layout::events_file_bytes(header->slot_count)) {
+bool MemorySource::copy(uint64_t offset, void* out, size_t length) const {
+  if (base_ == nullptr || offset > size_ || length > size_ - offset) return false;
+  std::memcpy(out, base_ + offset, length);
+  return true;
+}
+
+td_status read_geometry(const uint8_t* header, size_t length, uint64_t file_size,
+                        RingGeometry& out) {
+  constexpr size_t kFields = offsetof(EventsHeader, reserved0);
+  if (header == nullptr || length < kFields || file_size < sizeof(EventsHeader)) {
     return TD_ERR_CORRUPT;
   }
+  // One copy of the fields, then only the copy is looked at.
+  uint64_t magic;
+  uint32_t version, header_size, slot_size, slot_count;
+  uint64_t generation;
+  std::memcpy(&magic, header + offsetof(EventsHeader, magic), sizeof(magic));
+  std::memcpy(&version, header + offsetof(EventsHeader, layout_version), sizeof(version));
+  std::memcpy(&header_size, header + offsetof(EventsHeader, header_size), sizeof(header_size));
+  std::memcpy(&slot_size, header + offsetof(EventsHeader, slot_size), sizeof(slot_size));
+  std::memcpy(&slot_count, header + offsetof(EventsHeader, slot_count), sizeof(slot_count));
+  std::memcpy(&generation, header + offsetof(EventsHeader, generation), sizeof(generation));
+  if (magic != layout::kEventsMagic) return TD_ERR_CORRUPT;
+  if (version != layout::kLayoutVersion) return TD_ERR_VERSION;
+  if (header_size != sizeof(EventsHeader) || slot_size != sizeof(Slot) ||
+      !layout::valid_slot_count(slot_count) || file_size < layout::events_file_bytes(slot_count)) {
+    return TD_ERR_CORRUPT;
+  }
+  out.slot_count = slot_count;
+  out.generation = generation;
   return TD_OK;
+}
+
+bool read_counters(const RingSource& source, td_counters& out) {
+  uint64_t head;
+  layout::CounterStripe stripes[layout::kCounterStripes];
+  if (!source.copy(offsetof(EventsHeader, head), &head, sizeof(head)) ||
+      !source.copy(offsetof(EventsHeader, stripes), static_cast<void*>(stripes), sizeof(stripes))) {
+    return false;
+  }
+  out.produced = head;
+  uint64_t totals[TD_KIND_SLOTS] = {};
+  for (const layout::CounterStripe& stripe : stripes) {
+    for (int index = 0; index < TD_KIND_SLOTS; ++index) {
+      uint64_t value = stripe.values[index].load(std::memory_order_relaxed);
+      // Whatever the file says, a total saturates instead of wrapping.
+      totals[index] = value > UINT64_MAX - totals[index] ? UINT64_MAX : totals[index] + value;
+    }
+  }
+  out.dropped = totals[0];
+  out.per_kind[0] = 0;
+  for (int kind = 1; kind < TD_KIND_SLOTS; ++kind) out.per_kind[kind] = totals[kind];
+  return true;
+}
+
+td_status EventRing::validate(const uint8_t* base, size_t size) {
+  RingGeometry geometry;
+  return read_geometry(base, size, size, geometry);
 }
 
 void EventRing::initialize(uint8_t* base, uint32_t slot_count, uint64_t generation) {
@@ -88,16 +136,54 @@ void EventRing::initialize(uint8_t* base, uint32_t slot_count, uint64_t generati
   header->magic.store(layout::kEventsMagic, std::memory_order_release);
 }
 
-EventRing::EventRing(uint8_t* base)
-    : header_(reinterpret_cast<EventsHeader*>(base)),
-      slots_(reinterpret_cast<Slot*>(base + sizeof(EventsHeader))),
-      mask_(header_->slot_count - 1u),
-      slot_count_(header_->slot_count),
-      generation_(header_->generation) {}
+td_status EventRing::bind(uint8_t* base, size_t size, EventRing& out) {
+  RingGeometry geometry;
+  td_status status = read_geometry(base, size, size, geometry);
+  if (status != TD_OK) return status;
+  out.header_ = reinterpret_cast<EventsHeader*>(base);
+  out.slots_ = reinterpret_cast<Slot*>(base + sizeof(EventsHeader));
+  out.slot_count_ = geometry.slot_count;
+  out.mask_ = geometry.slot_count - 1u;
+  out.generation_.store(geometry.generation, std::memory_order_relaxed);
+  out.source_ = MemorySource(base, layout::events_file_bytes(geometry.slot_count));
+  return TD_OK;
+}
+
+EventRing::EventRing(const EventRing& other)
+    : header_(other.header_),
+      slots_(other.slots_),
+      mask_(other.mask_),
+      slot_count_(other.slot_count_),
+      generation_(other.generation()),
+      source_(other.source_) {}
+
+EventRing& EventRing::operator=(const EventRing& other) {
+  header_ = other.header_;
+  slots_ = other.slots_;
+  mask_ = other.mask_;
+  slot_count_ = other.slot_count_;
+  generation_.store(other.generation(), std::memory_order_relaxed);
+  source_ = other.source_;
+  return *this;
+}
 
 bool EventRing::healthy() const {
   return header_->magic.load(std::memory_order_relaxed) == layout::kEventsMagic &&
-         header_->generation == generation_;
+         header_->generation == generation_.load(std::memory_order_relaxed);
+}
+
+bool EventRing::rebind() {
+  if (header_ == nullptr) return false;
+  uint8_t copy[offsetof(EventsHeader, reserved0)];
+  std::memcpy(copy, header_, sizeof(copy));
+  RingGeometry geometry;
+  if (read_geometry(copy, sizeof(copy), layout::events_file_bytes(slot_count_), geometry) !=
+          TD_OK ||
+      geometry.slot_count != slot_count_) {
+    return false;
+  }
+  generation_.store(geometry.generation, std::memory_order_relaxed);
+  return true;
 }
 
 layout::CounterStripe& EventRing::stripe() {
@@ -149,80 +235,109 @@ bool EventRing::publish(const td_event_record& record) {
 }
 
 void EventRing::counters(td_counters& out) const {
-  out.produced = header_->head.load(std::memory_order_acquire);
-  uint64_t totals[TD_KIND_SLOTS] = {};
-  for (const layout::CounterStripe& stripe : header_->stripes) {
-    for (int index = 0; index < TD_KIND_SLOTS; ++index) {
-      totals[index] += stripe.values[index].load(std::memory_order_relaxed);
-    }
-  }
-  out.dropped = totals[0];
-  out.per_kind[0] = 0;
-  for (int kind = 1; kind < TD_KIND_SLOTS; ++kind) out.per_kind[kind] = totals[kind];
+  if (!read_counters(source_, out)) out = td_counters{};
 }
 
 uint64_t EventRing::head() const { return header_->head.load(std::memory_order_acquire); }
 
-RingReader::RingReader(const EventRing& ring, ReaderStart start, uint64_t stall_timeout_ns)
-    : ring_(ring), stall_timeout_ns_(stall_timeout_ns) {
-  uint64_t head = ring.head();
+namespace {
+constexpr size_t kCopyChunk = 256;  // slots copied per read of the file (128 KiB)
+}  // namespace
+
+RingReader::RingReader(const RingSource& source, RingGeometry geometry, ReaderStart start,
+                       uint64_t stall_timeout_ns)
+    : source_(source), geometry_(geometry), stall_timeout_ns_(stall_timeout_ns) {
+  uint64_t head = 0;
+  if (!current_head(head)) return;  // the first read reports the damage
   if (start == ReaderStart::Newest) {
     cursor_ = head;
+  } else if (start == ReaderStart::First) {
+    cursor_ = 0;
   } else {
-    cursor_ = head > ring.slot_count() ? head - ring.slot_count() : 0;
+    cursor_ = head > geometry_.slot_count ? head - geometry_.slot_count : 0;
   }
 }
 
-RingReader::SlotState RingReader::take(uint64_t sequence, td_event_record& out) const {
-  const Slot& slot = ring_.slot(sequence);
-  uint64_t before = slot.stamp.load(std::memory_order_acquire);
-  if (before != layout::stamp_of(sequence)) {
-    bool overtaken = before != 0 && layout::stamp_sequence(before) > sequence;
+bool RingReader::current_head(uint64_t& head) const {
+  uint8_t copy[offsetof(EventsHeader, reserved1)];
+  if (!source_.copy(0, copy, sizeof(copy))) return false;
+  uint64_t magic;
+  uint64_t generation;
+  std::memcpy(&magic, copy + offsetof(EventsHeader, magic), sizeof(magic));
+  std::memcpy(&generation, copy + offsetof(EventsHeader, generation), sizeof(generation));
+  std::memcpy(&head, copy + offsetof(EventsHeader, head), sizeof(head));
+  return magic == layout::kEventsMagic && generation == geometry_.generation;
+}
+
+bool RingReader::copy_slots(uint64_t first, size_t count) {
+  // The slots of `count` consecutive sequences: at most two runs, split where the ring wraps.
+  uint64_t index = first & (geometry_.slot_count - 1u);
+  size_t before_wrap = static_cast<size_t>(geometry_.slot_count - index);
+  size_t run = count < before_wrap ? count : before_wrap;
+  if (!source_.copy(sizeof(EventsHeader) + index * sizeof(Slot), copies_.data(),
+                    run * sizeof(Slot))) {
+    return false;
+  }
+  return run == count ||
+         source_.copy(sizeof(EventsHeader), copies_.data() + run, (count - run) * sizeof(Slot));
+}
+
+RingReader::SlotState RingReader::take(const SlotCopy& copy, uint64_t sequence,
+                                       td_event_record& out) {
+  if (copy.stamp != layout::stamp_of(sequence)) {
+    bool overtaken = copy.stamp != 0 && layout::stamp_sequence(copy.stamp) > sequence;
     return overtaken ? SlotState::Lost : SlotState::NotReady;
   }
-  std::memcpy(&out, &slot.record, layout::kRecordFixedBytes);
-  uint64_t check = slot.check;
-  bool plausible = out.captured_length <= TD_CAPTURE_MAX;
-  if (plausible) std::memcpy(out.captured, slot.record.captured, out.captured_length);
-  std::atomic_thread_fence(std::memory_order_acquire);
-  uint64_t after = slot.stamp.load(std::memory_order_relaxed);
-  if (after != before || !plausible || out.sequence != sequence ||
-      record_check(out, sequence) != check) {
+  // Everything below is about one copy: a record torn by a writer, mixed from two, or damaged
+  // fails its sequence or its hash.
+  const td_event_record& record = copy.record;
+  if (record.sequence != sequence || record.captured_length > TD_CAPTURE_MAX ||
+      record_check(record, sequence) != copy.check) {
     return SlotState::Lost;
   }
+  std::memcpy(&out, &record, layout::kRecordFixedBytes + record.captured_length);
   return SlotState::Delivered;
 }
 
 td_status RingReader::read(td_event_record* out, size_t capacity, size_t& count, uint64_t& lost) {
   count = 0;
   lost = 0;
-  if (!ring_.healthy()) return TD_ERR_CORRUPT;
-  uint64_t head = ring_.head();
+  uint64_t head = 0;
+  if (!current_head(head)) return TD_ERR_CORRUPT;
   if (head < cursor_) return TD_ERR_CORRUPT;  // the head never moves back in a sound channel
-  if (head - cursor_ > ring_.slot_count()) {
-    lost += head - ring_.slot_count() - cursor_;
-    cursor_ = head - ring_.slot_count();
+  if (head - cursor_ > geometry_.slot_count) {
+    lost += head - geometry_.slot_count - cursor_;
+    cursor_ = head - geometry_.slot_count;
   }
+  if (copies_.empty()) copies_.resize(kCopyChunk);
   while (count < capacity && cursor_ < head) {
-    SlotState state = take(cursor_, out[count]);
-    if (state == SlotState::NotReady) {
-      uint64_t now = platform::monotonic_ns();
-      if (stalled_sequence_ != cursor_) {
-        stalled_sequence_ = cursor_;
-        stalled_since_ns_ = now;
-        break;
+    uint64_t wanted = head - cursor_;
+    size_t chunk = static_cast<size_t>(wanted < kCopyChunk ? wanted : kCopyChunk);
+    if (chunk > capacity - count) chunk = capacity - count;
+    if (!copy_slots(cursor_, chunk)) return TD_ERR_CORRUPT;
+    size_t used = 0;
+    for (; used < chunk; ++used) {
+      SlotState state = take(copies_[used], cursor_, out[count]);
+      if (state == SlotState::NotReady) {
+        uint64_t now = platform::monotonic_ns();
+        if (stalled_sequence_ != cursor_) {
+          stalled_sequence_ = cursor_;
+          stalled_since_ns_ = now;
+          break;
+        }
+        if (now - stalled_since_ns_ < stall_timeout_ns_) break;
+        state = SlotState::Lost;  // its producer stopped half way: move on
       }
-      if (now - stalled_since_ns_ < stall_timeout_ns_) break;
-      state = SlotState::Lost;  // its producer stopped half way: move on
+      if (state == SlotState::Delivered) {
+        ++count;
+      } else {
+        ++lost;
+      }
+      ++cursor_;
     }
-    if (state == SlotState::Delivered) {
-      ++count;
-    } else {
-      ++lost;
-    }
-    ++cursor_;
+    if (used < chunk) break;  // waiting for a slot still being written
   }
-  return ring_.healthy() ? TD_OK : TD_ERR_CORRUPT;
+  return current_head(head) ? TD_OK : TD_ERR_CORRUPT;
 }
 
 }  // namespace teardown

@@ -2,13 +2,15 @@
 //
 // Producers take a sequence number with one fetch_add on the head, write the record into the slot
 // it maps to, and advance the slot's stamp with one compare-and-swap. No lock, no wait, no
-// allocation, no system call. A reader keeps its own cursor, copies slots between two reads of
-// their stamp and checks the record's hash; it counts as lost whatever was overwritten, torn, or
-// held by a producer that stopped half way for longer than its stall timeout.
+// allocation, no system call. A reader keeps its own cursor, copies slots out of the file and
+// checks each copy's stamp, sequence and hash; it counts as lost whatever was overwritten, torn,
+// damaged, or held by a producer that stopped half way for longer than its stall timeout.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "channel_layout.h"
 #include "teardown/teardown.h"
@@ -17,6 +19,40 @@ namespace teardown {
 
 // The hash a slot's check field holds for a record published as `sequence`.
 uint64_t record_check(const td_event_record& record, uint64_t sequence);
+
+// What a producer or reader keeps of an events file's header, read once and checked against the
+// size of the file (or mapping): nothing read from the file later can move an access outside it.
+struct RingGeometry {
+  uint32_t slot_count = 0;
+  uint64_t generation = 0;
+};
+
+// Checks a copy of an events header (`length` bytes at `header`) for a file of `file_size` bytes.
+td_status read_geometry(const uint8_t* header, size_t length, uint64_t file_size,
+                        RingGeometry& out);
+
+// Where a reader copies an events file's bytes from: a mapping (the ring a process writes itself,
+// tests) or the file (`FileSource` in channel.h: rings of other users are never mapped).
+class RingSource {
+ public:
+  virtual ~RingSource() = default;
+  // Copies `length` bytes at `offset`; false when they cannot be had.
+  virtual bool copy(uint64_t offset, void* out, size_t length) const = 0;
+};
+
+class MemorySource final : public RingSource {
+ public:
+  MemorySource() = default;
+  MemorySource(const uint8_t* base, size_t size) : base_(base), size_(size) {}
+  bool copy(uint64_t offset, void* out, size_t length) const override;
+
+ private:
+  const uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+// The counters of a ring, added up from a copy of its header.
+bool read_counters(const RingSource& source, td_counters& out);
 
 class EventRing {
  public:
@@ -28,17 +64,26 @@ class EventRing {
   // Lays out a fresh ring; the magic is stored last, so attachers never see a half-made header.
   static void initialize(uint8_t* base, uint32_t slot_count, uint64_t generation);
 
-  // Binds to a validated file. The slot count and generation are cached here, so a header
-  // damaged later can never send a producer outside the mapping.
-  explicit EventRing(uint8_t* base);
+  // Binds `out` to the events file mapped at `base` (`size` bytes): the header is read once, and
+  // its geometry checked against `size` and kept here.
+  static td_status bind(uint8_t* base, size_t size, EventRing& out);
+
+  EventRing(const EventRing& other);
+  EventRing& operator=(const EventRing& other);
 
   bool bound() const { return header_ != nullptr; }
 
   // One relaxed load each: the file still carries the magic and generation it had at bind time.
   bool healthy() const;
 
+  // After the header was re-initialised in place (same file, same size): takes the new
+  // generation if the geometry is the one this ring was bound with. False otherwise.
+  bool rebind();
+
   uint32_t slot_count() const { return slot_count_; }
-  uint64_t generation() const { return generation_; }
+  uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
+  RingGeometry geometry() const { return RingGeometry{slot_count_, generation()}; }
+  const RingSource& source() const { return source_; }
 
   // Publishes a copy of `record` (its sequence field is assigned). False if the event could not
   // be completed because a producer a full lap ahead took its slot; that is counted as dropped.
@@ -56,8 +101,6 @@ class EventRing {
   void counters(td_counters& out) const;
   uint64_t head() const;
 
-  const layout::Slot& slot(uint64_t sequence) const { return slots_[sequence & mask_]; }
-
  private:
   layout::CounterStripe& stripe();
 
@@ -65,29 +108,53 @@ class EventRing {
   layout::Slot* slots_ = nullptr;
   uint64_t mask_ = 0;
   uint32_t slot_count_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
+  MemorySource source_;
 };
 
-enum class ReaderStart { Oldest, Newest };
+// Where a reader starts: the oldest event the ring still holds, the next one published, or the
+// ring's very first (for a ring that appeared after its reader started: everything in it is new
+// to the reader, and whatever was overwritten before it was found counts as lost).
+enum class ReaderStart { Oldest, Newest, First };
 
+// Reads one ring by copying it out of its source: a file whose owner truncates, scribbles on or
+// regrows it can make events lost, never make the reader fault or go out of bounds.
 class RingReader {
  public:
-  RingReader(const EventRing& ring, ReaderStart start, uint64_t stall_timeout_ns);
+  RingReader(const RingSource& source, RingGeometry geometry, ReaderStart start,
+             uint64_t stall_timeout_ns);
+  RingReader(const EventRing& ring, ReaderStart start, uint64_t stall_timeout_ns)
+      : RingReader(ring.source(), ring.geometry(), start, stall_timeout_ns) {}
 
   // Copies up to `capacity` events in sequence order. `lost` receives how many sequence numbers
   // were passed over without delivery during this call. TD_ERR_CORRUPT once the header is
-  // damaged or replaced.
+  // damaged or replaced, or the file cannot be read.
   td_status read(td_event_record* out, size_t capacity, size_t& count, uint64_t& lost);
+
+  // The sequence of the next event this reader delivers.
+  uint64_t cursor() const { return cursor_; }
 
  private:
   enum class SlotState { Delivered, Lost, NotReady };
-  SlotState take(uint64_t sequence, td_event_record& out) const;
+  // A slot as copied out of the file: plain bytes, no atomics.
+  struct SlotCopy {
+    uint64_t stamp;
+    uint64_t check;
+    td_event_record record;
+    uint8_t reserved[sizeof(layout::Slot) - 16 - sizeof(td_event_record)];
+  };
+  static_assert(sizeof(SlotCopy) == sizeof(layout::Slot), "a copy has the slot's layout");
+  static SlotState take(const SlotCopy& copy, uint64_t sequence, td_event_record& out);
+  bool current_head(uint64_t& head) const;
+  bool copy_slots(uint64_t first, size_t count);
 
-  const EventRing& ring_;
+  const RingSource& source_;
+  RingGeometry geometry_;
   uint64_t cursor_ = 0;
   uint64_t stall_timeout_ns_;
   uint64_t stalled_sequence_ = UINT64_MAX;
   uint64_t stalled_since_ns_ = 0;
+  std::vector<SlotCopy> copies_;
 };
 
 }  // namespace teardown

@@ -21,12 +21,16 @@ uint32_t cpu_number() noexcept;
 // The executable's base name ("curl", "svchost.exe"), UTF-8; empty if it cannot be found.
 std::string process_name();
 
-// The value of an environment variable, empty when unset.
+// The value of an environment variable, empty when unset, and always empty in setuid and other
+// secure-execution processes.
 std::string environment(const char* name);
 
-// The platform's channel directory: %ProgramData%\Teardown on Windows, /dev/shm/teardown (or
-// $XDG_RUNTIME_DIR/teardown, /tmp/teardown) on Linux. What the Windows LSP always uses: nothing
-// in a process's environment can send its events elsewhere.
+// Where an administrator makes the channel for every user: /dev/shm/teardown on Linux,
+// %ProgramData%\Teardown (the known folder, never the environment's) on Windows.
+std::string system_channel_dir();
+
+// The channel a process records into when none is given: the system channel where an
+// administrator made it, else (Linux) the user's private channel under $XDG_RUNTIME_DIR.
 std::string standard_channel_dir();
 
 // The channel directory used when none is given: $TEARDOWN_CHANNEL, else the standard one.

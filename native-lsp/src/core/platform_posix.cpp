@@ -1,6 +1,7 @@
 #include "platform.h"
 
 #include <sched.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,15 +120,27 @@ std::string process_name() {
 }
 
 std::string environment(const char* name) {
-  const char* value = std::getenv(name);
+  // In setuid and other secure-execution processes the environment is the caller's, not to be
+  // trusted: nothing in it is used.
+  const char* value = secure_getenv(name);
   return value ? std::string(value) : std::string();
 }
 
+std::string system_channel_dir() {
+  return "/dev/shm/teardown";
+}
+
 std::string standard_channel_dir() {
-  if (access("/dev/shm", W_OK) == 0) return "/dev/shm/teardown";
+  std::string system = system_channel_dir();
+  struct stat info {};
+  // The system channel is the one an administrator made; a directory anyone else made under that
+  // name is no channel at all.
+  if (lstat(system.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == 0) {
+    return system;
+  }
   std::string runtime = environment("XDG_RUNTIME_DIR");
   if (!runtime.empty()) return runtime + "/teardown";
-  return "/tmp/teardown";
+  return system;
 }
 
 std::string default_channel_dir() {

@@ -59,10 +59,45 @@ std::string environment(const char* name) {
   return narrow(value, static_cast<int>(n));
 }
 
+std::string system_channel_dir() {
+  // FOLDERID_ProgramData from the known-folder API, never %ProgramData%: a process's
+  // environment must not be able to send its events elsewhere. Shell32 is loaded only here,
+  // when a process first attaches, never at load time.
+  static const GUID kProgramData = {
+      0x62AB5D82, 0xFDC1, 0x4DC3, {0xA9, 0xDD, 0x07, 0x0D, 0x1D, 0x49, 0x5D, 0x97}};
+  using KnownFolderPath = HRESULT(WINAPI*)(const GUID&, DWORD, HANDLE, wchar_t**);
+  using TaskMemFree = void(WINAPI*)(void*);
+  std::string folder;
+  HMODULE shell = LoadLibraryExW(L"shell32.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  HMODULE ole = LoadLibraryExW(L"ole32.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  if (shell != nullptr && ole != nullptr) {
+    auto known_folder_path = reinterpret_cast<KnownFolderPath>(
+        reinterpret_cast<void*>(GetProcAddress(shell, "SHGetKnownFolderPath")));
+    auto task_mem_free = reinterpret_cast<TaskMemFree>(
+        reinterpret_cast<void*>(GetProcAddress(ole, "CoTaskMemFree")));
+    wchar_t* path = nullptr;
+    if (known_folder_path != nullptr && task_mem_free != nullptr &&
+        SUCCEEDED(known_folder_path(kProgramData, 0x00004000 /* KF_FLAG_DONT_VERIFY */, nullptr,
+                                    &path))) {
+      int length = 0;
+      while (path[length] != L'\0') ++length;
+      folder = narrow(path, length);
+    }
+    if (path != nullptr && task_mem_free != nullptr) task_mem_free(path);
+  }
+  if (ole != nullptr) FreeLibrary(ole);
+  if (shell != nullptr) FreeLibrary(shell);
+  if (folder.empty()) {
+    wchar_t windows[MAX_PATH];
+    UINT n = GetSystemWindowsDirectoryW(windows, MAX_PATH);
+    // The system drive's ProgramData, where every Windows since Vista keeps it.
+    folder = (n >= 2 && n < MAX_PATH) ? narrow(windows, 2) + "\\ProgramData" : "C:\\ProgramData";
+  }
+  return folder + "\\Teardown";
+}
+
 std::string standard_channel_dir() {
-  std::string program_data = environment("ProgramData");
-  if (program_data.empty()) program_data = "C:\\ProgramData";
-  return program_data + "\\Teardown";
+  return system_channel_dir();
 }
 
 std::string default_channel_dir() {

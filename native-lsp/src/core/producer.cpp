@@ -70,7 +70,8 @@ Policy policy_for(const td_config& config, const char* process_name) {
   return policy;
 }
 
-Producer::Producer(std::string channel_dir) : channel_dir_(std::move(channel_dir)) {
+Producer::Producer(std::string channel_dir, uint64_t retry_ns)
+    : channel_dir_(std::move(channel_dir)), retry_ns_(retry_ns) {
   std::string name = platform::process_name();
   std::strncpy(process_name_, name.c_str(), sizeof(process_name_) - 1);
   pid_.store(platform::process_id(), std::memory_order_relaxed);
@@ -109,8 +110,14 @@ Channel* Producer::try_attach() noexcept {
   if (attaching_.test_and_set(std::memory_order_acquire)) return nullptr;
   Channel* result = nullptr;
   try {
-    next_attach_ns_.store(now + kAttachRetryNs, std::memory_order_relaxed);
-    if (attachment_count_.load(std::memory_order_relaxed) < kMaxAttachments) {
+    next_attach_ns_.store(now + retry_ns_, std::memory_order_relaxed);
+    Channel* current = channel_.load(std::memory_order_relaxed);
+    if (current != nullptr && current->revive()) {
+      // The same files, sound again (re-initialised in place): no new mapping, and the policy is
+      // derived afresh.
+      policy_channel_.store(nullptr, std::memory_order_release);
+      result = current;
+    } else if (attachment_count_.load(std::memory_order_relaxed) < kMaxAttachments) {
       if (channel_dir_.empty()) channel_dir_ = platform::default_channel_dir();
       std::unique_ptr<Channel> fresh;
       if (Channel::attach(channel_dir_, fresh) == TD_OK) {
@@ -130,7 +137,11 @@ void Producer::refresh_policy(Channel& channel, uint32_t version) noexcept {
   if (refreshing_.test_and_set(std::memory_order_acquire)) return;
   td_config config;
   Policy fresh;  // inactive unless a consistent configuration is read
-  if (channel.config().read(config, kConfigReadAttempts)) fresh = policy_for(config, process_name_);
+  if (!channel.has_config()) {
+    fresh = policy_for(default_config(), process_name_);  // none to be trusted: the defaults
+  } else if (channel.config().read(config, kConfigReadAttempts)) {
+    fresh = policy_for(config, process_name_);
+  }
   uint32_t odd = policy_sequence_.load(std::memory_order_relaxed) + 1;
   policy_sequence_.store(odd, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
@@ -153,7 +164,7 @@ Policy Producer::policy_if_attached() noexcept {
 Policy Producer::policy_of(Channel* channel) noexcept {
   Policy out;
   if (channel == nullptr) return out;
-  uint32_t version = channel->config().version();
+  uint32_t version = channel->has_config() ? channel->config().version() : 0;
   if (policy_channel_.load(std::memory_order_acquire) != channel ||
       policy_version_.load(std::memory_order_relaxed) != version) {
     refresh_policy(*channel, version);

@@ -47,7 +47,8 @@ Policy policy_for(const td_config& config, const char* process_name);
 class Producer {
  public:
   // `channel_dir` empty: the default location, resolved when attaching.
-  explicit Producer(std::string channel_dir = {});
+  // `retry_ns`: how long after a failed attach the next is tried (shorter only in tests).
+  explicit Producer(std::string channel_dir = {}, uint64_t retry_ns = kAttachRetryNs);
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
@@ -67,7 +68,8 @@ class Producer {
   // In a forked child: a new pid. Call from the child before it publishes.
   void after_fork() noexcept;
 
-  // Number of channel attachments made (each is kept mapped for the life of the process).
+  // Number of channel attachments made (each is kept mapped for the life of the process). A
+  // channel whose files are re-initialised in place is revived, not attached again.
   uint32_t attachments() const { return attachment_count_.load(std::memory_order_relaxed); }
 
   // Unmaps every attachment. Only for when no thread can be publishing any more: the module
@@ -84,6 +86,7 @@ class Producer {
   void refresh_policy(Channel& channel, uint32_t version) noexcept;
 
   std::string channel_dir_;
+  uint64_t retry_ns_;
   char process_name_[TD_PROCESS_NAME_MAX] = {};
   std::atomic<uint32_t> pid_{0};
 

@@ -15,8 +15,8 @@ struct td_channel {
 };
 
 struct td_reader {
-  std::shared_ptr<teardown::Channel> channel;  // keeps the mapping alive while reading
-  teardown::RingReader reader;
+  std::shared_ptr<teardown::Channel> channel;
+  teardown::ChannelReader reader;
 };
 
 namespace {
@@ -66,6 +66,7 @@ const LayoutEntry kLayout[] = {
     TD_FIELD(event_record, bytes_received),
     TD_FIELD(event_record, first_shutdown),
     TD_FIELD(event_record, ending),
+    TD_FIELD(event_record, user),
     TD_FIELD(event_record, process_name),
     TD_FIELD(event_record, captured),
     TD_STRUCT(config),
@@ -153,8 +154,14 @@ int td_channel_open(const char* path, uint32_t flags, uint32_t slot_count,
   return guarded([&] {
     std::string dir = (path != nullptr && path[0] != '\0') ? std::string(path)
                                                           : teardown::platform::default_channel_dir();
+    bool create = (flags & TD_OPEN_CREATE) != 0;
+    // Only administrators make the system channel: one a user made would be that user's.
+    if (create && dir == teardown::platform::system_channel_dir() &&
+        !teardown::current_user().admin && !teardown::directory_exists(dir)) {
+      return static_cast<int>(TD_ERR_ACCESS_DENIED);
+    }
     std::unique_ptr<Channel> channel;
-    int status = Channel::open(dir, (flags & TD_OPEN_CREATE) != 0, slot_count, channel);
+    int status = Channel::open(dir, create, slot_count, channel);
     if (status != TD_OK) return status;
     *out = new td_channel{std::shared_ptr<Channel>(std::move(channel))};
     return static_cast<int>(TD_OK);
@@ -172,24 +179,45 @@ int td_channel_path(const td_channel* channel, char* buffer, size_t capacity) no
 
 int td_channel_capacity(const td_channel* channel, uint32_t* slot_count) noexcept {
   if (channel == nullptr || slot_count == nullptr) return TD_ERR_INVALID_ARGUMENT;
-  *slot_count = channel->channel->ring().slot_count();
+  *slot_count = channel->channel->ring_slot_count();
   return TD_OK;
 }
 
 int td_channel_counters(const td_channel* channel, td_counters* out) noexcept {
   if (channel == nullptr || out == nullptr) return TD_ERR_INVALID_ARGUMENT;
-  if (!channel->channel->ring().healthy()) return TD_ERR_CORRUPT;
-  channel->channel->ring().counters(*out);
-  return TD_OK;
+  return guarded([&] {
+    return static_cast<int>(teardown::channel_counters(channel->channel->rings_dir(), *out));
+  });
 }
 
 int td_channel_publish(td_channel* channel, const td_event_record* event) noexcept {
   if (channel == nullptr || event == nullptr) return TD_ERR_INVALID_ARGUMENT;
   if (event->captured_length > TD_CAPTURE_MAX) return TD_ERR_INVALID_ARGUMENT;
-  teardown::EventRing& ring = channel->channel->ring();
-  if (!ring.healthy()) return TD_ERR_CORRUPT;
-  ring.publish(*event);  // an event lapped by faster producers is counted as dropped
-  return TD_OK;
+  return guarded([&] {
+    teardown::EventRing* ring = nullptr;
+    int status = channel->channel->own_ring(ring);
+    if (status != TD_OK) return status;
+    if (!ring->healthy()) return static_cast<int>(TD_ERR_CORRUPT);
+    ring->publish(*event);  // an event lapped by faster producers is counted as dropped
+    return static_cast<int>(TD_OK);
+  });
+}
+
+int td_channel_config_owner(const td_channel* channel, char* owner, size_t capacity,
+                            uint32_t* flags) noexcept {
+  if (channel == nullptr || flags == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  *flags = 0;
+  return guarded([&] {
+    teardown::ConfigStatus status = channel->channel->config_status();
+    if (status.present) *flags |= TD_CONFIG_PRESENT;
+    if (status.sound) *flags |= TD_CONFIG_SOUND;
+    if (status.owner_is_admin) *flags |= TD_CONFIG_ADMIN_OWNED;
+    if (status.others_can_write) *flags |= TD_CONFIG_OTHERS_WRITE;
+    if (status.owner == teardown::current_user().key) *flags |= TD_CONFIG_MINE;
+    copy_text(status.present ? teardown::user_display_name(status.owner) : std::string(), owner,
+              capacity);
+    return static_cast<int>(TD_OK);
+  });
 }
 
 void td_config_default(td_config* out) noexcept {
@@ -226,14 +254,13 @@ int td_reader_create(td_channel* channel, int start, uint32_t stall_timeout_ms,
   if (channel == nullptr || (start != TD_START_OLDEST && start != TD_START_NEWEST)) {
     return TD_ERR_INVALID_ARGUMENT;
   }
-  if (!channel->channel->ring().healthy()) return TD_ERR_CORRUPT;
   return guarded([&] {
     uint64_t timeout_ms = stall_timeout_ms == 0 ? kDefaultStallTimeoutMs : stall_timeout_ms;
     auto origin = start == TD_START_OLDEST ? teardown::ReaderStart::Oldest
                                            : teardown::ReaderStart::Newest;
-    *out = new td_reader{channel->channel,
-                         teardown::RingReader(channel->channel->ring(), origin,
-                                              timeout_ms * 1000000ull)};
+    *out = new td_reader{
+        channel->channel,
+        teardown::ChannelReader(channel->channel->rings_dir(), origin, timeout_ms * 1000000ull)};
     return static_cast<int>(TD_OK);
   });
 }
@@ -246,7 +273,18 @@ int td_reader_read(td_reader* reader, td_event_record* events, size_t capacity, 
   *count = 0;
   *lost = 0;
   if (events == nullptr && capacity > 0) return TD_ERR_INVALID_ARGUMENT;
-  return reader->reader.read(events, capacity, *count, *lost);
+  return guarded(
+      [&] { return static_cast<int>(reader->reader.read(events, capacity, *count, *lost)); });
+}
+
+int td_reader_user(const td_reader* reader, uint32_t user, char* name, size_t capacity) noexcept {
+  if (reader == nullptr || name == nullptr || capacity == 0) return TD_ERR_INVALID_ARGUMENT;
+  const std::vector<std::string>& users = reader->reader.user_keys();
+  if (user >= users.size()) return TD_ERR_NOT_FOUND;
+  return guarded([&] {
+    copy_text(teardown::user_display_name(users[user]), name, capacity);
+    return static_cast<int>(TD_OK);
+  });
 }
 
 }  // extern "C"

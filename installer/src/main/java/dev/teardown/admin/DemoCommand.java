@@ -16,13 +16,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code teardown demo}: the seed's transaction-totals exchange, run by two real programs under
@@ -61,10 +62,11 @@ final class DemoCommand implements Callable<Integer> {
       return run(out, directory);
     } finally {
       if (channelDir == null) {
-        for (String file : new String[] {"events", "config"}) {
-          Files.deleteIfExists(directory.resolve(file));
+        try (var all = Files.walk(directory)) {
+          for (Path path : all.sorted(Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(path);
+          }
         }
-        Files.deleteIfExists(directory);
       }
     }
   }

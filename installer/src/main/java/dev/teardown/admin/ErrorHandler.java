@@ -24,9 +24,12 @@ final class ErrorHandler implements IExecutionExceptionHandler {
 
   private static String hint(TeardownException.Status status) {
     return switch (status) {
-      case NOT_FOUND -> " (no channel yet: run a program under Teardown, or set TEARDOWN_CHANNEL)";
-      case ACCESS_DENIED -> " (changing the configuration needs the channel's owner or an administrator)";
-      case CORRUPT, VERSION -> " (recreate the channel: remove its directory and start again)";
+      case NOT_FOUND -> " (no channel yet: an administrator makes the system channel with"
+          + " `teardown init` (Linux) or `teardown install` (Windows); `teardown init` as yourself"
+          + " makes your private one; or set TEARDOWN_CHANNEL)";
+      case ACCESS_DENIED -> " (the system channel and its configuration are an administrator's;"
+          + " a name someone else made is never used)";
+      case CORRUPT, VERSION -> " (the configuration is damaged: `teardown init` repairs it)";
       default -> "";
     };
   }

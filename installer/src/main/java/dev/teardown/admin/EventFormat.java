@@ -11,10 +11,8 @@ import java.util.Locale;
 
 /** How `teardown watch` shows an event: a table row, or one JSON object per line. */
 final class EventFormat {
-  static final String HEADER =
-      String.format(
-          "%-12s %-24s %-22s %-22s %-22s %-15s %s",
-          "TIME", "PROCESS[PID]", "LOCAL", "REMOTE", "EVENT", "ERROR", "DETAIL");
+  static final String HEADER = String.format("%-12s %-12s %-24s %-22s %-22s %-22s %-15s %s", "TIME",
+      "USER", "PROCESS[PID]", "LOCAL", "REMOTE", "EVENT", "ERROR", "DETAIL");
 
   private static final DateTimeFormatter CLOCK =
       DateTimeFormatter.ofPattern("HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
@@ -22,14 +20,10 @@ final class EventFormat {
   private EventFormat() {}
 
   static String row(TeardownEvent event) {
-    return String.format(
-        "%-12s %-24s %-22s %-22s %-22s %-15s %s",
-        CLOCK.format(event.time()),
-        truncate(event.processName() + "[" + event.pid() + "]", 24),
-        endpoint(event.local()),
-        endpoint(event.remote()),
-        what(event),
-        event.error() == 0 ? "-" : event.errorName(),
+    return String.format("%-12s %-12s %-24s %-22s %-22s %-22s %-15s %s", CLOCK.format(event.time()),
+        truncate(event.user().isEmpty() ? "-" : event.user(), 12),
+        truncate(event.processName() + "[" + event.pid() + "]", 24), endpoint(event.local()),
+        endpoint(event.remote()), what(event), event.error() == 0 ? "-" : event.errorName(),
         detail(event));
   }
 
@@ -77,6 +71,7 @@ final class EventFormat {
     string(out, "time", event.time().toString()).append(',');
     field(out, "pid", event.pid()).append(',');
     string(out, "process", event.processName()).append(',');
+    string(out, "user", event.user()).append(',');
     field(out, "socket", event.socketId()).append(',');
     string(out, "kind", event.kind().name()).append(',');
     string(out, "how", event.shutdownHow() == null ? null : event.shutdownHow().name()).append(',');

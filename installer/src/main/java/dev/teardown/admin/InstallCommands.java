@@ -2,6 +2,8 @@ package dev.teardown.admin;
 
 import dev.teardown.admin.catalog.CatalogPlanner;
 import dev.teardown.admin.catalog.TeardownProvider;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -11,9 +13,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code teardown install | uninstall | repair}: Teardown in the live Winsock catalog (Windows). */
 final class InstallCommands {
@@ -68,6 +70,15 @@ final class InstallCommands {
       Path native64 = dll64 != null ? dll64 : shipped("win32-x86-64", work.resolve("64"));
       Path native32 = dll32 != null ? dll32 : shipped("win32-x86", work.resolve("32"));
       Report report = new Report(spec.commandLine().getOut(), err, json);
+      // The channel first, with its permissions: the LSP records from the first socket after the
+      // catalog changes, and never makes the channel itself.
+      try (TeardownChannel channel = TeardownChannel.createDefault()) {
+        report.note("channel ready at " + channel.path() + ": administrators and SYSTEM have full"
+            + " control, each user writes only their own ring");
+      } catch (TeardownException e) {
+        report.error("cannot make the channel: " + e.getMessage());
+        return report.finish("install", 1);
+      }
       int exit = new Installation(machine.get())
           .install(native64, native32, parsedCategories == 0 ? CatalogPlanner.DEFAULT_CATEGORIES : parsedCategories, report);
       return report.finish("install", exit);

@@ -1,11 +1,12 @@
 package dev.teardown.admin;
 
+import dev.teardown.admin.catalog.Catalog;
+import dev.teardown.admin.catalog.CatalogProblem;
 import dev.teardown.api.Configuration;
+import dev.teardown.api.ConfigurationOwner;
 import dev.teardown.api.Counters;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.TeardownChannel;
-import dev.teardown.admin.catalog.Catalog;
-import dev.teardown.admin.catalog.CatalogProblem;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.util.List;
@@ -14,9 +15,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code teardown status}: where the channel is, what it holds, how it is configured, and on
@@ -39,16 +40,20 @@ final class StatusCommand implements Callable<Integer> {
     try (TeardownChannel opened = channel.open()) {
       PrintWriter out = spec.commandLine().getOut();
       Counters counters = opened.counters();
-      Configuration config = opened.configuration();
+      ConfigurationOwner owner = opened.configurationOwner();
+      // What every user's programs apply: the live configuration, or the defaults.
+      Configuration config = opened.effectiveConfiguration();
       Optional<Installation> live = WindowsMachine.detect("status", false, new PrintWriter(Writer.nullWriter()))
           .map(Installation::new);
       if (json) {
-        out.println(json(opened, counters, config, live));
+        out.println(json(opened, counters, owner, config, live));
         out.flush();
         return 0;
       }
-      out.printf("channel     %s (%d events held)%n", opened.path(), opened.capacity());
+      out.printf(
+          "channel     %s ready (%d events held per user)%n", opened.path(), opened.capacity());
       out.printf("events      %d produced, %d dropped by producers%n", counters.produced(), counters.dropped());
+      out.printf("config      %s%n", owner.appliesTo());
       for (EventKind kind : EventKind.values()) {
         out.printf("  %-16s %d%n", kind, counters.published(kind));
       }
@@ -78,13 +83,26 @@ final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  private static String json(TeardownChannel opened, Counters counters, Configuration config, Optional<Installation> live) {
-    StringBuilder out = new StringBuilder("{\"channel\":").append(EventFormat.quote(opened.path().toString()))
-        .append(",\"capacity\":").append(opened.capacity())
-        .append(",\"produced\":").append(counters.produced())
-        .append(",\"dropped\":").append(counters.dropped())
-        .append(",\"configuration\":").append(ConfigCommand.json(config))
-        .append(",\"catalogs\":");
+  private static String json(TeardownChannel opened, Counters counters, ConfigurationOwner owner,
+      Configuration config, Optional<Installation> live) {
+    StringBuilder out = new StringBuilder("{\"channel\":")
+                            .append(EventFormat.quote(opened.path().toString()))
+                            .append(",\"ready\":true")
+                            .append(",\"capacity\":")
+                            .append(opened.capacity())
+                            .append(",\"produced\":")
+                            .append(counters.produced())
+                            .append(",\"dropped\":")
+                            .append(counters.dropped())
+                            .append(",\"configurationOwner\":")
+                            .append(EventFormat.quote(owner.owner()))
+                            .append(",\"configurationHonouredByEveryone\":")
+                            .append(owner.honouredByEveryone())
+                            .append(",\"configurationAppliesTo\":")
+                            .append(EventFormat.quote(owner.appliesTo()))
+                            .append(",\"configuration\":")
+                            .append(ConfigCommand.json(config))
+                            .append(",\"catalogs\":");
     if (live.isEmpty()) {
       return out.append("null}").toString();
     }

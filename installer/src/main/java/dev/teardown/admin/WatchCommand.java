@@ -92,7 +92,7 @@ final class WatchCommand implements Callable<Integer> {
       while (shown < count && stopped.getCount() > 0 && System.nanoTime() < deadline) {
         EventReader.Batch batch = reader.read();
         if (batch.lost() > 0) {
-          lost += batch.lost();
+          lost = lost + batch.lost() < 0 ? Long.MAX_VALUE : lost + batch.lost();
           err.printf("teardown: %d events went by unread (%d in all)%n", batch.lost(), lost);
           err.flush();
         }

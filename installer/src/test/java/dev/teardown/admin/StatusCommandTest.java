@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.teardown.api.Configuration;
 import dev.teardown.api.TeardownChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,7 @@ class StatusCommandTest {
       channel.configure(Configuration.builder().processes(List.of("curl")).captureBytes(32).build());
       CommandLineRun run = run("status", "--channel", dir.toString());
       assertEquals(0, run.exit(), run.err());
-      assertTrue(run.out().contains("(128 events held)"), run.out());
+      assertTrue(run.out().contains("ready (128 events held per user)"), run.out());
       assertTrue(run.out().contains("processes   curl"), run.out());
       assertTrue(run.out().contains("capture     32 bytes"), run.out());
       if (!com.sun.jna.Platform.isWindows()) {
@@ -47,6 +49,49 @@ class StatusCommandTest {
       assertTrue(json.contains("\"abortiveToGraceful\":true}"), json);
       if (!com.sun.jna.Platform.isWindows()) {
         assertTrue(json.endsWith("\"catalogs\":null}"), json);
+      }
+    }
+  }
+
+  @Test
+  void initMakesAChannelThatStatusCallsReadyWithNoEventsAndWatchWaitsOn() throws Exception {
+    Path channel = dir.resolve("made");
+    CommandLineRun init = run("init", "--channel", channel.toString(), "--slots", "128");
+    assertEquals(0, init.exit(), init.err());
+    assertTrue(init.out().contains(channel + " ready, 0 events"), init.out());
+    if (!com.sun.jna.Platform.isWindows()) {
+      assertEquals(
+          "rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(channel)));
+      assertEquals("rw-r--r--",
+          PosixFilePermissions.toString(Files.getPosixFilePermissions(channel.resolve("config"))));
+    }
+    CommandLineRun status = run("status", "--channel", channel.toString());
+    assertEquals(0, status.exit(), status.err());
+    assertTrue(status.out().contains("ready (128 events held per user)"), status.out());
+    assertTrue(status.out().contains("events      0 produced"), status.out());
+    // A watch started before any program: it waits, and ends when its time is up.
+    CommandLineRun watch = run("watch", "--channel", channel.toString(), "--duration", "PT0.5S");
+    assertEquals(0, watch.exit(), watch.err());
+  }
+
+  @Test
+  void statusSaysWhoseProgramsHonourTheConfiguration() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir, 128)) {
+      assertTrue(channel.configurationOwner().mine());
+      CommandLineRun run = run("status", "--channel", dir.toString());
+      String me = System.getProperty("user.name");
+      boolean admin = "root".equals(me);
+      assertTrue(run.out().contains(admin
+                         ? "owned by root, an administrator: every user's programs honour it"
+                         : "only " + me + "'s programs honour it"),
+          run.out());
+      if (!com.sun.jna.Platform.isWindows()) {
+        Files.setPosixFilePermissions(
+            dir.resolve("config"), PosixFilePermissions.fromString("rw-rw-rw-"));
+        run = run("status", "--channel", dir.toString(), "--json");
+        assertTrue(run.out().contains("writable by others: no program honours it"), run.out());
+        assertTrue(run.out().contains("\"configurationHonouredByEveryone\":false"), run.out());
+        assertTrue(run.out().contains("\"configuration\":{\"enabled\":true,"), run.out());
       }
     }
   }

@@ -138,7 +138,7 @@ class TransactionTimelineTest {
     assertTrue(run.out().contains("client (7) receives the grand total: 1042"), run.out());
     assertTrue(run.out().contains("the client's total (42) and the grand total (1042) travelled as disconnect data"),
         run.out());
-    assertTrue(Files.exists(dir.resolve("channel").resolve("events")), "a given channel is kept");
+    assertTrue(Files.exists(dir.resolve("channel").resolve("config")), "a given channel is kept");
   }
 
   @Test

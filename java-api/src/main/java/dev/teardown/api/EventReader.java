@@ -15,21 +15,24 @@ import java.util.List;
 public final class EventReader implements AutoCloseable {
   private final NativeReader reader;
   private final int batchSize;
-  private final EventDecoder decoder = new EventDecoder();
+  private final EventDecoder decoder;
   private long delivered;
   private long totalLost;
 
   EventReader(NativeReader reader, int batchSize) {
     this.reader = reader;
     this.batchSize = batchSize;
+    this.decoder = new EventDecoder(reader::user);
   }
 
   /**
    * The events published since the previous read, oldest first, at most the batch size; never
    * blocks. The batch also says how many events went by unread (overwritten before this reader
-   * got to them, torn, abandoned by a killed producer, or malformed).
+   * got to them, torn, damaged, abandoned by a killed producer, or malformed); counts saturate
+   * at {@link Long#MAX_VALUE}. Every user's ring the caller may read is read, merged by time, and
+   * each event carries its ring's owner as {@link TeardownEvent#user()}.
    *
-   * @throws TeardownException CORRUPT when the channel has been damaged or replaced
+   * @throws TeardownException when the channel can no longer be read
    */
   public Batch read() {
     int count = reader.read();
@@ -38,15 +41,20 @@ public final class EventReader implements AutoCloseable {
     for (int i = 0; i < count; i++) {
       TeardownEvent event = decoder.decode(reader.records(), i * EventRecordLayout.SIZE);
       if (event == null) {
-        missed++;
+        missed = saturatedAdd(missed, 1);
       } else {
         events.add(event);
       }
     }
     delivered += events.size();
-    totalLost += missed;
+    totalLost = saturatedAdd(totalLost, missed);
     JfrEmitter.emit(events);
     return new Batch(events, missed);
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
   }
 
   /** Most events one read returns. */

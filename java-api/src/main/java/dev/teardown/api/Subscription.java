@@ -37,6 +37,11 @@ public final class Subscription implements AutoCloseable {
     } catch (TeardownException e) {
       running = false;
       listener.onError(e);
+    } catch (RuntimeException | Error e) {
+      // Every failure reaches the listener: the thread never dies in silence.
+      running = false;
+      listener.onError(new TeardownException(
+          TeardownException.Status.INTERNAL, "reading events failed: " + e, e));
     } finally {
       reader.close();
     }

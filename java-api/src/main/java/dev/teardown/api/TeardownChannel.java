@@ -39,11 +39,12 @@ public final class TeardownChannel implements AutoCloseable {
   }
 
   /**
-   * Opens the machine's channel: {@code $TEARDOWN_CHANNEL}, else {@code /dev/shm/teardown} on
-   * Linux or {@code %ProgramData%\Teardown} on Windows.
+   * Opens the machine's channel: {@code $TEARDOWN_CHANNEL}, else the system channel ({@code
+   * /dev/shm/teardown} on Linux once an administrator made it with {@code teardown init}, {@code
+   * %ProgramData%\Teardown} on Windows once {@code teardown install} made it), else on Linux the
+   * user's private channel, {@code $XDG_RUNTIME_DIR/teardown}.
    *
-   * @throws TeardownException NOT_FOUND if no channel exists there, CORRUPT or VERSION if it is
-   *     damaged or of another layout
+   * @throws TeardownException NOT_FOUND if no channel exists there
    */
   public static TeardownChannel open() {
     return new TeardownChannel(NativeChannel.open(null, false, 0));
@@ -55,11 +56,12 @@ public final class TeardownChannel implements AutoCloseable {
   }
 
   /**
-   * Opens the channel in {@code directory}, creating it if it is absent (or repairing it if it is
-   * damaged). A sound channel is reused as it is.
+   * Opens the channel in {@code directory}, creating what is absent of it (or repairing a damaged
+   * configuration). A sound channel is reused as it is. An administrator's channel takes every
+   * user's events; anyone else's only their own.
    *
-   * @param slots events the channel holds before readers lose the oldest: a power of two from
-   *     64 to 1048576, used only when the channel is created
+   * @param slots events each user's ring holds before readers lose the oldest: a power of two
+   *     from 64 to 1048576, used only when the configuration is created
    */
   public static TeardownChannel create(Path directory, int slots) {
     if (slots < 64 || slots > 1 << 20 || Integer.bitCount(slots) != 1) {
@@ -73,9 +75,20 @@ public final class TeardownChannel implements AutoCloseable {
     return new TeardownChannel(NativeChannel.open(text(directory), true, 0));
   }
 
-  /** Creates (or reuses) the channel in the default location. */
+  /**
+   * Creates (or reuses) the channel in the default location. Only an administrator may make the
+   * system channel; anyone else makes their private one (ACCESS_DENIED where there is none).
+   */
   public static TeardownChannel createDefault() {
     return new TeardownChannel(NativeChannel.open(null, true, 0));
+  }
+
+  /** {@link #createDefault()}, with {@code slots} per user's ring when the channel is made. */
+  public static TeardownChannel createDefault(int slots) {
+    if (slots < 64 || slots > 1 << 20 || Integer.bitCount(slots) != 1) {
+      throw new IllegalArgumentException("slots must be a power of two in 64..1048576: " + slots);
+    }
+    return new TeardownChannel(NativeChannel.open(null, true, slots));
   }
 
   private static String text(Path directory) {
@@ -87,12 +100,18 @@ public final class TeardownChannel implements AutoCloseable {
     return path;
   }
 
-  /** How many events the channel holds: the most a reader can fall behind without loss. */
+  /**
+   * How many events each user's ring holds: the most a reader can fall behind on one user
+   * without loss.
+   */
   public int capacity() {
     return channel.capacity();
   }
 
-  /** The producers' counters, exact across every process. */
+  /**
+   * The producers' counters, exact across every process, added up over the rings this user
+   * may read (an administrator: every user's).
+   */
   public Counters counters() {
     NativeCounters counters = channel.counters();
     Map<EventKind, Long> published = new EnumMap<>(EventKind.class);
@@ -102,9 +121,30 @@ public final class TeardownChannel implements AutoCloseable {
     return new Counters(counters.produced, counters.dropped, published);
   }
 
-  /** The live configuration. */
+  /**
+   * The live configuration.
+   *
+   * @throws TeardownException NOT_FOUND when the channel has none, CORRUPT when it is damaged
+   */
   public Configuration configuration() {
     return ConfigCodec.fromNative(channel.readConfig());
+  }
+
+  /** Who owns the configuration, and so whose programs honour it. */
+  public ConfigurationOwner configurationOwner() {
+    int[] flags = new int[1];
+    String owner = channel.configOwner(flags);
+    int bits = flags[0];
+    return new ConfigurationOwner((bits & 0x1) != 0, (bits & 0x2) != 0, owner, (bits & 0x4) != 0,
+        (bits & 0x8) != 0, (bits & 0x10) != 0);
+  }
+
+  /**
+   * The configuration programs of every user apply: the live one if every user's programs honour
+   * it, else the defaults (see {@link ConfigurationOwner}).
+   */
+  public Configuration effectiveConfiguration() {
+    return configurationOwner().honouredByEveryone() ? configuration() : Configuration.DEFAULT;
   }
 
   /**

@@ -31,32 +31,21 @@ import java.util.Set;
  * @param summary for a completed {@link EventKind#CLOSE}, the connection summary; otherwise null
  * @param framingError for a {@link EventKind#RESET} the layer made because the peer's stream was
  *     not framed as agreed ({@link EventFlag#FRAMING}), what was wrong with it; otherwise null
+ * @param user who owns the ring the event was read from: the user the process ran as ("alice",
+ *     "NT AUTHORITY\\SYSTEM"). Set by the reader from the ring's owner, never from what the
+ *     process wrote, so no user can record in another's name. Empty for an event not read from a
+ *     channel.
  */
-public record TeardownEvent(
-    long sequence,
-    long timeNanos,
-    long pid,
-    String processName,
-    long socketId,
-    int protocol,
-    int socketType,
-    EventKind kind,
-    int error,
-    ShutdownHow shutdownHow,
-    CloseMode closeMode,
-    Duration linger,
-    Set<EventFlag> flags,
-    long dataLength,
-    byte[] captured,
-    InetSocketAddress local,
-    InetSocketAddress remote,
-    ConnectionSummary summary,
-    FramingError framingError) {
-
+public record TeardownEvent(long sequence, long timeNanos, long pid, String processName,
+    long socketId, int protocol, int socketType, EventKind kind, int error, ShutdownHow shutdownHow,
+    CloseMode closeMode, Duration linger, Set<EventFlag> flags, long dataLength, byte[] captured,
+    InetSocketAddress local, InetSocketAddress remote, ConnectionSummary summary,
+    FramingError framingError, String user) {
   private static final byte[] NONE = new byte[0];
 
   public TeardownEvent {
     Objects.requireNonNull(processName, "processName");
+    Objects.requireNonNull(user, "user");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(linger, "linger");
     flags = EventFlag.fromBits(EventFlag.toBits(Objects.requireNonNull(flags, "flags")));
@@ -69,6 +58,24 @@ public record TeardownEvent(
       throw new IllegalArgumentException(
           "captured holds " + captured.length + " bytes but dataLength is " + dataLength);
     }
+  }
+
+  /** An event not read from a channel (to publish, or in tests): no user. */
+  public TeardownEvent(long sequence, long timeNanos, long pid, String processName, long socketId,
+      int protocol, int socketType, EventKind kind, int error, ShutdownHow shutdownHow,
+      CloseMode closeMode, Duration linger, Set<EventFlag> flags, long dataLength, byte[] captured,
+      InetSocketAddress local, InetSocketAddress remote, ConnectionSummary summary,
+      FramingError framingError) {
+    this(sequence, timeNanos, pid, processName, socketId, protocol, socketType, kind, error,
+        shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote, summary,
+        framingError, "");
+  }
+
+  /** This event attributed to {@code user}. */
+  public TeardownEvent withUser(String user) {
+    return new TeardownEvent(sequence, timeNanos, pid, processName, socketId, protocol, socketType,
+        kind, error, shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote,
+        summary, framingError, user);
   }
 
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -112,26 +119,15 @@ public record TeardownEvent(
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof TeardownEvent that
-        && sequence == that.sequence
-        && pid == that.pid
-        && socketId == that.socketId
-        && protocol == that.protocol
-        && socketType == that.socketType
-        && error == that.error
-        && flags.equals(that.flags)
-        && dataLength == that.dataLength
-        && timeNanos == that.timeNanos
-        && processName.equals(that.processName)
-        && kind == that.kind
-        && shutdownHow == that.shutdownHow
-        && closeMode == that.closeMode
-        && linger.equals(that.linger)
-        && Arrays.equals(captured, that.captured)
-        && Objects.equals(local, that.local)
-        && Objects.equals(remote, that.remote)
-        && Objects.equals(summary, that.summary)
-        && framingError == that.framingError;
+    return other instanceof TeardownEvent that && sequence == that.sequence && pid == that.pid
+        && socketId == that.socketId && protocol == that.protocol && socketType == that.socketType
+        && error == that.error && flags.equals(that.flags) && dataLength == that.dataLength
+        && timeNanos == that.timeNanos && processName.equals(that.processName) && kind == that.kind
+        && shutdownHow == that.shutdownHow && closeMode == that.closeMode
+        && linger.equals(that.linger) && Arrays.equals(captured, that.captured)
+        && Objects.equals(local, that.local) && Objects.equals(remote, that.remote)
+        && Objects.equals(summary, that.summary) && framingError == that.framingError
+        && user.equals(that.user);
   }
 
   @Override
@@ -153,7 +149,11 @@ public record TeardownEvent(
       }
       text.append(converted() ? ", converted)" : ")");
     }
-    text.append(' ').append(processName).append('[').append(pid).append("] socket ").append(socketId);
+    text.append(' ').append(processName).append('[').append(pid).append(']');
+    if (!user.isEmpty()) {
+      text.append(" (").append(user).append(')');
+    }
+    text.append(" socket ").append(socketId);
     text.append(' ').append(local).append(" -> ").append(remote);
     if (error != 0) {
       text.append(' ').append(errorName());

@@ -43,6 +43,12 @@ public final class TeardownException extends RuntimeException {
     this.status = status;
   }
 
+  /** A failure that is not the control library's, for example thrown while decoding. */
+  public TeardownException(Status status, String message, Throwable cause) {
+    super(message, cause);
+    this.status = status;
+  }
+
   public Status status() {
     return status;
   }

@@ -11,6 +11,9 @@ public interface TeardownListener {
   /** Events that went by unread: the listener fell behind, or producers lost them. */
   default void onLost(long count) {}
 
-  /** The subscription stopped because reading failed, for example on a damaged channel. */
+  /**
+   * The subscription stopped because reading failed, whatever the failure: every one reaches
+   * this method, and the subscription's thread then ends.
+   */
   default void onError(TeardownException error) {}
 }

@@ -87,10 +87,14 @@ class LspUnderWineTest {
     Path channelDir = prefix.resolve("drive_c/ProgramData/Teardown");
     // A channel left in the prefix by an earlier run keeps its own ring size: start anew, with
     // room for the largest scenario's events between two reads.
-    for (String file : new String[] {"events", "config"}) {
-      Files.deleteIfExists(channelDir.resolve(file));
-    }
+    deleteTree(channelDir);
     channel = TeardownChannel.create(channelDir, 1 << 15);
+    // Wine derives a file's DACL from its unix mode and knows no sticky bit: the shared rings
+    // directory (1777) reads to the LSP as one where everyone may delete anyone's ring, which it
+    // rightly refuses to record into. Mode 0755 derives what `teardown install` gives the LSP's
+    // user on Windows: a directory nobody else can take its ring from.
+    Files.setPosixFilePermissions(channelDir.resolve("rings"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     channel.configure(Configuration.builder().captureBytes(64).build());
     reader = channel.reader(TeardownChannel.ReadFrom.NEWEST);
   }
@@ -579,18 +583,29 @@ class LspUnderWineTest {
     Files.move(live, aside);
     try {
       if (damage != null) {
-        Files.createDirectories(live);
-        Files.write(live.resolve("events"), damage);
+        Files.createDirectories(live.resolve("rings"));
         Files.write(live.resolve("config"), damage);
+        try (var rings = Files.list(aside.resolve("rings"))) {
+          for (Path ring : rings.toList()) {
+            Files.write(live.resolve("rings").resolve(ring.getFileName()), damage);
+          }
+        }
       }
       return scenario.run();
     } finally {
-      if (damage != null) {
-        Files.delete(live.resolve("events"));
-        Files.delete(live.resolve("config"));
-        Files.delete(live);
-      }
+      deleteTree(live);
       Files.move(aside, live);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var all = Files.walk(root)) {
+      for (Path path : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
     }
   }
 

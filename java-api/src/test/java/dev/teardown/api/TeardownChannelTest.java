@@ -1,6 +1,5 @@
 package dev.teardown.api;
 
-import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,6 +11,9 @@ import dev.teardown.api.TeardownChannel.ReadFrom;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -49,7 +52,7 @@ class TeardownChannelTest {
       assertEquals(0, batch.lost());
       assertEquals(1, batch.events().size());
       TeardownEvent received = batch.events().get(0);
-      assertEquals(sent, received);
+      assertEquals(sent.withUser(System.getProperty("user.name")), received);
       assertArrayEquals(data, received.captured());
       assertFalse(received.capturedAll());
       assertEquals("WSAEWOULDBLOCK", received.errorName());
@@ -154,17 +157,69 @@ class TeardownChannelTest {
     assertTrue(e.getMessage().contains(dir.resolve("none").toString()), e.getMessage());
   }
 
+  /** The one ring this test's user has in the channel. */
+  private Path ownRing() throws IOException {
+    try (var rings = Files.list(dir.resolve("rings"))) {
+      List<Path> all = rings.filter(p -> p.getFileName().toString().startsWith("ring-")).toList();
+      assertEquals(1, all.size(), all.toString());
+      return all.get(0);
+    }
+  }
+
   @Test
-  void aDamagedChannelFailsReadersClearly() throws IOException {
+  void aRingItsOwnerDamagesLosesEventsButNeverStopsTheReader() throws IOException {
     try (TeardownChannel channel = TeardownChannel.create(dir);
         EventReader reader = channel.reader(ReadFrom.OLDEST)) {
-      Files.write(dir.resolve("events"), new byte[64], StandardOpenOption.WRITE);
-      TeardownException e = assertThrows(TeardownException.class, reader::read);
-      assertEquals(TeardownException.Status.CORRUPT, e.status());
-      assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+      channel.publish(Events.of(EventKind.EOF, 1));
+      Files.write(ownRing(), new byte[64], StandardOpenOption.WRITE);
+      EventReader.Batch batch = reader.read();
+      assertTrue(batch.events().isEmpty(), "nothing is read from a damaged ring");
+      Files.write(ownRing(), new byte[0], StandardOpenOption.TRUNCATE_EXISTING);
+      assertTrue(reader.read().events().isEmpty(), "nor from a truncated one, without a fault");
     }
-    TeardownException reopen = assertThrows(TeardownException.class, () -> TeardownChannel.open(dir));
-    assertEquals(TeardownException.Status.CORRUPT, reopen.status());
+    try (TeardownChannel reopened = TeardownChannel.open(dir)) {
+      assertTrue(reopened.configurationOwner().present());
+    }
+  }
+
+  @Test
+  void eventsCarryTheirRingsOwnerAsTheUser() {
+    try (TeardownChannel channel = TeardownChannel.create(dir);
+         EventReader reader = channel.reader(ReadFrom.OLDEST)) {
+      channel.publish(Events.of(EventKind.EOF, 1));
+      TeardownEvent received = reader.read().events().get(0);
+      assertEquals(System.getProperty("user.name"), received.user());
+      assertTrue(received.toString().contains("(" + received.user() + ")"), received.toString());
+    }
+  }
+
+  @Test
+  void aWildLossCountIsReportedSaturatedNeverNegative() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir, 64)) {
+      channel.publish(Events.of(EventKind.EOF, 1));
+      CountDownLatch lostSeen = new CountDownLatch(1);
+      List<Long> counts = Collections.synchronizedList(new ArrayList<>());
+      try (Subscription subscription = channel.subscribe(ReadFrom.OLDEST, new TeardownListener() {
+        @Override
+        public void onEvents(List<TeardownEvent> events) {}
+
+        @Override
+        public void onLost(long count) {
+          counts.add(count);
+          lostSeen.countDown();
+        }
+      })) {
+        // The ring's owner sets its head near 2^63.
+        ByteBuffer head = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(0, Long.MAX_VALUE - 2);
+        try (FileChannel file = FileChannel.open(ownRing(), StandardOpenOption.WRITE)) {
+          file.write(head, 64);
+        }
+        assertTrue(lostSeen.await(10, TimeUnit.SECONDS));
+        assertTrue(subscription.isRunning(), "the subscription goes on");
+      }
+      assertTrue(counts.stream().allMatch(count -> count > 0), counts.toString());
+    }
   }
 
   @Test
@@ -198,26 +253,26 @@ class TeardownChannelTest {
   }
 
   @Test
-  void aSubscriptionReportsADamagedChannelAndStops() throws Exception {
+  void aSubscriptionReportsEveryFailureToOnErrorAndStops() throws Exception {
     try (TeardownChannel channel = TeardownChannel.create(dir)) {
       CountDownLatch failed = new CountDownLatch(1);
       AtomicReference<TeardownException> error = new AtomicReference<>();
-      Subscription subscription =
-          channel.subscribe(
-              ReadFrom.NEWEST,
-              new TeardownListener() {
-                @Override
-                public void onEvents(List<TeardownEvent> events) {}
+      Subscription subscription = channel.subscribe(ReadFrom.NEWEST, new TeardownListener() {
+        @Override
+        public void onEvents(List<TeardownEvent> events) {
+          throw new IllegalStateException("the listener's own bug");
+        }
 
-                @Override
-                public void onError(TeardownException e) {
-                  error.set(e);
-                  failed.countDown();
-                }
-              });
-      Files.write(dir.resolve("events"), new byte[8], StandardOpenOption.WRITE);
-      assertTrue(failed.await(10, TimeUnit.SECONDS));
-      assertEquals(TeardownException.Status.CORRUPT, error.get().status());
+        @Override
+        public void onError(TeardownException e) {
+          error.set(e);
+          failed.countDown();
+        }
+      });
+      channel.publish(Events.of(EventKind.FD_CLOSE, 1));
+      assertTrue(failed.await(10, TimeUnit.SECONDS), "the thread never dies in silence");
+      assertEquals(TeardownException.Status.INTERNAL, error.get().status());
+      assertTrue(error.get().getCause() instanceof IllegalStateException);
       subscription.close();
       assertFalse(subscription.isRunning());
     }

@@ -81,9 +81,11 @@ public class DrainBenchmark {
   public void remove() throws IOException {
     raw.close();
     channel.close();
-    Files.deleteIfExists(dir.resolve("events"));
-    Files.deleteIfExists(dir.resolve("config"));
-    Files.deleteIfExists(dir);
+    try (var all = Files.walk(dir)) {
+      for (Path path : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
   }
 
   /** The native half alone: records copied out of the ring and verified, nothing decoded. */

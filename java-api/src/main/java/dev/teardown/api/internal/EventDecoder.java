@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Turns native event records into {@link TeardownEvent}s. Records come from shared memory that
@@ -45,6 +46,7 @@ public final class EventDecoder {
     }
   }
 
+  private final IntFunction<String> users;
   private final Map<Long, CachedName> names = new HashMap<>();
   private CachedName lastName;
   // A direct-mapped cache of endpoints: compared field by field, so a lookup allocates nothing.
@@ -54,6 +56,15 @@ public final class EventDecoder {
   private final int[] cachedScope = new int[1 << ADDRESS_CACHE_BITS];
   private final long[] cachedHigh = new long[1 << ADDRESS_CACHE_BITS];
   private final long[] cachedLow = new long[1 << ADDRESS_CACHE_BITS];
+
+  /** A decoder for records not read from a channel: their user is empty. */
+  public EventDecoder() { this(user -> ""); }
+
+  /**
+   * A decoder for a reader's records: {@code users} names the user a record's {@code user} field
+   * stands for, or returns null when the index is not the reader's.
+   */
+  public EventDecoder(IntFunction<String> users) { this.users = users; }
 
   /** Decodes the record at {@code offset}; null if the record is malformed. */
   public TeardownEvent decode(ByteBuffer records, int offset) {
@@ -110,31 +121,22 @@ public final class EventDecoder {
               INITIATORS[first],
               ENDINGS[ending]);
     }
+    String user = users.apply(buffer.getInt(offset + USER));
+    if (user == null) {
+      return null;
+    }
     byte[] captured = null;
     if (capturedLength > 0) {
       captured = new byte[capturedLength];
       buffer.get(offset + CAPTURED, captured);
     }
-    return new TeardownEvent(
-        buffer.getLong(offset + SEQUENCE),
-        buffer.getLong(offset + TIME_NS),
-        Integer.toUnsignedLong(buffer.getInt(offset + PID)),
-        processName(buffer, offset),
-        buffer.getLong(offset + SOCKET_ID),
-        Short.toUnsignedInt(buffer.getShort(offset + PROTOCOL)),
-        Byte.toUnsignedInt(buffer.get(offset + SOCKET_TYPE)),
-        kind,
-        buffer.getInt(offset + ERROR),
-        how,
-        mode,
+    return new TeardownEvent(buffer.getLong(offset + SEQUENCE), buffer.getLong(offset + TIME_NS),
+        Integer.toUnsignedLong(buffer.getInt(offset + PID)), processName(buffer, offset),
+        buffer.getLong(offset + SOCKET_ID), Short.toUnsignedInt(buffer.getShort(offset + PROTOCOL)),
+        Byte.toUnsignedInt(buffer.get(offset + SOCKET_TYPE)), kind, buffer.getInt(offset + ERROR),
+        how, mode,
         Duration.ofSeconds(Short.toUnsignedInt(buffer.getShort(offset + LINGER_SECONDS))),
-        EventFlag.fromBits(flags),
-        dataLength,
-        captured,
-        local,
-        remote,
-        summary,
-        framing);
+        EventFlag.fromBits(flags), dataLength, captured, local, remote, summary, framing, user);
   }
 
   private static final InetSocketAddress INVALID = InetSocketAddress.createUnresolved("invalid", 0);

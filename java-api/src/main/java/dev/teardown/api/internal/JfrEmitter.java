@@ -27,6 +27,7 @@ public final class JfrEmitter {
       jfr.framingError = event.framingError() == null ? null : event.framingError().name();
       jfr.process = event.processName();
       jfr.pid = event.pid();
+      jfr.user = event.user();
       jfr.socket = event.socketId();
       jfr.local = event.local() == null ? null : event.local().toString();
       jfr.remote = event.remote() == null ? null : event.remote().toString();

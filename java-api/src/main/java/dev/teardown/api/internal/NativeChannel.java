@@ -51,6 +51,16 @@ public final class NativeChannel implements AutoCloseable {
     return counters;
   }
 
+  /** The configuration's owner: its name, and the TD_CONFIG_* flags in the last element. */
+  public String configOwner(int[] flags) {
+    byte[] buffer = new byte[512];
+    IntByReference bits = new IntByReference();
+    check(LIB.td_channel_config_owner(handle(), buffer, new SizeT(buffer.length), bits),
+        "reading who owns the configuration");
+    flags[0] = bits.getValue();
+    return fromCString(buffer, 0, buffer.length);
+  }
+
   public NativeConfig readConfig() {
     NativeConfig config = new NativeConfig();
     check(LIB.td_config_read(handle(), config), "reading the configuration");

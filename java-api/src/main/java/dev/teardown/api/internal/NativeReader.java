@@ -6,6 +6,9 @@ import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A {@code td_reader*} and its batch buffer: one native call copies up to a batch of records
@@ -19,6 +22,8 @@ public final class NativeReader implements AutoCloseable {
   private Pointer reader;
   private Memory records;
   private ByteBuffer view;
+  private final List<String> users = new ArrayList<>();
+  private final byte[] nameBuffer = new byte[512];
 
   NativeReader(NativeChannel channel, boolean fromOldest, int batchSize, int stallTimeoutMs) {
     this.channel = channel;
@@ -44,9 +49,42 @@ public final class NativeReader implements AutoCloseable {
     return (int) count.getValue();
   }
 
-  /** Events that went by unread during the last {@link #read()}. */
+  /**
+   * Events that went by unread during the last {@link #read()}. The native count is unsigned and
+   * saturates; past {@link Long#MAX_VALUE} it is reported as that.
+   */
   public long lost() {
-    return lost.getValue();
+    long value = lost.getValue();
+    return value < 0 ? Long.MAX_VALUE : value;
+  }
+
+  /**
+   * The name of the user a record's {@code user} field stands for, looked up once per reader;
+   * null for an index this reader never gave out.
+   */
+  public String user(int index) {
+    if (index < 0) {
+      return null;
+    }
+    if (index < users.size()) {
+      return users.get(index);
+    }
+    if (reader == null) {
+      return null;
+    }
+    while (users.size() <= index) {
+      int status = NativeChannel.LIB.td_reader_user(
+          reader, users.size(), nameBuffer, new SizeT(nameBuffer.length));
+      if (status != NativeTeardown.TD_OK) {
+        return null;
+      }
+      int length = 0;
+      while (length < nameBuffer.length && nameBuffer[length] != 0) {
+        length++;
+      }
+      users.add(new String(nameBuffer, 0, length, StandardCharsets.UTF_8));
+    }
+    return users.get(index);
   }
 
   /** The records of the last read, {@link EventRecordLayout#SIZE} bytes apart. */

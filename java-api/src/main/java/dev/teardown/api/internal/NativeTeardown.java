@@ -40,6 +40,8 @@ public interface NativeTeardown extends Library {
 
   int td_channel_publish(Pointer channel, Pointer event);
 
+  int td_channel_config_owner(Pointer channel, byte[] owner, SizeT capacity, IntByReference flags);
+
   void td_config_default(NativeConfig out);
 
   int td_config_check(NativeConfig config, byte[] field, SizeT fieldCapacity);
@@ -55,4 +57,6 @@ public interface NativeTeardown extends Library {
   /** count is a size_t*: the library is 64-bit only (linux-x86-64, win32-x86-64). */
   int td_reader_read(
       Pointer reader, Pointer events, SizeT capacity, LongByReference count, LongByReference lost);
+
+  int td_reader_user(Pointer reader, int user, byte[] name, SizeT capacity);
 }

@@ -43,6 +43,10 @@ public final class TeardownJfrEvent extends Event {
   @Label("PID")
   public long pid;
 
+  @Label("User")
+  @Description("Who the process ran as: the owner of the ring the event was read from")
+  public String user;
+
   @Label("Socket")
   public long socket;
 

@@ -23,8 +23,7 @@ class NativeLayoutTest {
   }
 
   static Stream<Arguments> eventRecordFields() {
-    return Stream.of(
-        Arguments.of("sequence", EventRecordLayout.SEQUENCE, 8),
+    return Stream.of(Arguments.of("sequence", EventRecordLayout.SEQUENCE, 8),
         Arguments.of("time_ns", EventRecordLayout.TIME_NS, 8),
         Arguments.of("socket_id", EventRecordLayout.SOCKET_ID, 8),
         Arguments.of("pid", EventRecordLayout.PID, 4),
@@ -44,7 +43,9 @@ class NativeLayoutTest {
         Arguments.of("bytes_received", EventRecordLayout.BYTES_RECEIVED, 8),
         Arguments.of("first_shutdown", EventRecordLayout.FIRST_SHUTDOWN, 1),
         Arguments.of("ending", EventRecordLayout.ENDING, 1),
-        Arguments.of("process_name", EventRecordLayout.PROCESS_NAME, EventRecordLayout.PROCESS_NAME_SIZE),
+        Arguments.of("user", EventRecordLayout.USER, 4),
+        Arguments.of(
+            "process_name", EventRecordLayout.PROCESS_NAME, EventRecordLayout.PROCESS_NAME_SIZE),
         Arguments.of("captured", EventRecordLayout.CAPTURED, EventRecordLayout.CAPTURE_MAX));
   }
 

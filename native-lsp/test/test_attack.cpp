@@ -1,0 +1,294 @@
+// The channel's security model under attack: an unprivileged local user does everything it can to
+// the channel while root's programs churn connections under the layer and root's reader reads.
+// Root's programs must neither crash nor hang, root's events must arrive intact, and no
+// configuration of the attacker's may steer root's programs.
+//
+// Needs root, to create the attacker (useradd) and to be the victim; skips otherwise.
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "channel.h"
+#include "probe_run.h"
+#include "test_support.h"
+
+namespace teardown {
+namespace {
+
+using teardown::testing::free_port;
+using teardown::testing::ProbeRun;
+using teardown::testing::TempDir;
+
+constexpr auto kAttackTime = std::chrono::seconds(4);
+
+struct Attacker {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+int run_command(const std::string& command) {
+  return std::system(command.c_str());
+}
+
+// The sequence probe (many connections, closes graceful and abortive, resets) once as root: with
+// `channel` empty, without the layer.
+ProbeRun run_program(const std::string& channel, const char* seed, int port,
+                     const std::string& output) {
+  return teardown::testing::run_probe(TEARDOWN_SEQUENCE_PROBE_PATH, seed, port, channel, output,
+                                      std::chrono::seconds(60));
+}
+
+// What the attacker does, as the attacker, until `until`: everything a local user can do to the
+// channel's files. Runs in a forked child that has dropped root.
+[[noreturn]] void attack(const std::string& channel, const std::string& squat,
+                         std::chrono::steady_clock::time_point until) {
+  std::mt19937_64 random(4242);
+  std::string rings = channel + "/rings";
+  // Squatting: the name of root's ring, before root's programs start, and a channel directory
+  // of its own whose configuration would turn emulation on for everyone's connections, make
+  // abortive closes graceful and capture disconnect data.
+  {
+    int fd = open((rings + "/ring-0").c_str(), O_RDWR | O_CREAT | O_EXCL, 0666);
+    if (fd >= 0) {
+      fchmod(fd, 0666);
+      if (ftruncate(fd, 1 << 20) != 0) _exit(3);
+      close(fd);
+    }
+    std::unique_ptr<Channel> own;
+    if (Channel::open(squat, true, 64, own) != TD_OK) _exit(4);
+    td_config config = default_config();
+    config.abortive_to_graceful = 1;
+    config.capture_bytes = TD_CAPTURE_MAX;
+    config.emulation_port_count = 1;
+    config.emulation_ports[0] = static_cast<uint16_t>(std::atoi(getenv("ATTACK_PORT")));
+    std::string field;
+    if (own->write_config(config, field) != TD_OK) _exit(5);
+    chmod(squat.c_str(), 0777);
+    chmod((squat + "/rings").c_str(), 0777);
+  }
+  // Planted names: links to root's files, a FIFO, junk rings claiming root's uid.
+  if (symlink("/etc/shadow", (rings + "/ring-0-link").c_str()) != 0) _exit(6);
+  if (mkfifo((rings + "/ring-0-fifo").c_str(), 0666) != 0) _exit(7);
+  // A lock on root's configuration, held throughout (it may be opened for reading).
+  int config_fd = open((channel + "/config").c_str(), O_RDONLY);
+  if (config_fd >= 0) flock(config_fd, LOCK_EX | LOCK_NB);
+  int round = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    ++round;
+    std::vector<std::string> targets = {channel + "/config", channel + "/config.lock"};
+    for (const std::string& name : list_directory(rings, 4096))
+      targets.push_back(rings + "/" + name);
+    for (const std::string& target : targets) {
+      int fd = open(target.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK);
+      if (fd < 0) continue;  // root's files: not writable by this user
+      switch (random() % 5) {
+        case 0: {  // scribble
+          uint8_t junk[512];
+          for (uint8_t& byte : junk) byte = static_cast<uint8_t>(random());
+          pwrite(fd, junk, sizeof(junk), static_cast<off_t>(random() % (1 << 20)));
+          break;
+        }
+        case 1: {  // flip header fields: magic, slot count, head, generation
+          uint64_t value = random();
+          uint32_t count = (random() & 1) ? 64u : (1u << 31);
+          pwrite(fd, &count, sizeof(count), offsetof(layout::EventsHeader, slot_count));
+          pwrite(fd, &value, sizeof(value), offsetof(layout::EventsHeader, head));
+          uint64_t magic = (random() & 1) ? layout::kEventsMagic : 0;
+          pwrite(fd, &magic, sizeof(magic), 0);
+          pwrite(fd, &value, sizeof(value), offsetof(layout::EventsHeader, generation));
+          break;
+        }
+        case 2:  // truncate
+          if (ftruncate(fd, static_cast<off_t>(random() % 8192)) != 0) break;
+          break;
+        case 3:  // regrow, sparse, to many terabytes
+          if (ftruncate(fd, off_t{1} << (40 + random() % 4)) != 0) break;
+          break;
+        default:
+          if (ftruncate(fd, static_cast<off_t>(layout::events_file_bytes(64))) != 0) break;
+          break;
+      }
+      close(fd);
+    }
+    // New files of its own, claiming root's name.
+    std::string planted = rings + "/ring-0-" + std::to_string(round % 8);
+    int fd = open(planted.c_str(), O_RDWR | O_CREAT, 0666);
+    if (fd >= 0) {
+      if (ftruncate(fd, static_cast<off_t>(layout::events_file_bytes(64))) != 0) _exit(8);
+      close(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  _exit(0);
+}
+
+class Attack : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root: to create the attacking user and be its victim";
+    attacker_.name = "tdattack" + std::to_string(getpid() % 100000);
+    // useradd fails while another holds the password files' lock: a few tries.
+    bool made = false;
+    for (int attempt = 0; attempt < 5 && !made; ++attempt) {
+      made = run_command("useradd --system --no-create-home --shell /usr/sbin/nologin " +
+                         attacker_.name + " >/dev/null 2>&1") == 0;
+      if (!made) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (!made) GTEST_SKIP() << "useradd could not create the attacking user";
+    created_ = true;
+    struct passwd* entry = getpwnam(attacker_.name.c_str());
+    ASSERT_NE(entry, nullptr);
+    attacker_.uid = entry->pw_uid;
+    attacker_.gid = entry->pw_gid;
+    ASSERT_EQ(chmod(base_.path().c_str(), 0755), 0);  // the attacker may reach the channel
+  }
+  void TearDown() override {
+    if (created_) run_command("userdel " + attacker_.name + " >/dev/null 2>&1");
+  }
+
+  pid_t start_attacker(const std::string& channel, const std::string& squat, int port,
+                       std::chrono::steady_clock::time_point until) {
+    pid_t child = fork();
+    if (child == 0) {
+      setenv("ATTACK_PORT", std::to_string(port).c_str(), 1);
+      if (setgroups(0, nullptr) != 0 || setgid(attacker_.gid) != 0 || setuid(attacker_.uid) != 0 ||
+          getuid() == 0) {
+        _exit(2);
+      }
+      attack(channel, squat, until);
+    }
+    return child;
+  }
+
+  TempDir base_;
+  Attacker attacker_;
+  bool created_ = false;
+};
+
+TEST_F(Attack, AnUnprivilegedUserCannotCrashSteerOrImpersonateRootsProgramsOrReader) {
+  std::string channel_dir = base_.file("channel");
+  // Where the system channel would be, in a directory anyone may add to (as /dev/shm is), and
+  // made there first by the attacker.
+  std::string shared = base_.file("shm");
+  ASSERT_EQ(mkdir(shared.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(shared.c_str(), 01777), 0);
+  std::string squat_dir = shared + "/teardown";
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(channel_dir, true, 1024, admin), TD_OK);
+  int port = free_port();
+
+  // What the program sees without the layer: the reference every run must match. Seed 8 closes
+  // with linger {1,0} where its peer then sees the reset: a configuration that made abortive
+  // closes graceful would change what it sees.
+  ProbeRun reference = run_program("", "8", port, base_.file("plain"));
+  ASSERT_EQ(reference.status, 0);
+  const std::string& plain = reference.transcript;
+  ASSERT_GT(plain.size(), 1000u);
+
+  auto until = std::chrono::steady_clock::now() + kAttackTime;
+  pid_t attacker = start_attacker(channel_dir, squat_dir, port, until);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its squats are in place
+
+  // Root's reader, reading all the while.
+  std::atomic<bool> reading{true};
+  std::atomic<uint64_t> root_events{0};
+  std::atomic<uint64_t> foreign_root_claims{0};
+  std::atomic<int> read_failures{0};
+  std::thread reader([&] {
+    ChannelReader channel_reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+    std::vector<td_event_record> batch(1024);
+    auto drain = [&] {
+      size_t count = 0;
+      uint64_t lost = 0;
+      if (channel_reader.read(batch.data(), batch.size(), count, lost) != TD_OK) ++read_failures;
+      for (size_t i = 0; i < count; ++i) {
+        const std::string& user = channel_reader.user_keys().at(batch[i].user);
+        if (user == "0") {
+          ++root_events;
+        } else if (user != std::to_string(attacker_.uid)) {
+          ++foreign_root_claims;  // attributed to someone who owns no ring here
+        }
+      }
+      return count;
+    };
+    while (reading) drain();
+    while (drain() > 0) {
+    }
+  });
+
+  // Root's programs, under the layer, in the channel and in the squatted directory, while the
+  // attack goes on; and root changing its configuration with the attacker holding a lock on it.
+  int runs = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    std::string output = base_.file("run");
+    const std::string& where = runs % 2 == 0 ? channel_dir : squat_dir;
+    ProbeRun run = run_program(where, "8", port, output);
+    EXPECT_EQ(run.status, 0) << "root's program under the layer (200: hung), run " << runs << " in "
+                             << where;
+    EXPECT_EQ(run.transcript, plain)
+        << "run " << runs << " in " << where << ": the program saw something else";
+    td_config config = default_config();
+    config.capture_bytes = static_cast<uint32_t>(runs % 8);
+    std::string field;
+    EXPECT_EQ(admin->write_config(config, field), TD_OK) << "the writer was blocked or refused";
+    ++runs;
+    if (::testing::Test::HasFailure()) break;
+  }
+  int attacker_status = 0;
+  waitpid(attacker, &attacker_status, 0);
+  EXPECT_TRUE(WIFEXITED(attacker_status) && WEXITSTATUS(attacker_status) == 0)
+      << "the attack itself ran: " << attacker_status;
+  reading = false;
+  reader.join();
+
+  EXPECT_GE(runs, 2);
+  EXPECT_EQ(read_failures.load(), 0) << "root's reader read on throughout";
+  EXPECT_EQ(foreign_root_claims.load(), 0u);
+
+  // Root's events intact: every event root's programs published in the channel was read, and
+  // nothing of root's went to the squatter's directory.
+  td_counters root_counters{};
+  uint64_t root_produced = 0;
+  for (const std::string& name : list_directory(admin->rings_dir(), 4096)) {
+    MappedFile file;
+    if (MappedFile::open(admin->rings_dir() + "/" + name, FileAccess::ReadOnly, Owner::Self,
+                         file) != TD_OK) {
+      continue;  // not root's
+    }
+    FileSource source(file);
+    ASSERT_TRUE(read_counters(source, root_counters));
+    root_produced += root_counters.produced;
+    EXPECT_EQ(root_counters.dropped, 0u);
+  }
+  std::printf("attack: %d runs of root's program, %llu events of root's read\n", runs,
+              static_cast<unsigned long long>(root_events.load()));
+  EXPECT_GT(root_produced, 0u) << "root's programs recorded despite the squatted ring name";
+  EXPECT_EQ(root_events.load(), root_produced) << "every event of root's was read, unaltered";
+  for (const std::string& name : list_directory(squat_dir + "/rings", 4096)) {
+    struct stat info {};
+    ASSERT_EQ(lstat((squat_dir + "/rings/" + name).c_str(), &info), 0);
+    EXPECT_NE(info.st_uid, 0u) << name << ": root recorded into the squatter's directory";
+  }
+}
+
+}  // namespace
+}  // namespace teardown
