@@ -6,10 +6,13 @@ import picocli.CommandLine.Option;
 
 /** {@code --channel DIR}, shared by the commands that use a channel. */
 final class ChannelOption {
-  @Option(names = "--channel", paramLabel = "DIR",
-      description =
-          {"Channel directory (default: $TEARDOWN_CHANNEL, else the system channel, else on Linux",
-              "your private channel $XDG_RUNTIME_DIR/teardown)."})
+  @Option(
+      names = "--channel",
+      paramLabel = "DIR",
+      description = {
+        "Channel directory (default: $TEARDOWN_CHANNEL, else the system channel, else on Linux",
+        "your private channel $XDG_RUNTIME_DIR/teardown)."
+      })
   Path directory;
 
   TeardownChannel open() {

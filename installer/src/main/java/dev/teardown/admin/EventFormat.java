@@ -11,8 +11,10 @@ import java.util.Locale;
 
 /** How `teardown watch` shows an event: a table row, or one JSON object per line. */
 final class EventFormat {
-  static final String HEADER = String.format("%-12s %-12s %-24s %-22s %-22s %-22s %-15s %s", "TIME",
-      "USER", "PROCESS[PID]", "LOCAL", "REMOTE", "EVENT", "ERROR", "DETAIL");
+  static final String HEADER =
+      String.format(
+          "%-12s %-12s %-24s %-22s %-22s %-22s %-15s %s",
+          "TIME", "USER", "PROCESS[PID]", "LOCAL", "REMOTE", "EVENT", "ERROR", "DETAIL");
 
   private static final DateTimeFormatter CLOCK =
       DateTimeFormatter.ofPattern("HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
@@ -20,10 +22,15 @@ final class EventFormat {
   private EventFormat() {}
 
   static String row(TeardownEvent event) {
-    return String.format("%-12s %-12s %-24s %-22s %-22s %-22s %-15s %s", CLOCK.format(event.time()),
+    return String.format(
+        "%-12s %-12s %-24s %-22s %-22s %-22s %-15s %s",
+        CLOCK.format(event.time()),
         truncate(event.user().isEmpty() ? "-" : event.user(), 12),
-        truncate(event.processName() + "[" + event.pid() + "]", 24), endpoint(event.local()),
-        endpoint(event.remote()), what(event), event.error() == 0 ? "-" : event.errorName(),
+        truncate(event.processName() + "[" + event.pid() + "]", 24),
+        endpoint(event.local()),
+        endpoint(event.remote()),
+        what(event),
+        event.error() == 0 ? "-" : event.errorName(),
         detail(event));
   }
 

@@ -15,16 +15,17 @@ import picocli.CommandLine.Spec;
  * administrator it makes the system channel, which every user's programs record into; run by
  * anyone else, that user's private channel.
  */
-@Command(name = "init",
-    description =
-        {"Make the channel, or repair its modes and configuration: run by an administrator (root), the",
-            "system channel /dev/shm/teardown, which every user's programs record into, each into a ring",
-            "of their own; run by anyone else, their private channel. On Windows `teardown install` makes",
-            "the system channel."})
+@Command(name = "init", description = {
+    "Make the channel, or repair its modes and configuration: run by an administrator (root), the",
+    "system channel /dev/shm/teardown, which every user's programs record into, each into a ring",
+    "of their own; run by anyone else, their private channel. On Windows `teardown install` makes",
+    "the system channel."})
 final class InitCommand implements Callable<Integer> {
   @Mixin ChannelOption channel;
 
-  @Option(names = "--slots", paramLabel = "N",
+  @Option(
+      names = "--slots",
+      paramLabel = "N",
       description = "Events each user's ring holds: a power of two, 64..1048576 (default 16384).")
   int slots = 16384;
 

@@ -15,9 +15,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code teardown status}: where the channel is, what it holds, how it is configured, and on
@@ -50,8 +50,7 @@ final class StatusCommand implements Callable<Integer> {
         out.flush();
         return 0;
       }
-      out.printf(
-          "channel     %s ready (%d events held per user)%n", opened.path(), opened.capacity());
+      out.printf("channel     %s ready (%d events held per user)%n", opened.path(), opened.capacity());
       out.printf("events      %d produced, %d dropped by producers%n", counters.produced(), counters.dropped());
       out.printf("config      %s%n", owner.appliesTo());
       for (EventKind kind : EventKind.values()) {
@@ -85,24 +84,16 @@ final class StatusCommand implements Callable<Integer> {
 
   private static String json(TeardownChannel opened, Counters counters, ConfigurationOwner owner,
       Configuration config, Optional<Installation> live) {
-    StringBuilder out = new StringBuilder("{\"channel\":")
-                            .append(EventFormat.quote(opened.path().toString()))
-                            .append(",\"ready\":true")
-                            .append(",\"capacity\":")
-                            .append(opened.capacity())
-                            .append(",\"produced\":")
-                            .append(counters.produced())
-                            .append(",\"dropped\":")
-                            .append(counters.dropped())
-                            .append(",\"configurationOwner\":")
-                            .append(EventFormat.quote(owner.owner()))
-                            .append(",\"configurationHonouredByEveryone\":")
-                            .append(owner.honouredByEveryone())
-                            .append(",\"configurationAppliesTo\":")
-                            .append(EventFormat.quote(owner.appliesTo()))
-                            .append(",\"configuration\":")
-                            .append(ConfigCommand.json(config))
-                            .append(",\"catalogs\":");
+    StringBuilder out = new StringBuilder("{\"channel\":").append(EventFormat.quote(opened.path().toString()))
+        .append(",\"ready\":true")
+        .append(",\"capacity\":").append(opened.capacity())
+        .append(",\"produced\":").append(counters.produced())
+        .append(",\"dropped\":").append(counters.dropped())
+        .append(",\"configurationOwner\":").append(EventFormat.quote(owner.owner()))
+        .append(",\"configurationHonouredByEveryone\":").append(owner.honouredByEveryone())
+        .append(",\"configurationAppliesTo\":").append(EventFormat.quote(owner.appliesTo()))
+        .append(",\"configuration\":").append(ConfigCommand.json(config))
+        .append(",\"catalogs\":");
     if (live.isEmpty()) {
       return out.append("null}").toString();
     }

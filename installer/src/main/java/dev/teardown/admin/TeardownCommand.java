@@ -4,14 +4,26 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code teardown} admin command. */
-@Command(name = "teardown", mixinStandardHelpOptions = true,
+@Command(
+    name = "teardown",
+    mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Watch and shape how network connections end.",
-    subcommands = {DemoCommand.class, WatchCommand.class, ConfigCommand.class, RunCommand.class,
-        StatusCommand.class, InitCommand.class, CatalogCommand.class, InstallCommands.Install.class,
-        InstallCommands.Uninstall.class, InstallCommands.Repair.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      WatchCommand.class,
+      ConfigCommand.class,
+      RunCommand.class,
+      StatusCommand.class,
+      InitCommand.class,
+      CatalogCommand.class,
+      InstallCommands.Install.class,
+      InstallCommands.Uninstall.class,
+      InstallCommands.Repair.class,
+      CommandLine.HelpCommand.class
+    })
 public final class TeardownCommand {
+
   public static void main(String[] args) {
     System.exit(run(args));
   }

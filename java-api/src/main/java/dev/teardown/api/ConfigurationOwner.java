@@ -15,8 +15,14 @@ import java.util.Objects;
  * @param othersMayWrite whether users other than the owner (and administrators) may write it
  * @param mine whether the caller owns it
  */
-public record ConfigurationOwner(boolean present, boolean sound, String owner,
-    boolean administrator, boolean othersMayWrite, boolean mine) {
+public record ConfigurationOwner(
+    boolean present,
+    boolean sound,
+    String owner,
+    boolean administrator,
+    boolean othersMayWrite,
+    boolean mine) {
+
   public ConfigurationOwner {
     Objects.requireNonNull(owner, "owner");
   }

@@ -36,11 +36,28 @@ import java.util.Set;
  *     process wrote, so no user can record in another's name. Empty for an event not read from a
  *     channel.
  */
-public record TeardownEvent(long sequence, long timeNanos, long pid, String processName,
-    long socketId, int protocol, int socketType, EventKind kind, int error, ShutdownHow shutdownHow,
-    CloseMode closeMode, Duration linger, Set<EventFlag> flags, long dataLength, byte[] captured,
-    InetSocketAddress local, InetSocketAddress remote, ConnectionSummary summary,
-    FramingError framingError, String user) {
+public record TeardownEvent(
+    long sequence,
+    long timeNanos,
+    long pid,
+    String processName,
+    long socketId,
+    int protocol,
+    int socketType,
+    EventKind kind,
+    int error,
+    ShutdownHow shutdownHow,
+    CloseMode closeMode,
+    Duration linger,
+    Set<EventFlag> flags,
+    long dataLength,
+    byte[] captured,
+    InetSocketAddress local,
+    InetSocketAddress remote,
+    ConnectionSummary summary,
+    FramingError framingError,
+    String user) {
+
   private static final byte[] NONE = new byte[0];
 
   public TeardownEvent {
@@ -61,10 +78,25 @@ public record TeardownEvent(long sequence, long timeNanos, long pid, String proc
   }
 
   /** An event not read from a channel (to publish, or in tests): no user. */
-  public TeardownEvent(long sequence, long timeNanos, long pid, String processName, long socketId,
-      int protocol, int socketType, EventKind kind, int error, ShutdownHow shutdownHow,
-      CloseMode closeMode, Duration linger, Set<EventFlag> flags, long dataLength, byte[] captured,
-      InetSocketAddress local, InetSocketAddress remote, ConnectionSummary summary,
+  public TeardownEvent(
+      long sequence,
+      long timeNanos,
+      long pid,
+      String processName,
+      long socketId,
+      int protocol,
+      int socketType,
+      EventKind kind,
+      int error,
+      ShutdownHow shutdownHow,
+      CloseMode closeMode,
+      Duration linger,
+      Set<EventFlag> flags,
+      long dataLength,
+      byte[] captured,
+      InetSocketAddress local,
+      InetSocketAddress remote,
+      ConnectionSummary summary,
       FramingError framingError) {
     this(sequence, timeNanos, pid, processName, socketId, protocol, socketType, kind, error,
         shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote, summary,
@@ -119,14 +151,26 @@ public record TeardownEvent(long sequence, long timeNanos, long pid, String proc
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof TeardownEvent that && sequence == that.sequence && pid == that.pid
-        && socketId == that.socketId && protocol == that.protocol && socketType == that.socketType
-        && error == that.error && flags.equals(that.flags) && dataLength == that.dataLength
-        && timeNanos == that.timeNanos && processName.equals(that.processName) && kind == that.kind
-        && shutdownHow == that.shutdownHow && closeMode == that.closeMode
-        && linger.equals(that.linger) && Arrays.equals(captured, that.captured)
-        && Objects.equals(local, that.local) && Objects.equals(remote, that.remote)
-        && Objects.equals(summary, that.summary) && framingError == that.framingError
+    return other instanceof TeardownEvent that
+        && sequence == that.sequence
+        && pid == that.pid
+        && socketId == that.socketId
+        && protocol == that.protocol
+        && socketType == that.socketType
+        && error == that.error
+        && flags.equals(that.flags)
+        && dataLength == that.dataLength
+        && timeNanos == that.timeNanos
+        && processName.equals(that.processName)
+        && kind == that.kind
+        && shutdownHow == that.shutdownHow
+        && closeMode == that.closeMode
+        && linger.equals(that.linger)
+        && Arrays.equals(captured, that.captured)
+        && Objects.equals(local, that.local)
+        && Objects.equals(remote, that.remote)
+        && Objects.equals(summary, that.summary)
+        && framingError == that.framingError
         && user.equals(that.user);
   }
 

@@ -130,13 +130,27 @@ public final class EventDecoder {
       captured = new byte[capturedLength];
       buffer.get(offset + CAPTURED, captured);
     }
-    return new TeardownEvent(buffer.getLong(offset + SEQUENCE), buffer.getLong(offset + TIME_NS),
-        Integer.toUnsignedLong(buffer.getInt(offset + PID)), processName(buffer, offset),
-        buffer.getLong(offset + SOCKET_ID), Short.toUnsignedInt(buffer.getShort(offset + PROTOCOL)),
-        Byte.toUnsignedInt(buffer.get(offset + SOCKET_TYPE)), kind, buffer.getInt(offset + ERROR),
-        how, mode,
+    return new TeardownEvent(
+        buffer.getLong(offset + SEQUENCE),
+        buffer.getLong(offset + TIME_NS),
+        Integer.toUnsignedLong(buffer.getInt(offset + PID)),
+        processName(buffer, offset),
+        buffer.getLong(offset + SOCKET_ID),
+        Short.toUnsignedInt(buffer.getShort(offset + PROTOCOL)),
+        Byte.toUnsignedInt(buffer.get(offset + SOCKET_TYPE)),
+        kind,
+        buffer.getInt(offset + ERROR),
+        how,
+        mode,
         Duration.ofSeconds(Short.toUnsignedInt(buffer.getShort(offset + LINGER_SECONDS))),
-        EventFlag.fromBits(flags), dataLength, captured, local, remote, summary, framing, user);
+        EventFlag.fromBits(flags),
+        dataLength,
+        captured,
+        local,
+        remote,
+        summary,
+        framing,
+        user);
   }
 
   private static final InetSocketAddress INVALID = InetSocketAddress.createUnresolved("invalid", 0);

@@ -23,7 +23,8 @@ class NativeLayoutTest {
   }
 
   static Stream<Arguments> eventRecordFields() {
-    return Stream.of(Arguments.of("sequence", EventRecordLayout.SEQUENCE, 8),
+    return Stream.of(
+        Arguments.of("sequence", EventRecordLayout.SEQUENCE, 8),
         Arguments.of("time_ns", EventRecordLayout.TIME_NS, 8),
         Arguments.of("socket_id", EventRecordLayout.SOCKET_ID, 8),
         Arguments.of("pid", EventRecordLayout.PID, 4),
@@ -44,8 +45,7 @@ class NativeLayoutTest {
         Arguments.of("first_shutdown", EventRecordLayout.FIRST_SHUTDOWN, 1),
         Arguments.of("ending", EventRecordLayout.ENDING, 1),
         Arguments.of("user", EventRecordLayout.USER, 4),
-        Arguments.of(
-            "process_name", EventRecordLayout.PROCESS_NAME, EventRecordLayout.PROCESS_NAME_SIZE),
+        Arguments.of("process_name", EventRecordLayout.PROCESS_NAME, EventRecordLayout.PROCESS_NAME_SIZE),
         Arguments.of("captured", EventRecordLayout.CAPTURED, EventRecordLayout.CAPTURE_MAX));
   }
 
