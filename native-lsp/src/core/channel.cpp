@@ -139,6 +139,11 @@ td_status Channel::attach(const std::string& dir, std::unique_ptr<Channel>& out)
       ConfigBlock::validate(config.data(), config.size()) == TD_OK) {
     channel->config_file_ = std::move(config);
     channel->config_ = ConfigBlock(channel->config_file_.data());
+    channel->config_trusted_ = true;
+  } else {
+    auto* defaults = reinterpret_cast<uint8_t*>(&channel->defaults_);
+    ConfigBlock::initialize(defaults, 0, default_config(), 0);
+    channel->config_ = ConfigBlock(defaults);
   }
   td_status status = channel->open_own_ring(channel->ring_slot_count());
   if (status != TD_OK) return status;
@@ -209,7 +214,7 @@ td_status Channel::open_own_ring(uint32_t slot_count) {
 
 bool Channel::revive() {
   if (!ring_.bound() || !ring_file_.same_file_as(ring_path_) || !ring_.rebind()) return false;
-  if (config_.bound()) {
+  if (config_trusted_) {
     std::string config_path = platform::join_path(dir_, kConfigFileName);
     if (!config_file_.same_file_as(config_path) || !config_.rebind()) return false;
   }

@@ -71,19 +71,23 @@ class Channel {
 
   // This user's ring: always there after attach; opened or made on first use after open.
   td_status own_ring(EventRing*& out);
-  // The same, for callers that know it can be had (tests); unbound if it cannot.
+  // A producer's attachment always has its ring: the publishing path takes it as it is.
+  EventRing& attached_ring() { return ring_; }
+  // The ring for callers that know it can be had (tests, tools); unbound if it cannot.
   EventRing& ring() {
-    EventRing* ring = nullptr;
-    own_ring(ring);
+    if (!ring_.bound()) {
+      EventRing* ring = nullptr;
+      own_ring(ring);
+    }
     return ring_;
   }
 
-  // Producer side: whether a trusted configuration is mapped; when not, the defaults apply.
-  bool has_config() const { return config_.bound(); }
+  // Producer side: the trusted configuration, or when there is none the defaults, held in this
+  // process's memory, so that the publishing path reads either the same way.
   const ConfigBlock& config() const { return config_; }
 
-  // Producer side: the ring and the trusted configuration still carry what they had at attach.
-  bool healthy() const { return ring_.healthy() && (!config_.bound() || config_.healthy()); }
+  // Producer side: the ring and the configuration still carry what they had at attach.
+  bool healthy() const { return ring_.healthy() && config_.healthy(); }
 
   // Producer side, once unhealthy: true if the files at the channel's names are still the ones
   // mapped, sound again with the same geometry, and now bound afresh. Allocates nothing.
@@ -110,6 +114,8 @@ class Channel {
   MappedFile config_file_;  // producer: the trusted configuration, mapped read-only
                             // reader/admin: any configuration; mapped only if the caller's
   bool config_writable_ = false;
+  bool config_trusted_ = false;
+  layout::ConfigHeader defaults_{};  // the configuration a producer applies without a trusted one
   ConfigBlock config_;
   MappedFile ring_file_;
   std::string ring_path_;

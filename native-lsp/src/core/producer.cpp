@@ -137,11 +137,8 @@ void Producer::refresh_policy(Channel& channel, uint32_t version) noexcept {
   if (refreshing_.test_and_set(std::memory_order_acquire)) return;
   td_config config;
   Policy fresh;  // inactive unless a consistent configuration is read
-  if (!channel.has_config()) {
-    fresh = policy_for(default_config(), process_name_);  // none to be trusted: the defaults
-  } else if (channel.config().read(config, kConfigReadAttempts)) {
-    fresh = policy_for(config, process_name_);
-  }
+  // Without a configuration to trust, the channel's is the defaults.
+  if (channel.config().read(config, kConfigReadAttempts)) fresh = policy_for(config, process_name_);
   uint32_t odd = policy_sequence_.load(std::memory_order_relaxed) + 1;
   policy_sequence_.store(odd, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
@@ -164,7 +161,7 @@ Policy Producer::policy_if_attached() noexcept {
 Policy Producer::policy_of(Channel* channel) noexcept {
   Policy out;
   if (channel == nullptr) return out;
-  uint32_t version = channel->has_config() ? channel->config().version() : 0;
+  uint32_t version = channel->config().version();
   if (policy_channel_.load(std::memory_order_acquire) != channel ||
       policy_version_.load(std::memory_order_relaxed) != version) {
     refresh_policy(*channel, version);
@@ -195,7 +192,7 @@ bool Producer::publish(td_event_record& event, const Policy& policy, const void*
   if (captured > policy.capture_bytes) captured = policy.capture_bytes;
   if (captured > 0) std::memcpy(event.captured, data, captured);
   event.captured_length = static_cast<uint16_t>(captured);
-  return channel->ring().publish(event);
+  return channel->attached_ring().publish(event);
 }
 
 }  // namespace teardown
