@@ -84,6 +84,16 @@ ProbeRun run_program(const std::string& channel, const char* seed, int port,
     chmod(squat.c_str(), 0777);
     chmod((squat + "/rings").c_str(), 0777);
   }
+  // Its own tools work in root's channel (`teardown run` opens it with create), and cannot
+  // configure it.
+  {
+    std::unique_ptr<Channel> system;
+    if (Channel::open(channel, true, 64, system) != TD_OK) _exit(9);
+    td_config config = default_config();
+    config.enabled = 0;
+    std::string field;
+    if (system->write_config(config, field) != TD_ERR_ACCESS_DENIED) _exit(10);
+  }
   // Planted names: links to root's files, a FIFO, junk rings claiming root's uid.
   if (symlink("/etc/shadow", (rings + "/ring-0-link").c_str()) != 0) _exit(6);
   if (mkfifo((rings + "/ring-0-fifo").c_str(), 0666) != 0) _exit(7);

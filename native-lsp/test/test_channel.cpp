@@ -96,6 +96,24 @@ TEST(Channel, CreateMakesEveryFileWithItsModeWhateverTheUmask) {
   EXPECT_EQ(config.kinds, TD_ALL_KINDS);
 }
 
+TEST(Channel, AUsersToolsUseAnAdministratorsChannelAsItIsAndNeverItsConfiguration) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to hand the configuration to another user";
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  // Seen from the other side: a configuration not the caller's, in directories it does not own.
+  ASSERT_EQ(chown(dir.file("config").c_str(), 65534, 65534), 0);
+  std::unique_ptr<Channel> user;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, user), TD_OK) << "`teardown run` there works";
+  std::string field;
+  EXPECT_EQ(user->write_config(default_config(), field), TD_ERR_ACCESS_DENIED);
+  td_config read{};
+  EXPECT_EQ(user->read_config(read), TD_OK);
+  struct stat info {};
+  ASSERT_EQ(stat(dir.file("config").c_str(), &info), 0);
+  EXPECT_EQ(info.st_uid, 65534u) << "left as it was";
+}
+
 TEST(Channel, RejectsASlotCountThatIsNotAPowerOfTwoInRange) {
   TempDir dir;
   std::unique_ptr<Channel> channel;

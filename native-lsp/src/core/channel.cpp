@@ -83,6 +83,14 @@ td_status Channel::open(const std::string& dir, bool create, uint32_t slot_count
     if (status == TD_OK) {
       status = MappedFile::open_or_create(config_path, FileKind::Config,
                                           layout::config_file_bytes(), channel->config_file_);
+      if (status == TD_ERR_ACCESS_DENIED) {
+        // Someone else's configuration (an administrator's, in the system channel): read, never
+        // written or replaced.
+        status = channel->open_config_for_reading();
+        if (status != TD_OK) return status;
+        out = std::move(channel);
+        return TD_OK;
+      }
     }
     if (status == TD_OK) status = channel->config_file_.map(layout::config_file_bytes());
     if (status == TD_OK) {

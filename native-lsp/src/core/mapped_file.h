@@ -111,7 +111,8 @@ enum class DirectoryKind {
 };
 
 // Creates `dir` (and missing parents) if absent, and gives a directory this process owns the
-// permissions `kind` requires, whatever the umask.
+// permissions `kind` requires, whatever the umask. An administrator's directory is used as it is
+// (a user's tools in the system channel); anyone else's is refused.
 td_status ensure_directory(const std::string& dir, DirectoryKind kind);
 
 // Whether a producer may put its ring in `dir`: an existing directory, not a link, owned by an

@@ -254,7 +254,8 @@ td_status ensure_directory(const std::string& dir, DirectoryKind kind) {
     status = TD_ERR_IO;
   } else if (info.st_uid == geteuid()) {
     if ((info.st_mode & 07777) != mode && fchmod(fd, mode) != 0) status = status_from_errno(errno);
-  } else if (info.st_uid != 0 || (info.st_mode & 022) != 0) {
+  } else if (info.st_uid != 0 ||
+             ((info.st_mode & 022) != 0 && (info.st_mode & S_ISVTX) == 0)) {
     status = TD_ERR_ACCESS_DENIED;  // someone else's: not ours to use or to change
   }
   close(fd);
