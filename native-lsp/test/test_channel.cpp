@@ -297,6 +297,25 @@ TEST(Channel, LossCountsFromAWildHeadNeverOverflow) {
   EXPECT_EQ(counters.produced, wild);
 }
 
+TEST(Channel, AReaderKeepsABoundedNumberOfRingsOfOneUser) {
+  TempDir dir;
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+  // Many sound rings of one user, as anyone can make of their own.
+  for (size_t i = 0; i < kMaxRingsPerUser * 4; ++i) {
+    struct Seed {
+      static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
+    };
+    std::string name = admin->rings_dir() + "/ring-" + current_user().key + "-" +
+                       std::to_string(i);
+    ASSERT_EQ(MappedFile::create_new(name, FileKind::Ring, layout::events_file_bytes(64),
+                                     Seed::make, nullptr),
+              TD_OK);
+  }
+  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  EXPECT_EQ(reader.ring_count(), kMaxRingsPerUser);
+}
+
 TEST(Channel, ReadersMergeRingsByTimeAndNameEachEventsUser) {
   TempDir dir;
   std::unique_ptr<Channel> admin;

@@ -332,8 +332,11 @@ void ChannelReader::scan(bool first) {
     // before it went bad is read on from its newest: what it held may have been delivered.
     bool seen_before = std::find(dropped_.begin(), dropped_.end(), name) != dropped_.end();
     ReaderStart start = first ? start_ : seen_before ? ReaderStart::Newest : ReaderStart::First;
-    ring->reader = std::make_unique<RingReader>(ring->source, geometry, start, stall_timeout_ns_);
     ring->user = user_index(ring->file.owner().key);
+    size_t of_user = 0;
+    for (const auto& other : rings_) of_user += other->user == ring->user;
+    if (of_user >= kMaxRingsPerUser) continue;
+    ring->reader = std::make_unique<RingReader>(ring->source, geometry, start, stall_timeout_ns_);
     rings_.push_back(std::move(ring));
   }
 }

@@ -32,6 +32,10 @@ constexpr char kRingPrefix[] = "ring-";
 // Most names a rings directory is searched through for one user's ring.
 constexpr size_t kMaxRingNames = 4096;
 
+// Most rings a reader keeps open for one user: a user's programs share one (more only where its
+// name was squatted), and no user can make a reader hold a descriptor per file they create.
+constexpr size_t kMaxRingsPerUser = 8;
+
 // A ring read through its file.
 class FileSource final : public RingSource {
  public:
