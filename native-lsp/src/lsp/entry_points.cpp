@@ -4,6 +4,7 @@
 #include "entry_points.h"
 
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "../core/platform.h"
@@ -519,8 +520,16 @@ BOOL WSPAPI WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD
 
 // --- Notification: select, event select, async select ---------------------------------------
 
+// WSPSelect's timeout as the headers in use declare it: the Windows SDK's LPWSPSELECT takes a
+// `const struct timeval*`, mingw-w64's a `const PTIMEVAL` (a const pointer). Taken from the
+// table's own type, so the entry point is exactly that type under either compiler.
+template <typename R, typename A1, typename A2, typename A3, typename A4, typename A5,
+          typename A6>
+A5 fifth_parameter(R(WSPAPI*)(A1, A2, A3, A4, A5, A6));
+using SelectTimeout = decltype(fifth_parameter(LPWSPSELECT{}));
+
 int WSPAPI WSPSelect(int nfds, fd_set* readers, fd_set* writers, fd_set* exceptions,
-                     const PTIMEVAL timeout, LPINT error) {
+                     SelectTimeout timeout, LPINT error) {
   return guarded<int>(error, SOCKET_ERROR, [&] {
     NextProvider* provider = nullptr;
     SelectSet read_set, write_set, except_set;
@@ -772,6 +781,38 @@ int WSPAPI WSPCleanup(LPINT error) {
     return SOCKET_ERROR;
   });
 }
+
+// Every entry point has exactly the type of its slot in the SDK's table.
+static_assert(std::is_same_v<decltype(&WSPAccept), LPWSPACCEPT>, "WSPAccept: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPAddressToString), LPWSPADDRESSTOSTRING>, "WSPAddressToString: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPAsyncSelect), LPWSPASYNCSELECT>, "WSPAsyncSelect: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPBind), LPWSPBIND>, "WSPBind: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPCancelBlockingCall), LPWSPCANCELBLOCKINGCALL>, "WSPCancelBlockingCall: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPCleanup), LPWSPCLEANUP>, "WSPCleanup: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPCloseSocket), LPWSPCLOSESOCKET>, "WSPCloseSocket: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPConnect), LPWSPCONNECT>, "WSPConnect: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPDuplicateSocket), LPWSPDUPLICATESOCKET>, "WSPDuplicateSocket: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPEnumNetworkEvents), LPWSPENUMNETWORKEVENTS>, "WSPEnumNetworkEvents: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPEventSelect), LPWSPEVENTSELECT>, "WSPEventSelect: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPGetOverlappedResult), LPWSPGETOVERLAPPEDRESULT>, "WSPGetOverlappedResult: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPGetPeerName), LPWSPGETPEERNAME>, "WSPGetPeerName: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPGetSockName), LPWSPGETSOCKNAME>, "WSPGetSockName: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPGetSockOpt), LPWSPGETSOCKOPT>, "WSPGetSockOpt: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPGetQOSByName), LPWSPGETQOSBYNAME>, "WSPGetQOSByName: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPIoctl), LPWSPIOCTL>, "WSPIoctl: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPJoinLeaf), LPWSPJOINLEAF>, "WSPJoinLeaf: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPListen), LPWSPLISTEN>, "WSPListen: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPRecv), LPWSPRECV>, "WSPRecv: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPRecvDisconnect), LPWSPRECVDISCONNECT>, "WSPRecvDisconnect: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPRecvFrom), LPWSPRECVFROM>, "WSPRecvFrom: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPSelect), LPWSPSELECT>, "WSPSelect: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPSend), LPWSPSEND>, "WSPSend: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPSendDisconnect), LPWSPSENDDISCONNECT>, "WSPSendDisconnect: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPSendTo), LPWSPSENDTO>, "WSPSendTo: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPSetSockOpt), LPWSPSETSOCKOPT>, "WSPSetSockOpt: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPShutdown), LPWSPSHUTDOWN>, "WSPShutdown: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPSocket), LPWSPSOCKET>, "WSPSocket: the SDK's type");
+static_assert(std::is_same_v<decltype(&WSPStringToAddress), LPWSPSTRINGTOADDRESS>, "WSPStringToAddress: the SDK's type");
 
 const WSPPROC_TABLE& entry_points() {
   static const WSPPROC_TABLE table = {WSPAccept,

@@ -13,8 +13,11 @@ void __freeres() noexcept;
 }
 #endif
 
+// Thread notifications stay on: the DLL links its C and C++ runtimes statically, and Microsoft's
+// documentation of DisableThreadLibraryCalls says a DLL linked to the static CRT must not call
+// it (the runtime needs DLL_THREAD_ATTACH and DLL_THREAD_DETACH to function properly).
 extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved) {
-  if (reason == DLL_PROCESS_ATTACH) DisableThreadLibraryCalls(instance);
+  (void)instance;
   // Unloaded while the process lives on (reserved is null): give back the channel's mappings and
   // the runtime's pool. At process exit (reserved set) nothing is touched: other threads may
   // still be closing sockets.
