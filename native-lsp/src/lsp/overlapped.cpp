@@ -75,6 +75,28 @@ int error_of_status(ULONG_PTR status) {
   }
 }
 
+// The status a failed request leaves in its overlapped's Internal: an NTSTATUS as the system
+// would leave it, never 0 (success) and never pending.
+ULONG_PTR status_of_error(int error) {
+  switch (error) {
+    case 0:
+      return 0;
+    case WSA_OPERATION_ABORTED:
+      return 0xC0000120;  // STATUS_CANCELLED
+    case WSAECONNRESET:
+      return 0xC000020D;  // STATUS_CONNECTION_RESET
+    case WSAECONNABORTED:
+      return 0xC0000241;  // STATUS_CONNECTION_ABORTED
+    default:
+      return 0xC0000001;  // STATUS_UNSUCCESSFUL
+  }
+}
+
+// The application's event, without the low bit that asks for no completion-port packet.
+HANDLE event_of(LPWSAOVERLAPPED app) {
+  return reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(app->hEvent) & ~ULONG_PTR{1});
+}
+
 void finish_io(SocketContext& context) {
   long left = context.io.fetch_sub(1, std::memory_order_acq_rel) - 1;
   if (left == SocketContext::kClosedBit) {
@@ -110,7 +132,7 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
   int ignored = 0;
   if (request->routine != nullptr) {
     app->InternalHigh = bytes;
-    app->Internal = 0;
+    app->Internal = status_of_error(error);
     auto* call = new RoutineCall{request->routine, static_cast<DWORD>(error), bytes, app, flags};
     if (upcalls().lpWPUQueueApc(&request->thread, call_routine, reinterpret_cast<DWORD_PTR>(call),
                                 &ignored) != 0) {
@@ -118,6 +140,9 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
     }
     if (request->close_thread) upcalls().lpWPUCloseThread(&request->thread, &ignored);
   } else {
+    // Not pending any more before the event is signalled: a waiter checks this status.
+    app->InternalHigh = bytes;
+    app->Internal = status_of_error(error);
     WPUCompleteOverlappedRequest(context.app, app, static_cast<DWORD>(error), bytes, &ignored);
   }
   finish_io(context);
@@ -212,6 +237,10 @@ Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED 
   app->InternalHigh = 0;
   app->Offset = 0;
   app->OffsetHigh = 0;
+  // The event tells of this request from now on: still signalled from an earlier use, it would
+  // report this one done before it is (the base provider's request resets it the same way).
+  // With a completion routine the event is the application's to use as it likes.
+  if (routine == nullptr && event_of(app) != nullptr) ResetEvent(event_of(app));
   context->io.fetch_add(1, std::memory_order_acq_rel);
   std::lock_guard<std::mutex> hold(requests_lock_);
   requests().insert(request);
@@ -225,7 +254,8 @@ int started(Request* request, int result, int error, LPINT error_out) {
   }
   take(request);
   SocketContext& context = *request->context;
-  request->app->Internal = 0;
+  request->app->Internal = status_of_error(error);
+  request->app->OffsetHigh = static_cast<DWORD>(error);
   if (request->operation == Operation::kReceive) {
     record_receive(context, SOCKET_ERROR, request->requested, 0, request->flags_in, error);
   } else if (request->operation == Operation::kSend) {
@@ -247,14 +277,23 @@ BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDW
     *error = WSAEFAULT;
     return FALSE;
   }
-  if (app->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) {
-    HANDLE event =
-        reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(app->hEvent) & ~ULONG_PTR{1});
+  // The event only says that some request using it may be done: a shared event, or one signalled
+  // by another, wakes this wait early. The request's own status decides.
+  for (DWORD pause = 0;
+       app->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS);
+       pause = pause < 16 ? pause + 1 : 16) {
+    HANDLE event = event_of(app);
     if (!wait || event == nullptr) {
       *error = WSA_IO_INCOMPLETE;
       return FALSE;
     }
-    WaitForSingleObject(event, INFINITE);
+    if (WaitForSingleObject(event, INFINITE) != WAIT_OBJECT_0) {
+      *error = WSA_INVALID_HANDLE;
+      return FALSE;
+    }
+    // Signalled, and this request still in progress: the event is another's too. Wait a little
+    // before looking again, rather than spin on an event that stays signalled.
+    if (app->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) Sleep(pause);
   }
   *transferred = static_cast<DWORD>(app->InternalHigh);
   *flags = app->Offset;

@@ -929,6 +929,82 @@ void scenario_overlapped_event() {
   check(close_socket(pair.listener) == 0, "listener closes");
 }
 
+// A manual-reset event still signalled from an earlier use: starting the request resets it, so a
+// pending receive is never reported done with 0 bytes, which would read as the end of the stream.
+void scenario_overlapped_stale_event() {
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
+  int error = 0;
+  char data[16];
+  WSABUF buffer{sizeof(data), data};
+  WSAOVERLAPPED overlapped{};
+  overlapped.hEvent = WSACreateEvent();
+  WSASetEvent(overlapped.hEvent);  // left signalled by an earlier request
+  check(overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING,
+        "an overlapped receive is pending");
+  check(WaitForSingleObject(overlapped.hEvent, 0) == WAIT_TIMEOUT,
+        "starting the receive reset its event");
+  DWORD bytes = 0, flags = 0;
+  check(!lsp().lpWSPGetOverlappedResult(pair.server, &overlapped, &bytes, FALSE, &flags, &error) &&
+            error == WSA_IO_INCOMPLETE,
+        "it is incomplete, not done with 0 bytes");
+  check(send_text(pair.client, "hello", error) == 5, "client sends 5 bytes");
+  check(event_result(pair.server, overlapped) == 5, "then it completes with the 5 bytes");
+  WSACloseEvent(overlapped.hEvent);
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// One event shared by two requests: when one completes, the other is still incomplete, and a
+// waiting WSPGetOverlappedResult returns only once its own request is done.
+void scenario_overlapped_shared_event() {
+  Pair first = announced_pair(kBaseTcp4 + kChainOffset);
+  Pair second = connect_pair(kBaseTcp4 + kChainOffset, 0);
+  announce("second-server", second.server);
+  int error = 0;
+  char data_a[16], data_b[16];
+  WSABUF buffer_a{sizeof(data_a), data_a};
+  WSABUF buffer_b{sizeof(data_b), data_b};
+  WSAEVENT shared = WSACreateEvent();
+  WSAOVERLAPPED a{}, b{};
+  a.hEvent = shared;
+  b.hEvent = shared;
+  check(overlapped_receive(first.server, buffer_a, a) == WSA_IO_PENDING, "receive A pending");
+  check(overlapped_receive(second.server, buffer_b, b) == WSA_IO_PENDING, "receive B pending");
+  check(send_text(first.client, "abc", error) == 3, "A's peer sends 3 bytes");
+  check(WSAWaitForMultipleEvents(1, &shared, FALSE, 5000, FALSE) == WSA_WAIT_EVENT_0,
+        "the shared event is signalled");
+  DWORD bytes = 0, flags = 0;
+  check(lsp().lpWSPGetOverlappedResult(first.server, &a, &bytes, FALSE, &flags, &error) &&
+            bytes == 3,
+        "A is done with 3 bytes");
+  check(!lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, FALSE, &flags, &error) &&
+            error == WSA_IO_INCOMPLETE,
+        "B, under the same signalled event, is still incomplete");
+  // The event stays signalled (nobody resets it): a waiting call must still wait for B itself.
+  SOCKET late_sender = second.client;
+  HANDLE sender = CreateThread(
+      nullptr, 0,
+      [](void* client) -> DWORD {
+        Sleep(300);
+        int ignored = 0;
+        return send_text(reinterpret_cast<SOCKET>(client), "wxyz", ignored) == 4 ? 0 : 1;
+      },
+      reinterpret_cast<void*>(late_sender), 0, nullptr);
+  bytes = 0;
+  check(lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, TRUE, &flags, &error) &&
+            bytes == 4 && std::memcmp(data_b, "wxyz", 4) == 0,
+        "a waiting WSPGetOverlappedResult returns B's own 4 bytes");
+  WaitForSingleObject(sender, 5000);
+  CloseHandle(sender);
+  WSACloseEvent(shared);
+  for (Pair* pair : {&first, &second}) {
+    check(close_socket(pair->server) == 0, "server closes");
+    check(close_socket(pair->client) == 0, "client closes");
+    check(close_socket(pair->listener) == 0, "listener closes");
+  }
+}
+
 struct RoutineResult {
   int calls = 0;
   DWORD error = 0;
@@ -967,6 +1043,33 @@ void scenario_overlapped_routine() {
   say("routine error %lu", routine_result.error);
   check(routine_result.error == WSAECONNRESET || routine_result.error == WSAECONNABORTED,
         "with the reset");
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
+// A request that fails and is completed through its routine leaves the failure in its overlapped:
+// not pending, not success, and WSPGetOverlappedResult says which error.
+void scenario_overlapped_routine_failure() {
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
+  int error = 0;
+  char data[16];
+  WSABUF buffer{sizeof(data), data};
+  WSAOVERLAPPED overlapped{};
+  int calls = routine_result.calls;
+  check(overlapped_receive(pair.server, buffer, overlapped, on_completion) == WSA_IO_PENDING,
+        "an overlapped receive with a routine is pending");
+  set_linger(pair.client, 1, 0);
+  check(close_socket(pair.client) == 0, "client closes abortively");
+  check(await_routine(calls + 1), "the routine runs");
+  check(routine_result.error == WSAECONNRESET || routine_result.error == WSAECONNABORTED,
+        "with the reset");
+  check(overlapped.Internal != 0 &&
+            overlapped.Internal != static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS),
+        "the overlapped's status is a failure");
+  DWORD bytes = 0, flags = 0;
+  check(!lsp().lpWSPGetOverlappedResult(pair.server, &overlapped, &bytes, FALSE, &flags, &error) &&
+            static_cast<DWORD>(error) == routine_result.error,
+        "WSPGetOverlappedResult gives the routine's error");
   check(close_socket(pair.server) == 0, "server closes");
   check(close_socket(pair.listener) == 0, "listener closes");
 }
@@ -1402,6 +1505,9 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"lifecycle", scenario_lifecycle},
       {"reload", scenario_reload},
       {"overlapped-event", scenario_overlapped_event},
+      {"overlapped-stale-event", scenario_overlapped_stale_event},
+      {"overlapped-shared-event", scenario_overlapped_shared_event},
+      {"overlapped-routine-failure", scenario_overlapped_routine_failure},
       {"overlapped-routine", scenario_overlapped_routine},
       {"overlapped-port", scenario_overlapped_port},
       {"close-with-pending-io", scenario_close_with_pending_io},

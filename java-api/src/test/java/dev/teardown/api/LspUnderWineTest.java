@@ -331,6 +331,26 @@ class LspUnderWineTest {
   }
 
   @Test
+  void anEventLeftSignalledIsResetWhenARequestStartsSoNoFalseEndIsSeen() throws Exception {
+    Run run = run("overlapped-stale-event");
+    assertTrue(run.of("server").stream().noneMatch(e -> e.kind() == EventKind.EOF), run.output());
+    assertEquals(5, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+  }
+
+  @Test
+  void aSharedEventNeverCompletesTheOtherRequestsWait() throws Exception {
+    Run run = run("overlapped-shared-event");
+    assertEquals(3, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+    assertEquals(4, single(run.of("second-server"), EventKind.CLOSE).summary().bytesReceived());
+  }
+
+  @Test
+  void aFailedRequestCompletedByItsRoutineLeavesItsFailureInTheOverlapped() throws Exception {
+    Run run = run("overlapped-routine-failure");
+    assertEquals(1, run.of("server").stream().filter(e -> e.kind() == EventKind.RESET).count());
+  }
+
+  @Test
   void anOverlappedReceiveCompletedByARoutineRecordsTheReset() throws Exception {
     Run run = run("overlapped-routine");
     Matcher given = Pattern.compile("routine error (\\d+)").matcher(run.output());
