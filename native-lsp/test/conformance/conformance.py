@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs third-party programs' own socket test suites (CPython's, from Debian's
-libpython3.11-testsuite) without the Linux layer and under it, and requires the same results:
+libpython3.X-testsuite) without the Linux layer and under it, and requires the same results:
 the same tests pass, fail, error and are skipped.
 
   conformance.py --preload LIB --channel-tool TOOL [--set quick|full] [--work DIR]
@@ -24,7 +24,8 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
 
-PYTHON = "/usr/bin/python3.11"
+# The system's Python, whose test suite (libpython3.X-testsuite) is installed beside it.
+PYTHON = "/usr/bin/python3"
 # Each entry: a regrtest test name, glob patterns of its cases to leave out (with why), and
 # whether it makes TCP connections (then the layer must have recorded some).
 SUITES = {
@@ -175,9 +176,14 @@ def main():
     parser.add_argument("--set", choices=sorted(SUITES), default="quick")
     parser.add_argument("--work", help="where runs keep their logs (default: a new temporary one)")
     args = parser.parse_args()
-    if not os.access(PYTHON, os.X_OK) or not os.path.isdir("/usr/lib/python3.11/test/test_asyncio"):
+    version = None
+    if os.access(PYTHON, os.X_OK):
+        version = subprocess.run(
+            [PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, check=False).stdout.strip()
+    if not version or not os.path.isdir("/usr/lib/python%s/test/test_asyncio" % version):
         print("conformance: %s and its test suite are needed: apt-get install "
-              "libpython3.11-testsuite" % PYTHON)
+              "libpython%s-testsuite" % (PYTHON, version or "3"))
         return 2
     keep = args.work is not None
     args.work = args.work or tempfile.mkdtemp(prefix="teardown-conformance-")
