@@ -194,6 +194,12 @@ Pair announced_pair(DWORD chain) {
   return pair;
 }
 
+void close_pair(const Pair& pair) {
+  check(close_socket(pair.server) == 0, "server closes");
+  check(close_socket(pair.client) == 0, "client closes");
+  check(close_socket(pair.listener) == 0, "listener closes");
+}
+
 int send_text(SOCKET s, const char* text, int& error) {
   WSABUF buffer{static_cast<ULONG>(std::strlen(text)), const_cast<char*>(text)};
   DWORD sent = 0;
@@ -539,9 +545,7 @@ void scenario_discon() {
   int ended = -1;
   drain(pair.server, ended);
   check(ended == WSAEDISCON, "the message-oriented server sees WSAEDISCON");
-  check(close_socket(pair.server) == 0, "server closes");
-  check(close_socket(pair.client) == 0, "client closes");
-  check(close_socket(pair.listener) == 0, "listener closes");
+  close_pair(pair);
 }
 
 // The seed's table, steps (1) to (8), over the base provider that carries disconnect data.
@@ -584,9 +588,7 @@ void scenario_disconnect_data_refused() {
   check(lsp().lpWSPSendDisconnect(pair.client, &out, &error) == SOCKET_ERROR &&
             error == WSAENOPROTOOPT,
         "WSPSendDisconnect with data fails with WSAENOPROTOOPT");
-  check(close_socket(pair.server) == 0, "server closes");
-  check(close_socket(pair.client) == 0, "client closes");
-  check(close_socket(pair.listener) == 0, "listener closes");
+  close_pair(pair);
 }
 
 // WSPSelect with the application's handles: the lower ones never show.
@@ -924,9 +926,7 @@ void scenario_overlapped_event() {
   check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "client shuts down sending");
   check(event_result(pair.server, overlapped) == 0, "it completes with 0 bytes: the end");
   WSACloseEvent(overlapped.hEvent);
-  check(close_socket(pair.server) == 0, "server closes");
-  check(close_socket(pair.client) == 0, "client closes");
-  check(close_socket(pair.listener) == 0, "listener closes");
+  close_pair(pair);
 }
 
 // A manual-reset event still signalled from an earlier use: starting the request resets it, so a
@@ -950,9 +950,7 @@ void scenario_overlapped_stale_event() {
   check(send_text(pair.client, "hello", error) == 5, "client sends 5 bytes");
   check(event_result(pair.server, overlapped) == 5, "then it completes with the 5 bytes");
   WSACloseEvent(overlapped.hEvent);
-  check(close_socket(pair.server) == 0, "server closes");
-  check(close_socket(pair.client) == 0, "client closes");
-  check(close_socket(pair.listener) == 0, "listener closes");
+  close_pair(pair);
 }
 
 // One event shared by two requests: when one completes, the other is still incomplete, and a
@@ -999,9 +997,7 @@ void scenario_overlapped_shared_event() {
   CloseHandle(sender);
   WSACloseEvent(shared);
   for (Pair* pair : {&first, &second}) {
-    check(close_socket(pair->server) == 0, "server closes");
-    check(close_socket(pair->client) == 0, "client closes");
-    check(close_socket(pair->listener) == 0, "listener closes");
+    close_pair(*pair);
   }
 }
 
@@ -1100,9 +1096,7 @@ void scenario_overlapped_port() {
     check(bytes == std::strlen(text), "and its byte count");
   }
   CloseHandle(port);
-  check(close_socket(pair.server) == 0, "server closes");
-  check(close_socket(pair.client) == 0, "client closes");
-  check(close_socket(pair.listener) == 0, "listener closes");
+  close_pair(pair);
 }
 
 // Closing with a receive pending: it completes with WSA_OPERATION_ABORTED, the handle goes with
@@ -1362,9 +1356,7 @@ void scenario_transmit_file() {
   check(ended == 0, "the client reads the end");
   WSACloseEvent(sending.hEvent);
   CloseHandle(file);
-  check(close_socket(pair.server) == 0, "server closes");
-  check(close_socket(pair.client) == 0, "client closes");
-  check(close_socket(pair.listener) == 0, "listener closes");
+  close_pair(pair);
 }
 
 // --- Benchmark (not a test: `teardown_spi_host.exe bench`) ---------------------------------

@@ -32,6 +32,8 @@ Pair connect_pair(DWORD chain, u_short port = 0);
 void announce(const char* role, SOCKET s);
 // A connected pair whose ends the observer knows as "client" and "server".
 Pair announced_pair(DWORD chain);
+// Closes the pair's three sockets, each checked.
+void close_pair(const Pair& pair);
 
 int send_text(SOCKET s, const char* text, int& error);
 // Bytes received, 0 at the end of the stream, -1 with `error`.
