@@ -783,36 +783,39 @@ int WSPAPI WSPCleanup(LPINT error) {
 }
 
 // Every entry point has exactly the type of its slot in the SDK's table.
-static_assert(std::is_same_v<decltype(&WSPAccept), LPWSPACCEPT>, "WSPAccept: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPAddressToString), LPWSPADDRESSTOSTRING>, "WSPAddressToString: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPAsyncSelect), LPWSPASYNCSELECT>, "WSPAsyncSelect: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPBind), LPWSPBIND>, "WSPBind: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPCancelBlockingCall), LPWSPCANCELBLOCKINGCALL>, "WSPCancelBlockingCall: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPCleanup), LPWSPCLEANUP>, "WSPCleanup: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPCloseSocket), LPWSPCLOSESOCKET>, "WSPCloseSocket: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPConnect), LPWSPCONNECT>, "WSPConnect: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPDuplicateSocket), LPWSPDUPLICATESOCKET>, "WSPDuplicateSocket: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPEnumNetworkEvents), LPWSPENUMNETWORKEVENTS>, "WSPEnumNetworkEvents: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPEventSelect), LPWSPEVENTSELECT>, "WSPEventSelect: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPGetOverlappedResult), LPWSPGETOVERLAPPEDRESULT>, "WSPGetOverlappedResult: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPGetPeerName), LPWSPGETPEERNAME>, "WSPGetPeerName: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPGetSockName), LPWSPGETSOCKNAME>, "WSPGetSockName: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPGetSockOpt), LPWSPGETSOCKOPT>, "WSPGetSockOpt: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPGetQOSByName), LPWSPGETQOSBYNAME>, "WSPGetQOSByName: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPIoctl), LPWSPIOCTL>, "WSPIoctl: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPJoinLeaf), LPWSPJOINLEAF>, "WSPJoinLeaf: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPListen), LPWSPLISTEN>, "WSPListen: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPRecv), LPWSPRECV>, "WSPRecv: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPRecvDisconnect), LPWSPRECVDISCONNECT>, "WSPRecvDisconnect: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPRecvFrom), LPWSPRECVFROM>, "WSPRecvFrom: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPSelect), LPWSPSELECT>, "WSPSelect: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPSend), LPWSPSEND>, "WSPSend: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPSendDisconnect), LPWSPSENDDISCONNECT>, "WSPSendDisconnect: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPSendTo), LPWSPSENDTO>, "WSPSendTo: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPSetSockOpt), LPWSPSETSOCKOPT>, "WSPSetSockOpt: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPShutdown), LPWSPSHUTDOWN>, "WSPShutdown: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPSocket), LPWSPSOCKET>, "WSPSocket: the SDK's type");
-static_assert(std::is_same_v<decltype(&WSPStringToAddress), LPWSPSTRINGTOADDRESS>, "WSPStringToAddress: the SDK's type");
+#define TEARDOWN_SDK_TYPE(entry, type) \
+  static_assert(std::is_same_v<decltype(&entry), type>, #entry ": the SDK's type")
+TEARDOWN_SDK_TYPE(WSPAccept, LPWSPACCEPT);
+TEARDOWN_SDK_TYPE(WSPAddressToString, LPWSPADDRESSTOSTRING);
+TEARDOWN_SDK_TYPE(WSPAsyncSelect, LPWSPASYNCSELECT);
+TEARDOWN_SDK_TYPE(WSPBind, LPWSPBIND);
+TEARDOWN_SDK_TYPE(WSPCancelBlockingCall, LPWSPCANCELBLOCKINGCALL);
+TEARDOWN_SDK_TYPE(WSPCleanup, LPWSPCLEANUP);
+TEARDOWN_SDK_TYPE(WSPCloseSocket, LPWSPCLOSESOCKET);
+TEARDOWN_SDK_TYPE(WSPConnect, LPWSPCONNECT);
+TEARDOWN_SDK_TYPE(WSPDuplicateSocket, LPWSPDUPLICATESOCKET);
+TEARDOWN_SDK_TYPE(WSPEnumNetworkEvents, LPWSPENUMNETWORKEVENTS);
+TEARDOWN_SDK_TYPE(WSPEventSelect, LPWSPEVENTSELECT);
+TEARDOWN_SDK_TYPE(WSPGetOverlappedResult, LPWSPGETOVERLAPPEDRESULT);
+TEARDOWN_SDK_TYPE(WSPGetPeerName, LPWSPGETPEERNAME);
+TEARDOWN_SDK_TYPE(WSPGetSockName, LPWSPGETSOCKNAME);
+TEARDOWN_SDK_TYPE(WSPGetSockOpt, LPWSPGETSOCKOPT);
+TEARDOWN_SDK_TYPE(WSPGetQOSByName, LPWSPGETQOSBYNAME);
+TEARDOWN_SDK_TYPE(WSPIoctl, LPWSPIOCTL);
+TEARDOWN_SDK_TYPE(WSPJoinLeaf, LPWSPJOINLEAF);
+TEARDOWN_SDK_TYPE(WSPListen, LPWSPLISTEN);
+TEARDOWN_SDK_TYPE(WSPRecv, LPWSPRECV);
+TEARDOWN_SDK_TYPE(WSPRecvDisconnect, LPWSPRECVDISCONNECT);
+TEARDOWN_SDK_TYPE(WSPRecvFrom, LPWSPRECVFROM);
+TEARDOWN_SDK_TYPE(WSPSelect, LPWSPSELECT);
+TEARDOWN_SDK_TYPE(WSPSend, LPWSPSEND);
+TEARDOWN_SDK_TYPE(WSPSendDisconnect, LPWSPSENDDISCONNECT);
+TEARDOWN_SDK_TYPE(WSPSendTo, LPWSPSENDTO);
+TEARDOWN_SDK_TYPE(WSPSetSockOpt, LPWSPSETSOCKOPT);
+TEARDOWN_SDK_TYPE(WSPShutdown, LPWSPSHUTDOWN);
+TEARDOWN_SDK_TYPE(WSPSocket, LPWSPSOCKET);
+TEARDOWN_SDK_TYPE(WSPStringToAddress, LPWSPSTRINGTOADDRESS);
+#undef TEARDOWN_SDK_TYPE
 
 const WSPPROC_TABLE& entry_points() {
   static const WSPPROC_TABLE table = {WSPAccept,

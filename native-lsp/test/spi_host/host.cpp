@@ -953,6 +953,13 @@ void scenario_overlapped_stale_event() {
   close_pair(pair);
 }
 
+// Sends 4 bytes on the socket `client` after 300 ms: a thread's body.
+DWORD WINAPI send_late(void* client) {
+  Sleep(300);
+  int ignored = 0;
+  return send_text(reinterpret_cast<SOCKET>(client), "wxyz", ignored) == 4 ? 0 : 1;
+}
+
 // One event shared by two requests: when one completes, the other is still incomplete, and a
 // waiting WSPGetOverlappedResult returns only once its own request is done.
 void scenario_overlapped_shared_event() {
@@ -981,14 +988,8 @@ void scenario_overlapped_shared_event() {
         "B, under the same signalled event, is still incomplete");
   // The event stays signalled (nobody resets it): a waiting call must still wait for B itself.
   SOCKET late_sender = second.client;
-  HANDLE sender = CreateThread(
-      nullptr, 0,
-      [](void* client) -> DWORD {
-        Sleep(300);
-        int ignored = 0;
-        return send_text(reinterpret_cast<SOCKET>(client), "wxyz", ignored) == 4 ? 0 : 1;
-      },
-      reinterpret_cast<void*>(late_sender), 0, nullptr);
+  HANDLE sender = CreateThread(nullptr, 0, send_late, reinterpret_cast<void*>(late_sender), 0,
+                               nullptr);
   bytes = 0;
   check(lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, TRUE, &flags, &error) &&
             bytes == 4 && std::memcmp(data_b, "wxyz", 4) == 0,
