@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -166,6 +167,8 @@ final class CatalogCommand {
     @Option(names = "--dll32", paramLabel = "PATH", description = "Teardown's 32-bit DLL (default: ${DEFAULT-VALUE}).")
     String dll32 = "%ProgramFiles%\\Teardown\\x86\\teardown_lsp.dll";
 
+    @Mixin CategoryOptions categories;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -187,10 +190,16 @@ final class CatalogCommand {
         return UNUSABLE;
       }
       Catalog catalog = result.catalog();
+      int installCategories = categories.resolve("catalog plan", err);
+      if (installCategories == -1) {
+        return UNUSABLE;
+      }
+      if (action == Action.install) {
+        out.println("categories " + CategoryOptions.describe(installCategories));
+      }
       List<CatalogStep> steps = switch (action) {
         case install -> CatalogPlanner.install(
-            catalog, new CatalogPlanner.Paths(dll64, dll32),
-            CatalogPlanner.DEFAULT_CATEGORIES);
+            catalog, new CatalogPlanner.Paths(dll64, dll32), installCategories);
         case uninstall -> CatalogPlanner.uninstall(catalog);
         case repair -> CatalogPlanner.repair(catalog);
       };

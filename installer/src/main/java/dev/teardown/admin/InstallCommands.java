@@ -1,6 +1,5 @@
 package dev.teardown.admin;
 
-import dev.teardown.admin.catalog.CatalogPlanner;
 import dev.teardown.admin.catalog.TeardownProvider;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownException;
@@ -13,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,6 +27,7 @@ final class InstallCommands {
         "Install Teardown into the Winsock catalog (both catalogs on 64-bit Windows): the DLL into",
         "System32 (and SysWOW64), its hidden entry, a chain over each TCP provider and chain, its",
         "LSP categories, its chains first. Backs the catalog up, verifies, undoes on failure.",
+        "By default it stays out of services and system processes (--services opts in).",
         "Needs an elevated administrator."
       })
   static final class Install implements Callable<Integer> {
@@ -36,9 +37,7 @@ final class InstallCommands {
     @Option(names = "--dll32", paramLabel = "FILE", description = "The 32-bit teardown_lsp.dll (default: the one shipped).")
     Path dll32;
 
-    @Option(names = "--categories", paramLabel = "HEX",
-        description = "LSP categories, hexadecimal (default 0x80000001: LSP_SYSTEM | LSP_INSPECTOR).")
-    String categories = "0x80000001";
+    @Mixin CategoryOptions categories;
 
     @Option(names = "--json", description = "One JSON object at the end, for scripts.")
     boolean json;
@@ -48,12 +47,8 @@ final class InstallCommands {
     @Override
     public Integer call() throws IOException {
       PrintWriter err = spec.commandLine().getErr();
-      int parsedCategories;
-      try {
-        parsedCategories = Integer.parseUnsignedInt(categories.replaceFirst("^0[xX]", ""), 16);
-      } catch (NumberFormatException e) {
-        err.println("teardown install: --categories takes a hexadecimal number such as 0x80000001, not \""
-            + categories + "\".");
+      int parsedCategories = categories.resolve("install", err);
+      if (parsedCategories == -1) {
         return WindowsMachine.CANNOT_RUN_HERE;
       }
       for (Path dll : new Path[] {dll64, dll32}) {
@@ -80,7 +75,7 @@ final class InstallCommands {
         return report.finish("install", 1);
       }
       int exit = new Installation(machine.get())
-          .install(native64, native32, parsedCategories == 0 ? CatalogPlanner.DEFAULT_CATEGORIES : parsedCategories, report);
+          .install(native64, native32, parsedCategories, report);
       return report.finish("install", exit);
     }
 

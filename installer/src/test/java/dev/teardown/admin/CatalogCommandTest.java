@@ -69,8 +69,20 @@ class CatalogCommandTest {
     assertTrue(install.out().contains(" 1. [32-bit] WSCInstallProvider64_32 + WSCDeinstallProvider of the native copy "
         + "\"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
     assertTrue(install.out().contains("[Native (64-bit)] WSCInstallProvider \"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
-    assertTrue(install.out().contains("[32-bit] WSCSetProviderInfo32(LspCategories 0x80000001)"), install.out());
-    assertTrue(install.out().contains("[Native (64-bit)] WSCSetProviderInfo(LspCategories 0x80000001)"), install.out());
+    // Out of services and system processes unless asked.
+    assertTrue(install.out().contains("categories 0x00000001 (LSP_INSPECTOR): not loaded into services"), install.out());
+    assertTrue(install.out().contains("[32-bit] WSCSetProviderInfo32(LspCategories 0x00000001)"), install.out());
+    assertTrue(install.out().contains("[Native (64-bit)] WSCSetProviderInfo(LspCategories 0x00000001)"), install.out());
+    CommandLineRun services = CommandLineRun.of(
+        "catalog", "plan", "install", "--services", fixture("x64-english-lavasoft.txt").toString());
+    assertTrue(services.out().contains("categories 0x80000001 (LSP_SYSTEM | LSP_INSPECTOR): loaded into services"),
+        services.out());
+    assertTrue(services.out().contains("[Native (64-bit)] WSCSetProviderInfo(LspCategories 0x80000001)"),
+        services.out());
+    CommandLineRun zero = CommandLineRun.of(
+        "catalog", "plan", "install", "--categories", "0", fixture("x64-english-lavasoft.txt").toString());
+    assertEquals(2, zero.exit());
+    assertTrue(zero.err().contains("--categories 0 would leave Teardown uncategorised"), zero.err());
     CommandLineRun again = CommandLineRun.of("catalog", "plan", "install", fixture("teardown-installed-twice.txt").toString());
     assertTrue(again.out().contains("Nothing to do: Teardown is already installed."), again.out());
     CommandLineRun repair = CommandLineRun.of("catalog", "plan", "repair", fixture("teardown-installed-twice.txt").toString());

@@ -25,8 +25,11 @@ import java.util.UUID;
 public final class CatalogPlanner {
   /** Winsock's limit on a protocol chain's length. */
   public static final int MAX_PROTOCOL_CHAIN = 7;
-  /** LSP_INSPECTOR | LSP_SYSTEM: observes traffic, and loads into services too. */
-  public static final int DEFAULT_CATEGORIES = 0x80000001;
+  /**
+   * LSP_INSPECTOR: observes traffic. Without LSP_SYSTEM Windows keeps it out of the processes
+   * categorised as services and system processes (lsass, winlogon, many svchost processes).
+   */
+  public static final int DEFAULT_CATEGORIES = 0x00000001;
 
   private CatalogPlanner() {}
 
