@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "platform.h"
 #include "probe_run.h"
 #include "test_support.h"
 
@@ -175,18 +176,34 @@ class Attack : public ::testing::Test {
     if (created_) run_command("userdel " + attacker_.name + " >/dev/null 2>&1");
   }
 
-  pid_t start_attacker(const std::string& channel, const std::string& squat, int port,
-                       std::chrono::steady_clock::time_point until) {
+  // Runs `body` in a child that has become the unprivileged user; its exit code is the body's
+  // (2: the privileges could not be dropped).
+  template <typename Body>
+  pid_t as_user(Body&& body) {
     pid_t child = fork();
     if (child == 0) {
-      setenv("ATTACK_PORT", std::to_string(port).c_str(), 1);
       if (setgroups(0, nullptr) != 0 || setgid(attacker_.gid) != 0 || setuid(attacker_.uid) != 0 ||
           getuid() == 0) {
         _exit(2);
       }
-      attack(channel, squat, until);
+      body();
+      _exit(0);
     }
     return child;
+  }
+
+  static int exit_code_of(pid_t child) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  pid_t start_attacker(const std::string& channel, const std::string& squat, int port,
+                       std::chrono::steady_clock::time_point until) {
+    return as_user([&] {
+      setenv("ATTACK_PORT", std::to_string(port).c_str(), 1);
+      attack(channel, squat, until);
+    });
   }
 
   TempDir base_;
@@ -297,6 +314,68 @@ TEST_F(Attack, AnUnprivilegedUserCannotCrashSteerOrImpersonateRootsProgramsOrRea
     struct stat info {};
     ASSERT_EQ(lstat((squat_dir + "/rings/" + name).c_str(), &info), 0);
     EXPECT_NE(info.st_uid, 0u) << name << ": root recorded into the squatter's directory";
+  }
+}
+
+// A user with no system channel records into a private channel of their own under
+// $XDG_RUNTIME_DIR: made by their own tools, with its modes, found by their programs without
+// TEARDOWN_CHANNEL, and read by root's reader as that user's.
+TEST_F(Attack, AUserWithoutASystemChannelRecordsIntoAPrivateOne) {
+  if (directory_exists(platform::system_channel_dir())) {
+    GTEST_SKIP() << "this machine has a system channel, which users' programs record into";
+  }
+  std::string runtime = base_.file("run-user");
+  ASSERT_EQ(mkdir(runtime.c_str(), 0700), 0);
+  ASSERT_EQ(chown(runtime.c_str(), attacker_.uid, attacker_.gid), 0);
+  std::string output = base_.file("private-run");
+  ASSERT_EQ(chmod(base_.path().c_str(), 0755), 0);
+  int fd = open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fchown(fd, attacker_.uid, attacker_.gid), 0);
+  close(fd);
+  int port = free_port();
+  pid_t user = as_user([&] {
+    setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1);
+    unsetenv("TEARDOWN_CHANNEL");
+    std::string dir = platform::standard_channel_dir();
+    if (dir != runtime + "/teardown") _exit(3);
+    std::unique_ptr<Channel> own;  // what `teardown init` or `teardown run` does as the user
+    if (Channel::open(dir, true, 64, own) != TD_OK) _exit(4);
+    // A program of theirs under the layer, with no TEARDOWN_CHANNEL: the private channel.
+    pid_t program = fork();
+    if (program == 0) {
+      int out = open(output.c_str(), O_WRONLY | O_TRUNC);
+      if (out < 0 || dup2(out, 1) < 0) _exit(5);
+      setenv("LD_PRELOAD", TEARDOWN_PRELOAD_PATH, 1);
+      std::string port_text = std::to_string(port);
+      execl(TEARDOWN_SEQUENCE_PROBE_PATH, TEARDOWN_SEQUENCE_PROBE_PATH, "2", port_text.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (exit_code_of(program) != 0) _exit(6);
+  });
+  ASSERT_EQ(exit_code_of(user), 0)
+      << "3: not the private channel; 4: not made; 5, 6: the program's run failed";
+
+  std::string dir = runtime + "/teardown";
+  struct stat info {};
+  ASSERT_EQ(stat(dir.c_str(), &info), 0);
+  EXPECT_EQ(info.st_uid, attacker_.uid);
+  EXPECT_EQ(info.st_mode & 07777, 0755u);
+  ASSERT_EQ(stat((dir + "/rings").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0700u) << "a private channel's rings are its user's";
+  std::string ring = dir + "/rings/ring-" + std::to_string(attacker_.uid);
+  ASSERT_EQ(stat(ring.c_str(), &info), 0);
+  EXPECT_EQ(info.st_uid, attacker_.uid);
+  EXPECT_EQ(info.st_mode & 07777, 0600u) << "readable by that user and root only";
+  ChannelReader reader(dir + "/rings", ReaderStart::Oldest, 1'000'000);
+  std::vector<td_event_record> batch(4096);
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch.data(), batch.size(), count, lost), TD_OK);
+  EXPECT_GT(count, 0u) << "the user's program recorded";
+  for (size_t i = 0; i < count; ++i) {
+    EXPECT_EQ(reader.user_keys().at(batch[i].user), std::to_string(attacker_.uid));
   }
 }
 
