@@ -68,6 +68,14 @@ uint64_t address_space_bytes() {
   return 0;
 }
 
+// A channel made as an administrator makes it, in a fresh directory, rings of 64 slots.
+class OpenChannel : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::unique_ptr<Channel> admin_;
+  void SetUp() override { ASSERT_EQ(Channel::open(dir_.path(), true, 64, admin_), TD_OK); }
+};
+
 TEST(Channel, OpeningAMissingChannelWithoutCreateIsNotFound) {
   TempDir dir;
   std::unique_ptr<Channel> channel;
@@ -154,22 +162,16 @@ TEST(Channel, WriteConfigRejectsInvalidValuesNamingTheField) {
   EXPECT_EQ(read.capture_bytes, 0u) << "nothing was written";
 }
 
-TEST(Channel, AProducerAttachmentCannotWriteTheConfiguration) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+TEST_F(OpenChannel, AProducerAttachmentCannotWriteTheConfiguration) {
   std::unique_ptr<Channel> producer;
-  ASSERT_EQ(Channel::attach(dir.path(), producer), TD_OK);
+  ASSERT_EQ(Channel::attach(dir_.path(), producer), TD_OK);
   std::string field;
   EXPECT_EQ(producer->write_config(default_config(), field), TD_ERR_ACCESS_DENIED);
 }
 
-TEST(Channel, ALockOnTheConfigurationFileCannotBlockItsWriter) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+TEST_F(OpenChannel, ALockOnTheConfigurationFileCannotBlockItsWriter) {
   // Anyone can open the configuration to read it, and a read-only descriptor can take a lock.
-  int fd = ::open(dir.file("config").c_str(), O_RDONLY);
+  int fd = ::open(dir_.file("config").c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(flock(fd, LOCK_EX), 0);
   std::atomic<bool> written{false};
@@ -177,7 +179,7 @@ TEST(Channel, ALockOnTheConfigurationFileCannotBlockItsWriter) {
     std::string field;
     td_config config = default_config();
     config.capture_bytes = 8;
-    written = admin->write_config(config, field) == TD_OK;
+    written = admin_->write_config(config, field) == TD_OK;
   });
   for (int i = 0; i < 200 && !written; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -186,14 +188,11 @@ TEST(Channel, ALockOnTheConfigurationFileCannotBlockItsWriter) {
   writer.join();
   close(fd);
   EXPECT_TRUE(done) << "the writers' lock is a file only the configuration's owner can open";
-  EXPECT_EQ(mode_of(dir.file("config.lock")), 0600u);
+  EXPECT_EQ(mode_of(dir_.file("config.lock")), 0600u);
 }
 
-TEST(Channel, AProducerTakesAnotherRingWhenItsNameIsNotItsOwnToTrust) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
-  std::string name = own_ring_path(dir.path());
+TEST_F(OpenChannel, AProducerTakesAnotherRingWhenItsNameIsNotItsOwnToTrust) {
+  std::string name = own_ring_path(dir_.path());
   // Planted under the name: a ring others may write, a link to a file, a FIFO (whose open must
   // not block). None is mapped; the producer records into a ring of its own.
   for (int plant = 0; plant < 3; ++plant) {
@@ -201,7 +200,7 @@ TEST(Channel, AProducerTakesAnotherRingWhenItsNameIsNotItsOwnToTrust) {
     std::remove(name.c_str());
     if (plant == 0) {
       std::unique_ptr<Channel> maker;
-      ASSERT_EQ(Channel::open(dir.path(), false, 0, maker), TD_OK);
+      ASSERT_EQ(Channel::open(dir_.path(), false, 0, maker), TD_OK);
       ASSERT_TRUE(maker->ring().bound());
       ASSERT_EQ(chmod(name.c_str(), 0666), 0);
     } else if (plant == 1) {
@@ -211,13 +210,13 @@ TEST(Channel, AProducerTakesAnotherRingWhenItsNameIsNotItsOwnToTrust) {
       ASSERT_EQ(mkfifo(name.c_str(), 0600), 0);
     }
     std::unique_ptr<Channel> producer;
-    ASSERT_EQ(Channel::attach(dir.path(), producer), TD_OK) << "plant " << plant;
+    ASSERT_EQ(Channel::attach(dir_.path(), producer), TD_OK) << "plant " << plant;
     ASSERT_TRUE(producer->ring().publish(make_event(TD_KIND_CLOSE, 40 + plant)));
     struct stat planted {};
     ASSERT_EQ(lstat(name.c_str(), &planted), 0);
     EXPECT_TRUE(plant != 1 || S_ISLNK(planted.st_mode)) << "what was planted is left alone";
   }
-  std::vector<td_event_record> events = channel_events(*admin);
+  std::vector<td_event_record> events = channel_events(*admin_);
   std::vector<uint64_t> sockets;
   for (const td_event_record& event : events) sockets.push_back(event.socket_id);
   EXPECT_NE(std::find(sockets.begin(), sockets.end(), 40u), sockets.end());
@@ -225,27 +224,21 @@ TEST(Channel, AProducerTakesAnotherRingWhenItsNameIsNotItsOwnToTrust) {
   EXPECT_NE(std::find(sockets.begin(), sockets.end(), 42u), sockets.end());
 }
 
-TEST(Channel, AHugeSparseRingCostsOnlyWhatItsHeaderSays) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
-  ASSERT_TRUE(admin->ring().bound());
-  std::string name = own_ring_path(dir.path());
+TEST_F(OpenChannel, AHugeSparseRingCostsOnlyWhatItsHeaderSays) {
+  ASSERT_TRUE(admin_->ring().bound());
+  std::string name = own_ring_path(dir_.path());
   ASSERT_EQ(truncate(name.c_str(), off_t{1} << 40), 0);  // 1 TiB, sparse
   uint64_t before = address_space_bytes();
   std::unique_ptr<Channel> producer;
-  ASSERT_EQ(Channel::attach(dir.path(), producer), TD_OK);
+  ASSERT_EQ(Channel::attach(dir_.path(), producer), TD_OK);
   EXPECT_LT(address_space_bytes() - before, uint64_t{64} << 20);
   EXPECT_EQ(producer->ring().slot_count(), 64u);
 }
 
-TEST(Channel, HeaderFieldsChangedAfterAttachNeverMoveAWriteOutsideTheMapping) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+TEST_F(OpenChannel, HeaderFieldsChangedAfterAttachNeverMoveAWriteOutsideTheMapping) {
   std::unique_ptr<Channel> producer;
-  ASSERT_EQ(Channel::attach(dir.path(), producer), TD_OK);
-  std::string name = own_ring_path(dir.path());
+  ASSERT_EQ(Channel::attach(dir_.path(), producer), TD_OK);
+  std::string name = own_ring_path(dir_.path());
   uint32_t huge = 1u << 31;
   uint64_t far_head = uint64_t{1} << 40;
   overwrite(name, offsetof(layout::EventsHeader, slot_count), &huge, sizeof(huge));
@@ -254,16 +247,13 @@ TEST(Channel, HeaderFieldsChangedAfterAttachNeverMoveAWriteOutsideTheMapping) {
   EXPECT_EQ(producer->ring().slot_count(), 64u) << "the geometry is the one read at attach";
   // A new attachment reads the bad count and refuses: the file is far too small for it.
   std::unique_ptr<Channel> another;
-  EXPECT_EQ(Channel::attach(dir.path(), another), TD_ERR_CORRUPT);
+  EXPECT_EQ(Channel::attach(dir_.path(), another), TD_ERR_CORRUPT);
 }
 
-TEST(Channel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
-  ASSERT_TRUE(admin->ring().publish(make_event(TD_KIND_EOF, 1)));
-  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
-  std::string name = own_ring_path(dir.path());
+TEST_F(OpenChannel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound) {
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 1)));
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  std::string name = own_ring_path(dir_.path());
   ASSERT_EQ(truncate(name.c_str(), 100), 0);  // a mapped reader would die of SIGBUS here
   td_event_record batch[8];
   size_t count = 0;
@@ -271,72 +261,63 @@ TEST(Channel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound) {
   EXPECT_EQ(reader.read(batch, 8, count, lost), TD_OK);
   EXPECT_EQ(count, 0u);
   ASSERT_EQ(truncate(name.c_str(), static_cast<off_t>(layout::events_file_bytes(64))), 0);
-  ASSERT_TRUE(admin->ring().publish(make_event(TD_KIND_EOF, 2)));
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 2)));
   uint64_t total_lost = 0;
-  std::vector<td_event_record> events = channel_events(*admin, &total_lost);
+  std::vector<td_event_record> events = channel_events(*admin_, &total_lost);
   ASSERT_EQ(events.size(), 1u) << "the header's first 100 bytes survived, the slots did not";
   EXPECT_EQ(events[0].socket_id, 2u);
   EXPECT_EQ(total_lost, 1u);
 }
 
-TEST(Channel, LossCountsFromAWildHeadNeverOverflow) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
-  ASSERT_TRUE(admin->ring().publish(make_event(TD_KIND_EOF, 1)));
-  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+TEST_F(OpenChannel, LossCountsFromAWildHeadNeverOverflow) {
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 1)));
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   uint64_t wild = UINT64_MAX - 3;
-  overwrite(own_ring_path(dir.path()), offsetof(layout::EventsHeader, head), &wild, sizeof(wild));
+  overwrite(own_ring_path(dir_.path()), offsetof(layout::EventsHeader, head), &wild, sizeof(wild));
   td_event_record batch[8];
   size_t count = 0;
   uint64_t lost = 0;
   ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
   EXPECT_EQ(lost, wild - 64 - 0) << "exact, in range";
   td_counters counters{};
-  ASSERT_EQ(channel_counters(admin->rings_dir(), counters), TD_OK);
+  ASSERT_EQ(channel_counters(admin_->rings_dir(), counters), TD_OK);
   EXPECT_EQ(counters.produced, wild);
 }
 
-TEST(Channel, AReaderKeepsABoundedNumberOfRingsOfOneUser) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+TEST_F(OpenChannel, AReaderKeepsABoundedNumberOfRingsOfOneUser) {
   // Many sound rings of one user, as anyone can make of their own.
   for (size_t i = 0; i < kMaxRingsPerUser * 4; ++i) {
     struct Seed {
       static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
     };
-    std::string name = admin->rings_dir() + "/ring-" + current_user().key + "-" +
+    std::string name = admin_->rings_dir() + "/ring-" + current_user().key + "-" +
                        std::to_string(i);
     ASSERT_EQ(MappedFile::create_new(name, FileKind::Ring, layout::events_file_bytes(64),
                                      Seed::make, nullptr),
               TD_OK);
   }
-  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(reader.ring_count(), kMaxRingsPerUser);
 }
 
-TEST(Channel, ReadersMergeRingsByTimeAndNameEachEventsUser) {
-  TempDir dir;
-  std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 64, admin), TD_OK);
+TEST_F(OpenChannel, ReadersMergeRingsByTimeAndNameEachEventsUser) {
   // A second ring of the same user, as a squatted name would make.
   std::unique_ptr<Channel> planter;
-  ASSERT_EQ(Channel::open(dir.path(), false, 0, planter), TD_OK);
-  ASSERT_EQ(chmod(admin->rings_dir().c_str(), 0700), 0);
-  std::string first = own_ring_path(dir.path());
-  ASSERT_TRUE(admin->ring().bound());
+  ASSERT_EQ(Channel::open(dir_.path(), false, 0, planter), TD_OK);
+  ASSERT_EQ(chmod(admin_->rings_dir().c_str(), 0700), 0);
+  std::string first = own_ring_path(dir_.path());
+  ASSERT_TRUE(admin_->ring().bound());
   ASSERT_EQ(rename(first.c_str(), (first + "-second").c_str()), 0);
   std::unique_ptr<Channel> fresh;
-  ASSERT_EQ(Channel::attach(dir.path(), fresh), TD_OK);
-  ASSERT_NE(fresh->ring().generation(), admin->ring().generation());
+  ASSERT_EQ(Channel::attach(dir_.path(), fresh), TD_OK);
+  ASSERT_NE(fresh->ring().generation(), admin_->ring().generation());
   for (uint64_t i = 0; i < 6; ++i) {
     td_event_record event = make_event(TD_KIND_CLOSE, i);
     event.time_ns = 1000 + i;
-    EventRing& ring = i % 2 == 0 ? admin->ring() : fresh->ring();
+    EventRing& ring = i % 2 == 0 ? admin_->ring() : fresh->ring();
     ASSERT_TRUE(ring.publish(event));
   }
-  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   td_event_record batch[8];
   size_t count = 0;
   uint64_t lost = 0;
