@@ -241,7 +241,9 @@ TEST_F(Attack, AnUnprivilegedUserCannotCrashSteerOrImpersonateRootsProgramsOrRea
   std::atomic<uint64_t> foreign_root_claims{0};
   std::atomic<int> read_failures{0};
   std::thread reader([&] {
-    ChannelReader channel_reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000);
+    // A producer preempted between taking a slot and filling it holds the reader back; with a
+    // stall timeout shorter than a loaded machine's preemption its event would be counted lost.
+    ChannelReader channel_reader(admin->rings_dir(), ReaderStart::Oldest, 5'000'000'000);
     std::vector<td_event_record> batch(1024);
     auto drain = [&] {
       size_t count = 0;
