@@ -115,10 +115,16 @@ bool is_self(const std::string& sid, const TokenIdentity& self) {
   return !sid.empty() && (sid == self.user || sid == self.default_owner);
 }
 
-// Who owns the object behind `handle`, and whether anyone but that owner, SYSTEM and
-// administrators holds any of `rights` on it. A NULL DACL lets everyone do everything.
-bool describe(HANDLE handle, ACCESS_MASK rights, std::string& owner, bool& owner_admin,
-              bool& others) {
+// Who owns an object, and whether anyone but that owner, SYSTEM and administrators holds
+// some given rights on it.
+struct Description {
+  std::string owner;
+  bool owner_admin = false;
+  bool others = true;
+};
+
+// Describes the object behind `handle` for `rights`. A NULL DACL lets everyone do everything.
+bool describe(HANDLE handle, ACCESS_MASK rights, Description& out) {
   PSID owner_sid = nullptr;
   PACL dacl = nullptr;
   PSECURITY_DESCRIPTOR descriptor = nullptr;
@@ -127,10 +133,10 @@ bool describe(HANDLE handle, ACCESS_MASK rights, std::string& owner, bool& owner
                       &dacl, nullptr, &descriptor) != ERROR_SUCCESS) {
     return false;
   }
-  owner = sid_text(owner_sid);
-  owner_admin = is_admin_sid(owner_sid);
-  others = dacl == nullptr;
-  for (DWORD i = 0; dacl != nullptr && i < dacl->AceCount && !others; ++i) {
+  out.owner = sid_text(owner_sid);
+  out.owner_admin = is_admin_sid(owner_sid);
+  out.others = dacl == nullptr;
+  for (DWORD i = 0; dacl != nullptr && i < dacl->AceCount && !out.others; ++i) {
     void* entry = nullptr;
     if (!GetAce(dacl, i, &entry)) continue;
     auto* header = static_cast<ACE_HEADER*>(entry);
@@ -142,18 +148,18 @@ bool describe(HANDLE handle, ACCESS_MASK rights, std::string& owner, bool& owner
     PSID sid = reinterpret_cast<PSID>(&allowed->SidStart);
     bool trusted = is_admin_sid(sid) || IsWellKnownSid(sid, WinCreatorOwnerRightsSid) ||
                    (owner_sid != nullptr && EqualSid(sid, owner_sid));
-    others = !trusted;
+    out.others = !trusted;
   }
   LocalFree(descriptor);
   return true;
 }
 
-bool satisfies(const std::string& owner, bool owner_admin, bool others, Owner rule) {
+bool satisfies(const Description& file, Owner rule) {
   if (rule == Owner::Anyone) return true;
   TokenIdentity self = token_identity();
-  bool mine = is_self(owner, self);
-  if (rule == Owner::Self) return mine && !others;
-  return (owner_admin || mine) && !others;
+  bool mine = is_self(file.owner, self);
+  if (rule == Owner::Self) return mine && !file.others;
+  return (file.owner_admin || mine) && !file.others;
 }
 
 const wchar_t* sddl_for(FileKind kind) {
@@ -259,17 +265,14 @@ td_status MappedFile::open(const std::string& path, FileAccess access, Owner own
     // Not a plain file (a directory, a link): nothing to be used under that name.
     return error == ERROR_INVALID_DATA ? TD_ERR_ACCESS_DENIED : status_from_error(error);
   }
-  std::string owner_sid;
-  bool owner_admin = false;
-  bool others = true;
-  if (!describe(file, kWriteRights, owner_sid, owner_admin, others) ||
-      !satisfies(owner_sid, owner_admin, others, owner)) {
+  Description found;
+  if (!describe(file, kWriteRights, found) || !satisfies(found, owner)) {
     CloseHandle(file);
     return TD_ERR_ACCESS_DENIED;
   }
   out.handle_ = reinterpret_cast<intptr_t>(file);
   out.writable_ = writable;
-  out.owner_ = FileOwner{owner_sid, owner_admin};
+  out.owner_ = FileOwner{found.owner, found.owner_admin};
   return TD_OK;
 }
 
@@ -320,11 +323,8 @@ td_status MappedFile::open_or_create(const std::string& path, FileKind kind, siz
   if (file == nullptr) {
     return error == ERROR_INVALID_DATA ? TD_ERR_CORRUPT : status_from_error(error);
   }
-  std::string owner_sid;
-  bool owner_admin = false;
-  bool others = true;
-  if (!describe(file, kWriteRights, owner_sid, owner_admin, others) ||
-      !is_self(owner_sid, token_identity())) {
+  Description found;
+  if (!describe(file, kWriteRights, found) || !is_self(found.owner, token_identity())) {
     CloseHandle(file);
     return TD_ERR_ACCESS_DENIED;  // planted by someone else: never written, never trusted
   }
@@ -337,7 +337,7 @@ td_status MappedFile::open_or_create(const std::string& path, FileKind kind, siz
   }
   out.handle_ = reinterpret_cast<intptr_t>(file);
   out.writable_ = true;
-  out.owner_ = FileOwner{owner_sid, owner_admin};
+  out.owner_ = FileOwner{found.owner, found.owner_admin};
   return TD_OK;
 }
 
@@ -385,11 +385,8 @@ uint64_t MappedFile::current_size() const {
 }
 
 bool MappedFile::others_can_write() const {
-  std::string owner;
-  bool owner_admin = false;
-  bool others = true;
-  return handle_ == -1 || !describe(as_handle(handle_), kWriteRights, owner, owner_admin, others) ||
-         others;
+  Description found;
+  return handle_ == -1 || !describe(as_handle(handle_), kWriteRights, found) || found.others;
 }
 
 bool MappedFile::same_file_as(const std::string& path) const {
@@ -445,13 +442,11 @@ td_status ensure_directory(const std::string& dir, DirectoryKind kind) {
     // kind requires; anyone else's is not to be used.
     HANDLE handle = open_directory(wide, READ_CONTROL | WRITE_DAC);
     if (handle == nullptr) handle = open_directory(wide, READ_CONTROL);
-    std::string owner;
-    bool owner_admin = false;
-    bool others = true;
+    Description found;
     TokenIdentity self = token_identity();
-    if (handle == nullptr || !describe(handle, 0, owner, owner_admin, others)) {
+    if (handle == nullptr || !describe(handle, 0, found)) {
       status = TD_ERR_ACCESS_DENIED;
-    } else if (is_self(owner, self) || (owner_admin && self.admin)) {
+    } else if (is_self(found.owner, self) || (found.owner_admin && self.admin)) {
       PACL dacl = nullptr;
       BOOL present = FALSE;
       BOOL defaulted = FALSE;
@@ -461,7 +456,7 @@ td_status ensure_directory(const std::string& dir, DirectoryKind kind) {
                           nullptr, dacl, nullptr) != ERROR_SUCCESS) {
         status = TD_ERR_ACCESS_DENIED;
       }
-    } else if (!owner_admin) {
+    } else if (!found.owner_admin) {
       status = TD_ERR_ACCESS_DENIED;
     }
     if (handle != nullptr) CloseHandle(handle);
@@ -473,11 +468,9 @@ td_status ensure_directory(const std::string& dir, DirectoryKind kind) {
 bool trusted_directory(const std::string& dir) {
   HANDLE handle = open_directory(widen(dir), READ_CONTROL);
   if (handle == nullptr) return false;
-  std::string owner;
-  bool owner_admin = false;
-  bool others = true;
-  bool ok = describe(handle, kDirectoryTakeoverRights, owner, owner_admin, others) && !others &&
-            (owner_admin || is_self(owner, token_identity()));
+  Description found;
+  bool ok = describe(handle, kDirectoryTakeoverRights, found) && !found.others &&
+            (found.owner_admin || is_self(found.owner, token_identity()));
   CloseHandle(handle);
   return ok;
 }
