@@ -17,13 +17,6 @@ bool starts_with(const std::string& text, const std::string& prefix) {
   return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
 }
 
-std::string hex(uint64_t value) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string text(16, '0');
-  for (int i = 15; i >= 0; --i, value >>= 4) text[static_cast<size_t>(i)] = kDigits[value & 15];
-  return text;
-}
-
 uint64_t saturating_add(uint64_t a, uint64_t b) {
   return b > UINT64_MAX - a ? UINT64_MAX : a + b;
 }
@@ -46,6 +39,14 @@ bool copy_config(const MappedFile& file, td_config& out, int attempts) {
     if (after == before) return true;
   }
   return false;
+}
+
+// The geometry of the ring in `file`, from one copy of its header checked against the file's
+// size now.
+td_status geometry_of(const MappedFile& file, RingGeometry& out) {
+  uint8_t header[sizeof(layout::EventsHeader)];
+  if (!file.read_at(0, header, sizeof(header))) return TD_ERR_CORRUPT;
+  return read_geometry(header, sizeof(header), file.current_size(), out);
 }
 
 struct RingSeed {
@@ -188,10 +189,8 @@ td_status Channel::try_ring(const std::string& name, uint32_t slot_count, bool c
   if (status != TD_OK) return status;
   // The geometry from one copy of the header, checked against the file's size; only that much
   // is mapped, and the ring binds to the mapping's own check of it.
-  uint8_t header[sizeof(layout::EventsHeader)];
   RingGeometry geometry;
-  if (!file.read_at(0, header, sizeof(header))) return TD_ERR_CORRUPT;
-  status = read_geometry(header, sizeof(header), file.current_size(), geometry);
+  status = geometry_of(file, geometry);
   if (status != TD_OK) return status;
   status = file.map(layout::events_file_bytes(geometry.slot_count));
   if (status != TD_OK) return status;
@@ -217,7 +216,7 @@ td_status Channel::open_own_ring(uint32_t slot_count) {
   for (const std::string& other : list_directory(rings_dir(), kMaxRingNames)) {
     if (starts_with(other, prefix) && try_ring(other, slot_count, false) == TD_OK) return TD_OK;
   }
-  return try_ring(prefix + hex(random_bits()), slot_count, true);
+  return try_ring(prefix + random_name(), slot_count, true);
 }
 
 bool Channel::revive() {
@@ -321,12 +320,8 @@ void ChannelReader::scan(bool first) {
     ring->name = name;
     std::string path = platform::join_path(rings_dir_, name.c_str());
     if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, ring->file) != TD_OK) continue;
-    uint8_t header[sizeof(layout::EventsHeader)];
     RingGeometry geometry;
-    if (!ring->file.read_at(0, header, sizeof(header)) ||
-        read_geometry(header, sizeof(header), ring->file.current_size(), geometry) != TD_OK) {
-      continue;
-    }
+    if (geometry_of(ring->file, geometry) != TD_OK) continue;
     // A ring that appears after this reader started is read from its beginning: all of its
     // events are newer than the reader, and those already overwritten are lost to it. One read
     // before it went bad is read on from its newest: what it held may have been delivered.
@@ -389,13 +384,8 @@ td_status channel_counters(const std::string& rings_dir, td_counters& out) {
     if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, file) != TD_OK) continue;
     FileSource source(file);
     td_counters ring;
-    uint8_t header[sizeof(layout::EventsHeader)];
     RingGeometry geometry;
-    if (!file.read_at(0, header, sizeof(header)) ||
-        read_geometry(header, sizeof(header), file.current_size(), geometry) != TD_OK ||
-        !read_counters(source, ring)) {
-      continue;
-    }
+    if (geometry_of(file, geometry) != TD_OK || !read_counters(source, ring)) continue;
     out.produced = saturating_add(out.produced, ring.produced);
     out.dropped = saturating_add(out.dropped, ring.dropped);
     for (int kind = 0; kind < TD_KIND_SLOTS; ++kind) {

@@ -26,4 +26,12 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
+std::string random_name() {
+  static const char kDigits[] = "0123456789abcdef";
+  uint64_t value = random_bits();
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4) text[static_cast<size_t>(i)] = kDigits[value & 15];
+  return text;
+}
+
 }  // namespace teardown

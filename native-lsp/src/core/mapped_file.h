@@ -136,7 +136,9 @@ FileOwner current_user();
 // A user's readable name ("alice", "DOMAIN\\alice"), or the key itself when it has none.
 std::string user_display_name(const std::string& key);
 
-// 64 unpredictable bits, for names no one else can choose in advance.
+// 64 unpredictable bits (per platform), and as 16 hex digits: for names no one else can choose
+// in advance.
 uint64_t random_bits();
+std::string random_name();
 
 }  // namespace teardown

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -86,12 +85,6 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string hex(uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
 }  // namespace
 
 void MappedFile::reset() {
@@ -125,7 +118,7 @@ td_status MappedFile::open(const std::string& path, FileAccess access, Owner own
 
 td_status MappedFile::create_new(const std::string& path, FileKind kind, size_t size,
                                  void (*initialize)(uint8_t*, size_t, void*), void* context) {
-  std::string staging = parent_of(path) + "/.new-" + hex(random_bits());
+  std::string staging = parent_of(path) + "/.new-" + random_name();
   mode_t mode = mode_for(kind);
   int fd = ::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return status_from_errno(errno);

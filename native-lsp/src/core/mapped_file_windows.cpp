@@ -235,13 +235,6 @@ std::string parent_of(const std::string& path) {
   return separator == std::string::npos ? std::string(".") : path.substr(0, separator);
 }
 
-std::string hex(uint64_t value) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string text(16, '0');
-  for (int i = 15; i >= 0; --i, value >>= 4) text[static_cast<size_t>(i)] = kDigits[value & 15];
-  return text;
-}
-
 }  // namespace
 
 void MappedFile::reset() {
@@ -281,7 +274,7 @@ td_status MappedFile::create_new(const std::string& path, FileKind kind, size_t 
   PSECURITY_DESCRIPTOR descriptor = descriptor_of(sddl_for(kind));
   if (descriptor == nullptr) return TD_ERR_INTERNAL;
   SECURITY_ATTRIBUTES attributes{sizeof(attributes), descriptor, FALSE};
-  std::wstring staging = widen(parent_of(path) + "\\.new-" + hex(random_bits()));
+  std::wstring staging = widen(parent_of(path) + "\\.new-" + random_name());
   DWORD error = 0;
   HANDLE file = open_plain_file(staging, GENERIC_READ | GENERIC_WRITE | DELETE, CREATE_NEW,
                                 &attributes, error);
