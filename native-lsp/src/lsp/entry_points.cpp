@@ -326,59 +326,71 @@ int WSPAPI WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
   });
 }
 
+namespace {
+
+// Closes the application's socket: the lower one now, its handle with its last request. At the
+// last WSPCleanup (`at_cleanup`) the program closed nothing itself: the close is recorded as
+// Winsock's, and the handle goes even when the provider below refuses to close yet (a
+// non-blocking socket lingering), since its own cleanup closes the lower socket next.
+int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
+  // Two threads closing one handle: the second finds it already going, as if gone.
+  if (context->closing.exchange(true, std::memory_order_acq_rel)) {
+    *error = WSAENOTSOCK;
+    return SOCKET_ERROR;
+  }
+  const WSPPROC_TABLE& procs = below(context);
+  bool recorded = ends_a_connection(*context);
+  Policy policy = producer().policy();
+  // Received data left unread makes the stack reset the connection, whatever the options.
+  u_long unread = 0;
+  if (recorded && policy.active && !context->teardown.saw_end_of_stream()) {
+    DWORD returned = 0;
+    int ignored = 0;
+    if (procs.lpWSPIoctl(context->lower, FIONREAD, nullptr, 0, &unread, sizeof(unread), &returned,
+                         nullptr, nullptr, nullptr, &ignored) != 0) {
+      unread = 0;
+    }
+  }
+  ClosePlan plan = context->teardown.plan_close(policy.abortive_to_graceful, unread > 0);
+  plan.extra_flags = static_cast<uint16_t>(context->flags.load(std::memory_order_relaxed) |
+                                           (at_cleanup ? TD_FLAG_CLEANUP : 0u));
+  if (plan.converted) {
+    linger graceful{0, 0};
+    int ignored = 0;
+    procs.lpWSPSetSockOpt(context->lower, SOL_SOCKET, SO_LINGER,
+                          reinterpret_cast<const char*>(&graceful), sizeof(graceful), &ignored);
+  }
+  // FD_CLOSE is never posted after close: notifications stop before the lower socket goes.
+  HWND notified = context->notify_window.exchange(nullptr, std::memory_order_acq_rel);
+  uint64_t started = platform::wall_clock_ns();
+  int result = procs.lpWSPCloseSocket(context->lower, error);
+  bool released = result == 0;
+  if (recorded) {
+    td_event_record event;
+    context->teardown.on_close(plan, released ? 0 : *error, released, platform::wall_clock_ns(),
+                               event);
+    event.time_ns = started;
+    producer().publish(event, policy);
+  }
+  if (!released && !at_cleanup) {
+    // WSAEWOULDBLOCK on a non-blocking lingering socket: the handle stays valid.
+    context->notify_window.store(notified, std::memory_order_release);
+    context->closing.store(false, std::memory_order_release);
+    return result;
+  }
+  // Requests still in flight complete with WSA_OPERATION_ABORTED; the last one closes the handle.
+  if (close_when_idle(*context)) {
+    sockets().unwatch_lower(context->lower);
+    sockets().retire(context.get());
+  }
+  return result;
+}
+
+}  // namespace
+
 int WSPAPI WSPCloseSocket(SOCKET s, LPINT error) {
-  return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
-    // Two threads closing one handle: the second finds it already going, as if gone.
-    if (context->closing.exchange(true, std::memory_order_acq_rel)) {
-      *error = WSAENOTSOCK;
-      return SOCKET_ERROR;
-    }
-    const WSPPROC_TABLE& procs = below(context);
-    bool recorded = ends_a_connection(*context);
-    Policy policy = producer().policy();
-    // Received data left unread makes the stack reset the connection, whatever the options.
-    u_long unread = 0;
-    if (recorded && policy.active && !context->teardown.saw_end_of_stream()) {
-      DWORD returned = 0;
-      int ignored = 0;
-      if (procs.lpWSPIoctl(context->lower, FIONREAD, nullptr, 0, &unread, sizeof(unread), &returned,
-                           nullptr, nullptr, nullptr, &ignored) != 0) {
-        unread = 0;
-      }
-    }
-    ClosePlan plan = context->teardown.plan_close(policy.abortive_to_graceful, unread > 0);
-    plan.extra_flags = static_cast<uint16_t>(context->flags.load(std::memory_order_relaxed));
-    if (plan.converted) {
-      linger graceful{0, 0};
-      int ignored = 0;
-      procs.lpWSPSetSockOpt(context->lower, SOL_SOCKET, SO_LINGER,
-                            reinterpret_cast<const char*>(&graceful), sizeof(graceful), &ignored);
-    }
-    // FD_CLOSE is never posted after close: notifications stop before the lower socket goes.
-    HWND notified = context->notify_window.exchange(nullptr, std::memory_order_acq_rel);
-    uint64_t started = platform::wall_clock_ns();
-    int result = procs.lpWSPCloseSocket(context->lower, error);
-    bool released = result == 0;
-    if (recorded) {
-      td_event_record event;
-      context->teardown.on_close(plan, released ? 0 : *error, released, platform::wall_clock_ns(),
-                                 event);
-      event.time_ns = started;
-      producer().publish(event, policy);
-    }
-    if (!released) {
-      // WSAEWOULDBLOCK on a non-blocking lingering socket: the handle stays valid.
-      context->notify_window.store(notified, std::memory_order_release);
-      context->closing.store(false, std::memory_order_release);
-      return result;
-    }
-    // Requests still in flight complete with WSA_OPERATION_ABORTED; the last one closes the handle.
-    if (close_when_idle(*context)) {
-      sockets().unwatch_lower(context->lower);
-      sockets().retire(context.get());
-    }
-    return 0;
-  });
+  return on_socket<int>(s, error, SOCKET_ERROR,
+                        [&](SocketRef& context) { return close_context(context, false, error); });
 }
 
 // --- Data -----------------------------------------------------------------------------------
@@ -771,10 +783,22 @@ int WSPAPI WSPCancelBlockingCall(LPINT error) {
 int WSPAPI WSPCleanup(LPINT error) {
   return guarded<int>(error, SOCKET_ERROR, [&] {
     bool last = false;
-    int result = providers().cleanup(static_cast<int>(sockets().live()), last);
-    if (last) {
+    int result = providers().end_start(last);
+    if (result == 0 && last) {
+      // Winsock's contract for the last cleanup: notifications stop; requests in flight fail with
+      // WSA_OPERATION_ABORTED without an event, a port packet or a routine; every socket still
+      // open is closed as WSPCloseSocket would; and nothing is left that could run our code once
+      // the DLL is unloaded.
       stop_notification_window();
+      cancel_requests(true);
+      for (SocketRef& context : sockets().open_handles()) {
+        int ignored = 0;
+        close_context(context, true, &ignored);
+      }
+      await_requests();
       stop_completions();
+      cancel_requests(false);
+      result = providers().cleanup_below(static_cast<int>(sockets().live()));
     }
     if (result == 0) return 0;
     *error = result;

@@ -100,12 +100,17 @@ int Providers::start(WORD version, WSPDATA& data, const WSAPROTOCOL_INFOW& start
   return 0;
 }
 
-int Providers::cleanup(int live_sockets, bool& last) {
+int Providers::end_start(bool& last) {
   std::lock_guard<std::mutex> hold(lock_);
   last = false;
   if (total_starts_ == 0) return WSANOTINITIALISED;
-  if (--total_starts_ > 0) return 0;
-  last = true;
+  last = --total_starts_ == 0;
+  return 0;
+}
+
+int Providers::cleanup_below(int live_sockets) {
+  std::lock_guard<std::mutex> hold(lock_);
+  if (total_starts_ > 0) return 0;  // started again meanwhile: the providers below stay in use
   int result = 0;
   for (auto& provider : providers_) {
     for (; provider->starts > 0; --provider->starts) {

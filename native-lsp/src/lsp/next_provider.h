@@ -30,8 +30,13 @@ class Providers {
             const WSPUPCALLTABLE& upcalls);
 
   // One WSPCleanup. Winsock does not say which startup it ends, so the lower providers are
-  // cleaned up together when the last of ours is (`last`). 0 or a Winsock error.
-  int cleanup(int live_sockets, bool& last);
+  // cleaned up together when the last of ours is (`last`), by cleanup_below. 0 or a Winsock
+  // error (WSANOTINITIALISED when nothing was started).
+  int end_start(bool& last);
+
+  // After the last WSPCleanup: each provider below is cleaned up as often as it was started,
+  // and unloaded unless sockets still live (`live_sockets`). 0 or the first error below.
+  int cleanup_below(int live_sockets);
 
   // The provider for sockets made on our chain entry `chain_id`, or null. Stable while started.
   NextProvider* find(DWORD chain_id);

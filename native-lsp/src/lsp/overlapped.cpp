@@ -1,5 +1,6 @@
 #include "overlapped.h"
 
+#include <atomic>
 #include <mutex>
 #include <unordered_set>
 
@@ -16,6 +17,7 @@ constexpr ULONG_PTR kStopKey = 1;  // completion keys of requests are contexts, 
 
 std::mutex lock_;
 HANDLE port_ = nullptr;
+std::atomic<bool> cancelling_{false};  // the last WSPCleanup is closing the sockets
 
 // The requests in flight. Only they may come off the port: a packet for an overlapped that is not
 // one of them (an operation someone started on the base handle, say) is never read as one.
@@ -54,6 +56,31 @@ void CALLBACK call_routine(DWORD_PTR parameter) {
   auto* call = reinterpret_cast<RoutineCall*>(parameter);
   call->routine(call->error, call->bytes, call->overlapped, call->flags);
   delete call;
+}
+
+// Queues `call` to run in the application's thread. The APC holds a reference to this DLL, so
+// that Winsock's last cleanup and FreeLibrary cannot unload it under an APC still queued; a
+// second APC, queued behind it to the same thread (a thread's APCs run in order), gives the
+// reference back by calling FreeLibrary itself, from kernel32, once call_routine has returned:
+// no code of ours runs after the DLL is gone. FreeLibrary fits an APC's type: both are WINAPI
+// (__stdcall), take one pointer-sized argument, and the BOOL it returns in a register is ignored.
+void queue_routine(Request& request, RoutineCall* call) {
+  int ignored = 0;
+  HMODULE self = nullptr;
+  if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                          reinterpret_cast<LPCWSTR>(&call_routine), &self)) {
+    delete call;
+    return;
+  }
+  if (upcalls().lpWPUQueueApc(&request.thread, call_routine, reinterpret_cast<DWORD_PTR>(call),
+                              &ignored) != 0) {
+    delete call;
+    FreeLibrary(self);  // not the last reference: the caller runs in this DLL, held by Winsock
+    return;
+  }
+  auto release = reinterpret_cast<LPWSAUSERAPC>(reinterpret_cast<void (*)()>(&FreeLibrary));
+  // If even this fails, the reference stays: the DLL outlives its use, which is safe.
+  upcalls().lpWPUQueueApc(&request.thread, release, reinterpret_cast<DWORD_PTR>(self), &ignored);
 }
 
 // The Winsock error of a completion the provider below can no longer be asked about (its socket
@@ -112,6 +139,14 @@ Request::~Request() = default;
 
 void complete(Request* request, int error, DWORD bytes, DWORD flags) {
   SocketContext& context = *request->context;
+  // Winsock's last cleanup cancels what is still in flight: the overlapped says so, and nobody is
+  // told (no event, no port packet, no routine).
+  bool cancelled = cancelling_.load(std::memory_order_acquire);
+  if (cancelled) {
+    error = WSA_OPERATION_ABORTED;
+    bytes = 0;
+    flags = 0;
+  }
   if (request->operation == Operation::kReceive && error == 0 &&
       (request->flags_in & (MSG_PEEK | MSG_OOB)) == 0 &&
       framed_unexpectedly(context, &request->first_buffer, 1, bytes)) {
@@ -129,22 +164,17 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
   LPWSAOVERLAPPED app = request->app;
   app->Offset = flags;
   app->OffsetHigh = static_cast<DWORD>(error);
+  // Not pending any more before anyone is told: a waiter checks this status.
+  app->InternalHigh = bytes;
+  app->Internal = status_of_error(error);
   int ignored = 0;
-  if (request->routine != nullptr) {
-    app->InternalHigh = bytes;
-    app->Internal = status_of_error(error);
-    auto* call = new RoutineCall{request->routine, static_cast<DWORD>(error), bytes, app, flags};
-    if (upcalls().lpWPUQueueApc(&request->thread, call_routine, reinterpret_cast<DWORD_PTR>(call),
-                                &ignored) != 0) {
-      delete call;
-    }
-    if (request->close_thread) upcalls().lpWPUCloseThread(&request->thread, &ignored);
-  } else {
-    // Not pending any more before the event is signalled: a waiter checks this status.
-    app->InternalHigh = bytes;
-    app->Internal = status_of_error(error);
+  if (!cancelled && request->routine != nullptr) {
+    queue_routine(*request,
+                  new RoutineCall{request->routine, static_cast<DWORD>(error), bytes, app, flags});
+  } else if (!cancelled) {
     WPUCompleteOverlappedRequest(context.app, app, static_cast<DWORD>(error), bytes, &ignored);
   }
+  if (request->close_thread) upcalls().lpWPUCloseThread(&request->thread, &ignored);
   finish_io(context);
   delete request;
 }
@@ -306,6 +336,20 @@ BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDW
 
 bool close_when_idle(SocketContext& context) {
   return context.io.fetch_or(SocketContext::kClosedBit, std::memory_order_acq_rel) == 0;
+}
+
+void cancel_requests(bool on) {
+  cancelling_.store(on, std::memory_order_release);
+}
+
+void await_requests() {
+  for (int waited = 0; waited < 2000; ++waited) {
+    {
+      std::lock_guard<std::mutex> hold(requests_lock_);
+      if (requests().empty()) return;
+    }
+    Sleep(1);
+  }
 }
 
 void stop_completions() {

@@ -85,6 +85,15 @@ BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDW
 // of a request still in flight closes it (its requests complete with WSA_OPERATION_ABORTED).
 bool close_when_idle(SocketContext& context);
 
+// At the last WSPCleanup, while it closes the sockets: requests that complete from now on fail
+// with WSA_OPERATION_ABORTED, left in their overlapped, and nobody is told (no event, no port
+// packet, no routine), as WSPCleanup's documentation has it. Off again before it returns.
+void cancel_requests(bool on);
+
+// At the last WSPCleanup, once the sockets are closed: waits, at most two seconds, until no
+// request is in flight below.
+void await_requests();
+
 // At the last WSPCleanup: the worker ends itself.
 void stop_completions();
 

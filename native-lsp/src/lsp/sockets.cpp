@@ -24,9 +24,16 @@ Sockets& sockets() {
 
 void Sockets::release(SocketContext* context) {
   if (context->references.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  Sockets& all = sockets();
+  {
+    std::lock_guard<std::mutex> hold(all.contexts_lock_);
+    if (context->previous != nullptr) context->previous->next = context->next;
+    if (context->next != nullptr) context->next->previous = context->previous;
+    if (all.contexts_ == context) all.contexts_ = context->next;
+  }
   context->magic = 0;
   release_connection(context->emulation.load(std::memory_order_acquire));
-  sockets().live_.fetch_sub(1, std::memory_order_relaxed);
+  all.live_.fetch_sub(1, std::memory_order_relaxed);
   delete context;
 }
 
@@ -43,7 +50,31 @@ SocketRef Sockets::create(SOCKET lower, NextProvider* provider, int& error) {
   context->app = app;
   live_.fetch_add(1, std::memory_order_relaxed);
   context->references.fetch_add(1, std::memory_order_relaxed);  // the caller's
+  std::lock_guard<std::mutex> hold(contexts_lock_);
+  context->next = contexts_;
+  if (contexts_ != nullptr) contexts_->previous = context;
+  contexts_ = context;
   return SocketRef(context);
+}
+
+std::vector<SocketRef> Sockets::open_handles() {
+  std::vector<SocketRef> open;
+  open.reserve(static_cast<size_t>(live()) + 16);  // no allocation while references are taken
+  std::lock_guard<std::mutex> hold(contexts_lock_);
+  for (SocketContext* context = contexts_; context != nullptr && open.size() < open.capacity();
+       context = context->next) {
+    if (context->closing.load(std::memory_order_acquire) ||
+        (context->io.load(std::memory_order_acquire) & SocketContext::kClosedBit) != 0) {
+      continue;
+    }
+    // A context whose last reference is going (it waits for this lock to unlink) is not taken.
+    long references = context->references.load(std::memory_order_relaxed);
+    while (references > 0 && !context->references.compare_exchange_weak(
+                                 references, references + 1, std::memory_order_acq_rel)) {
+    }
+    if (references > 0) open.emplace_back(context);
+  }
+  return open;
 }
 
 SocketRef Sockets::find(SOCKET app, int& error) {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "../core/emulated_connection.h"
 #include "../core/framing.h"
@@ -48,6 +49,9 @@ struct SocketContext {
   // WSPAsyncSelect: where the application wants its notifications.
   std::atomic<HWND> notify_window{nullptr};
   std::atomic<UINT> notify_message{0};
+  // The contexts not yet freed, linked for WSPCleanup (Sockets::open_handles).
+  SocketContext* previous = nullptr;
+  SocketContext* next = nullptr;
 };
 
 // A counted reference to a context, held for the length of a call.
@@ -85,6 +89,10 @@ class Sockets {
   // Contexts not yet freed.
   long live() const { return live_.load(std::memory_order_relaxed); }
 
+  // A reference to each context whose application handle is still open and not being closed:
+  // what the last WSPCleanup closes.
+  std::vector<SocketRef> open_handles();
+
   // Lower socket → context, for notifications that name the lower socket (WSPAsyncSelect).
   void watch_lower(SocketContext* context);
   void unwatch_lower(SOCKET lower);
@@ -97,6 +105,8 @@ class Sockets {
   // has taken its reference before the handle can go.
   SRWLOCK handles_ = SRWLOCK_INIT;
   std::atomic<long> live_{0};
+  std::mutex contexts_lock_;
+  SocketContext* contexts_ = nullptr;  // every context not yet freed, newest first
   std::mutex watched_lock_;
   std::unordered_map<SOCKET, SocketContext*> watched_;
 };

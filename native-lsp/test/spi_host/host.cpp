@@ -1071,6 +1071,74 @@ void scenario_overlapped_routine_failure() {
   check(close_socket(pair.listener) == 0, "listener closes");
 }
 
+// The last WSPCleanup with work in flight, as a program that calls WSACleanup without closing
+// first: every socket still open is closed (and its close recorded), requests still pending fail
+// with WSA_OPERATION_ABORTED and nobody is told, a routine queued before the cleanup still runs,
+// and the DLL, freed at once, is unloaded only once that routine has returned.
+void scenario_cleanup_with_requests() {
+  DWORD chain = kBaseTcp4 + kChainOffset;
+  size_t handles_before = open_socket_handles();
+  Pair pair = announced_pair(chain);
+  Pair second = connect_pair(chain);
+  announce("second-server", second.server);
+  char data_a[16], data_b[16], data_c[16];
+  WSABUF buffer_a{sizeof(data_a), data_a}, buffer_b{sizeof(data_b), data_b},
+      buffer_c{sizeof(data_c), data_c};
+  WSAOVERLAPPED by_routine{}, by_event{}, done_by_routine{};
+  by_event.hEvent = WSACreateEvent();
+  check(overlapped_receive(pair.server, buffer_a, by_routine, on_completion) == WSA_IO_PENDING,
+        "a receive with a routine is pending");
+  check(overlapped_receive(pair.client, buffer_b, by_event) == WSA_IO_PENDING,
+        "a receive with an event is pending");
+  check(
+      overlapped_receive(second.server, buffer_c, done_by_routine, on_completion) == WSA_IO_PENDING,
+      "a third receive, with a routine, is pending");
+  int error = 0;
+  check(send_text(second.client, "done", error) == 4, "its peer sends 4 bytes");
+  for (int rounds = 0; rounds < 500 && done_by_routine.Internal ==
+                                           static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS);
+       ++rounds) {
+    Sleep(10);  // not alertable: the routine stays queued
+  }
+  check(done_by_routine.Internal == 0, "the third receive completes, its routine queued");
+  int calls = routine_result.calls;
+
+  check(layer.cleanup() == 0, "the last WSPCleanup succeeds");
+  check(open_socket_handles() == handles_before, "it closes every socket handle still open");
+  check(WaitForSingleObject(by_event.hEvent, 0) == WAIT_TIMEOUT,
+        "a pending request's event is not signalled");
+  for (const WSAOVERLAPPED* cancelled : {&by_event, &by_routine}) {
+    check(cancelled->Internal == 0xC0000120 && cancelled->OffsetHigh == WSA_OPERATION_ABORTED,
+          "a pending request is left cancelled, with WSA_OPERATION_ABORTED");
+  }
+  check(routine_result.calls == calls, "no routine runs before the thread waits alertably");
+  layer.unload();
+  check(GetModuleHandleW(L"teardown_lsp.dll") != nullptr,
+        "the DLL stays loaded while a routine of its is queued");
+  SleepEx(100, TRUE);
+  say("routines run after cleanup: %d", routine_result.calls - calls);
+  check(routine_result.calls == calls + 1 && routine_result.error == 0 && routine_result.bytes == 4,
+        "the routine queued before the cleanup runs, with its 4 bytes; the cancelled one never");
+  bool unloaded = false;
+  for (int rounds = 0; rounds < 500 && !unloaded; ++rounds) {
+    unloaded = GetModuleHandleW(L"teardown_lsp.dll") == nullptr;
+    if (!unloaded) Sleep(10);
+  }
+  check(unloaded, "the DLL is unloaded once its routine has returned and its worker ended");
+  WSACloseEvent(by_event.hEvent);
+
+  // Winsock may start it again at once: a new connection works end to end.
+  std::string problem;
+  if (!check(layer.load(problem), problem.c_str())) return;
+  check(layer.start(chain) == 0, "WSPStartup after the last cleanup");
+  Pair again = connect_pair(chain);
+  char data[8];
+  check(send_text(again.client, "again", error) == 5 &&
+            receive(again.server, data, sizeof(data), error) == 5,
+        "a connection made after it carries bytes");
+  close_pair(again);
+}
+
 // The completion-port style: completions reach the port the application bound its socket to.
 void scenario_overlapped_port() {
   Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
@@ -1505,6 +1573,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"overlapped-port", scenario_overlapped_port},
       {"close-with-pending-io", scenario_close_with_pending_io},
       {"overlapped-lifecycle", scenario_overlapped_lifecycle},
+      {"cleanup-with-requests", scenario_cleanup_with_requests},
       {"extension-functions", scenario_extension_functions},
       {"threads", scenario_threads},
       {"close-while-receiving", scenario_close_while_receiving},

@@ -22,9 +22,14 @@ public enum EventFlag {
    * Disconnect-data emulation: the peer's stream was not framed as agreed, and the layer reset
    * the connection (see {@link TeardownEvent#framingError()}).
    */
-  FRAMING(0x20);
+  FRAMING(0x20),
+  /**
+   * Windows: closed by the program's last {@code WSACleanup}, which closes every socket still
+   * open, rather than by {@code closesocket}.
+   */
+  CLEANUP(0x40);
 
-  private static final int ALL_BITS = 0x3F;
+  private static final int ALL_BITS = 0x7F;
   private static final List<Set<EventFlag>> SETS = buildSets();
 
   private final int bit;

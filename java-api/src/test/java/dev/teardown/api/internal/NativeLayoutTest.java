@@ -3,6 +3,15 @@ package dev.teardown.api.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.sun.jna.ptr.IntByReference;
+import dev.teardown.api.EventFlag;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -94,5 +103,27 @@ class NativeLayoutTest {
     for (String field : new String[] {"produced", "dropped", "per_kind"}) {
       assertEquals(layout("counters", field)[0], counters.offsetOf(field), field);
     }
+  }
+
+  @Test
+  void everyFlagOfTheHeaderIsAnEventFlagWithItsBit() throws IOException {
+    // The header the native code was built from is the source of truth for the flags' bits.
+    String header =
+        Files.readString(Path.of("..", "native-lsp", "include", "teardown", "teardown.h"));
+    Matcher define = Pattern.compile("#define TD_FLAG_(\\w+) (0x[0-9a-fA-F]+)u").matcher(header);
+    Map<String, Integer> inHeader = new TreeMap<>();
+    while (define.find()) {
+      inHeader.put(define.group(1), Integer.decode(define.group(2)));
+    }
+    Map<String, Integer> inJava = new TreeMap<>();
+    for (EventFlag flag : EventFlag.values()) {
+      inJava.put(flag.name().replace("_", ""), flag.bit());
+    }
+    Map<String, Integer> headerNames = new TreeMap<>();
+    inHeader.forEach((name, bit) -> headerNames.put(name.replace("_", ""), bit));
+    assertEquals(headerNames, inJava);
+    assertEquals(EventFlag.values().length, inHeader.size());
+    int all = inHeader.values().stream().reduce(0, (a, b) -> a | b);
+    assertEquals(EnumSet.allOf(EventFlag.class), EventFlag.fromBits(all), "every bit is decoded");
   }
 }
