@@ -103,9 +103,8 @@ typedef enum td_ending {
 #define TD_FLAG_FRAMING 0x0020u     /* disconnect-data emulation: the peer's stream is not framed as
                                        agreed; the layer aborted the connection (a RESET event,
                                        detail = td_framing_error) */
-#define TD_FLAG_CLEANUP                                              \
-  0x0040u /* Windows: closed by the program's last WSACleanup, which \
-             closes every socket still open, not by closesocket */
+/* Windows: closed by the program's last WSACleanup, which closes every socket still open */
+#define TD_FLAG_CLEANUP 0x0040u
 
 /* td_event_record.detail of a RESET with TD_FLAG_FRAMING: what was wrong with the peer's stream. */
 typedef enum td_framing_error {
