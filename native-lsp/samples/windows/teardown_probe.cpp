@@ -724,8 +724,11 @@ void transmit_packets() {
   closesocket(pair.client);
 }
 
-// SIO_BASE_HANDLE and the SIO_BSP_HANDLE family, as libuv, wepoll and trio ask for them: all
-// name one base socket, the one the socket's own calls reach.
+// SIO_BASE_HANDLE and the SIO_BSP_HANDLE family, as libuv, wepoll and trio ask for them.
+// SIO_BASE_HANDLE and SIO_BSP_HANDLE_SELECT name the base provider's socket (trio refuses to run
+// when they differ); SIO_BSP_HANDLE and SIO_BSP_HANDLE_POLL name the application's own socket,
+// so that WSASendMsg and WSAPoll reach a layered provider (without one, the application's socket
+// is the base's, and every check holds the same).
 void bsp_handles() {
   Pair pair = connected();
   struct Query {
@@ -745,12 +748,66 @@ void bsp_handles() {
     say("%s %llu", query.name, static_cast<unsigned long long>(query.handle));
   }
   SOCKET base = queries[0].handle;
-  check(queries[2].handle == base && queries[3].handle == base,
-        "SIO_BSP_HANDLE_SELECT and SIO_BSP_HANDLE_POLL agree with SIO_BASE_HANDLE");
+  check(queries[2].handle == base,
+        "SIO_BSP_HANDLE_SELECT agrees with SIO_BASE_HANDLE: select goes to the base provider");
+  check(queries[1].handle == pair.client && queries[3].handle == pair.client,
+        "SIO_BSP_HANDLE and SIO_BSP_HANDLE_POLL name the application's socket");
   say("base %s the application's socket", base == pair.client ? "is" : "differs from");
   check(local_port(base) == local_port(pair.client), "the base socket has the same port");
   closesocket(pair.client);
   closesocket(pair.server);
+}
+
+// WSASendMsg and WSAPoll, which ws2_32 routes to the provider SIO_BSP_HANDLE and
+// SIO_BSP_HANDLE_POLL name: a plain send, an overlapped one on a socket that also has an
+// overlapped receive pending (its completion must reach the event), polls, and the end.
+void routed_calls() {
+  Pair pair = connected();
+  char first[] = "ab", second[] = "cd";
+  WSABUF buffers[2] = {{2, first}, {2, second}};
+  WSAMSG message{};
+  message.lpBuffers = buffers;
+  message.dwBufferCount = 2;
+  DWORD sent = 0;
+  check(WSASendMsg(pair.client, &message, 0, &sent, nullptr, nullptr) == 0 && sent == 4,
+        "WSASendMsg sends 4 bytes");
+  char data[16] = {};
+  check(recv(pair.server, data, sizeof(data), 0) == 4 && std::memcmp(data, "abcd", 4) == 0,
+        "the server reads them");
+  Receive pending;
+  pending.overlapped.hEvent = WSACreateEvent();
+  post(pair.client, pending);
+  char third[] = "xyz";
+  WSABUF one{3, third};
+  message.lpBuffers = &one;
+  message.dwBufferCount = 1;
+  WSAOVERLAPPED sending{};
+  sending.hEvent = WSACreateEvent();
+  int result = WSASendMsg(pair.client, &message, 0, nullptr, &sending, nullptr);
+  check(result == 0 || WSAGetLastError() == WSA_IO_PENDING, "an overlapped WSASendMsg starts");
+  check(WSAWaitForMultipleEvents(1, &sending.hEvent, FALSE, 10000, FALSE) == WSA_WAIT_EVENT_0,
+        "and completes through its event");
+  DWORD bytes = 0, flags = 0;
+  check(WSAGetOverlappedResult(pair.client, &sending, &bytes, FALSE, &flags) && bytes == 3,
+        "with 3 bytes");
+  check(recv(pair.server, data, sizeof(data), 0) == 3, "the server reads them");
+  WSAPOLLFD fds[1] = {{pair.server, POLLRDNORM, 0}};
+  check(WSAPoll(fds, 1, 0) == 0, "WSAPoll: nothing more to read");
+  send_text(pair.client, "q");
+  check(WSAPoll(fds, 1, 10000) == 1 && (fds[0].revents & POLLRDNORM) != 0,
+        "WSAPoll waits until the server can read");
+  check(recv(pair.server, data, sizeof(data), 0) == 1, "the server reads it");
+  send_text(pair.server, "k");
+  check(overlapped_result(pair.client, pending) == 1, "the client's pending receive completes");
+  check(shutdown(pair.client, SD_SEND) == 0, "shutdown(SD_SEND)");
+  check(recv(pair.server, data, sizeof(data), 0) == 0, "the server reads the end");
+  fds[0].revents = 0;
+  check(WSAPoll(fds, 1, 10000) == 1 && (fds[0].revents & POLLHUP) != 0,
+        "WSAPoll reports the hang-up");
+  WSACloseEvent(sending.hEvent);
+  WSACloseEvent(pending.overlapped.hEvent);
+  closesocket(pair.server);
+  closesocket(pair.client);
 }
 
 struct Scenario {
@@ -776,6 +833,7 @@ const Scenario kScenarios[] = {
     {"transmit-file", transmit_file},
     {"transmit-packets", transmit_packets},
     {"bsp-handles", bsp_handles},
+    {"routed-calls", routed_calls},
 };
 
 }  // namespace

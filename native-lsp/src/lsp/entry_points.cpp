@@ -13,6 +13,7 @@
 #include "framed_io.h"
 #include "overlapped.h"
 #include "recorder.h"
+#include "routed_calls.h"
 #include "sockets.h"
 
 namespace teardown::lsp {
@@ -687,6 +688,10 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
     if (code == SIO_GET_EXTENSION_FUNCTION_POINTER) {
       // The provider's own functions take its handles: the application gets Teardown's.
       return extension_function(*context, in, in_length, out, out_length, returned, error);
+    }
+    if (routed(code)) {  // WSASendMsg, WSAPoll and registered I/O (routed_calls.h)
+      return routed_call(context, code, in, in_length, out, out_length, returned, overlapped,
+                         thread, error);
     }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kControl, overlapped, routine, thread);

@@ -13,6 +13,7 @@
 #include <mswsock.h>
 #include <ws2spi.h>
 
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -209,9 +210,68 @@ BOOL WSPAPI GetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT error) {
   return found;
 }
 
+// What Windows' base provider answers and Wine does not: it is the base, so the handle that
+// serves select, WSAPoll and WSASendMsg is its own; and the calls ws2_32 routes to a provider by
+// ioctl (WSAPoll, WSASendMsg), made on the system's sockets.
+bool windows_only_ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out,
+                        DWORD out_length, LPDWORD returned, int& result, LPINT error) {
+  switch (code) {
+    case SIO_BASE_HANDLE:
+    case SIO_BSP_HANDLE:
+    case SIO_BSP_HANDLE_SELECT:
+    case SIO_BSP_HANDLE_POLL:
+      if (out == nullptr || out_length < sizeof(SOCKET)) {
+        result = SOCKET_ERROR;
+        *error = WSAEFAULT;
+      } else {
+        std::memcpy(out, &s, sizeof(s));
+        if (returned != nullptr) *returned = sizeof(s);
+        result = 0;
+      }
+      return true;
+    case SIO_EXT_POLL: {
+      auto* data = static_cast<WSAPOLLDATA*>(in);
+      if (data == nullptr || in_length < offsetof(WSAPOLLDATA, fdArray)) {
+        result = SOCKET_ERROR;
+        *error = WSAEFAULT;
+        return true;
+      }
+      auto* fds =
+          reinterpret_cast<WSAPOLLFD*>(static_cast<char*>(in) + offsetof(WSAPOLLDATA, fdArray));
+      data->result = WSAPoll(fds, data->fds, data->timeout);
+      result = data->result == SOCKET_ERROR ? failed(error) : 0;
+      return true;
+    }
+    case SIO_EXT_SENDMSG: {
+      auto* call = static_cast<WSASENDMSG*>(in);
+      if (call == nullptr || in_length < sizeof(WSASENDMSG) || out == nullptr ||
+          out_length < sizeof(DWORD)) {
+        result = SOCKET_ERROR;
+        *error = WSAEFAULT;
+        return true;
+      }
+      DWORD status = 0;
+      result = WSASendMsg(s, call->lpMsg, call->dwFlags, call->lpNumberOfBytesSent,
+                          call->lpOverlapped, call->lpCompletionRoutine);
+      if (result == SOCKET_ERROR) {
+        failed(error);
+        status = static_cast<DWORD>(*error);
+      }
+      std::memcpy(out, &status, sizeof(status));
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 int WSPAPI Ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out, DWORD out_length,
                  LPDWORD returned, LPWSAOVERLAPPED overlapped,
                  LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID, LPINT error) {
+  int result = 0;
+  if (windows_only_ioctl(s, code, in, in_length, out, out_length, returned, result, error)) {
+    return result;
+  }
   if (WSAIoctl(s, code, in, in_length, out, out_length, returned, overlapped, routine) ==
       SOCKET_ERROR) {
     return failed(error);

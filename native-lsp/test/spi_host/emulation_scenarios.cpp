@@ -416,4 +416,33 @@ void scenario_emulated_unblocking() {
   check(close_socket(pair.listener) == 0, "listener closes");
 }
 
+// WSASendMsg and WSAPoll on an emulated connection: the bytes are framed like a send's (the peer
+// reads them exactly), readiness is the program's, and control data, which the records cannot
+// carry, is refused.
+void scenario_emulated_routed_calls() {
+  Pair pair = connect_pair(kChain, emulated_port());
+  announce("client", pair.client);
+  announce("server", pair.server);
+  WSABUF buffers[2] = {{5, const_cast<char*>("hello")}, {6, const_cast<char*>(" world")}};
+  DWORD sent = 0;
+  check(send_message(pair.client, buffers, 2, &sent, nullptr) == 0 && sent == 11,
+        "WSASendMsg sends 11 bytes");
+  WSAPOLLFD fd{pair.server, POLLRDNORM, 0};
+  check(poll_sockets(&fd, 1, 2000) == 1 && (fd.revents & POLLRDNORM) != 0,
+        "WSAPoll says the server can read");
+  char data[32] = {};
+  int error = 0;
+  int read = 0;
+  for (int rounds = 0; rounds < 10 && read < 11; ++rounds) {
+    int n = receive(pair.server, data + read, static_cast<int>(sizeof(data)) - read, error);
+    if (n <= 0) break;
+    read += n;
+  }
+  check(read == 11 && std::string(data, 11) == "hello world",
+        "the server reads exactly the 11 bytes, unframed");
+  check(send_message(pair.client, buffers, 1, &sent, nullptr, "ctl") == WSAEOPNOTSUPP,
+        "WSASendMsg with control data is refused with WSAEOPNOTSUPP");
+  close_pair(pair);
+}
+
 }  // namespace spi_host

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdarg>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -330,6 +331,42 @@ bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET serve
   WSACloseEvent(accepting.hEvent);
   WSACloseEvent(connecting.hEvent);
   return failures == starting_failures;
+}
+
+int send_message(SOCKET s, WSABUF* buffers, DWORD count, LPDWORD sent, LPWSAOVERLAPPED overlapped,
+                 const char* control) {
+  WSAMSG message{};
+  message.lpBuffers = buffers;
+  message.dwBufferCount = count;
+  if (control != nullptr) {
+    message.Control.buf = const_cast<char*>(control);
+    message.Control.len = static_cast<ULONG>(std::strlen(control));
+  }
+  WSASENDMSG call{&message, 0, sent, overlapped, nullptr};
+  DWORD status = 0, returned = 0;
+  int error = 0;
+  int result = lsp().lpWSPIoctl(s, SIO_EXT_SENDMSG, &call, sizeof(call), &status, sizeof(status),
+                                &returned, nullptr, nullptr, nullptr, &error);
+  if (result != 0 && status == 0) return error;  // the ioctl itself failed
+  return static_cast<int>(status);
+}
+
+int poll_sockets(WSAPOLLFD* fds, ULONG count, INT timeout) {
+  const size_t header = offsetof(WSAPOLLDATA, fdArray);
+  std::vector<unsigned long long> storage((header + count * sizeof(WSAPOLLFD) + 7) / 8);
+  auto* data = reinterpret_cast<WSAPOLLDATA*>(storage.data());
+  data->fds = count;
+  data->timeout = timeout;
+  auto* copy = reinterpret_cast<WSAPOLLFD*>(reinterpret_cast<char*>(data) + header);
+  std::memcpy(copy, fds, count * sizeof(WSAPOLLFD));
+  DWORD length = static_cast<DWORD>(header + count * sizeof(WSAPOLLFD)), returned = 0;
+  int error = 0;
+  if (lsp().lpWSPIoctl(fds[0].fd, SIO_EXT_POLL, data, length, data, length, &returned, nullptr,
+                       nullptr, nullptr, &error) != 0) {
+    return SOCKET_ERROR;
+  }
+  std::memcpy(fds, copy, count * sizeof(WSAPOLLFD));
+  return data->result;
 }
 
 namespace {
@@ -1139,6 +1176,93 @@ void scenario_cleanup_with_requests() {
   close_pair(again);
 }
 
+// The handle an ioctl names, or INVALID_SOCKET when the ioctl fails (with `error`).
+SOCKET handle_for(SOCKET s, DWORD code, int& error) {
+  SOCKET handle = INVALID_SOCKET;
+  DWORD returned = 0;
+  if (lsp().lpWSPIoctl(s, code, nullptr, 0, &handle, sizeof(handle), &returned, nullptr, nullptr,
+                       nullptr, &error) != 0) {
+    return INVALID_SOCKET;
+  }
+  return handle;
+}
+
+// The calls ws2_32 routes to a layered provider by ioctl: Teardown names itself for WSASendMsg and
+// WSAPoll and serves them, leaves select to the base provider, and refuses registered I/O.
+void scenario_routed_calls() {
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
+  int error = 0;
+  check(handle_for(pair.client, SIO_BSP_HANDLE, error) == pair.client &&
+            handle_for(pair.client, SIO_BSP_HANDLE_POLL, error) == pair.client,
+        "SIO_BSP_HANDLE and SIO_BSP_HANDLE_POLL name Teardown's own handle");
+  SOCKET base = handle_for(pair.client, SIO_BASE_HANDLE, error);
+  check(base != INVALID_SOCKET && base != pair.client, "SIO_BASE_HANDLE names the base's handle");
+  check(handle_for(pair.client, SIO_BSP_HANDLE_SELECT, error) == base,
+        "SIO_BSP_HANDLE_SELECT agrees with SIO_BASE_HANDLE: select stays the base's");
+  SOCKET ignored = INVALID_SOCKET;
+  DWORD returned = 0;
+  check(lsp().lpWSPIoctl(pair.client, SIO_BSP_HANDLE, nullptr, 0, &ignored, 2, &returned, nullptr,
+                         nullptr, nullptr, &error) != 0 &&
+            error == WSAEFAULT,
+        "no room for a SOCKET: WSAEFAULT");
+
+  // WSASendMsg, plain: a send, counted.
+  char first[] = "ab", second[] = "cd";
+  WSABUF buffers[2] = {{2, first}, {2, second}};
+  DWORD sent = 0;
+  check(send_message(pair.client, buffers, 2, &sent, nullptr) == 0 && sent == 4,
+        "WSASendMsg sends 4 bytes from two buffers");
+  char data[16] = {};
+  check(receive(pair.server, data, sizeof(data), error) == 4 && std::memcmp(data, "abcd", 4) == 0,
+        "the server reads them");
+
+  // WSASendMsg overlapped on a socket whose requests go through Teardown's port: it completes
+  // through the application's event, not lost on the port.
+  WSABUF into{sizeof(data), data};
+  WSAOVERLAPPED receiving{};
+  receiving.hEvent = WSACreateEvent();
+  check(overlapped_receive(pair.client, into, receiving) == WSA_IO_PENDING,
+        "an overlapped receive binds the client's lower socket to Teardown's port");
+  WSABUF third{3, const_cast<char*>("xyz")};
+  WSAOVERLAPPED sending{};
+  sending.hEvent = WSACreateEvent();
+  int started = send_message(pair.client, &third, 1, nullptr, &sending);
+  check(started == 0 || started == WSA_IO_PENDING, "an overlapped WSASendMsg starts");
+  check(event_result(pair.client, sending) == 3, "and completes through its event with 3 bytes");
+  check(receive(pair.server, data, sizeof(data), error) == 3 && std::memcmp(data, "xyz", 3) == 0,
+        "the server reads them");
+  check(send_text(pair.server, "k", error) == 1 && event_result(pair.client, receiving) == 1,
+        "the pending receive completes too");
+
+  // WSAPoll: readiness of Teardown's sockets, translated below, and a hang-up recorded.
+  WSAPOLLFD fds[2] = {{pair.server, POLLRDNORM, 0}, {pair.client, POLLWRNORM, 0}};
+  check(poll_sockets(fds, 2, 0) == 1 && fds[0].revents == 0 && (fds[1].revents & POLLWRNORM) != 0,
+        "WSAPoll: nothing to read, the client writable");
+  check(send_text(pair.client, "q", error) == 1, "the client sends a byte");
+  fds[1].events = POLLRDNORM;
+  check(poll_sockets(fds, 2, 2000) == 1 && (fds[0].revents & POLLRDNORM) != 0,
+        "WSAPoll waits until the server can read");
+  check(receive(pair.server, data, sizeof(data), error) == 1, "the server reads it");
+  check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "the client shuts down sending");
+  int ended = -1;
+  check(drain(pair.server, ended) == 0 && ended == 0, "the server reads the end");
+  WSAPOLLFD hangup{pair.server, POLLRDNORM, 0};
+  int ready = poll_sockets(&hangup, 1, 2000);
+  say("poll after the end: %d revents 0x%x", ready, hangup.revents);
+  check(ready == 1 && (hangup.revents & (POLLHUP | POLLRDNORM)) != 0, "WSAPoll reports the end");
+
+  // Registered I/O cannot be layered.
+  GUID rio = {0x8509e081, 0x96dd, 0x4005, {0xb1, 0x65, 0x9e, 0x2e, 0xe8, 0xc7, 0x9e, 0x3f}};
+  char table[256];
+  check(lsp().lpWSPIoctl(pair.client, _WSAIORW(IOC_WS2, 36), &rio, sizeof(rio), table,
+                         sizeof(table), &returned, nullptr, nullptr, nullptr, &error) != 0 &&
+            error == WSAEOPNOTSUPP,
+        "registered I/O is refused with WSAEOPNOTSUPP");
+  WSACloseEvent(receiving.hEvent);
+  WSACloseEvent(sending.hEvent);
+  close_pair(pair);
+}
+
 // The completion-port style: completions reach the port the application bound its socket to.
 void scenario_overlapped_port() {
   Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
@@ -1575,6 +1699,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"overlapped-lifecycle", scenario_overlapped_lifecycle},
       {"cleanup-with-requests", scenario_cleanup_with_requests},
       {"extension-functions", scenario_extension_functions},
+      {"routed-calls", scenario_routed_calls},
       {"threads", scenario_threads},
       {"close-while-receiving", scenario_close_while_receiving},
       {"transmit-file", scenario_transmit_file},
@@ -1585,6 +1710,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"emulated-overlapped", scenario_emulated_overlapped},
       {"emulated-plain-peer", scenario_emulated_plain_peer},
       {"emulated-extension-functions", scenario_emulated_extension_functions},
+      {"emulated-routed-calls", scenario_emulated_routed_calls},
   };
   return all;
 }

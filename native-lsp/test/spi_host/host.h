@@ -63,6 +63,15 @@ Function extension(SOCKET s, GUID guid) {
   return reinterpret_cast<Function>(function);
 }
 
+// What ws2_32 does for WSASendMsg on Vista and later, through the LSP: the ioctl SIO_EXT_SENDMSG on
+// the handle SIO_BSP_HANDLE named, with `control` as the message's control data when given.
+// 0, or the error the call reported through the ioctl's output.
+int send_message(SOCKET s, WSABUF* buffers, DWORD count, LPDWORD sent, LPWSAOVERLAPPED overlapped,
+                 const char* control = nullptr);
+// What ws2_32 does for WSAPoll: the ioctl SIO_EXT_POLL with a WSAPOLLDATA of `fds`. WSAPoll's
+// result (the count of sockets with revents, or SOCKET_ERROR), each revents put back in `fds`.
+int poll_sockets(WSAPOLLFD* fds, ULONG count, INT timeout);
+
 // The room AcceptEx needs for each of its two addresses.
 constexpr DWORD kAcceptExAddressSpace = sizeof(sockaddr_in) + 16;
 
@@ -78,6 +87,7 @@ bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET serve
 void scenario_emulated_totals();
 void scenario_emulated_stream();
 void scenario_emulated_unblocking();
+void scenario_emulated_routed_calls();
 void scenario_emulated_overlapped();
 void scenario_emulated_plain_peer();
 void scenario_emulated_extension_functions();

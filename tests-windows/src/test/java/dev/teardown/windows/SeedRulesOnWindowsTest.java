@@ -229,9 +229,21 @@ class SeedRulesOnWindowsTest {
 
   @Test
   void baseHandleQueriesNameTheBaseProvidersSocket() throws Exception {
+    // The probe checks that SIO_BSP_HANDLE_SELECT agrees with SIO_BASE_HANDLE and that
+    // SIO_BSP_HANDLE and SIO_BSP_HANDLE_POLL name the application's (Teardown's) handle.
     Run run = Machine.probe(64, "bsp-handles");
     assertTrue(run.output().contains("base differs from the application's socket"),
         "Teardown is a non-IFS layer: the application's handle is Teardown's own\n" + run.output());
+  }
+
+  @Test
+  void wsaSendMsgAndWsaPollReachTeardown() throws Exception {
+    // ws2_32 routes them to the provider SIO_BSP_HANDLE and SIO_BSP_HANDLE_POLL name: the probe
+    // checks the sends, the overlapped one's completion and the polls; here, what was recorded.
+    Run run = Machine.probe(64, "routed-calls");
+    TeardownEvent close = run.single("client", EventKind.CLOSE);
+    assertEquals(4 + 3 + 1, close.summary().bytesSent(), "both WSASendMsg calls are counted");
+    run.single("server", EventKind.FD_CLOSE);
   }
 
   @Test
