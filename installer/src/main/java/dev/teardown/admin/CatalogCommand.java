@@ -218,12 +218,12 @@ final class CatalogCommand {
     }
 
     // The calls as WindowsCatalog makes them: the 32-bit catalog through the *32 functions, and
-    // an install there through WSCInstallProvider64_32 with the native copy removed.
+    // an install there through WSCInstallProvider in a 32-bit process (teardown_catalog32.exe).
     private static String describe(CatalogStep step) {
       boolean wow = step.catalog() == CatalogKind.WOW32;
       String where = "[" + Check.name(step.catalog()) + "] ";
       if (step instanceof CatalogStep.Install install) {
-        return where + (wow ? "WSCInstallProvider64_32 + WSCDeinstallProvider of the native copy" : "WSCInstallProvider")
+        return where + (wow ? "WSCInstallProvider (teardown_catalog32.exe, a 32-bit process)" : "WSCInstallProvider")
             + " \"" + install.template().description() + "\" {"
             + install.template().providerId().toString().toUpperCase() + "}"
             + (install.chain().isEmpty() ? " (hidden layered entry)" : " chain " + install.chain());

@@ -2,6 +2,7 @@ package dev.teardown.admin;
 
 import com.sun.jna.Platform;
 import com.sun.jna.platform.win32.Advapi32Util;
+import dev.teardown.admin.winsock.Catalog32Process;
 import dev.teardown.admin.winsock.Ws2Catalog;
 import dev.teardown.admin.winsock.WindowsCatalog;
 import java.io.PrintWriter;
@@ -40,7 +41,8 @@ final class WindowsMachine {
     boolean has32BitCatalog = Platform.is64Bit();
     Path systemRoot = Path.of(Optional.ofNullable(System.getenv("SystemRoot")).orElse("C:\\Windows"));
     Path programData = Path.of(Optional.ofNullable(System.getenv("ProgramData")).orElse("C:\\ProgramData"));
-    return Optional.of(new Installation.Machine(new WindowsCatalog(Ws2Catalog.load(), has32BitCatalog),
+    return Optional.of(new Installation.Machine(new WindowsCatalog(Ws2Catalog.load(), has32BitCatalog,
+        new Catalog32Process()),
         has32BitCatalog, systemRoot, programData.resolve("Teardown").resolve("catalog-backups")));
   }
 }

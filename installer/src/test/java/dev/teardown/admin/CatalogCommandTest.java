@@ -64,9 +64,8 @@ class CatalogCommandTest {
   void planPrintsTheStepsAndASecondLookPlansNothing() throws IOException {
     CommandLineRun install = CommandLineRun.of("catalog", "plan", "install", fixture("x64-english-lavasoft.txt").toString());
     assertEquals(0, install.exit(), install.err());
-    // The 32-bit catalog first: its installs go through WSCInstallProvider64_32, which writes
-    // both catalogs, so the native one must not hold Teardown's GUID yet.
-    assertTrue(install.out().contains(" 1. [32-bit] WSCInstallProvider64_32 + WSCDeinstallProvider of the native copy "
+    // The 32-bit catalog first, its installs made by a 32-bit process, each catalog on its own.
+    assertTrue(install.out().contains(" 1. [32-bit] WSCInstallProvider (teardown_catalog32.exe, a 32-bit process) "
         + "\"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
     assertTrue(install.out().contains("[Native (64-bit)] WSCInstallProvider \"Teardown\" {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10} (hidden layered entry)"), install.out());
     // Out of services and system processes unless asked.

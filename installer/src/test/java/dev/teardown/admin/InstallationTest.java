@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.teardown.admin.catalog.Catalog;
 import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
 import dev.teardown.admin.catalog.CatalogPlanner;
+import dev.teardown.admin.catalog.CatalogStep;
+import dev.teardown.admin.catalog.CatalogTransaction;
 import dev.teardown.admin.catalog.NetshCatalogParser;
 import dev.teardown.admin.winsock.FakeWs2;
 import dev.teardown.admin.winsock.WindowsCatalog;
@@ -52,7 +54,7 @@ class InstallationTest {
   private final Report report = new Report(new PrintWriter(out, true), new PrintWriter(err, true), false);
 
   private Installation installation(FakeWs2 ws2) {
-    return new Installation(new Installation.Machine(new WindowsCatalog(ws2, true), true,
+    return new Installation(new Installation.Machine(ws2.catalog(), true,
         dir.resolve("Windows"), dir.resolve("ProgramData/Teardown/catalog-backups")));
   }
 
@@ -106,6 +108,45 @@ class InstallationTest {
     assertEquals(before, ws2.snapshot());
     assertFalse(Files.exists(dir.resolve("Windows/system32/teardown_lsp.dll")), "the DLLs it placed go too");
     assertFalse(Files.exists(dir.resolve("Windows/SysWOW64/teardown_lsp.dll")), "the DLLs it placed go too");
+  }
+
+  @Test
+  void installCompletesAHalfInstall() throws IOException {
+    Catalog start = fixture("x64-english-lavasoft.txt");
+    FakeWs2 ws2 = new FakeWs2(start);
+    List<CatalogStep> nativeOnly = CatalogPlanner.install(start,
+        new CatalogPlanner.Paths(Installation.PROVIDER_PATH, Installation.PROVIDER_PATH),
+        CatalogPlanner.DEFAULT_CATEGORIES).stream().filter(s -> s.catalog() == CatalogKind.NATIVE).toList();
+    CatalogTransaction.run(ws2.catalog(), nativeOnly);
+    List<String> nativeBefore = ws2.snapshot().get(CatalogKind.NATIVE);
+    Installation installation = installation(ws2);
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report),
+        err.toString());
+    assertEquals(nativeBefore, ws2.snapshot().get(CatalogKind.NATIVE), "the native catalog is left as it was");
+    for (Installation.CatalogState state : Installation.states(installation.read())) {
+      assertTrue(state.installed(), state.toString());
+    }
+  }
+
+  @Test
+  void aFailedUninstallIsUndoneInBothCatalogs() throws IOException {
+    FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
+    Installation installation = installation(ws2);
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
+    Map<CatalogKind, List<String>> installed = ws2.snapshot();
+    // Fail at the uninstall's last call: the 32-bit catalog has lost all of Teardown's entries,
+    // its hidden one too, which the undo must put back while the native catalog still holds it.
+    int steps = CatalogPlanner.uninstall(installation.read()).size();
+    ws2.failAtChangingCall = ws2.changingCalls() + steps - 1;
+    assertEquals(Installation.FAILED, installation.uninstall(report));
+    assertTrue(err.toString().contains("teardown uninstall failed and was undone"), err.toString());
+    Map<CatalogKind, List<String>> after = ws2.snapshot();
+    for (CatalogKind kind : CatalogKind.values()) {
+      assertEquals(installed.get(kind).size(), after.get(kind).size(), kind + ": every entry is back");
+    }
+    for (Installation.CatalogState state : Installation.states(installation.read())) {
+      assertTrue(state.installed(), "installed again: " + state);
+    }
   }
 
   @Test

@@ -6,14 +6,14 @@ import java.util.UUID;
 
 /**
  * The Winsock catalog calls a plan is carried out with, one catalog at a time: ws2_32's WSC*
- * functions on Windows (the 32-bit catalog through their *32 and 64_32 forms), an in-memory
+ * functions on Windows (the 32-bit catalog through their *32 forms and a 32-bit process), an in-memory
  * catalog in tests. Every method throws {@link CatalogException} when the call fails.
  */
 public interface CatalogCalls {
   /** WSCEnumProtocols(32): the transport entries, in catalog order. */
   List<CatalogEntry> enumerate(CatalogKind catalog);
 
-  /** WSCInstallProvider(64_32): returns the id the catalog gave the new entry. */
+  /** WSCInstallProvider, in that catalog: returns the id the catalog gave the new entry. */
   int install(CatalogKind catalog, CatalogEntry template, List<Integer> chain);
 
   /** WSCDeinstallProvider(32) of the entry with this id (and GUID). */

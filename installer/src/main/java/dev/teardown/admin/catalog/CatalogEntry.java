@@ -91,10 +91,9 @@ public record CatalogEntry(
     WOW32;
 
     /**
-     * The order plans change catalogs in: the 32-bit one first. A 64-bit process reaches it only
-     * through WSCInstallProvider64_32, which installs into both catalogs and so cannot add a GUID
-     * the native catalog already holds (Teardown's hidden entry has the same GUID in both); the
-     * native copy it makes is removed at once (see WindowsCatalog).
+     * The order plans change catalogs in: the 32-bit one first, so that 64-bit processes, the
+     * machine's own, load Teardown only once both catalogs have it. Each catalog is changed with
+     * its own calls and gets exactly its own entries (see WindowsCatalog).
      */
     public static final List<CatalogKind> CHANGE_ORDER = List.of(WOW32, NATIVE);
   }

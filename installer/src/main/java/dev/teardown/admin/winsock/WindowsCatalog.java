@@ -22,10 +22,9 @@ import java.util.UUID;
  * flags, message size, ...) are kept from the entry a new one is copied from: a layered entry
  * from the TCP base provider of its family, a chain from the entry directly below it.
  *
- * <p>The 32-bit catalog is reached through the *32 functions, and through
- * WSCInstallProvider64_32 for installs, which writes both catalogs; the copy it leaves in the
- * native catalog is removed at once. That is why plans change the 32-bit catalog first
- * ({@link CatalogKind#CHANGE_ORDER}): the native catalog must not hold the GUID yet.
+ * <p>The 32-bit catalog is reached through the *32 functions, and installs there through a 32-bit
+ * process ({@link Catalog32Helper}): each catalog gets exactly its own entries, whatever the other
+ * holds, so a half install is completed and a failed change is undone in both.
  */
 public final class WindowsCatalog implements CatalogCalls {
   private static final int WSAENOBUFS = 10055;
@@ -35,13 +34,18 @@ public final class WindowsCatalog implements CatalogCalls {
 
   private final Ws2Catalog ws2;
   private final boolean has32BitCatalog;
+  private final Catalog32Helper catalog32;
   // The last entries read, by catalog and id: what a new entry copies its other fields from.
   private final Map<CatalogKind, Map<Integer, WsaProtocolInfo>> lastRead = new HashMap<>();
 
-  /** {@code has32BitCatalog}: 64-bit Windows, where the *32 functions exist. */
-  public WindowsCatalog(Ws2Catalog ws2, boolean has32BitCatalog) {
+  /**
+   * {@code has32BitCatalog}: 64-bit Windows, where the *32 functions exist and {@code catalog32}
+   * installs into the 32-bit catalog.
+   */
+  public WindowsCatalog(Ws2Catalog ws2, boolean has32BitCatalog, Catalog32Helper catalog32) {
     this.ws2 = ws2;
     this.has32BitCatalog = has32BitCatalog;
+    this.catalog32 = catalog32;
   }
 
   @Override
@@ -72,15 +76,11 @@ public final class WindowsCatalog implements CatalogCalls {
     if (catalog == CatalogKind.NATIVE) {
       check("WSCInstallProvider", ws2.WSCInstallProvider(guid, path, info.getPointer(), 1, errno), errno);
     } else {
-      boolean nativeHasIt = enumerateRaw(CatalogKind.NATIVE).stream()
-          .anyMatch(e -> uuid(e.ProviderId).equals(template.providerId()));
-      if (nativeHasIt) {
-        throw new CatalogException("WSCInstallProvider64_32 of " + template.providerId()
-            + " (the native catalog already holds this GUID)", WSAEINVAL);
+      int error = catalog32.install(template.providerId(), template.providerPath(),
+          info.getPointer().getByteArray(0, info.size()));
+      if (error != 0) {
+        throw new CatalogException("WSCInstallProvider in the 32-bit catalog (teardown_catalog32.exe)", error);
       }
-      check("WSCInstallProvider64_32",
-          ws2.WSCInstallProvider64_32(guid, path, info.getPointer(), 1, errno), errno);
-      check("WSCDeinstallProvider (the native copy)", ws2.WSCDeinstallProvider(guid, errno), errno);
     }
     return enumerate(catalog).stream().filter(e -> e.providerId().equals(template.providerId()))
         .mapToInt(CatalogEntry::id).max()

@@ -10,7 +10,8 @@ import com.sun.jna.win32.StdCallLibrary;
 
 /**
  * ws2_32's catalog functions (ws2spi.h, sporder.h), as C declares them. The *32 forms reach the
- * 32-bit catalog of 64-bit Windows and exist only in the 64-bit ws2_32. Most return 0 or
+ * 32-bit catalog of 64-bit Windows and exist only in the 64-bit ws2_32; installing there takes a
+ * 32-bit process ({@link Catalog32Helper}). Most return 0 or
  * SOCKET_ERROR with the Winsock error in {@code errno}; WSCWriteProviderOrder(32) returns the error.
  */
 public interface Ws2Catalog extends StdCallLibrary {
@@ -28,10 +29,6 @@ public interface Ws2Catalog extends StdCallLibrary {
   int WSCEnumProtocols32(int[] protocols, Pointer buffer, IntByReference bufferLength, IntByReference errno);
 
   int WSCInstallProvider(Guid.GUID providerId, WString dllPath, Pointer protocolInfoList, int count,
-      IntByReference errno);
-
-  /** Installs into both the 64-bit and the 32-bit catalog, with one DLL path. */
-  int WSCInstallProvider64_32(Guid.GUID providerId, WString dllPath, Pointer protocolInfoList, int count,
       IntByReference errno);
 
   int WSCDeinstallProvider(Guid.GUID providerId, IntByReference errno);

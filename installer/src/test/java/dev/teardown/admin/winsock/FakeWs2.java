@@ -1,5 +1,6 @@
 package dev.teardown.admin.winsock;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.WString;
 import com.sun.jna.platform.win32.BaseTSD.SIZE_T;
@@ -18,10 +19,10 @@ import java.util.UUID;
 /**
  * ws2_32's catalog functions over two lists of WSAPROTOCOL_INFOW held as bytes, answering as the
  * documentation says: buffer sizes and WSAENOBUFS, ids given at install, SOCKET_ERROR with the
- * error in errno, WSCWriteProviderOrder returning its error, WSCInstallProvider64_32 writing both
- * catalogs. A chosen changing call can be made to fail.
+ * error in errno, WSCWriteProviderOrder returning its error; and, as the 32-bit helper process,
+ * WSCInstallProvider in the 32-bit catalog only. A chosen changing call can be made to fail.
  */
-public final class FakeWs2 implements Ws2Catalog {
+public final class FakeWs2 implements Ws2Catalog, Catalog32Helper {
   static final int SIZE = new WsaProtocolInfo().size();
   private static final int WSAEINVAL = 10022;
   private static final int WSAENOBUFS = 10055;
@@ -79,6 +80,11 @@ public final class FakeWs2 implements Ws2Catalog {
 
   List<WsaProtocolInfo> infos(CatalogKind kind) {
     return catalogs.get(kind).stream().map(FakeWs2::info).toList();
+  }
+
+  /** The changing calls made so far (the index the next one has for failAtChangingCall). */
+  public int changingCalls() {
+    return changingCalls;
   }
 
   private boolean failsNow() {
@@ -227,9 +233,24 @@ public final class FakeWs2 implements Ws2Catalog {
     return install(List.of(CatalogKind.NATIVE), id, path, list, count, errno);
   }
 
+  /** The 32-bit helper: one WSAPROTOCOL_INFOW's bytes, into the 32-bit catalog only. */
   @Override
-  public int WSCInstallProvider64_32(Guid.GUID id, WString path, Pointer list, int count, IntByReference errno) {
-    return install(List.of(CatalogKind.NATIVE, CatalogKind.WOW32), id, path, list, count, errno);
+  public int install(UUID provider, String dllPath, byte[] protocolInfo) {
+    if (protocolInfo.length != SIZE) {
+      return WSAEINVAL;
+    }
+    try (Memory entry = new Memory(SIZE)) {
+      entry.write(0, protocolInfo, 0, SIZE);
+      IntByReference errno = new IntByReference();
+      int result = install(List.of(CatalogKind.WOW32), WindowsCatalog.guid(provider),
+          new WString(dllPath), entry, 1, errno);
+      return result == 0 ? 0 : errno.getValue();
+    }
+  }
+
+  /** The binding over this fake: 64-bit Windows, the fake as its 32-bit helper too. */
+  public WindowsCatalog catalog() {
+    return new WindowsCatalog(this, true, this);
   }
 
   @Override

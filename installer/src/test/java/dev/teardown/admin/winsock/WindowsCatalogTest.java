@@ -74,7 +74,7 @@ class WindowsCatalogTest {
   @Test
   void enumerateReadsEveryModelledFieldOfBothCatalogs() throws IOException {
     Catalog start = fixture("x64-english-lavasoft.txt");
-    WindowsCatalog catalog = new WindowsCatalog(new FakeWs2(start), true);
+    WindowsCatalog catalog = new FakeWs2(start).catalog();
     for (CatalogKind kind : CatalogKind.values()) {
       assertEquals(start.entries(kind), catalog.enumerate(kind), kind.toString());
     }
@@ -91,7 +91,7 @@ class WindowsCatalogTest {
           9000 + i, 2, 2, 16, 16, 1, 6, base.serviceFlags(), List.of(9000 + i)));
     }
     Catalog large = new Catalog(many, List.of());
-    assertEquals(large.entries(CatalogKind.NATIVE), new WindowsCatalog(new FakeWs2(large), true).enumerate(CatalogKind.NATIVE));
+    assertEquals(large.entries(CatalogKind.NATIVE), new FakeWs2(large).catalog().enumerate(CatalogKind.NATIVE));
   }
 
   @Test
@@ -99,14 +99,14 @@ class WindowsCatalogTest {
     Catalog start = fixture("x64-english-lavasoft.txt");
     FakeWs2 ws2 = new FakeWs2(start);
     Map<CatalogKind, List<String>> before = ws2.snapshot();
-    WindowsCatalog catalog = new WindowsCatalog(ws2, true);
+    WindowsCatalog catalog = ws2.catalog();
 
     CatalogTransaction.run(catalog, CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES));
     for (CatalogKind kind : CatalogKind.values()) {
       List<WsaProtocolInfo> infos = ws2.infos(kind);
       List<WsaProtocolInfo> hidden = infos.stream()
           .filter(i -> WindowsCatalog.uuid(i.ProviderId).equals(TeardownProvider.GUID)).toList();
-      assertEquals(1, hidden.size(), kind + ": one hidden entry, the 64_32 install's native copy removed");
+      assertEquals(1, hidden.size(), kind + ": one hidden entry in each catalog");
       WsaProtocolInfo layered = hidden.get(0);
       assertEquals(0, layered.ProtocolChain.ChainLen);
       assertTrue((layered.dwProviderFlags & WsaProtocolInfo.PFL_HIDDEN) != 0, "hidden");
@@ -134,31 +134,45 @@ class WindowsCatalogTest {
     Catalog start = fixture("x64-english-lavasoft.txt");
     List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES);
     int calls = countChangingCalls(start, steps);
-    assertTrue(calls > steps.size(), "the 32-bit installs take two calls each");
+    assertEquals(steps.size(), calls, "one catalog call per step, in either catalog");
     for (int failAt = 0; failAt < calls; failAt++) {
       FakeWs2 ws2 = new FakeWs2(start);
       Map<CatalogKind, List<String>> before = ws2.snapshot();
       ws2.failAtChangingCall = failAt;
-      WindowsCatalog catalog = new WindowsCatalog(ws2, true);
+      WindowsCatalog catalog = ws2.catalog();
       assertThrows(CatalogTransaction.RolledBack.class, () -> CatalogTransaction.run(catalog, steps), "call " + failAt);
       assertEquals(before, ws2.snapshot(), "failing at call " + failAt);
     }
   }
 
   @Test
-  void theNativeCatalogHoldingTheGuidStopsA32BitInstallWithAClearError() throws IOException {
+  void eachCatalogGetsExactlyItsOwnEntriesWhateverTheOtherHolds() throws IOException {
     Catalog start = fixture("x64-english-lavasoft.txt");
     FakeWs2 ws2 = new FakeWs2(start);
-    WindowsCatalog catalog = new WindowsCatalog(ws2, true);
-    CatalogEntry base = catalog.enumerate(CatalogKind.WOW32).stream().filter(e -> e.kind() == EntryKind.BASE)
-        .findFirst().orElseThrow();
-    CatalogEntry clash = new CatalogEntry(CatalogKind.WOW32, EntryKind.LAYERED, "clash", base.providerId(), "x.dll",
-        0, 2, 2, 16, 16, 1, 6, 0, List.of());
-    CatalogEntry.CatalogKind wow = CatalogKind.WOW32;
+    WindowsCatalog catalog = ws2.catalog();
+    List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES);
+    CatalogTransaction.run(catalog, steps.stream().filter(s -> s.catalog() == CatalogKind.NATIVE).toList());
+    List<String> nativeInstalled = ws2.snapshot().get(CatalogKind.NATIVE);
+    // The 32-bit catalog, with Teardown's GUID already in the native one: the 32-bit helper
+    // installs there alone, and the native catalog is untouched.
+    CatalogTransaction.run(catalog, steps.stream().filter(s -> s.catalog() == CatalogKind.WOW32).toList());
+    assertEquals(nativeInstalled, ws2.snapshot().get(CatalogKind.NATIVE));
+    for (CatalogKind kind : CatalogKind.values()) {
+      assertEquals(1, ws2.infos(kind).stream()
+          .filter(i -> WindowsCatalog.uuid(i.ProviderId).equals(TeardownProvider.GUID)).count(), kind.toString());
+    }
+  }
+
+  @Test
+  void aHelperThatCannotBeUnderstoodIsAFailureNamingWhatItSaid() {
+    assertEquals(0, Catalog32Process.outcome(0, "ok"));
+    assertEquals(11003, Catalog32Process.outcome(1, "error 11003"));
     var failure = assertThrows(dev.teardown.admin.catalog.CatalogCalls.CatalogException.class,
-        () -> catalog.install(wow, clash, List.of()));
-    assertTrue(failure.getMessage().contains("native catalog already holds"), failure.getMessage());
-    assertFalse(ws2.infos(CatalogKind.WOW32).stream().anyMatch(i -> i.name().equals("clash")));
+        () -> Catalog32Process.outcome(2, "teardown_catalog32: the entry is not the GUID's"));
+    assertTrue(failure.getMessage().contains("exited 2: teardown_catalog32: the entry is not the GUID's"),
+        failure.getMessage());
+    assertThrows(dev.teardown.admin.catalog.CatalogCalls.CatalogException.class,
+        () -> Catalog32Process.outcome(0, "error 5"), "an exit code that contradicts the output");
   }
 
   // The changing calls a plan makes: the first index whose failure no longer stops it.
@@ -168,7 +182,7 @@ class WindowsCatalogTest {
       FakeWs2 probe = new FakeWs2(start);
       probe.failAtChangingCall = calls;
       try {
-        CatalogTransaction.run(new WindowsCatalog(probe, true), steps);
+        CatalogTransaction.run(probe.catalog(), steps);
         return calls;
       } catch (CatalogTransaction.RolledBack expected) {
         calls++;
