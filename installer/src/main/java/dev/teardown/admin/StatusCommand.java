@@ -7,6 +7,7 @@ import dev.teardown.api.ConfigurationOwner;
 import dev.teardown.api.Counters;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.TeardownChannel;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.util.List;
@@ -36,7 +37,7 @@ final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
     try (TeardownChannel opened = channel.open()) {
       PrintWriter out = spec.commandLine().getOut();
       Counters counters = opened.counters();
@@ -45,8 +46,10 @@ final class StatusCommand implements Callable<Integer> {
       Configuration config = opened.effectiveConfiguration();
       Optional<Installation> live = WindowsMachine.detect("status", false, new PrintWriter(Writer.nullWriter()))
           .map(Installation::new);
+      List<String> excluded = live.isEmpty() ? List.of() : WindowsMachine
+          .programs("status", false, new PrintWriter(Writer.nullWriter())).orElseThrow().excluded();
       if (json) {
-        out.println(json(opened, counters, owner, config, live));
+        out.println(json(opened, counters, owner, config, live, excluded));
         out.flush();
         return 0;
       }
@@ -76,6 +79,8 @@ final class StatusCommand implements Callable<Integer> {
         for (CatalogProblem problem : live.get().problems(catalog)) {
           out.printf("  problem     %s; fix: %s%n", problem.message(), problem.fix());
         }
+        out.printf("excluded    %s%n", excluded.isEmpty() ? "no program (teardown exclude PROGRAM)"
+            : String.join("\n            ", excluded));
       }
       out.flush();
       return 0;
@@ -83,7 +88,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private static String json(TeardownChannel opened, Counters counters, ConfigurationOwner owner,
-      Configuration config, Optional<Installation> live) {
+      Configuration config, Optional<Installation> live, List<String> excluded) {
     StringBuilder out = new StringBuilder("{\"channel\":").append(EventFormat.quote(opened.path().toString()))
         .append(",\"ready\":true")
         .append(",\"capacity\":").append(opened.capacity())
@@ -114,6 +119,8 @@ final class StatusCommand implements Callable<Integer> {
     out.append("],\"problems\":[")
         .append(live.get().problems(catalog).stream().map(p -> EventFormat.quote(p.message() + "; fix: " + p.fix()))
             .collect(Collectors.joining(",")))
+        .append("],\"excludedPrograms\":[")
+        .append(excluded.stream().map(EventFormat::quote).collect(Collectors.joining(",")))
         .append("]}");
     return out.toString();
   }

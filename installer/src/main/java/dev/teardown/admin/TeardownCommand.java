@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
       InstallCommands.Install.class,
       InstallCommands.Uninstall.class,
       InstallCommands.Repair.class,
+      ProgramCommands.Exclude.class,
+      ProgramCommands.Include.class,
       CommandLine.HelpCommand.class
     })
 public final class TeardownCommand {

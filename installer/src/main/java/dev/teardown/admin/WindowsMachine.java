@@ -45,4 +45,11 @@ final class WindowsMachine {
         new Catalog32Process()),
         has32BitCatalog, systemRoot, programData.resolve("Teardown").resolve("catalog-backups")));
   }
+
+  /** The programs' LSP categories on this machine, or empty as {@link #detect} says why. */
+  static Optional<ProgramCategories> programs(String verb, boolean changes, PrintWriter err) {
+    return detect(verb, changes, err).map(machine -> new ProgramCategories(
+        new WindowsPrograms(Ws2Catalog.load()),
+        ProgramCategories.recordIn(machine.backupDir().getParent())));
+  }
 }

@@ -175,18 +175,37 @@ final class Machine {
 
   /** {@code teardown ARGS...} through the shaded admin jar; returns what it printed. */
   static String teardown(String... args) throws IOException, InterruptedException {
+    Result result = teardownResult(args);
+    assertEquals(0, result.exit(), "teardown " + String.join(" ", args) + ":\n" + result.output());
+    return result.output();
+  }
+
+  /** What a command said and how it exited. */
+  record Result(int exit, String output) {}
+
+  /** {@code teardown ARGS...}, whatever its exit. */
+  static Result teardownResult(String... args) throws IOException, InterruptedException {
     Path jar = Path.of(required("teardown.jar")).toAbsolutePath();
     assertTrue(Files.isRegularFile(jar), jar + " is missing: build the installer module first");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java.exe").toString(), "-jar", jar.toString()));
     command.addAll(List.of(args));
     Files.createDirectories(OUTPUT);
-    Path log = OUTPUT.resolve("teardown-" + String.join("-", args).replace("--", "") + ".out");
+    String name = String.join("-", args).replace("--", "").replaceAll("[^A-Za-z0-9._-]", "_");
+    Path log = OUTPUT.resolve("teardown-" + name + ".out");
     Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertTrue(process.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS), "teardown " + String.join(" ", args));
-    String output = read(log);
-    assertEquals(0, process.exitValue(), "teardown " + String.join(" ", args) + ":\n" + output);
-    return output;
+    return new Result(process.exitValue(), read(log));
+  }
+
+  /** The probe executable of {@code bits}. */
+  static Path probeExecutable(int bits) {
+    return Path.of(required("teardown.probe" + bits)).toAbsolutePath();
+  }
+
+  /** Runs {@code command} as {@link #probe} does, without requiring Teardown to be loaded. */
+  static Run program(String name, List<String> command) throws IOException, InterruptedException {
+    return run(name, command, true, Map.of());
   }
 
   /**

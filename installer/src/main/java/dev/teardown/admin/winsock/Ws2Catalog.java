@@ -18,6 +18,8 @@ public interface Ws2Catalog extends StdCallLibrary {
   int SOCKET_ERROR = -1;
   /** WSC_PROVIDER_INFO_TYPE ProviderInfoLspCategories. */
   int PROVIDER_INFO_LSP_CATEGORIES = 0;
+  /** WSCGetApplicationCategory's error for a program that is not categorised. */
+  int WSASERVICE_NOT_FOUND = 10108;
 
   /** Loads ws2_32; only on Windows. */
   static Ws2Catalog load() {
@@ -59,6 +61,13 @@ public interface Ws2Catalog extends StdCallLibrary {
   int WSCSetProviderInfo32(Guid.GUID providerId, int infoType, Pointer info, SIZE_T infoSize, int flags,
       IntByReference errno);
 
+  /** {@code infoSize} points to a size_t: the room at {@code info}, then the bytes written. */
+  int WSCGetProviderInfo(Guid.GUID providerId, int infoType, Pointer info, Pointer infoSize, int flags,
+      IntByReference errno);
+
   int WSCSetApplicationCategory(WString path, int pathLength, WString extra, int extraLength,
       int permittedLspCategories, IntByReference previousLspCategories, IntByReference errno);
+
+  int WSCGetApplicationCategory(WString path, int pathLength, WString extra, int extraLength,
+      IntByReference permittedLspCategories, IntByReference errno);
 }

@@ -305,10 +305,47 @@ public final class FakeWs2 implements Ws2Catalog, Catalog32Helper {
     return setInfo(id, type, info, size, errno);
   }
 
+  /** As WSCSetProviderInfo(LspCategories) leaves a provider: what WSCGetProviderInfo reads. */
+  public void setCategories(UUID provider, int lspCategories) {
+    categories.put(provider, lspCategories);
+  }
+
+  /** Programs' permitted LSP categories, by path as given (Winsock ignores case). */
+  public final Map<String, Integer> applications = new HashMap<>();
+
   @Override
   public int WSCSetApplicationCategory(WString path, int pathLength, WString extra, int extraLength,
       int categories, IntByReference previous, IntByReference errno) {
-    return fail(errno, WSAEINVAL);
+    if (path == null || pathLength != path.length() || extra != null || extraLength != 0) {
+      return fail(errno, WSAEINVAL);
+    }
+    String key = path.toString().toLowerCase(java.util.Locale.ROOT);
+    int before = applications.getOrDefault(key, 0);
+    previous.setValue(before);
+    applications.put(key, before | categories);  // "the categories are ORed together"
+    return 0;
+  }
+
+  @Override
+  public int WSCGetApplicationCategory(WString path, int pathLength, WString extra, int extraLength,
+      IntByReference categories, IntByReference errno) {
+    Integer found = applications.get(path.toString().toLowerCase(java.util.Locale.ROOT));
+    if (found == null) {
+      return fail(errno, WSASERVICE_NOT_FOUND);
+    }
+    categories.setValue(found);
+    return 0;
+  }
+
+  @Override
+  public int WSCGetProviderInfo(Guid.GUID id, int type, Pointer info, Pointer size, int flags,
+      IntByReference errno) {
+    Integer found = categories.get(WindowsCatalog.uuid(id));
+    if (type != PROVIDER_INFO_LSP_CATEGORIES || found == null) {
+      return fail(errno, WSAEINVAL);
+    }
+    info.setInt(0, found);
+    return 0;
   }
 
   /** A copy of every catalog's bytes, in order. */
