@@ -1,5 +1,6 @@
 package dev.teardown.admin;
 
+import dev.teardown.admin.catalog.CatalogCalls;
 import dev.teardown.api.InvalidConfigurationException;
 import dev.teardown.api.TeardownException;
 import picocli.CommandLine;
@@ -15,6 +16,8 @@ final class ErrorHandler implements IExecutionExceptionHandler {
       message = t.getMessage() + hint(t.status());
     } else if (e instanceof InvalidConfigurationException i) {
       message = "invalid configuration: " + i.getMessage();
+    } else if (e instanceof CatalogCalls.CatalogException c) {
+      message = c.getMessage();  // the Winsock call and its error, as ws2_32 gave it
     } else {
       message = e.toString();
     }
