@@ -225,5 +225,55 @@ TEST(RecordCheck, DependsOnSequenceAndEveryCheckedByte) {
   EXPECT_NE(base, record_check(event, 5));
 }
 
+// The check as the ring format defines it, word by word: whichever way record_check computes it
+// (SSE2 lanes or scalar), rings written by one build are read by another.
+uint64_t reference_check(const td_event_record& record, uint64_t sequence) {
+  auto word_at = [&](size_t offset) {
+    uint64_t word = 0;
+    std::memcpy(&word, reinterpret_cast<const uint8_t*>(&record) + offset, 8);
+    return word;
+  };
+  auto mix = [](uint64_t state, uint64_t word) {
+    uint64_t h = (state ^ word) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 32);
+  };
+  size_t length = 192 + (record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0);
+  uint64_t even = sequence, odd = word_at(8), even_weighted = 0, odd_weighted = odd;
+  for (size_t offset = 16; offset < 192; offset += 16) {
+    even += word_at(offset);
+    odd += word_at(offset + 8);
+    even_weighted += even;
+    odd_weighted += odd;
+  }
+  for (size_t offset = 192; offset < length; offset += 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, reinterpret_cast<const uint8_t*>(&record) + offset,
+                length - offset < 8 ? length - offset : 8);
+    even += word;
+    even_weighted += even;
+  }
+  uint64_t hash = mix(sequence ^ length, even);
+  hash = mix(hash, even_weighted);
+  hash = mix(hash, odd);
+  return mix(hash, odd_weighted);
+}
+
+TEST(RecordCheck, IsTheFormatsFunctionForEveryRecordShape) {
+  uint64_t state = 0x2545F4914F6CDD1Dull;
+  for (int round = 0; round < 2000; ++round) {
+    td_event_record event;
+    auto* bytes = reinterpret_cast<uint8_t*>(&event);
+    for (size_t i = 0; i < sizeof(event); ++i) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      bytes[i] = static_cast<uint8_t>(state);
+    }
+    // Every captured length, past the limit too (then nothing captured counts).
+    event.captured_length = static_cast<uint16_t>(round % (TD_CAPTURE_MAX + 20));
+    EXPECT_EQ(record_check(event, state), reference_check(event, state)) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace teardown

@@ -3,6 +3,14 @@
 #include <cstddef>
 #include <cstring>
 
+// SSE2 is part of x86-64, and of every 32-bit x86 build that asks for it.
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#define TEARDOWN_SSE2 1
+#include <emmintrin.h>
+#else
+#define TEARDOWN_SSE2 0
+#endif
+
 #include "platform.h"
 
 namespace teardown {
@@ -35,19 +43,37 @@ size_t checked_bytes(const td_event_record& record) {
 uint64_t record_check(const td_event_record& record, uint64_t sequence) {
   // Fletcher-style sums over 64-bit words, in two lanes so that the adds run in parallel: `sum`
   // sees every word, `weighted` also where it stands, so a record mixed from two writers or
-  // damaged in place shows. The fixed part has a constant length, so its loop unrolls; the
-  // sequence field (word 0) is covered by the seed instead.
+  // damaged in place shows. Lane 0 takes the even words, lane 1 the odd ones, which is exactly
+  // one SSE2 register of two 64-bit lanes: where SSE2 is there the fixed part is summed in it,
+  // with the same wrap-around adds and so the same result. The fixed part has a constant length,
+  // so its loop unrolls; the sequence field (word 0) is covered by the seed instead.
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(&record);
   constexpr size_t kFixedWords = layout::kRecordFixedBytes / 8;
   static_assert(kFixedWords % 2 == 0, "the fixed part is processed in pairs of words");
-  uint64_t sum[2] = {sequence, load_word(bytes + 8)};
-  uint64_t weighted[2] = {0, sum[1]};
+  uint64_t sum[2];
+  uint64_t weighted[2];
+#if TEARDOWN_SSE2
+  __m128i sums = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)),
+                                static_cast<long long>(sequence));
+  __m128i weights = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)), 0);
+  for (size_t word = 2; word < kFixedWords; word += 2) {
+    sums = _mm_add_epi64(sums, _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 8 * word)));
+    weights = _mm_add_epi64(weights, sums);
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(sum), sums);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(weighted), weights);
+#else
+  sum[0] = sequence;
+  sum[1] = load_word(bytes + 8);
+  weighted[0] = 0;
+  weighted[1] = sum[1];
   for (size_t word = 2; word < kFixedWords; word += 2) {
     sum[0] += load_word(bytes + 8 * word);
     sum[1] += load_word(bytes + 8 * word + 8);
     weighted[0] += sum[0];
     weighted[1] += sum[1];
   }
+#endif
   size_t length = checked_bytes(record);
   for (size_t offset = layout::kRecordFixedBytes; offset < length; offset += 8) {
     uint8_t word[8] = {};
@@ -213,7 +239,9 @@ bool EventRing::complete(const Claim& claim, const td_event_record& record) {
     return false;
   }
   size_t captured = record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0;
-  std::memcpy(&slot.record, &record, layout::kRecordFixedBytes + captured);
+  // The fixed part by a copy of constant length (a few vector moves), the captured bytes after.
+  std::memcpy(&slot.record, &record, layout::kRecordFixedBytes);
+  if (captured > 0) std::memcpy(slot.record.captured, record.captured, captured);
   slot.record.sequence = claim.sequence;
   slot.record.captured_length = static_cast<uint16_t>(captured);
   slot.check = record_check(slot.record, claim.sequence);
