@@ -344,6 +344,18 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
       directory_version(rings_dir_) != scanned_version_) {
     scan(false);
   }
+  // One ring, nothing of it staged: read straight into the caller's buffer, with no merge and
+  // no second copy of every record (the common case: a user reading their own ring).
+  if (rings_.size() == 1 && !rings_[0]->broken && !rings_[0]->has_pending()) {
+    Ring& ring = *rings_[0];
+    if (ring.reader->read(out, capacity, count, lost) != TD_OK) {
+      ring.broken = true;  // damaged or replaced by its owner: found again at the next scan
+      count = 0;
+      next_scan_ns_ = 0;
+    }
+    for (size_t i = 0; i < count; ++i) out[i].user = ring.user;
+    return TD_OK;
+  }
   for (auto& ring : rings_) {
     if (ring->broken || ring->has_pending()) continue;
     ring->pending.resize(kPendingPerRing);

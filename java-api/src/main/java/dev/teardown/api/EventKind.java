@@ -35,13 +35,20 @@ public enum EventKind {
     return this == FD_CLOSE || this == EOF || this == DISCON || this == RESET;
   }
 
-  /** The kind with this native number. */
-  public static EventKind fromCode(int code) {
+  private static final EventKind[] BY_CODE = new EventKind[16];
+
+  static {
     for (EventKind kind : values()) {
-      if (kind.code == code) {
-        return kind;
-      }
+      BY_CODE[kind.code] = kind;
     }
-    throw new IllegalArgumentException("unknown event kind " + code);
+  }
+
+  /** The kind with this native number (a table look-up: nothing is allocated). */
+  public static EventKind fromCode(int code) {
+    EventKind kind = code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    if (kind == null) {
+      throw new IllegalArgumentException("unknown event kind " + code);
+    }
+    return kind;
   }
 }

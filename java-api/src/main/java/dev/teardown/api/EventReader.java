@@ -4,6 +4,7 @@ import dev.teardown.api.internal.EventDecoder;
 import dev.teardown.api.internal.EventRecordLayout;
 import dev.teardown.api.internal.JfrEmitter;
 import dev.teardown.api.internal.NativeReader;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,13 +17,16 @@ public final class EventReader implements AutoCloseable {
   private final NativeReader reader;
   private final int batchSize;
   private final EventDecoder decoder;
+  private final EventView view;
   private long delivered;
   private long totalLost;
+  private long lastLost;
 
   EventReader(NativeReader reader, int batchSize) {
     this.reader = reader;
     this.batchSize = batchSize;
     this.decoder = new EventDecoder(reader::user);
+    this.view = new EventView(decoder);
   }
 
   /**
@@ -48,8 +52,45 @@ public final class EventReader implements AutoCloseable {
     }
     delivered += events.size();
     totalLost = saturatedAdd(totalLost, missed);
+    lastLost = missed;
     JfrEmitter.emit(events);
     return new Batch(events, missed);
+  }
+
+  /**
+   * Reads like {@link #read()}, but makes no {@link TeardownEvent}: each event that passes the
+   * same checks is handed to {@code visitor} as an {@link EventView} over the batch, the same
+   * view each time, valid only during the call. Nothing is allocated per event, and no JFR event
+   * is emitted. Returns how many events were visited; {@link #lastLost()} says how many went by
+   * unread. An exception from the visitor ends the read, and the batch's later events are not
+   * visited.
+   *
+   * @throws TeardownException when the channel can no longer be read
+   */
+  public int read(EventView.Visitor visitor) {
+    int count = reader.read();
+    long missed = reader.lost();
+    ByteBuffer records = reader.records();
+    int visited = 0;
+    for (int i = 0; i < count; i++) {
+      int offset = i * EventRecordLayout.SIZE;
+      if (!decoder.valid(records, offset)) {
+        missed = saturatedAdd(missed, 1);
+        continue;
+      }
+      view.bind(records, offset);
+      visitor.visit(view);
+      visited++;
+    }
+    delivered += visited;
+    totalLost = saturatedAdd(totalLost, missed);
+    lastLost = missed;
+    return visited;
+  }
+
+  /** How many events went by unread during the last read, of either kind. */
+  public long lastLost() {
+    return lastLost;
   }
 
   private static long saturatedAdd(long a, long b) {

@@ -6,6 +6,7 @@ import dev.teardown.api.ConnectionSummary;
 import dev.teardown.api.Ending;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.EventReader;
+import dev.teardown.api.EventView;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownEvent;
@@ -32,8 +33,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * How fast a reader drains a full channel into {@link TeardownEvent} objects: one native call
- * per batch, then batch decoding. The score is events per second.
+ * How fast a reader drains a full channel: into {@link TeardownEvent} objects (one native call
+ * per batch, then batch decoding), through {@link EventView} flyweights (no object per event),
+ * and the native copy alone. The score is events per second.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -120,5 +122,30 @@ public class DrainBenchmark {
       throw new IllegalStateException("drained " + delivered + " of " + EVENTS);
     }
     return delivered;
+  }
+
+  /**
+   * The zero-allocation read: each event seen through an {@link EventView}, a filter's worth of
+   * fields looked at (kind, port, pid), no {@link TeardownEvent} made.
+   */
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long flyweight() {
+    long[] seen = {0, 0};
+    EventView.Visitor visitor = view -> {
+      seen[0]++;
+      if (view.kind() == EventKind.CLOSE && view.localPort() > 40000) {
+        seen[1] += view.pid();
+      }
+    };
+    try (EventReader reader = channel.reader(TeardownChannel.ReadFrom.OLDEST, batchSize, Duration.ofMillis(100))) {
+      while (reader.read(visitor) > 0 || reader.lastLost() > 0) {
+        // every batch visited
+      }
+    }
+    if (seen[0] != EVENTS) {
+      throw new IllegalStateException("visited " + seen[0] + " of " + EVENTS);
+    }
+    return seen[1];
   }
 }

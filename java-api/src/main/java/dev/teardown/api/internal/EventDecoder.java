@@ -66,65 +66,53 @@ public final class EventDecoder {
    */
   public EventDecoder(IntFunction<String> users) { this.users = users; }
 
-  /** Decodes the record at {@code offset}; null if the record is malformed. */
-  public TeardownEvent decode(ByteBuffer records, int offset) {
-    ByteBuffer buffer =
-        records.order() == ByteOrder.LITTLE_ENDIAN
-            ? records
-            : records.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  /**
+   * Whether the record at {@code offset} makes sense: what {@link #decode} checks, without
+   * decoding anything or allocating.
+   */
+  public boolean valid(ByteBuffer records, int offset) {
+    ByteBuffer buffer = little(records);
     int kindCode = Short.toUnsignedInt(buffer.getShort(offset + KIND));
     EventKind kind = kindCode < KINDS.length ? KINDS[kindCode] : null;
     int detail = Byte.toUnsignedInt(buffer.get(offset + DETAIL));
     int capturedLength = Short.toUnsignedInt(buffer.getShort(offset + CAPTURED_LENGTH));
     long dataLength = Integer.toUnsignedLong(buffer.getInt(offset + DATA_LENGTH));
     if (kind == null || capturedLength > CAPTURE_MAX || capturedLength > dataLength) {
-      return null;
+      return false;
     }
-    ShutdownHow how = null;
-    CloseMode mode = null;
-    if (kind == EventKind.SHUTDOWN) {
-      if (detail >= HOWS.length) {
-        return null;
-      }
-      how = HOWS[detail];
-    } else if (kind == EventKind.CLOSE) {
-      if (detail < 1 || detail > 3) {
-        return null;
-      }
-      mode = MODES[detail - 1];
+    if (kind == EventKind.SHUTDOWN && detail >= HOWS.length
+        || kind == EventKind.CLOSE && (detail < 1 || detail > 3)) {
+      return false;
     }
     int flags = Short.toUnsignedInt(buffer.getShort(offset + FLAGS));
-    FramingError framing = null;
-    if (kind == EventKind.RESET && (flags & EventFlag.FRAMING.bit()) != 0) {
-      framing = FramingError.of(detail);
-      if (framing == null) {
-        return null;
-      }
+    if (kind == EventKind.RESET && (flags & EventFlag.FRAMING.bit()) != 0
+        && FramingError.of(detail) == null) {
+      return false;
     }
+    if (!knownFamily(buffer, offset + LOCAL) || !knownFamily(buffer, offset + REMOTE)) {
+      return false;
+    }
+    int first = Byte.toUnsignedInt(buffer.get(offset + FIRST_SHUTDOWN));
+    int ending = Byte.toUnsignedInt(buffer.get(offset + ENDING));
+    return first < INITIATORS.length && ending < ENDINGS.length
+        && users.apply(buffer.getInt(offset + USER)) != null;
+  }
+
+  /** Decodes the record at {@code offset}; null if the record is malformed. */
+  public TeardownEvent decode(ByteBuffer records, int offset) {
+    ByteBuffer buffer = little(records);
+    if (!valid(buffer, offset)) {
+      return null;
+    }
+    EventKind kind = KINDS[Short.toUnsignedInt(buffer.getShort(offset + KIND))];
+    int detail = Byte.toUnsignedInt(buffer.get(offset + DETAIL));
+    int flags = Short.toUnsignedInt(buffer.getShort(offset + FLAGS));
     InetSocketAddress local = address(buffer, offset + LOCAL);
     InetSocketAddress remote = address(buffer, offset + REMOTE);
     if (local == INVALID || remote == INVALID) {
       return null;
     }
-    ConnectionSummary summary = null;
-    int first = Byte.toUnsignedInt(buffer.get(offset + FIRST_SHUTDOWN));
-    int ending = Byte.toUnsignedInt(buffer.get(offset + ENDING));
-    if (first >= INITIATORS.length || ending >= ENDINGS.length) {
-      return null;
-    }
-    if (kind == EventKind.CLOSE && ending != 0) {
-      summary =
-          new ConnectionSummary(
-              Duration.ofNanos(buffer.getLong(offset + LIFETIME_NS)),
-              buffer.getLong(offset + BYTES_SENT),
-              buffer.getLong(offset + BYTES_RECEIVED),
-              INITIATORS[first],
-              ENDINGS[ending]);
-    }
-    String user = users.apply(buffer.getInt(offset + USER));
-    if (user == null) {
-      return null;
-    }
+    int capturedLength = Short.toUnsignedInt(buffer.getShort(offset + CAPTURED_LENGTH));
     byte[] captured = null;
     if (capturedLength > 0) {
       captured = new byte[capturedLength];
@@ -140,17 +128,71 @@ public final class EventDecoder {
         Byte.toUnsignedInt(buffer.get(offset + SOCKET_TYPE)),
         kind,
         buffer.getInt(offset + ERROR),
-        how,
-        mode,
+        kind == EventKind.SHUTDOWN ? HOWS[detail] : null,
+        kind == EventKind.CLOSE ? MODES[detail - 1] : null,
         Duration.ofSeconds(Short.toUnsignedInt(buffer.getShort(offset + LINGER_SECONDS))),
         EventFlag.fromBits(flags),
-        dataLength,
+        Integer.toUnsignedLong(buffer.getInt(offset + DATA_LENGTH)),
         captured,
         local,
         remote,
-        summary,
-        framing,
-        user);
+        summary(buffer, offset),
+        kind == EventKind.RESET && (flags & EventFlag.FRAMING.bit()) != 0
+            ? FramingError.of(detail) : null,
+        users.apply(buffer.getInt(offset + USER)));
+  }
+
+  /** A valid record's connection summary: a CLOSE's with an ending, else null. */
+  public ConnectionSummary summary(ByteBuffer records, int offset) {
+    ByteBuffer buffer = little(records);
+    int ending = Byte.toUnsignedInt(buffer.get(offset + ENDING));
+    if (Short.toUnsignedInt(buffer.getShort(offset + KIND)) != EventKind.CLOSE.code() || ending == 0) {
+      return null;
+    }
+    return new ConnectionSummary(
+        Duration.ofNanos(buffer.getLong(offset + LIFETIME_NS)),
+        buffer.getLong(offset + BYTES_SENT),
+        buffer.getLong(offset + BYTES_RECEIVED),
+        INITIATORS[Byte.toUnsignedInt(buffer.get(offset + FIRST_SHUTDOWN))],
+        ENDINGS[ending]);
+  }
+
+  /** A valid record's local endpoint ({@code remote} false) or peer, from the cache; or null. */
+  public InetSocketAddress endpoint(ByteBuffer records, int offset, boolean remote) {
+    InetSocketAddress address = address(little(records), offset + (remote ? REMOTE : LOCAL));
+    return address == INVALID ? null : address;
+  }
+
+  /** A valid record's process name, from the cache. */
+  public String processName(ByteBuffer records, int offset) {
+    ByteBuffer buffer = little(records);
+    long pid = Integer.toUnsignedLong(buffer.getInt(offset + PID));
+    CachedName cached = lastName;
+    if (cached == null || cached.pid != pid || !cached.matches(buffer, offset + PROCESS_NAME)) {
+      cached = names.get(pid);
+      if (cached == null || !cached.matches(buffer, offset + PROCESS_NAME)) {
+        cached = CachedName.read(pid, buffer, offset + PROCESS_NAME);
+        remember(names, pid, cached);
+      }
+      lastName = cached;
+    }
+    return cached.name;
+  }
+
+  /** A valid record's user. */
+  public String user(ByteBuffer records, int offset) {
+    return users.apply(little(records).getInt(offset + USER));
+  }
+
+  private static ByteBuffer little(ByteBuffer records) {
+    return records.order() == ByteOrder.LITTLE_ENDIAN
+        ? records
+        : records.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static boolean knownFamily(ByteBuffer buffer, int at) {
+    int family = Byte.toUnsignedInt(buffer.get(at + ADDRESS_FAMILY));
+    return family == FAMILY_NONE || family == FAMILY_IPV4 || family == FAMILY_IPV6;
   }
 
   private static final InetSocketAddress INVALID = InetSocketAddress.createUnresolved("invalid", 0);
@@ -201,20 +243,6 @@ public final class EventDecoder {
   private static int addressSlot(int meta, int scope, long high, long low) {
     long h = (high ^ Long.rotateLeft(low, 17) ^ ((long) meta << 32) ^ scope) * 0x9E3779B97F4A7C15L;
     return (int) (h >>> (64 - ADDRESS_CACHE_BITS));
-  }
-
-  private String processName(ByteBuffer buffer, int offset) {
-    long pid = Integer.toUnsignedLong(buffer.getInt(offset + PID));
-    CachedName cached = lastName;
-    if (cached == null || cached.pid != pid || !cached.matches(buffer, offset + PROCESS_NAME)) {
-      cached = names.get(pid);
-      if (cached == null || !cached.matches(buffer, offset + PROCESS_NAME)) {
-        cached = CachedName.read(pid, buffer, offset + PROCESS_NAME);
-        remember(names, pid, cached);
-      }
-      lastName = cached;
-    }
-    return cached.name;
   }
 
   private static <K, V> void remember(Map<K, V> cache, K key, V value) {
