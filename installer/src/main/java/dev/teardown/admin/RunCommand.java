@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code teardown run -- PROGRAM ARGS}: a program under the Linux layer. */
 @Command(
@@ -19,6 +21,8 @@ import picocli.CommandLine.Parameters;
 final class RunCommand implements Callable<Integer> {
   @Mixin ChannelOption channel;
 
+  @Spec CommandSpec spec;
+
   @Parameters(arity = "1..*", paramLabel = "PROGRAM [ARGS]", description = "The program and its arguments.")
   List<String> command;
 
@@ -28,7 +32,17 @@ final class RunCommand implements Callable<Integer> {
     try (TeardownChannel opened = channel.openOrCreate()) {
       directory = opened.path();
     }
-    Process process = LayerProcess.builder(command, directory).inheritIO().start();
+    Process process;
+    try {
+      process = LayerProcess.builder(command, directory).inheritIO().start();
+    } catch (IOException e) {
+      // As a shell says it: 127 for a program not found, 126 for one that cannot be run.
+      boolean missing = String.valueOf(e.getMessage()).contains("error=2,");
+      spec.commandLine().getErr().println("teardown run: " + command.get(0) + ": "
+          + (missing ? "no such program (not a file, and not found on PATH)"
+              : "cannot be run (" + e.getMessage() + ")"));
+      return missing ? 127 : 126;
+    }
     return process.waitFor();
   }
 }

@@ -32,8 +32,31 @@ public final class TeardownCommand {
 
   /** Runs the command line; returns the exit code (0 ok, 1 failure, 2 usage). */
   public static int run(String... args) {
-    return new CommandLine(new TeardownCommand())
+    return commandLine().execute(args);
+  }
+
+  /**
+   * The command line as the tool runs it: failures as one clear line, enum values in any case
+   * (`--kind close`), durations as people write them (`30s`, `15m`, `24h`, `7d`) or in ISO-8601,
+   * and `--help` and `--version` on every subcommand.
+   */
+  static CommandLine commandLine() {
+    CommandLine root = new CommandLine(new TeardownCommand())
         .setExecutionExceptionHandler(new ErrorHandler())
-        .execute(args);
+        .setCaseInsensitiveEnumValuesAllowed(true);
+    root.registerConverter(java.time.Duration.class, Durations::parse);
+    withHelp(root, root.getCommandSpec().versionProvider());
+    return root;
+  }
+
+  private static void withHelp(CommandLine command, CommandLine.IVersionProvider version) {
+    for (CommandLine sub : command.getSubcommands().values()) {
+      CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+      if (!spec.helpCommand() && spec.findOption("--help") == null) {
+        spec.mixinStandardHelpOptions(true);
+        spec.versionProvider(version);
+      }
+      withHelp(sub, version);
+    }
   }
 }

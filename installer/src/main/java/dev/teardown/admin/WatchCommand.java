@@ -49,7 +49,7 @@ final class WatchCommand implements Callable<Integer> {
   @Option(names = "--count", paramLabel = "N", description = "Stop after N events.")
   long count = Long.MAX_VALUE;
 
-  @Option(names = "--duration", paramLabel = "DURATION", description = "Stop after this long (ISO-8601, e.g. PT30S).")
+  @Option(names = "--duration", paramLabel = "DURATION", description = "Stop after this long: 30s, 15m, 24h, 7d, or ISO-8601 such as PT30S.")
   Duration duration;
 
   @Spec CommandSpec spec;

@@ -9,8 +9,7 @@ record CommandLineRun(int exit, String out, String err) {
   static CommandLineRun of(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine command =
-        new CommandLine(new TeardownCommand()).setExecutionExceptionHandler(new ErrorHandler());
+    CommandLine command = TeardownCommand.commandLine();
     command.setOut(new PrintWriter(out));
     command.setErr(new PrintWriter(err));
     int exit = command.execute(args);

@@ -1,0 +1,40 @@
+package dev.teardown.admin;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.TypeConversionException;
+
+/** Durations as people write them on a command line: 500ms, 30s, 15m, 24h, 7d, or ISO-8601. */
+final class Durations {
+  private static final Pattern SHORT = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
+
+  private Durations() {}
+
+  static Duration parse(String text) {
+    String trimmed = text.strip();
+    Matcher shortForm = SHORT.matcher(trimmed.toLowerCase(Locale.ROOT));
+    if (shortForm.matches()) {
+      long amount = Long.parseLong(shortForm.group(1));
+      return switch (shortForm.group(2)) {
+        case "ms" -> Duration.ofMillis(amount);
+        case "s" -> Duration.ofSeconds(amount);
+        case "m" -> Duration.ofMinutes(amount);
+        case "h" -> Duration.ofHours(amount);
+        default -> Duration.ofDays(amount);
+      };
+    }
+    try {
+      Duration duration = Duration.parse(trimmed.toUpperCase(Locale.ROOT));
+      if (!duration.isNegative()) {
+        return duration;
+      }
+    } catch (DateTimeParseException e) {
+      // said below
+    }
+    throw new TypeConversionException("'" + text + "' is not a duration: give one such as 500ms,"
+        + " 30s, 15m, 24h or 7d, or ISO-8601 such as PT30S");
+  }
+}
