@@ -41,6 +41,10 @@ public final class EventReader implements AutoCloseable {
   public Batch read() {
     int count = reader.read();
     long missed = reader.lost();
+    if (count == 0 && missed == 0) {
+      lastLost = 0;
+      return Batch.EMPTY;  // a quiet channel's read makes nothing
+    }
     List<TeardownEvent> events = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       TeardownEvent event = decoder.decode(reader.records(), i * EventRecordLayout.SIZE);
@@ -125,6 +129,8 @@ public final class EventReader implements AutoCloseable {
    * @param lost how many events went by unread since the previous read
    */
   public record Batch(List<TeardownEvent> events, long lost) {
+    static final Batch EMPTY = new Batch(List.of(), 0);
+
     public Batch {
       events = List.copyOf(events);
       if (lost < 0) {

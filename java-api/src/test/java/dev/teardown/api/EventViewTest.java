@@ -2,6 +2,7 @@ package dev.teardown.api;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.teardown.api.TeardownChannel.ReadFrom;
@@ -117,6 +118,14 @@ class EventViewTest {
       // What a read allocates is per batch (the native call), never per event: 8 batches here.
       assertTrue(allocated < events, allocated + " bytes allocated for " + events + " events");
       assertTrue(sum[0] != 0);
+    }
+  }
+
+  @Test
+  void aSubscriptionsLongestWaitMustBePositive() {
+    try (TeardownChannel channel = TeardownChannel.create(dir)) {
+      assertThrows(IllegalArgumentException.class,
+          () -> channel.subscribe(ReadFrom.NEWEST, events -> {}, Duration.ZERO));
     }
   }
 }
