@@ -4,6 +4,7 @@
 //  - decide+publish: Producer::policy() first, as a layer does on every teardown call.
 //
 //   teardown_bench [--producers N] [--events PER_PRODUCER] [--slots N] [--channel DIR]
+//                  [--path publish|decide+publish|both]
 //
 // Run under `valgrind --tool=callgrind` for instruction counts (see run-benchmarks.sh).
 #include <unistd.h>
@@ -27,6 +28,7 @@ struct Options {
   uint64_t events = 2'000'000;
   std::string channel;
   uint32_t slots = 1u << 16;
+  std::string path = "both";
 };
 
 bool parse(int argc, char** argv, Options& options) {
@@ -40,11 +42,14 @@ bool parse(int argc, char** argv, Options& options) {
       options.slots = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
     } else if (flag == "--channel") {
       options.channel = argv[i + 1];
+    } else if (flag == "--path") {
+      options.path = argv[i + 1];
     } else {
       return false;
     }
   }
-  return (argc % 2) == 1 && options.producers >= 1 && options.events >= 1;
+  return (argc % 2) == 1 && options.producers >= 1 && options.events >= 1 &&
+         (options.path == "both" || options.path == "publish" || options.path == "decide+publish");
 }
 
 td_event_record sample_event(uint64_t socket) {
@@ -65,7 +70,10 @@ td_event_record sample_event(uint64_t socket) {
 int main(int argc, char** argv) {
   Options options;
   if (!parse(argc, argv, options)) {
-    std::fprintf(stderr, "usage: %s [--producers N] [--events PER_PRODUCER] [--slots N] [--channel DIR]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s [--producers N] [--events PER_PRODUCER] [--slots N] [--channel DIR]"
+                 " [--path publish|decide+publish|both]\n",
+                 argv[0]);
     return 2;
   }
   std::string dir = options.channel;
@@ -105,15 +113,22 @@ int main(int argc, char** argv) {
                 name, options.producers, static_cast<unsigned long long>(total),
                 seconds * 1e9 / total, seconds * 1e9 / options.events);
   };
-  run("publish", false);
-  run("decide+publish", true);
+  uint64_t runs = 0;
+  if (options.path != "decide+publish") {
+    run("publish", false);
+    ++runs;
+  }
+  if (options.path != "publish") {
+    run("decide+publish", true);
+    ++runs;
+  }
 
   td_counters counters{};
   channel->ring().counters(counters);
   std::printf("accounted: published=%llu dropped=%llu of %llu\n",
               static_cast<unsigned long long>(counters.per_kind[TD_KIND_CLOSE]),
               static_cast<unsigned long long>(counters.dropped),
-              static_cast<unsigned long long>(2 * total + options.slots));
+              static_cast<unsigned long long>(runs * total + options.slots));
   if (options.channel.empty()) {
     for (const std::string& name : teardown::list_directory(channel->rings_dir(), 16)) {
       std::remove((channel->rings_dir() + "/" + name).c_str());
@@ -122,5 +137,5 @@ int main(int argc, char** argv) {
     for (const char* name : {"/config", "/config.lock"}) std::remove((dir + name).c_str());
     rmdir(dir.c_str());
   }
-  return counters.per_kind[TD_KIND_CLOSE] + counters.dropped == 2 * total + options.slots ? 0 : 1;
+  return counters.per_kind[TD_KIND_CLOSE] + counters.dropped == runs * total + options.slots ? 0 : 1;
 }

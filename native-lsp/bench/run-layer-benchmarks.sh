@@ -56,9 +56,13 @@ best() {  # the smallest time, or the largest throughput
   if [ "$1" = higher ]; then sort -n | tail -1; else sort -n | head -1; fi
 }
 
-run() {  # label unit higher-is-better workload args
-  local label="$1" unit="$2" better="$3"
-  shift 3
+figure() {  # name value unit: a line of ./teardown bench --summary
+  printf '%s %s %s\n' "$1" "$2" "$3" >>"${TEARDOWN_BENCH_FIGURES:-/dev/null}"
+}
+
+run() {  # label unit higher-is-better figure-name workload args
+  local label="$1" unit="$2" better="$3" name="$4"
+  shift 4
   declare -A results
   for variant in plain layer strace; do results[$variant]=""; done
   for _ in 1 2 3 4 5 6 7 8 9; do
@@ -80,15 +84,53 @@ run() {  # label unit higher-is-better workload args
     fi
     line+="$(awk -v st="$statistic" -v u="$unit" -v p="$plain" -v t="$layer" -v s="$traced" 'BEGIN {
       printf "  %-6s plain %9.2f %-6s layer %9.2f (%.3fx)  strace %9.2f (%.2fx)", st, p, u, t, t / p, s, s / p }')"$'\n'
+    if [ "$statistic" = median ]; then
+      figure "$name" "$(awk -v p="$plain" -v t="$layer" 'BEGIN { printf "%.3f", t / p }')" x
+    fi
   done
   printf '%s\n%s' "$label" "$line"
 }
 
 echo "== the Linux layer against no layer and strace (9 interleaved runs; x = ratio to plain)"
 command -v strace >/dev/null || { echo "strace not installed: apt-get install strace" >&2; exit 2; }
-run "1-byte request/response round trip" "us/op" lower rr 20000
-run "connect/accept/close churn" "us/op" lower churn 3000
-run "bulk throughput" "MB/s" higher bulk 2000
+run "1-byte request/response round trip" "us/op" lower linux_rt_ratio rr 20000
+run "connect/accept/close churn" "us/op" lower linux_churn_ratio churn 3000
+run "bulk throughput" "MB/s" higher linux_bulk_ratio bulk 2000
+
+# The same workloads in instructions (callgrind), layer minus plain: the difference of two
+# counts of operations removes start-up; one process holds both ends of every connection.
+if command -v valgrind >/dev/null; then
+  instructions() {  # variant workload count
+    local out
+    out="$(mktemp)"
+    if [ "$1" = layer ]; then
+      LD_PRELOAD="$layer" TEARDOWN_CHANNEL="$channel" valgrind --tool=callgrind \
+        --callgrind-out-file="$out" "$workload" "$2" "$3" >/dev/null 2>&1
+    else
+      valgrind --tool=callgrind --callgrind-out-file="$out" "$workload" "$2" "$3" >/dev/null 2>&1
+    fi
+    sed -n 's/^summary: \([0-9]*\).*/\1/p' "$out"
+    rm -f "$out"
+  }
+  added() {  # workload small large: instructions the layer adds per operation
+    local ps pl ls ll
+    ps="$(instructions plain "$1" "$2")"
+    pl="$(instructions plain "$1" "$3")"
+    ls="$(instructions layer "$1" "$2")"
+    ll="$(instructions layer "$1" "$3")"
+    awk -v ps="$ps" -v pl="$pl" -v ls="$ls" -v ll="$ll" -v n="$(($3 - $2))" \
+      'BEGIN { printf "%.0f", ((ll - ls) - (pl - ps)) / n }'
+  }
+  echo "== instructions the layer adds (callgrind, layer minus plain)"
+  rt="$(added rr 2000 12000)"
+  # A round trip here is both ends' send and receive: one end's is half.
+  rt_end="$(awk -v v="$rt" 'BEGIN { printf "%.0f", v / 2 }')"
+  echo "1-byte round trip: $rt_end instructions at each end (send + recv), $rt for both"
+  figure linux_rt_instructions "$rt_end" instructions
+  conn="$(added churn 200 1200)"
+  echo "one connection's life (socket, connect, accept, close at both ends): $conn instructions"
+  figure linux_conn_instructions "$conn" instructions
+fi
 
 # Disconnect-data emulation: the same workloads on one port, under the layer both times, with
 # the port plain and then emulated (every send framed, every receive unframed).
