@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -162,6 +163,60 @@ static void reset_seen_by_poll(int use_epoll) {
   seen("recv again", recv(server, buffer, sizeof(buffer), 0));
   seen("close", close(server));
   close(listener);
+}
+
+/* Urgent data read in line, as ftplib's abort does it: the client sends a command with MSG_OOB
+ * (the last byte is urgent), the server has SO_OOBINLINE set and reads it in the stream; then more
+ * ordinary bytes both ways. Set on the listener (inherited) and on an accepted socket. */
+static void urgent_inline(void) {
+  for (int on_listener = 1; on_listener >= 0; --on_listener) {
+    int listener = listen_on_port();
+    int one = 1;
+    if (on_listener) {
+      seen("oobinline listener", setsockopt(listener, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one)));
+    }
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = loopback();
+    if (connect(client, (struct sockaddr*)&address, sizeof(address)) != 0) {
+      perror("invisibility_probe: connect");
+      exit(3);
+    }
+    int server = accept(listener, NULL, NULL);
+    if (!on_listener) {
+      seen("oobinline", setsockopt(server, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one)));
+    }
+    seen("send", send(client, "USER x\r\n", 8, 0));
+    sleep_ms(50);
+    char buffer[64];
+    long got = recv(server, buffer, sizeof(buffer), 0);
+    seen("recv", got);
+    if (got > 0) seen_bytes("bytes", buffer, got);
+    seen("send OOB", send(client, "ABOR\r\n", 6, MSG_OOB));
+    sleep_ms(50);
+    int at_mark = -1;
+    long total = 0;
+    for (int round = 0; round < 8 && total < 6; ++round) {
+      got = recv(server, buffer + total, sizeof(buffer) - total, MSG_DONTWAIT);
+      if (got <= 0) break;
+      total += got;
+    }
+    seen("recv abort", total);
+    seen_bytes("abort", buffer, total);
+    seen("atmark after", ioctl(server, SIOCATMARK, &at_mark));
+    seen("send", send(server, "226 ok\r\n", 8, 0));
+    sleep_ms(50);
+    got = recv(client, buffer, sizeof(buffer), 0);
+    seen("recv reply", got);
+    if (got > 0) seen_bytes("reply", buffer, got);
+    seen("send", send(client, "QUIT\r\n", 6, 0));
+    sleep_ms(50);
+    got = recv(server, buffer, sizeof(buffer), 0);
+    seen("recv", got);
+    if (got > 0) seen_bytes("bytes", buffer, got);
+    close(client);
+    close(server);
+    close(listener);
+  }
 }
 
 /* Receive flags the layer has no business with: MSG_TRUNC discards (a NULL buffer is legal),
@@ -444,6 +499,8 @@ int main(int argc, char** argv) {
     reset_seen_by_poll(1);
   else if (strcmp(scenario, "receive-flags") == 0)
     receive_flags();
+  else if (strcmp(scenario, "urgent-inline") == 0)
+    urgent_inline();
   else if (strcmp(scenario, "hello-lookalike") == 0)
     hello_lookalike();
   else if (strcmp(scenario, "shutdown-wakes") == 0)

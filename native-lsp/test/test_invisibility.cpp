@@ -85,9 +85,9 @@ TEST_P(Invisibility, TheProgramSeesTheSameWithAndWithoutTheLayer) {
 INSTANTIATE_TEST_SUITE_P(Scenarios, Invisibility,
                          ::testing::Values("refused-connect-poll", "refused-connect-epoll",
                                            "reset-poll", "reset-epoll", "receive-flags",
-                                           "hello-lookalike", "shutdown-wakes", "descriptor-reused",
-                                           "vfork-child", "vfork-exit", "failed-duplication",
-                                           "signal-close"),
+                                           "urgent-inline", "hello-lookalike", "shutdown-wakes",
+                                           "descriptor-reused", "vfork-child", "vfork-exit",
+                                           "failed-duplication", "signal-close"),
                          [](const ::testing::TestParamInfo<const char*>& scenario) {
                            std::string name = scenario.param;
                            for (char& c : name) {

@@ -85,6 +85,7 @@ EmulatedConnection* acquire_connection() noexcept {
     if (connection == nullptr) return nullptr;
   }
   connection->aborted.store(false, std::memory_order_relaxed);
+  connection->urgent_inline.store(false, std::memory_order_relaxed);
   connection->references.store(1, std::memory_order_release);
   emulated_once.store(true, std::memory_order_release);
   return connection;

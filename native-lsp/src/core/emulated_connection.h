@@ -17,6 +17,9 @@ struct EmulatedConnection {
   EmulatedStream stream;
   std::atomic<uint32_t> references{0};  // handles that share the connection
   std::atomic<bool> aborted{false};     // the layer reset it after a framing error
+  // The program reads urgent data in line (SO_OOBINLINE): a peer's MSG_OOB byte arrives raw,
+  // between two records, and is the program's (framed_receive asks the Io where it is).
+  std::atomic<bool> urgent_inline{false};
   uint32_t index = 0;                   // its place in the pool
   std::atomic<uint32_t> next_free{0};   // while free: the next free one's index + 1, or 0
 };

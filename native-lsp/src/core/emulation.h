@@ -142,6 +142,10 @@ class EmulatedStream {
   const uint8_t* disconnect_data() const { return disconnect_in_; }
   size_t disconnect_length() const { return disconnect_in_length_; }
   FrameError error() const { return decoder_.error(); }
+  // No record is begun: the next byte on the wire starts one (or the HELLO).
+  bool at_record_boundary() const {
+    return decoder_.header_filled() == 0 && decoder_.error() == FrameError::kNone;
+  }
 
  private:
   class GatherSink;

@@ -27,6 +27,8 @@
 //       would take; asked, without taking it, before a call that already moved bytes makes
 //       another (the plain call returns the bytes and leaves the error for the next one)
 //   void wait_writable(int milliseconds)   returns when there may be room, or the time is up
+//   bool at_urgent_mark()   the next byte to read is the peer's urgent byte, read in line (asked
+//       only when the program set SO_OOBINLINE)
 //   void abort(FrameError why)   resets the connection; records why when it is a framing error
 //   void fail(CallError error)   the call's error, in the layer's numbers, for the calls below
 // A -1 from write or read, or a false from a wait, leaves the system's error where the layer's
@@ -175,6 +177,26 @@ long framed_send(Io& io, EmulatedConnection& connection, const Span* buffers, si
   return static_cast<long>(sent);
 }
 
+// Whether the next byte on the wire is the peer's urgent byte, read in line: the program set
+// SO_OOBINLINE, no record is begun, and the system says the mark is next.
+template <typename Io>
+bool urgent_byte_next(Io& io, EmulatedConnection& connection) {
+  return connection.urgent_inline.load(std::memory_order_relaxed) &&
+         connection.stream.at_record_boundary() && io.at_urgent_mark();
+}
+
+// Reads (or peeks) that urgent byte alone into the first byte of `app`'s buffers: 1, or what the
+// read returned.
+template <typename Io>
+long read_urgent_byte(Io& io, const Span* app, size_t count, bool peek) {
+  for (size_t i = 0; i < count; ++i) {
+    if (app[i].length == 0) continue;
+    Span one{app[i].data, 1};
+    return io.read(&one, 1, peek);
+  }
+  return 0;
+}
+
 // MSG_PEEK: the wire's next bytes are peeked into a window of the layer's, decoded with a copy of
 // the stream's state, and the program's bytes among them copied out. A window too small for what
 // is there grows; bytes of the stream's own with no data behind them are taken off the wire for
@@ -185,8 +207,13 @@ long framed_peek(Io& io, EmulatedConnection& connection, std::unique_lock<std::m
                  const Span* buffers, size_t count) {
   constexpr size_t kLargestWindow = 4u << 20;
   Span first[kMaxSpans];
-  AppBuffers app(first, spans_from(buffers, count, 0, first, kMaxSpans));
+  size_t spans = spans_from(buffers, count, 0, first, kMaxSpans);
+  AppBuffers app(first, spans);
   size_t total = app.total();
+  if (urgent_byte_next(io, connection)) {
+    long got = read_urgent_byte(io, first, spans, true);
+    if (got == 1) return 1;  // a short peek, as a plain one may be
+  }
   size_t window = total + kHelloSize + kFrameHeaderSize;
   std::unique_ptr<uint8_t[]> bytes;
   size_t capacity = 0;
@@ -263,7 +290,18 @@ long framed_receive(Io& io, EmulatedConnection& connection, const Span* buffers,
     }
     if (connection.stream.error() != FrameError::kNone) return failed(connection.stream.error());
     Span window[kMaxSpans];
-    AppBuffers app(window, spans_from(buffers, count, delivered, window, kMaxSpans));
+    size_t spans = spans_from(buffers, count, delivered, window, kMaxSpans);
+    AppBuffers app(window, spans);
+    if (urgent_byte_next(io, connection)) {
+      // The peer's MSG_OOB byte, in line: raw, between records, the program's next byte, as on
+      // a plain connection (a read stops before the mark, so none went into the records).
+      long got = read_urgent_byte(io, window, spans, false);
+      if (got == 1) {
+        delivered += 1;
+        if (delivered == total) break;
+        continue;
+      }
+    }
     ReadPlan plan;
     connection.stream.plan_read(app, plan);
     if (delivered > 0 && io.error_pending()) return static_cast<long>(delivered);

@@ -81,6 +81,9 @@ class LowerIo {
   // Winsock keeps a connection's reset for every later call: no call takes it away.
   bool error_pending() const { return false; }
 
+  // Never asked: the LSP does not follow SO_OOBINLINE (urgent bytes stay outside the records).
+  bool at_urgent_mark() const { return false; }
+
   void wait_writable(int milliseconds) { ready(false, milliseconds); }
 
   void abort(FrameError why) { abort_connection(context_, why); }

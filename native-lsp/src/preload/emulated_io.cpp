@@ -74,6 +74,14 @@ class DescriptorIo {
     return real().poll(&item, 1, 0) > 0 && (item.revents & POLLERR) != 0;
   }
 
+  bool at_urgent_mark() {
+    int saved = errno;
+    int at_mark = 0;
+    bool at = real().ioctl(fd_, SIOCATMARK, &at_mark) == 0 && at_mark != 0;
+    errno = saved;
+    return at;
+  }
+
   void wait_writable(int milliseconds) {
     pollfd room{fd_, POLLOUT, 0};
     real().poll(&room, 1, milliseconds);

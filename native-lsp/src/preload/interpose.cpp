@@ -371,6 +371,9 @@ TD_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen
     ErrnoGuard guard;
     teardown::preload::on_linger_set(fd, value, length);
   }
+  if (result == 0 && level == SOL_SOCKET && name == SO_OOBINLINE && !in_vfork_child()) {
+    teardown::preload::on_urgent_inline_set(fd, value, length);
+  }
   return result;
 }
 

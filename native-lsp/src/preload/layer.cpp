@@ -142,6 +142,12 @@ void start_connection(int fd, SocketEntry& entry, const td_address& local,
     EmulatedConnection* connection = acquire_connection();
     if (connection != nullptr) {
       remember_identity(fd, entry);
+      // Urgent data read in line: set on the socket already (or inherited from its listener).
+      int inline_urgent = 0;
+      socklen_t length = sizeof(inline_urgent);
+      if (real().getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &inline_urgent, &length) == 0) {
+        connection->urgent_inline.store(inline_urgent != 0, std::memory_order_relaxed);
+      }
       entry.emulation.store(connection, std::memory_order_release);
       return;
     }
@@ -359,6 +365,16 @@ void on_linger_set(int fd, const void* value, socklen_t length) noexcept {
   std::memcpy(&option, value, sizeof(option));
   int seconds = option.l_linger < 0 ? 0 : option.l_linger > 65535 ? 65535 : option.l_linger;
   entry->teardown.set_linger(option.l_onoff != 0, static_cast<uint16_t>(seconds));
+}
+
+void on_urgent_inline_set(int fd, const void* value, socklen_t length) noexcept {
+  EmulatedConnection* connection = emulation_of(fd);
+  if (connection == nullptr || value == nullptr || length < static_cast<socklen_t>(sizeof(int))) {
+    return;
+  }
+  int on = 0;
+  std::memcpy(&on, value, sizeof(on));
+  connection->urgent_inline.store(on != 0, std::memory_order_relaxed);
 }
 
 uint64_t call_started(int fd) noexcept {

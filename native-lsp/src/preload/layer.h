@@ -46,6 +46,8 @@ void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer, s
 void on_blocking_set(int fd, bool nonblocking_now) noexcept;
 void on_duplicated(int old_fd, int new_fd) noexcept;
 void on_linger_set(int fd, const void* value, socklen_t length) noexcept;
+// SO_OOBINLINE set or cleared on an emulated connection: the peer's urgent byte is read in line.
+void on_urgent_inline_set(int fd, const void* value, socklen_t length) noexcept;
 // `started`: the wall clock when the call began (0 if the descriptor is not tracked).
 uint64_t call_started(int fd) noexcept;
 void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept;
