@@ -4,6 +4,8 @@
 
 namespace teardown {
 
+std::atomic<bool> emulated_once{false};
+
 namespace {
 
 // Connections live in chunks that are allocated on demand and never freed, found by index. The
@@ -16,7 +18,6 @@ constexpr uint32_t kMaxChunks = 65536;  // about a million connections at once
 std::atomic<EmulatedConnection*> chunks[kMaxChunks] = {};
 std::atomic<uint32_t> created{0};
 std::atomic<uint64_t> free_head{0};  // tag << 32 | (index + 1); low half 0: empty
-std::atomic<bool> emulated_once{false};
 // How many connections lock_all_connections locked: the forking thread's own count (threads may
 // fork at once; fork's handlers all run in the thread that forks, and in the child's copy of it).
 thread_local uint32_t locked_for_fork = 0;
@@ -101,10 +102,6 @@ void release_connection(EmulatedConnection* connection) noexcept {
     return;
   }
   push_free(connection);
-}
-
-bool any_emulated() noexcept {
-  return emulated_once.load(std::memory_order_relaxed);
 }
 
 void lock_all_connections() noexcept {

@@ -38,7 +38,10 @@ void lock_all_connections() noexcept;
 void unlock_all_connections() noexcept;
 
 // Whether this process has ever emulated a connection: while it has not, the data calls look no
-// further.
-bool any_emulated() noexcept;
+// further. Inline: every data call of the Linux layer asks it first.
+extern std::atomic<bool> emulated_once;
+inline bool any_emulated() noexcept {
+  return emulated_once.load(std::memory_order_relaxed);
+}
 
 }  // namespace teardown

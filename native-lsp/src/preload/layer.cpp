@@ -607,8 +607,7 @@ void reset_connection(int fd) noexcept {
   real().connect(fd, &unspecified, sizeof(unspecified));
 }
 
-EmulatedConnection* emulation_of(int fd) noexcept {
-  if (!any_emulated()) return nullptr;
+EmulatedConnection* emulated_entry(int fd) noexcept {
   SocketEntry* entry = sockets().find(fd);
   EmulatedConnection* connection =
       entry != nullptr ? entry->emulation.load(std::memory_order_acquire) : nullptr;

@@ -62,7 +62,10 @@ void on_framing_failure(int fd, FrameError why) noexcept;
 // Sends the peer a reset and keeps the descriptor (connect to AF_UNSPEC).
 void reset_connection(int fd) noexcept;
 // The emulated connection of `fd`, or null: one load while the process has none.
-EmulatedConnection* emulation_of(int fd) noexcept;
+EmulatedConnection* emulated_entry(int fd) noexcept;
+inline EmulatedConnection* emulation_of(int fd) noexcept {
+  return any_emulated() ? emulated_entry(fd) : nullptr;
+}
 // A framed call failed with ENOTSOCK: true, the entry dropped, when `fd` no longer names the
 // socket the layer emulated (the program's call then goes to libc as it is).
 bool forget_if_stale(int fd) noexcept;

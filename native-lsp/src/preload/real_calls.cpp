@@ -55,10 +55,13 @@ RealCalls load() {
 
 }  // namespace
 
-const RealCalls& real() {
+std::atomic<const RealCalls*> resolved_real_calls{nullptr};
+
+const RealCalls& resolve_real_calls() {
   // A function-local static: initialised once, thread-safely, on first use (which may come from
   // another library's constructor before ours has run).
   static const RealCalls calls = load();
+  resolved_real_calls.store(&calls, std::memory_order_release);
   return calls;
 }
 

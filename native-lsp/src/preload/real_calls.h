@@ -3,12 +3,14 @@
 #pragma once
 
 #include <poll.h>
+
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <atomic>
 
 namespace teardown::preload {
 
@@ -49,6 +51,12 @@ struct RealCalls {
 };
 
 // Resolved once; safe to call from any thread at any time, including before constructors ran.
-const RealCalls& real();
+// Inline: one load once resolved (every call of the program's goes through it).
+const RealCalls& resolve_real_calls();
+extern std::atomic<const RealCalls*> resolved_real_calls;
+inline const RealCalls& real() {
+  const RealCalls* calls = resolved_real_calls.load(std::memory_order_acquire);
+  return calls != nullptr ? *calls : resolve_real_calls();
+}
 
 }  // namespace teardown::preload
