@@ -29,6 +29,8 @@
 //   void wait_writable(int milliseconds)   returns when there may be room, or the time is up
 //   bool at_urgent_mark()   the next byte to read is the peer's urgent byte, read in line (asked
 //       only when the program set SO_OOBINLINE)
+//   long write_urgent(const uint8_t* byte)   sends the one byte as urgent data (MSG_OOB): 1, or
+//       -1; never waits
 //   void abort(FrameError why)   resets the connection; records why when it is a framing error
 //   void fail(CallError error)   the call's error, in the layer's numbers, for the calls below
 // A -1 from write or read, or a false from a wait, leaves the system's error where the layer's
@@ -175,6 +177,47 @@ long framed_send(Io& io, EmulatedConnection& connection, const Span* buffers, si
     if (!all_taken && sent > 0 && !io.program_waits()) break;
   }
   return static_cast<long>(sent);
+}
+
+// A send with MSG_OOB: the bytes before the last are framed as any send's, and the last, the
+// urgent byte, goes as it is, between two records: the receiving system takes it out of the
+// stream (or the program reads it in line: see framed_receive), so the records stay whole. Sent
+// with the records, the urgent mark would fall on a record's byte, and the peer would lose it.
+// Never inside a record: while another thread has one open the urgent byte is refused (a short
+// send, as the plain call's may be); for room it waits as the plain send would.
+template <typename Io>
+long framed_send_urgent(Io& io, EmulatedConnection& connection, const Span* buffers, size_t count) {
+  size_t total = spans_total(buffers, count);
+  const uint8_t* urgent = nullptr;
+  for (size_t i = count; i-- > 0 && urgent == nullptr;) {
+    if (buffers[i].length > 0) urgent = buffers[i].data + buffers[i].length - 1;
+  }
+  if (urgent == nullptr) return 0;
+  if (total > 1) {
+    Span before[kMaxSpans];
+    size_t used = 0, room = total - 1;
+    for (size_t i = 0; i < count && used < kMaxSpans && room > 0; ++i) {
+      size_t length = buffers[i].length < room ? buffers[i].length : room;
+      before[used++] = Span{buffers[i].data, length};
+      room -= length;
+    }
+    long sent = framed_send(io, connection, before, used);
+    if (sent < 0 || static_cast<size_t>(sent) < total - 1) return sent;
+  }
+  long before = total > 1 ? static_cast<long>(total - 1) : -1;
+  for (;;) {
+    long result;
+    {
+      std::lock_guard<std::mutex> hold(connection.writing);
+      if (connection.stream.owes_data() || connection.stream.owes_bytes()) {
+        if (before < 0) io.fail(CallError::kWouldBlock);
+        return before;
+      }
+      result = io.write_urgent(urgent);
+    }
+    if (result >= 0) return static_cast<long>(total);
+    if (!io.would_block() || !io.program_waits() || !io.wait_for_room()) return before;
+  }
 }
 
 // Whether the next byte on the wire is the peer's urgent byte, read in line: the program set

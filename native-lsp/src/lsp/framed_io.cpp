@@ -36,9 +36,16 @@ class LowerIo {
 
   // The framed calls' writes and reads never wait: the provider's call is made only once
   // select says it will not block.
+  // The records go without MSG_OOB: an urgent byte is sent alone (write_urgent).
   long write(const Span* spans, size_t count, bool /*own*/) {
     if (!ready(false, 0)) return would_block_now();
-    return write_now(spans, count);
+    return send_below(spans, count, flags_ & ~static_cast<DWORD>(MSG_OOB));
+  }
+
+  long write_urgent(const uint8_t* byte) {
+    if (!ready(false, 0)) return would_block_now();
+    Span one{const_cast<uint8_t*>(byte), 1};
+    return send_below(&one, 1, flags_ | MSG_OOB);
   }
 
   long read(const Span* spans, size_t count, bool peek) {
@@ -46,15 +53,17 @@ class LowerIo {
     return read_now(spans, count, peek);
   }
 
-  // The program's own call, passed below as it is (it may wait): urgent data and empty buffers.
-  long write_now(const Span* spans, size_t count) {
+  // The program's own call, passed below as it is (it may wait): empty buffers.
+  long write_now(const Span* spans, size_t count) { return send_below(spans, count, flags_); }
+
+  long send_below(const Span* spans, size_t count, DWORD flags) {
     WSABUF buffers[kMaxSpans];
     DWORD n = to_wsabufs(spans, count, buffers);
     DWORD sent = 0;
     int result = to_ == nullptr
-                     ? procs_.lpWSPSend(context_.lower, buffers, n, &sent, flags_, nullptr, nullptr,
+                     ? procs_.lpWSPSend(context_.lower, buffers, n, &sent, flags, nullptr, nullptr,
                                         nullptr, &error_)
-                     : procs_.lpWSPSendTo(context_.lower, buffers, n, &sent, flags_, to_, to_length_,
+                     : procs_.lpWSPSendTo(context_.lower, buffers, n, &sent, flags, to_, to_length_,
                                           nullptr, nullptr, nullptr, &error_);
     return result == 0 ? static_cast<long>(sent) : -1;
   }
@@ -357,8 +366,9 @@ int framed_send(SocketContext& context, LPWSABUF buffers, DWORD count, LPDWORD s
   if (connection == nullptr) return SOCKET_ERROR;
   SpanList app = app_spans(buffers, count);
   LowerIo io(context, flags, to, to_length, nullptr, nullptr);
-  long value = spans_total(app.spans(), app.count()) == 0
-                   ? io.write_now(nullptr, 0)
+  long value = spans_total(app.spans(), app.count()) == 0 ? io.write_now(nullptr, 0)
+               : (flags & MSG_OOB) != 0
+                   ? teardown::framed_send_urgent(io, *connection, app.spans(), app.count())
                    : teardown::framed_send(io, *connection, app.spans(), app.count());
   return result_of(value, sent, io, error);
 }
@@ -460,6 +470,10 @@ int framed_overlapped_send(SocketRef& context, LPWSABUF buffers, DWORD count, DW
                            const sockaddr* to, int to_length, LPWSAOVERLAPPED overlapped,
                            LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
                            LPINT error) {
+  if ((flags & MSG_OOB) != 0) {  // its records would carry the urgent mark: see framed_send_urgent
+    *error = WSAEOPNOTSUPP;
+    return SOCKET_ERROR;
+  }
   Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
   request->framed.reset(new FramedRequest());
   FramedRequest& framed = *request->framed;

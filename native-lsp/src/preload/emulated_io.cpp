@@ -74,6 +74,10 @@ class DescriptorIo {
     return real().poll(&item, 1, 0) > 0 && (item.revents & POLLERR) != 0;
   }
 
+  long write_urgent(const uint8_t* byte) {
+    return real().send(fd_, byte, 1, call_.flags | MSG_OOB | MSG_DONTWAIT);
+  }
+
   bool at_urgent_mark() {
     int saved = errno;
     int at_mark = 0;
@@ -219,49 +223,6 @@ ssize_t passthrough_receive(int fd, const ProgramCall& call) {
   return result;
 }
 
-// The urgent byte of a MSG_OOB send goes out as it is, after the bytes before it were framed:
-// the receiving system takes it out of the stream (unless the peer set SO_OOBINLINE), so the
-// records around it stay whole, and the peer's MSG_OOB receive reads it.
-ssize_t send_urgent(int fd, EmulatedConnection& connection, const ProgramCall& call,
-                    const SpanList& program) {
-  size_t total = spans_total(program.spans(), program.count());
-  Span last{};
-  for (size_t i = program.count(); i-- > 0;) {
-    if (program.spans()[i].length > 0) {
-      last = program.spans()[i];
-      break;
-    }
-  }
-  ProgramCall ordinary = call;
-  ordinary.flags &= ~MSG_OOB;
-  DescriptorIo io(fd, ordinary);
-  if (total > 1) {
-    Span before[kMaxSpans];
-    size_t used = 0, room = total - 1;
-    for (size_t i = 0; i < program.count() && used < kMaxSpans && room > 0; ++i) {
-      size_t length = program.spans()[i].length < room ? program.spans()[i].length : room;
-      before[used++] = Span{program.spans()[i].data, length};
-      room -= length;
-    }
-    long sent = framed_send(io, connection, before, used);
-    if (sent < 0 || static_cast<size_t>(sent) < total - 1) return sent;
-  }
-  ssize_t before = total > 1 ? static_cast<ssize_t>(total - 1) : -1;
-  for (;;) {
-    ssize_t result;
-    {
-      std::lock_guard<std::mutex> hold(connection.writing);
-      if (connection.stream.owes_data() || connection.stream.owes_bytes()) {
-        errno = EAGAIN;  // another thread is inside a record: the byte cannot go between
-        return before;
-      }
-      result = real().send(fd, last.data + last.length - 1, 1, call.flags | MSG_DONTWAIT);
-    }
-    if (result >= 0) return static_cast<ssize_t>(total);
-    if (!io.would_block() || !io.program_waits() || !io.wait_for_room()) return before;
-  }
-}
-
 // MSG_TRUNC: the program's bytes are taken off the stream and thrown away (or, with MSG_PEEK,
 // counted), never written into its buffers, which may be null.
 ssize_t receive_discarding(int fd, EmulatedConnection& connection, const ProgramCall& call,
@@ -286,7 +247,9 @@ ssize_t emulated_send(int fd, EmulatedConnection& connection, const ProgramCall&
     SpanList program = program_spans(call);
     DescriptorIo io(fd, call);
     if (spans_total(program.spans(), program.count()) == 0) return passthrough_send(fd, call);
-    if ((call.flags & MSG_OOB) != 0) return send_urgent(fd, connection, call, program);
+    if ((call.flags & MSG_OOB) != 0) {
+      return framed_send_urgent(io, connection, program.spans(), program.count());
+    }
     return framed_send(io, connection, program.spans(), program.count());
   } catch (...) {
     errno = ENOBUFS;

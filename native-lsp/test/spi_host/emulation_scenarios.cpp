@@ -445,4 +445,43 @@ void scenario_emulated_routed_calls() {
   close_pair(pair);
 }
 
+// Urgent data on an emulated connection, as ftplib's abort sends it: the MSG_OOB send's last byte
+// goes alone as urgent data between two records, so the server reads the bytes before it, takes
+// the urgent byte with MSG_OOB, and the stream goes on framed and whole. An overlapped MSG_OOB
+// send, whose records would carry the urgent mark, is refused.
+void scenario_emulated_urgent() {
+  Pair pair = connect_pair(kChain, emulated_port());
+  announce("client", pair.client);
+  announce("server", pair.server);
+  int error = 0;
+  char command[] = "ABOR\r\n";
+  WSABUF abort_command{6, command};
+  DWORD sent = 0;
+  check(lsp().lpWSPSend(pair.client, &abort_command, 1, &sent, MSG_OOB, nullptr, nullptr, nullptr,
+                        &error) == 0 &&
+            sent == 6,
+        "a MSG_OOB send takes its 6 bytes");
+  Sleep(100);
+  char data[16] = {};
+  check(receive(pair.server, data, sizeof(data), error) == 5 && std::memcmp(data, "ABOR\r", 5) == 0,
+        "the server reads the 5 bytes before the urgent one");
+  WSABUF one{1, data};
+  DWORD got = 0, flags = MSG_OOB;
+  check(
+      lsp().lpWSPRecv(pair.server, &one, 1, &got, &flags, nullptr, nullptr, nullptr, &error) == 0 &&
+          got == 1 && data[0] == '\n',
+      "and the urgent byte with MSG_OOB");
+  check(send_text(pair.client, "more", error) == 4, "the client sends 4 more bytes");
+  check(receive(pair.server, data, sizeof(data), error) == 4 && std::memcmp(data, "more", 4) == 0,
+        "the stream goes on, framed and whole");
+  WSAOVERLAPPED overlapped{};
+  overlapped.hEvent = WSACreateEvent();
+  check(lsp().lpWSPSend(pair.client, &abort_command, 1, nullptr, MSG_OOB, &overlapped, nullptr,
+                        nullptr, &error) != 0 &&
+            error == WSAEOPNOTSUPP,
+        "an overlapped MSG_OOB send is refused with WSAEOPNOTSUPP");
+  WSACloseEvent(overlapped.hEvent);
+  close_pair(pair);
+}
+
 }  // namespace spi_host

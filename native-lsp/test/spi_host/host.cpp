@@ -1711,6 +1711,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"emulated-plain-peer", scenario_emulated_plain_peer},
       {"emulated-extension-functions", scenario_emulated_extension_functions},
       {"emulated-routed-calls", scenario_emulated_routed_calls},
+      {"emulated-urgent", scenario_emulated_urgent},
   };
   return all;
 }

@@ -88,6 +88,7 @@ void scenario_emulated_totals();
 void scenario_emulated_stream();
 void scenario_emulated_unblocking();
 void scenario_emulated_routed_calls();
+void scenario_emulated_urgent();
 void scenario_emulated_overlapped();
 void scenario_emulated_plain_peer();
 void scenario_emulated_extension_functions();

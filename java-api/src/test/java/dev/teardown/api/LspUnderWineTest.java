@@ -526,6 +526,14 @@ class LspUnderWineTest {
   }
 
   @Test
+  void urgentDataOnAnEmulatedPortLeavesTheRecordsWhole() throws Exception {
+    // The host checks the bytes on each side; here, that no framing failure was recorded.
+    Run run = emulated("emulated-urgent");
+    assertTrue(run.all().stream().noneMatch(e -> e.kind() == EventKind.RESET), run.all().toString());
+    assertEquals(6 + 4, single(run.of("client"), EventKind.CLOSE).summary().bytesSent());
+  }
+
+  @Test
   void aPeerConfiguredOtherwiseIsRefusedWithAFramingResetEitherWay() throws Exception {
     Run run = emulated("emulated-plain-peer");
     TeardownEvent reset = single(run.of("server-refusing"), EventKind.RESET);
