@@ -17,8 +17,22 @@ import picocli.CommandLine.Spec;
 final class ProgramCommands {
   private ProgramCommands() {}
 
+  /** What a verb asks of {@link ProgramCategories} for a program's executable. */
+  @FunctionalInterface
+  interface Action {
+    ProgramCategories.Outcome run(ProgramCategories programs, String executable) throws IOException;
+  }
+
   /** The two verbs: the program checked, the machine detected, one {@link ProgramCategories} call. */
   abstract static class ProgramVerb implements Callable<Integer> {
+    private final String verb;
+    private final Action action;
+
+    ProgramVerb(String verb, Action action) {
+      this.verb = verb;
+      this.action = action;
+    }
+
     @Parameters(paramLabel = "PROGRAM", description = "The program's executable, for example"
         + " C:\\Windows\\System32\\wsl.exe (Windows knows a program by the file it starts from).")
     String program;
@@ -28,10 +42,9 @@ final class ProgramCommands {
 
     @Spec CommandSpec spec;
 
-    abstract String verb();
-
-    abstract ProgramCategories.Outcome run(ProgramCategories programs, String executable)
-        throws IOException;
+    String verb() {
+      return verb;
+    }
 
     @Override
     public Integer call() throws IOException {
@@ -45,7 +58,7 @@ final class ProgramCommands {
         return WindowsMachine.CANNOT_RUN_HERE;
       }
       Report report = new Report(spec.commandLine().getOut(), err, json);
-      ProgramCategories.Outcome outcome = run(programs.get(), executable.get());
+      ProgramCategories.Outcome outcome = action.run(programs.get(), executable.get());
       if (outcome.exit() == Installation.DONE) {
         report.note(outcome.message());
       } else {
@@ -83,14 +96,8 @@ final class ProgramCommands {
         "already permits would still let Teardown in. Needs an elevated administrator."
       })
   static final class Exclude extends ProgramVerb {
-    @Override
-    String verb() {
-      return "exclude";
-    }
-
-    @Override
-    ProgramCategories.Outcome run(ProgramCategories programs, String executable) throws IOException {
-      return programs.exclude(executable);
+    Exclude() {
+      super("exclude", ProgramCategories::exclude);
     }
   }
 
@@ -103,14 +110,8 @@ final class ProgramCommands {
         "Needs an elevated administrator."
       })
   static final class Include extends ProgramVerb {
-    @Override
-    String verb() {
-      return "include";
-    }
-
-    @Override
-    ProgramCategories.Outcome run(ProgramCategories programs, String executable) throws IOException {
-      return programs.include(executable);
+    Include() {
+      super("include", ProgramCategories::include);
     }
   }
 }
