@@ -30,6 +30,7 @@ public enum EventFlag {
   CLEANUP(0x40);
 
   private static final int ALL_BITS = 0x7F;
+  private static final EventFlag[] ALL = values();
   private static final List<Set<EventFlag>> SETS = buildSets();
 
   private final int bit;
@@ -50,9 +51,14 @@ public enum EventFlag {
 
   /** The native bits of {@code flags}. */
   public static int toBits(Set<EventFlag> flags) {
+    // By asking the set, not iterating it: no iterator is made (every event decoded comes here).
     int bits = 0;
-    for (EventFlag flag : flags) {
-      bits |= flag.bit;
+    if (!flags.isEmpty()) {
+      for (EventFlag flag : ALL) {
+        if (flags.contains(flag)) {
+          bits |= flag.bit;
+        }
+      }
     }
     return bits;
   }

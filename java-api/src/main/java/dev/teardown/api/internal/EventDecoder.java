@@ -20,8 +20,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
@@ -33,7 +31,6 @@ import java.util.function.IntFunction;
  * <p>Not thread-safe: one decoder per reader.
  */
 public final class EventDecoder {
-  private static final int CACHE_LIMIT = 4096;
   private static final EventKind[] KINDS = new EventKind[16];
   private static final ShutdownHow[] HOWS = ShutdownHow.values();
   private static final CloseMode[] MODES = CloseMode.values();
@@ -47,8 +44,9 @@ public final class EventDecoder {
   }
 
   private final IntFunction<String> users;
-  private final Map<Long, CachedName> names = new HashMap<>();
-  private CachedName lastName;
+  // A direct-mapped cache of process names by pid: a lookup boxes nothing and allocates nothing.
+  private static final int NAME_CACHE_BITS = 8;
+  private final CachedName[] names = new CachedName[1 << NAME_CACHE_BITS];
   // A direct-mapped cache of endpoints: compared field by field, so a lookup allocates nothing.
   private static final int ADDRESS_CACHE_BITS = 10;
   private final InetSocketAddress[] cachedAddress = new InetSocketAddress[1 << ADDRESS_CACHE_BITS];
@@ -167,14 +165,11 @@ public final class EventDecoder {
   public String processName(ByteBuffer records, int offset) {
     ByteBuffer buffer = little(records);
     long pid = Integer.toUnsignedLong(buffer.getInt(offset + PID));
-    CachedName cached = lastName;
+    int slot = (int) ((pid * 0x9E3779B97F4A7C15L) >>> (64 - NAME_CACHE_BITS));
+    CachedName cached = names[slot];
     if (cached == null || cached.pid != pid || !cached.matches(buffer, offset + PROCESS_NAME)) {
-      cached = names.get(pid);
-      if (cached == null || !cached.matches(buffer, offset + PROCESS_NAME)) {
-        cached = CachedName.read(pid, buffer, offset + PROCESS_NAME);
-        remember(names, pid, cached);
-      }
-      lastName = cached;
+      cached = CachedName.read(pid, buffer, offset + PROCESS_NAME);
+      names[slot] = cached;
     }
     return cached.name;
   }
@@ -245,25 +240,23 @@ public final class EventDecoder {
     return (int) (h >>> (64 - ADDRESS_CACHE_BITS));
   }
 
-  private static <K, V> void remember(Map<K, V> cache, K key, V value) {
-    if (cache.size() >= CACHE_LIMIT) {
-      cache.clear();
-    }
-    cache.put(key, value);
-  }
-
-  /** A decoded name with its 64 raw bytes as words, compared without copying them out. */
+  /**
+   * A decoded name with the raw words that decide it: those up to and including its terminating
+   * NUL (a name is read up to its first NUL, so the bytes after it never change it), compared
+   * without copying them out.
+   */
   private record CachedName(long pid, long[] words, String name) {
     static CachedName read(long pid, ByteBuffer buffer, int at) {
-      long[] words = new long[PROCESS_NAME_SIZE / 8];
-      for (int i = 0; i < words.length; i++) {
-        words[i] = buffer.getLong(at + 8 * i);
-      }
       byte[] bytes = new byte[PROCESS_NAME_SIZE];
       buffer.get(at, bytes);
       int length = 0;
       while (length < PROCESS_NAME_SIZE && bytes[length] != 0) {
         length++;
+      }
+      // The words holding the name and its NUL (all of them for a name that fills the field).
+      long[] words = new long[Math.min(PROCESS_NAME_SIZE, length + 1 + 7) / 8];
+      for (int i = 0; i < words.length; i++) {
+        words[i] = buffer.getLong(at + 8 * i);
       }
       return new CachedName(pid, words, new String(bytes, 0, length, StandardCharsets.UTF_8));
     }
