@@ -112,4 +112,20 @@ class EventDecoderTest {
         decoder.decode(encoded(b -> b.put(EventRecordLayout.PROCESS_NAME, (byte) 'S')), 0);
     assertEquals("Srv", renamed.processName());
   }
+
+  @Test
+  void aPidsNameIsReadAgainWheneverItsBytesChange() {
+    // One pid, names of every shape in turn (exec changes a process's name): each decodes as its own.
+    String full = "x".repeat(EventRecordLayout.PROCESS_NAME_SIZE);
+    for (String name : new String[] {"srv", "server2", "srv", "exactly8", "exactly9x", "", full,
+        "exactly8", full.substring(1), "srv"}) {
+      ByteBuffer buffer = encoded(b -> {
+        byte[] field = new byte[EventRecordLayout.PROCESS_NAME_SIZE];
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        System.arraycopy(bytes, 0, field, 0, bytes.length);
+        b.put(EventRecordLayout.PROCESS_NAME, field);
+      });
+      assertEquals(name, decoder.decode(buffer, 0).processName());
+    }
+  }
 }
