@@ -343,11 +343,14 @@ void cancel_requests(bool on) {
 }
 
 void await_requests() {
-  for (int waited = 0; waited < 2000; ++waited) {
+  // By the clock, not by counting sleeps: a Sleep(1) can last a whole timer tick (15.6 ms).
+  ULONGLONG deadline = GetTickCount64() + 2000;
+  for (;;) {
     {
       std::lock_guard<std::mutex> hold(requests_lock_);
       if (requests().empty()) return;
     }
+    if (GetTickCount64() >= deadline) return;
     Sleep(1);
   }
 }
