@@ -250,10 +250,52 @@ TEST_F(OpenChannel, HeaderFieldsChangedAfterAttachNeverMoveAWriteOutsideTheMappi
   EXPECT_EQ(Channel::attach(dir_.path(), another), TD_ERR_CORRUPT);
 }
 
-TEST_F(OpenChannel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound) {
+// Whether this process maps `path` now.
+bool mapped_here(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() >= path.size() &&
+        line.compare(line.size() - path.size(), path.size(), path) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(OpenChannel, AReaderMapsOnlyItsOwnUsersRings) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to give a ring to another user";
   ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 1)));
-  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   std::string name = own_ring_path(dir_.path());
+  std::string rings = admin_->rings_dir();
+  admin_.reset();  // the producer's mapping gone: only a reader's is left to see
+  ASSERT_FALSE(mapped_here(name));
+  {
+    ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000);
+    EXPECT_EQ(reader.ring_count(), 1u);
+    EXPECT_TRUE(mapped_here(name)) << "the reader's own user's ring is mapped";
+  }
+  ASSERT_FALSE(mapped_here(name));
+  ASSERT_EQ(chown(name.c_str(), 65534, 65534), 0);
+  ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000);
+  EXPECT_EQ(reader.ring_count(), 1u);
+  EXPECT_FALSE(mapped_here(name)) << "another user's ring is copied, never mapped";
+  td_event_record batch[8];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  ASSERT_EQ(count, 1u);
+  EXPECT_EQ(batch[0].socket_id, 1u);
+}
+
+TEST_F(OpenChannel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to give the ring to another user";
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 1)));
+  std::string name = own_ring_path(dir_.path());
+  // Another user's ring: that user could truncate it, so it is copied, never mapped. (A reader
+  // maps its own user's rings, which only that user, like the producers, could truncate.)
+  ASSERT_EQ(chown(name.c_str(), 65534, 65534), 0);
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   ASSERT_EQ(truncate(name.c_str(), 100), 0);  // a mapped reader would die of SIGBUS here
   td_event_record batch[8];
   size_t count = 0;

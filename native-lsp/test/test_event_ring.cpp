@@ -1,6 +1,9 @@
-// The event ring in one process: order, loss accounting, stalled and torn slots, damage.
+// The event ring in one process: order, loss accounting, stalled and torn slots, damage. Every
+// reader test runs twice: reading the ring in place, as a reader maps its own user's rings, and
+// through copies of it, as other users' rings are read.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -14,11 +17,33 @@ namespace {
 
 using teardown::testing::make_event;
 
-class EventRingTest : public ::testing::Test {
+// The ring's memory read only by copying, as a file is.
+class CopiedSource final : public RingSource {
+ public:
+  explicit CopiedSource(const std::vector<uint8_t>& memory) : memory_(memory) {}
+  bool copy(uint64_t offset, void* out, size_t length) const override {
+    if (offset > memory_.size() || length > memory_.size() - offset) return false;
+    std::memcpy(out, memory_.data() + offset, length);
+    return true;
+  }
+
+ private:
+  const std::vector<uint8_t>& memory_;
+};
+
+enum class ReadThrough { Mapping, Copies };
+
+class EventRingTest : public ::testing::TestWithParam<ReadThrough> {
  protected:
   static constexpr uint32_t kSlots = 64;
   std::vector<uint8_t> memory_ = std::vector<uint8_t>(layout::events_file_bytes(kSlots));
   EventRing ring_;
+  CopiedSource copied_{memory_};
+
+  RingReader reader_of(ReaderStart start, uint64_t stall_timeout_ns) {
+    if (GetParam() == ReadThrough::Mapping) return RingReader(ring_, start, stall_timeout_ns);
+    return RingReader(copied_, ring_.geometry(), start, stall_timeout_ns);
+  }
 
   void SetUp() override {
     EventRing::initialize(memory_.data(), kSlots, 77);
@@ -46,13 +71,13 @@ class EventRingTest : public ::testing::Test {
   }
 };
 
-TEST_F(EventRingTest, ValidatesWhatItInitialised) {
+TEST_P(EventRingTest, ValidatesWhatItInitialised) {
   EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_OK);
   EXPECT_TRUE(ring_.healthy());
   EXPECT_EQ(ring_.slot_count(), kSlots);
 }
 
-TEST_F(EventRingTest, RejectsTruncatedWrongVersionAndForeignFiles) {
+TEST_P(EventRingTest, RejectsTruncatedWrongVersionAndForeignFiles) {
   EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size() - 1), TD_ERR_CORRUPT);
   EXPECT_EQ(EventRing::validate(memory_.data(), 100), TD_ERR_CORRUPT);
   auto* header = reinterpret_cast<layout::EventsHeader*>(memory_.data());
@@ -66,8 +91,8 @@ TEST_F(EventRingTest, RejectsTruncatedWrongVersionAndForeignFiles) {
   EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_CORRUPT);
 }
 
-TEST_F(EventRingTest, ReaderGetsEveryEventInOrderWithItsFields) {
-  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+TEST_P(EventRingTest, ReaderGetsEveryEventInOrderWithItsFields) {
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
   td_event_record event = make_event(TD_KIND_RECV_DISCONNECT, 9, 5000, 80);
   event.data_length = 5;
   event.captured_length = 5;
@@ -88,9 +113,9 @@ TEST_F(EventRingTest, ReaderGetsEveryEventInOrderWithItsFields) {
   EXPECT_EQ(events[3].socket_id, 12u);
 }
 
-TEST_F(EventRingTest, ReaderStartingAtNewestSeesOnlyLaterEvents) {
+TEST_P(EventRingTest, ReaderStartingAtNewestSeesOnlyLaterEvents) {
   publish(5);
-  RingReader reader(ring_, ReaderStart::Newest, 1'000'000);
+  RingReader reader = reader_of(ReaderStart::Newest, 1'000'000);
   publish(2, 100);
   uint64_t lost = 0;
   std::vector<td_event_record> events = drain(reader, lost);
@@ -99,8 +124,8 @@ TEST_F(EventRingTest, ReaderStartingAtNewestSeesOnlyLaterEvents) {
   EXPECT_EQ(lost, 0u);
 }
 
-TEST_F(EventRingTest, SlowReaderLosesTheOldestAndIsToldExactlyHowMany) {
-  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+TEST_P(EventRingTest, SlowReaderLosesTheOldestAndIsToldExactlyHowMany) {
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
   publish(kSlots + 37);
   uint64_t lost = 0;
   std::vector<td_event_record> events = drain(reader, lost);
@@ -110,17 +135,17 @@ TEST_F(EventRingTest, SlowReaderLosesTheOldestAndIsToldExactlyHowMany) {
   EXPECT_EQ(events.back().sequence, kSlots + 36u);
 }
 
-TEST_F(EventRingTest, ReadersAreIndependent) {
-  RingReader early(ring_, ReaderStart::Oldest, 1'000'000);
+TEST_P(EventRingTest, ReadersAreIndependent) {
+  RingReader early = reader_of(ReaderStart::Oldest, 1'000'000);
   publish(10);
   uint64_t lost = 0;
   EXPECT_EQ(drain(early, lost).size(), 10u);
-  RingReader late(ring_, ReaderStart::Oldest, 1'000'000);
+  RingReader late = reader_of(ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(drain(late, lost).size(), 10u) << "reading does not consume";
 }
 
-TEST_F(EventRingTest, AStalledProducerHoldsReadersBackOnlyUntilTheTimeout) {
-  RingReader reader(ring_, ReaderStart::Oldest, 20'000'000);  // 20 ms
+TEST_P(EventRingTest, AStalledProducerHoldsReadersBackOnlyUntilTheTimeout) {
+  RingReader reader = reader_of(ReaderStart::Oldest, 20'000'000);  // 20 ms
   publish(2);
   EventRing::Claim abandoned;
   ASSERT_TRUE(ring_.claim(abandoned));  // a producer that never completes its slot
@@ -140,8 +165,8 @@ TEST_F(EventRingTest, AStalledProducerHoldsReadersBackOnlyUntilTheTimeout) {
   EXPECT_EQ(batch[0].socket_id, 50u);
 }
 
-TEST_F(EventRingTest, ASlotCompletedLateIsDeliveredIfTheReaderWaited) {
-  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000'000);
+TEST_P(EventRingTest, ASlotCompletedLateIsDeliveredIfTheReaderWaited) {
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000'000);
   EventRing::Claim slow;
   ASSERT_TRUE(ring_.claim(slow));
   td_event_record batch[4];
@@ -155,7 +180,7 @@ TEST_F(EventRingTest, ASlotCompletedLateIsDeliveredIfTheReaderWaited) {
   EXPECT_EQ(batch[0].kind, TD_KIND_EOF);
 }
 
-TEST_F(EventRingTest, AProducerLappedBeforeItCompletesDropsItsEvent) {
+TEST_P(EventRingTest, AProducerLappedBeforeItCompletesDropsItsEvent) {
   EventRing::Claim slow;
   ASSERT_TRUE(ring_.claim(slow));
   publish(kSlots);  // the last of these takes the slow producer's slot
@@ -167,17 +192,17 @@ TEST_F(EventRingTest, AProducerLappedBeforeItCompletesDropsItsEvent) {
   EXPECT_EQ(counters.per_kind[TD_KIND_CLOSE], kSlots);
   EXPECT_EQ(counters.per_kind[TD_KIND_RESET], 0u);
 
-  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
   uint64_t lost = 0;
   std::vector<td_event_record> events = drain(reader, lost);
   EXPECT_EQ(events.size() + lost, kSlots) << "everything in the ring is accounted for";
 }
 
-TEST_F(EventRingTest, ATornRecordIsCountedLostNeverDelivered) {
+TEST_P(EventRingTest, ATornRecordIsCountedLostNeverDelivered) {
   publish(3);
   auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
   slots[1].record.socket_id ^= 0xFF;  // bytes changed under a complete stamp
-  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
   uint64_t lost = 0;
   std::vector<td_event_record> events = drain(reader, lost);
   EXPECT_EQ(lost, 1u);
@@ -185,18 +210,18 @@ TEST_F(EventRingTest, ATornRecordIsCountedLostNeverDelivered) {
   EXPECT_EQ(events[1].sequence, 2u);
 }
 
-TEST_F(EventRingTest, AnImplausibleCaptureLengthIsNeverCopied) {
+TEST_P(EventRingTest, AnImplausibleCaptureLengthIsNeverCopied) {
   publish(1);
   auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
   slots[0].record.captured_length = 60000;
-  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
   uint64_t lost = 0;
   EXPECT_TRUE(drain(reader, lost).empty());
   EXPECT_EQ(lost, 1u);
 }
 
-TEST_F(EventRingTest, ReaderReportsADamagedHeader) {
-  RingReader reader(ring_, ReaderStart::Oldest, 1'000'000);
+TEST_P(EventRingTest, ReaderReportsADamagedHeader) {
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
   publish(1);
   reinterpret_cast<layout::EventsHeader*>(memory_.data())->magic.store(0xBAD);
   td_event_record batch[4];
@@ -206,10 +231,65 @@ TEST_F(EventRingTest, ReaderReportsADamagedHeader) {
   EXPECT_FALSE(ring_.healthy());
 }
 
-TEST_F(EventRingTest, AReinitialisedRingIsNotTheOneProducersBoundTo) {
+TEST_P(EventRingTest, AReinitialisedRingIsNotTheOneProducersBoundTo) {
   EventRing::initialize(memory_.data(), kSlots, 78);
   EXPECT_FALSE(ring_.healthy()) << "a new generation sends producers to re-attach";
 }
+
+TEST_P(EventRingTest, AProducerLappingTheReaderNeverGetsATornRecordDelivered) {
+  // Every record a producer writes is made of one value, so a record mixed from two is seen.
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000'000);
+  constexpr uint64_t kEvents = 200'000;
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    for (uint64_t i = 1; i <= kEvents; ++i) {
+      td_event_record event =
+          make_event(TD_KIND_CLOSE, i, static_cast<uint16_t>(i), static_cast<uint16_t>(i));
+      event.bytes_sent = i;
+      event.bytes_received = i;
+      event.captured_length = static_cast<uint16_t>(i % 17);
+      std::memset(event.captured, static_cast<int>(i & 0xFF), event.captured_length);
+      ring_.publish(event);
+    }
+    done = true;
+  });
+  uint64_t delivered = 0;
+  uint64_t lost = 0;
+  uint64_t last_sequence = 0;
+  bool first = true;
+  td_event_record batch[16];
+  for (bool finished = false; !finished;) {
+    bool producer_done = done.load();
+    size_t count = 0;
+    uint64_t batch_lost = 0;
+    ASSERT_EQ(reader.read(batch, 16, count, batch_lost), TD_OK);
+    finished = producer_done && count == 0 && batch_lost == 0;  // and all it left is read
+    lost += batch_lost;
+    for (size_t k = 0; k < count; ++k) {
+      const td_event_record& event = batch[k];
+      uint64_t value = event.socket_id;
+      ASSERT_EQ(event.bytes_sent, value);
+      ASSERT_EQ(event.bytes_received, value);
+      ASSERT_EQ(event.local.port, static_cast<uint16_t>(value));
+      ASSERT_EQ(event.captured_length, value % 17);
+      for (size_t b = 0; b < event.captured_length; ++b) ASSERT_EQ(event.captured[b], value & 0xFF);
+      ASSERT_EQ(event.sequence, value - 1) << "one producer: sequence and value go together";
+      ASSERT_TRUE(first || event.sequence > last_sequence);
+      first = false;
+      last_sequence = event.sequence;
+    }
+    delivered += count;
+  }
+  producer.join();
+  EXPECT_EQ(delivered + lost, kEvents) << "every event delivered or counted lost";
+  EXPECT_GT(delivered, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(ReadThrough, EventRingTest,
+                         ::testing::Values(ReadThrough::Mapping, ReadThrough::Copies),
+                         [](const ::testing::TestParamInfo<ReadThrough>& param) {
+                           return param.param == ReadThrough::Mapping ? "Mapping" : "Copies";
+                         });
 
 TEST(RecordCheck, DependsOnSequenceAndEveryCheckedByte) {
   td_event_record event = teardown::testing::make_event(TD_KIND_SHUTDOWN, 1);

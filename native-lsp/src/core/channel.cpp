@@ -273,7 +273,8 @@ ConfigStatus Channel::config_status() const {
 struct ChannelReader::Ring {
   std::string name;
   MappedFile file;
-  FileSource source{file};
+  FileSource copied{file};
+  MemorySource mapped;  // the ring of the reader's own user, mapped
   std::unique_ptr<RingReader> reader;
   uint32_t user = 0;
   std::vector<td_event_record> pending;
@@ -284,7 +285,10 @@ struct ChannelReader::Ring {
 };
 
 ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns)
-    : rings_dir_(std::move(rings_dir)), start_(start), stall_timeout_ns_(stall_timeout_ns) {
+    : rings_dir_(std::move(rings_dir)),
+      own_key_(current_user().key),
+      start_(start),
+      stall_timeout_ns_(stall_timeout_ns) {
   scan(true);
 }
 
@@ -331,7 +335,15 @@ void ChannelReader::scan(bool first) {
     size_t of_user = 0;
     for (const auto& other : rings_) of_user += other->user == ring->user;
     if (of_user >= kMaxRingsPerUser) continue;
-    ring->reader = std::make_unique<RingReader>(ring->source, geometry, start, stall_timeout_ns_);
+    // A ring of the reader's own user that nobody else can write is mapped: only that user could
+    // truncate it under the mapping. Every other ring is copied.
+    const RingSource* source = &ring->copied;
+    if (ring->file.owner().key == own_key_ && !ring->file.others_can_write() &&
+        ring->file.map(layout::events_file_bytes(geometry.slot_count)) == TD_OK) {
+      ring->mapped = MemorySource(ring->file.data(), ring->file.size());
+      source = &ring->mapped;
+    }
+    ring->reader = std::make_unique<RingReader>(*source, geometry, start, stall_timeout_ns_);
     rings_.push_back(std::move(ring));
   }
 }

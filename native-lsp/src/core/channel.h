@@ -126,10 +126,12 @@ class Channel {
   EventRing ring_;
 };
 
-// Reads every user's ring of a channel and merges them by time. The rings directory is listed
-// again when a name is added to it, and at least once a second, so that a user who starts
-// recording later is read too; a ring that is damaged or replaced is dropped and found again. Each
-// event's `user` is the index of its ring's owner among user_keys().
+// Reads every user's ring of a channel and merges them by time: the reader's own user's rings
+// through a mapping, other users' by copying (their owners could truncate a mapping under it).
+// The rings directory is listed again when a name is added to it, and at least once a second, so
+// that a user who starts recording later is read too; a ring that is damaged or replaced is
+// dropped and found again. Each event's `user` is the index of its ring's owner among
+// user_keys().
 class ChannelReader {
  public:
   ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns);
@@ -152,6 +154,7 @@ class ChannelReader {
   uint32_t user_index(const std::string& key);
 
   std::string rings_dir_;
+  std::string own_key_;  // the reading user: its own rings are mapped, others' copied
   ReaderStart start_;
   uint64_t stall_timeout_ns_;
   uint64_t next_scan_ns_ = 0;

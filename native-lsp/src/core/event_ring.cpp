@@ -275,6 +275,12 @@ constexpr size_t kCopyChunk = 256;  // slots copied per read of the file (128 Ki
 RingReader::RingReader(const RingSource& source, RingGeometry geometry, ReaderStart start,
                        uint64_t stall_timeout_ns)
     : source_(source), geometry_(geometry), stall_timeout_ns_(stall_timeout_ns) {
+  size_t mapped_size = 0;
+  const uint8_t* base = source_.mapping(mapped_size);
+  if (base != nullptr && layout::valid_slot_count(geometry_.slot_count) &&
+      mapped_size >= layout::events_file_bytes(geometry_.slot_count)) {
+    mapped_slots_ = reinterpret_cast<const Slot*>(base + sizeof(EventsHeader));
+  }
   uint64_t head = 0;
   if (!current_head(head)) return;  // the first read reports the damage
   if (start == ReaderStart::Newest) {
@@ -327,6 +333,46 @@ RingReader::SlotState RingReader::take(const SlotCopy& copy, uint64_t sequence,
   return SlotState::Delivered;
 }
 
+RingReader::SlotState RingReader::take_mapped(const Slot& slot, uint64_t sequence,
+                                              td_event_record& out) {
+  uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+  if (stamp != layout::stamp_of(sequence)) {
+    bool overtaken = stamp != 0 && layout::stamp_sequence(stamp) > sequence;
+    return overtaken ? SlotState::Lost : SlotState::NotReady;
+  }
+  uint64_t check = slot.check;
+  std::memcpy(&out, &slot.record, layout::kRecordFixedBytes);
+  if (out.sequence != sequence || out.captured_length > TD_CAPTURE_MAX) return SlotState::Lost;
+  std::memcpy(out.captured, slot.record.captured, out.captured_length);
+  // A producer a lap ahead that finished while this copy was made has changed the stamp; one
+  // still writing has not, and its half-written record fails the hash.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (slot.stamp.load(std::memory_order_relaxed) != stamp || record_check(out, sequence) != check) {
+    return SlotState::Lost;
+  }
+  return SlotState::Delivered;
+}
+
+bool RingReader::settle(SlotState state, size_t& count, uint64_t& lost) {
+  if (state == SlotState::NotReady) {
+    uint64_t now = platform::monotonic_ns();
+    if (stalled_sequence_ != cursor_) {
+      stalled_sequence_ = cursor_;
+      stalled_since_ns_ = now;
+      return false;
+    }
+    if (now - stalled_since_ns_ < stall_timeout_ns_) return false;
+    state = SlotState::Lost;  // its producer stopped half way: move on
+  }
+  if (state == SlotState::Delivered) {
+    ++count;
+  } else {
+    ++lost;
+  }
+  ++cursor_;
+  return true;
+}
+
 td_status RingReader::read(td_event_record* out, size_t capacity, size_t& count, uint64_t& lost) {
   count = 0;
   lost = 0;
@@ -337,33 +383,26 @@ td_status RingReader::read(td_event_record* out, size_t capacity, size_t& count,
     lost += head - geometry_.slot_count - cursor_;
     cursor_ = head - geometry_.slot_count;
   }
-  if (copies_.empty()) copies_.resize(kCopyChunk);
-  while (count < capacity && cursor_ < head) {
-    uint64_t wanted = head - cursor_;
-    size_t chunk = static_cast<size_t>(wanted < kCopyChunk ? wanted : kCopyChunk);
-    if (chunk > capacity - count) chunk = capacity - count;
-    if (!copy_slots(cursor_, chunk)) return TD_ERR_CORRUPT;
-    size_t used = 0;
-    for (; used < chunk; ++used) {
-      SlotState state = take(copies_[used], cursor_, out[count]);
-      if (state == SlotState::NotReady) {
-        uint64_t now = platform::monotonic_ns();
-        if (stalled_sequence_ != cursor_) {
-          stalled_sequence_ = cursor_;
-          stalled_since_ns_ = now;
-          break;
-        }
-        if (now - stalled_since_ns_ < stall_timeout_ns_) break;
-        state = SlotState::Lost;  // its producer stopped half way: move on
+  if (mapped_slots_ != nullptr) {
+    // Slot by slot out of the mapping: the fixed part and the captured bytes there are, never
+    // the unused rest of a slot.
+    const uint64_t mask = geometry_.slot_count - 1u;
+    while (count < capacity && cursor_ < head) {
+      if (!settle(take_mapped(mapped_slots_[cursor_ & mask], cursor_, out[count]), count, lost)) {
+        break;
       }
-      if (state == SlotState::Delivered) {
-        ++count;
-      } else {
-        ++lost;
-      }
-      ++cursor_;
     }
-    if (used < chunk) break;  // waiting for a slot still being written
+  } else {
+    if (copies_.empty()) copies_.resize(kCopyChunk);
+    while (count < capacity && cursor_ < head) {
+      uint64_t wanted = head - cursor_;
+      size_t chunk = static_cast<size_t>(wanted < kCopyChunk ? wanted : kCopyChunk);
+      if (chunk > capacity - count) chunk = capacity - count;
+      if (!copy_slots(cursor_, chunk)) return TD_ERR_CORRUPT;
+      size_t used = 0;
+      while (used < chunk && settle(take(copies_[used], cursor_, out[count]), count, lost)) ++used;
+      if (used < chunk) break;  // waiting for a slot still being written
+    }
   }
   return current_head(head) ? TD_OK : TD_ERR_CORRUPT;
 }

@@ -31,13 +31,20 @@ struct RingGeometry {
 td_status read_geometry(const uint8_t* header, size_t length, uint64_t file_size,
                         RingGeometry& out);
 
-// Where a reader copies an events file's bytes from: a mapping (the ring a process writes itself,
-// tests) or the file (`FileSource` in channel.h: rings of other users are never mapped).
+// Where a reader copies an events file's bytes from: a mapping (a ring of the reader's own user,
+// the ring a process writes itself, tests) or the file (`FileSource` in channel.h: rings of other
+// users are never mapped).
 class RingSource {
  public:
   virtual ~RingSource() = default;
   // Copies `length` bytes at `offset`; false when they cannot be had.
   virtual bool copy(uint64_t offset, void* out, size_t length) const = 0;
+  // The whole file when it is mapped (`size` bytes, at least the ring's geometry), or null:
+  // slots are then copied straight out of it, each only as far as its record reaches.
+  virtual const uint8_t* mapping(size_t& size) const {
+    size = 0;
+    return nullptr;
+  }
 };
 
 class MemorySource final : public RingSource {
@@ -45,6 +52,10 @@ class MemorySource final : public RingSource {
   MemorySource() = default;
   MemorySource(const uint8_t* base, size_t size) : base_(base), size_(size) {}
   bool copy(uint64_t offset, void* out, size_t length) const override;
+  const uint8_t* mapping(size_t& size) const override {
+    size = size_;
+    return base_;
+  }
 
  private:
   const uint8_t* base_ = nullptr;
@@ -145,6 +156,11 @@ class RingReader {
   };
   static_assert(sizeof(SlotCopy) == sizeof(layout::Slot), "a copy has the slot's layout");
   static SlotState take(const SlotCopy& copy, uint64_t sequence, td_event_record& out);
+  // The same checks on a slot read in place, plus its stamp read again after the copy.
+  static SlotState take_mapped(const layout::Slot& slot, uint64_t sequence, td_event_record& out);
+  // Delivers what `take` or `take_mapped` made of the slot at the cursor; false to stop here
+  // (that slot is still being written).
+  bool settle(SlotState state, size_t& count, uint64_t& lost);
   bool current_head(uint64_t& head) const;
   bool copy_slots(uint64_t first, size_t count);
 
@@ -155,6 +171,7 @@ class RingReader {
   uint64_t stalled_sequence_ = UINT64_MAX;
   uint64_t stalled_since_ns_ = 0;
   std::vector<SlotCopy> copies_;
+  const layout::Slot* mapped_slots_ = nullptr;  // when the source is a mapping
 };
 
 }  // namespace teardown

@@ -4,8 +4,8 @@
 // Every file is opened without following links. Whoever opens a file that other users can reach
 // states whose it must be (`Owner`) before trusting a byte of it: a producer maps only its own ring
 // and honours only an administrator's configuration (or its own user's), and neither may be
-// writable by anyone else. Readers map nothing they do not trust: they copy (`read_at`), so that a
-// file's owner cannot crash them by truncating it.
+// writable by anyone else. Readers map only their own user's rings; everything else they copy
+// (`read_at`), so that a file's owner cannot crash them by truncating it.
 #pragma once
 
 #include <cstddef>
