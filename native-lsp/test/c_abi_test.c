@@ -70,6 +70,30 @@ int main(void) {
   CHECK(td_channel_counters(channel, &counters) == TD_OK);
   CHECK(counters.produced == 2 && counters.per_kind[TD_KIND_SEND_DISCONNECT] == 2);
 
+  /* Positions saved after one event, and a reader resumed from them: the second event only. */
+  {
+    td_ring_position positions[2];
+    td_reader* resumed = NULL;
+    size_t rings = 0;
+    CHECK(td_reader_positions(reader, positions, 0, &rings) == TD_ERR_INVALID_ARGUMENT &&
+          rings == 1);
+    CHECK(td_reader_positions(reader, positions, 2, &rings) == TD_OK && rings == 1);
+    CHECK(strncmp(positions[0].ring, "ring-", 5) == 0 && positions[0].next_sequence == 2);
+    positions[0].next_sequence = 1;
+    CHECK(td_reader_resume(channel, positions, 1, 7, 0, &resumed) == TD_ERR_INVALID_ARGUMENT);
+    CHECK(td_reader_resume(channel, NULL, 1, TD_START_FIRST, 0, &resumed) ==
+          TD_ERR_INVALID_ARGUMENT);
+    memset(positions[1].ring, 'x', sizeof(positions[1].ring));
+    CHECK(td_reader_resume(channel, positions, 2, TD_START_FIRST, 0, &resumed) ==
+          TD_ERR_INVALID_ARGUMENT); /* a name without its NUL */
+    CHECK(td_reader_resume(channel, positions, 1, TD_START_NEWEST, 0, &resumed) == TD_OK);
+    CHECK(td_reader_read(resumed, out, 4, &count, &lost) == TD_OK);
+    CHECK(count == 1 && lost == 0 && out[0].sequence == 1);
+    CHECK(td_layout("ring_position", NULL, &offset, &size) == TD_OK &&
+          size == sizeof(td_ring_position));
+    td_reader_destroy(resumed);
+  }
+
   td_config_default(&config);
   config.ports[0].first = 10;
   config.ports[0].last = 9;

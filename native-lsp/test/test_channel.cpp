@@ -567,5 +567,104 @@ TEST_F(ProducerTest, WithoutAConfigurationTheDefaultsApply) {
   EXPECT_TRUE(emit(producer, make_event(TD_KIND_EOF, 1)));
 }
 
+// Reads `reader` until it has nothing more; returns the socket ids delivered.
+std::vector<uint64_t> read_all(ChannelReader& reader, size_t batch_size, uint64_t& lost) {
+  std::vector<uint64_t> ids;
+  std::vector<td_event_record> batch(batch_size);
+  lost = 0;
+  for (int round = 0; round < 10000; ++round) {
+    size_t count = 0;
+    uint64_t batch_lost = 0;
+    EXPECT_EQ(reader.read(batch.data(), batch.size(), count, batch_lost), TD_OK);
+    lost += batch_lost;
+    for (size_t i = 0; i < count; ++i) ids.push_back(batch[i].socket_id);
+    if (count == 0 && batch_lost == 0) break;
+  }
+  return ids;
+}
+
+std::vector<uint64_t> ids_from(uint64_t first, uint64_t last) {
+  std::vector<uint64_t> ids;
+  for (uint64_t id = first; id <= last; ++id) ids.push_back(id);
+  return ids;
+}
+
+TEST_F(OpenChannel, AResumedReaderGoesOnExactlyWhereItsPredecessorStopped) {
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, i)));
+  std::vector<RingPosition> saved;
+  {
+    ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
+    td_event_record batch[4];
+    size_t count = 0;
+    uint64_t lost = 0;
+    ASSERT_EQ(reader.read(batch, 4, count, lost), TD_OK);
+    ASSERT_EQ(count, 4u);
+    saved = reader.positions();
+  }
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].ring, "ring-" + current_user().key);
+  EXPECT_EQ(saved[0].generation, admin_->ring().generation());
+  EXPECT_EQ(saved[0].next_sequence, 4u);
+  for (uint64_t i = 10; i < 12; ++i)
+    ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, i)));
+  ChannelReader resumed(admin_->rings_dir(), ReaderStart::First, 1'000'000, saved);
+  uint64_t lost = 0;
+  EXPECT_EQ(read_all(resumed, 3, lost), ids_from(4, 11)) << "nothing repeated, nothing skipped";
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(resumed.positions()[0].next_sequence, 12u);
+}
+
+TEST_F(OpenChannel, AResumedReaderCountsWhatWasOverwrittenMeanwhileAsLost) {
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, i)));
+  std::vector<RingPosition> saved{{"ring-" + current_user().key, admin_->ring().generation(), 4}};
+  for (uint64_t i = 10; i < 110; ++i)
+    ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, i)));
+  ChannelReader resumed(admin_->rings_dir(), ReaderStart::First, 1'000'000, saved);
+  uint64_t lost = 0;
+  std::vector<uint64_t> ids = read_all(resumed, 16, lost);
+  EXPECT_EQ(ids, ids_from(46, 109)) << "the 64 the ring still holds";
+  EXPECT_EQ(lost, 42u) << "4..45 went by while no reader was there";
+}
+
+TEST_F(OpenChannel, AResumedReaderReadsARingMadeAgainInPlaceFromItsFirstEvent) {
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, i)));
+  std::vector<RingPosition> saved{
+      {"ring-" + current_user().key, admin_->ring().generation() + 1000, 3}};
+  ChannelReader resumed(admin_->rings_dir(), ReaderStart::Newest, 1'000'000, saved);
+  uint64_t lost = 0;
+  EXPECT_EQ(read_all(resumed, 16, lost), ids_from(0, 4)) << "another generation: all of it is new";
+  EXPECT_EQ(lost, 0u);
+}
+
+TEST_F(OpenChannel, PositionsLeaveOutWhatTheMergeHeldBackAndAResumeDeliversIt) {
+  // Two rings of one user, read in batches smaller than what each ring holds: the merge stages
+  // events of both and delivers only some.
+  std::string first = own_ring_path(dir_.path());
+  ASSERT_TRUE(admin_->ring().bound());
+  ASSERT_EQ(rename(first.c_str(), (first + "-second").c_str()), 0);
+  std::unique_ptr<Channel> fresh;
+  ASSERT_EQ(Channel::attach(dir_.path(), fresh), TD_OK);
+  for (uint64_t i = 0; i < 40; ++i) {
+    td_event_record event = make_event(TD_KIND_CLOSE, i);
+    event.time_ns = 1000 + i;
+    ASSERT_TRUE((i % 2 == 0 ? admin_->ring() : fresh->ring()).publish(event));
+  }
+  std::vector<uint64_t> delivered;
+  std::vector<RingPosition> saved;
+  for (int run = 0; run < 8; ++run) {
+    // Each run reads one batch of 5 and stops, as a consumer killed after each commit would.
+    ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000, saved);
+    td_event_record batch[5];
+    size_t count = 0;
+    uint64_t lost = 0;
+    ASSERT_EQ(reader.read(batch, 5, count, lost), TD_OK);
+    EXPECT_EQ(lost, 0u);
+    for (size_t i = 0; i < count; ++i) delivered.push_back(batch[i].socket_id);
+    saved = reader.positions();
+    ASSERT_EQ(saved.size(), 2u);
+  }
+  EXPECT_EQ(delivered, ids_from(0, 39)) << "in time order, each exactly once";
+}
+
 }  // namespace
 }  // namespace teardown

@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 /* Major version in the high 16 bits, minor in the low 16 bits. */
-#define TD_ABI_VERSION 0x00010001u
+#define TD_ABI_VERSION 0x00010002u
 
 /* ---- Status codes ---------------------------------------------------------------------------- */
 
@@ -212,7 +212,8 @@ TD_API const char* td_status_text(int status) TD_NOEXCEPT;
 /*
  * Layout of the shared structs as this library was compiled, so that bindings can check theirs.
  * type is a struct name without "td_" ("event_record", "config", "counters", "address",
- * "port_range"); field NULL asks for the whole struct. Unknown names give TD_ERR_NOT_FOUND.
+ * "port_range", "ring_position"); field NULL asks for the whole struct. Unknown names give
+ * TD_ERR_NOT_FOUND.
  */
 TD_API int td_layout(const char* type, const char* field, uint32_t* offset, uint32_t* size) TD_NOEXCEPT;
 
@@ -291,8 +292,18 @@ typedef struct td_reader td_reader;
 
 typedef enum td_reader_start {
   TD_START_OLDEST = 0, /* the oldest event still in the ring */
-  TD_START_NEWEST = 1  /* only events published after the reader is created */
+  TD_START_NEWEST = 1, /* only events published after the reader is created */
+  TD_START_FIRST = 2   /* the ring's very first event: those already overwritten count as lost */
 } td_reader_start;
+
+#define TD_RING_NAME_MAX 128
+
+/* Where a reader stands in one ring: a position to read on from later (td_reader_resume). */
+typedef struct td_ring_position {
+  char ring[TD_RING_NAME_MAX]; /* the ring's file name in the channel's rings directory */
+  uint64_t generation;         /* the ring's generation: a ring made again in place starts over */
+  uint64_t next_sequence;      /* the ring's first event not yet delivered */
+} td_ring_position;            /* 144 bytes */
 
 /*
  * A reader reads every user's ring the caller may read (administrators: all of them), merged by
@@ -304,6 +315,25 @@ typedef enum td_reader_start {
 TD_API int td_reader_create(td_channel* channel, int start, uint32_t stall_timeout_ms,
                             td_reader** out) TD_NOEXCEPT;
 TD_API void td_reader_destroy(td_reader* reader) TD_NOEXCEPT;
+
+/*
+ * A reader that reads on from positions a reader saved (td_reader_positions), for a consumer that
+ * stops and starts again without losing or repeating events: each ring named there, if it is
+ * still the same ring (same generation), is read from next_sequence, and events of it overwritten
+ * since count as lost at the first read; a ring made again in place is read from its first event.
+ * Every other ring starts where `start` says (TD_START_FIRST: rings made while the consumer was
+ * away are read whole). count may be 0.
+ */
+TD_API int td_reader_resume(td_channel* channel, const td_ring_position* positions, size_t count,
+                            int start, uint32_t stall_timeout_ms, td_reader** out) TD_NOEXCEPT;
+
+/*
+ * Where the reader stands in each ring it reads, after the events delivered so far. *count
+ * receives the number of rings; TD_ERR_INVALID_ARGUMENT (with *count set) when capacity is
+ * smaller.
+ */
+TD_API int td_reader_positions(const td_reader* reader, td_ring_position* positions,
+                               size_t capacity, size_t* count) TD_NOEXCEPT;
 
 /*
  * Copies up to capacity events, oldest first, into events. *count receives how many; *lost the

@@ -276,6 +276,7 @@ struct ChannelReader::Ring {
   FileSource copied{file};
   MemorySource mapped;  // the ring of the reader's own user, mapped
   std::unique_ptr<RingReader> reader;
+  uint64_t generation = 0;
   uint32_t user = 0;
   std::vector<td_event_record> pending;
   size_t next = 0;  // first pending event not yet delivered
@@ -284,12 +285,24 @@ struct ChannelReader::Ring {
   bool has_pending() const { return next < pending.size(); }
 };
 
-ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns)
+ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns,
+                             std::vector<RingPosition> resume)
     : rings_dir_(std::move(rings_dir)),
       own_key_(current_user().key),
       start_(start),
-      stall_timeout_ns_(stall_timeout_ns) {
+      stall_timeout_ns_(stall_timeout_ns),
+      resume_(std::move(resume)) {
   scan(true);
+}
+
+std::vector<RingPosition> ChannelReader::positions() const {
+  std::vector<RingPosition> out;
+  for (const auto& ring : rings_) {
+    uint64_t next =
+        ring->has_pending() ? ring->pending[ring->next].sequence : ring->reader->cursor();
+    out.push_back(RingPosition{ring->name, ring->generation, next});
+  }
+  return out;
 }
 
 ChannelReader::~ChannelReader() = default;
@@ -344,6 +357,16 @@ void ChannelReader::scan(bool first) {
       source = &ring->mapped;
     }
     ring->reader = std::make_unique<RingReader>(*source, geometry, start, stall_timeout_ns_);
+    ring->generation = geometry.generation;
+    // A ring this reader's predecessor read is read on from where it stopped, once: a ring
+    // dropped as damaged and found again is not sent back to it.
+    auto saved = std::find_if(resume_.begin(), resume_.end(),
+                              [&](const RingPosition& position) { return position.ring == name; });
+    if (saved != resume_.end()) {
+      // The same ring made again in place since: everything in it is new.
+      ring->reader->seek(saved->generation == geometry.generation ? saved->next_sequence : 0);
+      resume_.erase(saved);
+    }
     rings_.push_back(std::move(ring));
   }
 }

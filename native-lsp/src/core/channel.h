@@ -132,9 +132,19 @@ class Channel {
 // that a user who starts recording later is read too; a ring that is damaged or replaced is
 // dropped and found again. Each event's `user` is the index of its ring's owner among
 // user_keys().
+// Where a reader stands in one ring: the sequence of its first event not yet delivered.
+struct RingPosition {
+  std::string ring;  // the ring's name in the rings directory
+  uint64_t generation = 0;
+  uint64_t next_sequence = 0;
+};
+
 class ChannelReader {
  public:
-  ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns);
+  // Rings named in `resume` with the same generation are read on from their position; every
+  // other ring starts where `start` says.
+  ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns,
+                std::vector<RingPosition> resume = {});
   ~ChannelReader();
   ChannelReader(const ChannelReader&) = delete;
   ChannelReader& operator=(const ChannelReader&) = delete;
@@ -142,6 +152,10 @@ class ChannelReader {
   // Copies up to `capacity` events, oldest first by time; `lost` as RingReader::read, summed
   // over the rings (saturating).
   td_status read(td_event_record* out, size_t capacity, size_t& count, uint64_t& lost);
+
+  // Where this reader stands in every ring it reads, after the events delivered so far (events
+  // read from a ring but held back by the merge are not yet delivered).
+  std::vector<RingPosition> positions() const;
 
   // The owners events are attributed to, by the index in their `user` field.
   const std::vector<std::string>& user_keys() const { return users_; }
@@ -162,6 +176,7 @@ class ChannelReader {
   std::vector<std::unique_ptr<Ring>> rings_;
   std::vector<std::string> users_;
   std::vector<std::string> dropped_;  // names of rings dropped as damaged
+  std::vector<RingPosition> resume_;  // positions to read on from, used at each ring's first find
 };
 
 // The counters of every ring of a channel that the caller can read, added up (saturating).

@@ -292,6 +292,13 @@ RingReader::RingReader(const RingSource& source, RingGeometry geometry, ReaderSt
   }
 }
 
+void RingReader::seek(uint64_t sequence) {
+  uint64_t head = 0;
+  if (!current_head(head)) return;  // the next read reports the damage
+  cursor_ = sequence < head ? sequence : head;
+  stalled_sequence_ = UINT64_MAX;
+}
+
 bool RingReader::current_head(uint64_t& head) const {
   uint8_t copy[offsetof(EventsHeader, reserved1)];
   if (!source_.copy(0, copy, sizeof(copy))) return false;

@@ -145,6 +145,10 @@ class RingReader {
   // The sequence of the next event this reader delivers.
   uint64_t cursor() const { return cursor_; }
 
+  // Reads on from `sequence` (a position saved earlier): events of the ring overwritten since
+  // count as lost at the next read. A sequence past the ring's head is taken as its head.
+  void seek(uint64_t sequence);
+
  private:
   enum class SlotState { Delivered, Lost, NotReady };
   // A slot as copied out of the file: plain bytes, no atomics.

@@ -1,10 +1,12 @@
 // The control library: teardown.h implemented on the core. Every entry point is noexcept and
 // catches everything; failures come back as td_status codes.
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "../core/channel.h"
 #include "../core/platform.h"
@@ -45,6 +47,10 @@ const LayoutEntry kLayout[] = {
     TD_STRUCT(port_range),
     TD_FIELD(port_range, first),
     TD_FIELD(port_range, last),
+    TD_STRUCT(ring_position),
+    TD_FIELD(ring_position, ring),
+    TD_FIELD(ring_position, generation),
+    TD_FIELD(ring_position, next_sequence),
     TD_STRUCT(event_record),
     TD_FIELD(event_record, sequence),
     TD_FIELD(event_record, time_ns),
@@ -249,18 +255,62 @@ int td_config_write(td_channel* channel, const td_config* config) noexcept {
 
 int td_reader_create(td_channel* channel, int start, uint32_t stall_timeout_ms,
                      td_reader** out) noexcept {
+  return td_reader_resume(channel, nullptr, 0, start, stall_timeout_ms, out);
+}
+
+int td_reader_resume(td_channel* channel, const td_ring_position* positions, size_t count,
+                     int start, uint32_t stall_timeout_ms, td_reader** out) noexcept {
   if (out == nullptr) return TD_ERR_INVALID_ARGUMENT;
   *out = nullptr;
-  if (channel == nullptr || (start != TD_START_OLDEST && start != TD_START_NEWEST)) {
+  if (channel == nullptr || (positions == nullptr && count > 0) ||
+      (start != TD_START_OLDEST && start != TD_START_NEWEST && start != TD_START_FIRST)) {
     return TD_ERR_INVALID_ARGUMENT;
   }
+  std::vector<teardown::RingPosition> resume;
+  for (size_t i = 0; i < count; ++i) {
+    const td_ring_position& position = positions[i];
+    size_t length = strnlen(position.ring, TD_RING_NAME_MAX);
+    if (length == 0 || length == TD_RING_NAME_MAX) return TD_ERR_INVALID_ARGUMENT;
+  }
   return guarded([&] {
+    for (size_t i = 0; i < count; ++i) {
+      resume.push_back(teardown::RingPosition{std::string(positions[i].ring),
+                                              positions[i].generation, positions[i].next_sequence});
+    }
     uint64_t timeout_ms = stall_timeout_ms == 0 ? kDefaultStallTimeoutMs : stall_timeout_ms;
-    auto origin = start == TD_START_OLDEST ? teardown::ReaderStart::Oldest
-                                           : teardown::ReaderStart::Newest;
-    *out = new td_reader{
-        channel->channel,
-        teardown::ChannelReader(channel->channel->rings_dir(), origin, timeout_ms * 1000000ull)};
+    auto origin = start == TD_START_OLDEST   ? teardown::ReaderStart::Oldest
+                  : start == TD_START_NEWEST ? teardown::ReaderStart::Newest
+                                             : teardown::ReaderStart::First;
+    *out = new td_reader{channel->channel,
+                         teardown::ChannelReader(channel->channel->rings_dir(), origin,
+                                                 timeout_ms * 1000000ull, std::move(resume))};
+    return static_cast<int>(TD_OK);
+  });
+}
+
+int td_reader_positions(const td_reader* reader, td_ring_position* positions, size_t capacity,
+                        size_t* count) noexcept {
+  if (reader == nullptr || count == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  *count = 0;
+  if (positions == nullptr && capacity > 0) return TD_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    std::vector<teardown::RingPosition> all = reader->reader.positions();
+    // Our producers name rings ring-<user>[-<random>], far shorter than the field; a longer name
+    // someone gave their own ring has no position, and a resumed reader reads that ring whole.
+    all.erase(std::remove_if(all.begin(), all.end(),
+                             [](const teardown::RingPosition& position) {
+                               return position.ring.size() >= TD_RING_NAME_MAX;
+                             }),
+              all.end());
+    *count = all.size();
+    if (all.size() > capacity) return static_cast<int>(TD_ERR_INVALID_ARGUMENT);
+    for (size_t i = 0; i < all.size(); ++i) {
+      td_ring_position& out = positions[i];
+      std::memset(&out, 0, sizeof(out));
+      copy_text(all[i].ring, out.ring, sizeof(out.ring));
+      out.generation = all[i].generation;
+      out.next_sequence = all[i].next_sequence;
+    }
     return static_cast<int>(TD_OK);
   });
 }
