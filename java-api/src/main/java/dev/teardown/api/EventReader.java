@@ -102,6 +102,15 @@ public final class EventReader implements AutoCloseable {
     return sum < 0 ? Long.MAX_VALUE : sum;
   }
 
+  /**
+   * Where this reader stands in each ring, after every event it has delivered: what a consumer
+   * saves, together with what it made of those events, to go on later with {@link
+   * TeardownChannel#resume}.
+   */
+  public List<RingPosition> positions() {
+    return reader.positions();
+  }
+
   /** Most events one read returns. */
   public int batchSize() {
     return batchSize;

@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -176,14 +177,40 @@ public final class TeardownChannel implements AutoCloseable {
    *     back before it is counted as lost
    */
   public EventReader reader(ReadFrom from, int batchSize, Duration stallTimeout) {
+    checkBatchSize(batchSize);
+    int stallMs = stallMillis(stallTimeout);
+    return new EventReader(channel.reader(from == ReadFrom.OLDEST, batchSize, stallMs), batchSize);
+  }
+
+  private static void checkBatchSize(int batchSize) {
     if (batchSize < 1 || batchSize > 1 << 16) {
       throw new IllegalArgumentException("batchSize must be in 1..65536: " + batchSize);
     }
+  }
+
+  private static int stallMillis(Duration stallTimeout) {
     long stallMs = stallTimeout.toMillis();
     if (stallMs < 1 || stallMs > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("stallTimeout must be at least 1 ms: " + stallTimeout);
     }
-    return new EventReader(channel.reader(from == ReadFrom.OLDEST, batchSize, (int) stallMs), batchSize);
+    return (int) stallMs;
+  }
+
+  /**
+   * A reader that goes on exactly where an earlier one stopped: each ring among {@code positions}
+   * (saved from {@link EventReader#positions()}) is read from its first undelivered event, and
+   * what the ring overwrote meanwhile is counted lost by the first read; every other ring (made
+   * since, or made again in place) is read from its first event. With no positions, every ring
+   * is read from its oldest event.
+   */
+  public EventReader resume(List<RingPosition> positions, int batchSize, Duration stallTimeout) {
+    Objects.requireNonNull(positions, "positions");
+    checkBatchSize(batchSize);
+    int stallMs = stallMillis(stallTimeout);
+    if (positions.isEmpty()) {
+      return new EventReader(channel.reader(true, batchSize, stallMs), batchSize);
+    }
+    return new EventReader(channel.resume(List.copyOf(positions), batchSize, stallMs), batchSize);
   }
 
   /**

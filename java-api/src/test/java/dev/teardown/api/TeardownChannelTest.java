@@ -103,6 +103,39 @@ class TeardownChannelTest {
   }
 
   @Test
+  void aResumedReaderGoesOnWhereTheSavedPositionsSayAndCountsWhatWentByMeanwhile() {
+    try (TeardownChannel channel = TeardownChannel.create(dir, 64)) {
+      for (int i = 0; i < 10; i++) {
+        channel.publish(Events.of(EventKind.EOF, i));
+      }
+      List<RingPosition> saved;
+      try (EventReader reader = channel.reader(ReadFrom.OLDEST, 4, Duration.ofMillis(50))) {
+        assertEquals(4, reader.read().events().size());
+        saved = reader.positions();
+      }
+      assertEquals(1, saved.size());
+      assertEquals(4, saved.get(0).nextSequence());
+      assertTrue(saved.get(0).ring().startsWith("ring-"), saved.get(0).ring());
+      channel.publish(Events.of(EventKind.EOF, 10));
+      try (EventReader resumed = channel.resume(saved, 64, Duration.ofMillis(50))) {
+        EventReader.Batch batch = resumed.read();
+        assertEquals(List.of(4L, 5L, 6L, 7L, 8L, 9L, 10L), batch.events().stream().map(TeardownEvent::socketId).toList());
+        assertEquals(0, batch.lost());
+        assertEquals(11, resumed.positions().get(0).nextSequence());
+      }
+      for (int i = 11; i < 111; i++) {
+        channel.publish(Events.of(EventKind.EOF, i));
+      }
+      try (EventReader late = channel.resume(saved, 64, Duration.ofMillis(50))) {
+        EventReader.Batch batch = late.read();
+        assertEquals(64, batch.events().size());
+        assertEquals(47, batch.events().get(0).socketId());
+        assertEquals(43, batch.lost(), "4..46 were overwritten while nobody read");
+      }
+    }
+  }
+
+  @Test
   void aReaderFromNewestSeesOnlyWhatFollows() {
     try (TeardownChannel channel = TeardownChannel.create(dir)) {
       channel.publish(Events.of(EventKind.EOF, 1));

@@ -5,10 +5,12 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.teardown.api.InvalidConfigurationException;
+import dev.teardown.api.RingPosition;
 import dev.teardown.api.TeardownException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * An open {@code td_channel*}: every channel call, with status codes turned into
@@ -108,6 +110,14 @@ public final class NativeChannel implements AutoCloseable {
   /** A reader of this channel; see {@link NativeReader}. */
   public NativeReader reader(boolean fromOldest, int batchSize, int stallTimeoutMs) {
     return new NativeReader(this, fromOldest, batchSize, stallTimeoutMs);
+  }
+
+  /**
+   * A reader that reads on from saved positions; rings not among them (made since) are read from
+   * their first event.
+   */
+  public NativeReader resume(List<RingPosition> positions, int batchSize, int stallTimeoutMs) {
+    return new NativeReader(this, positions, NativeTeardown.TD_START_FIRST, batchSize, stallTimeoutMs);
   }
 
   Pointer handle() {

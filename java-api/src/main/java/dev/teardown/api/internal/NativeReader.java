@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
+import dev.teardown.api.RingPosition;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,12 @@ import java.util.List;
  * into native memory, which is then decoded through a little-endian view. Not thread-safe.
  */
 public final class NativeReader implements AutoCloseable {
+  /** {@code td_ring_position}: the ring's name, then its generation and next sequence. */
+  static final int POSITION_RING = 0;
+  static final int POSITION_GENERATION = 128;
+  static final int POSITION_NEXT_SEQUENCE = 136;
+  static final int POSITION_SIZE = 144;
+
   private final NativeChannel channel;
   private final SizeT capacity;
   private final LongByReference count = new LongByReference();
@@ -26,13 +33,34 @@ public final class NativeReader implements AutoCloseable {
   private final byte[] nameBuffer = new byte[512];
 
   NativeReader(NativeChannel channel, boolean fromOldest, int batchSize, int stallTimeoutMs) {
+    this(channel, List.of(), fromOldest ? NativeTeardown.TD_START_OLDEST : NativeTeardown.TD_START_NEWEST,
+        batchSize, stallTimeoutMs);
+  }
+
+  /**
+   * A reader that reads on from {@code positions}; other rings start at {@code start} (one of
+   * the {@code TD_START_*} values).
+   */
+  NativeReader(
+      NativeChannel channel, List<RingPosition> positions, int start, int batchSize, int stallTimeoutMs) {
     this.channel = channel;
     this.capacity = new SizeT(batchSize);
     PointerByReference out = new PointerByReference();
-    int start = fromOldest ? NativeTeardown.TD_START_OLDEST : NativeTeardown.TD_START_NEWEST;
-    NativeChannel.check(
-        NativeChannel.LIB.td_reader_create(channel.handle(), start, stallTimeoutMs, out),
-        "creating a reader");
+    try (Memory saved = positions.isEmpty() ? null : new Memory((long) positions.size() * POSITION_SIZE)) {
+      for (int i = 0; i < positions.size(); i++) {
+        RingPosition position = positions.get(i);
+        long base = (long) i * POSITION_SIZE;
+        saved.share(base).clear(POSITION_SIZE);
+        byte[] name = position.ring().getBytes(StandardCharsets.UTF_8);
+        saved.write(base + POSITION_RING, name, 0, name.length);
+        saved.setLong(base + POSITION_GENERATION, position.generation());
+        saved.setLong(base + POSITION_NEXT_SEQUENCE, position.nextSequence());
+      }
+      NativeChannel.check(
+          NativeChannel.LIB.td_reader_resume(
+              channel.handle(), saved, new SizeT(positions.size()), start, stallTimeoutMs, out),
+          "creating a reader");
+    }
     reader = out.getValue();
     records = new Memory((long) batchSize * EventRecordLayout.SIZE);
     view = records.getByteBuffer(0, records.size()).order(ByteOrder.LITTLE_ENDIAN);
@@ -85,6 +113,35 @@ public final class NativeReader implements AutoCloseable {
       users.add(new String(nameBuffer, 0, length, StandardCharsets.UTF_8));
     }
     return users.get(index);
+  }
+
+  /** Where this reader stands in each ring, after the events delivered so far. */
+  public List<RingPosition> positions() {
+    if (reader == null) {
+      throw new IllegalStateException("the reader is closed");
+    }
+    LongByReference rings = new LongByReference();
+    for (int capacity = 16; ; capacity *= 2) {
+      try (Memory out = new Memory((long) capacity * POSITION_SIZE)) {
+        int status = NativeChannel.LIB.td_reader_positions(reader, out, new SizeT(capacity), rings);
+        if (status == NativeTeardown.TD_OK) {
+          List<RingPosition> positions = new ArrayList<>((int) rings.getValue());
+          for (int i = 0; i < rings.getValue(); i++) {
+            long base = (long) i * POSITION_SIZE;
+            byte[] name = out.getByteArray(base + POSITION_RING, RingPosition.MAX_RING_NAME_BYTES + 1);
+            positions.add(
+                new RingPosition(
+                    NativeChannel.fromCString(name, 0, name.length),
+                    out.getLong(base + POSITION_GENERATION),
+                    out.getLong(base + POSITION_NEXT_SEQUENCE)));
+          }
+          return positions;
+        }
+        if (rings.getValue() <= capacity) {
+          NativeChannel.check(status, "reading the reader's positions");
+        }
+      }
+    }
   }
 
   /** The records of the last read, {@link EventRecordLayout#SIZE} bytes apart. */

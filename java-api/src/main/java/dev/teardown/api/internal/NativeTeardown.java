@@ -21,6 +21,7 @@ public interface NativeTeardown extends Library {
   int TD_OPEN_CREATE = 1;
   int TD_START_OLDEST = 0;
   int TD_START_NEWEST = 1;
+  int TD_START_FIRST = 2;
 
   int td_abi_version();
 
@@ -53,6 +54,12 @@ public interface NativeTeardown extends Library {
   int td_reader_create(Pointer channel, int start, int stallTimeoutMs, PointerByReference out);
 
   void td_reader_destroy(Pointer reader);
+
+  int td_reader_resume(
+      Pointer channel, Pointer positions, SizeT count, int start, int stallTimeoutMs,
+      PointerByReference out);
+
+  int td_reader_positions(Pointer reader, Pointer positions, SizeT capacity, LongByReference count);
 
   /** count is a size_t*: the library is 64-bit only (linux-x86-64, win32-x86-64). */
   int td_reader_read(

@@ -77,6 +77,15 @@ class NativeLayoutTest {
     assertEquals(16, layout("address", "bytes")[1]);
   }
 
+  @Test
+  void ringPositionMatchesC() {
+    assertEquals(NativeReader.POSITION_SIZE, layout("ring_position", null)[1]);
+    assertEquals(NativeReader.POSITION_RING, layout("ring_position", "ring")[0]);
+    assertEquals(dev.teardown.api.RingPosition.MAX_RING_NAME_BYTES + 1, layout("ring_position", "ring")[1]);
+    assertEquals(NativeReader.POSITION_GENERATION, layout("ring_position", "generation")[0]);
+    assertEquals(NativeReader.POSITION_NEXT_SEQUENCE, layout("ring_position", "next_sequence")[0]);
+  }
+
   @ParameterizedTest(name = "td_config.{0}")
   @MethodSource("configFields")
   void configFieldMatchesC(String field) {
