@@ -1,0 +1,58 @@
+package dev.teardown.history;
+
+import java.util.Locale;
+
+/**
+ * Why a connection ended: a fixed vocabulary, each judged from what the ends recorded (their
+ * calls, the flags of their closes, what they saw of the peer). Shown by {@code teardown why} as
+ * {@link #token()}.
+ */
+public enum Cause {
+  /** A close with the default linger options, nothing shut down before it: FIN. */
+  GRACEFUL_CLOSE("the initiator closed the socket gracefully"),
+  /** The initiator shut down its sending side (or both) first, then closed: FIN. */
+  SHUTDOWN_THEN_CLOSE("the initiator shut down its sending side, then closed"),
+  /** SO_LINGER on with a zero timeout, then close: RST. */
+  LINGER_ZERO_CLOSE("the initiator closed with SO_LINGER {on, 0}: an abortive close"),
+  /** Closed while received data was still unread: the stack resets the connection, RST. */
+  CLOSE_WITH_UNREAD_DATA("the initiator closed with received data unread"),
+  /** An abortive close that Teardown's abortive-to-graceful policy performed gracefully: FIN. */
+  ABORTIVE_MADE_GRACEFUL("an abortive close made graceful by policy"),
+  /** The process exited with the connection open, and its exit closed it. */
+  PROCESS_EXIT("the initiator's process exited with the connection open"),
+  /** Windows: the program's last WSACleanup closed the socket still open. */
+  CLEANUP("the initiator's last WSACleanup closed the socket"),
+  /** The peer reset the connection; it is not recorded here, or recorded nothing to explain it. */
+  PEER_RESET("the peer reset the connection"),
+  /** Disconnect-data emulation: a stream not framed as agreed, reset by the layer: RST. */
+  FRAMING_ERROR("the layer reset a stream that was not framed as agreed"),
+  /** The ends exchanged disconnect data (WSPSendDisconnect / WSPRecvDisconnect) as they ended. */
+  DISCONNECT_DATA("the ends exchanged disconnect data"),
+  /** The peer ended the connection gracefully; it is not recorded here: FIN. */
+  PEER_CLOSED("the peer closed gracefully"),
+  /** Nothing recorded ends it yet. */
+  OPEN("not ended when last recorded"),
+  /** It ended, but what was recorded does not say how (its records were lost or abandoned). */
+  UNKNOWN("ended, and what was recorded does not say how");
+
+  private final String description;
+
+  Cause(String description) {
+    this.description = description;
+  }
+
+  /** One sentence, for people. */
+  public String description() {
+    return description;
+  }
+
+  /** The name in output and JSON: lower case, words joined by hyphens ("linger-zero-close"). */
+  public String token() {
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** The cause a {@link #token()} (or an enum name) stands for. */
+  public static Cause fromToken(String token) {
+    return valueOf(token.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+  }
+}

@@ -1,0 +1,209 @@
+package dev.teardown.history;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
+/**
+ * Opening a history database: recognising it as ours, of a schema this code knows, and sound,
+ * and making a new one. Every failure is a {@link HistoryException} that names the file.
+ */
+final class HistoryFile {
+  /** {@code PRAGMA application_id} of a Teardown history: "TDH1". */
+  static final int APPLICATION_ID = 0x54444831;
+  /** The schema this code writes and reads ({@code PRAGMA user_version}). */
+  static final int SCHEMA = 1;
+
+  private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+  private static final String[] TABLES = {
+    """
+    CREATE TABLE ends(
+      id INTEGER PRIMARY KEY,
+      user TEXT NOT NULL,
+      pid INTEGER NOT NULL,
+      process TEXT NOT NULL,
+      socket_id INTEGER NOT NULL,
+      protocol INTEGER NOT NULL,
+      socket_type INTEGER NOT NULL,
+      local_addr TEXT,
+      local_port INTEGER,
+      remote_addr TEXT,
+      remote_port INTEGER,
+      first_ns INTEGER NOT NULL,
+      last_ns INTEGER NOT NULL,
+      state INTEGER NOT NULL,
+      lifetime_ns INTEGER,
+      bytes_sent INTEGER,
+      bytes_received INTEGER,
+      first_shutdown TEXT,
+      ending TEXT)""",
+    "CREATE INDEX ends_last ON ends(last_ns)",
+    "CREATE INDEX ends_local_port ON ends(local_port, local_addr)",
+    "CREATE INDEX ends_remote_port ON ends(remote_port)",
+    "CREATE INDEX ends_pid ON ends(pid)",
+    """
+    CREATE TABLE events(
+      id INTEGER PRIMARY KEY,
+      end_id INTEGER NOT NULL,
+      time_ns INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      flags INTEGER NOT NULL,
+      error INTEGER NOT NULL,
+      how TEXT,
+      close_mode TEXT,
+      linger_s INTEGER NOT NULL,
+      data_length INTEGER NOT NULL,
+      captured BLOB,
+      framing TEXT)""",
+    "CREATE INDEX events_end ON events(end_id)",
+    "CREATE TABLE gaps(id INTEGER PRIMARY KEY, after_ns INTEGER NOT NULL, before_ns INTEGER NOT NULL, lost INTEGER NOT NULL)",
+    "CREATE INDEX gaps_before ON gaps(before_ns)",
+    "CREATE TABLE positions(ring TEXT PRIMARY KEY, generation INTEGER NOT NULL, next_sequence INTEGER NOT NULL)",
+    "CREATE TABLE recorder(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+  };
+
+  private HistoryFile() {}
+
+  /**
+   * Opens {@code file}. With {@code create}, a missing or empty file becomes a new history;
+   * otherwise a missing file is an error. With {@code check}, the whole file is checked for damage
+   * first (what a recorder does before it writes).
+   */
+  static Connection open(Path file, boolean create, boolean check) {
+    boolean fresh;
+    try {
+      fresh = !Files.exists(file) || Files.size(file) == 0;
+      if (fresh && !create) {
+        throw new HistoryException(file, "no history here (start one with `teardown record`)");
+      }
+      if (!fresh && !startsLikeSqlite(file)) {
+        throw new HistoryException(file, "not a Teardown history: the file is not an SQLite database");
+      }
+      if (fresh && file.toAbsolutePath().getParent() != null) {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+      }
+    } catch (IOException e) {
+      throw new HistoryException(file, "cannot be read: " + e.getMessage(), e);
+    }
+    Connection connection = null;
+    try {
+      connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      try (Statement statement = connection.createStatement()) {
+        statement.execute("PRAGMA busy_timeout = 5000");
+        if (fresh) {
+          initialise(statement);
+        } else {
+          recognise(file, statement);
+          if (check) {
+            checkSound(file, statement);
+          }
+        }
+      }
+      return connection;
+    } catch (SQLException e) {
+      closeQuietly(connection);
+      throw failure(file, e);
+    } catch (RuntimeException e) {
+      closeQuietly(connection);
+      throw e;
+    }
+  }
+
+  private static boolean startsLikeSqlite(Path file) throws IOException {
+    byte[] header = new byte[SQLITE_HEADER.length];
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readNBytes(header, 0, header.length) == header.length && Arrays.equals(header, SQLITE_HEADER);
+    }
+  }
+
+  private static void initialise(Statement statement) throws SQLException {
+    // Before any table: pages retention frees are given back to the file system at each commit.
+    statement.execute("PRAGMA auto_vacuum = FULL");
+    statement.execute("PRAGMA journal_mode = WAL");
+    statement.execute("BEGIN IMMEDIATE");
+    for (String table : TABLES) {
+      statement.execute(table);
+    }
+    statement.execute("PRAGMA application_id = " + APPLICATION_ID);
+    statement.execute("PRAGMA user_version = " + SCHEMA);
+    statement.execute("COMMIT");
+  }
+
+  private static void recognise(Path file, Statement statement) throws SQLException {
+    int application = intPragma(statement, "application_id");
+    int schema = intPragma(statement, "user_version");
+    if (application != APPLICATION_ID) {
+      throw new HistoryException(file, "not a Teardown history: an SQLite database of another application");
+    }
+    if (schema > SCHEMA) {
+      throw new HistoryException(
+          file,
+          "written by a newer Teardown (history schema " + schema + "; this one knows " + SCHEMA
+              + "): use that version, or record into another file");
+    }
+    if (schema < SCHEMA) {
+      throw new HistoryException(file, "history schema " + schema + " is not one this Teardown knows");
+    }
+  }
+
+  private static void checkSound(Path file, Statement statement) throws SQLException {
+    try (ResultSet result = statement.executeQuery("PRAGMA quick_check(1)")) {
+      String verdict = result.next() ? result.getString(1) : "no answer";
+      if (!"ok".equals(verdict)) {
+        throw new HistoryException(file, "damaged (" + verdict + "): move it aside and record into a new file");
+      }
+    }
+  }
+
+  private static int intPragma(Statement statement, String name) throws SQLException {
+    try (ResultSet result = statement.executeQuery("PRAGMA " + name)) {
+      return result.next() ? result.getInt(1) : 0;
+    }
+  }
+
+  /** What an SQLite failure means for the history in {@code file}. */
+  static HistoryException failure(Path file, SQLException e) {
+    if (e instanceof SQLiteException sqlite) {
+      SQLiteErrorCode code = sqlite.getResultCode();
+      int primary = code.code & 0xFF;
+      if (primary == SQLiteErrorCode.SQLITE_NOTADB.code) {
+        return new HistoryException(file, "not a Teardown history: the file is not an SQLite database", e);
+      }
+      if (primary == SQLiteErrorCode.SQLITE_CORRUPT.code) {
+        return new HistoryException(file, "damaged: move it aside and record into a new file", e);
+      }
+      if (primary == SQLiteErrorCode.SQLITE_BUSY.code || primary == SQLiteErrorCode.SQLITE_LOCKED.code) {
+        return new HistoryException(file, "locked by another program for more than 5 s", e);
+      }
+      if (primary == SQLiteErrorCode.SQLITE_READONLY.code || primary == SQLiteErrorCode.SQLITE_PERM.code
+          || primary == SQLiteErrorCode.SQLITE_CANTOPEN.code) {
+        return new HistoryException(file, "cannot be opened for writing: " + e.getMessage(), e);
+      }
+      if (primary == SQLiteErrorCode.SQLITE_FULL.code) {
+        return new HistoryException(file, "the disk is full", e);
+      }
+    }
+    return new HistoryException(file, e.getMessage(), e);
+  }
+
+  static void closeQuietly(Connection connection) {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException ignored) {
+        // closing after a failure: the failure is what is reported
+      }
+    }
+  }
+}

@@ -1,0 +1,474 @@
+package dev.teardown.history;
+
+import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.EventFlag;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.RingPosition;
+import dev.teardown.api.TeardownEvent;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The recorder's side of a history: each batch of events, with the losses and the reader's
+ * positions after it, in one transaction. A process killed at any point leaves either all of a
+ * batch or none of it, and the positions saved say exactly where to read on. One writer per file
+ * (the recorder's lock sees to that), so end numbers are handed out here.
+ */
+final class HistoryWriter implements AutoCloseable {
+  /** Ends kept open in memory; past this the least recently seen is given up (ABANDONED). */
+  static final int MAX_OPEN_ENDS = 200_000;
+
+  static final int STATE_OPEN = 0;
+  static final int STATE_CLOSED = 1;
+  static final int STATE_ABANDONED = 2;
+
+  private final Path file;
+  private final Connection connection;
+  private final PreparedStatement insertEnd;
+  private final PreparedStatement updateEnd;
+  private final PreparedStatement insertEvent;
+  private final PreparedStatement insertGap;
+  private final PreparedStatement savePosition;
+  private final PreparedStatement saveCounter;
+  /** Open ends by (user, pid, socket), least recently seen first. */
+  private final LinkedHashMap<EndKey, OpenEnd> open = new LinkedHashMap<>(1024, 0.75f, true);
+  private final List<OpenEnd> touched = new ArrayList<>();
+  private long nextEndId;
+  private long eventsRecorded;
+  private long eventsLost;
+  private long lastEventNanos;
+
+  HistoryWriter(Path file) {
+    this.file = file;
+    this.connection = HistoryFile.open(file, true, true);
+    try {
+      try (Statement statement = connection.createStatement()) {
+        statement.execute("PRAGMA journal_mode = WAL");
+        // Commits survive the recorder's death; only a power cut may take the last few.
+        statement.execute("PRAGMA synchronous = NORMAL");
+      }
+      connection.setAutoCommit(false);
+      insertEnd = connection.prepareStatement(
+          "INSERT INTO ends(id, user, pid, process, socket_id, protocol, socket_type, local_addr, local_port,"
+              + " remote_addr, remote_port, first_ns, last_ns, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      updateEnd = connection.prepareStatement(
+          "UPDATE ends SET local_addr = ?, local_port = ?, remote_addr = ?, remote_port = ?, last_ns = ?,"
+              + " state = ?, lifetime_ns = ?, bytes_sent = ?, bytes_received = ?, first_shutdown = ?,"
+              + " ending = ? WHERE id = ?");
+      insertEvent = connection.prepareStatement(
+          "INSERT INTO events(end_id, time_ns, kind, flags, error, how, close_mode, linger_s, data_length,"
+              + " captured, framing) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+      insertGap = connection.prepareStatement("INSERT INTO gaps(after_ns, before_ns, lost) VALUES (?,?,?)");
+      savePosition = connection.prepareStatement(
+          "INSERT OR REPLACE INTO positions(ring, generation, next_sequence) VALUES (?,?,?)");
+      saveCounter = connection.prepareStatement("INSERT OR REPLACE INTO recorder(key, value) VALUES (?,?)");
+      load();
+    } catch (SQLException e) {
+      HistoryFile.closeQuietly(connection);
+      throw HistoryFile.failure(file, e);
+    }
+  }
+
+  private void load() throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      try (ResultSet result = statement.executeQuery("SELECT coalesce(max(id), 0) + 1 FROM ends")) {
+        result.next();
+        nextEndId = result.getLong(1);
+      }
+      try (ResultSet result = statement.executeQuery("SELECT key, value FROM recorder")) {
+        while (result.next()) {
+          switch (result.getString(1)) {
+            case "events_recorded" -> eventsRecorded = result.getLong(2);
+            case "events_lost" -> eventsLost = result.getLong(2);
+            case "last_event_ns" -> lastEventNanos = result.getLong(2);
+            default -> {}
+          }
+        }
+      }
+      try (ResultSet result = statement.executeQuery(
+          "SELECT id, user, pid, socket_id, local_addr, local_port, remote_addr, remote_port, first_ns, last_ns"
+              + " FROM ends WHERE state = " + STATE_OPEN + " ORDER BY last_ns")) {
+        while (result.next()) {
+          OpenEnd end = new OpenEnd(result.getLong(1), result.getLong(9));
+          end.localAddr = result.getString(5);
+          end.localPort = (Integer) result.getObject(6);
+          end.remoteAddr = result.getString(7);
+          end.remotePort = (Integer) result.getObject(8);
+          end.lastNanos = result.getLong(10);
+          open.put(new EndKey(result.getString(2), result.getLong(3), result.getLong(4)), end);
+        }
+      }
+    }
+    connection.commit();
+  }
+
+  /** Where the previous recorder stopped: the positions of its last commit. */
+  List<RingPosition> positions() {
+    List<RingPosition> positions = new ArrayList<>();
+    try (Statement statement = connection.createStatement();
+        ResultSet result = statement.executeQuery("SELECT ring, generation, next_sequence FROM positions")) {
+      while (result.next()) {
+        positions.add(new RingPosition(result.getString(1), result.getLong(2), result.getLong(3)));
+      }
+      connection.commit();
+    } catch (SQLException e) {
+      throw HistoryFile.failure(file, e);
+    }
+    return positions;
+  }
+
+  long eventsRecorded() {
+    return eventsRecorded;
+  }
+
+  long eventsLost() {
+    return eventsLost;
+  }
+
+  long lastEventNanos() {
+    return lastEventNanos;
+  }
+
+  int openEnds() {
+    return open.size();
+  }
+
+  /**
+   * Records {@code events} (oldest first), {@code lost} events that went by before them, and the
+   * reader's {@code positions} after them, all or nothing. {@code nowNanos} dates a loss seen
+   * with no event after it.
+   */
+  void commit(List<TeardownEvent> events, long lost, List<RingPosition> positions, long nowNanos) {
+    try {
+      if (lost > 0) {
+        long before = events.isEmpty() ? nowNanos : events.get(0).timeNanos();
+        insertGap.setLong(1, lastEventNanos);
+        insertGap.setLong(2, Math.max(before, lastEventNanos));
+        insertGap.setLong(3, lost);
+        insertGap.executeUpdate();
+      }
+      for (TeardownEvent event : events) {
+        OpenEnd end = endOf(event);
+        bindEvent(end.id, event);
+        insertEvent.addBatch();
+      }
+      insertEvent.executeBatch();
+      for (OpenEnd end : touched) {
+        bindEndUpdate(end);
+        updateEnd.addBatch();
+        end.touched = false;
+      }
+      updateEnd.executeBatch();
+      touched.clear();
+      for (RingPosition position : positions) {
+        savePosition.setString(1, position.ring());
+        savePosition.setLong(2, position.generation());
+        savePosition.setLong(3, position.nextSequence());
+        savePosition.addBatch();
+      }
+      savePosition.executeBatch();
+      eventsRecorded += events.size();
+      eventsLost = saturatedAdd(eventsLost, lost);
+      if (!events.isEmpty()) {
+        lastEventNanos = Math.max(lastEventNanos, events.get(events.size() - 1).timeNanos());
+      }
+      saveCounter("events_recorded", eventsRecorded);
+      saveCounter("events_lost", eventsLost);
+      saveCounter("last_event_ns", lastEventNanos);
+      saveCounter("last_commit_ns", nowNanos);
+      connection.commit();
+    } catch (SQLException e) {
+      rollbackQuietly();
+      throw HistoryFile.failure(file, e);
+    }
+  }
+
+  private void saveCounter(String key, long value) throws SQLException {
+    saveCounter.setString(1, key);
+    saveCounter.setLong(2, value);
+    saveCounter.executeUpdate();
+  }
+
+  /** The end an event belongs to: its socket's open end, or a new one. */
+  private OpenEnd endOf(TeardownEvent event) throws SQLException {
+    EndKey key = new EndKey(event.user() == null ? "" : event.user(), event.pid(), event.socketId());
+    OpenEnd end = open.get(key);
+    String remoteAddr = host(event.remote());
+    Integer remotePort = port(event.remote());
+    if (end != null && end.remoteAddr != null && remoteAddr != null
+        && (!end.remoteAddr.equals(remoteAddr) || !Objects.equals(end.remotePort, remotePort))) {
+      // The handle now carries another connection: the old one's close never reached us.
+      end.state = STATE_ABANDONED;
+      touch(end);
+      open.remove(key);
+      end = null;
+    }
+    if (end == null) {
+      end = new OpenEnd(nextEndId++, event.timeNanos());
+      end.lastNanos = event.timeNanos();
+      end.localAddr = host(event.local());
+      end.localPort = port(event.local());
+      end.remoteAddr = remoteAddr;
+      end.remotePort = remotePort;
+      insertEnd.setLong(1, end.id);
+      insertEnd.setString(2, key.user());
+      insertEnd.setLong(3, event.pid());
+      insertEnd.setString(4, event.processName() == null ? "" : event.processName());
+      insertEnd.setLong(5, event.socketId());
+      insertEnd.setInt(6, event.protocol());
+      insertEnd.setInt(7, event.socketType());
+      setText(insertEnd, 8, end.localAddr);
+      setInt(insertEnd, 9, end.localPort);
+      setText(insertEnd, 10, end.remoteAddr);
+      setInt(insertEnd, 11, end.remotePort);
+      insertEnd.setLong(12, event.timeNanos());
+      insertEnd.setLong(13, event.timeNanos());
+      insertEnd.setInt(14, STATE_OPEN);
+      insertEnd.executeUpdate();
+      open.put(key, end);
+      if (open.size() > MAX_OPEN_ENDS) {
+        var eldest = open.entrySet().iterator().next();
+        eldest.getValue().state = STATE_ABANDONED;
+        touch(eldest.getValue());
+        open.remove(eldest.getKey());
+      }
+    }
+    if (end.localAddr == null && event.local() != null) {
+      end.localAddr = host(event.local());
+      end.localPort = port(event.local());
+    }
+    if (end.remoteAddr == null && remoteAddr != null) {
+      end.remoteAddr = remoteAddr;
+      end.remotePort = remotePort;
+    }
+    end.lastNanos = Math.max(end.lastNanos, event.timeNanos());
+    if (event.kind() == EventKind.CLOSE) {
+      end.state = STATE_CLOSED;
+      end.summary = event.summary();
+      open.remove(key);
+    }
+    touch(end);
+    return end;
+  }
+
+  private void touch(OpenEnd end) {
+    if (!end.touched) {
+      end.touched = true;
+      touched.add(end);
+    }
+  }
+
+  private void bindEndUpdate(OpenEnd end) throws SQLException {
+    setText(updateEnd, 1, end.localAddr);
+    setInt(updateEnd, 2, end.localPort);
+    setText(updateEnd, 3, end.remoteAddr);
+    setInt(updateEnd, 4, end.remotePort);
+    updateEnd.setLong(5, end.lastNanos);
+    updateEnd.setInt(6, end.state);
+    ConnectionSummary summary = end.summary;
+    if (summary != null) {
+      updateEnd.setLong(7, summary.lifetime().toNanos());
+      updateEnd.setLong(8, summary.bytesSent());
+      updateEnd.setLong(9, summary.bytesReceived());
+      updateEnd.setString(10, summary.firstShutdown().name());
+      updateEnd.setString(11, summary.ending().name());
+    } else {
+      for (int i = 7; i <= 11; i++) {
+        updateEnd.setNull(i, i <= 9 ? Types.INTEGER : Types.VARCHAR);
+      }
+    }
+    updateEnd.setLong(12, end.id);
+  }
+
+  private void bindEvent(long endId, TeardownEvent event) throws SQLException {
+    insertEvent.setLong(1, endId);
+    insertEvent.setLong(2, event.timeNanos());
+    insertEvent.setString(3, event.kind().name());
+    insertEvent.setInt(4, EventFlag.toBits(event.flags()));
+    insertEvent.setInt(5, event.error());
+    setText(insertEvent, 6, event.shutdownHow() == null ? null : event.shutdownHow().name());
+    setText(insertEvent, 7, event.closeMode() == null ? null : event.closeMode().name());
+    insertEvent.setLong(8, event.linger() == null ? 0 : event.linger().toSeconds());
+    insertEvent.setLong(9, event.dataLength());
+    byte[] captured = event.captured();
+    if (captured == null || captured.length == 0) {
+      insertEvent.setNull(10, Types.BLOB);
+    } else {
+      insertEvent.setBytes(10, captured);
+    }
+    setText(insertEvent, 11, event.framingError() == null ? null : event.framingError().name());
+  }
+
+  /**
+   * Keeps the history within {@code maxAge} of {@code nowNanos} and {@code maxBytes} of pages in
+   * use, dropping whole ends (with their events) oldest first; the file shrinks at the commit
+   * (full auto-vacuum) and the write-ahead log is emptied.
+   * Returns how many ends were dropped.
+   */
+  long enforceRetention(long maxAgeNanos, long maxBytes, long nowNanos) {
+    long dropped = 0;
+    try {
+      long cutoff = nowNanos - maxAgeNanos;
+      dropped += dropEndsBefore(cutoff);
+      for (int round = 0; round < 64 && usedBytes() > maxBytes; round++) {
+        long total = scalar("SELECT count(*) FROM ends");
+        if (total == 0) {
+          break;
+        }
+        // The oldest tenth (at least one end) at a time, until under the limit.
+        long skip = Math.max(1, total / 10) - 1;
+        long oldest = scalar("SELECT last_ns FROM ends ORDER BY last_ns LIMIT 1 OFFSET " + skip);
+        dropped += dropEndsBefore(oldest + 1);
+      }
+      connection.commit();
+      if (dropped > 0) {
+        try (Statement statement = connection.createStatement()) {
+          connection.setAutoCommit(true);
+          statement.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        } finally {
+          connection.setAutoCommit(false);
+        }
+      }
+    } catch (SQLException e) {
+      rollbackQuietly();
+      throw HistoryFile.failure(file, e);
+    }
+    return dropped;
+  }
+
+  private long dropEndsBefore(long cutoff) throws SQLException {
+    long dropped;
+    try (PreparedStatement events = connection.prepareStatement(
+            "DELETE FROM events WHERE end_id IN (SELECT id FROM ends WHERE last_ns < ?)");
+        PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE last_ns < ?");
+        PreparedStatement gaps = connection.prepareStatement("DELETE FROM gaps WHERE before_ns < ?")) {
+      events.setLong(1, cutoff);
+      events.executeUpdate();
+      ends.setLong(1, cutoff);
+      dropped = ends.executeUpdate();
+      gaps.setLong(1, cutoff);
+      gaps.executeUpdate();
+    }
+    if (dropped > 0) {
+      open.values().removeIf(end -> end.lastNanos < cutoff);
+    }
+    return dropped;
+  }
+
+  /** Bytes of the database's pages in use (not counting free pages). */
+  long usedBytes() throws SQLException {
+    return (scalar("PRAGMA page_count") - scalar("PRAGMA freelist_count")) * scalar("PRAGMA page_size");
+  }
+
+  private long scalar(String sql) throws SQLException {
+    try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+      return result.next() ? result.getLong(1) : 0;
+    }
+  }
+
+  private void rollbackQuietly() {
+    try {
+      connection.rollback();
+    } catch (SQLException ignored) {
+      // the failure that led here is what is reported
+    }
+    // What was not committed is read again from the rings; the cache must not remember it.
+    open.clear();
+    touched.clear();
+    try {
+      load();
+    } catch (SQLException ignored) {
+      // the next commit reports the database's state
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      connection.commit();
+      try (Statement statement = connection.createStatement()) {
+        connection.setAutoCommit(true);
+        statement.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+      }
+    } catch (SQLException e) {
+      // closing: whatever was committed stays committed
+    } finally {
+      HistoryFile.closeQuietly(connection);
+    }
+  }
+
+  static String host(InetSocketAddress address) {
+    if (address == null) {
+      return null;
+    }
+    return address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+  }
+
+  static Integer port(InetSocketAddress address) {
+    return address == null ? null : address.getPort();
+  }
+
+  private static void setText(PreparedStatement statement, int index, String value) throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.VARCHAR);
+    } else {
+      statement.setString(index, value);
+    }
+  }
+
+  private static void setInt(PreparedStatement statement, int index, Integer value) throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.INTEGER);
+    } else {
+      statement.setInt(index, value);
+    }
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  private record EndKey(String user, long pid, long socketId) {}
+
+  private static final class OpenEnd {
+    final long id;
+    final long firstNanos;
+    long lastNanos;
+    String localAddr;
+    Integer localPort;
+    String remoteAddr;
+    Integer remotePort;
+    int state = STATE_OPEN;
+    ConnectionSummary summary;
+    boolean touched;
+
+    OpenEnd(long id, long firstNanos) {
+      this.id = id;
+      this.firstNanos = firstNanos;
+    }
+  }
+
+  static Map<String, Long> counters(Connection connection) throws SQLException {
+    Map<String, Long> counters = new HashMap<>();
+    try (Statement statement = connection.createStatement();
+        ResultSet result = statement.executeQuery("SELECT key, value FROM recorder")) {
+      while (result.next()) {
+        counters.put(result.getString(1), result.getLong(2));
+      }
+    }
+    return counters;
+  }
+}

@@ -1,0 +1,38 @@
+package dev.teardown.history;
+
+import dev.teardown.api.TeardownEvent;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A connection as recorded, with its verdict: one end, or both when both ran under Teardown on
+ * this machine.
+ *
+ * @param ends one or two ends; with two, the first is the one that started the teardown (when
+ *     known)
+ * @param initiator the {@code ip:port} of the end that started the teardown, or {@code none}
+ * @param mechanism FIN or RST, as the connection ended on the wire
+ * @param cause why it ended
+ * @param lifetime from the first end's creation (or first record) to the last close
+ * @param bytesSent bytes the first end sent
+ * @param bytesReceived bytes the first end received
+ * @param events every end's events, oldest first
+ * @param gaps losses recorded while the connection lived: what it did then may be missing
+ */
+public record RecordedConnection(
+    List<RecordedEnd> ends,
+    String initiator,
+    Mechanism mechanism,
+    Cause cause,
+    Duration lifetime,
+    long bytesSent,
+    long bytesReceived,
+    List<TeardownEvent> events,
+    List<Gap> gaps) {
+
+  public RecordedConnection {
+    ends = List.copyOf(ends);
+    events = List.copyOf(events);
+    gaps = List.copyOf(gaps);
+  }
+}

@@ -1,0 +1,223 @@
+package dev.teardown.history;
+
+import dev.teardown.api.EventReader;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownEvent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Drains every ring of a channel into a history database until stopped. Each commit holds a run
+ * of events, the losses before them and the reader's positions after them, so that a recorder
+ * killed at any moment and started again goes on from its last commit: nothing committed is lost
+ * or recorded twice, and what the rings overwrote meanwhile is recorded as a gap. Retention (by
+ * age and by size) is enforced as it goes. One recorder per database.
+ */
+public final class Recorder implements AutoCloseable {
+  /**
+   * How a recorder keeps its history.
+   *
+   * @param maxAge connections whose last event is older are dropped
+   * @param maxBytes the database's pages in use are kept under this
+   * @param commitEvery longest time events wait in memory before they are committed
+   * @param retentionEvery how often retention is enforced
+   */
+  public record Options(Duration maxAge, long maxBytes, Duration commitEvery, Duration retentionEvery) {
+    /** 30 days, 1 GiB, commits at least every 200 ms, retention every minute. */
+    public static final Options DEFAULT =
+        new Options(Duration.ofDays(30), 1L << 30, Duration.ofMillis(200), Duration.ofMinutes(1));
+
+    public Options {
+      Objects.requireNonNull(maxAge, "maxAge");
+      Objects.requireNonNull(commitEvery, "commitEvery");
+      Objects.requireNonNull(retentionEvery, "retentionEvery");
+      if (maxAge.isNegative() || maxAge.isZero()) {
+        throw new IllegalArgumentException("the retention age must be positive: " + maxAge);
+      }
+      if (maxBytes < 1 << 20) {
+        throw new IllegalArgumentException("the retention size must be at least 1 MiB: " + maxBytes + " bytes");
+      }
+      if (commitEvery.isNegative() || retentionEvery.isNegative() || retentionEvery.isZero()) {
+        throw new IllegalArgumentException("commit and retention intervals must be positive");
+      }
+    }
+
+    public Options withMaxAge(Duration age) {
+      return new Options(age, maxBytes, commitEvery, retentionEvery);
+    }
+
+    public Options withMaxBytes(long bytes) {
+      return new Options(maxAge, bytes, commitEvery, retentionEvery);
+    }
+
+    public Options withRetentionEvery(Duration every) {
+      return new Options(maxAge, maxBytes, commitEvery, every);
+    }
+  }
+
+  /**
+   * What a recorder has done.
+   *
+   * @param recorded events in the history (over every recorder of this database, less none:
+   *     retention does not lower it)
+   * @param lost events the rings overwrote before any recorder read them
+   * @param lastEvent the time of the newest event recorded, or null
+   * @param openEnds connection ends whose close is not recorded yet
+   */
+  public record Progress(long recorded, long lost, Instant lastEvent, int openEnds) {}
+
+  private static final int BATCH = 8192;
+  /** Events held before a commit, whatever the time. */
+  private static final int COMMIT_EVENTS = 65536;
+  private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  private final Path database;
+  private final Options options;
+  private final RecorderLock lock;
+  private final HistoryWriter writer;
+  private final EventReader reader;
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private volatile boolean stopping;
+  private volatile Progress progress;
+
+  private Recorder(Path database, Options options, RecorderLock lock, HistoryWriter writer, EventReader reader) {
+    this.database = database;
+    this.options = options;
+    this.lock = lock;
+    this.writer = writer;
+    this.reader = reader;
+    publishProgress();
+  }
+
+  /**
+   * A recorder of {@code channel} into {@code database}, made if absent, going on from the
+   * database's last commit.
+   *
+   * @throws HistoryException when the database is another recorder's, damaged, not a history,
+   *     or of a newer schema
+   */
+  public static Recorder open(TeardownChannel channel, Path database, Options options) {
+    Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(options, "options");
+    RecorderLock lock = RecorderLock.acquire(database);
+    HistoryWriter writer = null;
+    try {
+      writer = new HistoryWriter(database);
+      EventReader reader = channel.resume(writer.positions(), BATCH, Duration.ofMillis(100));
+      return new Recorder(database, options, lock, writer, reader);
+    } catch (RuntimeException e) {
+      if (writer != null) {
+        writer.close();
+      }
+      lock.close();
+      throw e;
+    }
+  }
+
+  /** The database recorded into. */
+  public Path database() {
+    return database;
+  }
+
+  /** What has been recorded so far, as of the last commit. */
+  public Progress progress() {
+    return progress;
+  }
+
+  /**
+   * Records until {@link #stop()}, then commits what it holds and returns. Retention runs once at
+   * the start and then every {@link Options#retentionEvery()}.
+   *
+   * @throws HistoryException when the database cannot be written (the disk is full, the file
+   *     was damaged): what was committed stays
+   */
+  public void run() {
+    try {
+      List<TeardownEvent> pending = new ArrayList<>();
+      long pendingLost = 0;
+      long lastCommit = System.nanoTime();
+      long nextRetention = System.nanoTime();
+      long idle = 0;
+      while (true) {
+        boolean last = stopping;
+        if (System.nanoTime() - nextRetention >= 0) {
+          writer.enforceRetention(options.maxAge().toNanos(), options.maxBytes(), wallNanos());
+          nextRetention = System.nanoTime() + options.retentionEvery().toNanos();
+        }
+        EventReader.Batch batch = reader.read();
+        pending.addAll(batch.events());
+        pendingLost = saturatedAdd(pendingLost, batch.lost());
+        boolean quiet = batch.isEmpty();
+        boolean held = !pending.isEmpty() || pendingLost > 0;
+        if (held
+            && (last || quiet || pending.size() >= COMMIT_EVENTS
+                || System.nanoTime() - lastCommit >= options.commitEvery().toNanos())) {
+          writer.commit(pending, pendingLost, reader.positions(), wallNanos());
+          pending.clear();
+          pendingLost = 0;
+          lastCommit = System.nanoTime();
+          publishProgress();
+        }
+        if (last) {
+          return;  // what was read is committed; under load there is always more
+        }
+        if (quiet) {
+          idle = Math.min(IDLE_WAIT_NANOS, Math.max(100_000, idle * 2));
+          LockSupport.parkNanos(idle);
+        } else {
+          idle = 0;
+        }
+      }
+    } finally {
+      finished.countDown();
+    }
+  }
+
+  /** Asks {@link #run()} to commit what it holds and return. */
+  public void stop() {
+    stopping = true;
+  }
+
+  /** Stops, and waits up to {@code timeout} for the last commit; true when it was made. */
+  public boolean stopAndWait(Duration timeout) throws InterruptedException {
+    stop();
+    return finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Enforces retention now (also done as the recorder runs); returns the ends dropped. */
+  public long enforceRetention() {
+    return writer.enforceRetention(options.maxAge().toNanos(), options.maxBytes(), wallNanos());
+  }
+
+  @Override
+  public void close() {
+    reader.close();
+    writer.close();
+    lock.close();
+  }
+
+  private void publishProgress() {
+    long last = writer.lastEventNanos();
+    progress = new Progress(
+        writer.eventsRecorded(),
+        writer.eventsLost(),
+        last == 0 ? null : Instant.ofEpochSecond(0, last),
+        writer.openEnds());
+  }
+
+  private static long wallNanos() {
+    return TeardownEvent.epochNanos(Instant.now());
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
+  }
+}

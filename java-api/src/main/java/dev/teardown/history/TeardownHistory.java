@@ -1,0 +1,400 @@
+package dev.teardown.history;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.Ending;
+import dev.teardown.api.EventFlag;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.FramingError;
+import dev.teardown.api.Initiator;
+import dev.teardown.api.ShutdownHow;
+import dev.teardown.api.TeardownEvent;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A history database a recorder wrote ({@code teardown record}), read: connections with their
+ * verdicts, the losses, and what the recorder has done. Safe to open while a recorder writes to
+ * the same file; each call sees what was committed when it began.
+ */
+public final class TeardownHistory implements AutoCloseable {
+  /** How far apart in time two ends of one connection may have been recorded. */
+  private static final long PARTNER_SLACK_NANOS = 2_000_000_000L;
+  private static final int PAGE = 512;
+
+  private final Path file;
+  private final Connection connection;
+
+  private TeardownHistory(Path file, Connection connection) {
+    this.file = file;
+    this.connection = connection;
+  }
+
+  /**
+   * Opens a history for reading.
+   *
+   * @throws HistoryException when there is none, or it is not a history, damaged, or of a newer
+   *     schema
+   */
+  public static TeardownHistory open(Path database) {
+    Objects.requireNonNull(database, "database");
+    return new TeardownHistory(database, HistoryFile.open(database, false, false));
+  }
+
+  /** The database file. */
+  public Path file() {
+    return file;
+  }
+
+  /** The connections {@code query} matches, oldest first, each judged. */
+  public List<RecordedConnection> connections(HistoryQuery query) {
+    List<RecordedConnection> found = new ArrayList<>();
+    forEachConnection(query, found::add);
+    return found;
+  }
+
+  /**
+   * Hands each connection {@code query} matches to {@code consumer}, oldest first, without
+   * holding them all: for reports and exports over the whole history.
+   */
+  public void forEachConnection(HistoryQuery query, Consumer<RecordedConnection> consumer) {
+    Objects.requireNonNull(query, "query");
+    HistoryQuery.Peer peer = query.peer() == null ? null : HistoryQuery.Peer.parse(query.peer());
+    try {
+      int delivered = 0;
+      long afterId = 0;
+      while (delivered < query.limit()) {
+        List<EndRow> page = matchingEnds(query, peer, afterId);
+        if (page.isEmpty()) {
+          return;
+        }
+        afterId = page.get(page.size() - 1).id;
+        for (EndRow end : page) {
+          EndRow partner = partnerOf(end);
+          // A pair is delivered once: from its lower-numbered end when both match the query.
+          if (partner != null && partner.id < end.id && matches(partner, query, peer)) {
+            continue;
+          }
+          List<EndRow> ends = partner == null ? List.of(end) : List.of(end, partner);
+          consumer.accept(judge(ends));
+          if (++delivered >= query.limit()) {
+            return;
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw HistoryFile.failure(file, e);
+    }
+  }
+
+  /** Losses recorded between {@code from} and {@code to} (either may be null: unbounded). */
+  public List<Gap> gaps(Instant from, Instant to) {
+    try {
+      return gapsBetween(from == null ? Long.MIN_VALUE : TeardownEvent.epochNanos(from),
+          to == null ? Long.MAX_VALUE : TeardownEvent.epochNanos(to));
+    } catch (SQLException e) {
+      throw HistoryFile.failure(file, e);
+    }
+  }
+
+  /**
+   * What the history holds.
+   *
+   * @param events events recorded, over the history's life (retention does not lower it)
+   * @param lost events the rings overwrote before the recorder read them
+   * @param ends connection ends held now
+   * @param lastEvent the newest event recorded, or null
+   * @param lastCommit when the recorder last committed, or null
+   * @param fileBytes the database's size on disk, with its write-ahead log
+   */
+  public record Summary(long events, long lost, long ends, Instant lastEvent, Instant lastCommit, long fileBytes) {}
+
+  public Summary summary() {
+    try {
+      Map<String, Long> counters = HistoryWriter.counters(connection);
+      long ends;
+      try (Statement statement = connection.createStatement();
+          ResultSet result = statement.executeQuery("SELECT count(*) FROM ends")) {
+        ends = result.next() ? result.getLong(1) : 0;
+      }
+      return new Summary(
+          counters.getOrDefault("events_recorded", 0L),
+          counters.getOrDefault("events_lost", 0L),
+          ends,
+          instant(counters.getOrDefault("last_event_ns", 0L)),
+          instant(counters.getOrDefault("last_commit_ns", 0L)),
+          fileBytes(file));
+    } catch (SQLException e) {
+      throw HistoryFile.failure(file, e);
+    }
+  }
+
+  /** The database's size on disk: the file and its write-ahead log. */
+  public static long fileBytes(Path database) {
+    long total = 0;
+    for (Path part : List.of(database, database.resolveSibling(database.getFileName() + "-wal"))) {
+      try {
+        total += Files.size(part);
+      } catch (java.io.IOException e) {
+        // absent: nothing to count
+      }
+    }
+    return total;
+  }
+
+  @Override
+  public void close() {
+    HistoryFile.closeQuietly(connection);
+  }
+
+  // ---- reading rows ------------------------------------------------------------------------
+
+  private record EndRow(
+      long id, String user, long pid, String process, long socketId, int protocol, int socketType,
+      String localAddr, Integer localPort, String remoteAddr, Integer remotePort, long firstNanos,
+      long lastNanos, int state, Long lifetimeNanos, Long bytesSent, Long bytesReceived,
+      String firstShutdown, String ending) {
+
+    /** When the socket was made: its close's lifetime says, else its first record. */
+    long startNanos() {
+      return lifetimeNanos != null && lifetimeNanos > 0 ? Math.min(firstNanos, lastNanos - lifetimeNanos) : firstNanos;
+    }
+  }
+
+  private static final String END_COLUMNS =
+      "id, user, pid, process, socket_id, protocol, socket_type, local_addr, local_port, remote_addr,"
+          + " remote_port, first_ns, last_ns, state, lifetime_ns, bytes_sent, bytes_received, first_shutdown, ending";
+
+  private static EndRow endRow(ResultSet result) throws SQLException {
+    return new EndRow(
+        result.getLong(1), result.getString(2), result.getLong(3), result.getString(4), result.getLong(5),
+        result.getInt(6), result.getInt(7), result.getString(8), (Integer) result.getObject(9),
+        result.getString(10), (Integer) result.getObject(11), result.getLong(12), result.getLong(13),
+        result.getInt(14), longOrNull(result, 15), longOrNull(result, 16), longOrNull(result, 17),
+        result.getString(18), result.getString(19));
+  }
+
+  private static Long longOrNull(ResultSet result, int column) throws SQLException {
+    Object value = result.getObject(column);
+    return value == null ? null : ((Number) value).longValue();
+  }
+
+  private List<EndRow> matchingEnds(HistoryQuery query, HistoryQuery.Peer peer, long afterId) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT " + END_COLUMNS + " FROM ends WHERE id > ?");
+    List<Object> args = new ArrayList<>();
+    args.add(afterId);
+    if (query.port() != null) {
+      sql.append(" AND (local_port = ? OR remote_port = ?)");
+      args.add(query.port());
+      args.add(query.port());
+    }
+    if (query.pid() != null) {
+      sql.append(" AND pid = ?");
+      args.add(query.pid());
+    }
+    if (query.process() != null) {
+      sql.append(" AND process = ? COLLATE NOCASE");
+      args.add(query.process());
+    }
+    if (peer != null) {
+      sql.append(" AND (remote_addr = ?");
+      args.add(peer.host());
+      if (peer.port() != null) {
+        sql.append(" AND remote_port = ?");
+        args.add(peer.port());
+      }
+      sql.append(")");
+    }
+    if (query.since() != null) {
+      sql.append(" AND last_ns >= ?");
+      args.add(TeardownEvent.epochNanos(query.since()));
+    }
+    sql.append(" ORDER BY id LIMIT ").append(PAGE);
+    List<EndRow> rows = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+      for (int i = 0; i < args.size(); i++) {
+        statement.setObject(i + 1, args.get(i));
+      }
+      try (ResultSet result = statement.executeQuery()) {
+        while (result.next()) {
+          rows.add(endRow(result));
+        }
+      }
+    }
+    return rows;
+  }
+
+  private static boolean matches(EndRow end, HistoryQuery query, HistoryQuery.Peer peer) {
+    if (query.port() != null
+        && !query.port().equals(end.localPort()) && !query.port().equals(end.remotePort())) {
+      return false;
+    }
+    if (query.pid() != null && query.pid() != end.pid()) {
+      return false;
+    }
+    if (query.process() != null && !query.process().equalsIgnoreCase(end.process())) {
+      return false;
+    }
+    if (peer != null
+        && (!peer.host().equals(end.remoteAddr()) || peer.port() != null && !peer.port().equals(end.remotePort()))) {
+      return false;
+    }
+    return query.since() == null || end.lastNanos() >= TeardownEvent.epochNanos(query.since());
+  }
+
+  /** The other end of the same connection, when it too was recorded. */
+  private EndRow partnerOf(EndRow end) throws SQLException {
+    if (end.localAddr() == null || end.remoteAddr() == null || end.localPort() == null || end.remotePort() == null) {
+      return null;
+    }
+    String sql = "SELECT " + END_COLUMNS + " FROM ends WHERE local_port = ? AND local_addr = ? AND remote_port = ?"
+        + " AND remote_addr = ? AND id <> ? AND first_ns <= ? AND last_ns >= ?";
+    EndRow best = null;
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setInt(1, end.remotePort());
+      statement.setString(2, end.remoteAddr());
+      statement.setInt(3, end.localPort());
+      statement.setString(4, end.localAddr());
+      statement.setLong(5, end.id());
+      statement.setLong(6, end.lastNanos() + PARTNER_SLACK_NANOS);
+      statement.setLong(7, end.startNanos() - PARTNER_SLACK_NANOS);
+      try (ResultSet result = statement.executeQuery()) {
+        while (result.next()) {
+          EndRow candidate = endRow(result);
+          if (best == null || distance(candidate, end) < distance(best, end)) {
+            best = candidate;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  private static long distance(EndRow a, EndRow b) {
+    return Math.abs(a.lastNanos() - b.lastNanos());
+  }
+
+  private RecordedConnection judge(List<EndRow> rows) throws SQLException {
+    List<RecordedEnd> ends = new ArrayList<>();
+    long start = Long.MAX_VALUE;
+    long end = Long.MIN_VALUE;
+    for (EndRow row : rows) {
+      ends.add(recordedEnd(row));
+      start = Math.min(start, row.startNanos());
+      end = Math.max(end, row.lastNanos());
+    }
+    return Verdicts.judge(ends, gapsBetween(start, end));
+  }
+
+  private RecordedEnd recordedEnd(EndRow row) throws SQLException {
+    InetSocketAddress local = address(row.localAddr(), row.localPort());
+    InetSocketAddress remote = address(row.remoteAddr(), row.remotePort());
+    ConnectionSummary summary = null;
+    if (row.state() == HistoryWriter.STATE_CLOSED && row.lifetimeNanos() != null) {
+      summary = new ConnectionSummary(
+          Duration.ofNanos(row.lifetimeNanos()),
+          row.bytesSent() == null ? 0 : row.bytesSent(),
+          row.bytesReceived() == null ? 0 : row.bytesReceived(),
+          enumOr(Initiator.class, row.firstShutdown(), Initiator.NONE),
+          enumOr(Ending.class, row.ending(), Ending.NONE));
+    }
+    List<TeardownEvent> events = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(
+        "SELECT id, time_ns, kind, flags, error, how, close_mode, linger_s, data_length, captured, framing"
+            + " FROM events WHERE end_id = ? ORDER BY time_ns, id")) {
+      statement.setLong(1, row.id());
+      try (ResultSet result = statement.executeQuery()) {
+        while (result.next()) {
+          EventKind kind = EventKind.valueOf(result.getString(3));
+          byte[] captured = result.getBytes(10);
+          events.add(new TeardownEvent(
+              result.getLong(1),
+              result.getLong(2),
+              row.pid(),
+              row.process(),
+              row.socketId(),
+              row.protocol(),
+              row.socketType(),
+              kind,
+              result.getInt(5),
+              enumOr(ShutdownHow.class, result.getString(6), null),
+              enumOr(CloseMode.class, result.getString(7), null),
+              Duration.ofSeconds(result.getLong(8)),
+              EventFlag.fromBits(result.getInt(4)),
+              result.getLong(9),
+              captured == null ? new byte[0] : captured,
+              local,
+              remote,
+              kind == EventKind.CLOSE ? summary : null,
+              enumOr(FramingError.class, result.getString(11), null),
+              row.user()));
+        }
+      }
+    }
+    RecordedEnd.State state = switch (row.state()) {
+      case HistoryWriter.STATE_CLOSED -> RecordedEnd.State.CLOSED;
+      case HistoryWriter.STATE_ABANDONED -> RecordedEnd.State.ABANDONED;
+      default -> RecordedEnd.State.OPEN;
+    };
+    return new RecordedEnd(
+        row.id(), row.user(), row.pid(), row.process(), row.socketId(), local, remote,
+        instant(row.firstNanos()), instant(row.lastNanos()), state, summary, events);
+  }
+
+  private List<Gap> gapsBetween(long from, long to) throws SQLException {
+    List<Gap> gaps = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(
+        "SELECT after_ns, before_ns, lost FROM gaps WHERE before_ns >= ? AND after_ns <= ? ORDER BY after_ns")) {
+      statement.setLong(1, from);
+      statement.setLong(2, to);
+      try (ResultSet result = statement.executeQuery()) {
+        while (result.next()) {
+          gaps.add(new Gap(instant(result.getLong(1)), instant(result.getLong(2)), result.getLong(3)));
+        }
+      }
+    }
+    return gaps;
+  }
+
+  private static InetSocketAddress address(String host, Integer port) {
+    if (host == null || port == null) {
+      return null;
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByName(host), port);  // a literal: no lookup
+    } catch (UnknownHostException e) {
+      return InetSocketAddress.createUnresolved(host, port);
+    }
+  }
+
+  private static Instant instant(long nanos) {
+    return nanos == 0 ? null : Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
+  }
+
+  private static <E extends Enum<E>> E enumOr(Class<E> type, String name, E fallback) {
+    if (name == null) {
+      return fallback;
+    }
+    try {
+      return Enum.valueOf(type, name.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return fallback;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package dev.teardown.history;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.Ending;
+import dev.teardown.api.FramingError;
+import dev.teardown.api.EventFlag;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.Initiator;
+import dev.teardown.api.ShutdownHow;
+import dev.teardown.api.TeardownEvent;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/** One end of a connection, scripted event by event, for tests. */
+final class EndScript {
+  static final long BASE = TeardownEvent.epochNanos(Instant.parse("2026-11-30T03:00:00Z"));
+
+  private final long pid;
+  private final String process;
+  private final long socket;
+  private final InetSocketAddress local;
+  private final InetSocketAddress remote;
+  private final List<TeardownEvent> events = new ArrayList<>();
+
+  EndScript(long pid, String process, long socket, int localPort, int remotePort) {
+    this.pid = pid;
+    this.process = process;
+    this.socket = socket;
+    this.local = new InetSocketAddress("127.0.0.1", localPort);
+    this.remote = new InetSocketAddress("127.0.0.1", remotePort);
+  }
+
+  List<TeardownEvent> events() {
+    return events;
+  }
+
+  EndScript shutdown(long atMs, ShutdownHow how) {
+    return add(atMs, EventKind.SHUTDOWN, how, null, Set.of(), 0, null);
+  }
+
+  EndScript sendDisconnect(long atMs, String data) {
+    return add(atMs, EventKind.SEND_DISCONNECT, null, null, Set.of(), data.length(), data.getBytes());
+  }
+
+  EndScript recvDisconnect(long atMs, String data) {
+    return add(atMs, EventKind.RECV_DISCONNECT, null, null, Set.of(), data.length(), data.getBytes());
+  }
+
+  EndScript remote(long atMs, EventKind kind, EventFlag... flags) {
+    return add(atMs, kind, null, null, flags.length == 0 ? Set.of() : EnumSet.of(flags[0], flags), 0, null);
+  }
+
+  EndScript framingReset(long atMs, FramingError error) {
+    events.add(new TeardownEvent(
+        0, BASE + atMs * 1_000_000L, pid, process, socket, 6, 1, EventKind.RESET, 10054, null, null,
+        Duration.ZERO, EnumSet.of(EventFlag.FRAMING), 0, null, local, remote, null, error, "tester"));
+    return this;
+  }
+
+  EndScript close(long atMs, CloseMode mode, Initiator first, Ending ending, EventFlag... flags) {
+    return add(atMs, EventKind.CLOSE, null, mode, flags.length == 0 ? Set.of() : EnumSet.of(flags[0], flags), 0, null,
+        new ConnectionSummary(Duration.ofMillis(atMs), 100, 200, first, ending));
+  }
+
+  private EndScript add(long atMs, EventKind kind, ShutdownHow how, CloseMode mode, Set<EventFlag> flags, long dataLength, byte[] data) {
+    return add(atMs, kind, how, mode, flags, dataLength, data, null);
+  }
+
+  private EndScript add(long atMs, EventKind kind, ShutdownHow how, CloseMode mode, Set<EventFlag> flags,
+      long dataLength, byte[] data, ConnectionSummary summary) {
+    events.add(new TeardownEvent(
+        0, BASE + atMs * 1_000_000L, pid, process, socket, 6, 1, kind,
+        kind == EventKind.RESET ? 10054 : 0, how, mode, Duration.ZERO, flags, dataLength, data,
+        local, remote, summary, null, "tester"));
+    return this;
+  }
+
+  /** This end as the history would hand it out. */
+  RecordedEnd recorded(long id) {
+    TeardownEvent last = events.get(events.size() - 1);
+    TeardownEvent close = events.stream().filter(e -> e.kind() == EventKind.CLOSE).findFirst().orElse(null);
+    return new RecordedEnd(id, "tester", pid, process, socket, local, remote, events.get(0).time(), last.time(),
+        close == null ? RecordedEnd.State.OPEN : RecordedEnd.State.CLOSED, close == null ? null : close.summary(), events);
+  }
+}

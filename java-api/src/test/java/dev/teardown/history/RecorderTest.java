@@ -1,0 +1,219 @@
+package dev.teardown.history;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.Ending;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.Initiator;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The recorder in this process: what it stores, how it goes on after a stop, losses, retention, bad files. */
+class RecorderTest {
+  @TempDir Path dir;
+
+  private Path db() {
+    return dir.resolve("history.db");
+  }
+
+  /** Runs a recorder of {@code channel} until it has recorded {@code events} in all, then stops it. */
+  private Recorder.Progress record(TeardownChannel channel, long events, Recorder.Options options) throws Exception {
+    try (Recorder recorder = Recorder.open(channel, db(), options)) {
+      Thread thread = new Thread(recorder::run);
+      thread.start();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (recorder.progress().recorded() < events && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertTrue(recorder.stopAndWait(Duration.ofSeconds(10)), "the recorder stops when asked");
+      thread.join();
+      return recorder.progress();
+    }
+  }
+
+  private static void publish(TeardownChannel channel, EndScript... ends) {
+    for (EndScript end : ends) {
+      for (TeardownEvent event : end.events()) {
+        channel.publish(event);
+      }
+    }
+  }
+
+  @Test
+  void bothEndsOfALoopbackConnectionAreJoinedAndJudged() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1024)) {
+      publish(channel,
+          new EndScript(100, "client", 3, 50000, 8080).close(10, CloseMode.ABORTIVE, Initiator.LOCAL, Ending.ABORTIVE),
+          new EndScript(200, "server", 7, 8080, 50000).remote(11, EventKind.RESET)
+              .close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE),
+          new EndScript(300, "other", 9, 40000, 443).remote(5, EventKind.EOF)
+              .close(6, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL));
+      assertEquals(5, record(channel, 5, Recorder.Options.DEFAULT).recorded());
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      List<RecordedConnection> all = history.connections(HistoryQuery.ALL);
+      assertEquals(2, all.size(), "two connections, the loopback one joined: " + all);
+      RecordedConnection reset = history.connections(HistoryQuery.ALL.withPort(8080)).get(0);
+      assertEquals(Cause.LINGER_ZERO_CLOSE, reset.cause());
+      assertEquals(Mechanism.RST, reset.mechanism());
+      assertEquals("127.0.0.1:50000", reset.initiator());
+      assertEquals(2, reset.ends().size());
+      assertEquals("client", reset.ends().get(0).process());
+      assertEquals(3, reset.events().size());
+      assertEquals(RecordedEnd.State.CLOSED, reset.ends().get(1).state());
+      assertEquals(List.of(), history.connections(HistoryQuery.ALL.withProcess("nobody")));
+      assertEquals(1, history.connections(HistoryQuery.ALL.withProcess("SERVER")).size(), "names match in any case");
+      assertEquals(1, history.connections(HistoryQuery.ALL.withPeer("127.0.0.1:443")).size());
+      assertEquals(1, history.connections(HistoryQuery.ALL.withPid(300L)).size());
+      TeardownHistory.Summary summary = history.summary();
+      assertEquals(5, summary.events());
+      assertEquals(0, summary.lost());
+      assertEquals(3, summary.ends());
+      assertNotNull(summary.lastEvent());
+    }
+  }
+
+  @Test
+  void aRestartedRecorderGoesOnWithoutRepeatingAndRecordsWhatWentByAsAGap() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
+      for (int i = 0; i < 10; i++) {
+        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+      }
+      assertEquals(10, record(channel, 10, Recorder.Options.DEFAULT).recorded());
+      for (int i = 10; i < 20; i++) {
+        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+      }
+      assertEquals(20, record(channel, 20, Recorder.Options.DEFAULT).recorded(), "the ten new ones, once");
+      for (int i = 20; i < 220; i++) {
+        publish(channel, new EndScript(100, "client", i, 40000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+      }
+      Recorder.Progress progress = record(channel, 84, Recorder.Options.DEFAULT);
+      assertEquals(84, progress.recorded(), "the 64 the ring still held");
+      assertEquals(136, progress.lost(), "200 published while stopped, 64 kept");
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      assertEquals(84, history.connections(HistoryQuery.ALL).size());
+      List<Gap> gaps = history.gaps(null, null);
+      assertEquals(1, gaps.size());
+      assertEquals(136, gaps.get(0).lost());
+      assertTrue(gaps.get(0).after().isBefore(gaps.get(0).before()));
+      // A connection that lived while events went unrecorded shows the gap; one before it does not.
+      RecordedConnection spanning = history.connections(HistoryQuery.ALL.withPort(40000 + 156)).get(0);
+      assertEquals(gaps, spanning.gaps());
+      RecordedConnection before = history.connections(HistoryQuery.ALL.withPort(50005)).get(0);
+      assertEquals(List.of(), before.gaps());
+    }
+  }
+
+  @Test
+  void retentionDropsWhatIsOlderThanTheAgeAndKeepsTheSizeUnderTheLimit() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 65536)) {
+      // Connections of 40 days ago, and of now.
+      long now = TeardownEvent.epochNanos(Instant.now());
+      long old = now - Duration.ofDays(40).toNanos();
+      for (int i = 0; i < 20_000; i++) {
+        long at = i < 10_000 ? old : now;
+        channel.publish(new TeardownEvent(0, at + i, 1, "p", i, 6, 1, EventKind.CLOSE, 0, null, CloseMode.GRACEFUL,
+            Duration.ZERO, java.util.Set.of(), 0, new byte[0], new java.net.InetSocketAddress("127.0.0.1", 1000 + i % 50000),
+            new java.net.InetSocketAddress("10.0.0.1", 443),
+            new dev.teardown.api.ConnectionSummary(Duration.ofMillis(1), 1, 1, Initiator.LOCAL, Ending.GRACEFUL), null, "u"));
+      }
+      // Retention every 20 ms, as the recorder runs.
+      Recorder.Options options = Recorder.Options.DEFAULT.withMaxAge(Duration.ofDays(30)).withMaxBytes(1L << 20)
+          .withRetentionEvery(Duration.ofMillis(20));
+      try (Recorder recorder = Recorder.open(channel, db(), options)) {
+        Thread thread = new Thread(recorder::run);
+        thread.start();
+        long ends = Long.MAX_VALUE;
+        for (int i = 0; i < 1000 && ends >= 10_000; i++) {
+          Thread.sleep(10);
+          if (recorder.progress().recorded() == 20_000) {
+            try (TeardownHistory history = TeardownHistory.open(db())) {
+              ends = history.summary().ends();
+            }
+          }
+        }
+        assertTrue(recorder.stopAndWait(Duration.ofSeconds(10)));
+        thread.join();
+        assertTrue(ends < 10_000, "the 40-day-old ones are gone, and more for the size: " + ends);
+      }
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
+          Statement statement = sql.createStatement()) {
+        var used = statement.executeQuery(
+            "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count),"
+                + " (SELECT page_size FROM pragma_page_size), (SELECT min(last_ns) FROM ends)");
+        used.next();
+        assertTrue(used.getLong(1) * used.getLong(2) <= 1L << 20, "pages in use within 1 MiB");
+        assertTrue(used.getLong(3) >= now, "only the recent ones remain");
+      }
+      assertTrue(Files.size(db()) <= 2L << 20, "freed pages given back: " + Files.size(db()));
+    }
+  }
+
+  @Test
+  void aSecondRecorderOnTheSameDatabaseSaysWhoHasIt() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64);
+        Recorder first = Recorder.open(channel, db(), Recorder.Options.DEFAULT)) {
+      HistoryException e = assertThrows(HistoryException.class, () -> Recorder.open(channel, db(), Recorder.Options.DEFAULT));
+      assertTrue(e.getMessage().startsWith(first.database().toString()), e.getMessage());
+      assertTrue(e.getMessage().contains("already being recorded"), e.getMessage());
+    }
+  }
+
+  @Test
+  void filesThatAreNotAHistoryOfThisSchemaAreRefusedByName() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
+      Path garbage = dir.resolve("garbage.db");
+      Files.write(garbage, "this is not a database at all, but it is long enough".getBytes());
+      HistoryException e = assertThrows(HistoryException.class, () -> TeardownHistory.open(garbage));
+      assertEquals(garbage + ": not a Teardown history: the file is not an SQLite database", e.getMessage());
+      assertThrows(HistoryException.class, () -> Recorder.open(channel, garbage, Recorder.Options.DEFAULT));
+      assertEquals("this is not a database at all, but it is long enough", Files.readString(garbage), "left as it was");
+
+      Path other = dir.resolve("other.db");
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + other);
+          Statement statement = sql.createStatement()) {
+        statement.execute("CREATE TABLE t(x)");
+      }
+      e = assertThrows(HistoryException.class, () -> TeardownHistory.open(other));
+      assertTrue(e.getMessage().contains("another application"), e.getMessage());
+
+      record(channel, 0, Recorder.Options.DEFAULT);
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
+          Statement statement = sql.createStatement()) {
+        statement.execute("PRAGMA user_version = 2");
+      }
+      e = assertThrows(HistoryException.class, () -> Recorder.open(channel, db(), Recorder.Options.DEFAULT));
+      assertTrue(e.getMessage().startsWith(db() + ": written by a newer Teardown (history schema 2"), e.getMessage());
+
+      Path damaged = dir.resolve("damaged.db");
+      Files.copy(db(), damaged);
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + damaged);
+          Statement statement = sql.createStatement()) {
+        statement.execute("PRAGMA user_version = 1");
+      }
+      byte[] bytes = Files.readAllBytes(damaged);
+      for (int i = 4096; i < bytes.length; i++) {
+        bytes[i] = (byte) 0xA5;  // every page after the first
+      }
+      Files.write(damaged, bytes);
+      e = assertThrows(HistoryException.class, () -> Recorder.open(channel, damaged, Recorder.Options.DEFAULT));
+      assertTrue(e.getMessage().startsWith(damaged + ": damaged"), e.getMessage());
+      assertThrows(HistoryException.class, () -> TeardownHistory.open(dir.resolve("absent.db")));
+    }
+  }
+}

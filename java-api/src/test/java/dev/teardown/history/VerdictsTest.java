@@ -1,0 +1,156 @@
+package dev.teardown.history;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.Ending;
+import dev.teardown.api.EventFlag;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.FramingError;
+import dev.teardown.api.Initiator;
+import dev.teardown.api.ShutdownHow;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Each cause of the vocabulary, from the events that make it, with one end and with both. */
+class VerdictsTest {
+  private static final String CLIENT = "127.0.0.1:50000";
+  private static final String SERVER = "127.0.0.1:8080";
+
+  private static EndScript client() {
+    return new EndScript(100, "client", 3, 50000, 8080);
+  }
+
+  private static EndScript server() {
+    return new EndScript(200, "server", 7, 8080, 50000);
+  }
+
+  private static RecordedConnection judge(EndScript... ends) {
+    List<RecordedEnd> recorded = new java.util.ArrayList<>();
+    for (int i = 0; i < ends.length; i++) {
+      recorded.add(ends[i].recorded(i + 1));
+    }
+    return Verdicts.judge(recorded, List.of());
+  }
+
+  private static void assertVerdict(RecordedConnection connection, String initiator, Mechanism mechanism, Cause cause) {
+    assertEquals(cause, connection.cause(), "cause");
+    assertEquals(initiator, connection.initiator(), "initiator");
+    assertEquals(mechanism, connection.mechanism(), "mechanism");
+  }
+
+  @Test
+  void aGracefulCloseByTheClient() {
+    RecordedConnection both = judge(
+        server().remote(11, EventKind.EOF).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL),
+        client().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+    assertVerdict(both, CLIENT, Mechanism.FIN, Cause.GRACEFUL_CLOSE);
+    assertEquals(200, both.ends().get(1).pid(), "the initiator's end comes first");
+    assertEquals(100, both.ends().get(0).pid());
+  }
+
+  @Test
+  void aHalfCloseThenClose() {
+    assertVerdict(
+        judge(client().shutdown(10, ShutdownHow.SEND).remote(12, EventKind.EOF)
+                .close(13, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL),
+            server().remote(11, EventKind.EOF).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL)),
+        CLIENT, Mechanism.FIN, Cause.SHUTDOWN_THEN_CLOSE);
+  }
+
+  @Test
+  void aReceiveShutdownDoesNotStartATeardown() {
+    assertVerdict(
+        judge(client().shutdown(5, ShutdownHow.RECEIVE).remote(11, EventKind.EOF)
+            .close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL)),
+        SERVER, Mechanism.FIN, Cause.PEER_CLOSED);
+  }
+
+  @Test
+  void aLingerZeroCloseResetsThePeer() {
+    assertVerdict(
+        judge(client().close(10, CloseMode.ABORTIVE, Initiator.LOCAL, Ending.ABORTIVE),
+            server().remote(11, EventKind.RESET).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE)),
+        CLIENT, Mechanism.RST, Cause.LINGER_ZERO_CLOSE);
+  }
+
+  @Test
+  void anAbortiveCloseMadeGracefulByPolicyIsAFin() {
+    assertVerdict(
+        judge(client().close(10, CloseMode.ABORTIVE, Initiator.LOCAL, Ending.GRACEFUL, EventFlag.CONVERTED)),
+        CLIENT, Mechanism.FIN, Cause.ABORTIVE_MADE_GRACEFUL);
+  }
+
+  @Test
+  void aCloseWithUnreadData() {
+    assertVerdict(
+        judge(server().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.ABORTIVE, EventFlag.UNREAD_DATA)),
+        SERVER, Mechanism.RST, Cause.CLOSE_WITH_UNREAD_DATA);
+  }
+
+  @Test
+  void aProcessExitWinsOverWhatItsCloseLooksLike() {
+    assertVerdict(
+        judge(client().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.ABORTIVE, EventFlag.AT_EXIT, EventFlag.UNREAD_DATA)),
+        CLIENT, Mechanism.RST, Cause.PROCESS_EXIT);
+    assertVerdict(
+        judge(client().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, EventFlag.AT_EXIT)),
+        CLIENT, Mechanism.FIN, Cause.PROCESS_EXIT);
+  }
+
+  @Test
+  void aWsaCleanupClose() {
+    assertVerdict(
+        judge(client().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, EventFlag.CLEANUP)),
+        CLIENT, Mechanism.FIN, Cause.CLEANUP);
+  }
+
+  @Test
+  void aPeerResetSeenByAReaderWhenOnlyItIsRecorded() {
+    assertVerdict(
+        judge(server().remote(11, EventKind.RESET).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE)),
+        CLIENT, Mechanism.RST, Cause.PEER_RESET);
+  }
+
+  @Test
+  void aFramingErrorIsTheLayersReset() {
+    assertVerdict(
+        judge(server().framingReset(11, FramingError.NOT_FRAMED)
+            .close(12, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.ABORTIVE)),
+        SERVER, Mechanism.RST, Cause.FRAMING_ERROR);
+  }
+
+  @Test
+  void theSeedsDisconnectDataExchange() {
+    // The seed's table: (1) client send-disconnect, (2) server FD_CLOSE, (3) recv-disconnect,
+    // (5) server send-disconnect, (6) client FD_CLOSE, (7) recv-disconnect, closes.
+    EndScript client = client().sendDisconnect(10, "42").remote(14, EventKind.FD_CLOSE).recvDisconnect(15, "1042")
+        .close(16, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL);
+    EndScript server = server().remote(11, EventKind.FD_CLOSE).recvDisconnect(12, "42").sendDisconnect(13, "1042")
+        .close(17, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL);
+    RecordedConnection connection = judge(server, client);
+    assertVerdict(connection, CLIENT, Mechanism.FIN, Cause.DISCONNECT_DATA);
+    assertEquals(8, connection.events().size());
+    assertEquals(EventKind.SEND_DISCONNECT, connection.events().get(0).kind(), "the timeline is in time order");
+  }
+
+  @Test
+  void aPeerThatClosedFirstWithoutBeingRecorded() {
+    assertVerdict(
+        judge(server().remote(11, EventKind.EOF).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL)),
+        CLIENT, Mechanism.FIN, Cause.PEER_CLOSED);
+  }
+
+  @Test
+  void aConnectionWithNothingEndingItIsOpen() {
+    assertVerdict(judge(client().shutdown(5, ShutdownHow.RECEIVE)), "none", Mechanism.NONE, Cause.OPEN);
+  }
+
+  @Test
+  void causeTokensRoundTrip() {
+    for (Cause cause : Cause.values()) {
+      assertEquals(cause, Cause.fromToken(cause.token()));
+    }
+    assertEquals("linger-zero-close", Cause.LINGER_ZERO_CLOSE.token());
+  }
+}
