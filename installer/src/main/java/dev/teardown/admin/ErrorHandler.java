@@ -3,6 +3,7 @@ package dev.teardown.admin;
 import dev.teardown.admin.catalog.CatalogCalls;
 import dev.teardown.api.InvalidConfigurationException;
 import dev.teardown.api.TeardownException;
+import dev.teardown.history.HistoryException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
@@ -16,6 +17,8 @@ final class ErrorHandler implements IExecutionExceptionHandler {
       message = t.getMessage() + hint(t.status());
     } else if (e instanceof InvalidConfigurationException i) {
       message = "invalid configuration: " + i.getMessage();
+    } else if (e instanceof HistoryException h) {
+      message = h.getMessage();  // the database file, and what is wrong with it
     } else if (e instanceof CatalogCalls.CatalogException c) {
       message = c.getMessage();  // the Winsock call and its error, as ws2_32 gave it
     } else {

@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       DemoCommand.class,
       WatchCommand.class,
+      RecordCommand.class,
+      WhyCommand.class,
       ConfigCommand.class,
       RunCommand.class,
       StatusCommand.class,

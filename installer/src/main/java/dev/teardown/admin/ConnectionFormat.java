@@ -1,0 +1,143 @@
+package dev.teardown.admin;
+
+import dev.teardown.api.TeardownEvent;
+import dev.teardown.history.Gap;
+import dev.teardown.history.RecordedConnection;
+import dev.teardown.history.RecordedEnd;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/** How `teardown why` shows a recorded connection: a verdict and a two-column timeline, or JSON. */
+final class ConnectionFormat {
+  private static final DateTimeFormatter CLOCK =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
+  private static final int COLUMN = 40;
+
+  private ConnectionFormat() {}
+
+  static String text(RecordedConnection connection) {
+    StringBuilder out = new StringBuilder();
+    RecordedEnd first = connection.ends().get(0);
+    out.append(first.localText()).append(" <-> ").append(first.remoteText()).append("  ")
+        .append(connection.cause().token()).append(", ").append(connection.mechanism());
+    if (!"none".equals(connection.initiator())) {
+      out.append(", started by ").append(connection.initiator());
+    }
+    out.append('\n');
+    out.append("  ").append(connection.cause().description()).append('\n');
+    out.append("  lifetime ").append(duration(connection.lifetime()))
+        .append(", sent ").append(connection.bytesSent())
+        .append(", received ").append(connection.bytesReceived())
+        .append("; ").append(connection.ends().size() == 2 ? "both ends recorded" : "one end recorded")
+        .append('\n');
+    out.append(String.format(Locale.ROOT, "  %-23s  ", "TIME"));
+    for (RecordedEnd end : connection.ends()) {
+      out.append(pad(end.process() + "[" + end.pid() + "] " + end.localText()
+          + (end.user().isEmpty() ? "" : " " + end.user()), COLUMN));
+    }
+    out.setLength(trimEnd(out));
+    out.append('\n');
+    for (TeardownEvent event : connection.events()) {
+      out.append(String.format(Locale.ROOT, "  %-23s  ", CLOCK.format(event.time())));
+      for (RecordedEnd end : connection.ends()) {
+        boolean mine = end.events().contains(event);
+        out.append(pad(mine ? describe(event) : "", COLUMN));
+      }
+      out.setLength(trimEnd(out));
+      out.append('\n');
+    }
+    for (RecordedEnd end : connection.ends()) {
+      if (end.state() == RecordedEnd.State.ABANDONED) {
+        out.append("  ! ").append(end.process()).append('[').append(end.pid())
+            .append("]'s close was never recorded (its handle was reused, or the process was killed)\n");
+      }
+    }
+    for (Gap gap : connection.gaps()) {
+      out.append("  ! ").append(gap.lost()).append(" events lost between ").append(CLOCK.format(gap.after()))
+          .append(" and ").append(CLOCK.format(gap.before()))
+          .append(": this connection's record may be incomplete\n");
+    }
+    return out.toString();
+  }
+
+  private static String describe(TeardownEvent event) {
+    String what = EventFormat.what(event);
+    if (event.error() != 0) {
+      what += " " + event.errorName();
+    }
+    if (event.dataLength() > 0) {
+      what += " data " + event.dataLength() + "B";
+    }
+    if (!event.flags().isEmpty()) {
+      what += " " + event.flags().toString().toLowerCase(Locale.ROOT);
+    }
+    return what;
+  }
+
+  static String json(RecordedConnection connection) {
+    StringBuilder out = new StringBuilder(512).append("{\"ends\":[");
+    String separator = "";
+    for (RecordedEnd end : connection.ends()) {
+      out.append(separator).append('{')
+          .append("\"id\":").append(end.id())
+          .append(",\"user\":").append(EventFormat.quote(end.user()))
+          .append(",\"pid\":").append(end.pid())
+          .append(",\"process\":").append(EventFormat.quote(end.process()))
+          .append(",\"socket\":").append(end.socketId())
+          .append(",\"local\":").append(EventFormat.quote(end.local() == null ? null : end.localText()))
+          .append(",\"remote\":").append(EventFormat.quote(end.remote() == null ? null : end.remoteText()))
+          .append(",\"state\":").append(EventFormat.quote(end.state().name()))
+          .append(",\"first\":").append(EventFormat.quote(end.first().toString()))
+          .append(",\"last\":").append(EventFormat.quote(end.last().toString()))
+          .append('}');
+      separator = ",";
+    }
+    out.append("],\"initiator\":").append(EventFormat.quote(connection.initiator()))
+        .append(",\"mechanism\":").append(EventFormat.quote(connection.mechanism().name()))
+        .append(",\"cause\":").append(EventFormat.quote(connection.cause().token()))
+        .append(",\"lifetimeNanos\":").append(connection.lifetime().toNanos())
+        .append(",\"bytesSent\":").append(connection.bytesSent())
+        .append(",\"bytesReceived\":").append(connection.bytesReceived())
+        .append(",\"events\":[");
+    separator = "";
+    for (TeardownEvent event : connection.events()) {
+      out.append(separator).append(EventFormat.json(event));
+      separator = ",";
+    }
+    out.append("],\"gaps\":[");
+    separator = "";
+    for (Gap gap : connection.gaps()) {
+      out.append(separator).append("{\"after\":").append(EventFormat.quote(gap.after().toString()))
+          .append(",\"before\":").append(EventFormat.quote(gap.before().toString()))
+          .append(",\"lost\":").append(gap.lost()).append('}');
+      separator = ",";
+    }
+    return out.append("]}").toString();
+  }
+
+  private static String pad(String text, int width) {
+    String cut = text.length() < width ? text : text.substring(0, width - 2) + "~";
+    return String.format(Locale.ROOT, "%-" + width + "s", cut);
+  }
+
+  private static int trimEnd(StringBuilder out) {
+    int length = out.length();
+    while (length > 0 && out.charAt(length - 1) == ' ') {
+      length--;
+    }
+    return length;
+  }
+
+  private static String duration(Duration duration) {
+    long micros = duration.toNanos() / 1000;
+    if (micros < 1000) {
+      return micros + "us";
+    }
+    if (micros < 1_000_000) {
+      return String.format(Locale.ROOT, "%.1fms", micros / 1000.0);
+    }
+    return String.format(Locale.ROOT, "%.2fs", micros / 1_000_000.0);
+  }
+}

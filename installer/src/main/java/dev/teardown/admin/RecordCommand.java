@@ -1,0 +1,135 @@
+package dev.teardown.admin;
+
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.history.Recorder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code teardown record}: a durable history of every teardown, until stopped. */
+@Command(
+    name = "record",
+    description =
+        "Record every event of the channel into a history database, until Ctrl-C or SIGTERM;"
+            + " then commit and stop. Started again, it goes on from its last commit: nothing is"
+            + " recorded twice, and what the channel overwrote meanwhile is recorded as a loss."
+            + " Query the history with `teardown why`.")
+final class RecordCommand implements Callable<Integer> {
+  @Mixin ChannelOption channel;
+
+  @Mixin HistoryDatabase database;
+
+  @Option(names = "--max-age", paramLabel = "DURATION", description = "Drop connections older than this (default: 30d).")
+  Duration maxAge = Recorder.Options.DEFAULT.maxAge();
+
+  @Option(
+      names = "--max-size",
+      paramLabel = "SIZE",
+      converter = SizeConverter.class,
+      description = "Keep the database under this size, dropping the oldest connections (default: 1GiB).")
+  long maxSize = Recorder.Options.DEFAULT.maxBytes();
+
+  @Option(names = "--print-systemd-unit", description = "Print a systemd unit that runs this recorder, and exit.")
+  boolean printUnit;
+
+  @Spec CommandSpec spec;
+
+  static final class SizeConverter implements ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      return Sizes.parse(value);
+    }
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Path db = database.resolve(channel.directory).toAbsolutePath();
+    Recorder.Options options;
+    try {
+      options = Recorder.Options.DEFAULT.withMaxAge(maxAge).withMaxBytes(maxSize);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (printUnit) {
+      out.print(systemdUnit(db));
+      out.flush();
+      return 0;
+    }
+    try (TeardownChannel opened = channel.open();
+        Recorder recorder = Recorder.open(opened, db, options)) {
+      err.printf("teardown: recording %s into %s (keeping %s, %s); Ctrl-C to stop%n",
+          opened.path(), db, describe(maxAge), Sizes.format(maxSize));
+      err.flush();
+      // Ctrl-C, SIGTERM: stop, and hold the JVM until the last commit is made and said.
+      CountDownLatch said = new CountDownLatch(1);
+      Thread hook = new Thread(() -> {
+        recorder.stop();
+        try {
+          said.await(15, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "teardown-record-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        recorder.run();
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // stopped by a signal: the hook waits for this commit
+        }
+      }
+      Recorder.Progress progress = recorder.progress();
+      err.printf("teardown: stopped; %d events recorded in all, %d lost before they could be read; %s%n",
+          progress.recorded(), progress.lost(), db);
+      err.flush();
+      said.countDown();
+      return 0;
+    }
+  }
+
+  private static String describe(Duration age) {
+    long days = age.toDays();
+    return days > 0 && age.equals(Duration.ofDays(days)) ? days + " days" : age.toString();
+  }
+
+  /** A unit that runs this very program as the system recorder. */
+  static String systemdUnit(Path db) {
+    String jar;
+    try {
+      jar = Path.of(RecordCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (Exception e) {
+      jar = "/opt/teardown/teardown.jar";
+    }
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return String.join("\n",
+        "[Unit]",
+        "Description=Teardown recorder: the history of how every connection ended",
+        "Documentation=teardown record --help",
+        "After=local-fs.target",
+        "",
+        "[Service]",
+        "Type=simple",
+        "ExecStart=" + java + " -jar " + jar + " record --db " + db,
+        "KillSignal=SIGTERM",
+        "TimeoutStopSec=20",
+        "Restart=on-failure",
+        "RestartSec=5",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "");
+  }
+}
