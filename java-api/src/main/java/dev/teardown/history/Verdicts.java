@@ -17,8 +17,8 @@ import java.util.List;
  * send-disconnect, or a close) came before anything of the peer's teardown reached it; with one
  * end recorded, a peer whose FIN or reset arrived first is the initiator. The cause is read off
  * the initiator's first call and the flags of its close, in this order: a framing error, disconnect
- * data, then what closed it (process exit, WSACleanup, the policy, SO_LINGER {on, 0}, unread
- * data), then a shutdown before the close, else a plain graceful close.
+ * data, then what closed it (process exit, WSACleanup, the policy, unread data, SO_LINGER {on,
+ * 0}), then a shutdown before the close, else a plain graceful close.
  */
 final class Verdicts {
   private Verdicts() {}
@@ -142,11 +142,13 @@ final class Verdicts {
       if (close.flags().contains(EventFlag.CONVERTED)) {
         return Cause.ABORTIVE_MADE_GRACEFUL;
       }
-      if (close.closeMode() == CloseMode.ABORTIVE) {
-        return Cause.LINGER_ZERO_CLOSE;
-      }
+      // Unread data resets whatever the linger options, and a close records the mode it
+      // performed: ABORTIVE with UNREAD_DATA says nothing of SO_LINGER, ABORTIVE alone is {on, 0}.
       if (close.flags().contains(EventFlag.UNREAD_DATA)) {
         return Cause.CLOSE_WITH_UNREAD_DATA;
+      }
+      if (close.closeMode() == CloseMode.ABORTIVE) {
+        return Cause.LINGER_ZERO_CLOSE;
       }
     }
     return initiator.firstLocal.kind() == EventKind.CLOSE ? Cause.GRACEFUL_CLOSE : Cause.SHUTDOWN_THEN_CLOSE;

@@ -82,9 +82,10 @@ class VerdictsTest {
   }
 
   @Test
-  void aCloseWithUnreadData() {
+  void aCloseWithUnreadDataWhateverTheLingerOptions() {
+    // The layer records the mode it performed: abortive, because of the unread bytes.
     assertVerdict(
-        judge(server().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.ABORTIVE, EventFlag.UNREAD_DATA)),
+        judge(server().close(10, CloseMode.ABORTIVE, Initiator.LOCAL, Ending.ABORTIVE, EventFlag.UNREAD_DATA)),
         SERVER, Mechanism.RST, Cause.CLOSE_WITH_UNREAD_DATA);
   }
 

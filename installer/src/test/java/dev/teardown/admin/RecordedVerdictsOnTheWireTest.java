@@ -1,0 +1,228 @@
+package dev.teardown.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.teardown.api.Configuration;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.history.Cause;
+import dev.teardown.history.HistoryQuery;
+import dev.teardown.history.Mechanism;
+import dev.teardown.history.RecordedConnection;
+import dev.teardown.history.Recorder;
+import dev.teardown.history.TeardownHistory;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real programs under the Linux layer, recorded by the recorder, judged by the history, and each
+ * verdict checked against tshark's view of the same connection: FIN or RST as the wire carried
+ * it, and the initiator the end whose FIN or RST went first. Needs tshark (capture on lo: root)
+ * and python3; `./teardown test` installs them.
+ */
+@EnabledOnOs(value = OS.LINUX, disabledReason = "the Linux layer")
+class RecordedVerdictsOnTheWireTest {
+  private static final long TIMEOUT_SECONDS = 60;
+
+  @TempDir Path dir;
+
+  /** A scenario of history_scenarios.py and the verdict it must get; the client connects to the port. */
+  private record Scenario(String mode, Cause cause, Mechanism mechanism, boolean clientStarts, int ends) {}
+
+  private static final List<Scenario> SCENARIOS = List.of(
+      new Scenario("graceful", Cause.GRACEFUL_CLOSE, Mechanism.FIN, true, 2),
+      new Scenario("halfclose", Cause.SHUTDOWN_THEN_CLOSE, Mechanism.FIN, true, 2),
+      new Scenario("lingerzero", Cause.LINGER_ZERO_CLOSE, Mechanism.RST, true, 2),
+      new Scenario("unread", Cause.CLOSE_WITH_UNREAD_DATA, Mechanism.RST, false, 2),
+      new Scenario("exit", Cause.PROCESS_EXIT, Mechanism.FIN, true, 2),
+      new Scenario("peerreset", Cause.PEER_RESET, Mechanism.RST, false, 1),
+      new Scenario("disconnect", Cause.DISCONNECT_DATA, Mechanism.FIN, true, 2));
+
+  /** One packet of a capture that matters here. */
+  private record Packet(int from, int to, boolean fin, boolean reset) {}
+
+  @Test
+  void everyVerdictAgreesWithTheWire() throws Exception {
+    for (String tool : List.of("tshark", "python3")) {
+      assertTrue(onPath(tool), tool + " is not installed (./teardown test installs it)");
+    }
+    Map<Scenario, Integer> ports = new LinkedHashMap<>();
+    for (Scenario scenario : SCENARIOS) {
+      ports.put(scenario, freePort());
+    }
+    int disconnectPort = ports.get(SCENARIOS.get(SCENARIOS.size() - 1));
+    Path capture = dir.resolve("loopback.pcapng");
+    Path db = dir.resolve("history.db");
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 14)) {
+      channel.configure(Configuration.builder().emulationPorts(List.of(disconnectPort)).captureBytes(64).build());
+      Process tshark = startCapture(capture);
+      try {
+        for (Map.Entry<Scenario, Integer> entry : ports.entrySet()) {
+          String mode = entry.getKey().mode();
+          Thread peer = mode.equals("peerreset") ? resettingPeer(entry.getValue()) : null;
+          run(channel.path(), "python3", resource("history_scenarios.py"), mode, Integer.toString(entry.getValue()));
+          if (peer != null) {
+            peer.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+          }
+        }
+        Thread.sleep(500);  // the last packets reach the capture
+      } finally {
+        tshark.destroy();
+        assertTrue(tshark.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "tshark stops");
+      }
+      recordEverything(channel, db);
+    }
+    List<Packet> wire = readCapture(capture);
+    try (TeardownHistory history = TeardownHistory.open(db)) {
+      for (Map.Entry<Scenario, Integer> entry : ports.entrySet()) {
+        Scenario scenario = entry.getKey();
+        int port = entry.getValue();
+        List<RecordedConnection> found = history.connections(HistoryQuery.ALL.withPort(port));
+        assertEquals(1, found.size(), scenario.mode() + ": one connection on port " + port + ": " + found);
+        RecordedConnection connection = found.get(0);
+        String shown = scenario.mode() + ":\n" + ConnectionFormat.text(connection);
+        assertEquals(scenario.ends(), connection.ends().size(), shown);
+        assertEquals(scenario.cause(), connection.cause(), shown);
+        assertEquals(scenario.mechanism(), connection.mechanism(), shown);
+
+        // The wire: RST in either direction, or none; and who sent the first FIN or RST.
+        List<Packet> packets = wire.stream().filter(p -> p.from() == port || p.to() == port).toList();
+        assertTrue(!packets.isEmpty(), scenario.mode() + ": the capture holds the connection");
+        Mechanism onWire = packets.stream().anyMatch(Packet::reset) ? Mechanism.RST : Mechanism.FIN;
+        assertEquals(onWire, connection.mechanism(), shown);
+        Packet first = packets.stream().filter(p -> p.fin() || p.reset()).findFirst().orElse(null);
+        assertNotNull(first, scenario.mode() + ": a FIN or RST on the wire");
+        assertTrue(connection.initiator().endsWith(":" + first.from()),
+            scenario.mode() + ": the first FIN/RST came from port " + first.from() + "\n" + shown);
+        assertEquals(scenario.clientStarts(), first.from() != port, scenario.mode() + ": the expected side went first");
+      }
+    }
+  }
+
+  /** Runs a recorder until it has had nothing new for half a second. */
+  private static void recordEverything(TeardownChannel channel, Path db) throws Exception {
+    try (Recorder recorder = Recorder.open(channel, db, Recorder.Options.DEFAULT)) {
+      Thread thread = new Thread(recorder::run, "recorder");
+      thread.start();
+      long seen = -1;
+      long stableSince = System.nanoTime();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+      while (System.nanoTime() < deadline) {
+        long now = recorder.progress().recorded();
+        if (now != seen) {
+          seen = now;
+          stableSince = System.nanoTime();
+        } else if (now > 0 && System.nanoTime() - stableSince > 500_000_000L) {
+          break;
+        }
+        Thread.sleep(20);
+      }
+      assertTrue(recorder.stopAndWait(Duration.ofSeconds(10)), "the recorder stops");
+      thread.join();
+      assertEquals(0, recorder.progress().lost(), "nothing lost");
+    }
+  }
+
+  /** A peer outside the layer that reads what comes, then closes with SO_LINGER {on, 0}. */
+  private static Thread resettingPeer(int port) throws IOException {
+    ServerSocket server = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+    Thread thread = new Thread(() -> {
+      try (server; Socket accepted = server.accept()) {
+        accepted.getInputStream().read(new byte[64]);
+        accepted.setSoLinger(true, 0);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, "resetting-peer");
+    thread.start();
+    return thread;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket probe = new ServerSocket(0)) {
+      return probe.getLocalPort();
+    }
+  }
+
+  private static boolean onPath(String tool) throws Exception {
+    return new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0;
+  }
+
+  private String resource(String name) throws IOException {
+    Path target = dir.resolve(name);
+    if (!Files.exists(target)) {
+      try (InputStream in = getClass().getResourceAsStream("/programs/" + name)) {
+        Files.copy(in, target);
+      }
+    }
+    return target.toString();
+  }
+
+  private Process startCapture(Path file) throws Exception {
+    Path log = dir.resolve("tshark.log");
+    Process tshark = new ProcessBuilder("tshark", "-i", "lo", "-f", "tcp", "-w", file.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(log) && Files.readString(log).contains("Capturing on")) {
+        Thread.sleep(300);
+        return tshark;
+      }
+      if (!tshark.isAlive()) {
+        fail("tshark cannot capture on lo (root, or the wireshark group, is needed): " + Files.readString(log));
+      }
+      Thread.sleep(50);
+    }
+    tshark.destroyForcibly();
+    throw new AssertionError("tshark did not start capturing: " + Files.readString(log));
+  }
+
+  private static void run(Path channel, String... command) throws Exception {
+    Process process = LayerProcess.builder(List.of(command), channel).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), String.join(" ", command) + " finishes");
+    assertEquals(0, process.exitValue(), String.join(" ", command) + ": " + output);
+  }
+
+  private static List<Packet> readCapture(Path file) throws Exception {
+    Process reader = new ProcessBuilder("tshark", "-r", file.toString(), "-T", "fields", "-E", "separator=,",
+            "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.flags.fin", "-e", "tcp.flags.reset")
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    List<Packet> packets = new ArrayList<>();
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(reader.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        String[] field = line.split(",");
+        if (field.length < 4) {
+          continue;
+        }
+        packets.add(new Packet(Integer.parseInt(field[0]), Integer.parseInt(field[1]), set(field[2]), set(field[3])));
+      }
+    }
+    assertTrue(reader.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+    assertTrue(!packets.isEmpty(), "the capture holds packets");
+    return packets;
+  }
+
+  private static boolean set(String flag) {
+    return flag.equals("1") || flag.equalsIgnoreCase("true");
+  }
+}

@@ -1,0 +1,114 @@
+"""Connections that end in each way `teardown why` names, for the recorder's tests.
+
+Usage: history_scenarios.py MODE PORT
+Both ends run in this process (and, for `exit`, a child), so both are recorded when it runs
+under the layer; `peerreset` talks to a peer at PORT that is not. Prints nothing; exits 0 once
+the connection has ended as MODE says.
+"""
+import ctypes
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+mode, port = sys.argv[1], int(sys.argv[2])
+
+
+def pair():
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    server.close()
+    for s in (client, accepted):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return client, accepted
+
+
+def expect_reset(s):
+    try:
+        s.recv(100)
+    except ConnectionResetError:
+        return
+    raise SystemExit(mode + ": no reset")
+
+
+def drain(s):
+    while s.recv(100):
+        pass
+
+
+if mode == "graceful":
+    client, server = pair()
+    client.sendall(b"hello")
+    assert server.recv(100) == b"hello"
+    client.close()
+    drain(server)
+    server.close()
+elif mode == "halfclose":
+    client, server = pair()
+    client.shutdown(socket.SHUT_WR)
+    drain(server)
+    server.sendall(b"bye")
+    server.close()
+    drain(client)
+    client.close()
+elif mode == "lingerzero":
+    client, server = pair()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()
+    time.sleep(0.1)
+    expect_reset(server)
+    server.close()
+elif mode == "unread":
+    client, server = pair()
+    client.sendall(b"never read")
+    time.sleep(0.1)
+    server.close()  # with the bytes unread: the stack resets
+    time.sleep(0.1)
+    expect_reset(client)
+    client.close()
+elif mode == "exit":
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    # A child connects and leaves without closing: its exit closes the connection.
+    child = subprocess.Popen([sys.executable, "-c",
+        "import os, socket, sys\n"
+        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+        "s.sendall(b'bye')\n"
+        "os._exit(0)\n", str(port)])
+    accepted, _ = server.accept()
+    server.close()
+    assert child.wait(30) == 0
+    drain(accepted)
+    accepted.close()
+elif mode == "peerreset":
+    # The peer (not under the layer) resets; only this reader is recorded.
+    client = socket.create_connection(("127.0.0.1", port))
+    client.sendall(b"reset me")
+    expect_reset(client)
+    client.close()
+elif mode == "disconnect":
+    # The seed's exchange: the client concludes with its total, the server answers with its own.
+    layer = ctypes.CDLL(None)
+    layer.teardown_send_disconnect.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+    layer.teardown_recv_disconnect.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+    layer.teardown_recv_disconnect.restype = ctypes.c_ssize_t
+    client, server = pair()
+    buffer = ctypes.create_string_buffer(64)
+    assert layer.teardown_send_disconnect(client.fileno(), b"42", 2) == 0, "send-disconnect (1)"
+    drain(server)                                                          # (2)
+    assert layer.teardown_recv_disconnect(server.fileno(), buffer, 64) == 2  # (3)
+    assert layer.teardown_send_disconnect(server.fileno(), b"1042", 4) == 0  # (5)
+    server.close()                                                         # (5')
+    drain(client)                                                          # (6)
+    assert layer.teardown_recv_disconnect(client.fileno(), buffer, 64) == 4  # (7)
+    client.close()
+else:
+    raise SystemExit("unknown mode " + mode)
