@@ -124,6 +124,8 @@ final class RecordCommand implements Callable<Integer> {
         "Type=simple",
         "ExecStart=" + java + " -jar " + jar + " record --db " + db,
         "KillSignal=SIGTERM",
+        "# A JVM stopped by SIGTERM exits with 143 once the recorder has committed.",
+        "SuccessExitStatus=143",
         "TimeoutStopSec=20",
         "Restart=on-failure",
         "RestartSec=5",
