@@ -31,6 +31,8 @@ import picocli.CommandLine.Model.CommandSpec;
 final class StatusCommand implements Callable<Integer> {
   @Mixin ChannelOption channel;
 
+  @Mixin HistoryDatabase database;
+
   @Option(names = "--json", description = "One JSON object, for scripts.")
   boolean json;
 
@@ -48,8 +50,9 @@ final class StatusCommand implements Callable<Integer> {
           .map(Installation::new);
       List<String> excluded = live.isEmpty() ? List.of() : WindowsMachine
           .programs("status", false, new PrintWriter(Writer.nullWriter())).orElseThrow().excluded();
+      HistoryStatus history = HistoryStatus.of(database.resolve(channel.directory));
       if (json) {
-        out.println(json(opened, counters, owner, config, live, excluded));
+        out.println(json(opened, counters, owner, config, live, excluded, history));
         out.flush();
         return 0;
       }
@@ -65,6 +68,7 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("ports       %s%n", config.ports().isEmpty() ? "all" : config.ports().stream().map(Object::toString).collect(Collectors.joining(",")));
       out.printf("capture     %d bytes%n", config.captureBytes());
       out.printf("abortive    %s%n", config.abortiveToGraceful() ? "performed gracefully (policy on)" : "left abortive");
+      out.printf("history     %s%n", history.text());
       if (live.isEmpty()) {
         out.println("catalog     not on Windows (teardown catalog check DUMP reads a saved one)");
       } else {
@@ -88,7 +92,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private static String json(TeardownChannel opened, Counters counters, ConfigurationOwner owner,
-      Configuration config, Optional<Installation> live, List<String> excluded) {
+      Configuration config, Optional<Installation> live, List<String> excluded, HistoryStatus history) {
     StringBuilder out = new StringBuilder("{\"channel\":").append(EventFormat.quote(opened.path().toString()))
         .append(",\"ready\":true")
         .append(",\"capacity\":").append(opened.capacity())
@@ -98,6 +102,7 @@ final class StatusCommand implements Callable<Integer> {
         .append(",\"configurationHonouredByEveryone\":").append(owner.honouredByEveryone())
         .append(",\"configurationAppliesTo\":").append(EventFormat.quote(owner.appliesTo()))
         .append(",\"configuration\":").append(ConfigCommand.json(config))
+        .append(",\"history\":").append(history.json())
         .append(",\"catalogs\":");
     if (live.isEmpty()) {
       return out.append("null}").toString();

@@ -35,6 +35,37 @@ class StatusCommandTest {
   }
 
   @Test
+  void statusShowsTheHistoryAndWhetherARecorderIsAtIt() throws Exception {
+    Path db = dir.resolve("history.db");
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 128)) {
+      CommandLineRun none = run("status", "--channel", channel.path().toString(), "--db", db.toString());
+      assertTrue(none.out().contains("history     none at " + db + " (`teardown record` starts one); no recorder running"),
+          none.out());
+      channel.publish(new dev.teardown.api.TeardownEvent(0, dev.teardown.api.TeardownEvent.epochNanos(java.time.Instant.now()),
+          1, "p", 3, 6, 1, dev.teardown.api.EventKind.EOF, 0, null, null, java.time.Duration.ZERO, java.util.Set.of(), 0,
+          null, new java.net.InetSocketAddress("127.0.0.1", 1000), new java.net.InetSocketAddress("127.0.0.1", 2000),
+          null, null));
+      try (dev.teardown.history.Recorder recorder =
+          dev.teardown.history.Recorder.open(channel, db, dev.teardown.history.Recorder.Options.DEFAULT)) {
+        recorder.stop();
+        recorder.run();  // one pass: read, commit, return
+        CommandLineRun running = run("status", "--channel", channel.path().toString(), "--db", db.toString());
+        assertTrue(running.out().contains("history     " + db + ": 1 events recorded, 0 lost, 1 connection ends held"),
+            running.out());
+        assertTrue(running.out().contains("recorder running (pid " + ProcessHandle.current().pid() + ")"), running.out());
+        CommandLineRun json = run("status", "--json", "--channel", channel.path().toString(), "--db", db.toString());
+        assertTrue(json.out().contains("\"history\":{\"file\":" + EventFormat.quote(db.toString())
+            + ",\"recorderPid\":" + ProcessHandle.current().pid() + ",\"error\":null,\"events\":1,\"lost\":0,\"ends\":1,"),
+            json.out());
+      }
+      Files.writeString(db, "not a database, and more than sixteen bytes long");
+      CommandLineRun broken = run("status", "--channel", channel.path().toString(), "--db", db.toString());
+      assertEquals(0, broken.exit(), "the channel's status still shows");
+      assertTrue(broken.out().contains("history     " + db + ": not a Teardown history"), broken.out());
+    }
+  }
+
+  @Test
   void jsonIsOneObjectForScripts() {
     try (TeardownChannel channel = TeardownChannel.create(dir, 128)) {
       channel.configure(Configuration.builder().captureBytes(16).abortiveToGraceful(true).build());

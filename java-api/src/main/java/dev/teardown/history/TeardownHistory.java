@@ -145,6 +145,25 @@ public final class TeardownHistory implements AutoCloseable {
     }
   }
 
+  /**
+   * The process recording into {@code database} now, as its lock file names it and if that
+   * process is alive; empty when no recorder runs.
+   */
+  public static java.util.OptionalLong recorderPid(Path database) {
+    Path lock = RecorderLock.lockFile(database);
+    try {
+      String text = Files.readString(lock, java.nio.charset.StandardCharsets.US_ASCII).trim();
+      if (!text.matches("[0-9]{1,19}")) {
+        return java.util.OptionalLong.empty();
+      }
+      long pid = Long.parseLong(text);
+      boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+      return alive ? java.util.OptionalLong.of(pid) : java.util.OptionalLong.empty();
+    } catch (java.io.IOException | NumberFormatException e) {
+      return java.util.OptionalLong.empty();
+    }
+  }
+
   /** The database's size on disk: the file and its write-ahead log. */
   public static long fileBytes(Path database) {
     long total = 0;
