@@ -21,7 +21,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The recorder's side of a history: each batch of events, with the losses and the reader's
+ * The recorder's side of a history: each batch of events (packed into their ends' rows, see
+ * {@link Timeline}), with the losses and the reader's
  * positions after it, in one transaction. A process killed at any point leaves either all of a
  * batch or none of it, and the positions saved say exactly where to read on. One writer per file
  * (the recorder's lock sees to that), so end numbers are handed out here.
@@ -38,7 +39,6 @@ final class HistoryWriter implements AutoCloseable {
   private final Connection connection;
   private final PreparedStatement insertEnd;
   private final PreparedStatement updateEnd;
-  private final PreparedStatement insertEvent;
   private final PreparedStatement insertGap;
   private final PreparedStatement savePosition;
   private final PreparedStatement saveCounter;
@@ -58,18 +58,19 @@ final class HistoryWriter implements AutoCloseable {
         statement.execute("PRAGMA journal_mode = WAL");
         // Commits survive the recorder's death; only a power cut may take the last few.
         statement.execute("PRAGMA synchronous = NORMAL");
+        // The indexes' pages stay in memory: 64 MiB at most.
+        statement.execute("PRAGMA cache_size = -65536");
       }
       connection.setAutoCommit(false);
       insertEnd = connection.prepareStatement(
           "INSERT INTO ends(id, user, pid, process, socket_id, protocol, socket_type, local_addr, local_port,"
-              + " remote_addr, remote_port, first_ns, last_ns, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+              + " remote_addr, remote_port, first_ns, last_ns, state, lifetime_ns, bytes_sent, bytes_received,"
+              + " first_shutdown, ending, first_seq, event_count, events)"
+              + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       updateEnd = connection.prepareStatement(
           "UPDATE ends SET local_addr = ?, local_port = ?, remote_addr = ?, remote_port = ?, last_ns = ?,"
               + " state = ?, lifetime_ns = ?, bytes_sent = ?, bytes_received = ?, first_shutdown = ?,"
-              + " ending = ? WHERE id = ?");
-      insertEvent = connection.prepareStatement(
-          "INSERT INTO events(end_id, time_ns, kind, flags, error, how, close_mode, linger_s, data_length,"
-              + " captured, framing) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+              + " ending = ?, event_count = ?, events = ? WHERE id = ?");
       insertGap = connection.prepareStatement("INSERT INTO gaps(after_ns, before_ns, lost) VALUES (?,?,?)");
       savePosition = connection.prepareStatement(
           "INSERT OR REPLACE INTO positions(ring, generation, next_sequence) VALUES (?,?,?)");
@@ -98,10 +99,14 @@ final class HistoryWriter implements AutoCloseable {
         }
       }
       try (ResultSet result = statement.executeQuery(
-          "SELECT id, user, pid, socket_id, local_addr, local_port, remote_addr, remote_port, first_ns, last_ns"
-              + " FROM ends WHERE state = " + STATE_OPEN + " ORDER BY last_ns")) {
+          "SELECT id, user, pid, socket_id, local_addr, local_port, remote_addr, remote_port, first_ns, last_ns,"
+              + " event_count, events FROM ends WHERE state = " + STATE_OPEN + " ORDER BY last_ns")) {
         while (result.next()) {
           OpenEnd end = new OpenEnd(result.getLong(1), result.getLong(9));
+          end.stored = true;
+          end.eventCount = result.getInt(11);
+          byte[] packed = result.getBytes(12);
+          end.timeline.write(packed == null ? new byte[0] : packed, 0, packed == null ? 0 : packed.length);
           end.localAddr = result.getString(5);
           end.localPort = (Integer) result.getObject(6);
           end.remoteAddr = result.getString(7);
@@ -159,18 +164,29 @@ final class HistoryWriter implements AutoCloseable {
         insertGap.setLong(3, lost);
         insertGap.executeUpdate();
       }
+      long seq = eventsRecorded;
       for (TeardownEvent event : events) {
-        OpenEnd end = endOf(event);
-        bindEvent(end.id, event);
-        insertEvent.addBatch();
+        OpenEnd end = endOf(event, seq++);
+        if (end.eventCount++ < Timeline.MAX_EVENTS) {
+          Timeline.append(end.timeline, event);
+        }
       }
-      insertEvent.executeBatch();
+      // Ends first seen in this commit are written once, as they stand now; others updated.
       for (OpenEnd end : touched) {
-        bindEndUpdate(end);
-        updateEnd.addBatch();
-        end.touched = false;
+        if (end.stored) {
+          bindEndUpdate(end);
+          updateEnd.addBatch();
+        } else {
+          bindEndInsert(end);
+          insertEnd.addBatch();
+        }
       }
+      insertEnd.executeBatch();
       updateEnd.executeBatch();
+      for (OpenEnd end : touched) {
+        end.touched = false;
+        end.stored = true;
+      }
       touched.clear();
       for (RingPosition position : positions) {
         savePosition.setString(1, position.ring());
@@ -202,12 +218,15 @@ final class HistoryWriter implements AutoCloseable {
   }
 
   /** The end an event belongs to: its socket's open end, or a new one. */
-  private OpenEnd endOf(TeardownEvent event) throws SQLException {
+  private OpenEnd endOf(TeardownEvent event, long seq) {
     EndKey key = new EndKey(event.user() == null ? "" : event.user(), event.pid(), event.socketId());
     OpenEnd end = open.get(key);
-    String remoteAddr = host(event.remote());
-    Integer remotePort = port(event.remote());
-    if (end != null && end.remoteAddr != null && remoteAddr != null
+    InetSocketAddress remote = event.remote();
+    // Most events repeat the address their end already has: compared as it is, made text once.
+    boolean sameRemote = end != null && remote != null && remote.equals(end.remoteSeen);
+    String remoteAddr = remote == null || sameRemote ? null : host(remote);
+    Integer remotePort = port(remote);
+    if (end != null && !sameRemote && end.remoteAddr != null && remoteAddr != null
         && (!end.remoteAddr.equals(remoteAddr) || !Objects.equals(end.remotePort, remotePort))) {
       // The handle now carries another connection: the old one's close never reached us.
       end.state = STATE_ABANDONED;
@@ -217,26 +236,18 @@ final class HistoryWriter implements AutoCloseable {
     }
     if (end == null) {
       end = new OpenEnd(nextEndId++, event.timeNanos());
+      end.firstSeq = seq;
+      end.user = key.user();
+      end.pid = event.pid();
+      end.process = event.processName() == null ? "" : event.processName();
+      end.socketId = event.socketId();
+      end.protocol = event.protocol();
+      end.socketType = event.socketType();
       end.lastNanos = event.timeNanos();
       end.localAddr = host(event.local());
       end.localPort = port(event.local());
       end.remoteAddr = remoteAddr;
       end.remotePort = remotePort;
-      insertEnd.setLong(1, end.id);
-      insertEnd.setString(2, key.user());
-      insertEnd.setLong(3, event.pid());
-      insertEnd.setString(4, event.processName() == null ? "" : event.processName());
-      insertEnd.setLong(5, event.socketId());
-      insertEnd.setInt(6, event.protocol());
-      insertEnd.setInt(7, event.socketType());
-      setText(insertEnd, 8, end.localAddr);
-      setInt(insertEnd, 9, end.localPort);
-      setText(insertEnd, 10, end.remoteAddr);
-      setInt(insertEnd, 11, end.remotePort);
-      insertEnd.setLong(12, event.timeNanos());
-      insertEnd.setLong(13, event.timeNanos());
-      insertEnd.setInt(14, STATE_OPEN);
-      insertEnd.executeUpdate();
       open.put(key, end);
       if (open.size() > MAX_OPEN_ENDS) {
         var eldest = open.entrySet().iterator().next();
@@ -253,6 +264,10 @@ final class HistoryWriter implements AutoCloseable {
       end.remoteAddr = remoteAddr;
       end.remotePort = remotePort;
     }
+    if (remote != null && remoteAddr != null && remoteAddr.equals(end.remoteAddr)
+        && Objects.equals(remotePort, end.remotePort)) {
+      end.remoteSeen = remote;
+    }
     end.lastNanos = Math.max(end.lastNanos, event.timeNanos());
     if (event.kind() == EventKind.CLOSE) {
       end.state = STATE_CLOSED;
@@ -268,6 +283,38 @@ final class HistoryWriter implements AutoCloseable {
       end.touched = true;
       touched.add(end);
     }
+  }
+
+  private void bindEndInsert(OpenEnd end) throws SQLException {
+    insertEnd.setLong(1, end.id);
+    insertEnd.setString(2, end.user);
+    insertEnd.setLong(3, end.pid);
+    insertEnd.setString(4, end.process);
+    insertEnd.setLong(5, end.socketId);
+    insertEnd.setInt(6, end.protocol);
+    insertEnd.setInt(7, end.socketType);
+    setText(insertEnd, 8, end.localAddr);
+    setInt(insertEnd, 9, end.localPort);
+    setText(insertEnd, 10, end.remoteAddr);
+    setInt(insertEnd, 11, end.remotePort);
+    insertEnd.setLong(12, end.firstNanos);
+    insertEnd.setLong(13, end.lastNanos);
+    insertEnd.setInt(14, end.state);
+    ConnectionSummary summary = end.summary;
+    if (summary != null) {
+      insertEnd.setLong(15, summary.lifetime().toNanos());
+      insertEnd.setLong(16, summary.bytesSent());
+      insertEnd.setLong(17, summary.bytesReceived());
+      insertEnd.setString(18, summary.firstShutdown().name());
+      insertEnd.setString(19, summary.ending().name());
+    } else {
+      for (int i = 15; i <= 19; i++) {
+        insertEnd.setNull(i, i <= 17 ? Types.INTEGER : Types.VARCHAR);
+      }
+    }
+    insertEnd.setLong(20, end.firstSeq);
+    insertEnd.setInt(21, end.eventCount);
+    insertEnd.setBytes(22, end.timeline.toByteArray());
   }
 
   private void bindEndUpdate(OpenEnd end) throws SQLException {
@@ -289,32 +336,15 @@ final class HistoryWriter implements AutoCloseable {
         updateEnd.setNull(i, i <= 9 ? Types.INTEGER : Types.VARCHAR);
       }
     }
-    updateEnd.setLong(12, end.id);
-  }
-
-  private void bindEvent(long endId, TeardownEvent event) throws SQLException {
-    insertEvent.setLong(1, endId);
-    insertEvent.setLong(2, event.timeNanos());
-    insertEvent.setString(3, event.kind().name());
-    insertEvent.setInt(4, EventFlag.toBits(event.flags()));
-    insertEvent.setInt(5, event.error());
-    setText(insertEvent, 6, event.shutdownHow() == null ? null : event.shutdownHow().name());
-    setText(insertEvent, 7, event.closeMode() == null ? null : event.closeMode().name());
-    insertEvent.setLong(8, event.linger() == null ? 0 : event.linger().toSeconds());
-    insertEvent.setLong(9, event.dataLength());
-    byte[] captured = event.captured();
-    if (captured == null || captured.length == 0) {
-      insertEvent.setNull(10, Types.BLOB);
-    } else {
-      insertEvent.setBytes(10, captured);
-    }
-    setText(insertEvent, 11, event.framingError() == null ? null : event.framingError().name());
+    updateEnd.setInt(12, end.eventCount);
+    updateEnd.setBytes(13, end.timeline.toByteArray());
+    updateEnd.setLong(14, end.id);
   }
 
   /**
    * Keeps the history within {@code maxAge} of {@code nowNanos} and {@code maxBytes} of pages in
-   * use, dropping whole ends (with their events) oldest first; the file shrinks at the commit
-   * (full auto-vacuum) and the write-ahead log is emptied.
+   * use, dropping whole ends (with their events) oldest first; the pages freed are reused by what
+   * is recorded next, and the write-ahead log is emptied.
    * Returns how many ends were dropped.
    */
   long enforceRetention(long maxAgeNanos, long maxBytes, long nowNanos) {
@@ -350,12 +380,8 @@ final class HistoryWriter implements AutoCloseable {
 
   private long dropEndsBefore(long cutoff) throws SQLException {
     long dropped;
-    try (PreparedStatement events = connection.prepareStatement(
-            "DELETE FROM events WHERE end_id IN (SELECT id FROM ends WHERE last_ns < ?)");
-        PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE last_ns < ?");
+    try (PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE last_ns < ?");
         PreparedStatement gaps = connection.prepareStatement("DELETE FROM gaps WHERE before_ns < ?")) {
-      events.setLong(1, cutoff);
-      events.executeUpdate();
       ends.setLong(1, cutoff);
       dropped = ends.executeUpdate();
       gaps.setLong(1, cutoff);
@@ -451,9 +477,20 @@ final class HistoryWriter implements AutoCloseable {
     Integer localPort;
     String remoteAddr;
     Integer remotePort;
+    InetSocketAddress remoteSeen;  // the address remoteAddr and remotePort were made from
     int state = STATE_OPEN;
     ConnectionSummary summary;
     boolean touched;
+    boolean stored;  // its row is in the database (written by an earlier commit)
+    final java.io.ByteArrayOutputStream timeline = new java.io.ByteArrayOutputStream(64);
+    int eventCount;
+    long firstSeq;
+    String user;
+    long pid;
+    String process;
+    long socketId;
+    int protocol;
+    int socketType;
 
     OpenEnd(long id, long firstNanos) {
       this.id = id;

@@ -188,7 +188,7 @@ public final class TeardownHistory implements AutoCloseable {
       long id, String user, long pid, String process, long socketId, int protocol, int socketType,
       String localAddr, Integer localPort, String remoteAddr, Integer remotePort, long firstNanos,
       long lastNanos, int state, Long lifetimeNanos, Long bytesSent, Long bytesReceived,
-      String firstShutdown, String ending) {
+      String firstShutdown, String ending, long firstSeq, int eventCount, byte[] events) {
 
     /** When the socket was made: its close's lifetime says, else its first record. */
     long startNanos() {
@@ -198,7 +198,8 @@ public final class TeardownHistory implements AutoCloseable {
 
   private static final String END_COLUMNS =
       "id, user, pid, process, socket_id, protocol, socket_type, local_addr, local_port, remote_addr,"
-          + " remote_port, first_ns, last_ns, state, lifetime_ns, bytes_sent, bytes_received, first_shutdown, ending";
+          + " remote_port, first_ns, last_ns, state, lifetime_ns, bytes_sent, bytes_received, first_shutdown, ending,"
+          + " first_seq, event_count, events";
 
   private static EndRow endRow(ResultSet result) throws SQLException {
     return new EndRow(
@@ -206,7 +207,7 @@ public final class TeardownHistory implements AutoCloseable {
         result.getInt(6), result.getInt(7), result.getString(8), (Integer) result.getObject(9),
         result.getString(10), (Integer) result.getObject(11), result.getLong(12), result.getLong(13),
         result.getInt(14), longOrNull(result, 15), longOrNull(result, 16), longOrNull(result, 17),
-        result.getString(18), result.getString(19));
+        result.getString(18), result.getString(19), result.getLong(20), result.getInt(21), result.getBytes(22));
   }
 
   private static Long longOrNull(ResultSet result, int column) throws SQLException {
@@ -333,39 +334,8 @@ public final class TeardownHistory implements AutoCloseable {
           enumOr(Initiator.class, row.firstShutdown(), Initiator.NONE),
           enumOr(Ending.class, row.ending(), Ending.NONE));
     }
-    List<TeardownEvent> events = new ArrayList<>();
-    try (PreparedStatement statement = connection.prepareStatement(
-        "SELECT id, time_ns, kind, flags, error, how, close_mode, linger_s, data_length, captured, framing"
-            + " FROM events WHERE end_id = ? ORDER BY time_ns, id")) {
-      statement.setLong(1, row.id());
-      try (ResultSet result = statement.executeQuery()) {
-        while (result.next()) {
-          EventKind kind = EventKind.valueOf(result.getString(3));
-          byte[] captured = result.getBytes(10);
-          events.add(new TeardownEvent(
-              result.getLong(1),
-              result.getLong(2),
-              row.pid(),
-              row.process(),
-              row.socketId(),
-              row.protocol(),
-              row.socketType(),
-              kind,
-              result.getInt(5),
-              enumOr(ShutdownHow.class, result.getString(6), null),
-              enumOr(CloseMode.class, result.getString(7), null),
-              Duration.ofSeconds(result.getLong(8)),
-              EventFlag.fromBits(result.getInt(4)),
-              result.getLong(9),
-              captured == null ? new byte[0] : captured,
-              local,
-              remote,
-              kind == EventKind.CLOSE ? summary : null,
-              enumOr(FramingError.class, result.getString(11), null),
-              row.user()));
-        }
-      }
-    }
+    List<TeardownEvent> events = Timeline.read(row.events(), row.firstSeq(), row.user(), row.pid(), row.process(),
+        row.socketId(), row.protocol(), row.socketType(), local, remote, summary);
     RecordedEnd.State state = switch (row.state()) {
       case HistoryWriter.STATE_CLOSED -> RecordedEnd.State.CLOSED;
       case HistoryWriter.STATE_ABANDONED -> RecordedEnd.State.ABANDONED;
