@@ -136,6 +136,16 @@ awk '$1 == "java_latency_p99_us" { print $2 }' "$latency" | while read -r p99; d
 done
 rm -f "$latency"
 
+echo "== the recorder: a full channel drained into a history database (events/s, heap after)"
+recorder="$(mktemp)"
+mvn -B -q -Pbench -DskipTests verify -pl java-api \
+  -Dbench.main=dev.teardown.api.bench.RecorderBenchmark -Djmh.args= | tee "$recorder"
+awk '$1 == "recorder_events_per_s" || $1 == "recorder_heap_mib" { print $1, $2, $3 }' "$recorder" |
+  while read -r name value unit; do
+    figure "$name" "$value" "$unit"
+  done
+rm -f "$recorder"
+
 if [ -n "$summary" ]; then
   echo "== summary"
   cat "$summary"
