@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
       WatchCommand.class,
       RecordCommand.class,
       WhyCommand.class,
+      ReportCommand.class,
+      HistoryCommand.class,
       ConfigCommand.class,
       RunCommand.class,
       StatusCommand.class,

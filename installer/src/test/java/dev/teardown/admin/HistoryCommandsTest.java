@@ -1,0 +1,136 @@
+package dev.teardown.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.teardown.api.CloseMode;
+import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.Ending;
+import dev.teardown.api.EventFlag;
+import dev.teardown.api.EventKind;
+import dev.teardown.api.Initiator;
+import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownEvent;
+import dev.teardown.history.Recorder;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `why`, `report` and `history export` over a history recorded here, and their refusals. */
+class HistoryCommandsTest {
+  @TempDir Path dir;
+  private Path db;
+
+  private static TeardownEvent event(long atMs, long pid, String process, long socket, int local, int remote,
+      EventKind kind, CloseMode mode, Set<EventFlag> flags, Initiator first, Ending ending) {
+    long now = TeardownEvent.epochNanos(Instant.now().minusSeconds(60));
+    return new TeardownEvent(0, now + atMs * 1_000_000, pid, process, socket, 6, 1, kind,
+        kind == EventKind.RESET ? 10054 : 0, null, mode, Duration.ZERO, flags, 0, null,
+        new InetSocketAddress("127.0.0.1", local), new InetSocketAddress("127.0.0.1", remote),
+        kind == EventKind.CLOSE ? new ConnectionSummary(Duration.ofMillis(atMs), 10, 20, first, ending) : null, null);
+  }
+
+  @BeforeEach
+  void record() throws Exception {
+    db = dir.resolve("history.db");
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 256)) {
+      // A linger-zero client and the server that saw its reset, on port 8080.
+      channel.publish(event(10, 100, "client", 3, 50000, 8080, EventKind.CLOSE, CloseMode.ABORTIVE, Set.of(), Initiator.LOCAL, Ending.ABORTIVE));
+      channel.publish(event(11, 200, "server", 7, 8080, 50000, EventKind.RESET, null, Set.of(), null, null));
+      channel.publish(event(12, 200, "server", 7, 8080, 50000, EventKind.CLOSE, CloseMode.GRACEFUL, Set.of(), Initiator.REMOTE, Ending.ABORTIVE));
+      // A graceful close by a "curl,1" (a name that needs quoting in CSV) to port 443.
+      channel.publish(event(20, 300, "curl,1", 4, 40000, 443, EventKind.CLOSE, CloseMode.GRACEFUL, Set.of(), Initiator.LOCAL, Ending.GRACEFUL));
+      try (Recorder recorder = Recorder.open(channel, db, Recorder.Options.DEFAULT)) {
+        recorder.stop();
+        recorder.run();
+      }
+    }
+  }
+
+  @Test
+  void whyShowsTheVerdictAndBothEndsTimeline() {
+    CommandLineRun run = CommandLineRun.of("why", "--db", db.toString(), "--port", "8080");
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().startsWith("127.0.0.1:50000 <-> 127.0.0.1:8080  linger-zero-close, RST, started by 127.0.0.1:50000\n"),
+        run.out());
+    assertTrue(run.out().contains("both ends recorded"), run.out());
+    assertTrue(run.out().contains("client[100] 127.0.0.1:50000"), run.out());
+    assertTrue(run.out().contains("RESET WSAECONNRESET"), run.out());
+    assertEquals(3 + 4, run.out().lines().count(), "verdict, description, totals, header, three events: " + run.out());
+
+    CommandLineRun json = CommandLineRun.of("why", "--db", db.toString(), "--json");
+    List<String> lines = json.out().lines().toList();
+    assertEquals(2, lines.size(), json.out());
+    assertTrue(lines.get(0).startsWith("{\"ends\":[{\"id\":1,"), lines.get(0));
+    for (String key : List.of("\"initiator\":\"127.0.0.1:50000\"", "\"mechanism\":\"RST\"", "\"cause\":\"linger-zero-close\"",
+        "\"lifetimeNanos\":", "\"bytesSent\":10", "\"bytesReceived\":20", "\"events\":[{", "\"gaps\":[]")) {
+      assertTrue(lines.get(0).contains(key), key + " in " + lines.get(0));
+    }
+    assertTrue(lines.get(1).contains("\"cause\":\"graceful-close\""), lines.get(1));
+
+    CommandLineRun byProcess = CommandLineRun.of("why", "--db", db.toString(), "--process", "SERVER", "--json");
+    assertEquals(1, byProcess.out().lines().count(), byProcess.out());
+    CommandLineRun none = CommandLineRun.of("why", "--db", db.toString(), "--peer", "10.9.9.9");
+    assertEquals(0, none.exit());
+    assertEquals("teardown: no recorded connection matches", none.err().strip());
+    CommandLineRun recent = CommandLineRun.of("why", "--db", db.toString(), "--since", "1s");
+    assertTrue(recent.out().isEmpty(), "all of it is a minute old: " + recent.out());
+  }
+
+  @Test
+  void reportSumsUpByMechanismCauseAndTopResets() {
+    CommandLineRun run = CommandLineRun.of("report", "--db", db.toString(), "--json");
+    assertEquals(0, run.exit(), run.err());
+    assertEquals("{\"connections\":2,\"lost\":0,\"byMechanism\":{\"FIN\":1,\"RST\":1},"
+        + "\"byCause\":{\"graceful-close\":1,\"linger-zero-close\":1},"
+        + "\"topProcesses\":[{\"name\":\"client\",\"resets\":1}],\"topPorts\":[{\"name\":\"8080\",\"resets\":1}],"
+        + "\"topPeers\":[{\"name\":\"127.0.0.1\",\"resets\":1}]}", run.out().strip());
+    CommandLineRun text = CommandLineRun.of("report", "--db", db.toString());
+    assertTrue(text.out().contains("  linger-zero-close        1"), text.out());
+  }
+
+  @Test
+  void exportWritesEveryEventWithItsVerdictAsCsvOrEveryConnectionAsJsonl() {
+    CommandLineRun csv = CommandLineRun.of("history", "export", "--db", db.toString(), "--format", "csv");
+    assertEquals(0, csv.exit(), csv.err());
+    List<String> rows = csv.out().lines().toList();
+    assertEquals(HistoryCommand.Export.CSV_HEADER, rows.get(0));
+    assertEquals(1 + 4, rows.size(), csv.out());
+    assertTrue(rows.get(1).startsWith("1,linger-zero-close,RST,127.0.0.1:50000,"), rows.get(1));
+    assertTrue(rows.get(4).contains(",\"curl,1\","), "quoted: " + rows.get(4));
+    CommandLineRun jsonl = CommandLineRun.of("history", "export", "--db", db.toString());
+    assertEquals(2, jsonl.out().lines().count(), jsonl.out());
+  }
+
+  @Test
+  void badInputIsNamed() {
+    CommandLineRun peer = CommandLineRun.of("why", "--db", db.toString(), "--peer", "example.com");
+    assertEquals(2, peer.exit());
+    assertTrue(peer.err().startsWith("not an IP address: example.com (names are not looked up)"), peer.err());
+    Path missing = dir.resolve("missing.db");
+    CommandLineRun absent = CommandLineRun.of("report", "--db", missing.toString());
+    assertEquals(1, absent.exit());
+    assertEquals("teardown: " + missing + ": no history here (start one with `teardown record`)", absent.err().strip());
+    CommandLineRun size = CommandLineRun.of("record", "--db", db.toString(), "--max-size", "lots");
+    assertEquals(2, size.exit());
+    assertTrue(size.err().contains("'lots' is not a size"), size.err());
+    CommandLineRun format = CommandLineRun.of("history", "export", "--db", db.toString(), "--format", "xml");
+    assertEquals(2, format.exit());
+  }
+
+  @Test
+  void theSystemdUnitRunsThisRecorder() {
+    CommandLineRun unit = CommandLineRun.of("record", "--print-systemd-unit", "--db", "/var/lib/teardown/history.db");
+    assertEquals(0, unit.exit(), unit.err());
+    assertTrue(unit.out().contains("\nExecStart=" + Path.of(System.getProperty("java.home"), "bin", "java")), unit.out());
+    assertTrue(unit.out().contains(" record --db /var/lib/teardown/history.db\n"), unit.out());
+    assertTrue(unit.out().contains("\nSuccessExitStatus=143\n"), unit.out());
+    assertTrue(unit.out().contains("\nWantedBy=multi-user.target\n"), unit.out());
+  }
+}

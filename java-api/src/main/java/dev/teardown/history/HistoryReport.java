@@ -1,0 +1,87 @@
+package dev.teardown.history;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How the recorded connections ended, summed up: by mechanism and by cause, and who had the most
+ * abortive (RST) endings. Built by {@link #add} over connections, then {@link #top} for the ranks.
+ */
+public final class HistoryReport {
+  /** One rank of a top list: a process name, a port, or a peer address, and its RST endings. */
+  public record Rank(String name, long resets) {}
+
+  private long connections;
+  private long lost;
+  private final Map<Mechanism, Long> byMechanism = new EnumMap<>(Mechanism.class);
+  private final Map<Cause, Long> byCause = new EnumMap<>(Cause.class);
+  private final Map<String, Long> processes = new HashMap<>();
+  private final Map<String, Long> ports = new HashMap<>();
+  private final Map<String, Long> peers = new HashMap<>();
+
+  /** Counts one connection. */
+  public void add(RecordedConnection connection) {
+    connections++;
+    byMechanism.merge(connection.mechanism(), 1L, Long::sum);
+    byCause.merge(connection.cause(), 1L, Long::sum);
+    if (connection.mechanism() != Mechanism.RST) {
+      return;
+    }
+    RecordedEnd first = connection.ends().get(0);
+    processes.merge(first.process(), 1L, Long::sum);
+    // The connection's lower port: the service's, where one end is an ephemeral port.
+    if (first.local() != null && first.remote() != null) {
+      ports.merge(Integer.toString(Math.min(first.local().getPort(), first.remote().getPort())), 1L, Long::sum);
+    }
+    if (first.remote() != null && first.remote().getAddress() != null) {
+      peers.merge(first.remote().getAddress().getHostAddress(), 1L, Long::sum);
+    }
+  }
+
+  /** Counts events lost while the connections counted lived (gaps, added by the caller). */
+  public void addLost(long count) {
+    lost += count;
+  }
+
+  public long connections() {
+    return connections;
+  }
+
+  public long lost() {
+    return lost;
+  }
+
+  public Map<Mechanism, Long> byMechanism() {
+    return Map.copyOf(byMechanism);
+  }
+
+  public Map<Cause, Long> byCause() {
+    return Map.copyOf(byCause);
+  }
+
+  /** The {@code n} processes with the most RST endings, most first. */
+  public List<Rank> topProcesses(int n) {
+    return top(processes, n);
+  }
+
+  /** The {@code n} ports (each connection's lower port) with the most RST endings. */
+  public List<Rank> topPorts(int n) {
+    return top(ports, n);
+  }
+
+  /** The {@code n} peer addresses with the most RST endings. */
+  public List<Rank> topPeers(int n) {
+    return top(peers, n);
+  }
+
+  private static List<Rank> top(Map<String, Long> counts, int n) {
+    List<Rank> ranks = new ArrayList<>();
+    counts.forEach((name, resets) -> ranks.add(new Rank(name, resets)));
+    ranks.sort(Comparator.comparingLong(Rank::resets).reversed().thenComparing(Rank::name));
+    return ranks.subList(0, Math.min(n, ranks.size()));
+  }
+}
