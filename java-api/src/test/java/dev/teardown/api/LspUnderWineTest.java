@@ -287,6 +287,47 @@ class LspUnderWineTest {
   }
 
   @Test
+  void theLspsEventsLandInTheHistoryAndAreJudgedLikeLinuxOnes() throws Exception {
+    Run abortive = run("close-abortive");
+    Run totals = run("transaction-totals");
+    Path db = Files.createTempDirectory("teardown-wine-history").resolve("history.db");
+    try (dev.teardown.history.Recorder recorder =
+        dev.teardown.history.Recorder.open(channel, db, dev.teardown.history.Recorder.Options.DEFAULT)) {
+      recorder.stop();
+      long before;
+      do {  // once stopped, each run is one read and one commit: until nothing more comes
+        before = recorder.progress().recorded();
+        recorder.run();
+      } while (recorder.progress().recorded() > before);
+    }
+    try (dev.teardown.history.TeardownHistory history = dev.teardown.history.TeardownHistory.open(db)) {
+      List<dev.teardown.history.RecordedConnection> reset =
+          history.connections(dev.teardown.history.HistoryQuery.ALL.withPid(abortive.pid()));
+      assertEquals(1, reset.size(), "the host's one connection: " + reset);
+      assertEquals(dev.teardown.history.Cause.LINGER_ZERO_CLOSE, reset.get(0).cause());
+      assertEquals(dev.teardown.history.Mechanism.RST, reset.get(0).mechanism());
+      assertEquals(2, reset.get(0).ends().size(), "both ends, joined");
+      String client = endpoint(single(abortive.of("client"), EventKind.CLOSE).local());
+      assertEquals(client, reset.get(0).initiator());
+
+      List<dev.teardown.history.RecordedConnection> exchange =
+          history.connections(dev.teardown.history.HistoryQuery.ALL.withPid(totals.pid()));
+      assertEquals(1, exchange.size(), exchange.toString());
+      assertEquals(dev.teardown.history.Cause.DISCONNECT_DATA, exchange.get(0).cause());
+      assertEquals(dev.teardown.history.Mechanism.FIN, exchange.get(0).mechanism());
+      assertEquals(endpoint(totals.of("client").get(0).local()), exchange.get(0).initiator());
+      assertEquals(8, exchange.get(0).events().size(), "the seed's steps with their closes");
+      assertArrayEquals("client-total=17".getBytes(StandardCharsets.US_ASCII),
+          exchange.get(0).events().get(0).captured(), "(1), as captured");
+    }
+  }
+
+  private static String endpoint(java.net.InetSocketAddress address) {
+    String host = address.getAddress().getHostAddress();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  @Test
   void disconnectDataOverPlainTcpIsRefusedAndRecordedWithTheError() throws Exception {
     Run run = run("disconnect-data-refused");
     TeardownEvent sent = single(run.of("client"), EventKind.SEND_DISCONNECT);
