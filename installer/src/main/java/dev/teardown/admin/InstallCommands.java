@@ -1,6 +1,9 @@
 package dev.teardown.admin;
 
 import dev.teardown.admin.catalog.TeardownProvider;
+import dev.teardown.admin.service.RecorderService;
+import dev.teardown.admin.service.ServiceControl;
+import dev.teardown.admin.service.WindowsServiceControl;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownException;
 import java.io.IOException;
@@ -39,6 +42,12 @@ final class InstallCommands {
 
     @Mixin CategoryOptions categories;
 
+    @Option(
+        names = "--recorder",
+        description = "Also install `teardown record` as the Windows service " + RecorderService.NAME
+            + ": it starts at boot and records into %%ProgramData%%\\Teardown\\history.db.")
+    boolean recorder;
+
     @Option(names = "--json", description = "One JSON object at the end, for scripts.")
     boolean json;
 
@@ -76,7 +85,22 @@ final class InstallCommands {
       }
       int exit = new Installation(machine.get())
           .install(native64, native32, parsedCategories, report);
+      if (exit == 0 && recorder) {
+        exit = installRecorder(new WindowsServiceControl(), RecordCommand.java(), RecordCommand.jar(),
+            HistoryDatabase.defaultFor(null), report);
+      }
       return report.finish("install", exit);
+    }
+
+    /** The recorder service, after the catalog: 0, or 1 with the reason in the report. */
+    static int installRecorder(ServiceControl control, Path java, Path jar, Path database, Report report) {
+      try {
+        RecorderService.install(control, RecorderService.commandLine(java, jar, database), report::note);
+        return 0;
+      } catch (ServiceControl.ServiceException e) {
+        report.error("the recorder service: " + e.getMessage() + " (Teardown itself is installed)");
+        return 1;
+      }
     }
 
     private static Path shipped(String prefix, Path dir) throws IOException {
@@ -117,7 +141,8 @@ final class InstallCommands {
       name = "uninstall",
       description = {
         "Remove Teardown from the Winsock catalog, relinking other providers' chains that ran",
-        "through it. Backs the catalog up, verifies, undoes on failure. Needs an elevated administrator."
+        "through it, and the recorder service if it is there. Backs the catalog up, verifies, undoes",
+        "on failure. Needs an elevated administrator."
       })
   static final class Uninstall extends Change {
     @Override
@@ -127,7 +152,21 @@ final class InstallCommands {
 
     @Override
     int run(Installation installation, Report report) {
+      // The recorder first: stopped, it makes its last commit while the channel is still fed.
+      if (removeRecorder(new WindowsServiceControl(), report) != 0) {
+        return 1;
+      }
       return installation.uninstall(report);
+    }
+
+    static int removeRecorder(ServiceControl control, Report report) {
+      try {
+        RecorderService.uninstall(control, report::note);
+        return 0;
+      } catch (ServiceControl.ServiceException e) {
+        report.error("the recorder service: " + e.getMessage() + "; nothing else was changed");
+        return 1;
+      }
     }
   }
 

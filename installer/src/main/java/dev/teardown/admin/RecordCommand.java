@@ -1,5 +1,7 @@
 package dev.teardown.admin;
 
+import dev.teardown.admin.service.RecorderService;
+import dev.teardown.admin.service.ServiceHost;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.history.Recorder;
 import java.io.PrintWriter;
@@ -41,6 +43,11 @@ final class RecordCommand implements Callable<Integer> {
   @Option(names = "--print-systemd-unit", description = "Print a systemd unit that runs this recorder, and exit.")
   boolean printUnit;
 
+  // How the Windows service runs it (`teardown install --recorder`): under the service control
+  // manager, its messages appended to <db>.log.
+  @Option(names = "--service", hidden = true)
+  boolean service;
+
   @Spec CommandSpec spec;
 
   static final class SizeConverter implements ITypeConverter<Long> {
@@ -65,6 +72,9 @@ final class RecordCommand implements Callable<Integer> {
       out.print(systemdUnit(db));
       out.flush();
       return 0;
+    }
+    if (service) {
+      return serve(db, options);
     }
     try (TeardownChannel opened = channel.open();
         Recorder recorder = Recorder.open(opened, db, options)) {
@@ -100,20 +110,61 @@ final class RecordCommand implements Callable<Integer> {
     }
   }
 
+  /** The recorder as the Windows service: a log next to the database says what it did. */
+  private int serve(Path db, Recorder.Options options) {
+    if (!com.sun.jna.Platform.isWindows()) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--service is for Windows' service control manager (`teardown install --recorder`)");
+    }
+    Path log = db.resolveSibling(db.getFileName() + ".log");
+    try (TeardownChannel opened = channel.open();
+        Recorder recorder = Recorder.open(opened, db, options)) {
+      ServiceLog.append(log, "started: recording " + opened.path() + " into " + db);
+      Throwable failure = ServiceHost.serve(RecorderService.NAME, new ServiceHost.Task() {
+        @Override
+        public void run() {
+          recorder.run();
+        }
+
+        @Override
+        public void stop() {
+          recorder.stop();
+        }
+      });
+      Recorder.Progress progress = recorder.progress();
+      ServiceLog.append(log, failure == null
+          ? "stopped: " + progress.recorded() + " events recorded in all, " + progress.lost() + " lost"
+          : "failed: " + failure.getMessage());
+      return failure == null ? 0 : 1;
+    } catch (RuntimeException e) {
+      ServiceLog.append(log, "could not start: " + e.getMessage());
+      throw e;
+    }
+  }
+
   private static String describe(Duration age) {
     long days = age.toDays();
     return days > 0 && age.equals(Duration.ofDays(days)) ? days + " days" : age.toString();
   }
 
+  /** This program's jar, as a service or unit runs it. */
+  static Path jar() {
+    try {
+      return Path.of(RecordCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot tell where teardown.jar is: " + e.getMessage(), e);
+    }
+  }
+
+  /** The Java that runs this program. */
+  static Path java() {
+    return Path.of(System.getProperty("java.home"), "bin", com.sun.jna.Platform.isWindows() ? "java.exe" : "java");
+  }
+
   /** A unit that runs this very program as the system recorder. */
   static String systemdUnit(Path db) {
-    String jar;
-    try {
-      jar = Path.of(RecordCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-    } catch (Exception e) {
-      jar = "/opt/teardown/teardown.jar";
-    }
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String jar = jar().toString();
+    String java = java().toString();
     return String.join("\n",
         "[Unit]",
         "Description=Teardown recorder: the history of how every connection ended",

@@ -39,4 +39,40 @@ class InstallUninstallOnWindowsTest {
       Machine.teardown("install", "--json");
     }
   }
+
+  @Test
+  void installRecorderRunsAServiceThatRecordsAndUninstallRemovesIt() throws Exception {
+    java.nio.file.Path db = java.nio.file.Path.of(System.getenv().getOrDefault("ProgramData", "C:\\ProgramData"),
+        "Teardown", "history.db");
+    try {
+      Machine.teardown("install", "--recorder", "--json");
+      assertTrue(sc("query", "TeardownRecorder").output().contains("RUNNING"), "the service runs");
+      Machine.Run run = Machine.probe(64, "graceful");
+      String why = "";
+      for (int i = 0; i < 150 && !why.contains("\"mechanism\":\"FIN\""); i++) {
+        Thread.sleep(200);  // the service commits within 200 ms of a quiet channel
+        why = Machine.teardownResult("why", "--db", db.toString(), "--pid", Long.toString(run.pid()), "--json").output();
+      }
+      assertTrue(why.contains("\"mechanism\":\"FIN\""), "the service recorded the probe's connection:\n" + why);
+      assertTrue(Machine.teardown("status", "--db", db.toString()).contains("recorder running (pid "),
+          "status sees the recorder");
+
+      Machine.teardown("uninstall", "--json");
+      Machine.Result gone = sc("query", "TeardownRecorder");
+      assertEquals(1060, gone.exit(), "ERROR_SERVICE_DOES_NOT_EXIST:\n" + gone.output());
+      assertTrue(java.nio.file.Files.readString(db.resolveSibling("history.db.log")).contains(" stopped: "),
+          "the service's log says it stopped cleanly");
+    } finally {
+      Machine.teardown("install", "--json");
+    }
+  }
+
+  private static Machine.Result sc(String... args) throws Exception {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("sc.exe"));
+    command.addAll(java.util.List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "sc finishes");
+    return new Machine.Result(process.exitValue(), output);
+  }
 }
