@@ -13,7 +13,8 @@ import java.util.Locale;
 final class ConnectionFormat {
   private static final DateTimeFormatter CLOCK =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
-  private static final int COLUMN = 40;
+  /** The widest a timeline column gets; longer entries are cut. */
+  private static final int COLUMN = 64;
 
   private ConnectionFormat() {}
 
@@ -33,17 +34,25 @@ final class ConnectionFormat {
         .append("; ").append(connection.ends().size() == 2 ? "both ends recorded" : "one end recorded")
         .append('\n');
     out.append(String.format(Locale.ROOT, "  %-23s  ", "TIME"));
-    for (RecordedEnd end : connection.ends()) {
-      out.append(pad(end.process() + "[" + end.pid() + "] " + end.localText()
-          + (end.user().isEmpty() ? "" : " " + end.user()), COLUMN));
+    int[] widths = new int[connection.ends().size()];
+    for (int i = 0; i < widths.length; i++) {
+      RecordedEnd end = connection.ends().get(i);
+      String header = end.process() + "[" + end.pid() + "] " + end.localText()
+          + (end.user().isEmpty() ? "" : " " + end.user());
+      widths[i] = header.length();
+      for (TeardownEvent event : end.events()) {
+        widths[i] = Math.max(widths[i], describe(event).length());
+      }
+      widths[i] = Math.min(widths[i], COLUMN) + 2;
+      out.append(pad(header, widths[i]));
     }
     out.setLength(trimEnd(out));
     out.append('\n');
     for (TeardownEvent event : connection.events()) {
       out.append(String.format(Locale.ROOT, "  %-23s  ", CLOCK.format(event.time())));
-      for (RecordedEnd end : connection.ends()) {
-        boolean mine = end.events().contains(event);
-        out.append(pad(mine ? describe(event) : "", COLUMN));
+      for (int i = 0; i < widths.length; i++) {
+        boolean mine = connection.ends().get(i).events().contains(event);
+        out.append(pad(mine ? describe(event) : "", widths[i]));
       }
       out.setLength(trimEnd(out));
       out.append('\n');
@@ -69,11 +78,25 @@ final class ConnectionFormat {
     }
     if (event.dataLength() > 0) {
       what += " data " + event.dataLength() + "B";
+      if (event.captured().length > 0) {
+        what += " " + shown(event.captured()) + (event.capturedAll() ? "" : "...");
+      }
     }
     if (!event.flags().isEmpty()) {
       what += " " + event.flags().toString().toLowerCase(Locale.ROOT);
     }
     return what;
+  }
+
+  /** Captured bytes as text when they are printable ASCII ("client-total=17"), else hex. */
+  static String shown(byte[] bytes) {
+    boolean printable = true;
+    for (byte b : bytes) {
+      printable &= b >= 0x20 && b < 0x7f;
+    }
+    return printable
+        ? '"' + new String(bytes, java.nio.charset.StandardCharsets.US_ASCII) + '"'
+        : "0x" + java.util.HexFormat.of().formatHex(bytes);
   }
 
   static String json(RecordedConnection connection) {

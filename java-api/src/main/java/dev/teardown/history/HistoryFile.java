@@ -78,8 +78,8 @@ final class HistoryFile {
       if (!fresh && !startsLikeSqlite(file)) {
         throw new HistoryException(file, "not a Teardown history: the file is not an SQLite database");
       }
-      if (fresh && file.toAbsolutePath().getParent() != null) {
-        Files.createDirectories(file.toAbsolutePath().getParent());
+      if (fresh) {
+        createPrivately(file);
       }
     } catch (IOException e) {
       throw new HistoryException(file, "cannot be read: " + e.getMessage(), e);
@@ -105,6 +105,45 @@ final class HistoryFile {
     } catch (RuntimeException e) {
       closeQuietly(connection);
       throw e;
+    }
+  }
+
+  /**
+   * Makes {@code file} (empty) and its missing directories readable by their owner only, where
+   * the file system has POSIX permissions: a history holds every user's connections, as the
+   * rings it comes from are each readable by their user and administrators only. SQLite gives
+   * its write-ahead log and shared-memory files the database's mode. A file or directory that is
+   * already there keeps its permissions.
+   */
+  static void createPrivately(Path file) throws IOException {
+    Path absolute = file.toAbsolutePath();
+    boolean posix = absolute.getFileSystem().supportedFileAttributeViews().contains("posix");
+    Path parent = absolute.getParent();
+    if (parent != null && !Files.isDirectory(parent)) {
+      java.util.List<Path> missing = new java.util.ArrayList<>();
+      for (Path dir = parent; dir != null && !Files.exists(dir); dir = dir.getParent()) {
+        missing.add(0, dir);
+      }
+      for (Path dir : missing) {
+        if (posix) {
+          Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        } else {
+          Files.createDirectory(dir);
+        }
+      }
+    }
+    if (!Files.exists(absolute)) {
+      try {
+        if (posix) {
+          Files.createFile(absolute, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } else {
+          Files.createFile(absolute);
+        }
+      } catch (java.nio.file.FileAlreadyExistsException raced) {
+        // made meanwhile: used as it is
+      }
     }
   }
 

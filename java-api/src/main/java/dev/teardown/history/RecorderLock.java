@@ -31,10 +31,8 @@ final class RecorderLock implements AutoCloseable {
     Path path = lockFile(database);
     FileChannel channel = null;
     try {
-      if (database.toAbsolutePath().getParent() != null) {
-        java.nio.file.Files.createDirectories(database.toAbsolutePath().getParent());
-      }
-      channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      HistoryFile.createPrivately(path);
+      channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock lock;
       try {
         lock = channel.tryLock();

@@ -190,6 +190,29 @@ class RecorderTest {
   }
 
   @Test
+  void aNewHistoryIsReadableByItsOwnerOnlyForItHoldsEveryUsersConnections() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    Path db = dir.resolve("var/lib/teardown/history.db");
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
+      publish(channel, new EndScript(1, "p", 3, 1000, 2000).close(1, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+      try (Recorder recorder = Recorder.open(channel, db, Recorder.Options.DEFAULT)) {
+        recorder.stop();
+        recorder.run();
+        for (String name : List.of("history.db", "history.db-wal", "history.db-shm", "history.db.lock")) {
+          Path file = db.resolveSibling(name);
+          assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+              Files.getPosixFilePermissions(file)), name);
+        }
+      }
+      for (Path made = db.getParent(); !made.equals(dir); made = made.getParent()) {
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(made)), made.toString());
+      }
+    }
+  }
+
+  @Test
   void aSecondRecorderOnTheSameDatabaseSaysWhoHasIt() throws Exception {
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64);
         Recorder first = Recorder.open(channel, db(), Recorder.Options.DEFAULT)) {
