@@ -4,7 +4,6 @@ import dev.teardown.api.TeardownEvent;
 import dev.teardown.history.Gap;
 import dev.teardown.history.RecordedConnection;
 import dev.teardown.history.RecordedEnd;
-import java.time.Duration;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -28,7 +27,7 @@ final class ConnectionFormat {
     }
     out.append('\n');
     out.append("  ").append(connection.cause().description()).append('\n');
-    out.append("  lifetime ").append(duration(connection.lifetime()))
+    out.append("  lifetime ").append(EventFormat.duration(connection.lifetime()))
         .append(", sent ").append(connection.bytesSent())
         .append(", received ").append(connection.bytesReceived())
         .append("; ").append(connection.ends().size() == 2 ? "both ends recorded" : "one end recorded")
@@ -153,14 +152,4 @@ final class ConnectionFormat {
     return length;
   }
 
-  private static String duration(Duration duration) {
-    long micros = duration.toNanos() / 1000;
-    if (micros < 1000) {
-      return micros + "us";
-    }
-    if (micros < 1_000_000) {
-      return String.format(Locale.ROOT, "%.1fms", micros / 1000.0);
-    }
-    return String.format(Locale.ROOT, "%.2fs", micros / 1_000_000.0);
-  }
 }

@@ -121,7 +121,7 @@ final class EventFormat {
     return host.indexOf(':') >= 0 ? "[" + host + "]:" + address.getPort() : host + ":" + address.getPort();
   }
 
-  private static String duration(Duration duration) {
+  static String duration(Duration duration) {
     long micros = duration.toNanos() / 1000;
     if (micros < 1000) {
       return micros + "us";

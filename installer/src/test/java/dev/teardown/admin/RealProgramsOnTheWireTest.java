@@ -54,27 +54,26 @@ class RealProgramsOnTheWireTest {
   @Test
   void closesAgreeWithTheFinOrRstOnTheWireAndNothingIsMissed() throws Exception {
     for (String tool : List.of("tshark", "python3", "curl", "nc")) {
-      assertTrue(onPath(tool), tool + " is not installed (./teardown test installs it)");
+      assertTrue(WireTools.onPath(tool), tool + " is not installed (./teardown test installs it)");
     }
     Path capture = dir.resolve("loopback.pcapng");
     List<TeardownEvent> events = new ArrayList<>();
     Set<Long> pids = new HashSet<>();
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 14);
         EventReader reader = channel.reader(TeardownChannel.ReadFrom.OLDEST)) {
-      Process tshark = startCapture(capture);
+      Process tshark = WireTools.startCapture(capture);
       try {
         for (String mode : List.of("graceful", "halfclose", "reset")) {
-          pids.add(run(channel.path(), "python3", resource("python_peers.py"), mode));
+          pids.add(run(channel.path(), "python3", WireTools.program(dir, "python_peers.py"), mode));
         }
         for (String mode : List.of("graceful", "reset")) {
-          pids.add(run(channel.path(), javaLauncher(), resource("JavaPeers.java"), mode));
+          pids.add(run(channel.path(), javaLauncher(), WireTools.program(dir, "JavaPeers.java"), mode));
         }
         pids.addAll(curlAgainstHttpServer(channel.path()));
         pids.addAll(netcatPair(channel.path()));
         Thread.sleep(500);  // the last packets reach the capture
       } finally {
-        tshark.destroy();
-        assertTrue(tshark.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "tshark stops");
+        WireTools.stopCapture(tshark, TIMEOUT_SECONDS);
       }
       for (EventReader.Batch batch = reader.read(); !batch.isEmpty(); batch = reader.read()) {
         assertEquals(0, batch.lost(), "no event lost");
@@ -129,42 +128,12 @@ class RealProgramsOnTheWireTest {
             && e.local().getPort() == direction.from() && e.remote().getPort() == direction.to());
   }
 
-  private static boolean onPath(String tool) throws Exception {
-    return new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0;
-  }
 
   private static String javaLauncher() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  private String resource(String name) throws IOException {
-    Path target = dir.resolve(name);
-    if (!Files.exists(target)) {
-      try (InputStream in = getClass().getResourceAsStream("/programs/" + name)) {
-        Files.copy(in, target);
-      }
-    }
-    return target.toString();
-  }
 
-  private Process startCapture(Path file) throws Exception {
-    Path log = dir.resolve("tshark.log");
-    Process tshark = new ProcessBuilder("tshark", "-i", "lo", "-f", "tcp", "-w", file.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(log) && Files.readString(log).contains("Capturing on")) {
-        Thread.sleep(300);
-        return tshark;
-      }
-      if (!tshark.isAlive()) {
-        fail("tshark cannot capture on lo (root, or the wireshark group, is needed): " + Files.readString(log));
-      }
-      Thread.sleep(50);
-    }
-    tshark.destroyForcibly();
-    throw new AssertionError("tshark did not start capturing: " + Files.readString(log));
-  }
 
   private static long run(Path channel, String... command) throws Exception {
     Process process = LayerProcess.builder(List.of(command), channel)
@@ -221,9 +190,9 @@ class RealProgramsOnTheWireTest {
         }
         Flags flags = wire.computeIfAbsent(
             new Direction(Integer.parseInt(field[0]), Integer.parseInt(field[1])), d -> new Flags());
-        flags.syn |= set(field[2]);
-        flags.fin |= set(field[3]);
-        flags.reset |= set(field[4]);
+        flags.syn |= WireTools.set(field[2]);
+        flags.fin |= WireTools.set(field[3]);
+        flags.reset |= WireTools.set(field[4]);
       }
     }
     assertTrue(reader.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
@@ -231,7 +200,4 @@ class RealProgramsOnTheWireTest {
     return wire;
   }
 
-  private static boolean set(String flag) {
-    return flag.equals("1") || flag.equalsIgnoreCase("true");
-  }
 }

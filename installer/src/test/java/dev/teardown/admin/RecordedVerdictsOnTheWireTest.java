@@ -63,7 +63,7 @@ class RecordedVerdictsOnTheWireTest {
   @Test
   void everyVerdictAgreesWithTheWire() throws Exception {
     for (String tool : List.of("tshark", "python3")) {
-      assertTrue(onPath(tool), tool + " is not installed (./teardown test installs it)");
+      assertTrue(WireTools.onPath(tool), tool + " is not installed (./teardown test installs it)");
     }
     Map<Scenario, Integer> ports = new LinkedHashMap<>();
     for (Scenario scenario : SCENARIOS) {
@@ -74,20 +74,19 @@ class RecordedVerdictsOnTheWireTest {
     Path db = dir.resolve("history.db");
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 14)) {
       channel.configure(Configuration.builder().emulationPorts(List.of(disconnectPort)).captureBytes(64).build());
-      Process tshark = startCapture(capture);
+      Process tshark = WireTools.startCapture(capture);
       try {
         for (Map.Entry<Scenario, Integer> entry : ports.entrySet()) {
           String mode = entry.getKey().mode();
           Thread peer = mode.equals("peerreset") ? resettingPeer(entry.getValue()) : null;
-          run(channel.path(), "python3", resource("history_scenarios.py"), mode, Integer.toString(entry.getValue()));
+          run(channel.path(), "python3", WireTools.program(dir, "history_scenarios.py"), mode, Integer.toString(entry.getValue()));
           if (peer != null) {
             peer.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
           }
         }
         Thread.sleep(500);  // the last packets reach the capture
       } finally {
-        tshark.destroy();
-        assertTrue(tshark.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "tshark stops");
+        WireTools.stopCapture(tshark, TIMEOUT_SECONDS);
       }
       recordEverything(channel, db);
     }
@@ -163,38 +162,8 @@ class RecordedVerdictsOnTheWireTest {
     }
   }
 
-  private static boolean onPath(String tool) throws Exception {
-    return new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0;
-  }
 
-  private String resource(String name) throws IOException {
-    Path target = dir.resolve(name);
-    if (!Files.exists(target)) {
-      try (InputStream in = getClass().getResourceAsStream("/programs/" + name)) {
-        Files.copy(in, target);
-      }
-    }
-    return target.toString();
-  }
 
-  private Process startCapture(Path file) throws Exception {
-    Path log = dir.resolve("tshark.log");
-    Process tshark = new ProcessBuilder("tshark", "-i", "lo", "-f", "tcp", "-w", file.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(log) && Files.readString(log).contains("Capturing on")) {
-        Thread.sleep(300);
-        return tshark;
-      }
-      if (!tshark.isAlive()) {
-        fail("tshark cannot capture on lo (root, or the wireshark group, is needed): " + Files.readString(log));
-      }
-      Thread.sleep(50);
-    }
-    tshark.destroyForcibly();
-    throw new AssertionError("tshark did not start capturing: " + Files.readString(log));
-  }
 
   private static void run(Path channel, String... command) throws Exception {
     Process process = LayerProcess.builder(List.of(command), channel).redirectErrorStream(true).start();
@@ -214,7 +183,7 @@ class RecordedVerdictsOnTheWireTest {
         if (field.length < 4) {
           continue;
         }
-        packets.add(new Packet(Integer.parseInt(field[0]), Integer.parseInt(field[1]), set(field[2]), set(field[3])));
+        packets.add(new Packet(Integer.parseInt(field[0]), Integer.parseInt(field[1]), WireTools.set(field[2]), WireTools.set(field[3])));
       }
     }
     assertTrue(reader.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
@@ -222,7 +191,4 @@ class RecordedVerdictsOnTheWireTest {
     return packets;
   }
 
-  private static boolean set(String flag) {
-    return flag.equals("1") || flag.equalsIgnoreCase("true");
-  }
 }

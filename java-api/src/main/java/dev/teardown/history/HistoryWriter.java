@@ -300,21 +300,26 @@ final class HistoryWriter implements AutoCloseable {
     insertEnd.setLong(12, end.firstNanos);
     insertEnd.setLong(13, end.lastNanos);
     insertEnd.setInt(14, end.state);
-    ConnectionSummary summary = end.summary;
-    if (summary != null) {
-      insertEnd.setLong(15, summary.lifetime().toNanos());
-      insertEnd.setLong(16, summary.bytesSent());
-      insertEnd.setLong(17, summary.bytesReceived());
-      insertEnd.setString(18, summary.firstShutdown().name());
-      insertEnd.setString(19, summary.ending().name());
-    } else {
-      for (int i = 15; i <= 19; i++) {
-        insertEnd.setNull(i, i <= 17 ? Types.INTEGER : Types.VARCHAR);
-      }
-    }
+    bindSummary(insertEnd, 15, end.summary);
     insertEnd.setLong(20, end.firstSeq);
     insertEnd.setInt(21, end.eventCount);
     insertEnd.setBytes(22, end.timeline.toByteArray());
+  }
+
+  /** The close's summary into five columns from {@code first}: lifetime, bytes both ways, who, how. */
+  private static void bindSummary(PreparedStatement statement, int first, ConnectionSummary summary)
+      throws SQLException {
+    if (summary == null) {
+      for (int i = 0; i < 5; i++) {
+        statement.setNull(first + i, i < 3 ? Types.INTEGER : Types.VARCHAR);
+      }
+      return;
+    }
+    statement.setLong(first, summary.lifetime().toNanos());
+    statement.setLong(first + 1, summary.bytesSent());
+    statement.setLong(first + 2, summary.bytesReceived());
+    statement.setString(first + 3, summary.firstShutdown().name());
+    statement.setString(first + 4, summary.ending().name());
   }
 
   private void bindEndUpdate(OpenEnd end) throws SQLException {
@@ -324,18 +329,7 @@ final class HistoryWriter implements AutoCloseable {
     setInt(updateEnd, 4, end.remotePort);
     updateEnd.setLong(5, end.lastNanos);
     updateEnd.setInt(6, end.state);
-    ConnectionSummary summary = end.summary;
-    if (summary != null) {
-      updateEnd.setLong(7, summary.lifetime().toNanos());
-      updateEnd.setLong(8, summary.bytesSent());
-      updateEnd.setLong(9, summary.bytesReceived());
-      updateEnd.setString(10, summary.firstShutdown().name());
-      updateEnd.setString(11, summary.ending().name());
-    } else {
-      for (int i = 7; i <= 11; i++) {
-        updateEnd.setNull(i, i <= 9 ? Types.INTEGER : Types.VARCHAR);
-      }
-    }
+    bindSummary(updateEnd, 7, end.summary);
     updateEnd.setInt(12, end.eventCount);
     updateEnd.setBytes(13, end.timeline.toByteArray());
     updateEnd.setLong(14, end.id);

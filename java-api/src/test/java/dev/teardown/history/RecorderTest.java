@@ -218,7 +218,8 @@ class RecorderTest {
         Recorder first = Recorder.open(channel, db(), Recorder.Options.DEFAULT)) {
       HistoryException e = assertThrows(HistoryException.class, () -> Recorder.open(channel, db(), Recorder.Options.DEFAULT));
       assertTrue(e.getMessage().startsWith(first.database().toString()), e.getMessage());
-      assertTrue(e.getMessage().contains("already being recorded"), e.getMessage());
+      assertTrue(e.getMessage().contains("already being recorded by process " + ProcessHandle.current().pid()
+          + " (it holds history.db.lock)"), e.getMessage());
     }
   }
 
