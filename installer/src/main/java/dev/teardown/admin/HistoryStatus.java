@@ -12,7 +12,7 @@ import java.util.OptionalLong;
 record HistoryStatus(Path file, TeardownHistory.Summary summary, OptionalLong recorder, String error) {
   static HistoryStatus of(Path file) {
     OptionalLong recorder = TeardownHistory.recorderPid(file);
-    if (!Files.exists(file)) {
+    if (Files.notExists(file)) {
       return new HistoryStatus(file, null, recorder, null);
     }
     try (TeardownHistory history = TeardownHistory.open(file)) {

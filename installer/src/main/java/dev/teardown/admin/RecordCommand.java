@@ -76,37 +76,42 @@ final class RecordCommand implements Callable<Integer> {
     if (service) {
       return serve(db, options);
     }
-    try (TeardownChannel opened = channel.open();
-        Recorder recorder = Recorder.open(opened, db, options)) {
-      err.printf("teardown: recording %s into %s (keeping %s, %s); Ctrl-C to stop%n",
-          opened.path(), db, describe(maxAge), Sizes.format(maxSize));
-      err.flush();
-      // Ctrl-C, SIGTERM: stop, and hold the JVM until the last commit is made and said.
-      CountDownLatch said = new CountDownLatch(1);
-      Thread hook = new Thread(() -> {
-        recorder.stop();
+    // Ctrl-C, SIGTERM: stop, and hold the JVM until the last commit is made, the database closed
+    // and the totals said.
+    CountDownLatch done = new CountDownLatch(1);
+    try {
+      Recorder.Progress progress;
+      try (TeardownChannel opened = channel.open();
+          Recorder recorder = Recorder.open(opened, db, options)) {
+        err.printf("teardown: recording %s into %s (keeping %s, %s); Ctrl-C to stop%n",
+            opened.path(), db, describe(maxAge), Sizes.format(maxSize));
+        err.flush();
+        Thread hook = new Thread(() -> {
+          recorder.stop();
+          try {
+            done.await(15, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "teardown-record-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-          said.await(15, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+          recorder.run();
+        } finally {
+          try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+          } catch (IllegalStateException shuttingDown) {
+            // stopped by a signal: the hook waits for `done`
+          }
         }
-      }, "teardown-record-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
-      try {
-        recorder.run();
-      } finally {
-        try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-          // stopped by a signal: the hook waits for this commit
-        }
+        progress = recorder.progress();
       }
-      Recorder.Progress progress = recorder.progress();
       err.printf("teardown: stopped; %d events recorded in all, %d lost before they could be read; %s%n",
           progress.recorded(), progress.lost(), db);
       err.flush();
-      said.countDown();
       return 0;
+    } finally {
+      done.countDown();
     }
   }
 

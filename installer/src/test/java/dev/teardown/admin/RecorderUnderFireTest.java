@@ -2,6 +2,7 @@ package dev.teardown.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.teardown.api.CloseMode;
 import dev.teardown.api.ConnectionSummary;
@@ -60,10 +61,41 @@ class RecorderUnderFireTest {
   }
 
   private static void waitFor(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    waitFor(() -> what, condition);
+  }
+
+  private static void waitFor(java.util.function.Supplier<String> what, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting: " + what);
+      if (System.nanoTime() >= deadline) {
+        fail("timed out waiting: " + what.get());
+      }
       Thread.sleep(20);
+    }
+  }
+
+  private static String summaryOf(Path db) {
+    try (TeardownHistory history = TeardownHistory.open(db)) {
+      StringBuilder out = new StringBuilder(history.summary().toString()).append(" gaps ").append(history.gaps(null, null));
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db);
+          Statement statement = sql.createStatement();
+          ResultSet rows = statement.executeQuery("SELECT ring, generation, next_sequence FROM positions")) {
+        while (rows.next()) {
+          out.append(" position ").append(rows.getString(1)).append('@').append(rows.getLong(2)).append('=').append(rows.getLong(3));
+        }
+      }
+      return out.toString();
+    } catch (HistoryException | java.sql.SQLException e) {
+      return e.getMessage();
+    }
+  }
+
+  private static String readQuietly(Path log) {
+    try {
+      return Files.readString(log);
+    } catch (java.io.IOException e) {
+      return e.toString();
     }
   }
 
@@ -76,7 +108,9 @@ class RecorderUnderFireTest {
     AtomicBoolean failed = new AtomicBoolean();
     try (TeardownChannel channel = TeardownChannel.create(channelDir, 4096)) {
       Process running = recorder(channelDir, db, log);
-      waitFor("the first recorder's database", () -> Files.exists(db) && Files.exists(db.resolveSibling("history.db.lock")));
+      // A new history begins with the oldest event the ring holds when the recorder's reader
+      // opens, which it says it did: only then does every event published count.
+      waitFor("the first recorder reading", () -> readQuietly(log).contains("teardown: recording "));
       Thread publisher = new Thread(() -> {
         try {
           long base = TeardownEvent.epochNanos(Instant.now());
@@ -107,7 +141,9 @@ class RecorderUnderFireTest {
       }
       publisher.join();
       assertTrue(!failed.get(), "the publisher ran to the end");
-      waitFor("the last recorder catching up", () -> {
+      Process last = running;
+      waitFor(() -> "the last recorder catching up: " + summaryOf(db) + ", alive " + last.isAlive() + "\n"
+          + readQuietly(log), () -> {
         try (TeardownHistory history = TeardownHistory.open(db)) {
           TeardownHistory.Summary summary = history.summary();
           return summary.events() + summary.lost() == EVENTS;

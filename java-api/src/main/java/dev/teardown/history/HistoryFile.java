@@ -71,6 +71,9 @@ final class HistoryFile {
   static Connection open(Path file, boolean create, boolean check) {
     boolean fresh;
     try {
+      if (!Files.exists(file) && !Files.notExists(file)) {
+        throw new java.nio.file.AccessDeniedException(file.toString());  // a directory on the way is closed to us
+      }
       fresh = !Files.exists(file) || Files.size(file) == 0;
       if (fresh && !create) {
         throw new HistoryException(file, "no history here (start one with `teardown record`)");
@@ -81,6 +84,9 @@ final class HistoryFile {
       if (fresh) {
         createPrivately(file);
       }
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new HistoryException(file, "not yours to read: a history holds every user's connections,"
+          + " and only its owner (an administrator, for the system's) reads it", e);
     } catch (IOException e) {
       throw new HistoryException(file, "cannot be read: " + e.getMessage(), e);
     }

@@ -98,7 +98,8 @@ public final class Recorder implements AutoCloseable {
 
   /**
    * A recorder of {@code channel} into {@code database}, made if absent, going on from the
-   * database's last commit.
+   * database's last commit. A new database begins with the oldest event each ring holds now;
+   * losses are counted from there (and from the first event of a ring made later).
    *
    * @throws HistoryException when the database is another recorder's, damaged, not a history,
    *     or of a newer schema
