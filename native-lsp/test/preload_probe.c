@@ -1,7 +1,8 @@
 /* Runs under libteardown_preload.so and checks that the program sees exactly what it would see
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
- *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range | exec)
+ *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range | exec |
+ *                             totals)
  *
  * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
  * an orderly end of stream (the abortive-to-graceful policy at work). */
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,6 +197,72 @@ static void exec_scenario(const char* self) {
   CHECK(close(server) == 0 && close(listener) == 0);
 }
 
+/* Reads exactly `length` bytes with `receive` (TCP may hand them over in pieces). */
+static int receive_all(int fd, char* buffer, size_t length, int how) {
+  size_t got = 0;
+  while (got < length) {
+    ssize_t n = -1;
+    struct iovec one = {buffer + got, length - got};
+    struct msghdr message = {0};
+    message.msg_iov = &one;
+    message.msg_iovlen = 1;
+    switch (how) {
+      case 0:
+        n = read(fd, buffer + got, length - got);
+        break;
+      case 1:
+        n = recv(fd, buffer + got, length - got, 0);
+        break;
+      case 2:
+        n = recvfrom(fd, buffer + got, length - got, 0, NULL, NULL);
+        break;
+      case 3:
+        n = recvmsg(fd, &message, 0);
+        break;
+      default:
+        n = readv(fd, &one, 1);
+        break;
+    }
+    if (n <= 0) return -1;
+    got += (size_t)n;
+  }
+  return 0;
+}
+
+/* Bytes both ways through every send and receive call, a peek among them: the closes' totals
+ * (checked by the test) count each byte once. The client sends 3 + 5 + 7 + 11 + 13 = 39 bytes,
+ * the server 17. */
+static void totals_scenario(void) {
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
+  char data[64];
+  memset(data, 'x', sizeof(data));
+  struct iovec one = {data, 11};
+  struct msghdr message = {0};
+  message.msg_iov = &one;
+  message.msg_iovlen = 1;
+  struct iovec thirteen = {data, 13};
+  CHECK(write(client, data, 3) == 3);
+  CHECK(send(client, data, 5, 0) == 5);
+  CHECK(sendto(client, data, 7, 0, NULL, 0) == 7);
+  CHECK(sendmsg(client, &message, 0) == 11);
+  CHECK(writev(client, &thirteen, 1) == 13);
+  char in[64];
+  CHECK(receive_all(server, in, 1, 0) == 0);
+  char peeked;
+  CHECK(recv(server, &peeked, 1, MSG_PEEK) == 1); /* looked at, not taken: not counted */
+  CHECK(receive_all(server, in, 8, 1) == 0);
+  CHECK(receive_all(server, in, 10, 2) == 0);
+  CHECK(receive_all(server, in, 10, 3) == 0);
+  CHECK(receive_all(server, in, 10, 4) == 0);
+  CHECK(send(server, data, 17, 0) == 17);
+  CHECK(receive_all(client, in, 17, 0) == 0);
+  CHECK(close(client) == 0);
+  char byte;
+  CHECK(read(server, &byte, 1) == 0);
+  CHECK(close(server) == 0 && close(listener) == 0);
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "exec-child") == 0) return close(atoi(argv[2])) == 0 ? 0 : 1;
   if (argc < 2) return 2;
@@ -205,6 +273,8 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "abortive") == 0) return abortive_scenario();
   else if (strcmp(argv[1], "close_range") == 0) close_range_scenario();
   else if (strcmp(argv[1], "exec") == 0) exec_scenario(argv[0]);
+  else if (strcmp(argv[1], "totals") == 0)
+    totals_scenario();
   else return 2;
   return failures == 0 ? 0 : 1;
 }

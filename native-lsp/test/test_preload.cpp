@@ -116,6 +116,23 @@ TEST(PreloadEvents, CloseRangeIsAClosePerSocketInTheRange) {
   EXPECT_EQ(counters.per_kind[TD_KIND_CLOSE], 4u) << "three sockets by close_range, one by close";
 }
 
+// Every byte through every send and receive call (a peek among them) is counted once in the
+// closes' totals: 39 bytes one way, 17 the other.
+TEST(PreloadEvents, TheClosesCountEveryByteOnceWhateverTheCall) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel = recorded_run(dir, "totals");
+  ASSERT_TRUE(channel);
+  std::vector<std::pair<uint64_t, uint64_t>> totals;  // (sent, received) of each connection close
+  for (const td_event_record& event : events_in(*channel)) {
+    if (event.kind == TD_KIND_CLOSE && event.remote.family != TD_FAMILY_NONE) {
+      totals.emplace_back(event.bytes_sent, event.bytes_received);
+    }
+  }
+  ASSERT_EQ(totals.size(), 2u);
+  EXPECT_EQ(totals[0], std::make_pair(uint64_t{39}, uint64_t{17})) << "the client's close";
+  EXPECT_EQ(totals[1], std::make_pair(uint64_t{17}, uint64_t{39})) << "the server's close";
+}
+
 TEST(PreloadEvents, AResetIsRecordedOnBothSides) {
   TempDir dir;
   std::unique_ptr<Channel> channel = recorded_run(dir, "errno");

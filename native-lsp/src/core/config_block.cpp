@@ -103,11 +103,6 @@ ConfigBlock& ConfigBlock::operator=(const ConfigBlock& other) {
   return *this;
 }
 
-bool ConfigBlock::healthy() const {
-  return header_->magic.load(std::memory_order_relaxed) == layout::kConfigMagic &&
-         header_->generation == generation_.load(std::memory_order_relaxed);
-}
-
 bool ConfigBlock::rebind() {
   if (header_ == nullptr) return false;
   if (validate(reinterpret_cast<const uint8_t*>(header_), sizeof(ConfigHeader)) != TD_OK) {
@@ -120,10 +115,6 @@ bool ConfigBlock::rebind() {
 uint32_t ConfigBlock::ring_slot_count() const {
   uint32_t count = header_->ring_slot_count;
   return layout::valid_slot_count(count) ? count : layout::kDefaultSlotCount;
-}
-
-uint32_t ConfigBlock::version() const {
-  return header_->sequence.load(std::memory_order_acquire);
 }
 
 bool ConfigBlock::read(td_config& out, int attempts) const {

@@ -31,7 +31,10 @@ class ConfigBlock {
   ConfigBlock& operator=(const ConfigBlock& other);
 
   bool bound() const { return header_ != nullptr; }
-  bool healthy() const;
+  bool healthy() const {
+    return header_->magic.load(std::memory_order_relaxed) == layout::kConfigMagic &&
+           header_->generation == generation_.load(std::memory_order_relaxed);
+  }
   // After the file was re-initialised in place: takes its new generation if it is sound again.
   bool rebind();
   uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
@@ -40,7 +43,7 @@ class ConfigBlock {
   uint32_t ring_slot_count() const;
 
   // The seqlock word: changes whenever the configuration does. One load.
-  uint32_t version() const;
+  uint32_t version() const { return header_->sequence.load(std::memory_order_acquire); }
 
   // A consistent copy, retried while a write is in progress; false if none could be had within
   // `attempts` tries (a writer that died mid-write leaves the lock odd until the next write).

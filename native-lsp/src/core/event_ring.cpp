@@ -193,11 +193,6 @@ EventRing& EventRing::operator=(const EventRing& other) {
   return *this;
 }
 
-bool EventRing::healthy() const {
-  return header_->magic.load(std::memory_order_relaxed) == layout::kEventsMagic &&
-         header_->generation == generation_.load(std::memory_order_relaxed);
-}
-
 bool EventRing::rebind() {
   if (header_ == nullptr) return false;
   uint8_t copy[offsetof(EventsHeader, reserved0)];

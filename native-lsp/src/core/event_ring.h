@@ -85,7 +85,10 @@ class EventRing {
   bool bound() const { return header_ != nullptr; }
 
   // One relaxed load each: the file still carries the magic and generation it had at bind time.
-  bool healthy() const;
+  bool healthy() const {
+    return header_->magic.load(std::memory_order_relaxed) == layout::kEventsMagic &&
+           header_->generation == generation_.load(std::memory_order_relaxed);
+  }
 
   // After the header was re-initialised in place (same file, same size): takes the new
   // generation if the geometry is the one this ring was bound with. False otherwise.

@@ -159,8 +159,7 @@ Policy Producer::policy_if_attached() noexcept {
 }
 
 Policy Producer::policy_of(Channel* channel) noexcept {
-  Policy out;
-  if (channel == nullptr) return out;
+  if (channel == nullptr) return Policy{};
   uint32_t version = channel->config().version();
   if (policy_channel_.load(std::memory_order_acquire) != channel ||
       policy_version_.load(std::memory_order_relaxed) != version) {
@@ -169,7 +168,8 @@ Policy Producer::policy_of(Channel* channel) noexcept {
   for (int attempt = 0; attempt < kPolicyCopyAttempts; ++attempt) {
     uint32_t before = policy_sequence_.load(std::memory_order_acquire);
     if (before & 1u) continue;
-    std::memcpy(static_cast<void*>(&out), &policy_, sizeof(out));
+    // Copied straight into the caller's policy (no zeroed one first): a few vector moves.
+    Policy out = policy_;
     std::atomic_thread_fence(std::memory_order_acquire);
     if (policy_sequence_.load(std::memory_order_relaxed) == before) {
       // Until this attachment's policy is in place, record nothing rather than apply another's.

@@ -96,6 +96,11 @@ class SocketTeardown {
   bool receive_shut() const;  // this side shut down receiving
   bool saw_end_of_stream() const;  // a receive returned 0: nothing can be left unread
   bool fd_close_seen() const;      // FD_CLOSE has been recorded
+  // What on_send and on_receive do with a call that moved bytes (and never an event): counted.
+  void count_sent(uint64_t bytes) { bytes_sent_.fetch_add(bytes, std::memory_order_relaxed); }
+  void count_received(uint64_t bytes) {
+    bytes_received_.fetch_add(bytes, std::memory_order_relaxed);
+  }
   uint64_t bytes_sent() const { return bytes_sent_.load(std::memory_order_relaxed); }
   uint64_t bytes_received() const { return bytes_received_.load(std::memory_order_relaxed); }
 

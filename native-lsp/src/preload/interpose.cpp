@@ -46,7 +46,7 @@ class ErrnoGuard {
 // After a consuming receive into `buffers`: the program's result, unless the bytes were a
 // framing peer's HELLO on a connection not emulated here (then ECONNABORTED: the layer reset it).
 ssize_t report_received(int fd, const iovec* buffers, int count, ssize_t result, int flags) {
-  if (in_vfork_child()) return result;
+  if (in_vfork_child() || teardown::preload::counted_receive(fd, result, flags)) return result;
   ErrnoGuard guard;
   if (teardown::preload::on_received(fd, buffers, count, result, guard.saved(), flags)) {
     result = -1;
@@ -56,7 +56,7 @@ ssize_t report_received(int fd, const iovec* buffers, int count, ssize_t result,
 }
 
 void report_sent(int fd, ssize_t result) {
-  if (in_vfork_child()) return;
+  if (in_vfork_child() || teardown::preload::counted_send(fd, result)) return;
   ErrnoGuard guard;
   teardown::preload::on_sent(fd, result, guard.saved());
 }

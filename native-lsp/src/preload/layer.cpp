@@ -391,6 +391,26 @@ void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexc
   emit(event);
 }
 
+bool counted_send(int fd, ssize_t result) noexcept {
+  if (result <= 0) return false;
+  SocketEntry* entry = sockets().find(fd);
+  if (entry != nullptr) entry->teardown.count_sent(static_cast<uint64_t>(result));
+  return true;
+}
+
+bool counted_receive(int fd, ssize_t result, int flags) noexcept {
+  if (result <= 0 || (flags & (MSG_OOB | MSG_ERRQUEUE)) != 0) return false;
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr) return true;
+  // A connection whose first bytes are watched for a framing peer goes the long way.
+  if (entry->sniffing.load(std::memory_order_acquire)) return false;
+  if (entry->connecting.load(std::memory_order_relaxed)) {
+    entry->connecting.store(false, std::memory_order_relaxed);
+  }
+  entry->teardown.count_received(static_cast<uint64_t>(result));
+  return true;
+}
+
 void on_sent(int fd, ssize_t result, int error) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr) return;

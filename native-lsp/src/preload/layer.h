@@ -52,6 +52,11 @@ void on_urgent_inline_set(int fd, const void* value, socklen_t length) noexcept;
 uint64_t call_started(int fd) noexcept;
 void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexcept;
 void on_sent(int fd, ssize_t result, int error) noexcept;
+// The usual send and receive, which moved bytes: counted, and true, when that is all there is to
+// do (no event can follow from them); false when on_sent or on_received must see the call. Never
+// changes errno.
+bool counted_send(int fd, ssize_t result) noexcept;
+bool counted_receive(int fd, ssize_t result, int flags) noexcept;
 // A consuming receive into `buffers` with `flags` returned `result` (errno `error`). True when the
 // bytes were a framing peer's HELLO on a connection not emulated here: the layer has reset the
 // connection and recorded why, and the program's call must fail with ECONNABORTED instead.
