@@ -46,6 +46,10 @@ uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
 void record_receive(SocketContext& context, int result, uint64_t requested, DWORD received,
                     DWORD flags_in, int error) {
   if ((flags_in & MSG_OOB) != 0) return;  // urgent data is outside the stream: no end in it
+  if (result == 0 && received > 0 && (flags_in & MSG_PEEK) == 0) {
+    context.teardown.count_received(received);  // the usual receive: no end in it
+    return;
+  }
   td_event_record event;
   if (result == 0) {
     if (requested == 0) return;                              // a 0-byte read is no EOF
@@ -57,10 +61,10 @@ void record_receive(SocketContext& context, int result, uint64_t requested, DWOR
 }
 
 void record_send(SocketContext& context, int result, DWORD sent, int error) {
-  td_event_record event;
   if (result == 0) {
-    context.teardown.on_send(sent, 0, event);
+    if (sent > 0) context.teardown.count_sent(sent);
   } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
+    td_event_record event;
     if (context.teardown.on_send(-1, error, event)) emit(event);
   }
 }

@@ -23,11 +23,13 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,11 +43,24 @@ class RecorderUnderFireTest {
 
   @TempDir Path dir;
 
+  /** Every recorder started, killed at the end whatever happened: none outlives the test. */
+  private final List<Process> started = new ArrayList<>();
+
   private Process recorder(Path channel, Path db, Path log) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), TeardownCommand.class.getName(),
-            "record", "--channel", channel.toString(), "--db", db.toString())
+    Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+            TeardownCommand.class.getName(), "record", "--channel", channel.toString(), "--db", db.toString())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    started.add(process);
+    return process;
+  }
+
+  @AfterEach
+  void killWhatIsLeft() throws InterruptedException {
+    for (Process process : started) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
   }
 
   /** Events recorded so far, by the recorder's own count; 0 before it made the database. */
