@@ -158,7 +158,7 @@ void SocketTeardown::on_close(const ClosePlan& plan, int32_t error, bool release
 bool SocketTeardown::on_receive(int64_t bytes, int32_t error, td_event_record& out) {
   if (error == 0) {
     if (bytes > 0) {
-      bytes_received_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
+      count_received(static_cast<uint64_t>(bytes));
       return false;
     }
     // A zero-length message is a message, not an end; only byte streams read 0 at EOF. After a
@@ -187,7 +187,7 @@ bool SocketTeardown::on_receive(int64_t bytes, int32_t error, td_event_record& o
 
 bool SocketTeardown::on_send(int64_t bytes, int32_t error, td_event_record& out) {
   if (error == 0) {
-    if (bytes > 0) bytes_sent_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
+    if (bytes > 0) count_sent(static_cast<uint64_t>(bytes));
     return false;
   }
   if (!wsa::is_reset(error) || !first_time(kRemoteReset)) return false;

@@ -96,7 +96,8 @@ class SocketTeardown {
   bool receive_shut() const;  // this side shut down receiving
   bool saw_end_of_stream() const;  // a receive returned 0: nothing can be left unread
   bool fd_close_seen() const;      // FD_CLOSE has been recorded
-  // What on_send and on_receive do with a call that moved bytes (and never an event): counted.
+  // A call that moved bytes (it never makes an event): counted. on_send and on_receive count
+  // through these, and the layers call them straight for the usual send and receive.
   void count_sent(uint64_t bytes) { bytes_sent_.fetch_add(bytes, std::memory_order_relaxed); }
   void count_received(uint64_t bytes) {
     bytes_received_.fetch_add(bytes, std::memory_order_relaxed);

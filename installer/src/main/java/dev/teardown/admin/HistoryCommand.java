@@ -60,7 +60,7 @@ final class HistoryCommand implements Callable<Integer> {
         if (format == Format.CSV) {
           out.println(CSV_HEADER);
         }
-        history.forEachConnection(new HistoryQuery(null, null, null, null, from, Integer.MAX_VALUE), connection -> {
+        history.forEachConnection(HistoryQuery.ALL.withSince(from).withLimit(Integer.MAX_VALUE), connection -> {
           number[0]++;
           if (format == Format.JSONL) {
             out.println(ConnectionFormat.json(connection));

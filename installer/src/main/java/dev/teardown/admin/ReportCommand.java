@@ -46,7 +46,7 @@ final class ReportCommand implements Callable<Integer> {
     HistoryReport report = new HistoryReport();
     long lost;
     try (TeardownHistory history = TeardownHistory.open(database.resolve(channel.directory))) {
-      history.forEachConnection(new HistoryQuery(null, null, null, null, from, Integer.MAX_VALUE), report::add);
+      history.forEachConnection(HistoryQuery.ALL.withSince(from).withLimit(Integer.MAX_VALUE), report::add);
       lost = history.gaps(from, null).stream().mapToLong(Gap::lost).sum();
     }
     report.addLost(lost);

@@ -63,16 +63,22 @@ class RecorderUnderFireTest {
     }
   }
 
-  /** Events recorded so far, by the recorder's own count; 0 before it made the database. */
-  private static long recorded(Path db) {
+  /** The history's summary as of its last commit; null before the recorder made the database. */
+  private static TeardownHistory.Summary summary(Path db) {
     if (!Files.exists(db)) {
-      return 0;
+      return null;
     }
     try (TeardownHistory history = TeardownHistory.open(db)) {
-      return history.summary().events();
+      return history.summary();
     } catch (HistoryException e) {
-      return 0;  // being made
+      return null;  // being made
     }
+  }
+
+  /** Events recorded so far, by the recorder's own count; 0 before it made the database. */
+  private static long recorded(Path db) {
+    TeardownHistory.Summary summary = summary(db);
+    return summary == null ? 0 : summary.events();
   }
 
   private static void waitFor(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
@@ -159,12 +165,8 @@ class RecorderUnderFireTest {
       Process last = running;
       waitFor(() -> "the last recorder catching up: " + summaryOf(db) + ", alive " + last.isAlive() + "\n"
           + readQuietly(log), () -> {
-        try (TeardownHistory history = TeardownHistory.open(db)) {
-          TeardownHistory.Summary summary = history.summary();
-          return summary.events() + summary.lost() == EVENTS;
-        } catch (HistoryException e) {
-          return false;
-        }
+        TeardownHistory.Summary summary = summary(db);
+        return summary != null && summary.events() + summary.lost() == EVENTS;
       });
       running.destroy();  // SIGTERM: commits and says so
       assertTrue(running.waitFor(30, TimeUnit.SECONDS));
