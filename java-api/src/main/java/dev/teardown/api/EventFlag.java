@@ -1,9 +1,8 @@
 package dev.teardown.api;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.EnumSet;
-import java.util.List;
+import java.util.AbstractSet;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.Set;
 
 /** Circumstances of an event, beyond its kind. */
@@ -31,7 +30,7 @@ public enum EventFlag {
 
   private static final int ALL_BITS = 0x7F;
   private static final EventFlag[] ALL = values();
-  private static final List<Set<EventFlag>> SETS = buildSets();
+  private static final FlagSet[] SETS = buildSets();
 
   private final int bit;
 
@@ -46,12 +45,20 @@ public enum EventFlag {
 
   /** The flags set in {@code bits} (unknown bits ignored); shared, immutable sets. */
   public static Set<EventFlag> fromBits(int bits) {
-    return SETS.get(bits & ALL_BITS);
+    return SETS[bits & ALL_BITS];
+  }
+
+  /** The shared set equal to {@code flags}: {@code flags} itself when it is one already. */
+  static Set<EventFlag> shared(Set<EventFlag> flags) {
+    return flags instanceof FlagSet ? flags : fromBits(toBits(flags));
   }
 
   /** The native bits of {@code flags}. */
   public static int toBits(Set<EventFlag> flags) {
-    // By asking the set, not iterating it: no iterator is made (every event decoded comes here).
+    if (flags instanceof FlagSet shared) {
+      return shared.bits;
+    }
+    // By asking the set, not iterating it: no iterator is made.
     int bits = 0;
     if (!flags.isEmpty()) {
       for (EventFlag flag : ALL) {
@@ -63,17 +70,68 @@ public enum EventFlag {
     return bits;
   }
 
-  private static List<Set<EventFlag>> buildSets() {
-    List<Set<EventFlag>> sets = new ArrayList<>(ALL_BITS + 1);
+  private static FlagSet[] buildSets() {
+    FlagSet[] sets = new FlagSet[ALL_BITS + 1];
     for (int bits = 0; bits <= ALL_BITS; bits++) {
-      EnumSet<EventFlag> set = EnumSet.noneOf(EventFlag.class);
-      for (EventFlag flag : values()) {
-        if ((bits & flag.bit) != 0) {
-          set.add(flag);
-        }
-      }
-      sets.add(Collections.unmodifiableSet(set));
+      sets[bits] = new FlagSet(bits);
     }
-    return List.copyOf(sets);
+    return sets;
+  }
+
+  /**
+   * An immutable set of flags that knows its native bits: what {@link #fromBits} hands out, so
+   * that an event's flags are checked and turned back into bits without asking the set flag by
+   * flag. Equal to any other set of the same flags, and iterated in declaration order.
+   */
+  private static final class FlagSet extends AbstractSet<EventFlag> {
+    private final int bits;
+    private final int size;
+
+    FlagSet(int bits) {
+      this.bits = bits;
+      this.size = Integer.bitCount(bits);
+    }
+
+    @Override
+    public boolean contains(Object flag) {
+      return flag instanceof EventFlag known && (bits & known.bit) != 0;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return bits == 0;
+    }
+
+    @Override
+    public Iterator<EventFlag> iterator() {
+      return new Iterator<>() {
+        private int left = bits;
+
+        @Override
+        public boolean hasNext() {
+          return left != 0;
+        }
+
+        @Override
+        public EventFlag next() {
+          if (left == 0) {
+            throw new NoSuchElementException();
+          }
+          int lowest = Integer.lowestOneBit(left);
+          left &= ~lowest;
+          for (EventFlag flag : ALL) {
+            if (flag.bit == lowest) {
+              return flag;
+            }
+          }
+          throw new IllegalStateException("no flag has bit " + lowest);
+        }
+      };
+    }
   }
 }

@@ -65,7 +65,7 @@ public record TeardownEvent(
     Objects.requireNonNull(user, "user");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(linger, "linger");
-    flags = EventFlag.fromBits(EventFlag.toBits(Objects.requireNonNull(flags, "flags")));
+    flags = EventFlag.shared(Objects.requireNonNull(flags, "flags"));
     if ((framingError != null) != (kind == EventKind.RESET && flags.contains(EventFlag.FRAMING))) {
       throw new IllegalArgumentException(
           "a framing error goes with a RESET flagged FRAMING, and only there: " + kind + " " + flags);

@@ -70,39 +70,44 @@ public final class EventDecoder {
    */
   public boolean valid(ByteBuffer records, int offset) {
     ByteBuffer buffer = little(records);
+    return checkedKind(buffer, offset) != null && users.apply(buffer.getInt(offset + USER)) != null;
+  }
+
+  /** The record's kind if its fields make sense together (its user aside), else null. */
+  private static EventKind checkedKind(ByteBuffer buffer, int offset) {
     int kindCode = Short.toUnsignedInt(buffer.getShort(offset + KIND));
     EventKind kind = kindCode < KINDS.length ? KINDS[kindCode] : null;
     int detail = Byte.toUnsignedInt(buffer.get(offset + DETAIL));
     int capturedLength = Short.toUnsignedInt(buffer.getShort(offset + CAPTURED_LENGTH));
     long dataLength = Integer.toUnsignedLong(buffer.getInt(offset + DATA_LENGTH));
     if (kind == null || capturedLength > CAPTURE_MAX || capturedLength > dataLength) {
-      return false;
+      return null;
     }
     if (kind == EventKind.SHUTDOWN && detail >= HOWS.length
         || kind == EventKind.CLOSE && (detail < 1 || detail > 3)) {
-      return false;
+      return null;
     }
     int flags = Short.toUnsignedInt(buffer.getShort(offset + FLAGS));
     if (kind == EventKind.RESET && (flags & EventFlag.FRAMING.bit()) != 0
         && FramingError.of(detail) == null) {
-      return false;
+      return null;
     }
     if (!knownFamily(buffer, offset + LOCAL) || !knownFamily(buffer, offset + REMOTE)) {
-      return false;
+      return null;
     }
     int first = Byte.toUnsignedInt(buffer.get(offset + FIRST_SHUTDOWN));
     int ending = Byte.toUnsignedInt(buffer.get(offset + ENDING));
-    return first < INITIATORS.length && ending < ENDINGS.length
-        && users.apply(buffer.getInt(offset + USER)) != null;
+    return first < INITIATORS.length && ending < ENDINGS.length ? kind : null;
   }
 
   /** Decodes the record at {@code offset}; null if the record is malformed. */
   public TeardownEvent decode(ByteBuffer records, int offset) {
     ByteBuffer buffer = little(records);
-    if (!valid(buffer, offset)) {
+    EventKind kind = checkedKind(buffer, offset);
+    String user = kind == null ? null : users.apply(buffer.getInt(offset + USER));
+    if (user == null) {
       return null;
     }
-    EventKind kind = KINDS[Short.toUnsignedInt(buffer.getShort(offset + KIND))];
     int detail = Byte.toUnsignedInt(buffer.get(offset + DETAIL));
     int flags = Short.toUnsignedInt(buffer.getShort(offset + FLAGS));
     InetSocketAddress local = address(buffer, offset + LOCAL);
@@ -137,7 +142,7 @@ public final class EventDecoder {
         summary(buffer, offset),
         kind == EventKind.RESET && (flags & EventFlag.FRAMING.bit()) != 0
             ? FramingError.of(detail) : null,
-        users.apply(buffer.getInt(offset + USER)));
+        user);
   }
 
   /** A valid record's connection summary: a CLOSE's with an ending, else null. */
@@ -192,13 +197,14 @@ public final class EventDecoder {
 
   private static final InetSocketAddress INVALID = InetSocketAddress.createUnresolved("invalid", 0);
 
+  // The cache's hit path is kept small enough for the JIT to inline into decode; a miss goes
+  // to decodeAddress.
   private InetSocketAddress address(ByteBuffer buffer, int at) {
     int family = Byte.toUnsignedInt(buffer.get(at + ADDRESS_FAMILY));
     if (family == FAMILY_NONE) {
       return null;
     }
-    int length = family == FAMILY_IPV4 ? 4 : family == FAMILY_IPV6 ? 16 : -1;
-    if (length < 0) {
+    if (family != FAMILY_IPV4 && family != FAMILY_IPV6) {
       return INVALID;
     }
     int port = Short.toUnsignedInt(buffer.getShort(at + ADDRESS_PORT));
@@ -215,8 +221,14 @@ public final class EventDecoder {
         && cachedLow[slot] == low) {
       return cached;
     }
-    byte[] bytes = new byte[length];
-    buffer.get(at + ADDRESS_BYTES, bytes, 0, length);
+    return decodeAddress(buffer, at, slot, meta, scope, high, low);
+  }
+
+  private InetSocketAddress decodeAddress(
+      ByteBuffer buffer, int at, int slot, int meta, int scope, long high, long low) {
+    int family = meta >>> 16;
+    byte[] bytes = new byte[family == FAMILY_IPV4 ? 4 : 16];
+    buffer.get(at + ADDRESS_BYTES, bytes, 0, bytes.length);
     InetAddress address;
     try {
       address =
@@ -226,7 +238,7 @@ public final class EventDecoder {
     } catch (UnknownHostException e) {
       return INVALID;
     }
-    InetSocketAddress decoded = new InetSocketAddress(address, port);
+    InetSocketAddress decoded = new InetSocketAddress(address, meta & 0xFFFF);
     cachedAddress[slot] = decoded;
     cachedMeta[slot] = meta;
     cachedScope[slot] = scope;
