@@ -92,7 +92,7 @@ layer_of() {  # file label-start: the ns through Teardown
 # the non-IFS layering itself costs. Then with a channel recording everything.
 wine_bench "$prefix/passing.out"
 echo "-- passing calls through (no channel)"
-grep -E "ratio|FAILED" "$prefix/passing.out" || cat "$prefix/passing.out"
+grep -E "ratio|lower call|FAILED" "$prefix/passing.out" || cat "$prefix/passing.out"
 channel_dir="$prefix/drive_c/ProgramData/Teardown"
 python3 - "$build/out/libteardown.so" "$channel_dir" <<'PY'
 import ctypes, sys
@@ -103,7 +103,7 @@ PY
 chmod 0755 "$channel_dir/rings"  # Wine has no sticky bit, and runs as this user
 wine_bench "$prefix/recording.out"
 echo "-- recording (a channel)"
-grep -E "ratio|FAILED" "$prefix/recording.out" || cat "$prefix/recording.out"
+grep -E "ratio|lower call|FAILED" "$prefix/recording.out" || cat "$prefix/recording.out"
 WINEPREFIX="$prefix" /usr/lib/wine/wineserver -k 2>/dev/null || true
 figure lsp_rt_ratio "$(ratio_of "$prefix/recording.out" "round trip")" x
 figure lsp_overlapped_ratio "$(ratio_of "$prefix/recording.out" "overlapped round trip")" x

@@ -1630,6 +1630,57 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
+// The base provider's calls a layer may make of its own (base_provider.cpp counts them).
+constexpr size_t kCountedCalls = 5;
+constexpr const char* kCountedNames[kCountedCalls] = {"getsockname", "getpeername", "ioctl",
+                                                      "getsockopt", "setsockopt"};
+using CallCounts = void (*)(uint64_t*, int);
+
+// How many of each counted call the base provider serves per connection of the churn.
+std::vector<double> calls_per_connection(CallCounts counts, int connections) {
+  uint64_t before[kCountedCalls] = {}, after[kCountedCalls] = {};
+  counts(before, static_cast<int>(kCountedCalls));
+  churn_ns(connections);
+  counts(after, static_cast<int>(kCountedCalls));
+  std::vector<double> out(kCountedCalls);
+  for (size_t call = 0; call < kCountedCalls; ++call) {
+    out[call] = static_cast<double>(after[call] - before[call]) / connections;
+  }
+  return out;
+}
+
+// Nanoseconds of one call to the base provider alone, on a connected socket: getsockname,
+// getpeername and the FIONREAD a recording layer asks at a close (the counted calls above that
+// a churn makes through Teardown).
+std::vector<double> lower_call_ns(const WSPPROC_TABLE& base, int count) {
+  const WSPPROC_TABLE* layered = bypass;
+  bypass = &base;
+  Pair pair = connect_pair(kBaseTcp4 + kChainOffset);
+  int error = 0;
+  std::vector<double> out(3);
+  for (size_t call = 0; call < out.size(); ++call) {
+    double started = seconds_now();
+    for (int i = 0; i < count; ++i) {
+      sockaddr_storage name{};
+      int length = sizeof(name);
+      u_long unread = 0;
+      DWORD returned = 0;
+      if (call == 0) {
+        base.lpWSPGetSockName(pair.client, reinterpret_cast<sockaddr*>(&name), &length, &error);
+      } else if (call == 1) {
+        base.lpWSPGetPeerName(pair.client, reinterpret_cast<sockaddr*>(&name), &length, &error);
+      } else {
+        base.lpWSPIoctl(pair.client, FIONREAD, nullptr, 0, &unread, sizeof(unread), &returned,
+                        nullptr, nullptr, nullptr, &error);
+      }
+    }
+    out[call] = (seconds_now() - started) * 1e9 / count;
+  }
+  close_pair(pair);
+  bypass = layered;
+  return out;
+}
+
 // The base provider alone against Teardown over it, in alternating rounds on the same machine.
 void scenario_bench() {
   WSPPROC_TABLE base{};
@@ -1663,6 +1714,30 @@ void scenario_bench() {
       overlapped_layer, overlapped_layer / overlapped_base);
   say("connection churn: base %.0f ns, through Teardown %.0f ns, ratio %.3f", churn_base,
       churn_layer, churn_layer / churn_base);
+  // The breakdown of a connection's cost through Teardown: the calls it makes of the provider
+  // below beyond what the program asked, and what one of each costs there.
+  auto counts = reinterpret_cast<CallCounts>(
+      reinterpret_cast<void (*)()>(GetProcAddress(module, "TestBaseCallCounts")));
+  if (check(counts != nullptr, "the base provider counts its calls")) {
+    bypass = &base;
+    std::vector<double> alone = calls_per_connection(counts, 100);
+    bypass = nullptr;
+    std::vector<double> through = calls_per_connection(counts, 100);
+    std::string extra;
+    for (size_t call = 0; call < kCountedCalls; ++call) {
+      char item[64];
+      std::snprintf(item, sizeof(item), "%s%s %.2f", call == 0 ? "" : ", ", kCountedNames[call],
+                    through[call] - alone[call]);
+      extra += item;
+    }
+    say("lower calls a connection makes through Teardown beyond the program's: %s", extra.c_str());
+    std::vector<double> cost = lower_call_ns(base, 2000);
+    double lower_ns = (through[0] - alone[0]) * cost[0] + (through[1] - alone[1]) * cost[1] +
+                      (through[2] - alone[2]) * cost[2];
+    say("a lower call under the base provider: getsockname %.0f ns, getpeername %.0f ns, FIONREAD "
+        "%.0f ns; Teardown's lower calls: %.0f ns a connection, %.1f%% of the base's",
+        cost[0], cost[1], cost[2], lower_ns, lower_ns / churn_base * 100);
+  }
   int error = 0;
   base.lpWSPCleanup(&error);
   FreeLibrary(module);
