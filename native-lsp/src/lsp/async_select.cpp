@@ -38,7 +38,9 @@ void forward(SOCKET lower, LPARAM notification) {
   if (target == nullptr) return;
   if ((WSAGETSELECTEVENT(notification) & FD_CLOSE) != 0) {
     td_event_record event;
-    if (context->teardown.on_fd_close(WSAGETSELECTERROR(notification), event)) emit(event);
+    if (context->teardown.on_fd_close(WSAGETSELECTERROR(notification), event)) {
+      emit(*context, event);
+    }
   }
   upcalls().lpWPUPostMessage(target, context->notify_message.load(std::memory_order_relaxed),
                              static_cast<WPARAM>(context->app), notification);

@@ -208,9 +208,11 @@ SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
     td_address peer = address != nullptr && address_length != nullptr
                           ? address_of(address, *address_length)
                           : lower_address(*accepted, true);
-    const td_address& listening_on = listener->teardown.local();
-    accepted->teardown.set_endpoints(
-        is_specific(listening_on) ? listening_on : lower_address(*accepted, false), peer);
+    td_address listening_on = known_local(*listener);
+    set_connection_endpoints(*accepted,
+                             is_specific(listening_on) && listening_on.port != 0 ? listening_on
+                                                                                 : td_address{},
+                             peer);
     start_emulation(*accepted);
     return accepted->app;
   });
@@ -227,7 +229,14 @@ int WSPAPI WSPListen(SOCKET s, int backlog, LPINT error) {
     int result = below(context).lpWSPListen(context->lower, backlog, error);
     if (result == 0) {
       context->listening.store(true, std::memory_order_relaxed);
-      context->teardown.set_endpoints(lower_address(*context, false), td_address{});
+      // Its connections take its address when it is a specific one. Emulation decides by its
+      // port, so it is asked now where emulation is configured; otherwise it is what the
+      // program's own getsockname tells, or each connection asks for its own when it needs it.
+      if (producer().policy().watches_for_framing()) {
+        context->teardown.set_endpoints(lower_address(*context, false), td_address{});
+      } else {
+        context->local_state.store(SocketContext::kLocalToAsk, std::memory_order_release);
+      }
     }
     return result;
   });
@@ -239,8 +248,7 @@ int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF 
     int result = below(context).lpWSPConnect(context->lower, name, name_length, caller_data,
                                              callee_data, socket_qos, group_qos, error);
     if (result == 0 || *error == WSAEWOULDBLOCK) {
-      context->teardown.set_endpoints(lower_address(*context, false),
-                                      address_of(name, name_length));
+      set_connection_endpoints(*context, td_address{}, address_of(name, name_length));
       start_emulation(*context);
     }
     return result;
@@ -290,7 +298,7 @@ int WSPAPI WSPShutdown(SOCKET s, int how, LPINT error) {
       td_event_record event;
       context->teardown.on_shutdown(how, result == 0 ? 0 : *error, event);
       event.time_ns = started;
-      emit(event);
+      emit(*context, event);
     }
     return result;
   });
@@ -306,7 +314,7 @@ int WSPAPI WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
     td_event_record event;
     context->teardown.on_send_disconnect(length, result == 0 ? 0 : *error, event);
     event.time_ns = started;
-    emit(event, length > 0 ? data->buf : nullptr, length);
+    emit(*context, event, length > 0 ? data->buf : nullptr, length);
     return result;
   });
 }
@@ -322,7 +330,7 @@ int WSPAPI WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
     td_event_record event;
     context->teardown.on_recv_disconnect(length, result == 0 ? 0 : *error, event);
     event.time_ns = started;
-    emit(event, length > 0 ? data->buf : nullptr, length);
+    emit(*context, event, length > 0 ? data->buf : nullptr, length);
     return result;
   });
 }
@@ -361,6 +369,10 @@ int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
     procs.lpWSPSetSockOpt(context->lower, SOL_SOCKET, SO_LINGER,
                           reinterpret_cast<const char*>(&graceful), sizeof(graceful), &ignored);
   }
+  // A close that is recorded has the socket's own address asked before the lower socket goes
+  // (`closing` is set: nothing else asks from now on).
+  td_address local{};
+  if (recorded && policy.wants(TD_KIND_CLOSE)) local = local_of(*context, true);
   // FD_CLOSE is never posted after close: notifications stop before the lower socket goes.
   HWND notified = context->notify_window.exchange(nullptr, std::memory_order_acq_rel);
   uint64_t started = platform::wall_clock_ns();
@@ -371,6 +383,7 @@ int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
     context->teardown.on_close(plan, released ? 0 : *error, released, platform::wall_clock_ns(),
                                event);
     event.time_ns = started;
+    if (event.local.family == TD_FAMILY_NONE) event.local = local;
     producer().publish(event, policy);
   }
   if (!released && !at_cleanup) {
@@ -582,7 +595,7 @@ int WSPAPI WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS net
         (network_events->lNetworkEvents & FD_CLOSE) != 0) {
       td_event_record record;
       if (context->teardown.on_fd_close(network_events->iErrorCode[FD_CLOSE_BIT], record)) {
-        emit(record);
+        emit(*context, record);
       }
     }
     return result;
@@ -729,7 +742,12 @@ int WSPAPI WSPGetPeerName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
 
 int WSPAPI WSPGetSockName(SOCKET s, sockaddr* name, LPINT length, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
-    return below(context).lpWSPGetSockName(context->lower, name, length, error);
+    int result = below(context).lpWSPGetSockName(context->lower, name, length, error);
+    if (result == 0 && length != nullptr &&
+        context->local_state.load(std::memory_order_relaxed) == SocketContext::kLocalToAsk) {
+      offer_local(*context, address_of(name, *length));
+    }
+    return result;
   });
 }
 

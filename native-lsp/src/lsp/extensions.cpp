@@ -103,7 +103,13 @@ BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD re
     request->accepted = share(accepted);
     // On a listener whose port is emulated, the connection is framed from its first byte: the
     // first bytes AcceptEx reads are unframed when it completes.
-    if (emulate_from_start(*accepted, listener->teardown.local().port, 0) && receive_length > 0) {
+    // (The listener's port is known since it listened wherever it was needed then; emulation
+    // configured since is asked for it now.)
+    uint16_t port = known_local(*listener).port;
+    if (port == 0 && producer().policy().watches_for_framing()) {
+      port = lower_address(*listener, false).port;
+    }
+    if (emulate_from_start(*accepted, port, 0) && receive_length > 0) {
       unframe_first_bytes_later(*request, buffer, receive_length);
     }
     DWORD ignored = 0;
@@ -344,12 +350,14 @@ void record_completion(Request& request, int error, DWORD bytes) {
       break;
     case Operation::kTransmit: {
       td_event_record event;
-      if (context.teardown.on_send(error == 0 ? static_cast<int64_t>(bytes) : -1, error, event)) emit(event);
+      int64_t sent = error == 0 ? static_cast<int64_t>(bytes) : -1;
+      if (context.teardown.on_send(sent, error, event)) emit(context, event);
       break;
     }
     case Operation::kDisconnect: {
       td_event_record sent;
-      if (context.teardown.on_send(error == 0 ? static_cast<int64_t>(bytes) : -1, error, sent)) emit(sent);
+      int64_t bytes_sent = error == 0 ? static_cast<int64_t>(bytes) : -1;
+      if (context.teardown.on_send(bytes_sent, error, sent)) emit(context, sent);
       if (context.teardown.remote().family == TD_FAMILY_NONE) break;  // nothing was connected
       Policy policy = producer().policy();
       ClosePlan plan = context.teardown.plan_close(false);
@@ -357,10 +365,11 @@ void record_completion(Request& request, int error, DWORD bytes) {
       td_event_record event;
       context.teardown.on_close(plan, error, error == 0, now, event);
       event.time_ns = request.started_ns != 0 ? request.started_ns : now;
-      producer().publish(event, policy);
+      emit(context, event, policy);
       if (error == 0) {
         // The connection is over; with TF_REUSE_SOCKET the socket takes the next one.
         context.teardown.reset(context.teardown.identity(), now);
+        context.local_state.store(SocketContext::kLocalGiven, std::memory_order_release);
         end_emulation(context);
       }
       break;

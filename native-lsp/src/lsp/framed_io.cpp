@@ -123,7 +123,7 @@ class LowerIo {
     context.provider->procs.lpWSPShutdown(context.lower, SD_RECEIVE, &ignored);
     td_event_record event;
     if (why != FrameError::kNone && context.teardown.on_framing_failure(static_cast<uint8_t>(why), event)) {
-      emit(event);
+      emit(context, event);
     }
   }
 

@@ -32,9 +32,59 @@ void release_producer() noexcept {
   delete made;
 }
 
-void emit(td_event_record& event, const void* data, size_t length) {
-  Policy policy = producer().policy();
+void emit(SocketContext& context, td_event_record& event, const void* data, size_t length) {
+  emit(context, event, producer().policy(), data, length);
+}
+
+void emit(SocketContext& context, td_event_record& event, const Policy& policy, const void* data,
+          size_t length) {
+  // An event not recorded asks nothing below; one that may be has its local address first (a
+  // port filter decides by it).
+  if (event.kind > TD_KIND_MAX || !policy.wants(static_cast<td_event_kind>(event.kind))) return;
+  if (event.local.family == TD_FAMILY_NONE) event.local = local_of(context);
   producer().publish(event, policy, data, length);
+}
+
+td_address known_local(const SocketContext& context) {
+  uint8_t state = context.local_state.load(std::memory_order_acquire);
+  if (state == SocketContext::kLocalGiven) return context.teardown.local();
+  if (state == SocketContext::kLocalAsked) return context.asked_local;
+  return td_address{};
+}
+
+void offer_local(SocketContext& context, const td_address& local) {
+  if (local.family == TD_FAMILY_NONE || local.port == 0) return;  // not bound yet: nothing kept
+  uint8_t expected = SocketContext::kLocalToAsk;
+  if (context.local_state.compare_exchange_strong(expected, SocketContext::kLocalStoring,
+                                                  std::memory_order_acq_rel)) {
+    context.asked_local = local;
+    context.local_state.store(SocketContext::kLocalAsked, std::memory_order_release);
+  }
+}
+
+td_address local_of(SocketContext& context, bool by_close) {
+  uint8_t state = context.local_state.load(std::memory_order_acquire);
+  if (state != SocketContext::kLocalToAsk && state != SocketContext::kLocalStoring) {
+    return known_local(context);
+  }
+  if (!by_close && context.closing.load(std::memory_order_acquire)) return td_address{};
+  td_address asked = lower_address(context, false);
+  offer_local(context, asked);
+  return asked;
+}
+
+void set_connection_endpoints(SocketContext& context, const td_address& local,
+                              const td_address& remote) {
+  if (local.family != TD_FAMILY_NONE) {
+    context.teardown.set_endpoints(local, remote);
+    context.local_state.store(SocketContext::kLocalGiven, std::memory_order_release);
+  } else if (producer().policy().watches_for_framing()) {
+    context.teardown.set_endpoints(lower_address(context, false), remote);
+    context.local_state.store(SocketContext::kLocalGiven, std::memory_order_release);
+  } else {
+    context.teardown.set_endpoints(td_address{}, remote);
+    context.local_state.store(SocketContext::kLocalToAsk, std::memory_order_release);
+  }
 }
 
 uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
@@ -54,9 +104,9 @@ void record_receive(SocketContext& context, int result, uint64_t requested, DWOR
   if (result == 0) {
     if (requested == 0) return;                              // a 0-byte read is no EOF
     if ((flags_in & MSG_PEEK) != 0 && received > 0) return;  // peeked bytes are read again
-    if (context.teardown.on_receive(received, 0, event)) emit(event);
+    if (context.teardown.on_receive(received, 0, event)) emit(context, event);
   } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
-    if (context.teardown.on_receive(-1, error, event)) emit(event);
+    if (context.teardown.on_receive(-1, error, event)) emit(context, event);
   }
 }
 
@@ -65,7 +115,7 @@ void record_send(SocketContext& context, int result, DWORD sent, int error) {
     if (sent > 0) context.teardown.count_sent(sent);
   } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
     td_event_record event;
-    if (context.teardown.on_send(-1, error, event)) emit(event);
+    if (context.teardown.on_send(-1, error, event)) emit(context, event);
   }
 }
 

@@ -18,8 +18,32 @@ Producer& producer();
 // any more, and the channel's mappings go with the producer, or each load would leave its own.
 void release_producer() noexcept;
 
-// Publishes `event` under the policy in force now.
-void emit(td_event_record& event, const void* data = nullptr, size_t length = 0);
+// Publishes `event`, an event of `context`'s, under the policy in force now; its local address
+// is asked of the provider below first if the socket left it to be asked (see complete_local).
+void emit(SocketContext& context, td_event_record& event, const void* data = nullptr,
+          size_t length = 0);
+
+// The same under `policy`, a policy already in hand.
+void emit(SocketContext& context, td_event_record& event, const Policy& policy,
+          const void* data = nullptr, size_t length = 0);
+
+// The socket's own address as its events give it: what the socket was given, or, when it left
+// its address to be asked, the provider's answer (asked once a socket). Asks nothing once the
+// socket is closing, unless by its close (`by_close`), which asks before the lower socket goes.
+td_address local_of(SocketContext& context, bool by_close = false);
+
+// The socket's own address as far as it is known without asking; family NONE otherwise.
+td_address known_local(const SocketContext& context);
+
+// What the program was told of the socket's own address (its getsockname): kept if the socket
+// left its address to be asked, which then needs no call below.
+void offer_local(SocketContext& context, const td_address& local);
+
+// A connection's endpoints, made by a connect or an accept: the peer as known, and the socket's
+// own address, `local` when it is known without asking; otherwise asked of the provider below
+// now where emulation is configured (its port decides it), else left to the first event.
+void set_connection_endpoints(SocketContext& context, const td_address& local,
+                              const td_address& remote);
 
 // The bytes the buffers can take.
 uint64_t requested_bytes(const WSABUF* buffers, DWORD count);

@@ -75,7 +75,7 @@ int poll(SocketContext& context, LPVOID in, DWORD in_length, LPWSATHREADID threa
     if (ours[i] && (lower[i].revents & POLLHUP) != 0) {
       td_event_record record;
       int code = (lower[i].revents & POLLERR) != 0 ? WSAECONNRESET : 0;
-      if (ours[i]->teardown.on_fd_close(code, record)) emit(record);
+      if (ours[i]->teardown.on_fd_close(code, record)) emit(*ours[i], record);
     }
   }
   return 0;

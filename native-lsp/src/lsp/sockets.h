@@ -27,6 +27,14 @@ struct SocketContext {
   SOCKET lower = INVALID_SOCKET;
   NextProvider* provider = nullptr;
   SocketTeardown teardown;
+  // Where the socket's own address is: in `teardown` (kLocalGiven: known when it connected, was
+  // bound or accepted, or not asked for), or left to be asked of the provider below when an event
+  // first needs it (kLocalToAsk), so that a connection nobody records costs no call below for
+  // it. The first thread to ask stores the answer in `asked_local` (kLocalStoring, then
+  // kLocalAsked); a thread that finds it being stored asks for itself.
+  enum LocalState : uint8_t { kLocalGiven, kLocalToAsk, kLocalStoring, kLocalAsked };
+  std::atomic<uint8_t> local_state{kLocalGiven};
+  td_address asked_local{};
   std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED for duplicated sockets
   std::atomic<bool> listening{false};
   std::atomic<bool> closing{false};  // a WSPCloseSocket is in progress

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -1681,9 +1682,9 @@ std::vector<double> lower_call_ns(const WSPPROC_TABLE& base, int count) {
   return out;
 }
 
-// The base provider alone against Teardown over it, in alternating rounds on the same machine.
-void scenario_bench() {
-  WSPPROC_TABLE base{};
+// The base provider, started by the host itself so that it can be called without Teardown
+// (`bypass`); its module is the one Teardown loaded below itself, counters and all.
+HMODULE start_base(WSPPROC_TABLE& base) {
   WSPDATA data{};
   WSAPROTOCOL_INFOW entry = *catalog_entry(kBaseTcp4);
   HMODULE module = LoadLibraryW((host_dir() + L"teardown_test_base.dll").c_str());
@@ -1692,8 +1693,55 @@ void scenario_bench() {
   if (!check(
           startup != nullptr && startup(MAKEWORD(2, 2), &data, &entry, upcall_table(), &base) == 0,
           "the base provider starts")) {
-    return;
+    if (module != nullptr) FreeLibrary(module);
+    return nullptr;
   }
+  return module;
+}
+
+void stop_base(WSPPROC_TABLE& base, HMODULE module) {
+  int error = 0;
+  base.lpWSPCleanup(&error);
+  FreeLibrary(module);
+}
+
+// What a connection asks of the provider below through Teardown beyond the program's own calls
+// (a churn's, through Teardown against the base alone). Where nothing is recorded
+// (TEARDOWN_TEST_RECORDED=0: the configuration selects other programs), nothing: Teardown asks
+// for no address and no unread count. Where everything is, the connecting end's own address at
+// its first event, and the unread byte count at each close before the end of the stream; the
+// accepting end takes the listener's address, which the program's own getsockname told.
+void scenario_lower_calls() {
+  const char* recorded_text = std::getenv("TEARDOWN_TEST_RECORDED");
+  bool recorded = recorded_text == nullptr || std::strcmp(recorded_text, "0") != 0;
+  WSPPROC_TABLE base{};
+  HMODULE module = start_base(base);
+  if (module == nullptr) return;
+  auto counts = reinterpret_cast<CallCounts>(
+      reinterpret_cast<void (*)()>(GetProcAddress(module, "TestBaseCallCounts")));
+  if (check(counts != nullptr, "the base provider counts its calls")) {
+    bypass = &base;
+    std::vector<double> alone = calls_per_connection(counts, 10);
+    bypass = nullptr;
+    std::vector<double> through = calls_per_connection(counts, 10);
+    const double expected[kCountedCalls] = {recorded ? 1.0 : 0.0, 0.0, recorded ? 2.0 : 0.0, 0.0,
+                                            0.0};
+    for (size_t call = 0; call < kCountedCalls; ++call) {
+      char what[160];
+      std::snprintf(what, sizeof(what),
+                    "%s: %.2f a connection beyond the program's (expected %.0f)",
+                    kCountedNames[call], through[call] - alone[call], expected[call]);
+      check(through[call] - alone[call] == expected[call], what);
+    }
+  }
+  stop_base(base, module);
+}
+
+// The base provider alone against Teardown over it, in alternating rounds on the same machine.
+void scenario_bench() {
+  WSPPROC_TABLE base{};
+  HMODULE module = start_base(base);
+  if (module == nullptr) return;
   std::vector<double> trips[2], overlapped_trips[2], churns[2];
   for (int round = 0; round < 7; ++round) {
     for (int through = 0; through < 2; ++through) {
@@ -1738,9 +1786,7 @@ void scenario_bench() {
         "%.0f ns; Teardown's lower calls: %.0f ns a connection, %.1f%% of the base's",
         cost[0], cost[1], cost[2], lower_ns, lower_ns / churn_base * 100);
   }
-  int error = 0;
-  base.lpWSPCleanup(&error);
-  FreeLibrary(module);
+  stop_base(base, module);
 }
 
 const std::map<std::string, std::function<void()>>& scenarios() {
@@ -1773,6 +1819,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"close-with-pending-io", scenario_close_with_pending_io},
       {"overlapped-lifecycle", scenario_overlapped_lifecycle},
       {"cleanup-with-requests", scenario_cleanup_with_requests},
+      {"lower-calls", scenario_lower_calls},
       {"extension-functions", scenario_extension_functions},
       {"routed-calls", scenario_routed_calls},
       {"threads", scenario_threads},

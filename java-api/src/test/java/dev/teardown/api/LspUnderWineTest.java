@@ -128,6 +128,32 @@ class LspUnderWineTest {
   }
 
   @Test
+  void aConnectionNobodyRecordsAsksNothingOfTheProviderBelow() throws Exception {
+    Configuration before = channel.configuration();
+    channel.configure(before.toBuilder().processes(List.of("somebody-else.exe")).build());
+    try {
+      Run run = run("lower-calls", Map.of("TEARDOWN_TEST_RECORDED", "0"));
+      assertEquals(List.of(), run.all(), "nothing recorded");
+    } finally {
+      channel.configure(before);
+    }
+  }
+
+  @Test
+  void aRecordedConnectionAsksItsOwnAddressOnceAndRecordsIt() throws Exception {
+    Run run = run("lower-calls", Map.of("TEARDOWN_TEST_RECORDED", "1"));
+    List<TeardownEvent> closes =
+        run.all().stream().filter(event -> event.kind() == EventKind.CLOSE).toList();
+    assertEquals(20, closes.size(), "both ends of the 10 connections made through Teardown (the"
+        + " other 10 go to the base provider alone)\n" + run.output());
+    for (TeardownEvent close : closes) {
+      assertNotNull(close.local(), "the connecting end's address, asked at its first event: " + close);
+      assertTrue(close.local().getAddress().isLoopbackAddress(), close.toString());
+      assertTrue(close.local().getPort() > 0, close.toString());
+    }
+  }
+
+  @Test
   void anotherLspBelowTeardownIsLoadedAndHandedTheChain() throws Exception {
     checkBlockingExchange(run("layered-over-another"), false);
   }
