@@ -118,6 +118,13 @@ own="$(awk -v rec="$(layer_of "$prefix/recording.out" "connection churn")" \
   -v pass_base="$(base_of "$prefix/passing.out" "connection churn")" \
   'BEGIN { if (rec_base > 0 && pass_base > 0) printf "%.1f", (rec / rec_base - pass / pass_base) * 100 }')"
 echo "Teardown's own work per connection (recording over passing through): ${own}% of the base provider's connection time"
+# Of which the calls below that recording needs (the connecting end's own address, the unread
+# byte count at each close): the SPI host counted and timed them; passing through makes none.
+needed="$(sed -n "s/.*Teardown's lower calls: .*, \([0-9.]*\)% of the base's.*/\1/p" "$prefix/recording.out")"
+if [ -n "$own" ] && [ -n "$needed" ]; then
+  awk -v own="$own" -v needed="$needed" 'BEGIN {
+    printf "  of which the calls below recording needs: %.1f%%; Teardown'"'"'s work in the process: %.1f%%\n", needed, own - needed }'
+fi
 figure lsp_own_conn_percent "$own" percent
 rm -rf "$prefix"
 

@@ -1637,17 +1637,30 @@ constexpr const char* kCountedNames[kCountedCalls] = {"getsockname", "getpeernam
                                                       "getsockopt", "setsockopt"};
 using CallCounts = void (*)(uint64_t*, int);
 
-// How many of each counted call the base provider serves per connection of the churn.
-std::vector<double> calls_per_connection(CallCounts counts, int connections) {
-  uint64_t before[kCountedCalls] = {}, after[kCountedCalls] = {};
-  counts(before, static_cast<int>(kCountedCalls));
-  churn_ns(connections);
-  counts(after, static_cast<int>(kCountedCalls));
-  std::vector<double> out(kCountedCalls);
-  for (size_t call = 0; call < kCountedCalls; ++call) {
-    out[call] = static_cast<double>(after[call] - before[call]) / connections;
+// How many of each counted call the base provider serves per connection of a churn through
+// Teardown beyond what the same churn asks of it alone; empty if it counts nothing.
+std::vector<double> extra_calls(const WSPPROC_TABLE& base, HMODULE module, int connections) {
+  auto counts = reinterpret_cast<CallCounts>(
+      reinterpret_cast<void (*)()>(GetProcAddress(module, "TestBaseCallCounts")));
+  if (!check(counts != nullptr, "the base provider counts its calls")) return {};
+  const WSPPROC_TABLE* layered = bypass;
+  double per_connection[2][kCountedCalls] = {};
+  for (int through = 0; through < 2; ++through) {
+    bypass = through == 0 ? &base : nullptr;
+    uint64_t before[kCountedCalls] = {}, after[kCountedCalls] = {};
+    counts(before, static_cast<int>(kCountedCalls));
+    churn_ns(connections);
+    counts(after, static_cast<int>(kCountedCalls));
+    for (size_t call = 0; call < kCountedCalls; ++call) {
+      per_connection[through][call] = static_cast<double>(after[call] - before[call]) / connections;
+    }
   }
-  return out;
+  bypass = layered;
+  std::vector<double> extra(kCountedCalls);
+  for (size_t call = 0; call < kCountedCalls; ++call) {
+    extra[call] = per_connection[1][call] - per_connection[0][call];
+  }
+  return extra;
 }
 
 // Nanoseconds of one call to the base provider alone, on a connected socket: getsockname,
@@ -1717,21 +1730,16 @@ void scenario_lower_calls() {
   WSPPROC_TABLE base{};
   HMODULE module = start_base(base);
   if (module == nullptr) return;
-  auto counts = reinterpret_cast<CallCounts>(
-      reinterpret_cast<void (*)()>(GetProcAddress(module, "TestBaseCallCounts")));
-  if (check(counts != nullptr, "the base provider counts its calls")) {
-    bypass = &base;
-    std::vector<double> alone = calls_per_connection(counts, 10);
-    bypass = nullptr;
-    std::vector<double> through = calls_per_connection(counts, 10);
+  std::vector<double> extra = extra_calls(base, module, 10);
+  if (!extra.empty()) {
     const double expected[kCountedCalls] = {recorded ? 1.0 : 0.0, 0.0, recorded ? 2.0 : 0.0, 0.0,
                                             0.0};
     for (size_t call = 0; call < kCountedCalls; ++call) {
       char what[160];
       std::snprintf(what, sizeof(what),
                     "%s: %.2f a connection beyond the program's (expected %.0f)",
-                    kCountedNames[call], through[call] - alone[call], expected[call]);
-      check(through[call] - alone[call] == expected[call], what);
+                    kCountedNames[call], extra[call], expected[call]);
+      check(extra[call] == expected[call], what);
     }
   }
   stop_base(base, module);
@@ -1764,24 +1772,18 @@ void scenario_bench() {
       churn_layer, churn_layer / churn_base);
   // The breakdown of a connection's cost through Teardown: the calls it makes of the provider
   // below beyond what the program asked, and what one of each costs there.
-  auto counts = reinterpret_cast<CallCounts>(
-      reinterpret_cast<void (*)()>(GetProcAddress(module, "TestBaseCallCounts")));
-  if (check(counts != nullptr, "the base provider counts its calls")) {
-    bypass = &base;
-    std::vector<double> alone = calls_per_connection(counts, 100);
-    bypass = nullptr;
-    std::vector<double> through = calls_per_connection(counts, 100);
-    std::string extra;
+  std::vector<double> extra = extra_calls(base, module, 100);
+  if (!extra.empty()) {
+    std::string listed;
     for (size_t call = 0; call < kCountedCalls; ++call) {
       char item[64];
       std::snprintf(item, sizeof(item), "%s%s %.2f", call == 0 ? "" : ", ", kCountedNames[call],
-                    through[call] - alone[call]);
-      extra += item;
+                    extra[call]);
+      listed += item;
     }
-    say("lower calls a connection makes through Teardown beyond the program's: %s", extra.c_str());
+    say("lower calls a connection makes through Teardown beyond the program's: %s", listed.c_str());
     std::vector<double> cost = lower_call_ns(base, 2000);
-    double lower_ns = (through[0] - alone[0]) * cost[0] + (through[1] - alone[1]) * cost[1] +
-                      (through[2] - alone[2]) * cost[2];
+    double lower_ns = extra[0] * cost[0] + extra[1] * cost[1] + extra[2] * cost[2];
     say("a lower call under the base provider: getsockname %.0f ns, getpeername %.0f ns, FIONREAD "
         "%.0f ns; Teardown's lower calls: %.0f ns a connection, %.1f%% of the base's",
         cost[0], cost[1], cost[2], lower_ns, lower_ns / churn_base * 100);

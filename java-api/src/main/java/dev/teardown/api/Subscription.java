@@ -9,10 +9,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>When a read finds nothing the thread waits before the next, first {@value #FIRST_WAIT_NANOS}
  * ns, then twice as long each time, up to the subscription's longest wait: a burst is followed
- * closely, and a quiet channel costs a read per longest wait. With the default, 500 us, an event
- * reaches the listener within a millisecond of its publication (p99 0.7-1.0 ms measured by
- * {@code ./teardown bench}), and a quiet channel costs about 8% of a CPU on the 2-core VM the
- * project is built on; a longest wait of 10 ms costs under 1%.
+ * closely, and a quiet channel costs a read per longest wait. With the default, 500 us, an
+ * event reaches the listener within about a millisecond of its publication (p50 0.3 ms, p99
+ * 0.7-1.1 ms by {@code ./teardown bench}), and a quiet channel costs 4-6% of a CPU on the 2-core
+ * VM the project is built on; a longest wait of 10 ms costs under 1%.
  */
 public final class Subscription implements AutoCloseable {
   /** The longest wait between reads of a quiet channel unless the subscriber asks otherwise. */
