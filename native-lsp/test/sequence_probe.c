@@ -136,6 +136,15 @@ static void show_poll(struct worker* w, int call, int a, int b) {
 static void show_epoll(struct worker* w, int call) {
   struct epoll_event ready[4];
   int n = epoll_wait(w->epfd, ready, 4, 20);
+  /* Which sockets are ready, and for what, is the transcript's; the order they come in is the
+   * order they became ready, which the other threads' timing decides: shown sorted. */
+  for (int i = 1; i < n; ++i) {
+    for (int j = i; j > 0 && ready[j - 1].data.u64 > ready[j].data.u64; --j) {
+      struct epoll_event swap = ready[j];
+      ready[j] = ready[j - 1];
+      ready[j - 1] = swap;
+    }
+  }
   note(w, "%02d epoll_wait = %d", call, n);
   for (int i = 0; i < n; ++i)
     note(w, " [%llu %x]", (unsigned long long)ready[i].data.u64, ready[i].events);
