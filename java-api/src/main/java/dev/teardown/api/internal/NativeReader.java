@@ -23,9 +23,9 @@ public final class NativeReader implements AutoCloseable {
   static final int POSITION_SIZE = 144;
 
   private final NativeChannel channel;
-  private final SizeT capacity;
-  private final LongByReference count = new LongByReference();
-  private final LongByReference lost = new LongByReference();
+  private final int capacity;
+  // The read's two results: the count of records (a size_t) at 0, the count lost at 8.
+  private final Memory results = new Memory(16);
   private Pointer reader;
   private Memory records;
   private ByteBuffer view;
@@ -44,7 +44,7 @@ public final class NativeReader implements AutoCloseable {
   NativeReader(
       NativeChannel channel, List<RingPosition> positions, int start, int batchSize, int stallTimeoutMs) {
     this.channel = channel;
-    this.capacity = new SizeT(batchSize);
+    this.capacity = batchSize;
     PointerByReference out = new PointerByReference();
     try (Memory saved = positions.isEmpty() ? null : new Memory((long) positions.size() * POSITION_SIZE)) {
       for (int i = 0; i < positions.size(); i++) {
@@ -73,8 +73,9 @@ public final class NativeReader implements AutoCloseable {
     }
     channel.handle();  // fails once the channel is closed
     NativeChannel.check(
-        NativeChannel.LIB.td_reader_read(reader, records, capacity, count, lost), "reading events");
-    return (int) count.getValue();
+        DirectReads.td_reader_read(reader, records, capacity, results, results.share(8)),
+        "reading events");
+    return (int) results.getLong(0);
   }
 
   /**
@@ -82,7 +83,7 @@ public final class NativeReader implements AutoCloseable {
    * saturates; past {@link Long#MAX_VALUE} it is reported as that.
    */
   public long lost() {
-    long value = lost.getValue();
+    long value = results.getLong(8);
     return value < 0 ? Long.MAX_VALUE : value;
   }
 
@@ -156,6 +157,7 @@ public final class NativeReader implements AutoCloseable {
       reader = null;
       records.close();
       records = null;
+      results.close();
       view = null;
     }
   }

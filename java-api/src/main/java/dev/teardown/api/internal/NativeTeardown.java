@@ -61,9 +61,7 @@ public interface NativeTeardown extends Library {
 
   int td_reader_positions(Pointer reader, Pointer positions, SizeT capacity, LongByReference count);
 
-  /** count is a size_t*: the library is 64-bit only (linux-x86-64, win32-x86-64). */
-  int td_reader_read(
-      Pointer reader, Pointer events, SizeT capacity, LongByReference count, LongByReference lost);
+  // td_reader_read is bound directly, in DirectReads.
 
   int td_reader_user(Pointer reader, int user, byte[] name, SizeT capacity);
 }
