@@ -26,6 +26,7 @@ public final class NativeReader implements AutoCloseable {
   private final int capacity;
   // The read's two results: the count of records (a size_t) at 0, the count lost at 8.
   private final Memory results = new Memory(16);
+  private final Pointer lostResult = results.share(8);
   private Pointer reader;
   private Memory records;
   private ByteBuffer view;
@@ -73,7 +74,7 @@ public final class NativeReader implements AutoCloseable {
     }
     channel.handle();  // fails once the channel is closed
     NativeChannel.check(
-        DirectReads.td_reader_read(reader, records, capacity, results, results.share(8)),
+        DirectReads.td_reader_read(reader, records, capacity, results, lostResult),
         "reading events");
     return (int) results.getLong(0);
   }
