@@ -104,11 +104,9 @@ BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD re
     // On a listener whose port is emulated, the connection is framed from its first byte: the
     // first bytes AcceptEx reads are unframed when it completes.
     // (The listener's port is known since it listened wherever it was needed then; emulation
-    // configured since is asked for it now.)
+    // configured since asks for it now, once: the listener keeps the answer.)
     uint16_t port = known_local(*listener).port;
-    if (port == 0 && producer().policy().watches_for_framing()) {
-      port = lower_address(*listener, false).port;
-    }
+    if (port == 0 && producer().policy().watches_for_framing()) port = local_of(*listener).port;
     if (emulate_from_start(*accepted, port, 0) && receive_length > 0) {
       unframe_first_bytes_later(*request, buffer, receive_length);
     }

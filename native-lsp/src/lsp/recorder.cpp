@@ -75,16 +75,18 @@ td_address local_of(SocketContext& context, bool by_close) {
 
 void set_connection_endpoints(SocketContext& context, const td_address& local,
                               const td_address& remote) {
-  if (local.family != TD_FAMILY_NONE) {
-    context.teardown.set_endpoints(local, remote);
-    context.local_state.store(SocketContext::kLocalGiven, std::memory_order_release);
-  } else if (producer().policy().watches_for_framing()) {
-    context.teardown.set_endpoints(lower_address(context, false), remote);
-    context.local_state.store(SocketContext::kLocalGiven, std::memory_order_release);
-  } else {
-    context.teardown.set_endpoints(td_address{}, remote);
-    context.local_state.store(SocketContext::kLocalToAsk, std::memory_order_release);
+  td_address own = local;
+  bool ask_later = false;
+  if (own.family == TD_FAMILY_NONE) {
+    if (producer().policy().watches_for_framing()) {
+      own = lower_address(context, false);
+    } else {
+      ask_later = true;
+    }
   }
+  context.teardown.set_endpoints(own, remote);
+  context.local_state.store(ask_later ? SocketContext::kLocalToAsk : SocketContext::kLocalGiven,
+                            std::memory_order_release);
 }
 
 uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {

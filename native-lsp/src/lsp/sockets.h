@@ -27,11 +27,12 @@ struct SocketContext {
   SOCKET lower = INVALID_SOCKET;
   NextProvider* provider = nullptr;
   SocketTeardown teardown;
-  // Where the socket's own address is: in `teardown` (kLocalGiven: known when it connected, was
-  // bound or accepted, or not asked for), or left to be asked of the provider below when an event
-  // first needs it (kLocalToAsk), so that a connection nobody records costs no call below for
-  // it. The first thread to ask stores the answer in `asked_local` (kLocalStoring, then
-  // kLocalAsked); a thread that finds it being stored asks for itself.
+  // Where the socket's own address is: in `teardown` (kLocalGiven: set when the connection was
+  // made, or never looked for), or left to be asked of the provider below when an event first
+  // needs it (kLocalToAsk: a connect, an accept or a listen without emulation configured), so
+  // that a connection nobody records costs no call below for it. The first thread to ask stores
+  // the answer in `asked_local` (kLocalStoring, then kLocalAsked); a thread that finds it being
+  // stored asks for itself.
   enum LocalState : uint8_t { kLocalGiven, kLocalToAsk, kLocalStoring, kLocalAsked };
   std::atomic<uint8_t> local_state{kLocalGiven};
   td_address asked_local{};
