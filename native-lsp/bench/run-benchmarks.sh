@@ -128,7 +128,7 @@ fi
 figure lsp_own_conn_percent "$own" percent
 rm -rf "$prefix"
 
-echo "== Java drain rate (JMH, events/s): objects, flyweight views, the native copy alone"
+echo "== Java drain rate (JMH, events/s): objects, flyweight views, the native copy alone, decoding alone"
 cd "$root"
 mvn -B -q -DskipTests install -pl native-lsp,java-api -am >/dev/null
 jmh="$(mktemp)"

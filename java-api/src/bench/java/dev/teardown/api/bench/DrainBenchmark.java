@@ -11,6 +11,7 @@ import dev.teardown.api.Initiator;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownEvent;
 import com.sun.jna.Memory;
+import dev.teardown.api.internal.EventDecoder;
 import dev.teardown.api.internal.EventEncoder;
 import dev.teardown.api.internal.EventRecordLayout;
 import dev.teardown.api.internal.NativeChannel;
@@ -18,6 +19,7 @@ import dev.teardown.api.internal.NativeReader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +41,8 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * How fast a long-lived reader (a recorder's, a {@code watch}'s) drains a full channel: into
  * {@link TeardownEvent} objects (one native call per batch, then batch decoding), through {@link
- * EventView} flyweights (no object per event), and the native copy alone. Before each
+ * EventView} flyweights (no object per event), the native copy alone, and the decoding alone
+ * (the same records decoded where they lie in memory, as a reader's batch holds them). Before each
  * invocation, untimed, the channel is filled again with the same {@value #EVENTS} events; the
  * readers are made once, so what is timed is reading, not mapping rings. The score is events
  * per second.
@@ -61,6 +64,8 @@ public class DrainBenchmark {
   private NativeReader copier;
   private EventReader drainer;
   private EventReader visitor;
+  private ByteBuffer encodedRecords;
+  private EventDecoder decoder;
 
   @Setup(Level.Trial)
   public void open() throws IOException {
@@ -70,7 +75,7 @@ public class DrainBenchmark {
     channel = TeardownChannel.create(dir, EVENTS);
     raw = NativeChannel.open(dir.toString(), false, 0);
     encoded = new Memory((long) EVENTS * EventRecordLayout.SIZE);
-    ByteBuffer records = encoded.getByteBuffer(0, encoded.size());
+    ByteBuffer records = encoded.getByteBuffer(0, encoded.size()).order(ByteOrder.LITTLE_ENDIAN);
     EventKind[] kinds = {EventKind.SHUTDOWN, EventKind.EOF, EventKind.CLOSE, EventKind.FD_CLOSE};
     for (int i = 0; i < EVENTS; i++) {
       EventKind kind = kinds[i & 3];
@@ -88,6 +93,8 @@ public class DrainBenchmark {
           records,
           i * EventRecordLayout.SIZE);
     }
+    encodedRecords = records;
+    decoder = new EventDecoder(user -> user == 0 ? "" : null);
     copier = raw.reader(false, batchSize, 100);
     drainer = channel.reader(TeardownChannel.ReadFrom.NEWEST, batchSize, Duration.ofMillis(100));
     visitor = channel.reader(TeardownChannel.ReadFrom.NEWEST, batchSize, Duration.ofMillis(100));
@@ -126,6 +133,24 @@ public class DrainBenchmark {
       throw new IllegalStateException("copied " + delivered + " of " + EVENTS);
     }
     return delivered;
+  }
+
+  /** The Java half alone: the same records decoded where they lie, no native call. */
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long decodeOnly(Blackhole blackhole) {
+    long decoded = 0;
+    for (int i = 0; i < EVENTS; i++) {
+      TeardownEvent event = decoder.decode(encodedRecords, i * EventRecordLayout.SIZE);
+      if (event != null) {
+        decoded++;
+      }
+      blackhole.consume(event);
+    }
+    if (decoded != EVENTS) {
+      throw new IllegalStateException("decoded " + decoded + " of " + EVENTS);
+    }
+    return decoded;
   }
 
   @Benchmark
