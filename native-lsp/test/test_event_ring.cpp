@@ -355,5 +355,41 @@ TEST(RecordCheck, IsTheFormatsFunctionForEveryRecordShape) {
   }
 }
 
+// What a producer writes into a slot: the record with its sequence, nothing captured for a length
+// past the limit, and the format's check of exactly that, for every record shape.
+TEST(StoreRecord, StoresTheRecordAndReturnsTheFormatsCheckOfWhatItStored) {
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    td_event_record from;
+    td_event_record to;
+    for (size_t i = 0; i < sizeof(from); ++i) {
+      reinterpret_cast<uint8_t*>(&from)[i] = static_cast<uint8_t>(next());
+      reinterpret_cast<uint8_t*>(&to)[i] = static_cast<uint8_t>(next());
+    }
+    from.captured_length = static_cast<uint16_t>(round % (TD_CAPTURE_MAX + 20));
+    uint64_t sequence = next();
+    uint64_t check = store_record(to, from, sequence);
+    bool past_limit = from.captured_length > TD_CAPTURE_MAX;
+    size_t captured = past_limit ? 0 : from.captured_length;
+    EXPECT_EQ(to.sequence, sequence) << "round " << round;
+    EXPECT_EQ(to.captured_length, captured) << "round " << round;
+    // Every other byte of the fixed part, and every captured byte, as given.
+    td_event_record expected = to;
+    std::memcpy(&expected, &from, layout::kRecordFixedBytes);
+    expected.sequence = sequence;
+    expected.captured_length = static_cast<uint16_t>(captured);
+    std::memcpy(expected.captured, from.captured, captured);
+    EXPECT_EQ(std::memcmp(&to, &expected, layout::kRecordFixedBytes + captured), 0)
+        << "round " << round;
+    EXPECT_EQ(check, reference_check(to, sequence)) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace teardown

@@ -60,53 +60,93 @@ size_t checked_bytes(const td_event_record& record) {
 
 }  // namespace
 
-uint64_t record_check(const td_event_record& record, uint64_t sequence) {
-  // Fletcher-style sums over 64-bit words, in two lanes so that the adds run in parallel: `sum`
-  // sees every word, `weighted` also where it stands, so a record mixed from two writers or
-  // damaged in place shows. Lane 0 takes the even words, lane 1 the odd ones, which is exactly
-  // one SSE2 register of two 64-bit lanes: where SSE2 is there the fixed part is summed in it,
-  // with the same wrap-around adds and so the same result. The fixed part has a constant length,
-  // so its loop unrolls; the sequence field (word 0) is covered by the seed instead.
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(&record);
-  constexpr size_t kFixedWords = layout::kRecordFixedBytes / 8;
-  static_assert(kFixedWords % 2 == 0, "the fixed part is processed in pairs of words");
+namespace {
+
+// The check's sums over a record's fixed part: Fletcher-style sums over 64-bit words, in two lanes
+// so that the adds run in parallel: `sum` sees every word, `weighted` also where it stands, so a
+// record mixed from two writers or damaged in place shows. Lane 0 takes the even words, lane 1
+// the odd ones, which is exactly one SSE2 register of two 64-bit lanes: where SSE2 is there the
+// fixed part is summed in it, with the same wrap-around adds and so the same result. The fixed
+// part has a constant length, so its loop unrolls; the sequence field (word 0) is covered by the
+// seed instead. With `to`, each piece of the record is also stored there on its way through, so
+// that a producer reads the record once to copy and check it.
+struct Sums {
   uint64_t sum[2];
   uint64_t weighted[2];
+};
+
+Sums fixed_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
+  constexpr size_t kFixedWords = layout::kRecordFixedBytes / 8;
+  static_assert(kFixedWords % 2 == 0, "the fixed part is processed in pairs of words");
+  Sums out;
 #if TEARDOWN_SSE2
   __m128i sums = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)),
                                 static_cast<long long>(sequence));
   __m128i weights = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)), 0);
+  if (to != nullptr) _mm_storeu_si128(reinterpret_cast<__m128i*>(to), sums);
   for (size_t word = 2; word < kFixedWords; word += 2) {
-    sums = _mm_add_epi64(sums, _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 8 * word)));
+    __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 8 * word));
+    if (to != nullptr) _mm_storeu_si128(reinterpret_cast<__m128i*>(to + 8 * word), pair);
+    sums = _mm_add_epi64(sums, pair);
     weights = _mm_add_epi64(weights, sums);
   }
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(sum), sums);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(weighted), weights);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.sum), sums);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.weighted), weights);
 #else
-  sum[0] = sequence;
-  sum[1] = load_word(bytes + 8);
-  weighted[0] = 0;
-  weighted[1] = sum[1];
+  if (to != nullptr) {
+    std::memcpy(to, &sequence, 8);
+    std::memcpy(to + 8, bytes + 8, layout::kRecordFixedBytes - 8);
+  }
+  out.sum[0] = sequence;
+  out.sum[1] = load_word(bytes + 8);
+  out.weighted[0] = 0;
+  out.weighted[1] = out.sum[1];
   for (size_t word = 2; word < kFixedWords; word += 2) {
-    sum[0] += load_word(bytes + 8 * word);
-    sum[1] += load_word(bytes + 8 * word + 8);
-    weighted[0] += sum[0];
-    weighted[1] += sum[1];
+    out.sum[0] += load_word(bytes + 8 * word);
+    out.sum[1] += load_word(bytes + 8 * word + 8);
+    out.weighted[0] += out.sum[0];
+    out.weighted[1] += out.sum[1];
   }
 #endif
-  size_t length = checked_bytes(record);
+  return out;
+}
+
+// The check from the fixed part's sums and the record's captured bytes (`bytes` is the record).
+uint64_t finish_check(Sums sums, const uint8_t* bytes, size_t length, uint64_t sequence) {
   for (size_t offset = layout::kRecordFixedBytes; offset < length; offset += 8) {
     uint8_t word[8] = {};
     std::memcpy(word, bytes + offset, length - offset < 8 ? length - offset : 8);
-    sum[0] += load_word(word);
-    weighted[0] += sum[0];
+    sums.sum[0] += load_word(word);
+    sums.weighted[0] += sums.sum[0];
   }
   // Chained, never XORed together: a change that moves a sum and its weighted twin by the same
   // amount would cancel out in an XOR.
-  uint64_t hash = mix(sequence ^ length, sum[0]);
-  hash = mix(hash, weighted[0]);
-  hash = mix(hash, sum[1]);
-  return mix(hash, weighted[1]);
+  uint64_t hash = mix(sequence ^ length, sums.sum[0]);
+  hash = mix(hash, sums.weighted[0]);
+  hash = mix(hash, sums.sum[1]);
+  return mix(hash, sums.weighted[1]);
+}
+
+}  // namespace
+
+uint64_t record_check(const td_event_record& record, uint64_t sequence) {
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(&record);
+  return finish_check(fixed_sums(bytes, sequence, nullptr), bytes, checked_bytes(record), sequence);
+}
+
+uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t sequence) {
+  size_t captured = from.captured_length <= TD_CAPTURE_MAX ? from.captured_length : 0;
+  auto* out = reinterpret_cast<uint8_t*>(&to);
+  if (captured != from.captured_length) {
+    // A length past the limit is stored as nothing captured, which the sums must see.
+    std::memcpy(out, &from, layout::kRecordFixedBytes);
+    to.sequence = sequence;
+    to.captured_length = 0;
+    return record_check(to, sequence);
+  }
+  Sums sums = fixed_sums(reinterpret_cast<const uint8_t*>(&from), sequence, out);
+  if (captured > 0) std::memcpy(to.captured, from.captured, captured);
+  return finish_check(sums, out, layout::kRecordFixedBytes + captured, sequence);
 }
 
 bool MemorySource::copy(uint64_t offset, void* out, size_t length) const {
@@ -256,13 +296,7 @@ bool EventRing::complete(const Claim& claim, const td_event_record& record) {
     stripe().values[0].fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  size_t captured = record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0;
-  // The fixed part by a copy of constant length (a few vector moves), the captured bytes after.
-  std::memcpy(&slot.record, &record, layout::kRecordFixedBytes);
-  if (captured > 0) std::memcpy(slot.record.captured, record.captured, captured);
-  slot.record.sequence = claim.sequence;
-  slot.record.captured_length = static_cast<uint16_t>(captured);
-  slot.check = record_check(slot.record, claim.sequence);
+  slot.check = store_record(slot.record, record, claim.sequence);
   uint64_t expected = claim.seen_stamp;
   if (!slot.stamp.compare_exchange_strong(expected, layout::stamp_of(claim.sequence),
                                           std::memory_order_release, std::memory_order_relaxed)) {

@@ -20,6 +20,11 @@ namespace teardown {
 // The hash a slot's check field holds for a record published as `sequence`.
 uint64_t record_check(const td_event_record& record, uint64_t sequence);
 
+// Stores `from` into `to` as published under `sequence` (its sequence field set, captured bytes
+// past the limit stored as none) and returns the check of what `to` then holds, reading `from`
+// once for both.
+uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t sequence);
+
 // What a producer or reader keeps of an events file's header, read once and checked against the
 // size of the file (or mapping): nothing read from the file later can move an access outside it.
 struct RingGeometry {

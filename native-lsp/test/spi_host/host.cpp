@@ -327,7 +327,8 @@ bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET serve
                               reinterpret_cast<const char*>(&listener), sizeof(listener),
                               &error) == 0,
         "SO_UPDATE_ACCEPT_CONTEXT");
-  check(lsp().lpWSPSetSockOpt(client, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0, &error) == 0,
+  check(lsp().lpWSPSetSockOpt(client, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0,
+                              &error) == 0,
         "SO_UPDATE_CONNECT_CONTEXT");
   WSACloseEvent(accepting.hEvent);
   WSACloseEvent(connecting.hEvent);
