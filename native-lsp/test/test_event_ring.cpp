@@ -210,6 +210,21 @@ TEST_P(EventRingTest, ATornRecordIsCountedLostNeverDelivered) {
   EXPECT_EQ(events[1].sequence, 2u);
 }
 
+// The check is seeded with the sequence a reader asks for, not summed from the record's own field:
+// that field is compared on its own (a producer a lap ahead writes it first).
+TEST_P(EventRingTest, ARecordWhoseSequenceFieldIsAnotherIsCountedLost) {
+  publish(3);
+  auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
+  slots[1].record.sequence = 1 + kSlots;  // the next lap's, under this lap's stamp and check
+  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
+  uint64_t lost = 0;
+  std::vector<td_event_record> events = drain(reader, lost);
+  EXPECT_EQ(lost, 1u);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].sequence, 0u);
+  EXPECT_EQ(events[1].sequence, 2u);
+}
+
 TEST_P(EventRingTest, AnImplausibleCaptureLengthIsNeverCopied) {
   publish(1);
   auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));

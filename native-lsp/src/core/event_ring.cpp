@@ -400,13 +400,22 @@ RingReader::SlotState RingReader::take_mapped(const Slot& slot, uint64_t sequenc
     return overtaken ? SlotState::Lost : SlotState::NotReady;
   }
   uint64_t check = slot.check;
-  std::memcpy(&out, &slot.record, layout::kRecordFixedBytes);
-  if (out.sequence != sequence || out.captured_length > TD_CAPTURE_MAX) return SlotState::Lost;
+  // The fixed part is copied in pieces that are summed for the check on the way, so that the
+  // check is of exactly the bytes copied, read once. The copy's sequence field is the one asked
+  // for; the slot's own is compared with it.
+  const auto* from = reinterpret_cast<const uint8_t*>(&slot.record);
+  uint64_t recorded_sequence = load_word(from);
+  Sums sums = fixed_sums(from, sequence, reinterpret_cast<uint8_t*>(&out));
+  if (recorded_sequence != sequence || out.captured_length > TD_CAPTURE_MAX) {
+    return SlotState::Lost;
+  }
   std::memcpy(out.captured, slot.record.captured, out.captured_length);
   // A producer a lap ahead that finished while this copy was made has changed the stamp; one
   // still writing has not, and its half-written record fails the hash.
   std::atomic_thread_fence(std::memory_order_acquire);
-  if (slot.stamp.load(std::memory_order_relaxed) != stamp || record_check(out, sequence) != check) {
+  if (slot.stamp.load(std::memory_order_relaxed) != stamp ||
+      finish_check(sums, reinterpret_cast<const uint8_t*>(&out),
+                   layout::kRecordFixedBytes + out.captured_length, sequence) != check) {
     return SlotState::Lost;
   }
   return SlotState::Delivered;
