@@ -11,7 +11,7 @@ import java.util.concurrent.locks.LockSupport;
  * ns, then twice as long each time, up to the subscription's longest wait: a burst is followed
  * closely, and a quiet channel costs a read per longest wait. With the default, 500 us, an
  * event reaches the listener within about a millisecond of its publication (p50 0.3 ms, p99
- * 0.7-1.1 ms by {@code ./teardown bench}), and a quiet channel costs 4-6% of a CPU on the 2-core
+ * 0.7-1.1 ms by {@code ./teardown bench}), and a quiet channel costs 3-6% of a CPU on the 2-core
  * VM the project is built on; a longest wait of 10 ms costs under 1%.
  */
 public final class Subscription implements AutoCloseable {
