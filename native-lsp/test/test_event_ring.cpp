@@ -367,6 +367,9 @@ TEST(RecordCheck, IsTheFormatsFunctionForEveryRecordShape) {
     // Every captured length, past the limit too (then nothing captured counts).
     event.captured_length = static_cast<uint16_t>(round % (TD_CAPTURE_MAX + 20));
     EXPECT_EQ(record_check(event, state), reference_check(event, state)) << "round " << round;
+    // What builds without SSE2 (32-bit x86 LSPs) compute, for 64-bit readers to check.
+    EXPECT_EQ(portable::record_check(event, state), reference_check(event, state))
+        << "round " << round;
   }
 }
 
@@ -389,20 +392,24 @@ TEST(StoreRecord, StoresTheRecordAndReturnsTheFormatsCheckOfWhatItStored) {
     }
     from.captured_length = static_cast<uint16_t>(round % (TD_CAPTURE_MAX + 20));
     uint64_t sequence = next();
-    uint64_t check = store_record(to, from, sequence);
     bool past_limit = from.captured_length > TD_CAPTURE_MAX;
     size_t captured = past_limit ? 0 : from.captured_length;
-    EXPECT_EQ(to.sequence, sequence) << "round " << round;
-    EXPECT_EQ(to.captured_length, captured) << "round " << round;
-    // Every other byte of the fixed part, and every captured byte, as given.
-    td_event_record expected = to;
-    std::memcpy(&expected, &from, layout::kRecordFixedBytes);
-    expected.sequence = sequence;
-    expected.captured_length = static_cast<uint16_t>(captured);
-    std::memcpy(expected.captured, from.captured, captured);
-    EXPECT_EQ(std::memcmp(&to, &expected, layout::kRecordFixedBytes + captured), 0)
-        << "round " << round;
-    EXPECT_EQ(check, reference_check(to, sequence)) << "round " << round;
+    // Every build's way: SSE2 where there is SSE2, one word at a time in 32-bit x86 LSPs.
+    for (auto store : {&store_record, &portable::store_record}) {
+      td_event_record stored = to;
+      uint64_t check = store(stored, from, sequence);
+      EXPECT_EQ(stored.sequence, sequence) << "round " << round;
+      EXPECT_EQ(stored.captured_length, captured) << "round " << round;
+      // Every other byte of the fixed part, and every captured byte, as given.
+      td_event_record expected = stored;
+      std::memcpy(&expected, &from, layout::kRecordFixedBytes);
+      expected.sequence = sequence;
+      expected.captured_length = static_cast<uint16_t>(captured);
+      std::memcpy(expected.captured, from.captured, captured);
+      EXPECT_EQ(std::memcmp(&stored, &expected, layout::kRecordFixedBytes + captured), 0)
+          << "round " << round;
+      EXPECT_EQ(check, reference_check(stored, sequence)) << "round " << round;
+    }
   }
 }
 

@@ -58,10 +58,6 @@ size_t checked_bytes(const td_event_record& record) {
   return layout::kRecordFixedBytes + captured;
 }
 
-}  // namespace
-
-namespace {
-
 // The check's sums over a record's fixed part: Fletcher-style sums over 64-bit words, in two lanes
 // so that the adds run in parallel: `sum` sees every word, `weighted` also where it stands, so a
 // record mixed from two writers or damaged in place shows. Lane 0 takes the even words, lane 1
@@ -75,28 +71,18 @@ struct Sums {
   uint64_t weighted[2];
 };
 
-Sums fixed_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
-  constexpr size_t kFixedWords = layout::kRecordFixedBytes / 8;
-  static_assert(kFixedWords % 2 == 0, "the fixed part is processed in pairs of words");
-  Sums out;
-#if TEARDOWN_SSE2
-  __m128i sums = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)),
-                                static_cast<long long>(sequence));
-  __m128i weights = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)), 0);
-  if (to != nullptr) _mm_storeu_si128(reinterpret_cast<__m128i*>(to), sums);
-  for (size_t word = 2; word < kFixedWords; word += 2) {
-    __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 8 * word));
-    if (to != nullptr) _mm_storeu_si128(reinterpret_cast<__m128i*>(to + 8 * word), pair);
-    sums = _mm_add_epi64(sums, pair);
-    weights = _mm_add_epi64(weights, sums);
-  }
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.sum), sums);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.weighted), weights);
-#else
+constexpr size_t kFixedWords = layout::kRecordFixedBytes / 8;
+static_assert(kFixedWords % 2 == 0, "the fixed part is processed in pairs of words");
+
+// One word at a time: what builds without SSE2 (32-bit x86) compute. With `to`, the record is
+// copied first and the copy summed, so that the sums are of exactly the bytes copied.
+Sums scalar_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
   if (to != nullptr) {
     std::memcpy(to, &sequence, 8);
     std::memcpy(to + 8, bytes + 8, layout::kRecordFixedBytes - 8);
+    bytes = to;
   }
+  Sums out;
   out.sum[0] = sequence;
   out.sum[1] = load_word(bytes + 8);
   out.weighted[0] = 0;
@@ -107,8 +93,36 @@ Sums fixed_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
     out.weighted[0] += out.sum[0];
     out.weighted[1] += out.sum[1];
   }
-#endif
   return out;
+}
+
+#if TEARDOWN_SSE2
+// A pair of words at a time in one SSE2 register; with `to`, each pair is stored there from the
+// register it is summed from.
+Sums vector_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
+  __m128i sums = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)),
+                                static_cast<long long>(sequence));
+  __m128i weights = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)), 0);
+  if (to != nullptr) _mm_storeu_si128(reinterpret_cast<__m128i*>(to), sums);
+  for (size_t word = 2; word < kFixedWords; word += 2) {
+    __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 8 * word));
+    if (to != nullptr) _mm_storeu_si128(reinterpret_cast<__m128i*>(to + 8 * word), pair);
+    sums = _mm_add_epi64(sums, pair);
+    weights = _mm_add_epi64(weights, sums);
+  }
+  Sums out;
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.sum), sums);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.weighted), weights);
+  return out;
+}
+#endif
+
+Sums fixed_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
+#if TEARDOWN_SSE2
+  return vector_sums(bytes, sequence, to);
+#else
+  return scalar_sums(bytes, sequence, to);
+#endif
 }
 
 // The check from the fixed part's sums and the record's captured bytes (`bytes` is the record).
@@ -127,14 +141,16 @@ uint64_t finish_check(Sums sums, const uint8_t* bytes, size_t length, uint64_t s
   return mix(hash, sums.weighted[1]);
 }
 
-}  // namespace
+using SumsOf = Sums (*)(const uint8_t* bytes, uint64_t sequence, uint8_t* to);
 
-uint64_t record_check(const td_event_record& record, uint64_t sequence) {
+template <SumsOf kSums>
+uint64_t check_of(const td_event_record& record, uint64_t sequence) {
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(&record);
-  return finish_check(fixed_sums(bytes, sequence, nullptr), bytes, checked_bytes(record), sequence);
+  return finish_check(kSums(bytes, sequence, nullptr), bytes, checked_bytes(record), sequence);
 }
 
-uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t sequence) {
+template <SumsOf kSums>
+uint64_t store_of(td_event_record& to, const td_event_record& from, uint64_t sequence) {
   size_t captured = from.captured_length <= TD_CAPTURE_MAX ? from.captured_length : 0;
   auto* out = reinterpret_cast<uint8_t*>(&to);
   if (captured != from.captured_length) {
@@ -142,12 +158,34 @@ uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t
     std::memcpy(out, &from, layout::kRecordFixedBytes);
     to.sequence = sequence;
     to.captured_length = 0;
-    return record_check(to, sequence);
+    return check_of<kSums>(to, sequence);
   }
-  Sums sums = fixed_sums(reinterpret_cast<const uint8_t*>(&from), sequence, out);
+  Sums sums = kSums(reinterpret_cast<const uint8_t*>(&from), sequence, out);
   if (captured > 0) std::memcpy(to.captured, from.captured, captured);
   return finish_check(sums, out, layout::kRecordFixedBytes + captured, sequence);
 }
+
+}  // namespace
+
+uint64_t record_check(const td_event_record& record, uint64_t sequence) {
+  return check_of<fixed_sums>(record, sequence);
+}
+
+uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t sequence) {
+  return store_of<fixed_sums>(to, from, sequence);
+}
+
+namespace portable {
+
+uint64_t record_check(const td_event_record& record, uint64_t sequence) {
+  return check_of<scalar_sums>(record, sequence);
+}
+
+uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t sequence) {
+  return store_of<scalar_sums>(to, from, sequence);
+}
+
+}  // namespace portable
 
 bool MemorySource::copy(uint64_t offset, void* out, size_t length) const {
   if (base_ == nullptr || offset > size_ || length > size_ - offset) return false;

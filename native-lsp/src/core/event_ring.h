@@ -25,6 +25,13 @@ uint64_t record_check(const td_event_record& record, uint64_t sequence);
 // once for both.
 uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t sequence);
 
+// The same two computed one word at a time, as builds without SSE2 (32-bit x86) compute them:
+// for tests that hold every build to the one check a ring's readers expect.
+namespace portable {
+uint64_t record_check(const td_event_record& record, uint64_t sequence);
+uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t sequence);
+}  // namespace portable
+
 // What a producer or reader keeps of an events file's header, read once and checked against the
 // size of the file (or mapping): nothing read from the file later can move an access outside it.
 struct RingGeometry {
