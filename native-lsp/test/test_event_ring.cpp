@@ -56,6 +56,21 @@ class EventRingTest : public ::testing::TestWithParam<ReadThrough> {
     }
   }
 
+  // Three events published and the middle one's record damaged in its slot by `damage`: a
+  // reader delivers the other two and counts that one lost.
+  void expect_middle_lost(void (*damage)(td_event_record&)) {
+    publish(3);
+    auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
+    damage(slots[1].record);
+    RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
+    uint64_t lost = 0;
+    std::vector<td_event_record> events = drain(reader, lost);
+    EXPECT_EQ(lost, 1u);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].sequence, 0u);
+    EXPECT_EQ(events[1].sequence, 2u);
+  }
+
   std::vector<td_event_record> drain(RingReader& reader, uint64_t& lost) {
     std::vector<td_event_record> all;
     lost = 0;
@@ -199,30 +214,15 @@ TEST_P(EventRingTest, AProducerLappedBeforeItCompletesDropsItsEvent) {
 }
 
 TEST_P(EventRingTest, ATornRecordIsCountedLostNeverDelivered) {
-  publish(3);
-  auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
-  slots[1].record.socket_id ^= 0xFF;  // bytes changed under a complete stamp
-  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
-  uint64_t lost = 0;
-  std::vector<td_event_record> events = drain(reader, lost);
-  EXPECT_EQ(lost, 1u);
-  ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[1].sequence, 2u);
+  // Bytes changed under a complete stamp.
+  expect_middle_lost([](td_event_record& record) { record.socket_id ^= 0xFF; });
 }
 
 // The check is seeded with the sequence a reader asks for, not summed from the record's own field:
 // that field is compared on its own (a producer a lap ahead writes it first).
 TEST_P(EventRingTest, ARecordWhoseSequenceFieldIsAnotherIsCountedLost) {
-  publish(3);
-  auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
-  slots[1].record.sequence = 1 + kSlots;  // the next lap's, under this lap's stamp and check
-  RingReader reader = reader_of(ReaderStart::Oldest, 1'000'000);
-  uint64_t lost = 0;
-  std::vector<td_event_record> events = drain(reader, lost);
-  EXPECT_EQ(lost, 1u);
-  ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].sequence, 0u);
-  EXPECT_EQ(events[1].sequence, 2u);
+  // The next lap's sequence, under this lap's stamp and check.
+  expect_middle_lost([](td_event_record& record) { record.sequence = 1 + kSlots; });
 }
 
 TEST_P(EventRingTest, AnImplausibleCaptureLengthIsNeverCopied) {
