@@ -65,7 +65,7 @@ size_t checked_bytes(const td_event_record& record) {
 // fixed part is summed in it, with the same wrap-around adds and so the same result. The fixed
 // part has a constant length, so its loop unrolls; the sequence field (word 0) is covered by the
 // seed instead. With `to`, each piece of the record is also stored there on its way through, so
-// that a producer reads the record once to copy and check it.
+// that a producer storing a record into its slot, or a reader copying it out, reads it once.
 struct Sums {
   uint64_t sum[2];
   uint64_t weighted[2];
