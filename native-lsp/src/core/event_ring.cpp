@@ -100,9 +100,11 @@ Sums scalar_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
 // A pair of words at a time in one SSE2 register; with `to`, each pair is stored there from the
 // register it is summed from.
 Sums vector_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
-  __m128i sums = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)),
-                                static_cast<long long>(sequence));
-  __m128i weights = _mm_set_epi64x(static_cast<long long>(load_word(bytes + 8)), 0);
+  // Word 1 is read once: a reader's source may change under it, and what is summed, weighted
+  // and copied must be the same value.
+  auto second = static_cast<long long>(load_word(bytes + 8));
+  __m128i sums = _mm_set_epi64x(second, static_cast<long long>(sequence));
+  __m128i weights = _mm_set_epi64x(second, 0);
   if (to != nullptr) _mm_storeu_si128(reinterpret_cast<__m128i*>(to), sums);
   for (size_t word = 2; word < kFixedWords; word += 2) {
     __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 8 * word));
