@@ -19,7 +19,7 @@ Producer& producer();
 void release_producer() noexcept;
 
 // Publishes `event`, an event of `context`'s, under the policy in force now; its local address
-// is asked of the provider below first if the socket left it to be asked (see complete_local).
+// is asked of the provider below first if the socket left it to be asked (see local_of).
 void emit(SocketContext& context, td_event_record& event, const void* data = nullptr,
           size_t length = 0);
 
