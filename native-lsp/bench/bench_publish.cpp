@@ -9,6 +9,7 @@
 // Run under `valgrind --tool=callgrind` for instruction counts (see run-benchmarks.sh).
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -85,18 +86,23 @@ int main(int argc, char** argv) {
     return 1;
   }
   teardown::Producer producer(dir);
-  teardown::Policy warm = producer.policy();  // attach, and fault the ring's pages in, untimed
-  td_event_record warm_event = sample_event(0);
-  for (uint32_t i = 0; i < options.slots; ++i) producer.publish(warm_event, warm);
+  producer.policy();  // attach
 
   const uint64_t total = options.events * static_cast<uint64_t>(options.producers);
+  uint64_t warmed = 0;
   auto run = [&](const char* name, bool decide_each_time) {
     std::vector<std::thread> threads;
-    auto start = std::chrono::steady_clock::now();
+    // Each thread first fills the ring's size of events, untimed: its lane's pages are faulted
+    // in and its lines warm. The clock starts once every thread is ready.
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
     for (int t = 0; t < options.producers; ++t) {
       threads.emplace_back([&, t] {
         td_event_record event = sample_event(static_cast<uint64_t>(t));
         teardown::Policy held = producer.policy();
+        for (uint32_t i = 0; i < options.slots; ++i) producer.publish(event, held);
+        ready.fetch_add(1);
+        while (!go.load()) std::this_thread::yield();
         for (uint64_t i = 0; i < options.events; ++i) {
           if (decide_each_time) {
             teardown::Policy policy = producer.policy();
@@ -107,7 +113,11 @@ int main(int argc, char** argv) {
         }
       });
     }
+    while (ready.load() < options.producers) std::this_thread::yield();
+    auto start = std::chrono::steady_clock::now();
+    go.store(true);
     for (auto& thread : threads) thread.join();
+    warmed += static_cast<uint64_t>(options.producers) * options.slots;
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("%-15s producers=%d events=%llu ns_per_event=%.1f ns_per_event_per_producer=%.1f\n",
                 name, options.producers, static_cast<unsigned long long>(total),
@@ -128,7 +138,7 @@ int main(int argc, char** argv) {
   std::printf("accounted: published=%llu dropped=%llu of %llu\n",
               static_cast<unsigned long long>(counters.per_kind[TD_KIND_CLOSE]),
               static_cast<unsigned long long>(counters.dropped),
-              static_cast<unsigned long long>(runs * total + options.slots));
+              static_cast<unsigned long long>(runs * total + warmed));
   if (options.channel.empty()) {
     for (const std::string& name : teardown::list_directory(channel->rings_dir(), 16)) {
       std::remove((channel->rings_dir() + "/" + name).c_str());
@@ -137,5 +147,5 @@ int main(int argc, char** argv) {
     for (const char* name : {"/config", "/config.lock"}) std::remove((dir + name).c_str());
     rmdir(dir.c_str());
   }
-  return counters.per_kind[TD_KIND_CLOSE] + counters.dropped == runs * total + options.slots ? 0 : 1;
+  return counters.per_kind[TD_KIND_CLOSE] + counters.dropped == runs * total + warmed ? 0 : 1;
 }

@@ -121,7 +121,9 @@ ProbeRun run_program(const std::string& channel, const char* seed, int port,
           uint64_t value = random();
           uint32_t count = (random() & 1) ? 64u : (1u << 31);
           pwrite(fd, &count, sizeof(count), offsetof(layout::EventsHeader, slot_count));
-          pwrite(fd, &value, sizeof(value), offsetof(layout::EventsHeader, head));
+          off_t lane = static_cast<off_t>(random() % layout::kMaxLanes);
+          pwrite(fd, &value, sizeof(value),
+                 static_cast<off_t>(offsetof(layout::EventsHeader, heads)) + 64 * lane);
           uint64_t magic = (random() & 1) ? layout::kEventsMagic : 0;
           pwrite(fd, &magic, sizeof(magic), 0);
           pwrite(fd, &value, sizeof(value), offsetof(layout::EventsHeader, generation));

@@ -224,6 +224,25 @@ TEST_F(OpenChannel, AProducerTakesAnotherRingWhenItsNameIsNotItsOwnToTrust) {
   EXPECT_NE(std::find(sockets.begin(), sockets.end(), 42u), sockets.end());
 }
 
+TEST_F(OpenChannel, ARingOfAnotherLayoutIsLeftToItsProgramsAndAProducerTakesAnother) {
+  // The user's ring as programs that loaded an older Teardown keep writing it.
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_CLOSE, 1)));
+  std::string name = own_ring_path(dir_.path());
+  uint32_t older = layout::kEventsLayoutVersion - 1;
+  overwrite(name, offsetof(layout::EventsHeader, layout_version), &older, sizeof(older));
+  std::unique_ptr<Channel> producer;
+  ASSERT_EQ(Channel::attach(dir_.path(), producer), TD_OK);
+  ASSERT_TRUE(producer->ring().publish(make_event(TD_KIND_CLOSE, 2)));
+  uint32_t version = 0;
+  std::ifstream(name, std::ios::binary)
+      .seekg(offsetof(layout::EventsHeader, layout_version))
+      .read(reinterpret_cast<char*>(&version), sizeof(version));
+  EXPECT_EQ(version, older) << "the older ring is left as it is";
+  std::vector<td_event_record> events = channel_events(*admin_);
+  ASSERT_EQ(events.size(), 1u) << "readers read the ring they know the layout of";
+  EXPECT_EQ(events[0].socket_id, 2u);
+}
+
 TEST_F(OpenChannel, AHugeSparseRingCostsOnlyWhatItsHeaderSays) {
   ASSERT_TRUE(admin_->ring().bound());
   std::string name = own_ring_path(dir_.path());
@@ -242,7 +261,7 @@ TEST_F(OpenChannel, HeaderFieldsChangedAfterAttachNeverMoveAWriteOutsideTheMappi
   uint32_t huge = 1u << 31;
   uint64_t far_head = uint64_t{1} << 40;
   overwrite(name, offsetof(layout::EventsHeader, slot_count), &huge, sizeof(huge));
-  overwrite(name, offsetof(layout::EventsHeader, head), &far_head, sizeof(far_head));
+  overwrite(name, offsetof(layout::EventsHeader, heads), &far_head, sizeof(far_head));
   for (int i = 0; i < 1000; ++i) producer->ring().publish(make_event(TD_KIND_EOF, i));
   EXPECT_EQ(producer->ring().slot_count(), 64u) << "the geometry is the one read at attach";
   // A new attachment reads the bad count and refuses: the file is far too small for it.
@@ -315,7 +334,7 @@ TEST_F(OpenChannel, LossCountsFromAWildHeadNeverOverflow) {
   ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 1)));
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   uint64_t wild = UINT64_MAX - 3;
-  overwrite(own_ring_path(dir_.path()), offsetof(layout::EventsHeader, head), &wild, sizeof(wild));
+  overwrite(own_ring_path(dir_.path()), offsetof(layout::EventsHeader, heads), &wild, sizeof(wild));
   td_event_record batch[8];
   size_t count = 0;
   uint64_t lost = 0;
@@ -664,6 +683,109 @@ TEST_F(OpenChannel, PositionsLeaveOutWhatTheMergeHeldBackAndAResumeDeliversIt) {
     ASSERT_EQ(saved.size(), 2u);
   }
   EXPECT_EQ(delivered, ids_from(0, 39)) << "in time order, each exactly once";
+}
+
+
+// A channel whose rings have several lanes: rings of 8192 slots have two on two CPUs or more.
+class LanedChannel : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::unique_ptr<Channel> admin_;
+  void SetUp() override {
+    ASSERT_EQ(Channel::open(dir_.path(), true, 8192, admin_), TD_OK);
+    if (admin_->ring().lane_count() < 2) GTEST_SKIP() << "one CPU: rings have a single lane";
+  }
+
+  void publish_in(uint32_t lane, uint64_t socket, uint64_t time_ns) {
+    td_event_record event = make_event(TD_KIND_CLOSE, socket);
+    event.time_ns = time_ns;
+    EventRing::Claim claim;
+    ASSERT_TRUE(admin_->ring().claim_in(lane, claim));
+    ASSERT_TRUE(admin_->ring().complete(claim, event));
+  }
+};
+
+TEST_F(LanedChannel, LanesAreMergedByTimeAndEachLaneKeepsItsOrder) {
+  // Lane 0: ids 0..9 at even times; lane 1: ids 100..109 at odd times, except that its last
+  // event carries an earlier time than the one before (a thread's events are published in the
+  // order its calls returned, not the order they began).
+  for (uint64_t i = 0; i < 10; ++i) publish_in(0, i, 10 * (2 * i));
+  for (uint64_t i = 0; i < 9; ++i) publish_in(1, 100 + i, 10 * (2 * i + 1));
+  publish_in(1, 109, 5);
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  uint64_t lost = 0;
+  std::vector<uint64_t> ids = read_all(reader, 3, lost);
+  std::vector<uint64_t> expected;
+  for (uint64_t i = 0; i < 9; ++i) {
+    expected.push_back(i);
+    expected.push_back(100 + i);
+  }
+  // Lane 1's last (time 5) waited behind its lane's earlier events, then is the earliest there.
+  expected.push_back(109);
+  expected.push_back(9);
+  EXPECT_EQ(ids, expected);
+  EXPECT_EQ(lost, 0u);
+}
+
+TEST_F(LanedChannel, PositionsAreOnePerLaneAndAResumeGoesOnInEveryLane) {
+  const uint32_t lanes = admin_->ring().lane_count();
+  for (uint64_t i = 0; i < 6; ++i) {
+    publish_in(0, i, 100 + 2 * i);
+    publish_in(1, 100 + i, 101 + 2 * i);
+  }
+  std::vector<RingPosition> saved;
+  std::vector<uint64_t> delivered;
+  {
+    ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
+    td_event_record batch[5];
+    size_t count = 0;
+    uint64_t lost = 0;
+    ASSERT_EQ(reader.read(batch, 5, count, lost), TD_OK);
+    ASSERT_EQ(count, 5u);
+    for (size_t i = 0; i < count; ++i) delivered.push_back(batch[i].socket_id);
+    saved = reader.positions();
+  }
+  ASSERT_EQ(saved.size(), lanes);
+  for (uint32_t lane = 0; lane < lanes; ++lane) {
+    EXPECT_EQ(saved[lane].ring, "ring-" + current_user().key);
+    EXPECT_EQ(saved[lane].next_sequence % lanes, lane) << "a position names its lane";
+  }
+  EXPECT_EQ(saved[0].next_sequence, 3u * lanes) << "ids 0, 1, 2 of lane 0 delivered";
+  EXPECT_EQ(saved[1].next_sequence, 2u * lanes + 1) << "ids 100, 101 of lane 1 delivered";
+  publish_in(1, 106, 200);
+  ChannelReader resumed(admin_->rings_dir(), ReaderStart::First, 1'000'000, saved);
+  uint64_t lost = 0;
+  for (uint64_t id : read_all(resumed, 4, lost)) delivered.push_back(id);
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(delivered, (std::vector<uint64_t>{0, 100, 1, 101, 2, 102, 3, 103, 4, 104, 5, 105, 106}))
+      << "nothing repeated, nothing skipped, in time order";
+}
+
+TEST_F(LanedChannel, ThreadsPublishingAtOnceAreReadWholeAndEachInItsOwnOrder) {
+  constexpr uint64_t kPerThread = 2000;  // well within a lane
+  auto run = [&](uint64_t thread) {
+    Producer producer(dir_.path());
+    Policy policy = producer.policy();
+    for (uint64_t i = 0; i < kPerThread; ++i) {
+      td_event_record event = make_event(TD_KIND_RESET, (thread << 32) | i);
+      producer.publish(event, policy);
+    }
+  };
+  std::thread first(run, 1);
+  std::thread second(run, 2);
+  first.join();
+  second.join();
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  uint64_t lost = 0;
+  std::vector<uint64_t> ids = read_all(reader, 100, lost);
+  EXPECT_EQ(lost, 0u);
+  ASSERT_EQ(ids.size(), 2 * kPerThread);
+  uint64_t next[3] = {0, 0, 0};
+  for (uint64_t id : ids) {
+    uint64_t thread = id >> 32;
+    ASSERT_TRUE(thread == 1 || thread == 2);
+    ASSERT_EQ(id & 0xFFFFFFFFu, next[thread]++) << "thread " << thread;
+  }
 }
 
 }  // namespace

@@ -37,13 +37,16 @@ struct ReaderTally {
 };
 
 // Publishes `count` events through the real producer path; socket_id carries the producer's
-// number (high 32 bits) and its own running index (low 32 bits).
-[[noreturn]] void run_producer(const std::string& dir, uint32_t number, uint32_t count) {
+// number (high 32 bits) and its own running index (low 32 bits). Then exits, or with
+// `then_wait` waits to be killed.
+[[noreturn]] void run_producer(const std::string& dir, uint32_t number, uint32_t count,
+                               bool then_wait = false) {
   Producer producer(dir);
   for (uint32_t i = 0; i < count; ++i) {
     td_event_record event = make_event(TD_KIND_FD_CLOSE, (uint64_t{number} << 32) | i);
     producer.publish(event, producer.policy());
   }
+  while (then_wait) pause();
   _exit(0);
 }
 
@@ -55,14 +58,16 @@ struct ReaderTally {
   ReaderTally tally;
   std::unique_ptr<Channel> channel;
   tally.status = Channel::open(dir, false, 0, channel);
-  std::unique_ptr<RingReader> started;
+  // Every lane of the ring, merged.
+  std::unique_ptr<ChannelReader> started;
   if (tally.status == TD_OK) {
-    started = std::make_unique<RingReader>(channel->ring(), ReaderStart::Oldest, 50'000'000);
+    started = std::make_unique<ChannelReader>(channel->rings_dir(), ReaderStart::Oldest,
+                                              50'000'000);
   }
   char ready = 1;
   if (ready_fd >= 0 && write(ready_fd, &ready, 1) != 1) _exit(1);
   if (tally.status == TD_OK) {
-    RingReader& reader = *started;
+    ChannelReader& reader = *started;
     std::map<uint32_t, int64_t> last_index;
     std::vector<td_event_record> batch(512);
     auto deadline = std::chrono::steady_clock::now() + kDeadline;
@@ -197,8 +202,10 @@ TEST(ChannelProcesses, AProducerKilledMidWriteNeverStallsAReader) {
 TEST(ChannelProcesses, AProducerKilledAtARandomMomentLeavesEverythingAccountedFor) {
   TempDir dir;
   std::unique_ptr<Channel> admin;
-  ASSERT_EQ(Channel::open(dir.path(), true, 1u << 20, admin), TD_OK);  // no lapping
-  pid_t victim = spawn([&] { run_producer(dir.path(), 1, 100'000'000); });
+  ASSERT_EQ(Channel::open(dir.path(), true, 1u << 20, admin), TD_OK);
+  // No more than its lane holds, so that nothing is overwritten before the reader starts.
+  uint32_t lane_slots = admin->ring().slot_count() / admin->ring().lane_count();
+  pid_t victim = spawn([&] { run_producer(dir.path(), 1, lane_slots, true); });
   while (admin->ring().head() < 10000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   kill(victim, SIGKILL);
   EXPECT_EQ(wait_exit_code(victim), 128 + SIGKILL);
@@ -223,7 +230,7 @@ TEST(ChannelProcesses, RandomBytesOverTheChannelCrashNoProducerAndReadersReportI
   td_event_record batch[8];
   size_t count = 0;
   uint64_t lost = 0;
-  RingReader reader(admin->ring(), ReaderStart::Oldest, 1'000'000);
+  RingReader reader(admin->ring(), 0, ReaderStart::Oldest, 1'000'000);
 
   int started[2];
   ASSERT_EQ(pipe(started), 0);

@@ -41,8 +41,8 @@ class EventRingTest : public ::testing::TestWithParam<ReadThrough> {
   CopiedSource copied_{memory_};
 
   RingReader reader_of(ReaderStart start, uint64_t stall_timeout_ns) {
-    if (GetParam() == ReadThrough::Mapping) return RingReader(ring_, start, stall_timeout_ns);
-    return RingReader(copied_, ring_.geometry(), start, stall_timeout_ns);
+    if (GetParam() == ReadThrough::Mapping) return RingReader(ring_, 0, start, stall_timeout_ns);
+    return RingReader(copied_, ring_.geometry(), 0, start, stall_timeout_ns);
   }
 
   void SetUp() override {
@@ -96,9 +96,17 @@ TEST_P(EventRingTest, RejectsTruncatedWrongVersionAndForeignFiles) {
   EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size() - 1), TD_ERR_CORRUPT);
   EXPECT_EQ(EventRing::validate(memory_.data(), 100), TD_ERR_CORRUPT);
   auto* header = reinterpret_cast<layout::EventsHeader*>(memory_.data());
-  header->layout_version = 2;
-  EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_VERSION);
-  header->layout_version = layout::kLayoutVersion;
+  for (uint32_t other : {layout::kEventsLayoutVersion - 1, layout::kEventsLayoutVersion + 1}) {
+    header->layout_version = other;
+    EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_VERSION);
+  }
+  header->layout_version = layout::kEventsLayoutVersion;
+  // Lanes: a power of two, at most kMaxLanes, none smaller than the smallest ring.
+  for (uint32_t lanes : {0u, 3u, 2u, 32u}) {
+    header->lane_count = lanes;
+    EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_CORRUPT) << lanes;
+  }
+  header->lane_count = 1;
   header->slot_count = 63;
   EXPECT_EQ(EventRing::validate(memory_.data(), memory_.size()), TD_ERR_CORRUPT);
   header->slot_count = kSlots;
@@ -409,6 +417,121 @@ TEST(StoreRecord, StoresTheRecordAndReturnsTheFormatsCheckOfWhatItStored) {
       EXPECT_EQ(std::memcmp(&stored, &expected, layout::kRecordFixedBytes + captured), 0)
           << "round " << round;
       EXPECT_EQ(check, reference_check(stored, sequence)) << "round " << round;
+    }
+  }
+}
+
+
+// A ring of several lanes, in memory: each lane has its own head, slots and laps.
+class LanedRing : public ::testing::Test {
+ protected:
+  static constexpr uint32_t kSlots = 256;
+  static constexpr uint32_t kLanes = 4;  // 64 slots each
+  std::vector<uint8_t> memory_ = std::vector<uint8_t>(layout::events_file_bytes(kSlots));
+  EventRing ring_;
+
+  void SetUp() override {
+    EventRing::initialize(memory_.data(), kSlots, 5, kLanes);
+    ASSERT_EQ(EventRing::bind(memory_.data(), memory_.size(), ring_), TD_OK);
+  }
+
+  uint64_t publish_in(uint32_t lane, uint64_t socket) {
+    EventRing::Claim claim;
+    EXPECT_TRUE(ring_.claim_in(lane, claim));
+    EXPECT_TRUE(ring_.complete(claim, make_event(TD_KIND_EOF, socket)));
+    return claim.sequence;
+  }
+
+  std::vector<td_event_record> drain(uint32_t lane, uint64_t& lost) {
+    RingReader reader(ring_, lane, ReaderStart::First, 1'000'000);
+    std::vector<td_event_record> all(kSlots);
+    size_t count = 0;
+    lost = 0;
+    EXPECT_EQ(reader.read(all.data(), all.size(), count, lost), TD_OK);
+    all.resize(count);
+    return all;
+  }
+};
+
+TEST_F(LanedRing, ALanesSequencesSayTheirLaneAndItsSlotsAreItsOwnRange) {
+  EXPECT_EQ(ring_.lane_count(), kLanes);
+  EXPECT_EQ(publish_in(2, 1), 2u);
+  EXPECT_EQ(publish_in(2, 2), 6u);
+  EXPECT_EQ(publish_in(0, 3), 0u);
+  EXPECT_EQ(publish_in(2, 4), 10u);
+  auto* slots = reinterpret_cast<layout::Slot*>(memory_.data() + sizeof(layout::EventsHeader));
+  // Lane 2 holds slots 128..191: its third event is in the lane's third slot.
+  EXPECT_EQ(slots[130].record.sequence, 10u);
+  EXPECT_EQ(slots[130].record.socket_id, 4u);
+  EXPECT_EQ(ring_.geometry().slot_of(10), 130u);
+  EXPECT_EQ(ring_.head(), 4u) << "events of all lanes";
+  td_counters counters{};
+  ring_.counters(counters);
+  EXPECT_EQ(counters.produced, 4u);
+}
+
+TEST_F(LanedRing, ALaneThatLapsOverwritesOnlyItself) {
+  for (uint64_t i = 0; i < 3; ++i) publish_in(2, 1000 + i);
+  for (uint64_t i = 0; i < 100; ++i) publish_in(1, i);
+  uint64_t lost = 0;
+  std::vector<td_event_record> busy = drain(1, lost);
+  EXPECT_EQ(lost, 36u) << "a lane holds its 64 newest";
+  ASSERT_EQ(busy.size(), 64u);
+  EXPECT_EQ(busy.front().socket_id, 36u);
+  EXPECT_EQ(busy.front().sequence, 36u * kLanes + 1);
+  EXPECT_EQ(busy.back().socket_id, 99u);
+  std::vector<td_event_record> quiet = drain(2, lost);
+  EXPECT_EQ(lost, 0u) << "another lane's laps never touch this one";
+  ASSERT_EQ(quiet.size(), 3u);
+  EXPECT_EQ(quiet[2].socket_id, 1002u);
+  EXPECT_EQ(quiet[2].sequence, 10u);
+  EXPECT_TRUE(drain(0, lost).empty());
+}
+
+TEST_F(LanedRing, AReaderOfALaneTakesOnlyThatLanesPositions) {
+  for (uint64_t i = 0; i < 5; ++i) publish_in(3, i);
+  RingReader reader(ring_, 3, ReaderStart::First, 1'000'000);
+  reader.seek(2);  // lane 2's
+  EXPECT_EQ(reader.cursor(), 3u) << "its own first, untouched";
+  reader.seek(11);  // lane 3's third event
+  EXPECT_EQ(reader.cursor(), 11u);
+  td_event_record batch[8];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  ASSERT_EQ(count, 3u);
+  EXPECT_EQ(batch[0].socket_id, 2u);
+  EXPECT_EQ(reader.cursor(), 5u * kLanes + 3);
+}
+
+TEST_F(LanedRing, ThreadsPublishIntoLanesOfTheirOwnAndEachKeepsToOne) {
+  uint32_t lanes[2] = {};
+  bool steady[2] = {};
+  auto run = [&](int t) {
+    lanes[t] = ring_.lane_of_this_thread();
+    steady[t] = true;
+    for (int i = 0; i < 1000; ++i) steady[t] = steady[t] && ring_.lane_of_this_thread() == lanes[t];
+  };
+  std::thread first(run, 0);
+  first.join();
+  std::thread second(run, 1);
+  second.join();
+  EXPECT_TRUE(steady[0] && steady[1]);
+  EXPECT_NE(lanes[0], lanes[1]) << "threads started one after another take different lanes";
+}
+
+TEST(Lanes, ProducersGiveRingsALanePerCpuUpToFourEachOfAtLeast4096Slots) {
+  EXPECT_EQ(layout::lanes_for(16384, 1), 1u) << "one CPU: nobody to share a line with";
+  EXPECT_EQ(layout::lanes_for(16384, 2), 2u);
+  EXPECT_EQ(layout::lanes_for(16384, 3), 4u);
+  EXPECT_EQ(layout::lanes_for(16384, 64), 4u);
+  EXPECT_EQ(layout::lanes_for(1u << 20, 64), 4u);
+  EXPECT_EQ(layout::lanes_for(8192, 64), 2u);
+  EXPECT_EQ(layout::lanes_for(4096, 64), 1u) << "a small ring stays one lane";
+  EXPECT_EQ(layout::lanes_for(64, 8), 1u);
+  for (uint32_t slots = layout::kMinSlotCount; slots <= layout::kMaxSlotCount; slots *= 2) {
+    for (uint32_t cpus : {1u, 2u, 5u, 1024u}) {
+      EXPECT_TRUE(layout::valid_lane_count(layout::lanes_for(slots, cpus), slots));
     }
   }
 }

@@ -139,7 +139,8 @@ typedef struct td_address {
  * equivalent is recorded as its negated errno.
  */
 typedef struct td_event_record {
-  uint64_t sequence;        /* position in the channel's event stream, from 0 */
+  uint64_t sequence;        /* position in its ring's lane (see td_ring_position), unique in the
+                               ring: the k-th event of lane l of L is k * L + l */
   uint64_t time_ns;         /* wall clock, ns since 1970-01-01 UTC: when a local call began, or
                                when an indication was seen. Order causality by time, not sequence:
                                sequence is publication order, and a call is published once it
@@ -298,11 +299,16 @@ typedef enum td_reader_start {
 
 #define TD_RING_NAME_MAX 128
 
-/* Where a reader stands in one ring: a position to read on from later (td_reader_resume). */
+/*
+ * Where a reader stands in one lane of a ring: a position to read on from later
+ * (td_reader_resume). A ring is divided into lanes, each thread publishing into one; the k-th
+ * event of lane l of L has the sequence k * L + l, so a position's next_sequence names its lane,
+ * and a reader has one position per lane of each ring it reads.
+ */
 typedef struct td_ring_position {
   char ring[TD_RING_NAME_MAX]; /* the ring's file name in the channel's rings directory */
   uint64_t generation;         /* the ring's generation: a ring made again in place starts over */
-  uint64_t next_sequence;      /* the ring's first event not yet delivered */
+  uint64_t next_sequence;      /* the lane's first event not yet delivered */
 } td_ring_position;            /* 144 bytes */
 
 /*
@@ -318,9 +324,10 @@ TD_API void td_reader_destroy(td_reader* reader) TD_NOEXCEPT;
 
 /*
  * A reader that reads on from positions a reader saved (td_reader_positions), for a consumer that
- * stops and starts again without losing or repeating events: each ring named there, if it is
- * still the same ring (same generation), is read from next_sequence, and events of it overwritten
- * since count as lost at the first read; a ring made again in place is read from its first event.
+ * stops and starts again without losing or repeating events: each lane of each ring named there,
+ * if it is still the same ring (same generation), is read from its position's next_sequence, and
+ * events of it overwritten since count as lost at the first read; a ring made again in place is
+ * read from its first event.
  * Every other ring starts where `start` says (TD_START_FIRST: rings made while the consumer was
  * away are read whole). count may be 0.
  */
@@ -328,9 +335,9 @@ TD_API int td_reader_resume(td_channel* channel, const td_ring_position* positio
                             int start, uint32_t stall_timeout_ms, td_reader** out) TD_NOEXCEPT;
 
 /*
- * Where the reader stands in each ring it reads, after the events delivered so far. *count
- * receives the number of rings; TD_ERR_INVALID_ARGUMENT (with *count set) when capacity is
- * smaller.
+ * Where the reader stands in each lane of each ring it reads, after the events delivered so far.
+ * *count receives the number of positions; TD_ERR_INVALID_ARGUMENT (with *count set) when
+ * capacity is smaller.
  */
 TD_API int td_reader_positions(const td_reader* reader, td_ring_position* positions,
                                size_t capacity, size_t* count) TD_NOEXCEPT;

@@ -11,7 +11,7 @@ namespace {
 
 constexpr int kConfigReadAttempts = 1000;
 constexpr uint64_t kScanIntervalNs = 1000000000ull;
-constexpr size_t kPendingPerRing = 1024;
+constexpr size_t kPendingPerLane = 1024;
 
 bool starts_with(const std::string& text, const std::string& prefix) {
   return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
@@ -54,8 +54,9 @@ struct RingSeed {
 };
 
 void initialize_ring(uint8_t* bytes, size_t, void* context) {
-  EventRing::initialize(bytes, static_cast<RingSeed*>(context)->slot_count,
-                        platform::wall_clock_ns());
+  uint32_t slot_count = static_cast<RingSeed*>(context)->slot_count;
+  EventRing::initialize(bytes, slot_count, platform::wall_clock_ns(),
+                        layout::lanes_for(slot_count, platform::cpu_count()));
 }
 
 }  // namespace
@@ -208,10 +209,11 @@ td_status Channel::open_own_ring(uint32_t slot_count) {
   const std::string name = std::string(kRingPrefix) + key;
   td_status status = try_ring(name, slot_count, true);
   // This user's own ring, damaged: passed through until it is sound again, like any damage.
-  if (status != TD_ERR_ACCESS_DENIED) return status;
+  if (status != TD_ERR_ACCESS_DENIED && status != TD_ERR_VERSION) return status;
   // The name is not this user's to trust (another user's file, one others may write, a link, a
-  // FIFO): any other ring of this user's, else a new one under a name nobody could have chosen
-  // in advance.
+  // FIFO), or its ring has another layout (written by programs that loaded an older Teardown,
+  // and read by readers that know it): any other ring of this user's, else a new one under a
+  // name nobody could have chosen in advance.
   const std::string prefix = name + "-";
   for (const std::string& other : list_directory(rings_dir(), kMaxRingNames)) {
     if (starts_with(other, prefix) && try_ring(other, slot_count, false) == TD_OK) return TD_OK;
@@ -270,19 +272,25 @@ ConfigStatus Channel::config_status() const {
 
 // ---- Reading every ring -------------------------------------------------------------------------
 
+// One lane of a ring, and the events read from it that the merge has not delivered yet.
+struct ChannelReader::Lane {
+  std::unique_ptr<RingReader> reader;
+  std::vector<td_event_record> pending;
+  size_t next = 0;  // first pending event not yet delivered
+
+  bool has_pending() const { return next < pending.size(); }
+  uint64_t position() const { return has_pending() ? pending[next].sequence : reader->cursor(); }
+};
+
 struct ChannelReader::Ring {
   std::string name;
   MappedFile file;
   FileSource copied{file};
   MemorySource mapped;  // the ring of the reader's own user, mapped
-  std::unique_ptr<RingReader> reader;
+  std::vector<Lane> lanes;
   uint64_t generation = 0;
   uint32_t user = 0;
-  std::vector<td_event_record> pending;
-  size_t next = 0;  // first pending event not yet delivered
   bool broken = false;
-
-  bool has_pending() const { return next < pending.size(); }
 };
 
 ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t stall_timeout_ns,
@@ -298,9 +306,9 @@ ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t 
 std::vector<RingPosition> ChannelReader::positions() const {
   std::vector<RingPosition> out;
   for (const auto& ring : rings_) {
-    uint64_t next =
-        ring->has_pending() ? ring->pending[ring->next].sequence : ring->reader->cursor();
-    out.push_back(RingPosition{ring->name, ring->generation, next});
+    for (const Lane& lane : ring->lanes) {
+      out.push_back(RingPosition{ring->name, ring->generation, lane.position()});
+    }
   }
   return out;
 }
@@ -325,8 +333,15 @@ void ChannelReader::scan(bool first) {
       dropped_.push_back(ring->name);
     }
   }
+  // A broken ring's events read before it broke are delivered first.
   rings_.erase(std::remove_if(rings_.begin(), rings_.end(),
-                              [](const std::unique_ptr<Ring>& ring) { return ring->broken; }),
+                              [](const std::unique_ptr<Ring>& ring) {
+                                return ring->broken &&
+                                       std::none_of(ring->lanes.begin(), ring->lanes.end(),
+                                                    [](const Lane& lane) {
+                                                      return lane.has_pending();
+                                                    });
+                              }),
                rings_.end());
   for (std::string& name : list_directory(rings_dir_, kMaxRingNames)) {
     if (!starts_with(name, kRingPrefix)) continue;
@@ -356,16 +371,36 @@ void ChannelReader::scan(bool first) {
       ring->mapped = MemorySource(ring->file.data(), ring->file.size());
       source = &ring->mapped;
     }
-    ring->reader = std::make_unique<RingReader>(*source, geometry, start, stall_timeout_ns_);
+    ring->lanes.resize(geometry.lane_count);
+    for (uint32_t lane = 0; lane < geometry.lane_count; ++lane) {
+      ring->lanes[lane].reader =
+          std::make_unique<RingReader>(*source, geometry, lane, start, stall_timeout_ns_);
+    }
     ring->generation = geometry.generation;
-    // A ring this reader's predecessor read is read on from where it stopped, once: a ring
-    // dropped as damaged and found again is not sent back to it.
-    auto saved = std::find_if(resume_.begin(), resume_.end(),
-                              [&](const RingPosition& position) { return position.ring == name; });
-    if (saved != resume_.end()) {
-      // The same ring made again in place since: everything in it is new.
-      ring->reader->seek(saved->generation == geometry.generation ? saved->next_sequence : 0);
-      resume_.erase(saved);
+    // A ring this reader's predecessor read is read on from where it stopped in each lane, once:
+    // a ring dropped as damaged and found again is not sent back to it. A ring made again in
+    // place since is read from its first event: everything in it is new.
+    bool resumed = false;
+    for (const RingPosition& saved : resume_) {
+      if (saved.ring != name) continue;
+      resumed = true;
+      // A position names its lane by its sequence; every other lane's reader ignores it.
+      if (saved.generation == geometry.generation) {
+        for (Lane& lane : ring->lanes) lane.reader->seek(saved.next_sequence);
+      }
+    }
+    if (resumed) {
+      if (std::none_of(resume_.begin(), resume_.end(), [&](const RingPosition& saved) {
+            return saved.ring == name && saved.generation == geometry.generation;
+          })) {
+        // Lane l's first event has sequence l.
+        for (uint32_t lane = 0; lane < geometry.lane_count; ++lane) {
+          ring->lanes[lane].reader->seek(lane);
+        }
+      }
+      resume_.erase(std::remove_if(resume_.begin(), resume_.end(),
+                                   [&](const RingPosition& saved) { return saved.ring == name; }),
+                    resume_.end());
     }
     rings_.push_back(std::move(ring));
   }
@@ -379,41 +414,60 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
       directory_version(rings_dir_) != scanned_version_) {
     scan(false);
   }
-  // One ring, nothing of it staged: read straight into the caller's buffer, with no merge and
-  // no second copy of every record (the common case: a user reading their own ring).
-  if (rings_.size() == 1 && !rings_[0]->broken && !rings_[0]->has_pending()) {
-    Ring& ring = *rings_[0];
-    if (ring.reader->read(out, capacity, count, lost) != TD_OK) {
-      ring.broken = true;  // damaged or replaced by its owner: found again at the next scan
-      count = 0;
-      next_scan_ns_ = 0;
-    }
-    for (size_t i = 0; i < count; ++i) out[i].user = ring.user;
-    return TD_OK;
-  }
-  for (auto& ring : rings_) {
-    if (ring->broken || ring->has_pending()) continue;
-    ring->pending.resize(kPendingPerRing);
-    ring->next = 0;
-    size_t got = 0;
-    uint64_t ring_lost = 0;
-    if (ring->reader->read(ring->pending.data(), ring->pending.size(), got, ring_lost) != TD_OK) {
-      ring->broken = true;  // damaged or replaced by its owner: found again at the next scan
+  // A lane that fails to read marks its whole ring broken: found again at the next scan.
+  auto read_lane = [&](Ring& ring, Lane& lane, td_event_record* into, size_t room, size_t& got) {
+    uint64_t lane_lost = 0;
+    if (lane.reader->read(into, room, got, lane_lost) != TD_OK) {
+      ring.broken = true;
       got = 0;
       next_scan_ns_ = 0;
     }
-    ring->pending.resize(got);
-    lost = saturating_add(lost, ring_lost);
-    for (td_event_record& event : ring->pending) event.user = ring->user;
+    lost = saturating_add(lost, lane_lost);
+    for (size_t i = 0; i < got; ++i) into[i].user = ring.user;
+  };
+  // Which lanes have events to read, and whether any has some staged from an earlier read.
+  Ring* only_ring = nullptr;
+  Lane* only_lane = nullptr;
+  size_t unread_lanes = 0;
+  bool staged = false;
+  for (auto& ring : rings_) {
+    for (Lane& lane : ring->lanes) {
+      if (lane.has_pending()) {
+        staged = true;
+      } else if (!ring->broken && lane.reader->has_unread()) {
+        ++unread_lanes;
+        only_ring = ring.get();
+        only_lane = &lane;
+      }
+    }
   }
-  // Merge by time: the earliest pending event of all rings, until the caller's buffer is full.
+  // One lane with events and nothing staged: read straight into the caller's buffer, with no
+  // merge and no second copy of every record (the common case: one busy thread).
+  if (!staged && unread_lanes <= 1) {
+    if (only_lane != nullptr) read_lane(*only_ring, *only_lane, out, capacity, count);
+    return TD_OK;
+  }
+  for (auto& ring : rings_) {
+    for (Lane& lane : ring->lanes) {
+      if (ring->broken || lane.has_pending()) continue;
+      lane.pending.resize(kPendingPerLane);
+      lane.next = 0;
+      size_t got = 0;
+      read_lane(*ring, lane, lane.pending.data(), lane.pending.size(), got);
+      lane.pending.resize(got);
+    }
+  }
+  // Merge by time: the earliest pending event of all lanes, until the caller's buffer is full.
+  // Each lane's events stay in their order.
   while (count < capacity) {
-    Ring* earliest = nullptr;
+    Lane* earliest = nullptr;
     for (auto& ring : rings_) {
-      if (!ring->has_pending()) continue;
-      if (earliest == nullptr ||
-          ring->pending[ring->next].time_ns < earliest->pending[earliest->next].time_ns) {
-        earliest = ring.get();
+      for (Lane& lane : ring->lanes) {
+        if (!lane.has_pending()) continue;
+        if (earliest == nullptr ||
+            lane.pending[lane.next].time_ns < earliest->pending[earliest->next].time_ns) {
+          earliest = &lane;
+        }
       }
     }
     if (earliest == nullptr) break;

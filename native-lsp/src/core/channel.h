@@ -132,7 +132,8 @@ class Channel {
 // that a user who starts recording later is read too; a ring that is damaged or replaced is
 // dropped and found again. Each event's `user` is the index of its ring's owner among
 // user_keys().
-// Where a reader stands in one ring: the sequence of its first event not yet delivered.
+// Where a reader stands in one lane of a ring: the sequence of the lane's first event not yet
+// delivered (which says the lane: the k-th event of lane l of L has sequence k * L + l).
 struct RingPosition {
   std::string ring;  // the ring's name in the rings directory
   uint64_t generation = 0;
@@ -163,6 +164,7 @@ class ChannelReader {
   size_t ring_count() const { return rings_.size(); }
 
  private:
+  struct Lane;
   struct Ring;
   void scan(bool first);
   uint32_t user_index(const std::string& key);

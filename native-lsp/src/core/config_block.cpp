@@ -69,7 +69,7 @@ td_status ConfigBlock::validate(const uint8_t* base, size_t size) {
   if (base == nullptr || size < sizeof(ConfigHeader)) return TD_ERR_CORRUPT;
   const auto* header = reinterpret_cast<const ConfigHeader*>(base);
   if (header->magic.load(std::memory_order_acquire) != layout::kConfigMagic) return TD_ERR_CORRUPT;
-  if (header->layout_version != layout::kLayoutVersion) return TD_ERR_VERSION;
+  if (header->layout_version != layout::kConfigLayoutVersion) return TD_ERR_VERSION;
   if (header->header_size != offsetof(ConfigHeader, config) ||
       header->config_size != sizeof(td_config)) {
     return TD_ERR_CORRUPT;
@@ -82,7 +82,7 @@ void ConfigBlock::initialize(uint8_t* base, uint64_t generation, const td_config
   auto* header = reinterpret_cast<ConfigHeader*>(base);
   header->magic.store(0, std::memory_order_release);
   std::memset(base + sizeof(header->magic), 0, sizeof(ConfigHeader) - sizeof(header->magic));
-  header->layout_version = layout::kLayoutVersion;
+  header->layout_version = layout::kConfigLayoutVersion;
   header->header_size = offsetof(ConfigHeader, config);
   header->config_size = sizeof(td_config);
   header->generation = generation;

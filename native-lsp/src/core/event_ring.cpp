@@ -211,31 +211,43 @@ td_status read_geometry(const uint8_t* header, size_t length, uint64_t file_size
   std::memcpy(&slot_size, header + offsetof(EventsHeader, slot_size), sizeof(slot_size));
   std::memcpy(&slot_count, header + offsetof(EventsHeader, slot_count), sizeof(slot_count));
   std::memcpy(&generation, header + offsetof(EventsHeader, generation), sizeof(generation));
+  uint32_t lanes;
+  std::memcpy(&lanes, header + offsetof(EventsHeader, lane_count), sizeof(lanes));
   if (magic != layout::kEventsMagic) return TD_ERR_CORRUPT;
-  if (version != layout::kLayoutVersion) return TD_ERR_VERSION;
+  if (version != layout::kEventsLayoutVersion) return TD_ERR_VERSION;
   if (header_size != sizeof(EventsHeader) || slot_size != sizeof(Slot) ||
-      !layout::valid_slot_count(slot_count) || file_size < layout::events_file_bytes(slot_count)) {
+      !layout::valid_slot_count(slot_count) || !layout::valid_lane_count(lanes, slot_count) ||
+      file_size < layout::events_file_bytes(slot_count)) {
     return TD_ERR_CORRUPT;
   }
   out.slot_count = slot_count;
+  out.lane_count = lanes;
   out.generation = generation;
   return TD_OK;
 }
 
+namespace {
+uint64_t saturating_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+}  // namespace
+
 bool read_counters(const RingSource& source, td_counters& out) {
-  uint64_t head;
+  layout::LaneHead heads[layout::kMaxLanes];
   layout::CounterStripe stripes[layout::kCounterStripes];
-  if (!source.copy(offsetof(EventsHeader, head), &head, sizeof(head)) ||
+  if (!source.copy(offsetof(EventsHeader, heads), static_cast<void*>(heads), sizeof(heads)) ||
       !source.copy(offsetof(EventsHeader, stripes), static_cast<void*>(stripes), sizeof(stripes))) {
     return false;
   }
-  out.produced = head;
+  // Lanes a ring does not use have never had an event.
+  out.produced = 0;
+  for (const layout::LaneHead& head : heads) {
+    out.produced = saturating_add(out.produced, head.claimed.load(std::memory_order_relaxed));
+  }
   uint64_t totals[TD_KIND_SLOTS] = {};
   for (const layout::CounterStripe& stripe : stripes) {
     for (int index = 0; index < TD_KIND_SLOTS; ++index) {
-      uint64_t value = stripe.values[index].load(std::memory_order_relaxed);
       // Whatever the file says, a total saturates instead of wrapping.
-      totals[index] = value > UINT64_MAX - totals[index] ? UINT64_MAX : totals[index] + value;
+      uint64_t value = stripe.values[index].load(std::memory_order_relaxed);
+      totals[index] = saturating_add(totals[index], value);
     }
   }
   out.dropped = totals[0];
@@ -249,16 +261,18 @@ td_status EventRing::validate(const uint8_t* base, size_t size) {
   return read_geometry(base, size, size, geometry);
 }
 
-void EventRing::initialize(uint8_t* base, uint32_t slot_count, uint64_t generation) {
+void EventRing::initialize(uint8_t* base, uint32_t slot_count, uint64_t generation,
+                           uint32_t lane_count) {
   auto* header = reinterpret_cast<EventsHeader*>(base);
   header->magic.store(0, std::memory_order_release);
   std::memset(base + sizeof(header->magic), 0,
               layout::events_file_bytes(slot_count) - sizeof(header->magic));
-  header->layout_version = layout::kLayoutVersion;
+  header->layout_version = layout::kEventsLayoutVersion;
   header->header_size = sizeof(EventsHeader);
   header->slot_size = sizeof(Slot);
   header->slot_count = slot_count;
   header->generation = generation;
+  header->lane_count = lane_count;
   header->magic.store(layout::kEventsMagic, std::memory_order_release);
 }
 
@@ -269,7 +283,10 @@ td_status EventRing::bind(uint8_t* base, size_t size, EventRing& out) {
   out.header_ = reinterpret_cast<EventsHeader*>(base);
   out.slots_ = reinterpret_cast<Slot*>(base + sizeof(EventsHeader));
   out.slot_count_ = geometry.slot_count;
-  out.mask_ = geometry.slot_count - 1u;
+  out.lane_count_ = geometry.lane_count;
+  out.lane_slots_ = geometry.lane_slots();
+  // The first thread of each process starts at a lane of its own (most likely).
+  out.lane_salt_ = static_cast<uint32_t>((platform::process_id() * kMultiplier) >> 40);
   out.generation_.store(geometry.generation, std::memory_order_relaxed);
   out.source_ = MemorySource(base, layout::events_file_bytes(geometry.slot_count));
   return TD_OK;
@@ -278,16 +295,20 @@ td_status EventRing::bind(uint8_t* base, size_t size, EventRing& out) {
 EventRing::EventRing(const EventRing& other)
     : header_(other.header_),
       slots_(other.slots_),
-      mask_(other.mask_),
       slot_count_(other.slot_count_),
+      lane_count_(other.lane_count_),
+      lane_slots_(other.lane_slots_),
+      lane_salt_(other.lane_salt_),
       generation_(other.generation()),
       source_(other.source_) {}
 
 EventRing& EventRing::operator=(const EventRing& other) {
   header_ = other.header_;
   slots_ = other.slots_;
-  mask_ = other.mask_;
   slot_count_ = other.slot_count_;
+  lane_count_ = other.lane_count_;
+  lane_slots_ = other.lane_slots_;
+  lane_salt_ = other.lane_salt_;
   generation_.store(other.generation(), std::memory_order_relaxed);
   source_ = other.source_;
   return *this;
@@ -300,7 +321,7 @@ bool EventRing::rebind() {
   RingGeometry geometry;
   if (read_geometry(copy, sizeof(copy), layout::events_file_bytes(slot_count_), geometry) !=
           TD_OK ||
-      geometry.slot_count != slot_count_) {
+      geometry.slot_count != slot_count_ || geometry.lane_count != lane_count_) {
     return false;
   }
   generation_.store(geometry.generation, std::memory_order_relaxed);
@@ -311,21 +332,32 @@ layout::CounterStripe& EventRing::stripe() {
   return header_->stripes[platform::cpu_number() % layout::kCounterStripes];
 }
 
-bool EventRing::claim(Claim& claim) {
-  uint64_t sequence = header_->head.fetch_add(1, std::memory_order_relaxed);
-  Slot& slot = slots_[sequence & mask_];
+uint32_t EventRing::lane_of_this_thread() const {
+  return (platform::thread_number() + lane_salt_) & (lane_count_ - 1u);
+}
+
+bool EventRing::claim(Claim& claim) { return claim_in(lane_of_this_thread(), claim); }
+
+bool EventRing::claim_in(uint32_t lane, Claim& claim) {
+  lane &= lane_count_ - 1u;
+  uint64_t index = header_->heads[lane].claimed.fetch_add(1, std::memory_order_relaxed);
+  uint64_t sequence = index * lane_count_ + lane;
+  Slot* lane_slots = slots_ + static_cast<size_t>(lane) * lane_slots_;
+  const uint64_t mask = lane_slots_ - 1u;
+  Slot& slot = lane_slots[index & mask];
   uint64_t seen = slot.stamp.load(std::memory_order_acquire);
   // A producer a lap (or more) ahead already filled this slot: this event can only be lost.
   if (seen != 0 && layout::stamp_sequence(seen) >= sequence) {
     stripe().values[0].fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  // The slots the next two events go to, most likely this process's own in a burst: their first
-  // lines are asked for now, while this event is written, and not when they are needed. Two,
-  // because a line from memory takes longer to come than an event takes to publish: asking one
-  // slot ahead, a burst published an event in 37-42 ns here; two ahead, 33-34; three, no better.
-  prefetch_slot<true>(slots_[(sequence + 1) & mask_]);
-  prefetch_slot<true>(slots_[(sequence + 2) & mask_]);
+  // The slots the lane's next two events go to, most likely this thread's own in a burst: their
+  // first lines are asked for now, while this event is written, and not when they are needed.
+  // Two, because a line from memory takes longer to come than an event takes to publish: asking
+  // one slot ahead, a burst published an event in 37-42 ns here; two ahead, 33-34; three, no
+  // better.
+  prefetch_slot<true>(lane_slots[(index + 1) & mask]);
+  prefetch_slot<true>(lane_slots[(index + 2) & mask]);
   claim.slot = &slot;
   claim.sequence = sequence;
   claim.seen_stamp = seen;
@@ -352,29 +384,45 @@ bool EventRing::complete(const Claim& claim, const td_event_record& record) {
   return true;
 }
 
+// The whole of a publish in one function, its halves inlined into it: the hot path calls nothing
+// but the thread's number and the CPU's (for the counters) from another file.
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((flatten))
+#endif
 bool EventRing::publish(const td_event_record& record) {
   Claim claim;
-  return this->claim(claim) && complete(claim, record);
+  return claim_in(lane_of_this_thread(), claim) && complete(claim, record);
 }
 
 void EventRing::counters(td_counters& out) const {
   if (!read_counters(source_, out)) out = td_counters{};
 }
 
-uint64_t EventRing::head() const { return header_->head.load(std::memory_order_acquire); }
+uint64_t EventRing::head() const {
+  uint64_t total = 0;
+  for (uint32_t lane = 0; lane < lane_count_; ++lane) {
+    total += header_->heads[lane].claimed.load(std::memory_order_acquire);
+  }
+  return total;
+}
 
 namespace {
 constexpr size_t kCopyChunk = 256;  // slots copied per read of the file (128 KiB)
 }  // namespace
 
-RingReader::RingReader(const RingSource& source, RingGeometry geometry, ReaderStart start,
-                       uint64_t stall_timeout_ns)
-    : source_(source), geometry_(geometry), stall_timeout_ns_(stall_timeout_ns) {
+RingReader::RingReader(const RingSource& source, RingGeometry geometry, uint32_t lane,
+                       ReaderStart start, uint64_t stall_timeout_ns)
+    : source_(source),
+      geometry_(geometry),
+      lane_(lane < geometry.lane_count ? lane : 0),
+      stall_timeout_ns_(stall_timeout_ns) {
   size_t mapped_size = 0;
   const uint8_t* base = source_.mapping(mapped_size);
   if (base != nullptr && layout::valid_slot_count(geometry_.slot_count) &&
+      layout::valid_lane_count(geometry_.lane_count, geometry_.slot_count) &&
       mapped_size >= layout::events_file_bytes(geometry_.slot_count)) {
-    mapped_slots_ = reinterpret_cast<const Slot*>(base + sizeof(EventsHeader));
+    mapped_slots_ = reinterpret_cast<const Slot*>(base + sizeof(EventsHeader)) +
+                    static_cast<size_t>(lane_) * geometry_.lane_slots();
   }
   uint64_t head = 0;
   if (!current_head(head)) return;  // the first read reports the damage
@@ -383,39 +431,52 @@ RingReader::RingReader(const RingSource& source, RingGeometry geometry, ReaderSt
   } else if (start == ReaderStart::First) {
     cursor_ = 0;
   } else {
-    cursor_ = head > geometry_.slot_count ? head - geometry_.slot_count : 0;
+    cursor_ = head > geometry_.lane_slots() ? head - geometry_.lane_slots() : 0;
   }
 }
 
 void RingReader::seek(uint64_t sequence) {
+  if (sequence % geometry_.lane_count != lane_) return;
   uint64_t head = 0;
   if (!current_head(head)) return;  // the next read reports the damage
-  cursor_ = sequence < head ? sequence : head;
+  uint64_t index = sequence / geometry_.lane_count;
+  cursor_ = index < head ? index : head;
   stalled_sequence_ = UINT64_MAX;
 }
 
 bool RingReader::current_head(uint64_t& head) const {
-  uint8_t copy[offsetof(EventsHeader, reserved1)];
-  if (!source_.copy(0, copy, sizeof(copy))) return false;
+  uint8_t copy[offsetof(EventsHeader, reserved0)];
+  if (!source_.copy(0, copy, sizeof(copy)) ||
+      !source_.copy(offsetof(EventsHeader, heads) + lane_ * sizeof(layout::LaneHead), &head,
+                    sizeof(head))) {
+    return false;
+  }
   uint64_t magic;
   uint64_t generation;
   std::memcpy(&magic, copy + offsetof(EventsHeader, magic), sizeof(magic));
   std::memcpy(&generation, copy + offsetof(EventsHeader, generation), sizeof(generation));
-  std::memcpy(&head, copy + offsetof(EventsHeader, head), sizeof(head));
   return magic == layout::kEventsMagic && generation == geometry_.generation;
 }
 
+bool RingReader::has_unread() const {
+  uint64_t head = 0;
+  // A header that cannot be read is for read() to report.
+  return !current_head(head) || head != cursor_;
+}
+
 bool RingReader::copy_slots(uint64_t first, size_t count) {
-  // The slots of `count` consecutive sequences: at most two runs, split where the ring wraps.
-  uint64_t index = first & (geometry_.slot_count - 1u);
-  size_t before_wrap = static_cast<size_t>(geometry_.slot_count - index);
+  // The slots of `count` consecutive events of the lane: at most two runs, split where the lane
+  // wraps.
+  const uint64_t lane_slots = geometry_.lane_slots();
+  const uint64_t lane_first = sizeof(EventsHeader) + lane_ * lane_slots * sizeof(Slot);
+  uint64_t index = first & (lane_slots - 1u);
+  size_t before_wrap = static_cast<size_t>(lane_slots - index);
   size_t run = count < before_wrap ? count : before_wrap;
-  if (!source_.copy(sizeof(EventsHeader) + index * sizeof(Slot), copies_.data(),
-                    run * sizeof(Slot))) {
+  if (!source_.copy(lane_first + index * sizeof(Slot), copies_.data(), run * sizeof(Slot))) {
     return false;
   }
   return run == count ||
-         source_.copy(sizeof(EventsHeader), copies_.data() + run, (count - run) * sizeof(Slot));
+         source_.copy(lane_first, copies_.data() + run, (count - run) * sizeof(Slot));
 }
 
 RingReader::SlotState RingReader::take(const SlotCopy& copy, uint64_t sequence,
@@ -490,20 +551,20 @@ td_status RingReader::read(td_event_record* out, size_t capacity, size_t& count,
   uint64_t head = 0;
   if (!current_head(head)) return TD_ERR_CORRUPT;
   if (head < cursor_) return TD_ERR_CORRUPT;  // the head never moves back in a sound channel
-  if (head - cursor_ > geometry_.slot_count) {
-    lost += head - geometry_.slot_count - cursor_;
-    cursor_ = head - geometry_.slot_count;
+  const uint64_t lane_slots = geometry_.lane_slots();
+  if (head - cursor_ > lane_slots) {
+    lost += head - lane_slots - cursor_;
+    cursor_ = head - lane_slots;
   }
   if (mapped_slots_ != nullptr) {
     // Slot by slot out of the mapping: the fixed part and the captured bytes there are, never
     // the unused rest of a slot.
-    const uint64_t mask = geometry_.slot_count - 1u;
+    const uint64_t mask = lane_slots - 1u;
     while (count < capacity && cursor_ < head) {
-      // A slot a few sequences on is asked for now, so that its lines arrive while these are read.
+      // A slot a few events on is asked for now, so that its lines arrive while these are read.
       prefetch_slot<false>(mapped_slots_[(cursor_ + kReadAhead) & mask]);
-      if (!settle(take_mapped(mapped_slots_[cursor_ & mask], cursor_, out[count]), count, lost)) {
-        break;
-      }
+      const Slot& slot = mapped_slots_[cursor_ & mask];
+      if (!settle(take_mapped(slot, sequence_of(cursor_), out[count]), count, lost)) break;
     }
   } else {
     if (copies_.empty()) copies_.resize(kCopyChunk);
@@ -513,7 +574,10 @@ td_status RingReader::read(td_event_record* out, size_t capacity, size_t& count,
       if (chunk > capacity - count) chunk = capacity - count;
       if (!copy_slots(cursor_, chunk)) return TD_ERR_CORRUPT;
       size_t used = 0;
-      while (used < chunk && settle(take(copies_[used], cursor_, out[count]), count, lost)) ++used;
+      while (used < chunk &&
+             settle(take(copies_[used], sequence_of(cursor_), out[count]), count, lost)) {
+        ++used;
+      }
       if (used < chunk) break;  // waiting for a slot still being written
     }
   }

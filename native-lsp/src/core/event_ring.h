@@ -1,10 +1,12 @@
 // The event ring inside the events file: many producer processes, many independent readers.
 //
-// Producers take a sequence number with one fetch_add on the head, write the record into the slot
-// it maps to, and advance the slot's stamp with one compare-and-swap. No lock, no wait, no
-// allocation, no system call. A reader keeps its own cursor, copies slots out of the file and
-// checks each copy's stamp, sequence and hash; it counts as lost whatever was overwritten, torn,
-// damaged, or held by a producer that stopped half way for longer than its stall timeout.
+// A ring is divided into lanes (channel_layout.h), and each thread publishes into one of them.
+// A producer takes a sequence number with one fetch_add on its lane's head, writes the record
+// into the slot it maps to, and advances the slot's stamp with one compare-and-swap. No lock, no
+// wait, no allocation, no system call. A reader keeps its own cursor in each lane, copies slots
+// out of the file and checks each copy's stamp, sequence and hash; it counts as lost whatever was
+// overwritten, torn, damaged, or held by a producer that stopped half way for longer than its
+// stall timeout.
 #pragma once
 
 #include <atomic>
@@ -36,7 +38,16 @@ uint64_t store_record(td_event_record& to, const td_event_record& from, uint64_t
 // size of the file (or mapping): nothing read from the file later can move an access outside it.
 struct RingGeometry {
   uint32_t slot_count = 0;
+  uint32_t lane_count = 1;
   uint64_t generation = 0;
+
+  uint32_t lane_slots() const { return slot_count / lane_count; }
+  // The slot, from the ring's first, that event `sequence` goes to.
+  uint64_t slot_of(uint64_t sequence) const {
+    uint64_t lane = sequence & (lane_count - 1u);
+    uint64_t index = (sequence / lane_count) & (lane_slots() - 1u);
+    return lane * lane_slots() + index;
+  }
 };
 
 // Checks a copy of an events header (`length` bytes at `header`) for a file of `file_size` bytes.
@@ -84,8 +95,10 @@ class EventRing {
   // Whether `size` bytes at `base` hold a complete, current-version events file.
   static td_status validate(const uint8_t* base, size_t size);
 
-  // Lays out a fresh ring; the magic is stored last, so attachers never see a half-made header.
-  static void initialize(uint8_t* base, uint32_t slot_count, uint64_t generation);
+  // Lays out a fresh ring of `lane_count` lanes (layout::valid_lane_count); the magic is stored
+  // last, so attachers never see a half-made header.
+  static void initialize(uint8_t* base, uint32_t slot_count, uint64_t generation,
+                         uint32_t lane_count = 1);
 
   // Binds `out` to the events file mapped at `base` (`size` bytes): the header is read once, and
   // its geometry checked against `size` and kept here.
@@ -107,12 +120,14 @@ class EventRing {
   bool rebind();
 
   uint32_t slot_count() const { return slot_count_; }
+  uint32_t lane_count() const { return lane_count_; }
   uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
-  RingGeometry geometry() const { return RingGeometry{slot_count_, generation()}; }
+  RingGeometry geometry() const { return RingGeometry{slot_count_, lane_count_, generation()}; }
   const RingSource& source() const { return source_; }
 
-  // Publishes a copy of `record` (its sequence field is assigned). False if the event could not
-  // be completed because a producer a full lap ahead took its slot; that is counted as dropped.
+  // Publishes a copy of `record` (its sequence field is assigned) into the calling thread's lane.
+  // False if the event could not be completed because a producer a full lap ahead took its slot;
+  // that is counted as dropped.
   bool publish(const td_event_record& record);
 
   // The two halves of publish, for tests that stop a producer between them.
@@ -122,9 +137,14 @@ class EventRing {
     uint64_t seen_stamp = 0;  // the slot's stamp before this producer wrote
   };
   bool claim(Claim& claim);
+  bool claim_in(uint32_t lane, Claim& claim);
   bool complete(const Claim& claim, const td_event_record& record);
 
+  // The lane the calling thread publishes into: the same for all of its events.
+  uint32_t lane_of_this_thread() const;
+
   void counters(td_counters& out) const;
+  // Events claimed so far, in all lanes.
   uint64_t head() const;
 
  private:
@@ -132,8 +152,10 @@ class EventRing {
 
   layout::EventsHeader* header_ = nullptr;
   layout::Slot* slots_ = nullptr;
-  uint64_t mask_ = 0;
   uint32_t slot_count_ = 0;
+  uint32_t lane_count_ = 1;
+  uint32_t lane_slots_ = 0;
+  uint32_t lane_salt_ = 0;  // spreads the threads of different processes over the lanes
   std::atomic<uint64_t> generation_{0};
   MemorySource source_;
 };
@@ -143,25 +165,30 @@ class EventRing {
 // to the reader, and whatever was overwritten before it was found counts as lost).
 enum class ReaderStart { Oldest, Newest, First };
 
-// Reads one ring by copying it out of its source: a file whose owner truncates, scribbles on or
-// regrows it can make events lost, never make the reader fault or go out of bounds.
+// Reads one lane of a ring by copying it out of its source: a file whose owner truncates,
+// scribbles on or regrows it can make events lost, never make the reader fault or go out of
+// bounds. A ring's lanes are read by one reader each and merged (ChannelReader).
 class RingReader {
  public:
-  RingReader(const RingSource& source, RingGeometry geometry, ReaderStart start,
+  RingReader(const RingSource& source, RingGeometry geometry, uint32_t lane, ReaderStart start,
              uint64_t stall_timeout_ns);
-  RingReader(const EventRing& ring, ReaderStart start, uint64_t stall_timeout_ns)
-      : RingReader(ring.source(), ring.geometry(), start, stall_timeout_ns) {}
+  RingReader(const EventRing& ring, uint32_t lane, ReaderStart start, uint64_t stall_timeout_ns)
+      : RingReader(ring.source(), ring.geometry(), lane, start, stall_timeout_ns) {}
 
-  // Copies up to `capacity` events in sequence order. `lost` receives how many sequence numbers
-  // were passed over without delivery during this call. TD_ERR_CORRUPT once the header is
-  // damaged or replaced, or the file cannot be read.
+  // Copies up to `capacity` events of the lane in sequence order. `lost` receives how many of
+  // its events were passed over without delivery during this call. TD_ERR_CORRUPT once the
+  // header is damaged or replaced, or the file cannot be read.
   td_status read(td_event_record* out, size_t capacity, size_t& count, uint64_t& lost);
 
-  // The sequence of the next event this reader delivers.
-  uint64_t cursor() const { return cursor_; }
+  // Whether the lane has had events this reader has not passed yet (one read of its head).
+  bool has_unread() const;
 
-  // Reads on from `sequence` (a position saved earlier): events of the ring overwritten since
-  // count as lost at the next read. A sequence past the ring's head is taken as its head.
+  // The sequence of the next event this reader delivers (one of this lane's).
+  uint64_t cursor() const { return cursor_ * geometry_.lane_count + lane_; }
+
+  // Reads on from `sequence` (a position in this lane saved earlier): events of the lane
+  // overwritten since count as lost at the next read. A sequence past the lane's head is taken as
+  // its head; one of another lane is ignored.
   void seek(uint64_t sequence);
 
  private:
@@ -180,12 +207,15 @@ class RingReader {
   // Delivers what `take` or `take_mapped` made of the slot at the cursor; false to stop here
   // (that slot is still being written).
   bool settle(SlotState state, size_t& count, uint64_t& lost);
+  // The lane's head: how many events it has had.
   bool current_head(uint64_t& head) const;
   bool copy_slots(uint64_t first, size_t count);
+  uint64_t sequence_of(uint64_t index) const { return index * geometry_.lane_count + lane_; }
 
   const RingSource& source_;
   RingGeometry geometry_;
-  uint64_t cursor_ = 0;
+  uint32_t lane_;
+  uint64_t cursor_ = 0;  // the lane's next event: its index in the lane, not its sequence
   uint64_t stall_timeout_ns_;
   uint64_t stalled_sequence_ = UINT64_MAX;
   uint64_t stalled_since_ns_ = 0;

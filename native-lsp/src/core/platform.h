@@ -18,6 +18,14 @@ uint32_t process_id() noexcept;
 // The CPU the calling thread runs on (a hint: it may move at once). A few ns, no system call.
 uint32_t cpu_number() noexcept;
 
+// The CPUs this machine runs programs on (at least 1).
+uint32_t cpu_count() noexcept;
+
+// A number of the calling thread's that never changes while it runs, and that threads started
+// one after another in a process most likely differ in by one (1, 2, 3 ... on Linux; the thread
+// id over four on Windows, whose ids are multiples of four handed out in order). A few ns.
+uint32_t thread_number() noexcept;
+
 // The executable's base name ("curl", "svchost.exe"), UTF-8; empty if it cannot be found.
 std::string process_name();
 

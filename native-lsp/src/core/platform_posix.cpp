@@ -10,6 +10,7 @@
 #include <x86intrin.h>
 #endif
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -108,6 +109,26 @@ uint32_t process_id() noexcept { return static_cast<uint32_t>(getpid()); }
 uint32_t cpu_number() noexcept {
   int cpu = sched_getcpu();
   return cpu < 0 ? 0u : static_cast<uint32_t>(cpu);
+}
+
+uint32_t cpu_count() noexcept {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus < 1 ? 1u : cpus > 4096 ? 4096u : static_cast<uint32_t>(cpus);
+}
+
+namespace {
+std::atomic<uint32_t> threads_numbered{0};
+thread_local uint32_t this_thread_number = 0;  // 0 until the thread first asks
+}  // namespace
+
+uint32_t thread_number() noexcept {
+  uint32_t number = this_thread_number;
+  if (number == 0) {
+    number = threads_numbered.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (number == 0) number = threads_numbered.fetch_add(1, std::memory_order_relaxed) + 1;
+    this_thread_number = number;
+  }
+  return number;
 }
 
 std::string process_name() {

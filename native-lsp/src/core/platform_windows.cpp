@@ -39,6 +39,15 @@ uint32_t process_id() noexcept { return static_cast<uint32_t>(GetCurrentProcessI
 
 uint32_t cpu_number() noexcept { return static_cast<uint32_t>(GetCurrentProcessorNumber()); }
 
+uint32_t cpu_count() noexcept {
+  DWORD cpus = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+  return cpus < 1 ? 1u : static_cast<uint32_t>(cpus);
+}
+
+// No thread-local variable: in a DLL that may be unloaded, mingw's emulated TLS would leave
+// destructors behind in every thread. The thread id is in the thread's own block.
+uint32_t thread_number() noexcept { return static_cast<uint32_t>(GetCurrentThreadId()) >> 2; }
+
 std::string process_name() {
   wchar_t path[MAX_PATH * 2];
   DWORD n = GetModuleFileNameW(nullptr, path, static_cast<DWORD>(sizeof(path) / sizeof(path[0])));

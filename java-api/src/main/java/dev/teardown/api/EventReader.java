@@ -103,7 +103,8 @@ public final class EventReader implements AutoCloseable {
   }
 
   /**
-   * Where this reader stands in each ring, after every event it has delivered: what a consumer
+   * Where this reader stands in each lane of each ring, after every event it has delivered (see
+   * {@link RingPosition}): what a consumer
    * saves, together with what it made of those events, to go on later with {@link
    * TeardownChannel#resume}.
    */

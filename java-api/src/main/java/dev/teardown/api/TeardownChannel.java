@@ -197,11 +197,11 @@ public final class TeardownChannel implements AutoCloseable {
   }
 
   /**
-   * A reader that goes on exactly where an earlier one stopped: each ring among {@code positions}
-   * (saved from {@link EventReader#positions()}) is read from its first undelivered event, and
-   * what the ring overwrote meanwhile is counted lost by the first read; every other ring (made
-   * since, or made again in place) is read from its first event. With no positions, every ring
-   * is read from its oldest event.
+   * A reader that goes on exactly where an earlier one stopped: each lane of each ring among
+   * {@code positions} (all of those saved from {@link EventReader#positions()}) is read from its
+   * first undelivered event, and what the lane overwrote meanwhile is counted lost by the first
+   * read; every other ring (made since, or made again in place) is read from its first event.
+   * With no positions, every ring is read from its oldest event.
    */
   public EventReader resume(List<RingPosition> positions, int batchSize, Duration stallTimeout) {
     Objects.requireNonNull(positions, "positions");

@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * One teardown event, as recorded by the layer in the process that owns the socket.
  *
- * @param sequence position in the channel's event stream
+ * @param sequence its position in its ring: unique there, and rising in the order each thread
+ *     published (see {@link RingPosition})
  * @param timeNanos when the layer recorded it: wall clock, nanoseconds since 1970-01-01 UTC
  *     (see {@link #time()})
  * @param pid the process

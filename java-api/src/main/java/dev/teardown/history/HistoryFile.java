@@ -21,10 +21,18 @@ import org.sqlite.SQLiteException;
 final class HistoryFile {
   /** {@code PRAGMA application_id} of a Teardown history: "TDH1". */
   static final int APPLICATION_ID = 0x54444831;
-  /** The schema this code writes and reads ({@code PRAGMA user_version}). */
-  static final int SCHEMA = 1;
+  /**
+   * The schema this code writes ({@code PRAGMA user_version}). 2: a ring has a position per lane,
+   * so positions are no longer one row per ring. A recorder opening a schema-1 history upgrades
+   * it; readers read both.
+   */
+  static final int SCHEMA = 2;
 
   private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+  private static final String POSITIONS_TABLE =
+      "CREATE TABLE positions(ring TEXT NOT NULL, generation INTEGER NOT NULL, next_sequence INTEGER NOT NULL)";
+  private static final String POSITIONS_INDEX = "CREATE INDEX positions_ring ON positions(ring)";
 
   private static final String[] TABLES = {
     // One row per connection end, its events packed in order (see Timeline).
@@ -57,7 +65,9 @@ final class HistoryFile {
     "CREATE INDEX ends_remote_port ON ends(remote_port)",
     "CREATE TABLE gaps(id INTEGER PRIMARY KEY, after_ns INTEGER NOT NULL, before_ns INTEGER NOT NULL, lost INTEGER NOT NULL)",
     "CREATE INDEX gaps_before ON gaps(before_ns)",
-    "CREATE TABLE positions(ring TEXT PRIMARY KEY, generation INTEGER NOT NULL, next_sequence INTEGER NOT NULL)",
+    // One row per lane of each ring read (a lane is named by its sequences).
+    POSITIONS_TABLE,
+    POSITIONS_INDEX,
     "CREATE TABLE recorder(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
   };
 
@@ -98,9 +108,12 @@ final class HistoryFile {
         if (fresh) {
           initialise(statement);
         } else {
-          recognise(file, statement);
+          int schema = recognise(file, statement);
           if (check) {
             checkSound(file, statement);
+          }
+          if (schema < SCHEMA && create) {
+            upgrade(statement);
           }
         }
       }
@@ -176,7 +189,25 @@ final class HistoryFile {
     statement.execute("COMMIT");
   }
 
-  private static void recognise(Path file, Statement statement) throws SQLException {
+  /** From schema 1 (one position per ring) to 2, all or nothing; the positions carry over. */
+  private static void upgrade(Statement statement) throws SQLException {
+    statement.execute("BEGIN IMMEDIATE");
+    try {
+      statement.execute("ALTER TABLE positions RENAME TO positions_1");
+      statement.execute(POSITIONS_TABLE);
+      statement.execute(POSITIONS_INDEX);
+      statement.execute("INSERT INTO positions(ring, generation, next_sequence)"
+          + " SELECT ring, generation, next_sequence FROM positions_1");
+      statement.execute("DROP TABLE positions_1");
+      statement.execute("PRAGMA user_version = " + SCHEMA);
+      statement.execute("COMMIT");
+    } catch (SQLException e) {
+      statement.execute("ROLLBACK");
+      throw e;
+    }
+  }
+
+  private static int recognise(Path file, Statement statement) throws SQLException {
     int application = intPragma(statement, "application_id");
     int schema = intPragma(statement, "user_version");
     if (application != APPLICATION_ID) {
@@ -188,9 +219,10 @@ final class HistoryFile {
           "written by a newer Teardown (history schema " + schema + "; this one knows " + SCHEMA
               + "): use that version, or record into another file");
     }
-    if (schema < SCHEMA) {
+    if (schema < 1) {
       throw new HistoryException(file, "history schema " + schema + " is not one this Teardown knows");
     }
+    return schema;
   }
 
   private static void checkSound(Path file, Statement statement) throws SQLException {

@@ -15,10 +15,12 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The recorder's side of a history: each batch of events (packed into their ends' rows, see
@@ -40,6 +42,7 @@ final class HistoryWriter implements AutoCloseable {
   private final PreparedStatement insertEnd;
   private final PreparedStatement updateEnd;
   private final PreparedStatement insertGap;
+  private final PreparedStatement forgetPositions;
   private final PreparedStatement savePosition;
   private final PreparedStatement saveCounter;
   /** Open ends by (user, pid, socket), least recently seen first. */
@@ -72,8 +75,9 @@ final class HistoryWriter implements AutoCloseable {
               + " state = ?, lifetime_ns = ?, bytes_sent = ?, bytes_received = ?, first_shutdown = ?,"
               + " ending = ?, event_count = ?, events = ? WHERE id = ?");
       insertGap = connection.prepareStatement("INSERT INTO gaps(after_ns, before_ns, lost) VALUES (?,?,?)");
+      forgetPositions = connection.prepareStatement("DELETE FROM positions WHERE ring = ?");
       savePosition = connection.prepareStatement(
-          "INSERT OR REPLACE INTO positions(ring, generation, next_sequence) VALUES (?,?,?)");
+          "INSERT INTO positions(ring, generation, next_sequence) VALUES (?,?,?)");
       saveCounter = connection.prepareStatement("INSERT OR REPLACE INTO recorder(key, value) VALUES (?,?)");
       load();
     } catch (SQLException e) {
@@ -188,6 +192,16 @@ final class HistoryWriter implements AutoCloseable {
         end.stored = true;
       }
       touched.clear();
+      // A ring's positions (one per lane) replace all it had; rings the reader did not report
+      // this time (one damaged a moment) keep theirs.
+      Set<String> rings = new HashSet<>();
+      for (RingPosition position : positions) {
+        if (rings.add(position.ring())) {
+          forgetPositions.setString(1, position.ring());
+          forgetPositions.addBatch();
+        }
+      }
+      forgetPositions.executeBatch();
       for (RingPosition position : positions) {
         savePosition.setString(1, position.ring());
         savePosition.setLong(2, position.generation());

@@ -45,7 +45,8 @@ class TeardownChannelTest {
             new InetSocketAddress(InetAddress.getByName("::1"), 443),
             new InetSocketAddress(InetAddress.getByName("fe80::1%1"), 51000),
             new ConnectionSummary(Duration.ofNanos(987_654_321), 1L << 40, 3, Initiator.REMOTE, Ending.ABORTIVE), null);
-    try (TeardownChannel channel = TeardownChannel.create(dir);
+    // A ring of one lane, whose first event is sequence 0.
+    try (TeardownChannel channel = TeardownChannel.create(dir, 64);
         EventReader reader = channel.reader(ReadFrom.OLDEST)) {
       channel.publish(sent);
       EventReader.Batch batch = reader.read();

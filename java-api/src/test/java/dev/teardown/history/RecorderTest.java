@@ -87,6 +87,96 @@ class RecorderTest {
     }
   }
 
+  /** Each of {@code threads} publishes the closes of {@code perThread} ends, ports from {@code firstPort}. */
+  private static void publishFromThreads(TeardownChannel channel, int threads, int perThread, int firstPort)
+      throws InterruptedException {
+    List<Thread> started = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int base = firstPort + t * perThread;
+      Thread thread = new Thread(() -> {
+        for (int i = 0; i < perThread; i++) {
+          publish(channel, new EndScript(100, "client", base + i, base + i, 8080)
+              .close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+        }
+      });
+      thread.start();
+      started.add(thread);
+    }
+    for (Thread thread : started) {
+      thread.join();
+    }
+  }
+
+  private long[] savedPositions() throws Exception {
+    try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
+        Statement statement = sql.createStatement();
+        java.sql.ResultSet rows = statement.executeQuery("SELECT next_sequence FROM positions ORDER BY next_sequence")) {
+      List<Long> all = new java.util.ArrayList<>();
+      while (rows.next()) {
+        all.add(rows.getLong(1));
+      }
+      return all.stream().mapToLong(Long::longValue).toArray();
+    }
+  }
+
+  @Test
+  void aRestartedRecorderGoesOnInEveryLaneOfARing() throws Exception {
+    // Rings this size have two lanes or more, and threads started one after another publish
+    // into different lanes.
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 8192)) {
+      publishFromThreads(channel, 2, 10, 50000);
+      assertEquals(20, record(channel, 20, Recorder.Options.DEFAULT).recorded());
+      long[] positions = savedPositions();
+      org.junit.jupiter.api.Assumptions.assumeTrue(positions.length >= 2, "one CPU: rings have a single lane");
+      long lanesWithEvents = java.util.Arrays.stream(positions).filter(next -> next >= positions.length).count();
+      assertEquals(2, lanesWithEvents, "two lanes were written: " + java.util.Arrays.toString(positions));
+      publishFromThreads(channel, 2, 10, 51000);
+      Recorder.Progress progress = record(channel, 40, Recorder.Options.DEFAULT);
+      assertEquals(40, progress.recorded(), "the twenty new ones, once");
+      assertEquals(0, progress.lost());
+      assertEquals(positions.length, savedPositions().length, "each lane's position replaced, none added");
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      assertEquals(40, history.connections(HistoryQuery.ALL).size());
+    }
+  }
+
+  @Test
+  void aRecorderUpgradesAHistoryOfOnePositionPerRingKeepingThePositions() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
+      for (int i = 0; i < 10; i++) {
+        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+      }
+      assertEquals(10, record(channel, 10, Recorder.Options.DEFAULT).recorded());
+      // What a recorder of schema 1 left: one row per ring, keyed by the ring's name.
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
+          Statement statement = sql.createStatement()) {
+        statement.execute("ALTER TABLE positions RENAME TO positions_2");
+        statement.execute("DROP INDEX positions_ring");
+        statement.execute("CREATE TABLE positions(ring TEXT PRIMARY KEY, generation INTEGER NOT NULL,"
+            + " next_sequence INTEGER NOT NULL)");
+        statement.execute("INSERT INTO positions SELECT * FROM positions_2");
+        statement.execute("DROP TABLE positions_2");
+        statement.execute("PRAGMA user_version = 1");
+      }
+      try (TeardownHistory history = TeardownHistory.open(db())) {
+        assertEquals(10, history.connections(HistoryQuery.ALL).size(), "readers read schema 1 as it is");
+      }
+      for (int i = 10; i < 15; i++) {
+        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+      }
+      assertEquals(15, record(channel, 15, Recorder.Options.DEFAULT).recorded(), "the five new ones, once");
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
+          Statement statement = sql.createStatement();
+          java.sql.ResultSet version = statement.executeQuery("PRAGMA user_version")) {
+        assertTrue(version.next());
+        assertEquals(HistoryFile.SCHEMA, version.getInt(1));
+      }
+      assertEquals(1, savedPositions().length);
+      assertEquals(15, savedPositions()[0]);
+    }
+  }
+
   @Test
   void aRestartedRecorderGoesOnWithoutRepeatingAndRecordsWhatWentByAsAGap() throws Exception {
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
@@ -121,7 +211,8 @@ class RecorderTest {
 
   @Test
   void retentionDropsWhatIsOlderThanTheAgeAndKeepsTheSizeUnderTheLimit() throws Exception {
-    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 65536)) {
+    // 20,000 events of one thread: within one lane of this ring (a quarter, with four lanes).
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 17)) {
       // Connections of 40 days ago, and of now.
       long now = TeardownEvent.epochNanos(Instant.now());
       long old = now - Duration.ofDays(40).toNanos();
@@ -244,16 +335,16 @@ class RecorderTest {
       record(channel, 0, Recorder.Options.DEFAULT);
       try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
           Statement statement = sql.createStatement()) {
-        statement.execute("PRAGMA user_version = 2");
+        statement.execute("PRAGMA user_version = 3");
       }
       e = assertThrows(HistoryException.class, () -> Recorder.open(channel, db(), Recorder.Options.DEFAULT));
-      assertTrue(e.getMessage().startsWith(db() + ": written by a newer Teardown (history schema 2"), e.getMessage());
+      assertTrue(e.getMessage().startsWith(db() + ": written by a newer Teardown (history schema 3"), e.getMessage());
 
       Path damaged = dir.resolve("damaged.db");
       Files.copy(db(), damaged);
       try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + damaged);
           Statement statement = sql.createStatement()) {
-        statement.execute("PRAGMA user_version = 1");
+        statement.execute("PRAGMA user_version = 2");
       }
       byte[] bytes = Files.readAllBytes(damaged);
       for (int i = 4096; i < bytes.length; i++) {
