@@ -2,10 +2,13 @@
 // reader test runs twice: reading the ring in place, as a reader maps its own user's rings, and
 // through copies of it, as other users' rings are read.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -518,6 +521,34 @@ TEST_F(LanedRing, ThreadsPublishIntoLanesOfTheirOwnAndEachKeepsToOne) {
   second.join();
   EXPECT_TRUE(steady[0] && steady[1]);
   EXPECT_NE(lanes[0], lanes[1]) << "threads started one after another take different lanes";
+}
+
+TEST(Lanes, TheChildrenOfOneParentSpreadOverTheLanes) {
+  // A pre-forked server: every worker is the forking thread's copy, with its thread number.
+  constexpr uint32_t kSlots = 1024;
+  constexpr uint32_t kLanes = 16;
+  std::vector<uint8_t> memory(layout::events_file_bytes(kSlots));
+  EventRing::initialize(memory.data(), kSlots, 9, kLanes);
+  EventRing ring;
+  ASSERT_EQ(EventRing::bind(memory.data(), memory.size(), ring), TD_OK);
+  const uint32_t parent_lane = ring.lane_of_this_thread();
+  std::set<uint32_t> lanes;
+  for (int child = 0; child < 8; ++child) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ring.after_fork();
+      _exit(static_cast<int>(ring.lane_of_this_thread()));
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    lanes.insert(static_cast<uint32_t>(WEXITSTATUS(status)));
+  }
+  lanes.insert(parent_lane);
+  // Without the spread all nine are in one lane; with it, nine draws of sixteen all alike would
+  // be a chance of one in 16^8.
+  EXPECT_GE(lanes.size(), 2u);
 }
 
 TEST(Lanes, ProducersGiveRingsALanePerCpuUpToFourEachOfAtLeast4096Slots) {

@@ -449,7 +449,8 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
   }
   for (auto& ring : rings_) {
     for (Lane& lane : ring->lanes) {
-      if (ring->broken || lane.has_pending()) continue;
+      // Only lanes with events to read get a buffer: most lanes of most rings are quiet.
+      if (ring->broken || lane.has_pending() || !lane.reader->has_unread()) continue;
       lane.pending.resize(kPendingPerLane);
       lane.next = 0;
       size_t got = 0;

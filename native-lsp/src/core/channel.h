@@ -126,12 +126,6 @@ class Channel {
   EventRing ring_;
 };
 
-// Reads every user's ring of a channel and merges them by time: the reader's own user's rings
-// through a mapping, other users' by copying (their owners could truncate a mapping under it).
-// The rings directory is listed again when a name is added to it, and at least once a second, so
-// that a user who starts recording later is read too; a ring that is damaged or replaced is
-// dropped and found again. Each event's `user` is the index of its ring's owner among
-// user_keys().
 // Where a reader stands in one lane of a ring: the sequence of the lane's first event not yet
 // delivered (which says the lane: the k-th event of lane l of L has sequence k * L + l).
 struct RingPosition {
@@ -140,6 +134,13 @@ struct RingPosition {
   uint64_t next_sequence = 0;
 };
 
+// Reads every lane of every user's ring of a channel and merges them by time, each lane in its
+// own order (a thread's events in the order it published them): the reader's own user's rings
+// through a mapping, other users' by copying (their owners could truncate a mapping under it).
+// The rings directory is listed again when a name is added to it, and at least once a second, so
+// that a user who starts recording later is read too; a ring that is damaged or replaced is
+// dropped and found again. Each event's `user` is the index of its ring's owner among
+// user_keys().
 class ChannelReader {
  public:
   // Rings named in `resume` with the same generation are read on from their position; every

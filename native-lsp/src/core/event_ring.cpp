@@ -285,8 +285,7 @@ td_status EventRing::bind(uint8_t* base, size_t size, EventRing& out) {
   out.slot_count_ = geometry.slot_count;
   out.lane_count_ = geometry.lane_count;
   out.lane_slots_ = geometry.lane_slots();
-  // The first thread of each process starts at a lane of its own (most likely).
-  out.lane_salt_ = static_cast<uint32_t>((platform::process_id() * kMultiplier) >> 40);
+  out.after_fork();
   out.generation_.store(geometry.generation, std::memory_order_relaxed);
   out.source_ = MemorySource(base, layout::events_file_bytes(geometry.slot_count));
   return TD_OK;
@@ -330,6 +329,11 @@ bool EventRing::rebind() {
 
 layout::CounterStripe& EventRing::stripe() {
   return header_->stripes[platform::cpu_number() % layout::kCounterStripes];
+}
+
+void EventRing::after_fork() {
+  // The first thread of each process starts at a lane of its own (most likely).
+  lane_salt_ = static_cast<uint32_t>((platform::process_id() * kMultiplier) >> 40);
 }
 
 uint32_t EventRing::lane_of_this_thread() const {

@@ -143,6 +143,11 @@ class EventRing {
   // The lane the calling thread publishes into: the same for all of its events.
   uint32_t lane_of_this_thread() const;
 
+  // In a child just forked (one thread): spreads its threads over the lanes as a process of its
+  // own, so that the children of one parent (a pre-forked server's workers) do not all publish
+  // into the lane of the thread that forked them.
+  void after_fork();
+
   void counters(td_counters& out) const;
   // Events claimed so far, in all lanes.
   uint64_t head() const;

@@ -93,6 +93,10 @@ void Producer::detach_all() noexcept {
 
 void Producer::after_fork() noexcept {
   pid_.store(platform::process_id(), std::memory_order_relaxed);
+  uint32_t count = attachment_count_.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < count && i < kMaxAttachments; ++i) {
+    if (attachments_[i] != nullptr) attachments_[i]->attached_ring().after_fork();
+  }
   // The child has one thread: a flag another thread of the parent held is nobody's now.
   attaching_.clear(std::memory_order_relaxed);
   refreshing_.clear(std::memory_order_relaxed);

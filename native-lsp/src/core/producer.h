@@ -65,7 +65,8 @@ class Producer {
   bool publish(td_event_record& event, const Policy& policy, const void* data = nullptr,
                size_t data_length = 0) noexcept;
 
-  // In a forked child: a new pid. Call from the child before it publishes.
+  // In a forked child: a new pid, and its threads spread over the rings' lanes as a process of
+  // its own. Call from the child before it publishes.
   void after_fork() noexcept;
 
   // Number of channel attachments made (each is kept mapped for the life of the process). A

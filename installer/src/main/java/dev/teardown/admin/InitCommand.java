@@ -26,7 +26,9 @@ final class InitCommand implements Callable<Integer> {
   @Option(
       names = "--slots",
       paramLabel = "N",
-      description = "Events each user's ring holds: a power of two, 64..1048576 (default 16384).")
+      description = "Events each user's ring holds: a power of two, 64..1048576 (default 16384)."
+          + " A ring of 8192 or more is divided into a lane per CPU (up to 4, each of 4096 or more),"
+          + " and one thread's events are held up to its lane's share.")
   int slots = 16384;
 
   @Spec CommandSpec spec;

@@ -33,7 +33,8 @@ class WatchAndConfigCommandTest {
 
   @Test
   void watchPrintsOneJsonObjectPerEventWithFiltersApplied() {
-    try (TeardownChannel channel = TeardownChannel.create(dir)) {
+    // Rings of one lane, whose first event is sequence 0.
+    try (TeardownChannel channel = TeardownChannel.create(dir, 64)) {
       channel.publish(close(1, 443, "curl"));
       channel.publish(close(2, 8080, "curl\"quoted"));
       channel.publish(close(3, 443, "wget"));

@@ -86,9 +86,10 @@ class LspUnderWineTest {
     display = startXvfb();
     Path channelDir = prefix.resolve("drive_c/ProgramData/Teardown");
     // A channel left in the prefix by an earlier run keeps its own ring size: start anew, with
-    // room for the largest scenario's events between two reads.
+    // room for the largest scenario's events between two reads in one lane (a thread publishes
+    // into one, and a ring has up to four): 32,768 each.
     deleteTree(channelDir);
-    channel = TeardownChannel.create(channelDir, 1 << 15);
+    channel = TeardownChannel.create(channelDir, 1 << 17);
     // Wine derives a file's DACL from its unix mode and knows no sticky bit: the shared rings
     // directory (1777) reads to the LSP as one where everyone may delete anyone's ring, which it
     // rightly refuses to record into. Mode 0755 derives what `teardown install` gives the LSP's

@@ -51,8 +51,13 @@ import org.openjdk.jmh.infra.Blackhole;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class DrainBenchmark {
-  /** A full channel of the default capacity. */
+  /** What a reader has to read each time: a default ring's worth. */
   static final int EVENTS = 16384;
+  /**
+   * The ring's size: one thread publishes all the events, into one lane, and a ring has at most
+   * four lanes, so each of them holds {@value #EVENTS}.
+   */
+  static final int SLOTS = 4 * EVENTS;
 
   @Param({"1024", "8192"})
   public int batchSize;
@@ -72,7 +77,7 @@ public class DrainBenchmark {
     // Where channels live in production: tmpfs, not a disk-backed temporary directory.
     Path shm = Path.of("/dev/shm");
     dir = Files.isDirectory(shm) ? Files.createTempDirectory(shm, "teardown-drain") : Files.createTempDirectory("teardown-drain");
-    channel = TeardownChannel.create(dir, EVENTS);
+    channel = TeardownChannel.create(dir, SLOTS);
     raw = NativeChannel.open(dir.toString(), false, 0);
     encoded = new Memory((long) EVENTS * EventRecordLayout.SIZE);
     ByteBuffer records = encoded.getByteBuffer(0, encoded.size()).order(ByteOrder.LITTLE_ENDIAN);
@@ -100,7 +105,7 @@ public class DrainBenchmark {
     visitor = channel.reader(TeardownChannel.ReadFrom.NEWEST, batchSize, Duration.ofMillis(100));
   }
 
-  /** The channel full again: every reader has exactly {@value #EVENTS} new events to read. */
+  /** A lane full again: every reader has exactly {@value #EVENTS} new events to read. */
   @Setup(Level.Invocation)
   public void fill() {
     raw.publish(encoded, EVENTS);

@@ -46,7 +46,9 @@ public final class RecorderBenchmark {
     Path dir = Files.isDirectory(shm) ? Files.createTempDirectory(shm, "teardown-recorder") : Files.createTempDirectory("teardown-recorder");
     Path data = Files.createTempDirectory("teardown-recorder-db");  // the database on disk, as in production
     double[] rates = new double[ROUNDS];
-    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 18);
+    // One thread publishes every round's events, into one lane: a ring of at most four lanes,
+    // each holding them all.
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 20);
         NativeChannel raw = NativeChannel.open(dir.resolve("channel").toString(), false, 0);
         Memory encoded = new Memory((long) EVENTS * EventRecordLayout.SIZE)) {
       Path db = data.resolve("history.db");
