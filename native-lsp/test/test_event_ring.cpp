@@ -471,6 +471,10 @@ TEST_F(LanedRing, ALanesSequencesSayTheirLaneAndItsSlotsAreItsOwnRange) {
   td_counters counters{};
   ring_.counters(counters);
   EXPECT_EQ(counters.produced, 4u);
+  EXPECT_EQ(counters.per_kind[TD_KIND_EOF], 4u) << "each lane counts in a stripe of its own";
+  auto* header = reinterpret_cast<layout::EventsHeader*>(memory_.data());
+  EXPECT_EQ(header->stripes[2].values[TD_KIND_EOF].load(), 3u);
+  EXPECT_EQ(header->stripes[0].values[TD_KIND_EOF].load(), 1u);
 }
 
 TEST_F(LanedRing, ALaneThatLapsOverwritesOnlyItself) {

@@ -46,10 +46,11 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free, "shared counters must 
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "shared seqlock must be lock-free");
 static_assert(sizeof(std::atomic<uint64_t>) == 8, "atomics must have the size of their value");
 
-// Counters are striped by CPU so that producers on different CPUs never write the same cache
-// line for them; readers add the stripes up. In each stripe, index 0 counts dropped events and
-// index k counts published events of kind k.
+// Counters are striped by lane, so that producers of different lanes never write the same cache
+// line for them either; readers add the stripes up. In each stripe, index 0 counts dropped events
+// and index k counts published events of kind k.
 constexpr uint32_t kCounterStripes = 16;
+static_assert(kCounterStripes >= kMaxLanes, "a counter stripe per lane");
 
 struct CounterStripe {
   std::atomic<uint64_t> values[TD_KIND_SLOTS];

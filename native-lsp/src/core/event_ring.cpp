@@ -327,10 +327,6 @@ bool EventRing::rebind() {
   return true;
 }
 
-layout::CounterStripe& EventRing::stripe() {
-  return header_->stripes[platform::cpu_number() % layout::kCounterStripes];
-}
-
 void EventRing::after_fork() {
   // The first thread of each process starts at a lane of its own (most likely).
   lane_salt_ = static_cast<uint32_t>((platform::process_id() * kMultiplier) >> 40);
@@ -352,7 +348,7 @@ bool EventRing::claim_in(uint32_t lane, Claim& claim) {
   uint64_t seen = slot.stamp.load(std::memory_order_acquire);
   // A producer a lap (or more) ahead already filled this slot: this event can only be lost.
   if (seen != 0 && layout::stamp_sequence(seen) >= sequence) {
-    stripe().values[0].fetch_add(1, std::memory_order_relaxed);
+    stripe(lane).values[0].fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   // The slots the lane's next two events go to, most likely this thread's own in a burst: their
@@ -365,6 +361,7 @@ bool EventRing::claim_in(uint32_t lane, Claim& claim) {
   claim.slot = &slot;
   claim.sequence = sequence;
   claim.seen_stamp = seen;
+  claim.lane = lane;
   return true;
 }
 
@@ -372,18 +369,18 @@ bool EventRing::complete(const Claim& claim, const td_event_record& record) {
   Slot& slot = *claim.slot;
   // Overtaken while this producer was away: leave the newer record alone.
   if (slot.stamp.load(std::memory_order_relaxed) != claim.seen_stamp) {
-    stripe().values[0].fetch_add(1, std::memory_order_relaxed);
+    stripe(claim.lane).values[0].fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   slot.check = store_record(slot.record, record, claim.sequence);
   uint64_t expected = claim.seen_stamp;
   if (!slot.stamp.compare_exchange_strong(expected, layout::stamp_of(claim.sequence),
                                           std::memory_order_release, std::memory_order_relaxed)) {
-    stripe().values[0].fetch_add(1, std::memory_order_relaxed);
+    stripe(claim.lane).values[0].fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   if (record.kind > 0 && record.kind < TD_KIND_SLOTS) {
-    stripe().values[record.kind].fetch_add(1, std::memory_order_relaxed);
+    stripe(claim.lane).values[record.kind].fetch_add(1, std::memory_order_relaxed);
   }
   return true;
 }

@@ -135,6 +135,7 @@ class EventRing {
     layout::Slot* slot = nullptr;
     uint64_t sequence = 0;
     uint64_t seen_stamp = 0;  // the slot's stamp before this producer wrote
+    uint32_t lane = 0;
   };
   bool claim(Claim& claim);
   bool claim_in(uint32_t lane, Claim& claim);
@@ -153,7 +154,7 @@ class EventRing {
   uint64_t head() const;
 
  private:
-  layout::CounterStripe& stripe();
+  layout::CounterStripe& stripe(uint32_t lane) { return header_->stripes[lane]; }
 
   layout::EventsHeader* header_ = nullptr;
   layout::Slot* slots_ = nullptr;

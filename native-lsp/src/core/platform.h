@@ -15,9 +15,6 @@ uint64_t monotonic_ns() noexcept;
 
 uint32_t process_id() noexcept;
 
-// The CPU the calling thread runs on (a hint: it may move at once). A few ns, no system call.
-uint32_t cpu_number() noexcept;
-
 // The CPUs this machine runs programs on (at least 1).
 uint32_t cpu_count() noexcept;
 

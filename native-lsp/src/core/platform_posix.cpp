@@ -1,6 +1,5 @@
 #include "platform.h"
 
-#include <sched.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,11 +104,6 @@ uint64_t wall_clock_ns() noexcept { return clock_ns(CLOCK_REALTIME); }
 uint64_t monotonic_ns() noexcept { return clock_ns(CLOCK_MONOTONIC); }
 
 uint32_t process_id() noexcept { return static_cast<uint32_t>(getpid()); }
-
-uint32_t cpu_number() noexcept {
-  int cpu = sched_getcpu();
-  return cpu < 0 ? 0u : static_cast<uint32_t>(cpu);
-}
 
 uint32_t cpu_count() noexcept {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);

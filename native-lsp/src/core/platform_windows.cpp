@@ -37,8 +37,6 @@ uint64_t monotonic_ns() noexcept {
 
 uint32_t process_id() noexcept { return static_cast<uint32_t>(GetCurrentProcessId()); }
 
-uint32_t cpu_number() noexcept { return static_cast<uint32_t>(GetCurrentProcessorNumber()); }
-
 uint32_t cpu_count() noexcept {
   DWORD cpus = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
   return cpus < 1 ? 1u : static_cast<uint32_t>(cpus);
