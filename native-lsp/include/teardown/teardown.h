@@ -231,7 +231,9 @@ typedef struct td_channel td_channel;
  * ($XDG_RUNTIME_DIR/teardown). With TD_OPEN_CREATE the directory, its rings directory and the
  * configuration are made where absent: an administrator's channel takes every user's rings, anyone
  * else's only their own. slot_count (a power of two, 64..1048576, or 0 for the default 16384) is
- * the size of the rings producers make, set when the configuration is created.
+ * the size of the rings producers make, set when the configuration is created. A ring of 8192
+ * slots or more is divided into a lane per CPU (up to 4, each of 4096 or more; see
+ * td_ring_position), and one thread's events are held up to its lane's share.
  */
 TD_API int td_channel_open(const char* path, uint32_t flags, uint32_t slot_count,
                            td_channel** out) TD_NOEXCEPT;
@@ -241,7 +243,7 @@ TD_API void td_channel_close(td_channel* channel) TD_NOEXCEPT;
 TD_API int td_channel_path(const td_channel* channel, char* buffer, size_t capacity) TD_NOEXCEPT;
 
 /* Slots in each user's event ring: the most events a reader can fall behind on one ring
- * without loss. */
+ * without loss (on one lane: its share, for one thread's events). */
 TD_API int td_channel_capacity(const td_channel* channel, uint32_t* slot_count) TD_NOEXCEPT;
 
 TD_API int td_channel_counters(const td_channel* channel, td_counters* out) TD_NOEXCEPT;

@@ -62,7 +62,9 @@ public final class TeardownChannel implements AutoCloseable {
    * user's events; anyone else's only their own.
    *
    * @param slots events each user's ring holds before readers lose the oldest: a power of two
-   *     from 64 to 1048576, used only when the configuration is created
+   *     from 64 to 1048576, used only when the configuration is created. A ring of 8192 or more
+   *     is divided into a lane per CPU (up to four, each of 4096 or more), and one thread's
+   *     events are held up to its lane's share
    */
   public static TeardownChannel create(Path directory, int slots) {
     if (slots < 64 || slots > 1 << 20 || Integer.bitCount(slots) != 1) {
@@ -103,7 +105,7 @@ public final class TeardownChannel implements AutoCloseable {
 
   /**
    * How many events each user's ring holds: the most a reader can fall behind on one user
-   * without loss.
+   * without loss (of one thread's events, its lane's share: see {@link #create(Path, int)}).
    */
   public int capacity() {
     return channel.capacity();
