@@ -608,18 +608,27 @@ std::vector<uint64_t> ids_from(uint64_t first, uint64_t last) {
   return ids;
 }
 
+// A consumer that reads once and is stopped: a reader that goes on from `saved` (from the oldest
+// event when it is empty), reads at most `size` events, and leaves its positions in `saved`.
+// Returns the ids delivered; `lost` what that read counted lost.
+std::vector<uint64_t> read_once(const std::string& rings, size_t size,
+                                std::vector<RingPosition>& saved, uint64_t& lost) {
+  ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000, saved);
+  std::vector<td_event_record> batch(size);
+  size_t count = 0;
+  lost = 0;
+  EXPECT_EQ(reader.read(batch.data(), size, count, lost), TD_OK);
+  std::vector<uint64_t> ids;
+  for (size_t i = 0; i < count; ++i) ids.push_back(batch[i].socket_id);
+  saved = reader.positions();
+  return ids;
+}
+
 TEST_F(OpenChannel, AResumedReaderGoesOnExactlyWhereItsPredecessorStopped) {
   for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, i)));
   std::vector<RingPosition> saved;
-  {
-    ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
-    td_event_record batch[4];
-    size_t count = 0;
-    uint64_t lost = 0;
-    ASSERT_EQ(reader.read(batch, 4, count, lost), TD_OK);
-    ASSERT_EQ(count, 4u);
-    saved = reader.positions();
-  }
+  uint64_t lost = 0;
+  ASSERT_EQ(read_once(admin_->rings_dir(), 4, saved, lost), ids_from(0, 3));
   ASSERT_EQ(saved.size(), 1u);
   EXPECT_EQ(saved[0].ring, "ring-" + current_user().key);
   EXPECT_EQ(saved[0].generation, admin_->ring().generation());
@@ -627,7 +636,6 @@ TEST_F(OpenChannel, AResumedReaderGoesOnExactlyWhereItsPredecessorStopped) {
   for (uint64_t i = 10; i < 12; ++i)
     ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, i)));
   ChannelReader resumed(admin_->rings_dir(), ReaderStart::First, 1'000'000, saved);
-  uint64_t lost = 0;
   EXPECT_EQ(read_all(resumed, 3, lost), ids_from(4, 11)) << "nothing repeated, nothing skipped";
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(resumed.positions()[0].next_sequence, 12u);
@@ -672,14 +680,9 @@ TEST_F(OpenChannel, PositionsLeaveOutWhatTheMergeHeldBackAndAResumeDeliversIt) {
   std::vector<RingPosition> saved;
   for (int run = 0; run < 8; ++run) {
     // Each run reads one batch of 5 and stops, as a consumer killed after each commit would.
-    ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000, saved);
-    td_event_record batch[5];
-    size_t count = 0;
     uint64_t lost = 0;
-    ASSERT_EQ(reader.read(batch, 5, count, lost), TD_OK);
+    for (uint64_t id : read_once(admin_->rings_dir(), 5, saved, lost)) delivered.push_back(id);
     EXPECT_EQ(lost, 0u);
-    for (size_t i = 0; i < count; ++i) delivered.push_back(batch[i].socket_id);
-    saved = reader.positions();
     ASSERT_EQ(saved.size(), 2u);
   }
   EXPECT_EQ(delivered, ids_from(0, 39)) << "in time order, each exactly once";
@@ -734,17 +737,9 @@ TEST_F(LanedChannel, PositionsAreOnePerLaneAndAResumeGoesOnInEveryLane) {
     publish_in(1, 100 + i, 101 + 2 * i);
   }
   std::vector<RingPosition> saved;
-  std::vector<uint64_t> delivered;
-  {
-    ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
-    td_event_record batch[5];
-    size_t count = 0;
-    uint64_t lost = 0;
-    ASSERT_EQ(reader.read(batch, 5, count, lost), TD_OK);
-    ASSERT_EQ(count, 5u);
-    for (size_t i = 0; i < count; ++i) delivered.push_back(batch[i].socket_id);
-    saved = reader.positions();
-  }
+  uint64_t lost = 0;
+  std::vector<uint64_t> delivered = read_once(admin_->rings_dir(), 5, saved, lost);
+  ASSERT_EQ(delivered.size(), 5u);
   ASSERT_EQ(saved.size(), lanes);
   for (uint32_t lane = 0; lane < lanes; ++lane) {
     EXPECT_EQ(saved[lane].ring, "ring-" + current_user().key);
@@ -754,7 +749,6 @@ TEST_F(LanedChannel, PositionsAreOnePerLaneAndAResumeGoesOnInEveryLane) {
   EXPECT_EQ(saved[1].next_sequence, 2u * lanes + 1) << "ids 100, 101 of lane 1 delivered";
   publish_in(1, 106, 200);
   ChannelReader resumed(admin_->rings_dir(), ReaderStart::First, 1'000'000, saved);
-  uint64_t lost = 0;
   for (uint64_t id : read_all(resumed, 4, lost)) delivered.push_back(id);
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(delivered, (std::vector<uint64_t>{0, 100, 1, 101, 2, 102, 3, 103, 4, 104, 5, 105, 106}))

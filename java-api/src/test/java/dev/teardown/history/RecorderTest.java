@@ -87,6 +87,13 @@ class RecorderTest {
     }
   }
 
+  /** The graceful closes of ends {@code from} (inclusive) to {@code to}, each its own port from 50000. */
+  private static void publishCloses(TeardownChannel channel, int from, int to) {
+    for (int i = from; i < to; i++) {
+      publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+    }
+  }
+
   /** Each of {@code threads} publishes the closes of {@code perThread} ends, ports from {@code firstPort}. */
   private static void publishFromThreads(TeardownChannel channel, int threads, int perThread, int firstPort)
       throws InterruptedException {
@@ -144,9 +151,7 @@ class RecorderTest {
   @Test
   void aRecorderUpgradesAHistoryOfOnePositionPerRingKeepingThePositions() throws Exception {
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
-      for (int i = 0; i < 10; i++) {
-        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
-      }
+      publishCloses(channel, 0, 10);
       assertEquals(10, record(channel, 10, Recorder.Options.DEFAULT).recorded());
       // What a recorder of schema 1 left: one row per ring, keyed by the ring's name.
       try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
@@ -162,9 +167,7 @@ class RecorderTest {
       try (TeardownHistory history = TeardownHistory.open(db())) {
         assertEquals(10, history.connections(HistoryQuery.ALL).size(), "readers read schema 1 as it is");
       }
-      for (int i = 10; i < 15; i++) {
-        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
-      }
+      publishCloses(channel, 10, 15);
       assertEquals(15, record(channel, 15, Recorder.Options.DEFAULT).recorded(), "the five new ones, once");
       try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
           Statement statement = sql.createStatement();
@@ -180,13 +183,9 @@ class RecorderTest {
   @Test
   void aRestartedRecorderGoesOnWithoutRepeatingAndRecordsWhatWentByAsAGap() throws Exception {
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
-      for (int i = 0; i < 10; i++) {
-        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
-      }
+      publishCloses(channel, 0, 10);
       assertEquals(10, record(channel, 10, Recorder.Options.DEFAULT).recorded());
-      for (int i = 10; i < 20; i++) {
-        publish(channel, new EndScript(100, "client", i, 50000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
-      }
+      publishCloses(channel, 10, 20);
       assertEquals(20, record(channel, 20, Recorder.Options.DEFAULT).recorded(), "the ten new ones, once");
       for (int i = 20; i < 220; i++) {
         publish(channel, new EndScript(100, "client", i, 40000 + i, 8080).close(i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
