@@ -386,7 +386,7 @@ bool EventRing::complete(const Claim& claim, const td_event_record& record) {
 }
 
 // The whole of a publish in one function, its halves inlined into it: the hot path calls nothing
-// but the thread's number and the CPU's (for the counters) from another file.
+// from another file but the one that numbers the thread.
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((flatten))
 #endif
