@@ -17,10 +17,6 @@ bool starts_with(const std::string& text, const std::string& prefix) {
   return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
 }
 
-uint64_t saturating_add(uint64_t a, uint64_t b) {
-  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
-}
-
 // A consistent copy of a configuration read through its file (never mapped): the seqlock word
 // before and after must agree and be even.
 bool copy_config(const MappedFile& file, td_config& out, int attempts) {
@@ -277,6 +273,7 @@ struct ChannelReader::Lane {
   std::unique_ptr<RingReader> reader;
   std::vector<td_event_record> pending;
   size_t next = 0;  // first pending event not yet delivered
+  bool unread = false;  // in this read: its head is past its reader's cursor
 
   bool has_pending() const { return next < pending.size(); }
   uint64_t position() const { return has_pending() ? pending[next].sequence : reader->cursor(); }
@@ -380,19 +377,18 @@ void ChannelReader::scan(bool first) {
     // A ring this reader's predecessor read is read on from where it stopped in each lane, once:
     // a ring dropped as damaged and found again is not sent back to it. A ring made again in
     // place since is read from its first event: everything in it is new.
-    bool resumed = false;
+    bool named = false;
+    bool same_ring = false;
     for (const RingPosition& saved : resume_) {
       if (saved.ring != name) continue;
-      resumed = true;
+      named = true;
+      if (saved.generation != geometry.generation) continue;
+      same_ring = true;
       // A position names its lane by its sequence; every other lane's reader ignores it.
-      if (saved.generation == geometry.generation) {
-        for (Lane& lane : ring->lanes) lane.reader->seek(saved.next_sequence);
-      }
+      for (Lane& lane : ring->lanes) lane.reader->seek(saved.next_sequence);
     }
-    if (resumed) {
-      if (std::none_of(resume_.begin(), resume_.end(), [&](const RingPosition& saved) {
-            return saved.ring == name && saved.generation == geometry.generation;
-          })) {
+    if (named) {
+      if (!same_ring) {
         // Lane l's first event has sequence l.
         for (uint32_t lane = 0; lane < geometry.lane_count; ++lane) {
           ring->lanes[lane].reader->seek(lane);
@@ -432,9 +428,9 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
   bool staged = false;
   for (auto& ring : rings_) {
     for (Lane& lane : ring->lanes) {
-      if (lane.has_pending()) {
-        staged = true;
-      } else if (!ring->broken && lane.reader->has_unread()) {
+      lane.unread = !lane.has_pending() && !ring->broken && lane.reader->has_unread();
+      staged = staged || lane.has_pending();
+      if (lane.unread) {
         ++unread_lanes;
         only_ring = ring.get();
         only_lane = &lane;
@@ -449,8 +445,9 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
   }
   for (auto& ring : rings_) {
     for (Lane& lane : ring->lanes) {
-      // Only lanes with events to read get a buffer: most lanes of most rings are quiet.
-      if (ring->broken || lane.has_pending() || !lane.reader->has_unread()) continue;
+      // Only lanes with events to read get a buffer: most lanes of most rings are quiet. A ring
+      // that broke at an earlier lane's read is read no further.
+      if (ring->broken || !lane.unread) continue;
       lane.pending.resize(kPendingPerLane);
       lane.next = 0;
       size_t got = 0;

@@ -226,10 +226,6 @@ td_status read_geometry(const uint8_t* header, size_t length, uint64_t file_size
   return TD_OK;
 }
 
-namespace {
-uint64_t saturating_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
-}  // namespace
-
 bool read_counters(const RingSource& source, td_counters& out) {
   layout::LaneHead heads[layout::kMaxLanes];
   layout::CounterStripe stripes[layout::kCounterStripes];

@@ -42,12 +42,6 @@ struct RingGeometry {
   uint64_t generation = 0;
 
   uint32_t lane_slots() const { return slot_count / lane_count; }
-  // The slot, from the ring's first, that event `sequence` goes to.
-  uint64_t slot_of(uint64_t sequence) const {
-    uint64_t lane = sequence & (lane_count - 1u);
-    uint64_t index = (sequence / lane_count) & (lane_slots() - 1u);
-    return lane * lane_slots() + index;
-  }
 };
 
 // Checks a copy of an events header (`length` bytes at `header`) for a file of `file_size` bytes.
@@ -84,6 +78,12 @@ class MemorySource final : public RingSource {
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
 };
+
+// a + b, or UINT64_MAX where that would wrap: counters and losses added up from files their
+// owners may have written anything into.
+inline uint64_t saturating_add(uint64_t a, uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
 
 // The counters of a ring, added up from a copy of its header.
 bool read_counters(const RingSource& source, td_counters& out);
