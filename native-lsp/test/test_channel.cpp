@@ -436,6 +436,28 @@ TEST_F(ProducerTest, WithoutAChannelItPassesThroughAndAttachesOnceOneAppears) {
   EXPECT_EQ(channel->ring().head(), 1u);
 }
 
+TEST_F(ProducerTest, AnUnattachedProducerNeverAttachesWhateverChannelThereIs) {
+  // What a layer falls back on when it cannot make its producer: even with a channel at the
+  // default location (TEARDOWN_CHANNEL here), it records nothing and never tries to attach.
+  const char* before = std::getenv("TEARDOWN_CHANNEL");
+  std::string saved = before != nullptr ? before : "";
+  setenv("TEARDOWN_CHANNEL", dir_.path().c_str(), 1);
+  Producer unattached{Producer::Unattached{}};
+  Producer attaching;  // the same default location: it does attach
+  for (int call = 0; call < 3; ++call) {
+    EXPECT_FALSE(unattached.policy().active);
+    EXPECT_FALSE(emit(unattached, make_event(TD_KIND_EOF, 1)));
+  }
+  EXPECT_TRUE(attaching.policy().active);
+  if (before != nullptr) {
+    setenv("TEARDOWN_CHANNEL", saved.c_str(), 1);
+  } else {
+    unsetenv("TEARDOWN_CHANNEL");
+  }
+  EXPECT_EQ(unattached.attachments(), 0u);
+  EXPECT_EQ(admin_->ring().head(), 0u);
+}
+
 TEST_F(ProducerTest, HonoursEnabledKindsAndPortsLive) {
   Producer producer(dir_.path());
   td_config config = default_config();

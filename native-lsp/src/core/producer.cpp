@@ -77,6 +77,10 @@ Producer::Producer(std::string channel_dir, uint64_t retry_ns)
   pid_.store(platform::process_id(), std::memory_order_relaxed);
 }
 
+Producer::Producer(Unattached) noexcept : retry_ns_(UINT64_MAX) {
+  next_attach_ns_.store(UINT64_MAX, std::memory_order_relaxed);
+}
+
 // Attached channels are deliberately never destroyed, so never unmapped: another thread of this
 // process may be publishing into one at any moment. Their number is bounded by kMaxAttachments.
 Producer::~Producer() = default;

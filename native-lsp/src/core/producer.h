@@ -49,6 +49,10 @@ class Producer {
   // `channel_dir` empty: the default location, resolved when attaching.
   // `retry_ns`: how long after a failed attach the next is tried (shorter only in tests).
   explicit Producer(std::string channel_dir = {}, uint64_t retry_ns = kAttachRetryNs);
+  // A producer that never attaches, so records nothing: what a layer falls back on when it
+  // cannot make its own (no memory for it). Making it allocates nothing and cannot fail.
+  struct Unattached {};
+  explicit Producer(Unattached) noexcept;
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;

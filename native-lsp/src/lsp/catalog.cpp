@@ -76,6 +76,8 @@ bool find_next_hop(const CatalogSnapshot& catalog, const WSAPROTOCOL_INFOW& star
   if (out.entry == nullptr) return false;
   // A base provider's own entry has a chain of length 1; anything else below us is a layer.
   if (out.is_base && out.entry->ProtocolChain.ChainLen != BASE_PROTOCOL) return false;
+  out.ifs = (hidden->dwServiceFlags1 & XP1_IFS_HANDLES) != 0 &&
+            (out.entry->dwServiceFlags1 & XP1_IFS_HANDLES) != 0;
   error = 0;
   return true;
 }

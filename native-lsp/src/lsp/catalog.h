@@ -27,6 +27,11 @@ class CatalogSnapshot {
 struct NextHop {
   const WSAPROTOCOL_INFOW* entry = nullptr;  // the next provider's own catalog entry
   bool is_base = false;  // the next layer is the base provider (the end of the chain)
+  // Compatible mode: Teardown was installed with IFS handles (its hidden entry carries
+  // XP1_IFS_HANDLES) and the provider below has them too, so the program gets the lower
+  // provider's own handles. An IFS layer cannot stand on a non-IFS one: over such a provider
+  // Teardown makes handles of its own, as in full mode.
+  bool ifs = false;
 };
 
 // Finds Teardown's place in the chain of `started` (the entry WSPStartup was called for) and the

@@ -12,6 +12,7 @@
 #include "extensions.h"
 #include "framed_io.h"
 #include "overlapped.h"
+#include "passed_requests.h"
 #include "recorder.h"
 #include "routed_calls.h"
 #include "sockets.h"
@@ -232,7 +233,7 @@ int WSPAPI WSPListen(SOCKET s, int backlog, LPINT error) {
       // Its connections take its address when it is a specific one. Emulation decides by its
       // port, so it is asked now where emulation is configured; otherwise it is what the
       // program's own getsockname tells, or each connection asks for its own when it needs it.
-      if (producer().policy().watches_for_framing()) {
+      if (emulation_possible(*context) && producer().policy().watches_for_framing()) {
         context->teardown.set_endpoints(lower_address(*context, false), td_address{});
       } else {
         context->local_state.store(SocketContext::kLocalToAsk, std::memory_order_release);
@@ -340,7 +341,9 @@ namespace {
 // Closes the application's socket: the lower one now, its handle with its last request. At the
 // last WSPCleanup (`at_cleanup`) the program closed nothing itself: the close is recorded as
 // Winsock's, and the handle goes even when the provider below refuses to close yet (a
-// non-blocking socket lingering), since its own cleanup closes the lower socket next.
+// non-blocking socket lingering), since its own cleanup closes the lower socket next. In
+// compatible mode the socket is the provider's own, and so is its close at cleanup: Teardown
+// records it and leaves the closing to the provider's WSPCleanup, which comes next.
 int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
   // Two threads closing one handle: the second finds it already going, as if gone.
   if (context->closing.exchange(true, std::memory_order_acq_rel)) {
@@ -376,7 +379,8 @@ int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
   // FD_CLOSE is never posted after close: notifications stop before the lower socket goes.
   HWND notified = context->notify_window.exchange(nullptr, std::memory_order_acq_rel);
   uint64_t started = platform::wall_clock_ns();
-  int result = procs.lpWSPCloseSocket(context->lower, error);
+  bool left_to_provider = at_cleanup && context->provider->ifs;
+  int result = left_to_provider ? 0 : procs.lpWSPCloseSocket(context->lower, error);
   bool released = result == 0;
   if (recorded) {
     td_event_record event;
@@ -420,6 +424,14 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
                                          thread, error);
       });
     }
+    if (overlapped != nullptr && context->provider->ifs) {
+      return pass_overlapped(context, Passed::kReceive, requested_bytes(buffers, count), flags_in,
+                             received, overlapped, routine, error, [&](auto passed) {
+                               return below(context).lpWSPRecv(context->lower, buffers, count,
+                                                               received, flags, overlapped, passed,
+                                                               thread, error);
+                             });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
@@ -455,6 +467,14 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
                                          thread, error);
       });
     }
+    if (overlapped != nullptr && context->provider->ifs) {
+      return pass_overlapped(context, Passed::kReceive, requested_bytes(buffers, count), flags_in,
+                             received, overlapped, routine, error, [&](auto passed) {
+                               return below(context).lpWSPRecvFrom(
+                                   context->lower, buffers, count, received, flags, from,
+                                   from_length, overlapped, passed, thread, error);
+                             });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
@@ -489,6 +509,14 @@ int WSPAPI WSPSend(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWORD 
                                       routine, thread, error);
       });
     }
+    if (overlapped != nullptr && context->provider->ifs) {
+      return pass_overlapped(context, Passed::kSend, 0, 0, sent, overlapped, routine, error,
+                             [&](auto passed) {
+                               return below(context).lpWSPSend(context->lower, buffers, count,
+                                                               sent, flags, overlapped, passed,
+                                                               thread, error);
+                             });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
       int lower_error = 0;
@@ -516,6 +544,14 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
                                       routine, thread, error);
       });
     }
+    if (overlapped != nullptr && context->provider->ifs) {
+      return pass_overlapped(context, Passed::kSend, 0, 0, sent, overlapped, routine, error,
+                             [&](auto passed) {
+                               return below(context).lpWSPSendTo(context->lower, buffers, count,
+                                                                 sent, flags, to, to_length,
+                                                                 overlapped, passed, thread, error);
+                             });
+    }
     if (overlapped != nullptr && layered_io(*context)) {
       Request* request = begin_request(context, Operation::kSend, overlapped, routine, thread);
       int lower_error = 0;
@@ -539,8 +575,13 @@ BOOL WSPAPI WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD
     if (context->io_mode.load(std::memory_order_acquire) == 1) {
       return overlapped_result(overlapped, transferred, wait, flags, error);
     }
-    return below(context).lpWSPGetOverlappedResult(context->lower, overlapped, transferred, wait,
-                                                   flags, error);
+    BOOL done = below(context).lpWSPGetOverlappedResult(context->lower, overlapped, transferred,
+                                                        wait, flags, error);
+    if (context->provider->ifs) {
+      request_result(*context, overlapped, done, done && transferred != nullptr ? *transferred : 0,
+                     done ? 0 : *error);
+    }
+    return done;
   });
 }
 
@@ -645,7 +686,14 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
       int result = below(context).lpWSPSetSockOpt(context->lower, level, name,
                                                   reinterpret_cast<const char*>(&lower_listener),
                                                   sizeof(lower_listener), error);
-      // An AcceptEx'd socket tells its endpoints from now on.
+      // An AcceptEx'd socket tells its endpoints from now on. In compatible mode its AcceptEx
+      // completed unseen: its connection starts here, with its listener's properties.
+      if (result == 0 && context->provider->ifs) {
+        SocketIdentity identity = listener->teardown.identity();
+        identity.socket_id = static_cast<uint64_t>(context->app);
+        context->teardown.reset(identity, platform::wall_clock_ns());
+        context->teardown.set_nonblocking(listener->teardown.nonblocking());
+      }
       if (result == 0) {
         context->teardown.set_endpoints(lower_address(*context, false),
                                         lower_address(*context, true));
@@ -702,7 +750,7 @@ int WSPAPI WSPIoctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out
       // The provider's own functions take its handles: the application gets Teardown's.
       return extension_function(*context, in, in_length, out, out_length, returned, error);
     }
-    if (routed(code)) {  // WSASendMsg, WSAPoll and registered I/O (routed_calls.h)
+    if (routed(*context, code)) {  // WSASendMsg, WSAPoll and registered I/O (routed_calls.h)
       return routed_call(context, code, in, in_length, out, out_length, returned, overlapped,
                          thread, error);
     }

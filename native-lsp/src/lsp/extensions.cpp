@@ -5,6 +5,7 @@
 #include "../core/platform.h"
 #include "framed_io.h"
 #include "overlapped.h"
+#include "passed_requests.h"
 #include "recorder.h"
 #include "upcalls.h"
 
@@ -55,12 +56,6 @@ BOOL fail(int error) {
   return FALSE;
 }
 
-// A reference of the caller's own, for a request to keep.
-SocketRef share(const SocketRef& context) {
-  context->references.fetch_add(1, std::memory_order_relaxed);
-  return SocketRef(context.get());
-}
-
 // Runs `call` (the provider's function given the request's overlapped) for an overlapped request
 // the LSP completes; the wrapper's result as Windows reports it: FALSE with ERROR_IO_PENDING.
 template <typename Call>
@@ -76,7 +71,7 @@ BOOL in_flight(Request* request, Call&& call) {
 void record_now(SocketRef& context, Operation operation, DWORD flags, int error,
                 uint64_t started_ns) {
   Request request;
-  request.context = share(context);
+  request.context = SocketRef::share(*context);
   request.operation = operation;
   request.disconnect_flags = flags;
   request.started_ns = started_ns;
@@ -100,7 +95,7 @@ BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD re
     Request* request =
         begin_request(listener, Operation::kAccept, reinterpret_cast<LPWSAOVERLAPPED>(overlapped),
                       nullptr, nullptr);
-    request->accepted = share(accepted);
+    request->accepted = SocketRef::share(*accepted);
     // On a listener whose port is emulated, the connection is framed from its first byte: the
     // first bytes AcceptEx reads are unframed when it completes.
     // (The listener's port is known since it listened wherever it was needed then; emulation
@@ -129,13 +124,25 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
     auto function = lower<LPFN_CONNECTEX>(*context, kConnectEx);
     if (function == nullptr) return fail(WSAEOPNOTSUPP);
     if (overlapped == nullptr || !layered_io(*context)) {
-      BOOL done =
-          function(context->lower, name, name_length, send_buffer, send_length, sent, overlapped);
-      if (done || GetLastError() == ERROR_IO_PENDING) {
+      int reason = 0;
+      auto issue = [&](LPWSAOVERLAPPED_COMPLETION_ROUTINE) {
+        BOOL done =
+            function(context->lower, name, name_length, send_buffer, send_length, sent, overlapped);
+        reason = done ? 0 : static_cast<int>(GetLastError());
+        return done ? 0 : SOCKET_ERROR;
+      };
+      // In compatible mode its first bytes are counted when the result is seen.
+      int result = overlapped != nullptr && context->provider->ifs
+                       ? pass_overlapped(context, Passed::kSend, 0, 0, sent,
+                                         reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr,
+                                         &reason, issue)
+                       : issue(nullptr);
+      if (result == 0 || reason == ERROR_IO_PENDING) {
         context->teardown.set_endpoints(lower_address(*context, false),
                                         address_of(name, name_length));
       }
-      return done;
+      SetLastError(static_cast<DWORD>(reason));  // the calls below may have changed it
+      return result == 0;
     }
     Request* request =
         begin_request(context, Operation::kConnect, reinterpret_cast<LPWSAOVERLAPPED>(overlapped),
@@ -175,12 +182,36 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
   // whose stream is framed.
   if (which != kDisconnectEx && emulation_of(*context) != nullptr) return fail(WSAEOPNOTSUPP);
   Operation operation = disconnects ? Operation::kDisconnect : Operation::kTransmit;
+  if (overlapped != nullptr && context->provider->ifs) {
+    // Compatible mode: the request goes down as the application made it, and completes to it.
+    uint64_t started_ns = platform::wall_clock_ns();
+    int reason = 0;
+    auto issue = [&](LPWSAOVERLAPPED_COMPLETION_ROUTINE) {
+      BOOL done = call(function, context->lower, overlapped);
+      reason = done ? 0 : static_cast<int>(GetLastError());
+      return done ? 0 : SOCKET_ERROR;
+    };
+    int result = 0;
+    if (disconnects) {
+      // Started or done, the disconnect is what the program asked for: recorded now, as its
+      // completion is the application's alone.
+      result = issue(nullptr);
+      record_now(context, operation, flags, reason == ERROR_IO_PENDING ? 0 : reason, started_ns);
+    } else {
+      result = pass_overlapped(context, Passed::kSend, 0, 0, nullptr,
+                               reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr, &reason,
+                               issue);
+    }
+    SetLastError(static_cast<DWORD>(reason));
+    return result == 0;
+  }
   if (overlapped == nullptr || !layered_io(*context)) {
     uint64_t started_ns = platform::wall_clock_ns();
     BOOL done = call(function, context->lower, overlapped);
     if (overlapped == nullptr) {
-      record_now(context, operation, flags, done ? 0 : static_cast<int>(GetLastError()),
-                 started_ns);
+      DWORD reason = done ? 0 : GetLastError();
+      record_now(context, operation, flags, static_cast<int>(reason), started_ns);
+      SetLastError(reason);
     }
     return done;
   }
@@ -246,6 +277,17 @@ INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAOV
     uint64_t requested =
         message != nullptr ? requested_bytes(message->lpBuffers, message->dwBufferCount) : 0;
     DWORD flags_in = message != nullptr ? message->dwFlags : 0;
+    if (overlapped != nullptr && context->provider->ifs) {
+      int result = pass_overlapped(context, Passed::kReceive, requested, flags_in, received,
+                                   overlapped, routine, &error, [&](auto passed) {
+                                     int done = function(context->lower, message, received,
+                                                         overlapped, passed);
+                                     error = done == 0 ? 0 : static_cast<int>(GetLastError());
+                                     return done;
+                                   });
+      if (result != 0) fail(error);
+      return result;
+    }
     if (overlapped == nullptr || !layered_io(*context)) {
       int result = function(context->lower, message, received, overlapped, routine);
       int reason = result == 0 ? 0 : static_cast<int>(GetLastError());

@@ -179,11 +179,6 @@ SpanList app_spans(const WSABUF* buffers, DWORD count) {
   });
 }
 
-SocketRef hold(SocketContext& context) {
-  context.references.fetch_add(1, std::memory_order_relaxed);
-  return SocketRef(&context);
-}
-
 void issue_receive(Request* request, LPINT error_out);
 
 // The connection's next waiting receive goes below, or none is reading any more.
@@ -209,7 +204,7 @@ void next_receive(SocketContext& context) {
 
 // Ends a receive and lets the next one go below.
 void finish_receive(Request* request, int error, DWORD bytes) {
-  SocketRef context = hold(*request->context);
+  SocketRef context = SocketRef::share(*request->context);
   complete(request, error, bytes, 0);
   next_receive(*context);
 }
@@ -237,7 +232,7 @@ void issue_receive(Request* request, LPINT error_out) {
     return;
   }
   delist(request);
-  SocketRef kept = hold(context);
+  SocketRef kept = SocketRef::share(context);
   if (error_out != nullptr) {
     started(request, SOCKET_ERROR, lower_error, error_out);
   } else {
@@ -287,7 +282,12 @@ void sniff(SocketContext& context) {
   context.sniffing.store(true, std::memory_order_release);
 }
 
+bool emulation_possible(const SocketContext& context) {
+  return !context.provider->ifs;
+}
+
 void start_emulation(SocketContext& context) {
+  if (!emulation_possible(context)) return;
   const td_address& local = context.teardown.local();
   const td_address& remote = context.teardown.remote();
   if (remote.family == TD_FAMILY_NONE) return;
@@ -300,6 +300,7 @@ void start_emulation(SocketContext& context) {
 }
 
 bool emulate_from_start(SocketContext& context, uint16_t local_port, uint16_t remote_port) {
+  if (!emulation_possible(context)) return false;
   Policy policy = producer().policy();
   if (!policy.emulates(local_port, remote_port)) {
     // With no emulation configured, nothing is watched: Teardown changes nothing.

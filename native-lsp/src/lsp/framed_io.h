@@ -14,6 +14,11 @@
 
 namespace teardown::lsp {
 
+// Whether a connection of this socket can be emulated at all: only in full mode, where every
+// request of the application goes through Teardown. In compatible mode Teardown never changes a
+// stream: its requests complete without Teardown seeing them.
+bool emulation_possible(const SocketContext& context);
+
 // Once a connection's endpoints are known (connect, accept, the update-context options): whether
 // its disconnect data is emulated. Decided once per connection.
 void start_emulation(SocketContext& context);

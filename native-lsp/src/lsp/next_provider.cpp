@@ -84,6 +84,7 @@ int Providers::start(WORD version, WSPDATA& data, const WSAPROTOCOL_INFOW& start
     created->layered = started;
     // A base provider is given its own entry; a layer below us is given the chain, as we were.
     created->lower = hop.is_base ? *hop.entry : started;
+    created->ifs = hop.ifs;
     error = load(*created, *hop.entry);
     if (error != 0) return error;
     error = start_lower(*created, version, data, upcalls);

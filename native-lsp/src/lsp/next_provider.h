@@ -15,6 +15,10 @@ struct NextProvider {
   DWORD chain_id = 0;  // Teardown's chain entry: what the application's sockets are made on
   WSAPROTOCOL_INFOW layered{};  // that entry, as Winsock gave it (answers SO_PROTOCOL_INFOW)
   WSAPROTOCOL_INFOW lower{};    // what the next provider is given: its own entry, or the chain
+  // Compatible mode (NextHop::ifs): the application's sockets are the lower provider's own
+  // handles, and its requests go down with its own OVERLAPPED. Otherwise (full mode) Teardown
+  // hands out handles of its own and completes the application's requests itself.
+  bool ifs = false;
   HMODULE module = nullptr;
   WSPPROC_TABLE procs{};
   int starts = 0;  // successful lower WSPStartups not yet matched by a WSPCleanup

@@ -239,6 +239,7 @@ HANDLE completion_port() {
 }  // namespace
 
 bool layered_io(SocketContext& context) {
+  if (context.provider->ifs) return false;  // compatible mode: requests pass straight down
   int mode = context.io_mode.load(std::memory_order_acquire);
   if (mode != 0) return mode == 1;
   bool bound = false;
@@ -256,8 +257,7 @@ bool layered_io(SocketContext& context) {
 Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED app,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread) {
   auto* request = new Request();
-  request->context = SocketRef(context.get());
-  context->references.fetch_add(1, std::memory_order_relaxed);
+  request->context = SocketRef::share(*context);
   request->operation = operation;
   request->started_ns = platform::wall_clock_ns();
   request->app = app;

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "../core/platform.h"
+#include "framed_io.h"
 
 namespace teardown::lsp {
 
@@ -13,16 +14,21 @@ std::atomic<Producer*> instance_{nullptr};
 std::mutex making_;
 }  // namespace
 
-Producer& producer() {
+Producer& producer() noexcept {
   Producer* made = instance_.load(std::memory_order_acquire);
   if (made != nullptr) return *made;
-  std::lock_guard<std::mutex> hold(making_);
-  made = instance_.load(std::memory_order_relaxed);
-  if (made == nullptr) {
-    made = new Producer(platform::standard_channel_dir());
-    instance_.store(made, std::memory_order_release);
+  try {
+    std::lock_guard<std::mutex> hold(making_);
+    made = instance_.load(std::memory_order_relaxed);
+    if (made == nullptr) {
+      made = new Producer(platform::standard_channel_dir());
+      instance_.store(made, std::memory_order_release);
+    }
+    return *made;
+  } catch (...) {
+    static Producer unattached{Producer::Unattached{}};
+    return unattached;
   }
-  return *made;
 }
 
 void release_producer() noexcept {
@@ -78,7 +84,7 @@ void set_connection_endpoints(SocketContext& context, const td_address& local,
   td_address own = local;
   bool ask_later = false;
   if (own.family == TD_FAMILY_NONE) {
-    if (producer().policy().watches_for_framing()) {
+    if (emulation_possible(context) && producer().policy().watches_for_framing()) {
       own = lower_address(context, false);
     } else {
       ask_later = true;

@@ -12,7 +12,9 @@
 
 namespace teardown::lsp {
 
-Producer& producer();
+// The process's producer, made the first time it is asked for; when it cannot be made, one that
+// records nothing (asked again next time): recording never fails a call.
+Producer& producer() noexcept;
 
 // The DLL is being unloaded (FreeLibrary after Winsock's last cleanup): no thread runs our code
 // any more, and the channel's mappings go with the producer, or each load would leave its own.

@@ -7,6 +7,7 @@
 #include "entry_points.h"
 #include "framed_io.h"
 #include "overlapped.h"
+#include "passed_requests.h"
 #include "recorder.h"
 
 namespace teardown::lsp {
@@ -82,12 +83,28 @@ int poll(SocketContext& context, LPVOID in, DWORD in_length, LPWSATHREADID threa
 }
 
 // WSASendMsg through the provider below, on the lower socket: overlapped through Teardown's port
-// when its requests go there, so that the completion reaches the application as it asked.
+// when its requests go there, so that the completion reaches the application as it asked; in
+// compatible mode with the application's own OVERLAPPED.
 int send_message_below(SocketRef& context, const WSASENDMSG& call, LPWSATHREADID thread,
                        LPINT error) {
   const WSPPROC_TABLE& procs = context->provider->procs;
   WSASENDMSG lower_call = call;
   DWORD status = 0, returned = 0;
+  if (call.lpOverlapped != nullptr && context->provider->ifs) {
+    return pass_overlapped(
+        context, Passed::kSend, 0, 0, call.lpNumberOfBytesSent, call.lpOverlapped,
+        call.lpCompletionRoutine, error, [&](LPWSAOVERLAPPED_COMPLETION_ROUTINE passed) {
+          lower_call.lpCompletionRoutine = passed;
+          int result = procs.lpWSPIoctl(context->lower, SIO_EXT_SENDMSG, &lower_call,
+                                        sizeof(lower_call), &status, sizeof(status), &returned,
+                                        nullptr, nullptr, thread, error);
+          if (status != 0) {
+            result = SOCKET_ERROR;
+            *error = static_cast<int>(status);
+          }
+          return result;
+        });
+  }
   if (call.lpOverlapped != nullptr && layered_io(*context)) {
     Request* request = begin_request(context, Operation::kSend, call.lpOverlapped,
                                      call.lpCompletionRoutine, thread);
@@ -130,6 +147,8 @@ int send_message(SocketRef& context, LPVOID in, DWORD in_length, LPVOID out, DWO
   int result = 0;
   if (call.lpMsg == nullptr) {
     result = fail(WSAEFAULT, error);
+  } else if (context->provider->ifs) {
+    result = send_message_below(context, call, thread, error);
   } else if (call.lpMsg->name == nullptr && call.lpMsg->Control.len == 0) {
     result = entry_points().lpWSPSend(context->app, call.lpMsg->lpBuffers,
                                       call.lpMsg->dwBufferCount, call.lpNumberOfBytesSent,
@@ -147,9 +166,12 @@ int send_message(SocketRef& context, LPVOID in, DWORD in_length, LPVOID out, DWO
 
 }  // namespace
 
-bool routed(DWORD code) {
-  return code == SIO_BSP_HANDLE || code == SIO_BSP_HANDLE_POLL || code == SIO_EXT_POLL ||
-         code == SIO_EXT_SENDMSG || code == kMultipleExtensionFunctionPointer;
+bool routed(const SocketContext& context, DWORD code) {
+  if (code == SIO_EXT_POLL || code == SIO_EXT_SENDMSG) return true;
+  // Compatible mode: the handle that serves a call is the base provider's, which is the
+  // application's own, and registered I/O works on it as it would without Teardown.
+  return !context.provider->ifs && (code == SIO_BSP_HANDLE || code == SIO_BSP_HANDLE_POLL ||
+                                    code == kMultipleExtensionFunctionPointer);
 }
 
 int routed_call(SocketRef& context, DWORD code, LPVOID in, DWORD in_length, LPVOID out,

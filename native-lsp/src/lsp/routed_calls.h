@@ -30,8 +30,11 @@
 
 namespace teardown::lsp {
 
-// True when WSPIoctl's `code` is one of the above: routed_call serves it.
-bool routed(DWORD code);
+// True when WSPIoctl's `code` on `context` is one of the above: routed_call serves it. In
+// compatible mode only WSAPoll and WSASendMsg are, for what they tell Teardown; they go below as
+// the application made them (SIO_BSP_HANDLE answers the base provider's handle, which is the
+// application's own, and registered I/O works on it).
+bool routed(const SocketContext& context, DWORD code);
 
 // WSPIoctl for a routed code on the application's socket `context`; 0 or SOCKET_ERROR with
 // `error`, as the ioctl's contract has it.

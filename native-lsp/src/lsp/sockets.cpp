@@ -37,17 +37,42 @@ void Sockets::release(SocketContext* context) {
   delete context;
 }
 
+void Sockets::release_handle(SocketContext* context) {
+  if (!context->retired.exchange(true, std::memory_order_acq_rel)) release(context);
+}
+
 SocketRef Sockets::create(SOCKET lower, NextProvider* provider, int& error) {
   auto* context = new SocketContext();
   context->lower = lower;
   context->provider = provider;
-  SOCKET app = upcalls().lpWPUCreateSocketHandle(provider->chain_id,
-                                                 reinterpret_cast<DWORD_PTR>(context), &error);
+  SOCKET app = INVALID_SOCKET;
+  if (provider->ifs) {
+    // The handle stays the lower provider's: ws2_32 is told it is this entry's socket.
+    AcquireSRWLockExclusive(&handles_);
+    app = upcalls().lpWPUModifyIFSHandle(provider->chain_id, lower, &error);
+    SocketContext* displaced = nullptr;
+    if (app != INVALID_SOCKET) {
+      context->app = app;
+      SocketContext*& slot = ifs_handles_[app];
+      displaced = slot;
+      slot = context;
+    }
+    if (displaced != nullptr) {
+      // Its socket was closed behind Teardown's back (CloseHandle, or a close in flight whose
+      // lower socket is already gone): the value is the new socket's now.
+      displaced->io.fetch_or(SocketContext::kClosedBit, std::memory_order_acq_rel);
+      release_handle(displaced);
+    }
+    ReleaseSRWLockExclusive(&handles_);
+  } else {
+    app = upcalls().lpWPUCreateSocketHandle(provider->chain_id,
+                                            reinterpret_cast<DWORD_PTR>(context), &error);
+    context->app = app;
+  }
   if (app == INVALID_SOCKET) {
     delete context;
     return SocketRef();
   }
-  context->app = app;
   live_.fetch_add(1, std::memory_order_relaxed);
   context->references.fetch_add(1, std::memory_order_relaxed);  // the caller's
   std::lock_guard<std::mutex> hold(contexts_lock_);
@@ -82,8 +107,19 @@ SocketRef Sockets::find(SOCKET app, int& error) {
   DWORD_PTR value = 0;
   int query_error = 0;
   SocketContext* context = nullptr;
-  if (upcalls().lpWPUQuerySocketHandleContext != nullptr &&
+  bool known = false;
+  if (!ifs_handles_.empty()) {
+    auto found = ifs_handles_.find(app);
+    if (found != ifs_handles_.end()) {
+      value = reinterpret_cast<DWORD_PTR>(found->second);
+      known = true;
+    }
+  }
+  if (!known && upcalls().lpWPUQuerySocketHandleContext != nullptr &&
       upcalls().lpWPUQuerySocketHandleContext(app, &value, &query_error) == 0) {
+    known = true;
+  }
+  if (known) {
     context = reinterpret_cast<SocketContext*>(value);
     // A handle closed while its requests finish is gone for the application already.
     if (context == nullptr || context->magic != SocketContext::kMagic || context->app != app ||
@@ -100,10 +136,16 @@ SocketRef Sockets::find(SOCKET app, int& error) {
 
 void Sockets::retire(SocketContext* context) {
   AcquireSRWLockExclusive(&handles_);
-  int ignored = 0;
-  upcalls().lpWPUCloseSocketHandle(context->app, &ignored);
+  if (context->provider->ifs) {
+    // Only if the value is still this socket's: a new socket may have it already.
+    auto found = ifs_handles_.find(context->app);
+    if (found != ifs_handles_.end() && found->second == context) ifs_handles_.erase(found);
+  } else {
+    int ignored = 0;
+    upcalls().lpWPUCloseSocketHandle(context->app, &ignored);
+  }
   ReleaseSRWLockExclusive(&handles_);
-  release(context);
+  release_handle(context);
 }
 
 void Sockets::watch_lower(SocketContext* context) {

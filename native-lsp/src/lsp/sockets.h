@@ -1,7 +1,9 @@
-// The application's sockets: each handle comes from WPUCreateSocketHandle and leads, in O(1)
-// through WPUQuerySocketHandleContext, to a context holding the lower socket, its provider and
-// its teardown. Handles from outside are looked up, never trusted; a context lives until the
-// last call using it returns, however its handle was closed.
+// The application's sockets, each with a context holding the lower socket, its provider and its
+// teardown. In full mode the application's handle comes from WPUCreateSocketHandle and leads, in
+// O(1) through WPUQuerySocketHandleContext, to its context. In compatible mode the application's
+// handle is the lower provider's own (registered with WPUModifyIFSHandle) and a hash table of
+// Teardown's leads to its context. Handles from outside are looked up, never trusted; a context
+// lives until the last call using it returns, however its handle was closed.
 #pragma once
 
 #include <atomic>
@@ -19,11 +21,21 @@
 
 namespace teardown::lsp {
 
+// Compatible mode: an overlapped request in flight that the application may ask about with
+// WSPGetOverlappedResult (passed_requests.h).
+struct WatchedRequest {
+  LPWSAOVERLAPPED overlapped = nullptr;  // null: a free place
+  uint64_t requested = 0;
+  DWORD flags_in = 0;
+  bool receive = false;
+};
+
 struct SocketContext {
   static constexpr uint32_t kMagic = 0x43534454;  // "TDSC"
+  static constexpr int kWatchedRequests = 4;
 
   uint32_t magic = kMagic;
-  SOCKET app = INVALID_SOCKET;
+  SOCKET app = INVALID_SOCKET;    // in compatible mode the same handle as `lower`
   SOCKET lower = INVALID_SOCKET;
   NextProvider* provider = nullptr;
   SocketTeardown teardown;
@@ -46,6 +58,9 @@ struct SocketContext {
   // 0 not decided yet, 1 requests go through the LSP's port, 2 they pass straight down.
   std::atomic<int> io_mode{0};
   std::atomic<long> references{1};  // the handle's, plus one per call in progress
+  // The handle's reference has been given back: by retire, or, in compatible mode, when the
+  // lower provider handed its handle value to a new socket of ours first.
+  std::atomic<bool> retired{false};
   // Disconnect data emulated on this connection (framed_io.h), or null; freed with the context.
   std::atomic<EmulatedConnection*> emulation{nullptr};
   // A connection not emulated here: its first bytes are watched for a peer that frames them.
@@ -55,6 +70,10 @@ struct SocketContext {
   std::mutex framed_lock;
   std::deque<struct Request*> framed_waiting;
   bool framed_reading = false;
+  // Compatible mode: requests the application may ask about, the newest kept when there are more.
+  SRWLOCK watched_lock = SRWLOCK_INIT;
+  WatchedRequest watched[kWatchedRequests];
+  uint32_t next_watched = 0;
   // WSPAsyncSelect: where the application wants its notifications.
   std::atomic<HWND> notify_window{nullptr};
   std::atomic<UINT> notify_message{0};
@@ -68,6 +87,11 @@ class SocketRef {
  public:
   SocketRef() = default;
   explicit SocketRef(SocketContext* context) : context_(context) {}
+  // A reference of its own to a context the caller holds one to.
+  static SocketRef share(SocketContext& context) {
+    context.references.fetch_add(1, std::memory_order_relaxed);
+    return SocketRef(&context);
+  }
   SocketRef(SocketRef&& other) noexcept : context_(other.context_) { other.context_ = nullptr; }
   SocketRef& operator=(SocketRef&& other) noexcept;
   SocketRef(const SocketRef&) = delete;
@@ -85,14 +109,16 @@ class SocketRef {
 
 class Sockets {
  public:
-  // Wraps `lower`, a new socket of `provider`: the application's handle is in the result's `app`.
-  // On failure the lower socket is left to the caller and `error` says why.
+  // Wraps `lower`, a new socket of `provider`: the application's handle is in the result's `app`
+  // (`lower` itself in compatible mode). On failure the lower socket is left to the caller and
+  // `error` says why.
   SocketRef create(SOCKET lower, NextProvider* provider, int& error);
 
   // The context behind an application handle; empty with WSAENOTSOCK when it is not ours.
   SocketRef find(SOCKET app, int& error);
 
-  // Closes the application's handle: no lookup finds it afterwards. Drops the handle's reference.
+  // Closes the application's handle (in compatible mode: forgets it, the lower provider having
+  // closed it): no lookup finds it afterwards. Drops the handle's reference.
   void retire(SocketContext* context);
 
   // Contexts not yet freed.
@@ -110,9 +136,16 @@ class Sockets {
   static void release(SocketContext* context);
 
  private:
-  // Shared by lookups, exclusive while a handle is closed: a lookup that got a context pointer
-  // has taken its reference before the handle can go.
+  // Gives back the handle's reference, once.
+  static void release_handle(SocketContext* context);
+
+  // Shared by lookups, exclusive while a handle is made or closed: a lookup that got a context
+  // pointer has taken its reference before the handle can go.
   SRWLOCK handles_ = SRWLOCK_INIT;
+  // Compatible mode's handles: the lower provider's handle values, each to its context. A value
+  // is the system's to reuse once its socket is closed, whoever closed it: a new socket of ours
+  // with a value already here takes its place.
+  std::unordered_map<SOCKET, SocketContext*> ifs_handles_;
   std::atomic<long> live_{0};
   std::mutex contexts_lock_;
   SocketContext* contexts_ = nullptr;  // every context not yet freed, newest first

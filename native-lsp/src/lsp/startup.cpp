@@ -39,7 +39,9 @@ extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INF
     keep_upcalls(upcall_table);
     int error = providers().start(version, *data, *info, upcall_table);
     if (error != 0) return error;
-    producer().policy();  // attach to the channel now rather than in the first teardown
+    // Attached to the channel now rather than at the first teardown. Whatever the channel's state
+    // (missing, damaged, not to be trusted), the process keeps its networking: calls pass through.
+    producer().policy();
     *table = entry_points();
     return 0;
   } catch (...) {

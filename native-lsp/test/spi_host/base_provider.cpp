@@ -138,7 +138,23 @@ int WSPAPI CancelBlockingCall(LPINT) {
   return 0;
 }  // Winsock 1.1 only: nothing blocks that way
 
-int WSPAPI Cleanup(LPINT) {
+std::atomic<int> starts_{0};
+
+// The last cleanup closes every socket still open, as Windows' base provider does (WSACleanup's
+// contract: such sockets are reset and deallocated as if closesocket were called). A layer that
+// hands out this provider's own handles (compatible mode) leaves them to it.
+int WSPAPI Cleanup(LPINT error) {
+  if (starts_.load() <= 0) {
+    *error = WSANOTINITIALISED;
+    return SOCKET_ERROR;
+  }
+  if (--starts_ > 0) return 0;
+  std::map<SOCKET, Traits> open;
+  {
+    std::lock_guard<std::mutex> hold(lock_);
+    open.swap(traits_);
+  }
+  for (const auto& [s, traits] : open) closesocket(s);
   return 0;
 }
 
@@ -465,6 +481,7 @@ extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INF
     return WSAStartup(MAKEWORD(2, 2), &system);
   }();
   if (started != 0) return started;
+  ++starts_;
   data->wVersion = version;
   data->wHighVersion = MAKEWORD(2, 2);
   std::memset(data->szDescription, 0, sizeof(data->szDescription));

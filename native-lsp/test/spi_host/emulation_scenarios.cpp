@@ -484,4 +484,44 @@ void scenario_emulated_urgent() {
   close_pair(pair);
 }
 
+// Compatible mode never changes a stream, emulation configured or not: on the emulated port a
+// connection through Teardown carries the application's bytes as they are, offers no disconnect
+// data of Teardown's, and a peer outside Teardown is read as it writes, never refused.
+void scenario_emulation_needs_full() {
+  if (!check(compatible_mode, "this scenario is compatible mode's")) return;
+  u_short port = emulated_port();
+  Pair pair = connect_pair(kChain, port);
+  announce("client", pair.client);
+  announce("server", pair.server);
+  check(!carries_disconnect_data(pair.client) && !carries_disconnect_data(pair.server),
+        "SO_PROTOCOL_INFOW offers no disconnect data");
+  int error = 0;
+  check(send_text(pair.client, "hello", error) == 5, "the client sends 5 bytes through Teardown");
+  // The application's handle is the base provider's socket: what is on the wire is read there.
+  char wire[16] = {};
+  check(recv(pair.server, wire, sizeof(wire), 0) == 5 && std::memcmp(wire, "hello", 5) == 0,
+        "the wire carries exactly those 5 bytes, no records around them");
+  check(send_disconnect(pair.client, "17") == WSAENOPROTOOPT,
+        "disconnect data is refused as the provider below refuses it");
+  SOCKET plain = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  sockaddr_storage address = loopback(AF_INET, port);
+  check(connect(plain, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET)) == 0,
+        "a client outside Teardown connects");
+  sockaddr_storage peer{};
+  int length = sizeof(peer);
+  SOCKET accepted = lsp().lpWSPAccept(pair.listener, reinterpret_cast<sockaddr*>(&peer), &length,
+                                      nullptr, 0, &error);
+  announce("server-plain-peer", accepted);
+  check(send(plain, "plain", 5, 0) == 5, "it sends 5 bytes of its own");
+  char data[16] = {};
+  check(receive(accepted, data, sizeof(data), error) == 5 && std::memcmp(data, "plain", 5) == 0,
+        "Teardown's side reads them as they are, and nothing is refused");
+  closesocket(plain);
+  int ended = -1;
+  drain(accepted, ended);
+  check(ended == 0, "then the end of its stream");
+  check(close_socket(accepted) == 0, "the accepted socket closes");
+  close_pair(pair);
+}
+
 }  // namespace spi_host

@@ -28,6 +28,7 @@
 namespace spi_host {
 
 int failures = 0;
+bool compatible_mode = true;
 
 void say(const char* format, ...) {
   va_list arguments;
@@ -60,7 +61,8 @@ class Layer {
  public:
   bool load(std::string& problem) {
     std::wstring dir = host_dir();
-    if (!build_catalog(dir + L"teardown_test_base.dll", dir + L"teardown_lsp.dll", problem)) {
+    if (!build_catalog(dir + L"teardown_test_base.dll", dir + L"teardown_lsp.dll",
+                       compatible_mode, problem)) {
       return false;
     }
     module_ = LoadLibraryW((dir + L"teardown_lsp.dll").c_str());
@@ -254,6 +256,15 @@ void print_end(const char* role, int ended_with) {
   }
 }
 
+void bind_completion_port(SOCKET s, HANDLE port, ULONG_PTR key) {
+  if (compatible_mode) {
+    check(CreateIoCompletionPort(reinterpret_cast<HANDLE>(s), port, key, 0) == port,
+          "the socket's own handle binds to the port");
+  } else {
+    associate_completion_port(s, port, key);
+  }
+}
+
 int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
   DWORD flags = 0;
@@ -316,10 +327,12 @@ bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET serve
   WSAOVERLAPPED connecting{};
   connecting.hEvent = WSACreateEvent();
   char hello[] = "hello";
-  check(!connect_ex(client, reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in), hello, 5,
-                    &ignored, reinterpret_cast<LPOVERLAPPED>(&connecting)) &&
-            GetLastError() == ERROR_IO_PENDING,
-        "ConnectEx is pending");
+  // Teardown completes its requests later (full mode); the provider may complete it at once.
+  BOOL connected = connect_ex(client, reinterpret_cast<sockaddr*>(&address), sizeof(sockaddr_in),
+                              hello, 5, &ignored, reinterpret_cast<LPOVERLAPPED>(&connecting));
+  check(compatible_mode ? connected || GetLastError() == ERROR_IO_PENDING
+                        : !connected && GetLastError() == ERROR_IO_PENDING,
+        "ConnectEx starts (in full mode, pending)");
   check(event_result(client, connecting) == 5, "ConnectEx completes, its 5 bytes sent");
   check(event_result(listener, accepting) == 5, "AcceptEx completes with the 5 bytes");
   check(std::memcmp(accepted, "hello", 5) == 0, "into the application's buffer");
@@ -732,11 +745,17 @@ void scenario_entry_points() {
   int base_type = 0, base_length = sizeof(base_type);
   check(lsp().lpWSPIoctl(pair.client, SIO_BASE_HANDLE, nullptr, 0, &base, sizeof(base), &returned,
                          nullptr, nullptr, nullptr, &error) == 0 &&
-            base != pair.client &&
+            (base == pair.client) == compatible_mode &&
             getsockopt(base, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&base_type),
                        &base_length) == 0 &&
             base_type == SOCK_STREAM,
-        "SIO_BASE_HANDLE answers the base provider's socket");
+        "SIO_BASE_HANDLE answers the base provider's socket (in compatible mode, the "
+        "application's own)");
+  check(registered_ifs_handle(pair.client) == compatible_mode &&
+            registered_ifs_handle(pair.server) == compatible_mode,
+        compatible_mode ? "the application's sockets are the base provider's, registered with "
+                          "WPUModifyIFSHandle"
+                        : "the application's sockets are Teardown's own handles");
   GUID unknown = {0x12345678, 0x1234, 0x1234, {1, 2, 3, 4, 5, 6, 7, 8}};
   void* function = nullptr;
   check(lsp().lpWSPIoctl(pair.server, SIO_GET_EXTENSION_FUNCTION_POINTER, &unknown, sizeof(unknown),
@@ -1025,15 +1044,34 @@ void scenario_overlapped_shared_event() {
   check(!lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, FALSE, &flags, &error) &&
             error == WSA_IO_INCOMPLETE,
         "B, under the same signalled event, is still incomplete");
-  // The event stays signalled (nobody resets it): a waiting call must still wait for B itself.
+  // The event stays signalled (nobody resets it).
   SOCKET late_sender = second.client;
   HANDLE sender = CreateThread(nullptr, 0, send_late, reinterpret_cast<void*>(late_sender), 0,
                                nullptr);
   bytes = 0;
-  check(lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, TRUE, &flags, &error) &&
-            bytes == 4 && std::memcmp(data_b, "wxyz", 4) == 0,
-        "a waiting WSPGetOverlappedResult returns B's own 4 bytes");
-  WaitForSingleObject(sender, 5000);
+  if (compatible_mode) {
+    // A waiting call is the provider's to answer (Windows' own can report success with 0 bytes
+    // for a request still pending under a shared event): it is asked, and must not be taken for
+    // the end of the stream. B's own result is read once B is done.
+    BOOL early = lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, TRUE, &flags, &error);
+    say("a waiting call under the signalled event: %d, %lu bytes, B %s", early, bytes,
+        b.Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS) ? "pending" : "done");
+    WaitForSingleObject(sender, 5000);
+    for (int rounds = 0; rounds < 500 && b.Internal ==
+                                             static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS);
+         ++rounds) {
+      Sleep(10);
+    }
+    check(lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, FALSE, &flags, &error) &&
+              bytes == 4 && std::memcmp(data_b, "wxyz", 4) == 0,
+          "once B is done, WSPGetOverlappedResult returns its own 4 bytes");
+  } else {
+    // Teardown completes the requests: a waiting call must still wait for B itself.
+    check(lsp().lpWSPGetOverlappedResult(second.server, &b, &bytes, TRUE, &flags, &error) &&
+              bytes == 4 && std::memcmp(data_b, "wxyz", 4) == 0,
+          "a waiting WSPGetOverlappedResult returns B's own 4 bytes");
+    WaitForSingleObject(sender, 5000);
+  }
   CloseHandle(sender);
   WSACloseEvent(shared);
   for (Pair* pair : {&first, &second}) {
@@ -1045,6 +1083,8 @@ struct RoutineResult {
   int calls = 0;
   DWORD error = 0;
   DWORD bytes = 0;
+  int failed = 0;  // calls with an error
+  DWORD total_bytes = 0;
 };
 RoutineResult routine_result;
 
@@ -1052,6 +1092,8 @@ void CALLBACK on_completion(DWORD error, DWORD bytes, LPWSAOVERLAPPED, DWORD) {
   ++routine_result.calls;
   routine_result.error = error;
   routine_result.bytes = bytes;
+  if (error != 0) ++routine_result.failed;
+  routine_result.total_bytes += bytes;
 }
 
 bool await_routine(int calls) {
@@ -1141,23 +1183,48 @@ void scenario_cleanup_with_requests() {
   }
   check(done_by_routine.Internal == 0, "the third receive completes, its routine queued");
   int calls = routine_result.calls;
+  DWORD total_bytes = routine_result.total_bytes;
 
   check(layer.cleanup() == 0, "the last WSPCleanup succeeds");
   check(open_socket_handles() == handles_before, "it closes every socket handle still open");
-  check(WaitForSingleObject(by_event.hEvent, 0) == WAIT_TIMEOUT,
-        "a pending request's event is not signalled");
-  for (const WSAOVERLAPPED* cancelled : {&by_event, &by_routine}) {
-    check(cancelled->Internal == 0xC0000120 && cancelled->OffsetHigh == WSA_OPERATION_ABORTED,
-          "a pending request is left cancelled, with WSA_OPERATION_ABORTED");
+  if (compatible_mode) {
+    // The sockets are the base provider's, and so are their requests: its cleanup closed them
+    // and ended their requests as it ends them without Teardown.
+    for (int rounds = 0; rounds < 500 && by_event.Internal ==
+                                             static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS);
+         ++rounds) {
+      Sleep(10);
+    }
+    check(by_event.Internal != 0 &&
+              by_event.Internal != static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS),
+          "a pending request is ended with a failure by the provider below");
+  } else {
+    check(WaitForSingleObject(by_event.hEvent, 0) == WAIT_TIMEOUT,
+          "a pending request's event is not signalled");
+    for (const WSAOVERLAPPED* cancelled : {&by_event, &by_routine}) {
+      check(cancelled->Internal == 0xC0000120 && cancelled->OffsetHigh == WSA_OPERATION_ABORTED,
+            "a pending request is left cancelled, with WSA_OPERATION_ABORTED");
+    }
   }
   check(routine_result.calls == calls, "no routine runs before the thread waits alertably");
   layer.unload();
   check(GetModuleHandleW(L"teardown_lsp.dll") != nullptr,
         "the DLL stays loaded while a routine of its is queued");
   SleepEx(100, TRUE);
-  say("routines run after cleanup: %d", routine_result.calls - calls);
-  check(routine_result.calls == calls + 1 && routine_result.error == 0 && routine_result.bytes == 4,
-        "the routine queued before the cleanup runs, with its 4 bytes; the cancelled one never");
+  say("routines run after cleanup: %d (last error %lu)", routine_result.calls - calls,
+      routine_result.error);
+  if (compatible_mode) {
+    // Both routines are Teardown's wrappers, each holding the DLL until it has run: the one
+    // whose request completed first, then the one whose request the cleanup ended.
+    // (The other request ends as the provider's cleanup ends it: the peer's close, made first,
+    // may complete it as the end of the stream.)
+    check(routine_result.calls == calls + 2 && routine_result.total_bytes == total_bytes + 4,
+          "both queued routines run: the completed one with its 4 bytes, and the other");
+  } else {
+    check(routine_result.calls == calls + 1 && routine_result.error == 0 &&
+              routine_result.bytes == 4,
+          "the routine queued before the cleanup runs, with its 4 bytes; the cancelled one never");
+  }
   bool unloaded = false;
   for (int rounds = 0; rounds < 500 && !unloaded; ++rounds) {
     unloaded = GetModuleHandleW(L"teardown_lsp.dll") == nullptr;
@@ -1198,7 +1265,8 @@ void scenario_routed_calls() {
             handle_for(pair.client, SIO_BSP_HANDLE_POLL, error) == pair.client,
         "SIO_BSP_HANDLE and SIO_BSP_HANDLE_POLL name Teardown's own handle");
   SOCKET base = handle_for(pair.client, SIO_BASE_HANDLE, error);
-  check(base != INVALID_SOCKET && base != pair.client, "SIO_BASE_HANDLE names the base's handle");
+  check(base != INVALID_SOCKET && (base == pair.client) == compatible_mode,
+        "SIO_BASE_HANDLE names the base's handle (in compatible mode, the application's own)");
   check(handle_for(pair.client, SIO_BSP_HANDLE_SELECT, error) == base,
         "SIO_BSP_HANDLE_SELECT agrees with SIO_BASE_HANDLE: select stays the base's");
   SOCKET ignored = INVALID_SOCKET;
@@ -1253,13 +1321,27 @@ void scenario_routed_calls() {
   say("poll after the end: %d revents 0x%x", ready, hangup.revents);
   check(ready == 1 && (hangup.revents & (POLLHUP | POLLRDNORM)) != 0, "WSAPoll reports the end");
 
-  // Registered I/O cannot be layered.
+  // Registered I/O cannot be layered over Teardown's own handles: refused in full mode. In
+  // compatible mode its functions take the application's handles, the base provider's own: they
+  // are the provider's answer, whatever it is.
   GUID rio = {0x8509e081, 0x96dd, 0x4005, {0xb1, 0x65, 0x9e, 0x2e, 0xe8, 0xc7, 0x9e, 0x3f}};
   char table[256];
-  check(lsp().lpWSPIoctl(pair.client, _WSAIORW(IOC_WS2, 36), &rio, sizeof(rio), table,
-                         sizeof(table), &returned, nullptr, nullptr, nullptr, &error) != 0 &&
-            error == WSAEOPNOTSUPP,
-        "registered I/O is refused with WSAEOPNOTSUPP");
+  int through = lsp().lpWSPIoctl(pair.client, _WSAIORW(IOC_WS2, 36), &rio, sizeof(rio), table,
+                                 sizeof(table), &returned, nullptr, nullptr, nullptr, &error);
+  if (compatible_mode) {
+    SOCKET plain = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    char plain_table[256];
+    int alone = WSAIoctl(plain, _WSAIORW(IOC_WS2, 36), &rio, sizeof(rio), plain_table,
+                         sizeof(plain_table), &returned, nullptr, nullptr);
+    int alone_error = alone == 0 ? 0 : WSAGetLastError();
+    closesocket(plain);
+    say("registered I/O: %d (%d) through Teardown, %d (%d) without", through,
+        through == 0 ? 0 : error, alone, alone_error);
+    check(through == alone && (through == 0 || error == alone_error),
+          "registered I/O is answered as the base provider answers it");
+  } else {
+    check(through != 0 && error == WSAEOPNOTSUPP, "registered I/O is refused with WSAEOPNOTSUPP");
+  }
   WSACloseEvent(receiving.hEvent);
   WSACloseEvent(sending.hEvent);
   close_pair(pair);
@@ -1270,7 +1352,9 @@ void scenario_overlapped_port() {
   Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
   int error = 0;
   HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
-  associate_completion_port(pair.server, port, 42);
+  bind_completion_port(pair.server, port, 42);
+  size_t completed_before = overlapped_requests_completed();
+  int threads_before = thread_count();
   char data[16];
   WSABUF buffer{sizeof(data), data};
   WSAOVERLAPPED overlapped{};
@@ -1290,6 +1374,16 @@ void scenario_overlapped_port() {
           "with the application's key and overlapped");
     check(bytes == std::strlen(text), "and its byte count");
   }
+  size_t completed = overlapped_requests_completed() - completed_before;
+  say("completions made by Teardown: %zu; threads %d -> %d", completed, threads_before,
+      thread_count());
+  if (compatible_mode) {
+    check(completed == 0 && thread_count() == threads_before,
+          "nothing of Teardown's is between: the provider below completed both, and Teardown "
+          "started no thread");
+  } else {
+    check(completed == 2, "Teardown completed both through WPUCompleteOverlappedRequest");
+  }
   CloseHandle(port);
   close_pair(pair);
 }
@@ -1308,11 +1402,20 @@ void scenario_close_with_pending_io() {
   check(close_socket(pair.server) == 0, "server closes with it pending");
   check(WSAWaitForMultipleEvents(1, &overlapped.hEvent, FALSE, 5000, FALSE) == WSA_WAIT_EVENT_0,
         "the pending receive completes");
-  say("pending receive completed with error %lu", overlapped.OffsetHigh);
-  check(overlapped.OffsetHigh == WSA_OPERATION_ABORTED, "with WSA_OPERATION_ABORTED");
-  for (int rounds = 0; rounds < 50 && open_socket_handles() != handles_before - 1; ++rounds)
-    Sleep(10);
-  check(open_socket_handles() == handles_before - 1, "its handle is closed after the completion");
+  say("pending receive completed with error %lu, status 0x%lx", overlapped.OffsetHigh,
+      static_cast<unsigned long>(overlapped.Internal));
+  if (compatible_mode) {
+    // The provider below ends its own request, as it would without Teardown.
+    check(overlapped.Internal != 0 &&
+              overlapped.Internal != static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS),
+          "with a failure status, left by the provider below");
+  } else {
+    check(overlapped.OffsetHigh == WSA_OPERATION_ABORTED, "with WSA_OPERATION_ABORTED");
+  }
+  // Teardown's handle goes with that completion (compatible mode has no handle of Teardown's).
+  size_t handles_after = compatible_mode ? handles_before : handles_before - 1;
+  for (int rounds = 0; rounds < 50 && open_socket_handles() != handles_after; ++rounds) Sleep(10);
+  check(open_socket_handles() == handles_after, "its handle is closed after the completion");
   WSACloseEvent(overlapped.hEvent);
   check(close_socket(pair.client) == 0, "client closes");
   check(close_socket(pair.listener) == 0, "listener closes");
@@ -1905,6 +2008,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"emulated-extension-functions", scenario_emulated_extension_functions},
       {"emulated-routed-calls", scenario_emulated_routed_calls},
       {"emulated-urgent", scenario_emulated_urgent},
+      {"emulation-needs-full", scenario_emulation_needs_full},
   };
   return all;
 }
@@ -1920,6 +2024,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "\n");
     return 2;
   }
+  const char* mode = std::getenv("TEARDOWN_TEST_MODE");
+  if (mode != nullptr && std::strcmp(mode, "compatible") != 0 && std::strcmp(mode, "full") != 0) {
+    std::fprintf(stderr, "TEARDOWN_TEST_MODE is \"%s\": compatible or full\n", mode);
+    return 2;
+  }
+  compatible_mode = mode == nullptr || std::strcmp(mode, "compatible") == 0;
   WSADATA system;
   if (WSAStartup(MAKEWORD(2, 2), &system) != 0) return 3;
   std::string problem;
@@ -1935,6 +2045,7 @@ int main(int argc, char** argv) {
     }
   }
   say("pid %lu", GetCurrentProcessId());
+  say("mode %s", compatible_mode ? "compatible" : "full");
   scenarios().at(argv[1])();
   check(layer.cleanup() == 0, "WSPCleanup succeeds for every startup");
   say(failures == 0 ? "ok" : "failed");

@@ -10,6 +10,10 @@ namespace spi_host {
 
 extern int failures;
 
+// The mode Teardown runs in (TEARDOWN_TEST_MODE: "compatible", the default, or "full"): its
+// catalog entries carry XP1_IFS_HANDLES, and the application's sockets are the base provider's.
+extern bool compatible_mode;
+
 void say(const char* format, ...);
 // False (and a FAILED line) when the condition does not hold.
 bool check(bool condition, const char* what);
@@ -42,6 +46,10 @@ int receive(SOCKET s, char* data, int capacity, int& error);
 int drain(SOCKET s, int& ended_with);
 int close_socket(SOCKET s);
 void set_linger(SOCKET s, u_short on, u_short seconds);
+
+// Binds the application's socket `s` to its completion port, as CreateIoCompletionPort does on
+// Windows: the socket's own handle in compatible mode, ws2_32's for a handle of the layer's.
+void bind_completion_port(SOCKET s, HANDLE port, ULONG_PTR key);
 
 // An overlapped receive into `buffer` on `s`, completed by the event, the port or the routine.
 int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
@@ -92,5 +100,6 @@ void scenario_emulated_urgent();
 void scenario_emulated_overlapped();
 void scenario_emulated_plain_peer();
 void scenario_emulated_extension_functions();
+void scenario_emulation_needs_full();
 
 }  // namespace spi_host

@@ -115,6 +115,10 @@ struct Handle {
 };
 std::mutex handles_lock_;
 std::map<SOCKET, Handle> handles_;
+// WPUModifyIFSHandle's registrations: handle to the catalog entry whose layer owns it.
+std::map<SOCKET, DWORD> ifs_handles_;
+size_t ifs_registrations_ = 0;
+size_t completions_ = 0;
 
 // ws2_32 exports it directly rather than in the upcall table. As documented: InternalHigh gets the
 // byte count, Internal leaves WSS_OPERATION_IN_PROGRESS, the event is signalled, and the
@@ -125,6 +129,7 @@ int WSPAPI complete_overlapped_request(SOCKET s, LPWSAOVERLAPPED overlapped, DWO
   ULONG_PTR key = 0;
   {
     std::lock_guard<std::mutex> hold(handles_lock_);
+    ++completions_;
     auto found = handles_.find(s);
     if (found == handles_.end()) {
       *error = WSAEINVAL;
@@ -197,7 +202,17 @@ int WSPAPI fd_is_set(SOCKET s, fd_set* set) {
   return 0;
 }
 
-SOCKET WSPAPI modify_ifs_handle(DWORD, SOCKET proposed, LPINT) {
+// As ws2_32 does: the handle, a real one of the provider below, is recorded as the layer's, so
+// that the application's calls on it go to that layer. A handle that is no socket is refused.
+SOCKET WSPAPI modify_ifs_handle(DWORD catalog_id, SOCKET proposed, LPINT error) {
+  int type = 0, length = sizeof(type);
+  if (getsockopt(proposed, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &length) != 0) {
+    *error = WSAEINVAL;
+    return INVALID_SOCKET;
+  }
+  std::lock_guard<std::mutex> hold(handles_lock_);
+  ifs_handles_[proposed] = catalog_id;
+  ++ifs_registrations_;
   return proposed;
 }
 
@@ -248,7 +263,7 @@ int WSPAPI close_thread(LPWSATHREADID thread, LPINT error) {
 
 }  // namespace
 
-bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
+bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, bool compatible,
                    std::string& problem) {
   catalog_.clear();
   WSAPROTOCOL_INFOW tcp4{}, tcp6{};
@@ -271,14 +286,22 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
   base(tcp4, kBaseDisconnectData, XP1_DISCONNECT_DATA, L"Test base [TCP/IP, disconnect data]");
   base(tcp4, kBaseMessages, XP1_MESSAGE_ORIENTED, L"Test base [TCP/IP, message-oriented]");
 
-  // Teardown's hidden entry: a copy of a base entry, chain length 0, non-IFS.
+  // What `teardown install --mode` writes: the IFS flag kept (compatible) or cleared (full).
+  auto mode_flags = [compatible](WSAPROTOCOL_INFOW& info) {
+    if (compatible) {
+      info.dwServiceFlags1 |= XP1_IFS_HANDLES;
+    } else {
+      info.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_IFS_HANDLES);
+    }
+  };
+  // Teardown's hidden entry: a copy of a base entry, chain length 0.
   WSAPROTOCOL_INFOW hidden = tcp4;
   hidden.dwCatalogEntryId = kTeardownHidden;
   hidden.ProviderId = kTeardownGuid;
   hidden.ProtocolChain.ChainLen = LAYERED_PROTOCOL;
   hidden.ProtocolChain.ChainEntries[0] = 0;
   hidden.dwProviderFlags |= PFL_HIDDEN;
-  hidden.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_IFS_HANDLES);
+  mode_flags(hidden);
   name(hidden, L"Teardown");
   catalog_.push_back(Entry{hidden, lsp_dll});
 
@@ -291,12 +314,14 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
     chain.ProtocolChain.ChainLen = 2;
     chain.ProtocolChain.ChainEntries[0] = kTeardownHidden;
     chain.ProtocolChain.ChainEntries[1] = base_id;
-    chain.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_IFS_HANDLES);
+    mode_flags(chain);
     name(chain, std::wstring(L"Teardown over [") + catalog_[i].info.szProtocol + L"]");
     catalog_.push_back(Entry{chain, lsp_dll});
   }
 
   // Another LSP below Teardown: its DLL is the base provider's, started as a layer with the chain.
+  // Its handles are real ones; an IFS Teardown may only stand on an IFS layer, so it is one in
+  // compatible mode.
   WSAPROTOCOL_INFOW other = hidden;
   other.dwCatalogEntryId = kOtherHidden;
   other.ProviderId = chain_guid(kOtherHidden);
@@ -309,7 +334,7 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll,
   over_other.ProtocolChain.ChainEntries[0] = kTeardownHidden;
   over_other.ProtocolChain.ChainEntries[1] = kOtherHidden;
   over_other.ProtocolChain.ChainEntries[2] = kBaseTcp4;
-  over_other.dwServiceFlags1 &= ~static_cast<DWORD>(XP1_IFS_HANDLES);
+  mode_flags(over_other);
   name(over_other, L"Teardown over [Other vendor over [Test base [TCP/IP]]]");
   catalog_.push_back(Entry{over_other, lsp_dll});
 
@@ -442,6 +467,21 @@ void associate_completion_port(SOCKET s, HANDLE port, ULONG_PTR key) {
 size_t open_socket_handles() {
   std::lock_guard<std::mutex> hold(handles_lock_);
   return handles_.size();
+}
+
+size_t ifs_handles_registered() {
+  std::lock_guard<std::mutex> hold(handles_lock_);
+  return ifs_registrations_;
+}
+
+bool registered_ifs_handle(SOCKET s) {
+  std::lock_guard<std::mutex> hold(handles_lock_);
+  return ifs_handles_.count(s) != 0;
+}
+
+size_t overlapped_requests_completed() {
+  std::lock_guard<std::mutex> hold(handles_lock_);
+  return completions_;
 }
 
 }  // namespace spi_host

@@ -29,9 +29,12 @@ enum CatalogId : DWORD {
   kChainUnderUpper = 1401,
 };
 
-// Builds the catalog: base entries served by `base_dll`, Teardown's by `lsp_dll`. False with a
-// message when the system's TCP entries (the templates) cannot be read.
-bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, std::string& problem);
+// Builds the catalog: base entries served by `base_dll`, Teardown's by `lsp_dll`, Teardown
+// installed in compatible mode (its entries, and the other vendor's below it, carry
+// XP1_IFS_HANDLES) or in full mode (none of theirs do). False with a message when the system's
+// TCP entries (the templates) cannot be read.
+bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, bool compatible,
+                   std::string& problem);
 
 const WSAPROTOCOL_INFOW* catalog_entry(DWORD catalog_id);
 
@@ -49,6 +52,14 @@ WSPUPCALLTABLE upcall_table();
 
 // Socket handles made by WPUCreateSocketHandle and not yet closed.
 size_t open_socket_handles();
+
+// Handles registered with WPUModifyIFSHandle so far (ws2_32 routes the application's calls on
+// them to the layer that registered them), and whether `s` is one of them.
+size_t ifs_handles_registered();
+bool registered_ifs_handle(SOCKET s);
+
+// Calls of WPUCompleteOverlappedRequest so far: a layer completing requests itself.
+size_t overlapped_requests_completed();
 
 // What CreateIoCompletionPort does for a socket handle on Windows: from then on
 // WPUCompleteOverlappedRequest also posts the socket's completions to `port` with `key`.

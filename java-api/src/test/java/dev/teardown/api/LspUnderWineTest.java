@@ -26,11 +26,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * teardown_lsp.dll under Wine, driven by the SPI host (native-lsp/test/spi_host), observed through
  * this API: each scenario runs the host once, then the events its sockets produced are checked
- * against the seed's rules. The channel is the one the DLL always uses, %ProgramData%\Teardown,
+ * against the seed's rules. Every scenario runs with Teardown installed in each mode: compatible
+ * (the application's sockets are the base provider's, its requests complete without Teardown) and
+ * full (Teardown's own handles, every request completed by Teardown). The channel is the one the DLL always uses, %ProgramData%\Teardown,
  * which in the Wine prefix is a directory both sides map.
  *
  * <p>Needs wine (wine64) and Xvfb; {@code ./teardown test} installs them. Their absence fails the
@@ -48,6 +52,16 @@ class LspUnderWineTest {
   private static final int WSAENOPROTOOPT = 10042;
   private static final int WSAEDISCON = 10101;
   private static final int WSAEWOULDBLOCK = 10035;
+
+  /** How Teardown is installed: the host builds its catalog accordingly. */
+  enum Mode {
+    COMPATIBLE,
+    FULL;
+
+    String environment() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   private Path prefix;
   private Process xvfb;
@@ -116,33 +130,37 @@ class LspUnderWineTest {
 
   // --- The scenarios --------------------------------------------------------------------------
 
-  @Test
-  void blockingExchangeRecordsShutdownEofAndGracefulCloses() throws Exception {
-    Run run = run("blocking");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void blockingExchangeRecordsShutdownEofAndGracefulCloses(Mode mode) throws Exception {
+    Run run = run(mode, "blocking");
     checkBlockingExchange(run, false);
   }
 
-  @Test
-  void ipv6ExchangeIsRecordedWithItsAddresses() throws Exception {
-    Run run = run("ipv6");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void ipv6ExchangeIsRecordedWithItsAddresses(Mode mode) throws Exception {
+    Run run = run(mode, "ipv6");
     checkBlockingExchange(run, true);
   }
 
-  @Test
-  void aConnectionNobodyRecordsAsksNothingOfTheProviderBelow() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aConnectionNobodyRecordsAsksNothingOfTheProviderBelow(Mode mode) throws Exception {
     Configuration before = channel.configuration();
     channel.configure(before.toBuilder().processes(List.of("somebody-else.exe")).build());
     try {
-      Run run = run("lower-calls", Map.of("TEARDOWN_TEST_RECORDED", "0"));
+      Run run = run(mode, "lower-calls", Map.of("TEARDOWN_TEST_RECORDED", "0"));
       assertEquals(List.of(), run.all(), "nothing recorded");
     } finally {
       channel.configure(before);
     }
   }
 
-  @Test
-  void aRecordedConnectionAsksItsOwnAddressOnceAndRecordsIt() throws Exception {
-    Run run = run("lower-calls", Map.of("TEARDOWN_TEST_RECORDED", "1"));
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aRecordedConnectionAsksItsOwnAddressOnceAndRecordsIt(Mode mode) throws Exception {
+    Run run = run(mode, "lower-calls", Map.of("TEARDOWN_TEST_RECORDED", "1"));
     List<TeardownEvent> closes =
         run.all().stream().filter(event -> event.kind() == EventKind.CLOSE).toList();
     assertEquals(20, closes.size(), "both ends of the 10 connections made through Teardown (the"
@@ -154,19 +172,22 @@ class LspUnderWineTest {
     }
   }
 
-  @Test
-  void anotherLspBelowTeardownIsLoadedAndHandedTheChain() throws Exception {
-    checkBlockingExchange(run("layered-over-another"), false);
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void anotherLspBelowTeardownIsLoadedAndHandedTheChain(Mode mode) throws Exception {
+    checkBlockingExchange(run(mode, "layered-over-another"), false);
   }
 
-  @Test
-  void underAnotherLspTeardownFindsItsPlaceInTheChain() throws Exception {
-    checkBlockingExchange(run("layered-under-another"), false);
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void underAnotherLspTeardownFindsItsPlaceInTheChain(Mode mode) throws Exception {
+    checkBlockingExchange(run(mode, "layered-under-another"), false);
   }
 
-  @Test
-  void eventSelectDeliversFdCloseWithoutError() throws Exception {
-    Run run = run("event-select");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void eventSelectDeliversFdCloseWithoutError(Mode mode) throws Exception {
+    Run run = run(mode, "event-select");
     TeardownEvent fdClose = single(run.of("server"), EventKind.FD_CLOSE);
     assertEquals(0, fdClose.error());
     assertEquals(CloseMode.GRACEFUL, single(run.of("client"), EventKind.CLOSE).closeMode());
@@ -174,9 +195,10 @@ class LspUnderWineTest {
         "WSPEventSelect made the server non-blocking");
   }
 
-  @Test
-  void fdCloseAfterAResetCarriesTheErrorTheApplicationWasGiven() throws Exception {
-    Run run = run("event-select-reset");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void fdCloseAfterAResetCarriesTheErrorTheApplicationWasGiven(Mode mode) throws Exception {
+    Run run = run(mode, "event-select-reset");
     Matcher given = Pattern.compile("server FD_CLOSE error (\\d+)").matcher(run.output());
     assertTrue(given.find(), run.output());
     assertEquals(Integer.parseInt(given.group(1)),
@@ -184,9 +206,10 @@ class LspUnderWineTest {
     assertEquals(CloseMode.ABORTIVE, single(run.of("client"), EventKind.CLOSE).closeMode());
   }
 
-  @Test
-  void lingeringNonBlockingCloseWouldBlockAndTheSocketLivesOn() throws Exception {
-    Run run = run("close-linger-nonblocking");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void lingeringNonBlockingCloseWouldBlockAndTheSocketLivesOn(Mode mode) throws Exception {
+    Run run = run(mode, "close-linger-nonblocking");
     List<TeardownEvent> closes =
         run.of("client").stream().filter(e -> e.kind() == EventKind.CLOSE).toList();
     assertEquals(2, closes.size(), "the refused close and the real one: " + closes);
@@ -197,36 +220,39 @@ class LspUnderWineTest {
     assertNotNull(closes.get(1).summary());
   }
 
-  @Test
-  void theLiveConfigurationDecidesWhatIsRecorded() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void theLiveConfigurationDecidesWhatIsRecorded(Mode mode) throws Exception {
     Configuration before = channel.configuration();
     try {
       channel.configure(before.toBuilder().kinds(EventKind.EOF).build());
-      Run onlyEof = run("blocking");
+      Run onlyEof = run(mode, "blocking");
       assertEquals(List.of(EventKind.EOF), kinds(onlyEof.of("client")));
       assertEquals(List.of(EventKind.EOF), kinds(onlyEof.of("server")));
       channel.configure(before.toBuilder().processes(List.of("someone-else.exe")).build());
-      Run otherProcess = run("blocking");
+      Run otherProcess = run(mode, "blocking");
       assertTrue(otherProcess.roles().values().stream().allMatch(List::isEmpty),
           "another process selected: nothing recorded");
       channel.configure(before.toBuilder().enabled(false).build());
-      Run disabled = run("blocking");
+      Run disabled = run(mode, "blocking");
       assertTrue(disabled.roles().values().stream().allMatch(List::isEmpty), "disabled");
     } finally {
       channel.configure(before);
     }
   }
 
-  @Test
-  void asyncSelectDeliversFdCloseThroughTheLayersWindow() throws Exception {
-    Run run = run("async-select");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void asyncSelectDeliversFdCloseThroughTheLayersWindow(Mode mode) throws Exception {
+    Run run = run(mode, "async-select");
     assertEquals(0, single(run.of("server"), EventKind.FD_CLOSE).error());
     assertEquals(CloseMode.GRACEFUL, single(run.of("server"), EventKind.CLOSE).closeMode());
   }
 
-  @Test
-  void shutdownIsRecordedForEachHow() throws Exception {
-    Run run = run("shutdown-each-way");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void shutdownIsRecordedForEachHow(Mode mode) throws Exception {
+    Run run = run(mode, "shutdown-each-way");
     assertEquals(ShutdownHow.RECEIVE,
         single(run.of("client-receive"), EventKind.SHUTDOWN).shutdownHow());
     assertEquals(ShutdownHow.SEND, single(run.of("client-send"), EventKind.SHUTDOWN).shutdownHow());
@@ -237,18 +263,20 @@ class LspUnderWineTest {
         "shutting down receiving sends nothing to the peer");
   }
 
-  @Test
-  void defaultCloseIsGracefulAndThePeerReadsTheEnd() throws Exception {
-    Run run = run("close-dontlinger");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void defaultCloseIsGracefulAndThePeerReadsTheEnd(Mode mode) throws Exception {
+    Run run = run(mode, "close-dontlinger");
     TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
     assertEquals(CloseMode.GRACEFUL, close.closeMode());
     assertEquals(Ending.GRACEFUL, close.summary().ending());
     single(run.of("server"), EventKind.EOF);
   }
 
-  @Test
-  void lingerZeroCloseIsAbortiveAndThePeerIsReset() throws Exception {
-    Run run = run("close-abortive");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void lingerZeroCloseIsAbortiveAndThePeerIsReset(Mode mode) throws Exception {
+    Run run = run(mode, "close-abortive");
     TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
     assertEquals(CloseMode.ABORTIVE, close.closeMode());
     assertEquals(Ending.ABORTIVE, close.summary().ending());
@@ -256,12 +284,13 @@ class LspUnderWineTest {
     assertTrue(run.output().contains("server saw error 10054"), run.output());
   }
 
-  @Test
-  void thePolicyClosesGracefullyWhatWasAskedToBeAbortive() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void thePolicyClosesGracefullyWhatWasAskedToBeAbortive(Mode mode) throws Exception {
     Configuration before = channel.configuration();
     channel.configure(before.toBuilder().abortiveToGraceful(true).build());
     try {
-      Run run = run("close-abortive");
+      Run run = run(mode, "close-abortive");
       TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
       assertEquals(CloseMode.GRACEFUL, close.closeMode());
       assertTrue(close.converted(), "the event says the close was converted");
@@ -273,26 +302,29 @@ class LspUnderWineTest {
     }
   }
 
-  @Test
-  void lingerWithTimeoutIsGracefulAndSaysHowLong() throws Exception {
-    Run run = run("close-linger");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void lingerWithTimeoutIsGracefulAndSaysHowLong(Mode mode) throws Exception {
+    Run run = run(mode, "close-linger");
     TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
     assertEquals(CloseMode.GRACEFUL_LINGER, close.closeMode());
     assertEquals(Duration.ofSeconds(2), close.linger());
     single(run.of("server"), EventKind.EOF);
   }
 
-  @Test
-  void messageOrientedPeerEndIsDiscon() throws Exception {
-    Run run = run("discon");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void messageOrientedPeerEndIsDiscon(Mode mode) throws Exception {
+    Run run = run(mode, "discon");
     assertEquals(WSAEDISCON, single(run.of("server"), EventKind.DISCON).error());
     assertTrue(kinds(run.of("server")).stream().noneMatch(k -> k == EventKind.EOF),
         "a message-oriented socket has no end of stream");
   }
 
-  @Test
-  void transactionTotalsRunStepsOneToEightWithTheirData() throws Exception {
-    Run run = run("transaction-totals");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void transactionTotalsRunStepsOneToEightWithTheirData(Mode mode) throws Exception {
+    Run run = run(mode, "transaction-totals");
     List<TeardownEvent> client = run.of("client");
     List<TeardownEvent> server = run.of("server");
     assertEquals(List.of(EventKind.SEND_DISCONNECT, EventKind.FD_CLOSE,
@@ -313,10 +345,11 @@ class LspUnderWineTest {
     assertEquals(Initiator.REMOTE, server.get(3).summary().firstShutdown());
   }
 
-  @Test
-  void theLspsEventsLandInTheHistoryAndAreJudgedLikeLinuxOnes() throws Exception {
-    Run abortive = run("close-abortive");
-    Run totals = run("transaction-totals");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void theLspsEventsLandInTheHistoryAndAreJudgedLikeLinuxOnes(Mode mode) throws Exception {
+    Run abortive = run(mode, "close-abortive");
+    Run totals = run(mode, "transaction-totals");
     Path db = Files.createTempDirectory("teardown-wine-history").resolve("history.db");
     try (dev.teardown.history.Recorder recorder =
         dev.teardown.history.Recorder.open(channel, db, dev.teardown.history.Recorder.Options.DEFAULT)) {
@@ -354,99 +387,131 @@ class LspUnderWineTest {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
   }
 
-  @Test
-  void disconnectDataOverPlainTcpIsRefusedAndRecordedWithTheError() throws Exception {
-    Run run = run("disconnect-data-refused");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void disconnectDataOverPlainTcpIsRefusedAndRecordedWithTheError(Mode mode) throws Exception {
+    Run run = run(mode, "disconnect-data-refused");
     TeardownEvent sent = single(run.of("client"), EventKind.SEND_DISCONNECT);
     assertEquals(WSAENOPROTOOPT, sent.error());
     assertEquals(2, sent.dataLength());
   }
 
-  @Test
-  void selectSeesTheApplicationsHandlesAndTheEofIsRecorded() throws Exception {
-    Run run = run("select");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void selectSeesTheApplicationsHandlesAndTheEofIsRecorded(Mode mode) throws Exception {
+    Run run = run(mode, "select");
     single(run.of("server"), EventKind.EOF);
   }
 
-  @Test
-  void duplicatedSocketsAreMarkedSharedAndTheOtherEntriesPassThrough() throws Exception {
-    Run run = run("entry-points");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void duplicatedSocketsAreMarkedSharedAndTheOtherEntriesPassThrough(Mode mode) throws Exception {
+    Run run = run(mode, "entry-points");
     assertTrue(single(run.of("duplicate"), EventKind.CLOSE).flags().contains(EventFlag.SHARED));
     assertTrue(single(run.of("client"), EventKind.CLOSE).flags().contains(EventFlag.SHARED));
     assertFalse(single(run.of("server"), EventKind.CLOSE).flags().contains(EventFlag.SHARED));
   }
 
-  @Test
-  void tenThousandSocketsLeaveNothingBehind() throws Exception {
-    Run run = run("lifecycle");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void tenThousandSocketsLeaveNothingBehind(Mode mode) throws Exception {
+    Run run = run(mode, "lifecycle");
     assertTrue(run.output().contains("ok"), run.output());
   }
 
-  @Test
-  void unloadingTheDllGivesBackTheChannelAndItsMemory() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void unloadingTheDllGivesBackTheChannelAndItsMemory(Mode mode) throws Exception {
     // 50 times loaded, started, used, cleaned up and unloaded; the host checks its address space.
-    Run run = run("reload");
+    Run run = run(mode, "reload");
     assertTrue(run.output().contains("mapped before"), run.output());
   }
 
-  @Test
-  void anOverlappedReceiveCompletedByItsEventRecordsBytesAndTheEnd() throws Exception {
-    Run run = run("overlapped-event");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void anOverlappedReceiveCompletedByItsEventRecordsBytesAndTheEnd(Mode mode) throws Exception {
+    Run run = run(mode, "overlapped-event");
     single(run.of("server"), EventKind.EOF);
     TeardownEvent close = single(run.of("server"), EventKind.CLOSE);
     assertEquals(5, close.summary().bytesReceived(), "counted when the completion came");
     assertEquals(Initiator.REMOTE, close.summary().firstShutdown());
   }
 
-  @Test
-  void anEventLeftSignalledIsResetWhenARequestStartsSoNoFalseEndIsSeen() throws Exception {
-    Run run = run("overlapped-stale-event");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void anEventLeftSignalledIsResetWhenARequestStartsSoNoFalseEndIsSeen(Mode mode) throws Exception {
+    Run run = run(mode, "overlapped-stale-event");
     assertTrue(run.of("server").stream().noneMatch(e -> e.kind() == EventKind.EOF), run.output());
     assertEquals(5, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
   }
 
-  @Test
-  void aSharedEventNeverCompletesTheOtherRequestsWait() throws Exception {
-    Run run = run("overlapped-shared-event");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aSharedEventNeverCompletesTheOtherRequestsWait(Mode mode) throws Exception {
+    Run run = run(mode, "overlapped-shared-event");
     assertEquals(3, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
     assertEquals(4, single(run.of("second-server"), EventKind.CLOSE).summary().bytesReceived());
+    // In compatible mode the provider below answers a waiting call woken by the other request's
+    // event, and answers success with 0 bytes for a request still pending: no end of stream.
+    assertTrue(run.of("second-server").stream().noneMatch(e -> e.kind() == EventKind.EOF),
+        run.output());
   }
 
-  @Test
-  void aFailedRequestCompletedByItsRoutineLeavesItsFailureInTheOverlapped() throws Exception {
-    Run run = run("overlapped-routine-failure");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aFailedRequestCompletedByItsRoutineLeavesItsFailureInTheOverlapped(Mode mode) throws Exception {
+    Run run = run(mode, "overlapped-routine-failure");
     assertEquals(1, run.of("server").stream().filter(e -> e.kind() == EventKind.RESET).count());
   }
 
-  @Test
-  void anOverlappedReceiveCompletedByARoutineRecordsTheReset() throws Exception {
-    Run run = run("overlapped-routine");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void anOverlappedReceiveCompletedByARoutineRecordsTheReset(Mode mode) throws Exception {
+    Run run = run(mode, "overlapped-routine");
     Matcher given = Pattern.compile("routine error (\\d+)").matcher(run.output());
     assertTrue(given.find(), run.output());
     assertEquals(Integer.parseInt(given.group(1)), single(run.of("server"), EventKind.RESET).error());
     assertEquals(3, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
   }
 
-  @Test
-  void anOverlappedReceiveCompletedThroughTheApplicationsPortRecordsTheEnd() throws Exception {
-    Run run = run("overlapped-port");
-    single(run.of("server"), EventKind.EOF);
-    assertEquals(4, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void anOverlappedReceiveCompletedThroughTheApplicationsPortRecordsTheEnd(Mode mode)
+      throws Exception {
+    // The host checks who completed the requests: Teardown in full mode, the provider below alone
+    // in compatible mode.
+    Run run = run(mode, "overlapped-port");
+    TeardownEvent close = single(run.of("server"), EventKind.CLOSE);
+    if (mode == Mode.FULL) {
+      single(run.of("server"), EventKind.EOF);
+      assertEquals(4, close.summary().bytesReceived());
+    } else {
+      // Completions that reach the application's port never pass Teardown.
+      assertEquals(List.of(EventKind.CLOSE), kinds(run.of("server")));
+      assertEquals(0, close.summary().bytesReceived());
+    }
   }
 
-  @Test
-  void closingWithAReceivePendingAbortsItAndRecordsOneClose() throws Exception {
-    Run run = run("close-with-pending-io");
-    assertTrue(run.output().contains("completed with error 995"), run.output());
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void closingWithAReceivePendingAbortsItAndRecordsOneClose(Mode mode) throws Exception {
+    Run run = run(mode, "close-with-pending-io");
+    if (mode == Mode.FULL) {
+      assertTrue(run.output().contains("completed with error 995"), run.output());
+    }
     List<EventKind> server = kinds(run.of("server"));
     assertEquals(List.of(EventKind.CLOSE), server, "an aborted request is no teardown of the peer's");
   }
 
-  @Test
-  void theLastCleanupClosesEverySocketCancelsRequestsAndRunsNothingAfterUnload() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void theLastCleanupClosesEverySocketCancelsRequestsAndRunsNothingAfterUnload(Mode mode) throws Exception {
     // The host checks the handles, the cancelled requests and the unload; here, the closes.
-    Run run = run("cleanup-with-requests");
-    assertTrue(run.output().contains("routines run after cleanup: 1"), run.output());
+    Run run = run(mode, "cleanup-with-requests");
+    // Full mode: the cancelled request's routine never runs. Compatible mode: the provider below
+    // ends its own requests, and both routines run through Teardown's wrapper.
+    assertTrue(run.output().contains("routines run after cleanup: " + (mode == Mode.FULL ? 1 : 2)),
+        run.output());
     // A handle value is used again by the connection made after the cleanup: its close is not one.
     for (String role : List.of("client", "server", "second-server")) {
       List<TeardownEvent> closedByCleanup = run.of(role).stream()
@@ -456,16 +521,18 @@ class LspUnderWineTest {
       assertEquals(CloseMode.GRACEFUL, closedByCleanup.get(0).closeMode(),
           role + ": closed as closesocket would");
       if (role.equals("second-server")) {
-        assertEquals(4, closedByCleanup.get(0).summary().bytesReceived(),
+        // In compatible mode a routine's result is seen when the routine runs, after the cleanup.
+        assertEquals(mode == Mode.FULL ? 4 : 0, closedByCleanup.get(0).summary().bytesReceived(),
             "the receive completed before the cleanup is counted");
       }
     }
   }
 
-  @Test
-  void wsaSendMsgAndWsaPollComeThroughTeardownAndSelectStaysTheBaseProviders() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void wsaSendMsgAndWsaPollComeThroughTeardownAndSelectStaysTheBaseProviders(Mode mode) throws Exception {
     // The host checks the handles each ioctl names, the sends, the polls and the refusal of RIO.
-    Run run = run("routed-calls");
+    Run run = run(mode, "routed-calls");
     TeardownEvent client = single(run.of("client"), EventKind.CLOSE);
     assertEquals(4 + 3 + 1, client.summary().bytesSent(), "both WSASendMsg calls are counted");
     assertEquals(Initiator.LOCAL, client.summary().firstShutdown());
@@ -473,15 +540,17 @@ class LspUnderWineTest {
     assertEquals(0, hangUp.error(), "WSAPoll's hang-up after a graceful end");
   }
 
-  @Test
-  void tenThousandConnectionsClosedWithIoPendingLeaveNothingBehind() throws Exception {
-    Run run = run("overlapped-lifecycle");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void tenThousandConnectionsClosedWithIoPendingLeaveNothingBehind(Mode mode) throws Exception {
+    Run run = run(mode, "overlapped-lifecycle");
     assertTrue(run.output().contains("overlapped: private memory"), run.output());
   }
 
-  @Test
-  void acceptExConnectExAndDisconnectExAreRecordedThroughTeardownsWrappers() throws Exception {
-    Run run = run("extension-functions");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void acceptExConnectExAndDisconnectExAreRecordedThroughTeardownsWrappers(Mode mode) throws Exception {
+    Run run = run(mode, "extension-functions");
     List<TeardownEvent> client = run.of("client");
     List<TeardownEvent> server = run.of("server");
     assertEquals(List.of(EventKind.CLOSE), kinds(client),
@@ -492,15 +561,19 @@ class LspUnderWineTest {
     assertEquals(Initiator.LOCAL, disconnect.summary().firstShutdown());
     assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), kinds(server));
     TeardownEvent serverClose = server.get(1);
-    assertEquals(5, serverClose.summary().bytesReceived(), "AcceptEx's first bytes");
+    // In compatible mode the accepted connection starts at SO_UPDATE_ACCEPT_CONTEXT, after
+    // AcceptEx's completion reached the application alone.
+    assertEquals(mode == Mode.FULL ? 5 : 0, serverClose.summary().bytesReceived(),
+        "AcceptEx's first bytes");
     assertEquals(Initiator.REMOTE, serverClose.summary().firstShutdown());
     assertEquals(disconnect.local(), serverClose.remote(), "SO_UPDATE_ACCEPT_CONTEXT gave the endpoints");
     assertEquals(disconnect.remote(), serverClose.local());
   }
 
-  @Test
-  void transmitFileAndWsaRecvMsgBytesAreCountedThroughTheWrappers() throws Exception {
-    Run run = run("transmit-file");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void transmitFileAndWsaRecvMsgBytesAreCountedThroughTheWrappers(Mode mode) throws Exception {
+    Run run = run(mode, "transmit-file");
     TeardownEvent close = single(run.of("server"), EventKind.CLOSE);
     assertEquals(1007, close.summary().bytesSent(), "1,000 by TransmitFile, 7 by WSPSend");
     assertEquals(Initiator.LOCAL, close.summary().firstShutdown());
@@ -509,31 +582,35 @@ class LspUnderWineTest {
         "the last 7 read by WSARecvMsg");
   }
 
-  @Test
-  void fourThreadsAtOnceHaveEveryCloseRecordedOnce() throws Exception {
-    Run run = run("threads");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void fourThreadsAtOnceHaveEveryCloseRecordedOnce(Mode mode) throws Exception {
+    Run run = run(mode, "threads");
     long closes = run.all().stream().filter(e -> e.kind() == EventKind.CLOSE).count();
     assertEquals(2000, closes, "1,000 connections, each closed at both ends");
     assertTrue(run.all().stream().filter(e -> e.kind() == EventKind.CLOSE)
         .allMatch(e -> e.summary() != null && e.error() == 0));
   }
 
-  @Test
-  void aSocketClosedUnderABlockedReceiveIsClosedOnce() throws Exception {
-    Run run = run("close-while-receiving");
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aSocketClosedUnderABlockedReceiveIsClosedOnce(Mode mode) throws Exception {
+    Run run = run(mode, "close-while-receiving");
     assertEquals(List.of(EventKind.CLOSE), kinds(run.of("server")),
         "the interrupted receive is no teardown of the peer's");
   }
 
-  @Test
-  void withoutAChannelEverythingPassesThrough() throws Exception {
-    Run run = withChannelReplaced(null, () -> run("blocking"));
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void withoutAChannelEverythingPassesThrough(Mode mode) throws Exception {
+    Run run = withChannelReplaced(null, () -> run(mode, "blocking"));
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
   }
 
-  @Test
-  void aDamagedChannelIsIgnoredAndEverythingPassesThrough() throws Exception {
-    Run run = withChannelReplaced(new byte[8192], () -> run("blocking"));
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aDamagedChannelIsIgnoredAndEverythingPassesThrough(Mode mode) throws Exception {
+    Run run = withChannelReplaced(new byte[8192], () -> run(mode, "blocking"));
     assertTrue(run.roles().values().stream().allMatch(List::isEmpty), "nothing was recorded");
   }
 
@@ -626,8 +703,25 @@ class LspUnderWineTest {
     assertEquals(11, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
   }
 
-  /** Runs {@code scenario} with disconnect data emulated on a free port, then as configured before. */
+  @Test
+  void compatibleModeNeverChangesAStreamEvenOnAnEmulatedPort() throws Exception {
+    // The host checks the bytes on the wire and the refusal; here, that nothing was reset.
+    Run run = emulated(Mode.COMPATIBLE, "emulation-needs-full");
+    assertTrue(run.all().stream().noneMatch(e -> e.kind() == EventKind.RESET), run.all().toString());
+    assertEquals(WSAENOPROTOOPT, single(run.of("client"), EventKind.SEND_DISCONNECT).error());
+    assertEquals(5, single(run.of("server-plain-peer"), EventKind.CLOSE).summary().bytesReceived(),
+        "the peer outside Teardown was read as it wrote");
+  }
+
+  /**
+   * Runs {@code scenario} with disconnect data emulated on a free port, then as configured before.
+   * Emulation needs every request through Teardown: full mode, unless {@code mode} says otherwise.
+   */
   private Run emulated(String scenario) throws Exception {
+    return emulated(Mode.FULL, scenario);
+  }
+
+  private Run emulated(Mode mode, String scenario) throws Exception {
     int port;
     try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
       port = free.getLocalPort();
@@ -635,7 +729,7 @@ class LspUnderWineTest {
     Configuration before = channel.configuration();
     channel.configure(before.toBuilder().emulationPorts(List.of(port)).build());
     try {
-      return run(scenario, Map.of("TEARDOWN_TEST_PORT", Integer.toString(port)));
+      return run(mode, scenario, Map.of("TEARDOWN_TEST_PORT", Integer.toString(port)));
     } finally {
       channel.configure(before);
     }
@@ -782,15 +876,17 @@ class LspUnderWineTest {
 
   // --- Running the host -----------------------------------------------------------------------
 
-  private Run run(String scenario) throws Exception {
-    return run(scenario, Map.of());
+  private Run run(Mode mode, String scenario) throws Exception {
+    return run(mode, scenario, Map.of());
   }
 
-  private Run run(String scenario, Map<String, String> environment) throws Exception {
-    Path output = prefix.resolve("../host-" + scenario + ".out").normalize();
+  private Run run(Mode mode, String scenario, Map<String, String> environment) throws Exception {
+    Path output =
+        prefix.resolve("../host-" + mode.environment() + "-" + scenario + ".out").normalize();
     Path host = HOST_DIR.resolve("teardown_spi_host.exe").toAbsolutePath();
     ProcessBuilder builder = new ProcessBuilder(WINE.toString(), host.toString(), scenario);
     builder.environment().putAll(environment);
+    builder.environment().put("TEARDOWN_TEST_MODE", mode.environment());
     Process process = start(builder, output);
     assertTrue(process.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS), scenario + " finishes");
     String printed = Files.readString(output);
@@ -798,6 +894,8 @@ class LspUnderWineTest {
     // A host that crashed can still exit 0 under Wine: it must have reached its last word.
     assertTrue(printed.strip().endsWith("\nok"), "the host ran " + scenario + " to its end:\n"
         + printed);
+    assertTrue(printed.lines().anyMatch(line -> line.strip().equals("mode " + mode.environment())),
+        "the host ran in " + mode + " mode:\n" + printed);
     long pid = -1;
     Map<String, Long> sockets = new HashMap<>();
     for (String line : printed.split("\\R")) {
