@@ -8,6 +8,7 @@ import dev.teardown.admin.catalog.CatalogEntry.EntryKind;
 import dev.teardown.admin.catalog.CatalogPlanner;
 import dev.teardown.admin.catalog.CatalogProblem;
 import dev.teardown.admin.catalog.CatalogStep;
+import dev.teardown.admin.catalog.LspMode;
 import dev.teardown.admin.catalog.NetshCatalogParser;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -169,6 +170,10 @@ final class CatalogCommand {
 
     @Mixin CategoryOptions categories;
 
+    @Option(names = "--mode", paramLabel = "MODE", description = "install: compatible (the default) or full,"
+        + " as `teardown install --mode`.")
+    LspMode mode = LspMode.COMPATIBLE;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -195,11 +200,12 @@ final class CatalogCommand {
         return UNUSABLE;
       }
       if (action == Action.install) {
+        out.println("mode " + mode.cliName());
         out.println("categories " + CategoryOptions.describe(installCategories));
       }
       List<CatalogStep> steps = switch (action) {
         case install -> CatalogPlanner.install(
-            catalog, new CatalogPlanner.Paths(dll64, dll32), installCategories);
+            catalog, new CatalogPlanner.Paths(dll64, dll32), installCategories, mode);
         case uninstall -> CatalogPlanner.uninstall(catalog);
         case repair -> CatalogPlanner.repair(catalog);
       };

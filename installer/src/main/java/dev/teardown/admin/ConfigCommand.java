@@ -78,6 +78,9 @@ final class ConfigCommand {
         opened.configure(config);
         PrintWriter out = spec.commandLine().getOut();
         out.println(text(config));
+        WindowsMachine.detect("config set", false, new PrintWriter(java.io.Writer.nullWriter()))
+            .flatMap(machine -> EmulationNeedsFull.warning(new Installation(machine).read(), config))
+            .ifPresent(warning -> spec.commandLine().getErr().println("teardown: " + warning + "."));
         out.flush();
         return 0;
       }

@@ -1,5 +1,6 @@
 package dev.teardown.admin;
 
+import dev.teardown.admin.catalog.LspMode;
 import dev.teardown.admin.catalog.TeardownProvider;
 import dev.teardown.admin.service.RecorderService;
 import dev.teardown.admin.service.ServiceControl;
@@ -12,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,12 +30,30 @@ final class InstallCommands {
       name = "install",
       description = {
         "Install Teardown into the Winsock catalog (both catalogs on 64-bit Windows): the DLL into",
-        "System32 (and SysWOW64), its hidden entry, a chain over each TCP provider and chain, its",
-        "LSP categories, its chains first. Backs the catalog up, verifies, undoes on failure.",
-        "By default it stays out of services and system processes (--services opts in).",
-        "Needs an elevated administrator."
+        "System32 (and SysWOW64), its hidden entry, and Teardown into every path to TCP, each path",
+        "keeping its priority. Compatible mode (the default) hands programs the base provider's own",
+        "handles and sits beneath other vendors' non-IFS LSPs; full mode (--mode full) sees every",
+        "completion and can emulate disconnect data. Keeps every LSP out of programs known to fail",
+        "with one (WSL). Refuses where code integrity would block the DLL. Backs the catalog up,",
+        "verifies, undoes on failure. By default it stays out of services and system processes",
+        "(--services opts in). Needs an elevated administrator."
       })
   static final class Install implements Callable<Integer> {
+    @Option(names = "--mode", paramLabel = "MODE", description = {
+        "compatible (the default): programs keep the base provider's handles, and their requests",
+        "complete without Teardown in between; safe for .NET, Go, Node, Python, Ruby, Perl.",
+        "full: Teardown's own handles; it sees every completion and can emulate disconnect data,",
+        "but .NET's async sockets stop completing under it (see the README's Windows section)."})
+    LspMode mode = LspMode.COMPATIBLE;
+
+    @Option(names = "--no-default-exclusions", description = "Leave WSL (wsl.exe, wslservice.exe), which"
+        + " fails when any LSP loads into it, as it is.")
+    boolean noDefaultExclusions;
+
+    @Option(names = "--force", description = "Install even where Smart App Control or an App Control"
+        + " (WDAC) policy would block an unsigned DLL: only when you know the policy allows it.")
+    boolean force;
+
     @Option(names = "--dll64", paramLabel = "FILE", description = "The 64-bit teardown_lsp.dll (default: the one shipped).")
     Path dll64;
 
@@ -74,6 +94,12 @@ final class InstallCommands {
       Path native64 = dll64 != null ? dll64 : shipped("win32-x86-64", work.resolve("64"));
       Path native32 = dll32 != null ? dll32 : shipped("win32-x86", work.resolve("32"));
       Report report = new Report(spec.commandLine().getOut(), err, json);
+      Optional<String> refused = CodeIntegrity.refusal(new WindowsCodeIntegrity(machine.get().systemRoot()),
+          List.of(native64, native32), force);
+      if (refused.isPresent()) {
+        report.error("teardown install: " + refused.get());
+        return report.finish("install", 1);
+      }
       // The channel first, with its permissions: the LSP records from the first socket after the
       // catalog changes, and never makes the channel itself.
       try (TeardownChannel channel = TeardownChannel.createDefault()) {
@@ -84,7 +110,19 @@ final class InstallCommands {
         return report.finish("install", 1);
       }
       int exit = new Installation(machine.get())
-          .install(native64, native32, parsedCategories, report);
+          .install(native64, native32, parsedCategories, mode, report);
+      if (exit == 0 && !noDefaultExclusions) {
+        Optional<ProgramCategories> programs = WindowsMachine.programs("install", true, err);
+        if (programs.isPresent()) {
+          Path programFiles = Path.of(Optional.ofNullable(System.getenv("ProgramFiles")).orElse("C:\\Program Files"));
+          List<String> excluded = DefaultExclusions.apply(programs.get(),
+              DefaultExclusions.programs(machine.get().systemRoot(), programFiles));
+          excluded.forEach(report::note);
+          if (excluded.isEmpty()) {
+            report.note("No program known to fail with an LSP is here (WSL is not installed): nothing excluded.");
+          }
+        }
+      }
       if (exit == 0 && recorder) {
         exit = installRecorder(new WindowsServiceControl(), RecordCommand.java(), RecordCommand.jar(),
             HistoryDatabase.defaultFor(null), report);

@@ -10,6 +10,7 @@ import dev.teardown.admin.catalog.CatalogPlanner;
 import dev.teardown.admin.catalog.CatalogProblem;
 import dev.teardown.admin.catalog.CatalogStep;
 import dev.teardown.admin.catalog.CatalogTransaction;
+import dev.teardown.admin.catalog.LspMode;
 import dev.teardown.admin.catalog.NetshCatalogWriter;
 import dev.teardown.admin.catalog.TeardownProvider;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What {@code teardown install}, {@code uninstall} and {@code repair} do, on any catalog calls and
@@ -65,10 +67,17 @@ final class Installation {
     return new Catalog(entries, List.of());
   }
 
-  int install(Path dll64, Path dll32, int categories, Report report) {
+  int install(Path dll64, Path dll32, int categories, LspMode mode, Report report) {
     Catalog before = read();
-    List<CatalogStep> steps =
-        CatalogPlanner.install(before, new CatalogPlanner.Paths(PROVIDER_PATH, PROVIDER_PATH), categories);
+    Optional<LspMode> installed = CatalogPlanner.installedMode(before);
+    if (installed.isPresent() && installed.get() != mode) {
+      report.error("teardown install: Teardown is installed in " + installed.get().cliName() + " mode. To"
+          + " change to " + mode.cliName() + " mode, run `teardown uninstall`, then `teardown install --mode "
+          + mode.cliName() + "`. Nothing was changed.");
+      return FAILED;
+    }
+    List<CatalogStep> steps = CatalogPlanner.install(before,
+        new CatalogPlanner.Paths(PROVIDER_PATH, PROVIDER_PATH), categories, mode);
     if (steps.isEmpty()) {
       report.note("Nothing to do: Teardown is already installed (teardown status shows where).");
       return DONE;
@@ -89,7 +98,8 @@ final class Installation {
     }
     int exit = change("install", before, steps, report);
     if (exit == DONE) {
-      report.note("Installed. Programs that start Winsock from now on load Teardown; running ones do not.");
+      report.note("Installed in " + mode.cliName() + " mode. Programs that start Winsock from now on load"
+          + " Teardown; running ones do not.");
     } else if (exit == FAILED) {
       removeQuietly(placed);  // undone: nothing points at them (if not undone, entries may)
     }
@@ -195,9 +205,13 @@ final class Installation {
     }
   }
 
-  /** Teardown's place in one catalog, and the other layered providers there. */
-  record CatalogState(CatalogKind catalog, int hiddenEntry, List<Integer> chainPositions, int entries,
-      List<String> otherLayered) {
+  /**
+   * Teardown's place in one catalog: its hidden entry, the mode that entry says, the positions of
+   * the chains it is in (its own, and other vendors' it was inserted into), and the other layered
+   * providers there.
+   */
+  record CatalogState(CatalogKind catalog, int hiddenEntry, LspMode mode, List<Integer> chainPositions,
+      int entries, List<String> otherLayered) {
     boolean installed() {
       return hiddenEntry > 0;
     }
@@ -215,18 +229,20 @@ final class Installation {
       if (entries.isEmpty()) {
         continue;
       }
-      int hidden = entries.stream().filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e))
-          .mapToInt(CatalogEntry::id).findFirst().orElse(0);
+      Optional<CatalogEntry> ours = entries.stream()
+          .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).findFirst();
+      int hidden = ours.map(CatalogEntry::id).orElse(0);
       List<Integer> positions = new ArrayList<>();
       for (int i = 0; hidden > 0 && i < entries.size(); i++) {
-        if (entries.get(i).layeredEntryId() == hidden) {
+        if (entries.get(i).kind() == EntryKind.CHAIN && entries.get(i).chain().contains(hidden)) {
           positions.add(i + 1);
         }
       }
       List<String> others = entries.stream()
           .filter(e -> e.kind() == EntryKind.LAYERED && !TeardownProvider.isOurs(e))
           .map(e -> e.description() + " (" + e.providerPath() + ")").toList();
-      states.add(new CatalogState(kind, hidden, positions, entries.size(), others));
+      states.add(new CatalogState(kind, hidden, ours.map(LspMode::of).orElse(null), positions, entries.size(),
+          others));
     }
     return states;
   }

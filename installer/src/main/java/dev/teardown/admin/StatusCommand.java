@@ -68,6 +68,8 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("ports       %s%n", config.ports().isEmpty() ? "all" : config.ports().stream().map(Object::toString).collect(Collectors.joining(",")));
       out.printf("capture     %d bytes%n", config.captureBytes());
       out.printf("abortive    %s%n", config.abortiveToGraceful() ? "performed gracefully (policy on)" : "left abortive");
+      live.flatMap(installation -> EmulationNeedsFull.warning(installation.read(), config))
+          .ifPresent(warning -> out.printf("emulation   %s%n", warning));
       out.printf("history     %s%n", history.text());
       if (live.isEmpty()) {
         out.println("catalog     not on Windows (teardown catalog check DUMP reads a saved one)");
@@ -75,8 +77,9 @@ final class StatusCommand implements Callable<Integer> {
         Catalog catalog = live.get().read();
         for (Installation.CatalogState state : Installation.states(catalog)) {
           out.printf("catalog     %s: %s%n", state.name(), state.installed()
-              ? "Teardown installed, hidden entry " + state.hiddenEntry() + ", chains at positions "
-                  + state.chainPositions() + " of " + state.entries()
+              ? "Teardown installed in " + state.mode().cliName() + " mode, hidden entry "
+                  + state.hiddenEntry() + ", in the chains at positions " + state.chainPositions()
+                  + " of " + state.entries()
               : "Teardown not installed");
           out.printf("  other LSPs  %s%n", state.otherLayered().isEmpty() ? "none" : String.join(", ", state.otherLayered()));
         }
@@ -114,6 +117,7 @@ final class StatusCommand implements Callable<Integer> {
       Installation.CatalogState state = states.get(i);
       out.append(i == 0 ? "" : ",").append("{\"catalog\":").append(EventFormat.quote(state.name()))
           .append(",\"installed\":").append(state.installed())
+          .append(",\"mode\":").append(state.installed() ? EventFormat.quote(state.mode().cliName()) : "null")
           .append(",\"hiddenEntry\":").append(state.hiddenEntry())
           .append(",\"chainPositions\":").append(state.chainPositions().toString().replace(" ", ""))
           .append(",\"entries\":").append(state.entries())

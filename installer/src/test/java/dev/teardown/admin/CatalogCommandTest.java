@@ -1,6 +1,7 @@
 package dev.teardown.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -82,6 +83,20 @@ class CatalogCommandTest {
         "catalog", "plan", "install", "--categories", "0", fixture("x64-english-lavasoft.txt").toString());
     assertEquals(2, zero.exit());
     assertTrue(zero.err().contains("--categories 0 would leave Teardown uncategorised"), zero.err());
+    // Compatible mode (the default) goes beneath Lavasoft's non-IFS layer, inside its chains; full
+    // mode layers over them and changes none of theirs.
+    assertTrue(install.out().contains("mode compatible"), install.out());
+    assertTrue(install.out().contains("[Native (64-bit)] WSCUpdateProvider entry 1016 chain -> [1015,"
+        + " {7E2A5D1C-6B3F-4C8E-9A0D-2F1B4C6D8E10}, 1001]"), install.out());
+    CommandLineRun full = CommandLineRun.of(
+        "catalog", "plan", "install", "--mode", "full", fixture("x64-english-lavasoft.txt").toString());
+    assertTrue(full.out().contains("mode full"), full.out());
+    assertTrue(full.out().contains("\"Teardown over [LavasoftLSP over [MSAFD Tcpip [TCP/IP]]]\""), full.out());
+    assertFalse(full.out().contains("WSCUpdateProvider"), full.out());
+    CommandLineRun wrongMode = CommandLineRun.of(
+        "catalog", "plan", "install", "--mode", "fast", fixture("x64-english-lavasoft.txt").toString());
+    assertEquals(2, wrongMode.exit());
+    assertTrue(wrongMode.err().contains("--mode") && wrongMode.err().contains("fast"), wrongMode.err());
     CommandLineRun again = CommandLineRun.of("catalog", "plan", "install", fixture("teardown-installed-twice.txt").toString());
     assertTrue(again.out().contains("Nothing to do: Teardown is already installed."), again.out());
     CommandLineRun repair = CommandLineRun.of("catalog", "plan", "repair", fixture("teardown-installed-twice.txt").toString());

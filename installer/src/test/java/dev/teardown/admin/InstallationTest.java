@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.teardown.admin.catalog.Catalog;
 import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
 import dev.teardown.admin.catalog.CatalogPlanner;
+import dev.teardown.admin.catalog.LspMode;
 import dev.teardown.admin.catalog.CatalogStep;
 import dev.teardown.admin.catalog.CatalogTransaction;
 import dev.teardown.admin.catalog.NetshCatalogParser;
@@ -26,6 +27,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * install, uninstall and repair from start to end, on a ws2_32 that answers as documented and a
@@ -64,14 +67,15 @@ class InstallationTest {
     }
   }
 
-  @Test
-  void installPlacesBothDllsBacksUpAndUninstallTakesEverythingOut() throws IOException {
+  @ParameterizedTest
+  @EnumSource(LspMode.class)
+  void installPlacesBothDllsBacksUpAndUninstallTakesEverythingOut(LspMode mode) throws IOException {
     Catalog start = fixture("x64-english-lavasoft.txt");
     FakeWs2 ws2 = new FakeWs2(start);
     Map<CatalogKind, List<String>> before = ws2.snapshot();
     Installation installation = installation(ws2);
 
-    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report), err.toString());
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, mode, report), err.toString());
     assertArrayEquals(Files.readAllBytes(dll64), Files.readAllBytes(dir.resolve("Windows/system32/teardown_lsp.dll")));
     assertArrayEquals(Files.readAllBytes(dll32), Files.readAllBytes(dir.resolve("Windows/SysWOW64/teardown_lsp.dll")));
     assertEquals(1, backups().size());
@@ -81,13 +85,15 @@ class InstallationTest {
     assertEquals(2, states.size());
     for (Installation.CatalogState state : states) {
       assertTrue(state.installed(), state.toString());
-      assertEquals(1, state.chainPositions().get(0), "Teardown's chains come first: " + state);
+      assertEquals(mode, state.mode(), state.toString());
+      assertEquals(1, state.chainPositions().get(0), "Teardown is in the first path: " + state);
+      assertEquals(4, state.chainPositions().size(), "in all four paths to TCP: " + state);
       assertEquals(List.of("LavasoftLSP (C:\\Program Files\\Lavasoft\\Ad-Aware\\LSP\\x64\\LavasoftLSP.dll)").size(),
           state.otherLayered().size(), state.toString());
     }
-    assertTrue(out.toString().contains("Installed."), out.toString());
+    assertTrue(out.toString().contains("Installed in " + mode.cliName() + " mode."), out.toString());
 
-    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, mode, report));
     assertTrue(out.toString().contains("Nothing to do: Teardown is already installed"), out.toString());
 
     assertEquals(Installation.DONE, installation.uninstall(report), err.toString());
@@ -98,11 +104,23 @@ class InstallationTest {
   }
 
   @Test
+  void installingInTheOtherModeIsRefusedWithTheWayToChange() throws IOException {
+    FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
+    Installation installation = installation(ws2);
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE, report));
+    Map<CatalogKind, List<String>> installed = ws2.snapshot();
+    assertEquals(Installation.FAILED, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.FULL, report));
+    assertTrue(err.toString().contains("installed in compatible mode")
+        && err.toString().contains("`teardown uninstall`, then `teardown install --mode full`"), err.toString());
+    assertEquals(installed, ws2.snapshot(), "nothing was changed");
+  }
+
+  @Test
   void aFailedInstallIsUndoneAndSaysSo() throws IOException {
     FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
     Map<CatalogKind, List<String>> before = ws2.snapshot();
     ws2.failAtChangingCall = 4;
-    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
+    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE, report));
     assertTrue(err.toString().contains("teardown install failed and was undone"), err.toString());
     assertTrue(err.toString().contains("Winsock error 10055"), err.toString());
     assertEquals(before, ws2.snapshot());
@@ -116,11 +134,11 @@ class InstallationTest {
     FakeWs2 ws2 = new FakeWs2(start);
     List<CatalogStep> nativeOnly = CatalogPlanner.install(start,
         new CatalogPlanner.Paths(Installation.PROVIDER_PATH, Installation.PROVIDER_PATH),
-        CatalogPlanner.DEFAULT_CATEGORIES).stream().filter(s -> s.catalog() == CatalogKind.NATIVE).toList();
+        CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE).stream().filter(s -> s.catalog() == CatalogKind.NATIVE).toList();
     CatalogTransaction.run(ws2.catalog(), nativeOnly);
     List<String> nativeBefore = ws2.snapshot().get(CatalogKind.NATIVE);
     Installation installation = installation(ws2);
-    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report),
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE, report),
         err.toString());
     assertEquals(nativeBefore, ws2.snapshot().get(CatalogKind.NATIVE), "the native catalog is left as it was");
     for (Installation.CatalogState state : Installation.states(installation.read())) {
@@ -132,7 +150,7 @@ class InstallationTest {
   void aFailedUninstallIsUndoneInBothCatalogs() throws IOException {
     FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
     Installation installation = installation(ws2);
-    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
+    assertEquals(Installation.DONE, installation.install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE, report));
     Map<CatalogKind, List<String>> installed = ws2.snapshot();
     // Fail at the uninstall's last call: the 32-bit catalog has lost all of Teardown's entries,
     // its hidden one too, which the undo must put back while the native catalog still holds it.
@@ -154,7 +172,7 @@ class InstallationTest {
     FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
     ws2.failAtChangingCall = 4;
     ws2.keepFailing = true;
-    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, report));
+    assertEquals(Installation.FAILED, installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE, report));
     String said = err.toString();
     assertTrue(said.contains("putting the catalog back failed too"), said);
     assertTrue(said.contains(backups().get(0).toString()), said);
@@ -194,7 +212,7 @@ class InstallationTest {
     FakeWs2 ws2 = new FakeWs2(fixture("x64-english-lavasoft.txt"));
     StringWriter json = new StringWriter();
     Report quiet = new Report(new PrintWriter(json, true), new PrintWriter(err, true), true);
-    int exit = installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, quiet);
+    int exit = installation(ws2).install(dll64, dll32, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE, quiet);
     assertEquals("", json.toString(), "nothing before the end");
     quiet.finish("install", exit);
     String line = json.toString().strip();

@@ -61,30 +61,39 @@ public final class CatalogChecker {
               removal(chain)));
         }
       }
-      nonIfsAboveIfs(catalog, kind, chain, problems);
+      ifsAboveNonIfs(catalog, kind, chain, problems);
     }
   }
 
-  // Layers are ordered top first. An IFS layer hands out the lower provider's handles, which a
-  // non-IFS layer above it cannot wrap consistently: it belongs below, or the stack breaks apps.
-  private static void nonIfsAboveIfs(Catalog catalog, CatalogKind kind, CatalogEntry chain, List<CatalogProblem> problems) {
-    List<Integer> layers = chain.chain().subList(0, chain.chain().size() - 1);
-    for (int upper = 0; upper < layers.size(); upper++) {
-      Optional<CatalogEntry> top = catalog.entry(kind, layers.get(upper));
-      if (top.isEmpty() || top.get().ifs()) {
+  // An IFS layer hands programs the handles of the provider below it, so everything beneath it
+  // must have real handles: no non-IFS provider may be layered beneath an IFS one (Microsoft's LSP
+  // installer sample, lspadd.cpp). A non-IFS layer above an IFS one is the usual, sound case.
+  private static void ifsAboveNonIfs(Catalog catalog, CatalogKind kind, CatalogEntry chain, List<CatalogProblem> problems) {
+    ifsAboveNonIfs(catalog, kind, chain).ifPresent(pair -> problems.add(new CatalogProblem(
+        Kind.IFS_ABOVE_NON_IFS, kind, chain.id(),
+        "chain " + chain.id() + " layers IFS " + pair.get(0).description() + " above non-IFS "
+            + pair.get(1).description() + ": programs get handles " + pair.get(1).description()
+            + " never made, and its sockets fail",
+        "reinstall " + pair.get(0).description() + " so that it sits below " + pair.get(1).description()
+            + " (`teardown install` does so for Teardown), or remove it")));
+  }
+
+  /** The first IFS layer of {@code chain} with a non-IFS provider beneath it, and that provider. */
+  static Optional<List<CatalogEntry>> ifsAboveNonIfs(Catalog catalog, CatalogKind kind, CatalogEntry chain) {
+    List<Integer> links = chain.chain();  // top first, the base last
+    for (int upper = 0; upper < links.size() - 1; upper++) {
+      Optional<CatalogEntry> top = catalog.entry(kind, links.get(upper));
+      if (top.isEmpty() || !top.get().ifs()) {
         continue;
       }
-      for (int lower = upper + 1; lower < layers.size(); lower++) {
-        Optional<CatalogEntry> below = catalog.entry(kind, layers.get(lower));
-        if (below.isPresent() && below.get().ifs()) {
-          problems.add(new CatalogProblem(Kind.NON_IFS_ABOVE_IFS, kind, chain.id(),
-              "chain " + chain.id() + " layers non-IFS " + top.get().description() + " above IFS "
-                  + below.get().description(),
-              "reinstall " + top.get().description() + " so that it sits below "
-                  + below.get().description() + ", or remove it"));
+      for (int lower = upper + 1; lower < links.size(); lower++) {
+        Optional<CatalogEntry> below = catalog.entry(kind, links.get(lower));
+        if (below.isPresent() && !below.get().ifs()) {
+          return Optional.of(List.of(top.get(), below.get()));
         }
       }
     }
+    return Optional.empty();
   }
 
   private static void duplicates(CatalogKind kind, List<CatalogEntry> entries, List<CatalogProblem> problems) {

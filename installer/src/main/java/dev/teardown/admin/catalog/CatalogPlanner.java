@@ -16,11 +16,15 @@ import java.util.UUID;
  * they read a catalog and return steps; {@link InMemoryCatalog} (tests) and the Windows binding
  * apply them.
  *
- * <p>Install, per catalog: Teardown's hidden layered entry (a copy of the TCP/IPv4 base entry,
- * chain length 0, IFS flag cleared: Teardown is a non-IFS provider), then one chain entry over
- * each TCP/IPv4 and TCP/IPv6 base provider and over each existing chain that ends in one, then
- * the LSP categories, then an order with Teardown's chains first and everything else as it was.
- * Chain GUIDs are derived from what they layer over, so a plan is the same every time.
+ * <p>Install, per catalog: Teardown's hidden layered entry (a copy of the TCP/IPv4 base entry, chain
+ * length 0, its IFS flag kept in compatible mode and cleared in full mode), then Teardown put into
+ * every path to a TCP/IPv4 or TCP/IPv6 base provider: a chain of its own over each base provider
+ * and over each existing chain, except, in compatible mode, where that chain has a non-IFS layer:
+ * an IFS layer must not stand on a non-IFS one, so Teardown is inserted into that chain beneath
+ * its lowest non-IFS layer (Microsoft's installer sample does the same). Then the LSP categories,
+ * then an order in which each of Teardown's chains comes just before what it layers over: every
+ * path keeps its priority, with Teardown in it. Chain GUIDs are derived from what they layer over,
+ * so a plan is the same every time.
  */
 public final class CatalogPlanner {
   /** Winsock's limit on a protocol chain's length. */
@@ -40,8 +44,8 @@ public final class CatalogPlanner {
     }
   }
 
-  /** The steps that install Teardown; none if it is already installed in a catalog. */
-  public static List<CatalogStep> install(Catalog catalog, Paths paths, int categories) {
+  /** The steps that install Teardown in {@code mode}; none if it is already installed in a catalog. */
+  public static List<CatalogStep> install(Catalog catalog, Paths paths, int categories, LspMode mode) {
     List<CatalogStep> steps = new ArrayList<>();
     for (CatalogKind kind : CatalogKind.CHANGE_ORDER) {
       List<CatalogEntry> entries = catalog.entries(kind);
@@ -54,29 +58,54 @@ public final class CatalogPlanner {
       }
       String path = paths.of(kind);
       CatalogEntry layered = copy(tcp.get(), kind, EntryKind.LAYERED, "Teardown", TeardownProvider.GUID, path,
-          tcp.get().serviceFlags() & ~CatalogEntry.XP1_IFS_HANDLES, List.of());
+          mode.flags(tcp.get().serviceFlags()), List.of());
       steps.add(new CatalogStep.Install(kind, layered, List.of()));
-      List<Ref> chainsFirst = new ArrayList<>();
+      List<Ref> order = new ArrayList<>();
       for (CatalogEntry lower : entries) {
-        if (!layersOverTcp(catalog, kind, lower) || lower.chain().size() >= MAX_PROTOCOL_CHAIN) {
-          continue;
+        if (layersOverTcp(catalog, kind, lower) && lower.chain().size() < MAX_PROTOCOL_CHAIN) {
+          int beneath = mode == LspMode.COMPATIBLE ? lowestNonIfs(catalog, kind, lower) : -1;
+          if (beneath < 0) {
+            UUID guid = chainGuid(kind, lower);
+            CatalogEntry chain = copy(lower, kind, EntryKind.CHAIN, "Teardown over [" + lower.description() + "]", guid,
+                path, mode.flags(lower.serviceFlags()), List.of());
+            List<Ref> links = new ArrayList<>();
+            links.add(Ref.of(TeardownProvider.GUID));
+            lower.chain().forEach(id -> links.add(Ref.of(id)));
+            steps.add(new CatalogStep.Install(kind, chain, links));
+            order.add(Ref.of(guid));
+          } else if (beneath < lower.chain().size() - 1) {
+            // Beneath the lowest non-IFS layer, above what has real handles.
+            List<Ref> links = new ArrayList<>();
+            lower.chain().forEach(id -> links.add(Ref.of(id)));
+            links.add(beneath + 1, Ref.of(TeardownProvider.GUID));
+            steps.add(new CatalogStep.Relink(kind, lower.id(), lower.providerId(), links));
+          }
         }
-        UUID guid = chainGuid(kind, lower);
-        CatalogEntry chain = copy(lower, kind, EntryKind.CHAIN, "Teardown over [" + lower.description() + "]", guid, path,
-            lower.serviceFlags() & ~CatalogEntry.XP1_IFS_HANDLES, List.of());
-        List<Ref> links = new ArrayList<>();
-        links.add(Ref.of(TeardownProvider.GUID));
-        lower.chain().forEach(id -> links.add(Ref.of(id)));
-        steps.add(new CatalogStep.Install(kind, chain, links));
-        chainsFirst.add(Ref.of(guid));
+        order.add(Ref.of(lower.id()));
       }
       steps.add(new CatalogStep.SetCategories(kind, TeardownProvider.GUID, categories));
-      List<Ref> order = new ArrayList<>(chainsFirst);
-      entries.forEach(e -> order.add(Ref.of(e.id())));
       order.add(Ref.of(TeardownProvider.GUID));
       steps.add(new CatalogStep.WriteOrder(kind, order));
     }
     return steps;
+  }
+
+  /** The mode Teardown is installed in, from its hidden entry in either catalog; empty if it is not. */
+  public static Optional<LspMode> installedMode(Catalog catalog) {
+    return catalog.entries().stream().filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e))
+        .findFirst().map(LspMode::of);
+  }
+
+  // The position in `entry`'s chain of its lowest non-IFS provider (the base included), or -1 when
+  // every provider of the path has real handles.
+  private static int lowestNonIfs(Catalog catalog, CatalogKind kind, CatalogEntry entry) {
+    List<Integer> links = entry.chain();
+    for (int at = links.size() - 1; at >= 0; at--) {
+      if (catalog.entry(kind, links.get(at)).filter(CatalogEntry::ifs).isEmpty()) {
+        return at;
+      }
+    }
+    return -1;
   }
 
   /**
@@ -107,7 +136,9 @@ public final class CatalogPlanner {
           steps.add(new CatalogStep.Deinstall(kind, entry.providerId(), entry.id()));
         }
       } else if (entry.chain().stream().anyMatch(ourLayered::contains)) {
-        List<Integer> relinked = entry.chain().stream().filter(id -> !ourLayered.contains(id)).toList();
+        // Another vendor's chain that runs through Teardown (layered over ours, or ours inserted
+        // beneath its non-IFS layer): Teardown is cut out, the chain as it was without it.
+        List<Ref> relinked = entry.chain().stream().filter(id -> !ourLayered.contains(id)).map(Ref::of).toList();
         steps.add(new CatalogStep.Relink(kind, entry.id(), entry.providerId(), relinked));
       }
     }
@@ -133,8 +164,9 @@ public final class CatalogPlanner {
           .filter(e -> e.kind() == EntryKind.LAYERED && TeardownProvider.isOurs(e)).toList();
       if (layered.size() > 1) {
         // Installed twice under one GUID: WSCDeinstallProvider cannot take one copy and leave the
-        // other, so all of Teardown goes, other vendors' chains relinked, and it is installed anew.
-        steps.addAll(reinstall(catalog, kind, layered.get(0).providerPath()));
+        // other, so all of Teardown goes, other vendors' chains relinked, and it is installed anew
+        // in the mode of the first.
+        steps.addAll(reinstall(catalog, kind, layered.get(0).providerPath(), LspMode.of(layered.get(0))));
         continue;
       }
       int keep = layered.isEmpty() ? -1 : layered.get(0).id();
@@ -150,12 +182,12 @@ public final class CatalogPlanner {
     return steps;
   }
 
-  private static List<CatalogStep> reinstall(Catalog catalog, CatalogKind kind, String path) {
+  private static List<CatalogStep> reinstall(Catalog catalog, CatalogKind kind, String path, LspMode mode) {
     List<CatalogStep> removal = uninstall(catalog, kind);
     InMemoryCatalog without = new InMemoryCatalog(catalog);
     without.apply(removal);
     List<CatalogStep> steps = new ArrayList<>(removal);
-    install(without.snapshot(), new Paths(path, path), DEFAULT_CATEGORIES).stream()
+    install(without.snapshot(), new Paths(path, path), DEFAULT_CATEGORIES, mode).stream()
         .filter(step -> step.catalog() == kind).forEach(steps::add);
     return steps;
   }
@@ -170,14 +202,16 @@ public final class CatalogPlanner {
         && (entry.addressFamily() == 2 || entry.addressFamily() == 23);
   }
 
-  // A TCP base provider, or a sound chain ending in one (a broken chain is left for its vendor).
+  // A TCP base provider, or a sound chain ending in one (a broken chain is left for its vendor: one
+  // whose entries are missing, or with an IFS layer above a non-IFS one, whose sockets fail).
   private static boolean layersOverTcp(Catalog catalog, CatalogKind kind, CatalogEntry entry) {
     if (entry.kind() == EntryKind.LAYERED || TeardownProvider.isOurs(entry)) {
       return false;
     }
     if (entry.kind() == EntryKind.CHAIN) {
       boolean sound = catalog.entry(kind, entry.layeredEntryId()).filter(e -> e.kind() == EntryKind.LAYERED).isPresent()
-          && entry.chain().stream().allMatch(id -> catalog.entry(kind, id).isPresent());
+          && entry.chain().stream().allMatch(id -> catalog.entry(kind, id).isPresent())
+          && CatalogChecker.ifsAboveNonIfs(catalog, kind, entry).isEmpty();
       if (!sound) {
         return false;
       }

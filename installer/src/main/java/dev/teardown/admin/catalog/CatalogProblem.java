@@ -18,7 +18,7 @@ public record CatalogProblem(Kind kind, CatalogKind catalog, int entryId, String
     MISSING_LOWER_ENTRY,
     DUPLICATE_GUID,
     PROVIDER_PATH_MISSING,
-    NON_IFS_ABOVE_IFS,
+    IFS_ABOVE_NON_IFS,
     TEARDOWN_INSTALLED_TWICE
   }
 }

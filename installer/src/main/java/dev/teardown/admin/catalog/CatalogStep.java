@@ -41,8 +41,11 @@ public sealed interface CatalogStep {
   /** WSCDeinstallProvider of the entry with this GUID. */
   record Deinstall(CatalogKind catalog, UUID guid, int entryId) implements CatalogStep {}
 
-  /** WSCUpdateProvider: an existing chain, relinked (another vendor's chain that ran over ours). */
-  record Relink(CatalogKind catalog, int entryId, UUID guid, List<Integer> chain) implements CatalogStep {
+  /**
+   * WSCUpdateProvider: another vendor's existing chain, relinked: Teardown inserted beneath its
+   * non-IFS layers (a compatible install), or cut out of it (uninstall).
+   */
+  record Relink(CatalogKind catalog, int entryId, UUID guid, List<Ref> chain) implements CatalogStep {
     public Relink {
       chain = List.copyOf(chain);
     }

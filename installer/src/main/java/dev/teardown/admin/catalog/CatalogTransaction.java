@@ -58,7 +58,7 @@ public final class CatalogTransaction {
     } else if (step instanceof CatalogStep.Deinstall deinstall) {
       calls.deinstall(kind, deinstall.entryId(), deinstall.guid());
     } else if (step instanceof CatalogStep.Relink relink) {
-      calls.update(kind, relink.entryId(), relink.chain());
+      calls.update(kind, relink.entryId(), resolve(calls, kind, relink.chain()));
     } else if (step instanceof CatalogStep.WriteOrder order) {
       calls.writeOrder(kind, resolve(calls, kind, order.order()));
     } else if (step instanceof CatalogStep.SetCategories categories) {

@@ -69,9 +69,30 @@ class CatalogCheckTest {
     assertEquals(1, result.incomplete().size());
     assertTrue(result.incomplete().get(0).contains("line 135") && result.incomplete().get(0).contains("ends before its family"), result.incomplete().get(0));
     assertEquals(8, result.catalog().entries().size());
-    List<CatalogProblem> problems = CatalogChecker.check(result.catalog());
-    assertEquals(List.of(Kind.NON_IFS_ABOVE_IFS), kinds(problems));
-    assertTrue(problems.get(0).message().contains("non-IFS LavasoftLSP above IFS PGPlsp"), problems.get(0).message());
+    // LavasoftLSP (non-IFS) over PGPlsp (IFS): the usual, sound order.
+    assertEquals(List.of(), CatalogChecker.check(result.catalog()));
+  }
+
+  @Test
+  void anIfsLayerAboveANonIfsOneIsAProblemWithItsFix() throws IOException {
+    List<CatalogProblem> problems = CatalogChecker.check(parse("x64-ifs-over-non-ifs.txt").catalog());
+    assertEquals(List.of(Kind.IFS_ABOVE_NON_IFS), kinds(problems));
+    assertEquals(1019, problems.get(0).entryId());
+    assertTrue(problems.get(0).message().contains("IFS PGPlsp above non-IFS LavasoftLSP"), problems.get(0).message());
+    assertTrue(problems.get(0).fix().contains("sits below LavasoftLSP"), problems.get(0).fix());
+  }
+
+  @Test
+  void teardownInEitherModeAboveOrBeneathAnotherVendorIsNoProblem() throws IOException {
+    for (String name : List.of("x64-english-lavasoft.txt", "pasted-banner-truncated.txt")) {
+      Catalog before = parse(name).catalog();
+      for (LspMode mode : LspMode.values()) {
+        InMemoryCatalog memory = new InMemoryCatalog(before);
+        memory.apply(CatalogPlanner.install(before, new CatalogPlanner.Paths("a.dll", "b.dll"),
+            CatalogPlanner.DEFAULT_CATEGORIES, mode));
+        assertEquals(List.of(), CatalogChecker.check(memory.snapshot()), name + ", " + mode);
+      }
+    }
   }
 
   @Test

@@ -51,13 +51,13 @@ class CatalogTransactionTest {
   @Test
   void aFailedInstallLeavesTheCatalogExactlyAsItWas() throws IOException {
     failingAtEveryCall(fixture("x64-english-lavasoft.txt"),
-        c -> CatalogPlanner.install(c, PATHS, CatalogPlanner.DEFAULT_CATEGORIES), true);
+        c -> CatalogPlanner.install(c, PATHS, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE), true);
   }
 
   @Test
   void aFailedUninstallPutsEverythingBackIncludingAnotherVendorsRelinkedChain() throws IOException {
     InMemoryCatalog installed = new InMemoryCatalog(fixture("x64-english-lavasoft.txt"));
-    installed.apply(CatalogPlanner.install(installed.snapshot(), PATHS, CatalogPlanner.DEFAULT_CATEGORIES));
+    installed.apply(CatalogPlanner.install(installed.snapshot(), PATHS, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE));
     // Another vendor then layers over our first chain: uninstalling must relink it, and a failed
     // uninstall must link it back to our (re-created) entries.
     CatalogEntry ourChain = installed.enumerate(CatalogKind.NATIVE).get(0);
@@ -80,7 +80,7 @@ class CatalogTransactionTest {
   void aSuccessfulRunIsVerifiedAndLeavesThePlannedCatalog() throws IOException {
     Catalog start = fixture("x64-chinese-orphaned-chain.txt");
     InMemoryCatalog catalog = new InMemoryCatalog(start);
-    List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES);
+    List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE);
     CatalogTransaction.run(catalog, steps);
     InMemoryCatalog expected = new InMemoryCatalog(start);
     expected.apply(steps);

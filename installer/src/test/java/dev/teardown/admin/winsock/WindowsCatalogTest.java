@@ -10,6 +10,7 @@ import dev.teardown.admin.catalog.CatalogEntry;
 import dev.teardown.admin.catalog.CatalogEntry.CatalogKind;
 import dev.teardown.admin.catalog.CatalogEntry.EntryKind;
 import dev.teardown.admin.catalog.CatalogPlanner;
+import dev.teardown.admin.catalog.LspMode;
 import dev.teardown.admin.catalog.CatalogStep;
 import dev.teardown.admin.catalog.CatalogTransaction;
 import dev.teardown.admin.catalog.NetshCatalogParser;
@@ -101,7 +102,7 @@ class WindowsCatalogTest {
     Map<CatalogKind, List<String>> before = ws2.snapshot();
     WindowsCatalog catalog = ws2.catalog();
 
-    CatalogTransaction.run(catalog, CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES));
+    CatalogTransaction.run(catalog, CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE));
     for (CatalogKind kind : CatalogKind.values()) {
       List<WsaProtocolInfo> infos = ws2.infos(kind);
       List<WsaProtocolInfo> hidden = infos.stream()
@@ -110,7 +111,8 @@ class WindowsCatalogTest {
       WsaProtocolInfo layered = hidden.get(0);
       assertEquals(0, layered.ProtocolChain.ChainLen);
       assertTrue((layered.dwProviderFlags & WsaProtocolInfo.PFL_HIDDEN) != 0, "hidden");
-      assertEquals(0, layered.dwServiceFlags1 & CatalogEntry.XP1_IFS_HANDLES, "non-IFS");
+      assertEquals(CatalogEntry.XP1_IFS_HANDLES, layered.dwServiceFlags1 & CatalogEntry.XP1_IFS_HANDLES,
+          "IFS: installed in compatible mode");
       WsaProtocolInfo firstChain = infos.get(0);
       assertEquals(layered.dwCatalogEntryId, firstChain.ProtocolChain.ChainEntries[0], "our chain comes first");
       assertEquals(0, firstChain.dwProviderFlags & WsaProtocolInfo.PFL_HIDDEN, "a chain is listed");
@@ -123,7 +125,7 @@ class WindowsCatalogTest {
 
     Catalog installed = new Catalog(concat(catalog.enumerate(CatalogKind.NATIVE), catalog.enumerate(CatalogKind.WOW32)),
         List.of());
-    assertTrue(CatalogPlanner.install(installed, PATHS, CatalogPlanner.DEFAULT_CATEGORIES).isEmpty(),
+    assertTrue(CatalogPlanner.install(installed, PATHS, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE).isEmpty(),
         "a second install plans nothing");
     CatalogTransaction.run(catalog, CatalogPlanner.uninstall(installed));
     assertEquals(before, ws2.snapshot(), "every entry's bytes and the order, in both catalogs");
@@ -132,7 +134,7 @@ class WindowsCatalogTest {
   @Test
   void aFailureAtAnyCallIsRolledBackThroughTheBinding() throws IOException {
     Catalog start = fixture("x64-english-lavasoft.txt");
-    List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES);
+    List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE);
     int calls = countChangingCalls(start, steps);
     assertEquals(steps.size(), calls, "one catalog call per step, in either catalog");
     for (int failAt = 0; failAt < calls; failAt++) {
@@ -150,7 +152,7 @@ class WindowsCatalogTest {
     Catalog start = fixture("x64-english-lavasoft.txt");
     FakeWs2 ws2 = new FakeWs2(start);
     WindowsCatalog catalog = ws2.catalog();
-    List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES);
+    List<CatalogStep> steps = CatalogPlanner.install(start, PATHS, CatalogPlanner.DEFAULT_CATEGORIES, LspMode.COMPATIBLE);
     CatalogTransaction.run(catalog, steps.stream().filter(s -> s.catalog() == CatalogKind.NATIVE).toList());
     List<String> nativeInstalled = ws2.snapshot().get(CatalogKind.NATIVE);
     // The 32-bit catalog, with Teardown's GUID already in the native one: the 32-bit helper
