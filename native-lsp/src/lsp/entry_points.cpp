@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/platform.h"
+#include "app_memory.h"
 #include "async_select.h"
 #include "extensions.h"
 #include "framed_io.h"
@@ -21,11 +22,15 @@ namespace teardown::lsp {
 
 namespace {
 
-// Runs `body`; anything thrown becomes `failure` with WSAENOBUFS (memory is all we allocate).
+// Runs `body`; anything thrown becomes `failure`: WSAEFAULT for the application's memory that
+// could not be read or written, else WSAENOBUFS (memory is all we allocate).
 template <typename Result, typename Body>
 Result guarded(LPINT error, Result failure, Body&& body) noexcept {
   try {
     return body();
+  } catch (const AppFault&) {
+    if (error != nullptr) *error = WSAEFAULT;
+    return failure;
   } catch (...) {
     if (error != nullptr) *error = WSAENOBUFS;
     return failure;
@@ -110,6 +115,15 @@ void refuse_framed_peer(SocketContext& context, int& result, const WSABUF* buffe
   }
 }
 
+// The disconnect data a call named: its WSABUF, read without trusting the pointer (the provider
+// below may have refused the call without reading it); none when there is none or it cannot be.
+WSABUF disconnect_data(const WSABUF* data) {
+  WSABUF given{};
+  if (data == nullptr || !try_copy(&given, data, sizeof(given))) return WSABUF{};
+  if (given.len == 0) given.buf = nullptr;
+  return given;
+}
+
 // fd_set translation for WSPSelect: the application's handles out, the lower ones in, and back.
 class SelectSet {
  public:
@@ -118,8 +132,9 @@ class SelectSet {
     app_ = set;
     if (set == nullptr) return true;
     lower_.fd_count = 0;
-    for (u_int i = 0; i < set->fd_count && i < FD_SETSIZE; ++i) {
-      SocketRef context = sockets().find(set->fd_array[i], error);
+    u_int count = read_app(&set->fd_count);
+    for (u_int i = 0; i < count && i < FD_SETSIZE; ++i) {
+      SocketRef context = sockets().find(read_app(&set->fd_array[i]), error);
       if (!context) return false;
       if (provider == nullptr) provider = context->provider;
       if (context->provider != provider) {
@@ -141,12 +156,12 @@ class SelectSet {
     for (const SocketRef& context : held_) {
       for (u_int j = 0; j < lower_.fd_count; ++j) {
         if (lower_.fd_array[j] == context->lower) {
-          app_->fd_array[kept++] = context->app;
+          try_copy(&app_->fd_array[kept++], &context->app, sizeof(SOCKET));
           break;
         }
       }
     }
-    app_->fd_count = kept;
+    try_copy(&app_->fd_count, &kept, sizeof(kept));
   }
 
  private:
@@ -311,11 +326,11 @@ int WSPAPI WSPSendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
     int result = emulation_of(*context) != nullptr
                      ? framed_send_disconnect(*context, data, error)
                      : below(context).lpWSPSendDisconnect(context->lower, data, error);
-    uint32_t length = data != nullptr ? data->len : 0;
+    WSABUF given = disconnect_data(data);
     td_event_record event;
-    context->teardown.on_send_disconnect(length, result == 0 ? 0 : *error, event);
+    context->teardown.on_send_disconnect(given.len, result == 0 ? 0 : *error, event);
     event.time_ns = started;
-    emit(*context, event, length > 0 ? data->buf : nullptr, length);
+    emit(*context, event, given.buf, given.len);
     return result;
   });
 }
@@ -327,11 +342,11 @@ int WSPAPI WSPRecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
                      ? framed_recv_disconnect(*context, data, error)
                      : below(context).lpWSPRecvDisconnect(context->lower, data, error);
     // On success the buffer's length is the disconnect data received.
-    uint32_t length = result == 0 && data != nullptr ? data->len : 0;
+    WSABUF given = result == 0 ? disconnect_data(data) : WSABUF{};
     td_event_record event;
-    context->teardown.on_recv_disconnect(length, result == 0 ? 0 : *error, event);
+    context->teardown.on_recv_disconnect(given.len, result == 0 ? 0 : *error, event);
     event.time_ns = started;
-    emit(*context, event, length > 0 ? data->buf : nullptr, length);
+    emit(*context, event, given.buf, given.len);
     return result;
   });
 }
@@ -417,7 +432,7 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
                    LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                    LPWSATHREADID thread, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
-    DWORD flags_in = flags != nullptr ? *flags : 0;
+    DWORD flags_in = flags != nullptr ? read_app(flags) : 0;
     if (overlapped != nullptr && emulation_of(*context) != nullptr) {
       return framed_overlapped(*context, error, [&] {
         return framed_overlapped_receive(context, buffers, count, flags_in, overlapped, routine,
@@ -433,10 +448,11 @@ int WSPAPI WSPRecv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received, LP
                              });
     }
     if (overlapped != nullptr && layered_io(*context)) {
+      WSABUF first = count > 0 ? read_app(buffers) : WSABUF{};
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
       request->requested = requested_bytes(buffers, count);
-      if (count > 0) request->first_buffer = buffers[0];
+      request->first_buffer = first;
       int lower_error = 0;
       int result =
           below(context).lpWSPRecv(context->lower, buffers, count, nullptr, &request->flags,
@@ -460,7 +476,7 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread,
                        LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
-    DWORD flags_in = flags != nullptr ? *flags : 0;
+    DWORD flags_in = flags != nullptr ? read_app(flags) : 0;
     if (overlapped != nullptr && emulation_of(*context) != nullptr) {
       return framed_overlapped(*context, error, [&] {
         return framed_overlapped_receive(context, buffers, count, flags_in, overlapped, routine,
@@ -476,10 +492,11 @@ int WSPAPI WSPRecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD received
                              });
     }
     if (overlapped != nullptr && layered_io(*context)) {
+      WSABUF first = count > 0 ? read_app(buffers) : WSABUF{};
       Request* request = begin_request(context, Operation::kReceive, overlapped, routine, thread);
       request->flags = request->flags_in = flags_in;
       request->requested = requested_bytes(buffers, count);
-      if (count > 0) request->first_buffer = buffers[0];
+      request->first_buffer = first;
       int lower_error = 0;
       int result = below(context).lpWSPRecvFrom(context->lower, buffers, count, nullptr,
                                                 &request->flags, from, from_length, &request->lower,
@@ -572,9 +589,8 @@ int WSPAPI WSPSendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD sent, DWOR
 BOOL WSPAPI WSPGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED overlapped, LPDWORD transferred,
                                    BOOL wait, LPDWORD flags, LPINT error) {
   return on_socket<BOOL>(s, error, FALSE, [&](SocketRef& context) -> BOOL {
-    if (context->io_mode.load(std::memory_order_acquire) == 1) {
-      return overlapped_result(overlapped, transferred, wait, flags, error);
-    }
+    // Full mode: Teardown completed every overlapped request of the socket itself.
+    if (!context->provider->ifs) return overlapped_result(overlapped, transferred, wait, flags, error);
     BOOL done = below(context).lpWSPGetOverlappedResult(context->lower, overlapped, transferred,
                                                         wait, flags, error);
     if (context->provider->ifs) {
@@ -678,8 +694,7 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
         *error = WSAEFAULT;
         return SOCKET_ERROR;
       }
-      SOCKET listener_handle;
-      std::memcpy(&listener_handle, value, sizeof(listener_handle));
+      SOCKET listener_handle = read_app(reinterpret_cast<const SOCKET*>(value));
       SocketRef listener = sockets().find(listener_handle, *error);
       if (!listener) return SOCKET_ERROR;
       SOCKET lower_listener = listener->lower;
@@ -726,16 +741,17 @@ int WSPAPI WSPGetSockOpt(SOCKET s, int level, int name, char* value, LPINT lengt
     if (level == SOL_SOCKET && name == SO_PROTOCOL_INFOW) {
       // The application's socket is made on Teardown's chain entry: that is what it is told.
       if (value == nullptr || length == nullptr ||
-          *length < static_cast<int>(sizeof(WSAPROTOCOL_INFOW))) {
-        if (length != nullptr) *length = sizeof(WSAPROTOCOL_INFOW);
+          read_app(length) < static_cast<int>(sizeof(WSAPROTOCOL_INFOW))) {
+        if (length != nullptr) write_app(length, static_cast<int>(sizeof(WSAPROTOCOL_INFOW)));
         *error = WSAEFAULT;
         return SOCKET_ERROR;
       }
-      std::memcpy(value, &context->provider->layered, sizeof(WSAPROTOCOL_INFOW));
-      *length = sizeof(WSAPROTOCOL_INFOW);
+      WSAPROTOCOL_INFOW info = context->provider->layered;
       if (emulation_of(*context) != nullptr) {  // Teardown carries its disconnect data
-        reinterpret_cast<WSAPROTOCOL_INFOW*>(value)->dwServiceFlags1 |= XP1_DISCONNECT_DATA;
+        info.dwServiceFlags1 |= XP1_DISCONNECT_DATA;
       }
+      copy_app(value, &info, sizeof(info));
+      write_app(length, static_cast<int>(sizeof(WSAPROTOCOL_INFOW)));
       return 0;
     }
     return below(context).lpWSPGetSockOpt(context->lower, level, name, value, length, error);

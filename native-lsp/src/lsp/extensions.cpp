@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../core/platform.h"
+#include "app_memory.h"
 #include "framed_io.h"
 #include "overlapped.h"
 #include "passed_requests.h"
@@ -110,6 +111,8 @@ BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD re
       return function(listener->lower, accepted->lower, buffer, receive_length, local_length,
                       remote_length, &ignored, own);
     });
+  } catch (const AppFault&) {
+    return fail(WSAEFAULT);
   } catch (...) {
     return fail(WSAENOBUFS);
   }
@@ -163,6 +166,8 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
     return in_flight(request, [&](LPOVERLAPPED own) {
       return function(context->lower, name, name_length, send_buffer, send_length, &ignored, own);
     });
+  } catch (const AppFault&) {
+    return fail(WSAEFAULT);
   } catch (...) {
     return fail(WSAENOBUFS);
   }
@@ -228,6 +233,8 @@ BOOL WINAPI disconnect_ex(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, DWORD 
                     return reinterpret_cast<LPFN_DISCONNECTEX>(function)(lower_socket, own, flags,
                                                                          reserved);
                   });
+  } catch (const AppFault&) {
+    return fail(WSAEFAULT);
   } catch (...) {
     return fail(WSAENOBUFS);
   }
@@ -241,6 +248,8 @@ BOOL WINAPI transmit_file(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send,
                     return reinterpret_cast<LPFN_TRANSMITFILE>(function)(
                         lower_socket, file, bytes, per_send, own, buffers, flags);
                   });
+  } catch (const AppFault&) {
+    return fail(WSAEFAULT);
   } catch (...) {
     return fail(WSAENOBUFS);
   }
@@ -254,6 +263,8 @@ BOOL WINAPI transmit_packets(SOCKET s, LPTRANSMIT_PACKETS_ELEMENT packets, DWORD
                     return reinterpret_cast<LPFN_TRANSMITPACKETS>(function)(
                         lower_socket, packets, count, send_size, own, flags);
                   });
+  } catch (const AppFault&) {
+    return fail(WSAEFAULT);
   } catch (...) {
     return fail(WSAENOBUFS);
   }
@@ -274,9 +285,9 @@ INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAOV
       fail(WSAEOPNOTSUPP);
       return SOCKET_ERROR;
     }
-    uint64_t requested =
-        message != nullptr ? requested_bytes(message->lpBuffers, message->dwBufferCount) : 0;
-    DWORD flags_in = message != nullptr ? message->dwFlags : 0;
+    WSAMSG asked = message != nullptr ? read_app(message) : WSAMSG{};
+    uint64_t requested = requested_bytes(asked.lpBuffers, asked.dwBufferCount);
+    DWORD flags_in = asked.dwFlags;
     if (overlapped != nullptr && context->provider->ifs) {
       int result = pass_overlapped(context, Passed::kReceive, requested, flags_in, received,
                                    overlapped, routine, &error, [&](auto passed) {
@@ -314,6 +325,9 @@ INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAOV
     started(request, result, result == 0 ? 0 : static_cast<int>(GetLastError()), &reported);
     fail(reported);
     return SOCKET_ERROR;
+  } catch (const AppFault&) {
+    fail(WSAEFAULT);
+    return SOCKET_ERROR;
   } catch (...) {
     fail(WSAENOBUFS);
     return SOCKET_ERROR;
@@ -347,8 +361,7 @@ int extension_function(SocketContext& context, const void* in, DWORD in_length, 
     *error = WSAEFAULT;
     return SOCKET_ERROR;
   }
-  GUID asked;
-  std::memcpy(&asked, in, sizeof(asked));
+  GUID asked = read_app(static_cast<const GUID*>(in));
   for (int which = 0; which < kExtensionCount; ++which) {
     if (!IsEqualGUID(asked, kGuids[which])) continue;
     void* below = lower_function(context, static_cast<Extension>(which));
@@ -356,8 +369,8 @@ int extension_function(SocketContext& context, const void* in, DWORD in_length, 
     // GetAcceptExSockaddrs only reads a buffer: the provider's own serves as it is.
     void* function =
         which == kGetAcceptExSockaddrs ? below : wrapper(static_cast<Extension>(which));
-    std::memcpy(out, &function, sizeof(function));
-    if (returned != nullptr) *returned = sizeof(function);
+    copy_app(out, &function, sizeof(function));
+    if (returned != nullptr) write_app(returned, static_cast<DWORD>(sizeof(function)));
     return 0;
   }
   *error = WSAEINVAL;

@@ -1,22 +1,48 @@
 #include "overlapped.h"
 
 #include <atomic>
+#include <memory>
+#include <new>
 #include <mutex>
 #include <unordered_set>
 
 #include "../core/platform.h"
+#include "app_memory.h"
 #include "framed_io.h"
 #include "recorder.h"
 #include "upcalls.h"
 
 namespace teardown::lsp {
 
+// A request's own event, and the thread-pool wait on it, where its socket takes no port. The
+// request holds the DLL until it is gone; each callback holds it too while it runs, so that giving
+// the request's reference back is never the last.
+struct RequestWait {
+  HANDLE event = nullptr;
+  PTP_WAIT wait = nullptr;
+  HMODULE held = nullptr;
+
+  ~RequestWait() {
+    // Freed at once, or once a callback still running returns: never waited for here, since the
+    // last callback may be the one that frees it.
+    if (wait != nullptr) CloseThreadpoolWait(wait);
+    if (event != nullptr) CloseHandle(event);
+    if (held != nullptr) FreeLibrary(held);
+  }
+};
+
 namespace {
 
 constexpr ULONG_PTR kStopKey = 1;  // completion keys of requests are contexts, never 1
 
+// The port and its workers: the last worker to end closes the port.
+struct CompletionPool {
+  HANDLE port = nullptr;
+  std::atomic<int> workers{0};
+};
+
 std::mutex lock_;
-HANDLE port_ = nullptr;
+CompletionPool* pool_ = nullptr;
 std::atomic<bool> cancelling_{false};  // the last WSPCleanup is closing the sockets
 
 // The requests in flight. Only they may come off the port: a packet for an overlapped that is not
@@ -35,11 +61,23 @@ bool take(const Request* request) {
 }  // namespace
 
 void enlist(const Request* request) {
-  std::lock_guard<std::mutex> hold(requests_lock_);
-  requests().insert(request);
+  {
+    std::lock_guard<std::mutex> hold(requests_lock_);
+    requests().insert(request);
+  }
+  if (request->wait != nullptr) {
+    // Armed before the call below, which may signal at once.
+    ResetEvent(request->wait->event);
+    SetThreadpoolWait(request->wait->wait, request->wait->event, nullptr);
+  }
 }
 
-void delist(const Request* request) { take(request); }
+void delist(const Request* request) {
+  take(request);
+  // The call below failed at once: nothing will signal. (A callback under way for a provider that
+  // signalled anyway finds the request gone and returns.)
+  if (request->wait != nullptr) SetThreadpoolWait(request->wait->wait, nullptr, nullptr);
+}
 
 namespace {
 
@@ -121,7 +159,15 @@ ULONG_PTR status_of_error(int error) {
 
 // The application's event, without the low bit that asks for no completion-port packet.
 HANDLE event_of(LPWSAOVERLAPPED app) {
-  return reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(app->hEvent) & ~ULONG_PTR{1});
+  return reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(read_app(&app->hEvent)) &
+                                  ~ULONG_PTR{1});
+}
+
+// Writes into an OVERLAPPED the application handed over and may have freed since (against the
+// rules): lost, never a fault in Teardown's thread.
+template <typename T>
+void set(T& field, T value) {
+  try_copy(&field, &value, sizeof(value));
 }
 
 void finish_io(SocketContext& context) {
@@ -162,17 +208,21 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
     record_completion(*request, error, bytes);
   }
   LPWSAOVERLAPPED app = request->app;
-  app->Offset = flags;
-  app->OffsetHigh = static_cast<DWORD>(error);
-  // Not pending any more before anyone is told: a waiter checks this status.
-  app->InternalHigh = bytes;
-  app->Internal = status_of_error(error);
+  set(app->Offset, flags);
+  set(app->OffsetHigh, static_cast<DWORD>(error));
   int ignored = 0;
-  if (!cancelled && request->routine != nullptr) {
-    queue_routine(*request,
-                  new RoutineCall{request->routine, static_cast<DWORD>(error), bytes, app, flags});
-  } else if (!cancelled) {
+  if (!cancelled && request->routine == nullptr) {
+    // The status is WPUCompleteOverlappedRequest's to set, as it signals and posts: once it says
+    // done, a program polling HasOverlappedIoCompleted may free the OVERLAPPED at once.
     WPUCompleteOverlappedRequest(context.app, app, static_cast<DWORD>(error), bytes, &ignored);
+  } else {
+    // Nobody else writes it: done before the routine is queued (or, cancelled, for good).
+    set(app->InternalHigh, static_cast<ULONG_PTR>(bytes));
+    set(app->Internal, status_of_error(error));
+    if (!cancelled) {
+      queue_routine(*request,
+                    new RoutineCall{request->routine, static_cast<DWORD>(error), bytes, app, flags});
+    }
   }
   if (request->close_thread) upcalls().lpWPUCloseThread(&request->thread, &ignored);
   finish_io(context);
@@ -181,111 +231,185 @@ void complete(Request* request, int error, DWORD bytes, DWORD flags) {
 
 namespace {
 
-DWORD WINAPI worker(void* parameter) {
-  HANDLE port = parameter;
-  // The worker holds the DLL until it ends: completions may arrive after Winsock's cleanup.
+// The lower request of `request` has completed with `bytes` (its own overlapped says how): its
+// result is asked of the provider below, then the application's request completed (or, framed,
+// asked again below).
+void lower_completed(Request* request, DWORD bytes) {
+  SocketContext& context = *request->context;
+  DWORD transferred = bytes, flags = request->flags;
+  int error = 0;
+  // While the socket is being closed the provider below may no longer know it: the request's own
+  // status says how it ended.
+  bool closing = context.closing.load(std::memory_order_acquire);
+  if (closing || !context.provider->procs.lpWSPGetOverlappedResult(
+                     context.lower, &request->lower, &transferred, FALSE, &flags, &error)) {
+    if (closing || error == WSAENOTSOCK) error = error_of_status(request->lower.Internal);
+    transferred = bytes;
+  } else {
+    error = 0;
+  }
+  if (request->framed == nullptr || !framed_completion(request, error, transferred)) {
+    complete(request, error, transferred, flags);
+  }
+}
+
+// A waited-on request's event was signalled: the same as a packet off the port. The callback holds
+// the DLL while it runs (the request, completed here, gives back its own reference as it goes),
+// and gives it back once it has returned.
+void CALLBACK signalled(PTP_CALLBACK_INSTANCE instance, void* parameter, PTP_WAIT, TP_WAIT_RESULT) {
   HMODULE self = nullptr;
-  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, reinterpret_cast<LPCWSTR>(&worker),
-                     &self);
+  if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                          reinterpret_cast<LPCWSTR>(&signalled), &self)) {
+    return;
+  }
+  auto* request = static_cast<Request*>(parameter);
+  if (take(request)) {  // not delisted (its call failed at once), not taken already
+    try {
+      lower_completed(request, static_cast<DWORD>(request->lower.InternalHigh));
+    } catch (...) {
+    }
+  }
+  FreeLibraryWhenCallbackReturns(instance, self);
+}
+
+DWORD WINAPI worker(void* parameter) {
+  auto* pool = static_cast<CompletionPool*>(parameter);
   for (;;) {
     DWORD bytes = 0;
     ULONG_PTR key = 0;
     LPOVERLAPPED overlapped = nullptr;
     // A failed request still dequeues its packet (with its overlapped): its own status says how it
     // ended. No overlapped is the stop packet, or the port failing: either way the worker ends.
-    GetQueuedCompletionStatus(port, &bytes, &key, &overlapped, INFINITE);
+    GetQueuedCompletionStatus(pool->port, &bytes, &key, &overlapped, INFINITE);
     if (overlapped == nullptr) break;
     try {
       Request* request = CONTAINING_RECORD(overlapped, Request, lower);
-      if (!take(request)) continue;
-      SocketContext& context = *request->context;
-      DWORD transferred = bytes, flags = request->flags;
-      int error = 0;
-      // While the socket is being closed the provider below may no longer know it: the request's
-      // own status says how it ended.
-      bool closing = context.closing.load(std::memory_order_acquire);
-      if (closing || !context.provider->procs.lpWSPGetOverlappedResult(
-                         context.lower, &request->lower, &transferred, FALSE, &flags, &error)) {
-        if (closing || error == WSAENOTSOCK) error = error_of_status(request->lower.Internal);
-        transferred = bytes;
-      } else {
-        error = 0;
-      }
-      if (request->framed == nullptr || !framed_completion(request, error, transferred)) {
-        complete(request, error, transferred, flags);
-      }
+      if (take(request)) lower_completed(request, bytes);
     } catch (...) {
     }
   }
-  CloseHandle(port);
+  if (pool->workers.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    CloseHandle(pool->port);
+    delete pool;
+  }
+  // The reference its creator took for it: completions may arrive after Winsock's cleanup.
+  HMODULE self = nullptr;
+  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                     reinterpret_cast<LPCWSTR>(&worker), &self);
   FreeLibraryAndExitThread(self, 0);
 }
 
+// The port, with a worker per CPU (as Microsoft's sample has it), made the first time. Each worker
+// holds a reference to the DLL, taken before it is created: a cleanup right after the first
+// request cannot unload the DLL under a worker that has not run yet.
 HANDLE completion_port() {
   std::lock_guard<std::mutex> hold(lock_);
-  if (port_ != nullptr) return port_;
-  HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  if (pool_ != nullptr) return pool_->port;
+  SYSTEM_INFO system{};
+  GetSystemInfo(&system);
+  DWORD workers = system.dwNumberOfProcessors < 1 ? 1 : system.dwNumberOfProcessors;
+  if (workers > 64) workers = 64;
+  HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 0);
   if (port == nullptr) return nullptr;
-  HANDLE thread = CreateThread(nullptr, 0, worker, port, 0, nullptr);
-  if (thread == nullptr) {
+  auto* pool = new CompletionPool();
+  pool->port = port;
+  for (DWORD i = 0; i < workers; ++i) {
+    HMODULE self = nullptr;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                            reinterpret_cast<LPCWSTR>(&worker), &self)) {
+      break;
+    }
+    pool->workers.fetch_add(1, std::memory_order_acq_rel);
+    HANDLE thread = CreateThread(nullptr, 0, worker, pool, 0, nullptr);
+    if (thread == nullptr) {
+      pool->workers.fetch_sub(1, std::memory_order_acq_rel);
+      FreeLibrary(self);
+      break;
+    }
+    CloseHandle(thread);
+  }
+  if (pool->workers.load(std::memory_order_acquire) == 0) {
     CloseHandle(port);
+    delete pool;
     return nullptr;
   }
-  CloseHandle(thread);
-  port_ = port;
-  return port_;
+  pool_ = pool;
+  return port;
+}
+
+// Gives `request` an event and wait of its own (its socket takes no port); throws std::bad_alloc,
+// as an allocation would, when they cannot be made.
+void wait_on_own_event(Request& request) {
+  auto wait = std::make_unique<RequestWait>();
+  wait->event = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (wait->event != nullptr) wait->wait = CreateThreadpoolWait(signalled, &request, nullptr);
+  if (wait->wait == nullptr || !GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                                                   reinterpret_cast<LPCWSTR>(&signalled),
+                                                   &wait->held)) {
+    throw std::bad_alloc();
+  }
+  // The low bit: no completion packet to any port the provider's handle may be bound to.
+  request.lower.hEvent =
+      reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(wait->event) | ULONG_PTR{1});
+  request.wait = std::move(wait);
 }
 
 }  // namespace
 
 bool layered_io(SocketContext& context) {
   if (context.provider->ifs) return false;  // compatible mode: requests pass straight down
-  int mode = context.io_mode.load(std::memory_order_acquire);
-  if (mode != 0) return mode == 1;
-  bool bound = false;
-  if ((context.provider->lower.dwServiceFlags1 & XP1_IFS_HANDLES) != 0) {
+  if (context.io_mode.load(std::memory_order_acquire) != 0) return true;
+  // Decided once, by the first request, under the socket's lock: a second thread's first request
+  // must not find the handle already bound and take that for a handle that takes no port.
+  AcquireSRWLockExclusive(&context.io_lock);
+  if (context.io_mode.load(std::memory_order_acquire) == 0) {
     HANDLE port = completion_port();
-    bound =
+    bool bound =
         port != nullptr && CreateIoCompletionPort(reinterpret_cast<HANDLE>(context.lower), port,
                                                   reinterpret_cast<ULONG_PTR>(&context), 0) == port;
+    context.io_mode.store(bound ? 1 : 2, std::memory_order_release);
   }
-  int expected = 0;
-  context.io_mode.compare_exchange_strong(expected, bound ? 1 : 2, std::memory_order_acq_rel);
-  return context.io_mode.load(std::memory_order_acquire) == 1;
+  ReleaseSRWLockExclusive(&context.io_lock);
+  return true;
 }
 
 Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED app,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread) {
-  auto* request = new Request();
+  auto request = std::make_unique<Request>();
+  // First what can fail, before anything of the application's is touched.
+  if (context->io_mode.load(std::memory_order_acquire) == 2) wait_on_own_event(*request);
   request->context = SocketRef::share(*context);
   request->operation = operation;
   request->started_ns = platform::wall_clock_ns();
   request->app = app;
   request->routine = routine;
   if (routine != nullptr && thread != nullptr) request->thread = *thread;
-  app->Internal = WSS_OPERATION_IN_PROGRESS;
-  app->InternalHigh = 0;
-  app->Offset = 0;
-  app->OffsetHigh = 0;
+  // Written here first: an OVERLAPPED the application cannot have given is WSAEFAULT (AppFault),
+  // before anything else is done.
+  write_app(&app->Internal, static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS));
+  write_app(&app->InternalHigh, ULONG_PTR{0});
+  write_app(&app->Offset, DWORD{0});
+  write_app(&app->OffsetHigh, DWORD{0});
   // The event tells of this request from now on: still signalled from an earlier use, it would
   // report this one done before it is (the base provider's request resets it the same way).
   // With a completion routine the event is the application's to use as it likes.
   if (routine == nullptr && event_of(app) != nullptr) ResetEvent(event_of(app));
   context->io.fetch_add(1, std::memory_order_acq_rel);
-  std::lock_guard<std::mutex> hold(requests_lock_);
-  requests().insert(request);
-  return request;
+  enlist(request.get());
+  return request.release();
 }
 
 int started(Request* request, int result, int error, LPINT error_out) {
   if (result == 0 || error == WSA_IO_PENDING) {
-    *error_out = WSA_IO_PENDING;  // the completion comes through the port either way
+    *error_out = WSA_IO_PENDING;  // the completion comes through the port (or the wait) either way
     return SOCKET_ERROR;
   }
-  take(request);
+  delist(request);
+  // A callback already under way is waited for (the application's call, not one, runs here).
+  if (request->wait != nullptr) WaitForThreadpoolWaitCallbacks(request->wait->wait, TRUE);
   SocketContext& context = *request->context;
-  request->app->Internal = status_of_error(error);
-  request->app->OffsetHigh = static_cast<DWORD>(error);
+  set(request->app->Internal, status_of_error(error));
+  set(request->app->OffsetHigh, static_cast<DWORD>(error));
   if (request->operation == Operation::kReceive) {
     record_receive(context, SOCKET_ERROR, request->requested, 0, request->flags_in, error);
   } else if (request->operation == Operation::kSend) {
@@ -307,11 +431,12 @@ BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDW
     *error = WSAEFAULT;
     return FALSE;
   }
+  auto pending = [app] {
+    return read_app(&app->Internal) == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS);
+  };
   // The event only says that some request using it may be done: a shared event, or one signalled
   // by another, wakes this wait early. The request's own status decides.
-  for (DWORD pause = 0;
-       app->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS);
-       pause = pause < 16 ? pause + 1 : 16) {
+  for (DWORD pause = 0; pending(); pause = pause < 16 ? pause + 1 : 16) {
     HANDLE event = event_of(app);
     if (!wait || event == nullptr) {
       *error = WSA_IO_INCOMPLETE;
@@ -323,12 +448,13 @@ BOOL overlapped_result(LPWSAOVERLAPPED app, LPDWORD transferred, BOOL wait, LPDW
     }
     // Signalled, and this request still in progress: the event is another's too. Wait a little
     // before looking again, rather than spin on an event that stays signalled.
-    if (app->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) Sleep(pause);
+    if (pending()) Sleep(pause);
   }
-  *transferred = static_cast<DWORD>(app->InternalHigh);
-  *flags = app->Offset;
-  if (app->OffsetHigh != 0) {
-    *error = static_cast<int>(app->OffsetHigh);
+  write_app(transferred, static_cast<DWORD>(read_app(&app->InternalHigh)));
+  write_app(flags, read_app(&app->Offset));
+  DWORD failure = read_app(&app->OffsetHigh);
+  if (failure != 0) {
+    *error = static_cast<int>(failure);
     return FALSE;
   }
   return TRUE;
@@ -357,9 +483,11 @@ void await_requests() {
 
 void stop_completions() {
   std::lock_guard<std::mutex> hold(lock_);
-  if (port_ == nullptr) return;
-  PostQueuedCompletionStatus(port_, 0, kStopKey, nullptr);
-  port_ = nullptr;
+  if (pool_ == nullptr) return;
+  for (int i = pool_->workers.load(std::memory_order_acquire); i > 0; --i) {
+    PostQueuedCompletionStatus(pool_->port, 0, kStopKey, nullptr);
+  }
+  pool_ = nullptr;  // the last worker to end frees it
 }
 
 }  // namespace teardown::lsp

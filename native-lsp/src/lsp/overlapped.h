@@ -1,12 +1,16 @@
-// Overlapped I/O of a non-IFS layer: the application's overlapped request becomes the LSP's own
-// request on the lower socket, whose completion arrives on the LSP's completion port; a worker
-// thread records what it says (EOF, reset) and completes the application's request the way it
-// asked: its event or completion port through WPUCompleteOverlappedRequest, its completion
-// routine through WPUQueueApc. WSPGetOverlappedResult reads the result back as ws2spi.h lays out:
-// Internal (in progress or not), InternalHigh (bytes), OffsetHigh (error), Offset (flags).
+// Overlapped I/O in full mode, where Teardown hands out handles of its own: the application's
+// overlapped request becomes the LSP's own request on the lower socket (the application's
+// OVERLAPPED never goes below), whose completion arrives on the LSP's completion port; a worker
+// thread (one per CPU) records what it says (EOF, reset) and completes the application's request
+// the way it asked: its event or completion port through WPUCompleteOverlappedRequest, its
+// completion routine through WPUQueueApc. WSPGetOverlappedResult reads the result back as
+// ws2spi.h lays out: Internal (in progress or not), InternalHigh (bytes), OffsetHigh (error),
+// Offset (flags).
 //
-// Only lower providers with real (IFS) handles can be bound to the port; over any other, overlapped
-// requests pass straight down as before.
+// The lower socket is bound to the port with its first request, whatever the provider below (a
+// non-IFS layer's handles take a port too). Where it cannot be (a port of the provider's own
+// already has it), each request waits on an event of its own instead, whose low bit keeps its
+// completion off any port, and a thread-pool wait completes it as the worker would.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +32,7 @@ enum class Operation {
 };
 
 struct FramedRequest;  // framed_io.h: an emulated connection's request, its layout kept
+struct RequestWait;    // a request's own event and wait, where its socket takes no port
 
 // One application request in flight below.
 struct Request {
@@ -50,10 +55,12 @@ struct Request {
   bool close_thread = false;   // `thread` was opened for this request (WPUOpenCurrentThread)
   uint64_t started_ns = 0;     // when the application asked: the teardown's time
   std::unique_ptr<FramedRequest> framed;  // on an emulated connection
+  std::unique_ptr<RequestWait> wait;      // on a socket whose lower handle takes no port
 };
 
-// True when `context`'s overlapped requests go through the LSP's port: its lower socket is bound
-// to it (the first time) and the port's worker runs.
+// True when the LSP completes `context`'s overlapped requests itself: always in full mode (its
+// lower socket bound to the port with the first request, under the socket's lock, or else waited
+// on request by request); never in compatible mode, whose requests pass straight down.
 bool layered_io(SocketContext& context);
 
 // Prepares `request` (owned by the caller until start) for the application's overlapped request.
@@ -61,8 +68,8 @@ Request* begin_request(SocketRef& context, Operation operation, LPWSAOVERLAPPED 
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID thread);
 
 // A request the LSP sends below again (a framed receive whose read brought only the stream's own
-// bytes): its next completion must be let off the port like its first. delist undoes it when the
-// call below fails at once.
+// bytes): its next completion must be let off the port like its first (or waited for again).
+// delist undoes it when the call below fails at once.
 void enlist(const Request* request);
 void delist(const Request* request);
 
@@ -94,7 +101,7 @@ void cancel_requests(bool on);
 // request is in flight below.
 void await_requests();
 
-// At the last WSPCleanup: the worker ends itself.
+// At the last WSPCleanup: the workers end themselves.
 void stop_completions();
 
 }  // namespace teardown::lsp

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "app_memory.h"
 #include "recorder.h"
 
 namespace teardown::lsp {
@@ -74,12 +75,25 @@ void watch(SocketContext& context, LPWSAOVERLAPPED overlapped, Passed kind, uint
   WatchedRequest* place = nullptr;
   for (WatchedRequest& watched : context.watched) {
     if (watched.overlapped == overlapped) place = &watched;
+    if (place == nullptr && watched.overlapped == nullptr) place = &watched;
+  }
+  if (place == nullptr && context.watched.size() < SocketContext::kWatchedRequests) {
+    place = &context.watched.emplace_back();
   }
   if (place == nullptr) {
     place = &context.watched[context.next_watched++ % SocketContext::kWatchedRequests];
   }
   *place = WatchedRequest{overlapped, requested, flags_in, kind == Passed::kReceive};
   ReleaseSRWLockExclusive(&context.watched_lock);
+}
+
+// Whether the application can ask after the request: it names an event. A request without one
+// completes to a completion port, whose packet is the application's answer (ws2_32's
+// WSAGetOverlappedResult would wait on the socket's own handle, which such programs never do).
+bool asked_after(LPWSAOVERLAPPED overlapped) {
+  HANDLE event = nullptr;
+  return try_copy(&event, &overlapped->hEvent, sizeof(event)) &&
+         (reinterpret_cast<ULONG_PTR>(event) & ~ULONG_PTR{1}) != 0;
 }
 
 bool unwatch(SocketContext& context, LPWSAOVERLAPPED overlapped, WatchedRequest& out) {
@@ -101,7 +115,7 @@ LPWSAOVERLAPPED_COMPLETION_ROUTINE pass_request(SocketRef& context, LPWSAOVERLAP
                                                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                                                 Passed kind, uint64_t requested, DWORD flags_in) {
   if (routine == nullptr) {
-    watch(*context, overlapped, kind, requested, flags_in);
+    if (asked_after(overlapped)) watch(*context, overlapped, kind, requested, flags_in);
     return nullptr;
   }
   HMODULE held = nullptr;
@@ -122,25 +136,22 @@ LPWSAOVERLAPPED_COMPLETION_ROUTINE pass_request(SocketRef& context, LPWSAOVERLAP
   return routine;
 }
 
-void request_started(SocketContext& context, LPWSAOVERLAPPED overlapped, int result, int error,
-                     DWORD bytes) {
+void request_started(SocketContext& context, LPWSAOVERLAPPED overlapped, Passed kind,
+                     uint64_t requested, DWORD flags_in, int result, int error, DWORD bytes) {
   if (result != 0 && error == WSA_IO_PENDING) return;  // its completion tells, if anything does
-  // Done or failed now: no routine runs for a failure, and one that ran for a success has only to
-  // call the application's.
+  record(context, kind, requested, flags_in, result, error, bytes);
+  // Done or failed now: no routine runs for a failure, and one that runs for a success has only to
+  // call the application's; nobody need ask after it.
   WrappedRoutine* wrapped = find_routine(overlapped, result != 0);
   WatchedRequest watched;
-  if (wrapped != nullptr) {
-    record(context, wrapped->kind, wrapped->requested, wrapped->flags_in, result, error, bytes);
-    if (result == 0) {
-      wrapped->recorded = true;
-    } else {
-      HMODULE held = wrapped->held;
-      delete wrapped;
-      FreeLibrary(held);  // not the last reference: ws2_32 holds the DLL while it calls in
-    }
-  } else if (unwatch(context, overlapped, watched)) {
-    record(context, watched.receive ? Passed::kReceive : Passed::kSend, watched.requested,
-           watched.flags_in, result, error, bytes);
+  if (wrapped != nullptr && result == 0) {
+    wrapped->recorded = true;
+  } else if (wrapped != nullptr) {
+    HMODULE held = wrapped->held;
+    delete wrapped;
+    FreeLibrary(held);  // not the last reference: ws2_32 holds the DLL while it calls in
+  } else {
+    unwatch(context, overlapped, watched);
   }
 }
 
@@ -150,7 +161,11 @@ void request_result(SocketContext& context, LPWSAOVERLAPPED overlapped, BOOL don
   // Still in flight whatever the answer: a waiting call woken by an event another request
   // signalled can report success with 0 bytes (the pending status counts as a success), which is
   // no end of stream.
-  if (overlapped->Internal == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) return;
+  ULONG_PTR status = 0;
+  if (!try_copy(&status, &overlapped->Internal, sizeof(status)) ||
+      status == static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) {
+    return;
+  }
   WatchedRequest watched;
   if (!unwatch(context, overlapped, watched)) return;
   record(context, watched.receive ? Passed::kReceive : Passed::kSend, watched.requested,

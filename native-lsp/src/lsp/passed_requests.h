@@ -2,8 +2,8 @@
 // the provider below completes them straight to the application: its event, its completion port
 // (which Teardown never sees) or its completion routine. What Teardown can still learn of them:
 //  - a request that completes at once: its result is the call's;
-//  - one the application asks after with WSPGetOverlappedResult: its result is that call's, read
-//    against what the request was (watched, a few a socket);
+//  - one with an event, which the application asks after with WSPGetOverlappedResult: its result
+//    is that call's, read against what the request was (up to 64 watched a socket at once);
 //  - one with a completion routine: the routine the provider below runs is Teardown's, which
 //    records the result and calls the application's with exactly what it was given.
 // A request completed through a port is never seen: the kernel's view at close tells what it
@@ -26,10 +26,11 @@ LPWSAOVERLAPPED_COMPLETION_ROUTINE pass_request(SocketRef& context, LPWSAOVERLAP
                                                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                                                 Passed kind, uint64_t requested, DWORD flags_in);
 
-// After the call below: `result` 0 (done at once, `bytes` moved), SOCKET_ERROR with
-// WSA_IO_PENDING (in flight) or with another `error` (failed: no completion will come).
-void request_started(SocketContext& context, LPWSAOVERLAPPED overlapped, int result, int error,
-                     DWORD bytes);
+// After the call below, made for pass_request's request: `result` 0 (done at once, `bytes` moved),
+// SOCKET_ERROR with WSA_IO_PENDING (in flight) or with another `error` (failed: no completion
+// will come). A result that came at once is recorded now.
+void request_started(SocketContext& context, LPWSAOVERLAPPED overlapped, Passed kind,
+                     uint64_t requested, DWORD flags_in, int result, int error, DWORD bytes);
 
 // After WSPGetOverlappedResult below: when it gave the request's final result, that result is
 // recorded (once).
@@ -46,7 +47,8 @@ int pass_overlapped(SocketRef& context, Passed kind, uint64_t requested, DWORD f
   int result = call(pass_request(context, overlapped, routine, kind, requested, flags_in));
   DWORD bytes = 0;
   if (result == 0) bytes = moved != nullptr ? *moved : static_cast<DWORD>(overlapped->InternalHigh);
-  request_started(*context, overlapped, result, result == 0 ? 0 : *error, bytes);
+  request_started(*context, overlapped, kind, requested, flags_in, result,
+                  result == 0 ? 0 : *error, bytes);
   return result;
 }
 

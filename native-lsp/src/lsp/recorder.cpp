@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "../core/platform.h"
+#include "app_memory.h"
 #include "framed_io.h"
 
 namespace teardown::lsp {
@@ -48,7 +49,13 @@ void emit(SocketContext& context, td_event_record& event, const Policy& policy, 
   // port filter decides by it).
   if (event.kind > TD_KIND_MAX || !policy.wants(static_cast<td_event_kind>(event.kind))) return;
   if (event.local.family == TD_FAMILY_NONE) event.local = local_of(context);
-  producer().publish(event, policy, data, length);
+  // The data is the application's: what is captured of it is copied here first, where a buffer
+  // that cannot be read costs the capture, never the process.
+  uint8_t captured[TD_CAPTURE_MAX];
+  size_t capture = length < policy.capture_bytes ? length : policy.capture_bytes;
+  if (capture > sizeof(captured)) capture = sizeof(captured);
+  bool copied = data != nullptr && capture > 0 && try_copy(captured, data, capture);
+  producer().publish(event, policy, copied ? captured : nullptr, copied ? capture : 0);
 }
 
 td_address known_local(const SocketContext& context) {
@@ -97,7 +104,11 @@ void set_connection_endpoints(SocketContext& context, const td_address& local,
 
 uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
   uint64_t total = 0;
-  for (DWORD i = 0; buffers != nullptr && i < count; ++i) total += buffers[i].len;
+  for (DWORD i = 0; buffers != nullptr && i < count; ++i) {
+    WSABUF buffer;
+    if (!try_copy(&buffer, &buffers[i], sizeof(buffer))) return 0;  // the call below says WSAEFAULT
+    total += buffer.len;
+  }
   return total;
 }
 

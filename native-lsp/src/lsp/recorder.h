@@ -20,8 +20,9 @@ Producer& producer() noexcept;
 // any more, and the channel's mappings go with the producer, or each load would leave its own.
 void release_producer() noexcept;
 
-// Publishes `event`, an event of `context`'s, under the policy in force now; its local address
-// is asked of the provider below first if the socket left it to be asked (see local_of).
+// Publishes `event`, an event of `context`'s, under the policy in force now, with what the policy
+// captures of `data` (the application's: a buffer that cannot be read is not captured); its local
+// address is asked of the provider below first if the socket left it to be asked (see local_of).
 void emit(SocketContext& context, td_event_record& event, const void* data = nullptr,
           size_t length = 0);
 
@@ -47,7 +48,8 @@ void offer_local(SocketContext& context, const td_address& local);
 void set_connection_endpoints(SocketContext& context, const td_address& local,
                               const td_address& remote);
 
-// The bytes the buffers can take.
+// The bytes the buffers can take; 0 when the application's array cannot be read (the call below
+// fails with WSAEFAULT then).
 uint64_t requested_bytes(const WSABUF* buffers, DWORD count);
 
 // What a receive's outcome says (`result` 0 or SOCKET_ERROR with `error`): EOF, WSAEDISCON or a

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "app_memory.h"
 #include "entry_points.h"
 #include "framed_io.h"
 #include "overlapped.h"
@@ -32,8 +33,8 @@ int own_handle(const SocketContext& context, LPVOID out, DWORD out_length, LPDWO
   if (out == nullptr || out_length < sizeof(SOCKET) || overlapped != nullptr) {
     return fail(WSAEFAULT, error);
   }
-  std::memcpy(out, &context.app, sizeof(SOCKET));
-  if (returned != nullptr) *returned = sizeof(SOCKET);
+  copy_app(out, &context.app, sizeof(SOCKET));
+  if (returned != nullptr) write_app(returned, static_cast<DWORD>(sizeof(SOCKET)));
   return 0;
 }
 
@@ -44,21 +45,21 @@ int poll(SocketContext& context, LPVOID in, DWORD in_length, LPWSATHREADID threa
   constexpr size_t kHeader = offsetof(WSAPOLLDATA, fdArray);
   if (in == nullptr || in_length < kHeader) return fail(WSAEFAULT, error);
   auto* data = static_cast<WSAPOLLDATA*>(in);
-  size_t fds = data->fds;
+  size_t fds = read_app(&data->fds);
   if ((in_length - kHeader) / sizeof(WSAPOLLFD) < fds) return fail(WSAEFAULT, error);
   size_t length = kHeader + fds * sizeof(WSAPOLLFD);
   std::vector<unsigned long long> storage((length + 7) / 8);  // aligned for the SOCKETs
   auto* below = reinterpret_cast<WSAPOLLDATA*>(storage.data());
+  // The application's whole array, read once: what goes below is this copy.
+  copy_app(below, data, length);
   below->result = 0;
-  below->fds = data->fds;
-  below->timeout = data->timeout;
+  below->fds = static_cast<ULONG>(fds);
   auto* asked = reinterpret_cast<WSAPOLLFD*>(static_cast<unsigned char*>(in) + kHeader);
   auto* lower = reinterpret_cast<WSAPOLLFD*>(reinterpret_cast<unsigned char*>(below) + kHeader);
   std::vector<SocketRef> ours(fds);
   for (size_t i = 0; i < fds; ++i) {
-    lower[i] = asked[i];
     int ignored = 0;
-    ours[i] = sockets().find(asked[i].fd, ignored);
+    ours[i] = sockets().find(lower[i].fd, ignored);
     if (ours[i]) lower[i].fd = ours[i]->lower;
   }
   DWORD returned = 0;
@@ -67,10 +68,10 @@ int poll(SocketContext& context, LPVOID in, DWORD in_length, LPWSATHREADID threa
                                                   static_cast<DWORD>(length), below,
                                                   static_cast<DWORD>(length), &returned, nullptr,
                                                   nullptr, thread, error);
-  data->result = below->result;
+  write_app(&data->result, below->result);
   if (result != 0) return result;
   for (size_t i = 0; i < fds; ++i) {
-    asked[i].revents = lower[i].revents;
+    write_app(&asked[i].revents, lower[i].revents);
     // The peer's teardown reached the program. WSAPoll tells a failed connection only by
     // POLLERR, without the error: recorded as a reset.
     if (ours[i] && (lower[i].revents & POLLHUP) != 0) {
@@ -132,35 +133,35 @@ int send_message_below(SocketRef& context, const WSASENDMSG& call, LPWSATHREADID
   return result;
 }
 
-// SIO_EXT_SENDMSG: a WSASENDMSG in, the call's error out. Without an address or control data it
-// is a send on a connected stream, made through Teardown's WSPSend (counted, framed on an
-// emulated connection); otherwise it goes below as it is, except on an emulated connection, where
-// it is refused like WSARecvMsg (its control data cannot be carried inside the records).
+// SIO_EXT_SENDMSG: a WSASENDMSG in, the call's error out. It goes below as the application made it,
+// and the provider answers it as it would without Teardown (WSASendMsg is documented for datagram
+// and raw sockets: a stream socket gets whatever the provider gives it). On an emulated
+// connection, whose stream is framed, a message without an address or control data is a send of
+// the application's stream, made through Teardown's WSPSend; any other is refused like
+// WSARecvMsg (its control data cannot be carried inside the records).
 int send_message(SocketRef& context, LPVOID in, DWORD in_length, LPVOID out, DWORD out_length,
                  LPWSATHREADID thread, LPINT error) {
   if (in == nullptr || in_length < sizeof(WSASENDMSG) || out == nullptr ||
       out_length < sizeof(DWORD)) {
     return fail(WSAEFAULT, error);
   }
-  WSASENDMSG call;
-  std::memcpy(&call, in, sizeof(call));
+  WSASENDMSG call = read_app(static_cast<const WSASENDMSG*>(in));
   int result = 0;
   if (call.lpMsg == nullptr) {
     result = fail(WSAEFAULT, error);
-  } else if (context->provider->ifs) {
-    result = send_message_below(context, call, thread, error);
-  } else if (call.lpMsg->name == nullptr && call.lpMsg->Control.len == 0) {
-    result = entry_points().lpWSPSend(context->app, call.lpMsg->lpBuffers,
-                                      call.lpMsg->dwBufferCount, call.lpNumberOfBytesSent,
-                                      call.dwFlags, call.lpOverlapped, call.lpCompletionRoutine,
-                                      thread, error);
   } else if (emulation_of(*context) != nullptr) {
-    result = fail(WSAEOPNOTSUPP, error);
+    WSAMSG message = read_app(call.lpMsg);
+    result = message.name == nullptr && message.Control.len == 0
+                 ? entry_points().lpWSPSend(context->app, message.lpBuffers,
+                                            message.dwBufferCount, call.lpNumberOfBytesSent,
+                                            call.dwFlags, call.lpOverlapped,
+                                            call.lpCompletionRoutine, thread, error)
+                 : fail(WSAEOPNOTSUPP, error);
   } else {
     result = send_message_below(context, call, thread, error);
   }
   DWORD status = result == 0 ? 0 : static_cast<DWORD>(*error);
-  std::memcpy(out, &status, sizeof(status));
+  try_copy(out, &status, sizeof(status));  // the call is made: its result stands
   return result;
 }
 
@@ -187,8 +188,7 @@ int routed_call(SocketRef& context, DWORD code, LPVOID in, DWORD in_length, LPVO
       return send_message(context, in, in_length, out, out_length, thread, error);
     default: {  // kMultipleExtensionFunctionPointer
       if (in == nullptr || in_length < sizeof(GUID)) return fail(WSAEFAULT, error);
-      GUID asked;
-      std::memcpy(&asked, in, sizeof(asked));
+      GUID asked = read_app(static_cast<const GUID*>(in));
       // Registered I/O cannot be layered: refused as an ioctl that cannot be realized. Any other
       // table is unknown here, as an unknown extension function is.
       return fail(IsEqualGUID(asked, kRegisteredIo) ? WSAEOPNOTSUPP : WSAEINVAL, error);

@@ -9,8 +9,9 @@
 // sample LSP does, and serves the calls that follow:
 //  - WSASendMsg: on an overlapped socket whose requests go through Teardown's completion port,
 //    the base provider's WSASendMsg would complete on that port, where nobody expects it, and the
-//    application would wait for ever. Through Teardown it completes as the application asked,
-//    its bytes are counted, and on an emulated connection they are framed.
+//    application would wait for ever. Through Teardown it goes to the provider below as the
+//    application made it (answered as it would be without Teardown) and completes as the
+//    application asked; its bytes are counted, and on an emulated connection they are framed.
 //  - WSAPoll: the handles are translated to the lower ones and the poll goes below; a hang-up
 //    is recorded as FD_CLOSE, as WSAEnumNetworkEvents' is.
 // SIO_BSP_HANDLE_SELECT is passed down: select keeps going to the base provider. ws2_32 itself

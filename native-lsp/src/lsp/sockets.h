@@ -32,7 +32,7 @@ struct WatchedRequest {
 
 struct SocketContext {
   static constexpr uint32_t kMagic = 0x43534454;  // "TDSC"
-  static constexpr int kWatchedRequests = 4;
+  static constexpr size_t kWatchedRequests = 64;
 
   uint32_t magic = kMagic;
   SOCKET app = INVALID_SOCKET;    // in compatible mode the same handle as `lower`
@@ -55,8 +55,10 @@ struct SocketContext {
   // closed the lower socket: the handle goes with the last completion.
   std::atomic<long> io{0};
   static constexpr long kClosedBit = 0x40000000;
-  // 0 not decided yet, 1 requests go through the LSP's port, 2 they pass straight down.
+  // Full mode: 0 no request yet, 1 the lower socket is bound to the LSP's port, 2 it takes no
+  // port and each request waits on an event of its own. Decided once, under io_lock.
   std::atomic<int> io_mode{0};
+  SRWLOCK io_lock = SRWLOCK_INIT;
   std::atomic<long> references{1};  // the handle's, plus one per call in progress
   // The handle's reference has been given back: by retire, or, in compatible mode, when the
   // lower provider handed its handle value to a new socket of ours first.
@@ -70,10 +72,11 @@ struct SocketContext {
   std::mutex framed_lock;
   std::deque<struct Request*> framed_waiting;
   bool framed_reading = false;
-  // Compatible mode: requests the application may ask about, the newest kept when there are more.
+  // Compatible mode: requests the application may ask about (those with an event: a completion
+  // port's are asked of the port), up to kWatchedRequests in flight, the newest kept beyond.
   SRWLOCK watched_lock = SRWLOCK_INIT;
-  WatchedRequest watched[kWatchedRequests];
-  uint32_t next_watched = 0;
+  std::vector<WatchedRequest> watched;
+  size_t next_watched = 0;  // the place the next one takes when all are in use
   // WSPAsyncSelect: where the application wants its notifications.
   std::atomic<HWND> notify_window{nullptr};
   std::atomic<UINT> notify_message{0};

@@ -1,5 +1,6 @@
 // The DLL's one export, WSPStartup, and a DllMain that does nothing it does not have to: the
 // loader lock is held there, and everything of ours starts with the first WSPStartup instead.
+#include "app_memory.h"
 #include "entry_points.h"
 #include "next_provider.h"
 #include "recorder.h"
@@ -22,6 +23,7 @@ extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved
   // the runtime's pool. At process exit (reserved set) nothing is touched: other threads may
   // still be closing sockets.
   if (reason == DLL_PROCESS_DETACH && reserved == nullptr) {
+    teardown::lsp::unguard_app_memory();
     teardown::lsp::release_producer();
 #if defined(__GLIBCXX__)
     __gnu_cxx::__freeres();
@@ -36,6 +38,7 @@ extern "C" int WSPAPI WSPStartup(WORD version, LPWSPDATA data, LPWSAPROTOCOL_INF
   try {
     if (data == nullptr || info == nullptr || table == nullptr) return WSAEFAULT;
     if (LOBYTE(version) < 2) return WSAVERNOTSUPPORTED;
+    guard_app_memory();
     keep_upcalls(upcall_table);
     int error = providers().start(version, *data, *info, upcall_table);
     if (error != 0) return error;

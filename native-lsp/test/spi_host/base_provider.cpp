@@ -5,9 +5,13 @@
 //  - XP1_DISCONNECT_DATA: disconnect data travels between two of its sockets in this process
 //    (kept here, keyed by the connection's ports), with the graceful shutdown it comes with;
 //  - XP1_MESSAGE_ORIENTED: the peer's graceful shutdown is reported as WSAEDISCON.
+//  - kBoundElsewhere in dwServiceFlags4: each socket is bound to a completion port of the
+//    provider's own as it is made, as a provider may do, so that no layer can bind it to its own;
 // And where Wine differs from Windows in what the LSP must handle, it behaves as Windows does:
 // closing a non-blocking socket that lingers with a timeout fails with WSAEWOULDBLOCK the first
 // time (Windows does so while data is unsent; Wine closes at once), leaving the socket open.
+// It remembers every OVERLAPPED it is handed (TestBaseSawOverlapped): a non-IFS layer must hand
+// it its own, never the application's.
 #include "../../src/core/win.h"  // the Windows headers, in the order they need
 
 #include <mswsock.h>
@@ -18,15 +22,20 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <utility>
 
 namespace {
 
+// dwServiceFlags4 of the catalog entry whose sockets are bound to a port of the provider's own.
+constexpr DWORD kBoundElsewhere = 0x7E57B0;
+
 struct Traits {
   bool disconnect_data = false;
   bool message_oriented = false;
+  bool bound_elsewhere = false;
   // The connection's ports, kept from when it was made: the peer may be gone when they are needed.
   u_short local_port = 0;
   u_short peer_port = 0;
@@ -41,6 +50,24 @@ enum CountedCall { kGetSockName, kGetPeerName, kIoctl, kGetSockOpt, kSetSockOpt,
 std::atomic<uint64_t> counted_[kCountedCalls];
 
 void count(CountedCall call) { counted_[call].fetch_add(1, std::memory_order_relaxed); }
+
+// The OVERLAPPEDs requests came with (the most recent ones).
+std::mutex overlapped_lock_;
+std::set<const void*> overlapped_seen_;
+
+LPWSAOVERLAPPED seen(LPWSAOVERLAPPED overlapped) {
+  if (overlapped == nullptr) return overlapped;
+  std::lock_guard<std::mutex> hold(overlapped_lock_);
+  if (overlapped_seen_.size() > 100000) overlapped_seen_.clear();
+  overlapped_seen_.insert(overlapped);
+  return overlapped;
+}
+
+// A completion port of the provider's own, for sockets bound elsewhere.
+void bind_elsewhere(SOCKET s) {
+  static HANDLE own = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  CreateIoCompletionPort(reinterpret_cast<HANDLE>(s), own, 0, 0);
+}
 
 std::mutex lock_;
 std::map<SOCKET, Traits> traits_;
@@ -112,7 +139,9 @@ SOCKET WSPAPI Accept(SOCKET s, sockaddr* address, LPINT length, LPCONDITIONPROC 
     *error = WSAGetLastError();
     return INVALID_SOCKET;
   }
-  remember(accepted, traits_of(s));
+  Traits traits = traits_of(s);
+  if (traits.bound_elsewhere) bind_elsewhere(accepted);
+  remember(accepted, traits);
   remember_ports(accepted);
   return accepted;
 }
@@ -280,7 +309,7 @@ bool windows_only_ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID
       }
       DWORD status = 0;
       result = WSASendMsg(s, call->lpMsg, call->dwFlags, call->lpNumberOfBytesSent,
-                          call->lpOverlapped, call->lpCompletionRoutine);
+                          seen(call->lpOverlapped), call->lpCompletionRoutine);
       if (result == SOCKET_ERROR) {
         failed(error);
         status = static_cast<DWORD>(*error);
@@ -301,7 +330,7 @@ int WSPAPI Ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID out, D
   if (windows_only_ioctl(s, code, in, in_length, out, out_length, returned, result, error)) {
     return result;
   }
-  if (WSAIoctl(s, code, in, in_length, out, out_length, returned, overlapped, routine) ==
+  if (WSAIoctl(s, code, in, in_length, out, out_length, returned, seen(overlapped), routine) ==
       SOCKET_ERROR) {
     return failed(error);
   }
@@ -328,7 +357,7 @@ int WSPAPI Listen(SOCKET s, int backlog, LPINT error) {
 int WSPAPI Recv(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, LPDWORD flags,
                 LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                 LPWSATHREADID, LPINT error) {
-  int result = WSARecv(s, buffers, count, bytes, flags, overlapped, routine);
+  int result = WSARecv(s, buffers, count, bytes, flags, seen(overlapped), routine);
   return received(s, result, buffers, count, bytes, error);
 }
 
@@ -356,7 +385,8 @@ int WSPAPI RecvDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
 int WSPAPI RecvFrom(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, LPDWORD flags,
                     sockaddr* from, LPINT from_length, LPWSAOVERLAPPED overlapped,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID, LPINT error) {
-  int result = WSARecvFrom(s, buffers, count, bytes, flags, from, from_length, overlapped, routine);
+  int result =
+      WSARecvFrom(s, buffers, count, bytes, flags, from, from_length, seen(overlapped), routine);
   return received(s, result, buffers, count, bytes, error);
 }
 
@@ -368,7 +398,7 @@ int WSPAPI Select(int nfds, fd_set* readers, fd_set* writers, fd_set* exceptions
 int WSPAPI Send(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, DWORD flags,
                 LPWSAOVERLAPPED overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine,
                 LPWSATHREADID, LPINT error) {
-  return checked(WSASend(s, buffers, count, bytes, flags, overlapped, routine), error);
+  return checked(WSASend(s, buffers, count, bytes, flags, seen(overlapped), routine), error);
 }
 
 int WSPAPI SendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
@@ -387,8 +417,8 @@ int WSPAPI SendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
 int WSPAPI SendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, DWORD flags,
                   const sockaddr* to, int to_length, LPWSAOVERLAPPED overlapped,
                   LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, LPWSATHREADID, LPINT error) {
-  return checked(WSASendTo(s, buffers, count, bytes, flags, to, to_length, overlapped, routine),
-                 error);
+  return checked(
+      WSASendTo(s, buffers, count, bytes, flags, to, to_length, seen(overlapped), routine), error);
 }
 
 int WSPAPI SetSockOpt(SOCKET s, int level, int name, const char* value, int length, LPINT error) {
@@ -435,7 +465,9 @@ SOCKET WSPAPI Socket(int family, int type, int protocol, LPWSAPROTOCOL_INFOW inf
   if (info != nullptr) {
     traits.disconnect_data = (info->dwServiceFlags1 & XP1_DISCONNECT_DATA) != 0;
     traits.message_oriented = (info->dwServiceFlags1 & XP1_MESSAGE_ORIENTED) != 0;
+    traits.bound_elsewhere = info->dwServiceFlags4 == kBoundElsewhere;
   }
+  if (traits.bound_elsewhere) bind_elsewhere(s);
   remember(s, traits);
   return s;
 }
@@ -459,6 +491,12 @@ extern "C" void TestBaseCallCounts(uint64_t* out, int count) {
   for (int call = 0; call < count && call < kCountedCalls; ++call) {
     out[call] = counted_[call].load(std::memory_order_relaxed);
   }
+}
+
+// Whether a request ever came with `overlapped` (among the last 100,000).
+extern "C" BOOL TestBaseSawOverlapped(const void* overlapped) {
+  std::lock_guard<std::mutex> hold(overlapped_lock_);
+  return overlapped_seen_.count(overlapped) != 0;
 }
 
 extern "C" BOOL WINAPI DllMain(HINSTANCE, DWORD reason, LPVOID reserved) {

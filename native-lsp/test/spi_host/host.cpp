@@ -265,6 +265,19 @@ void bind_completion_port(SOCKET s, HANDLE port, ULONG_PTR key) {
   }
 }
 
+void check_request_went_below(const WSAOVERLAPPED& overlapped, const char* what) {
+  using Saw = BOOL (*)(const void*);
+  HMODULE base = GetModuleHandleW(L"teardown_test_base.dll");
+  auto saw = base == nullptr ? nullptr
+                             : reinterpret_cast<Saw>(reinterpret_cast<void (*)()>(
+                                   GetProcAddress(base, "TestBaseSawOverlapped")));
+  if (!check(saw != nullptr, "the base provider tells which OVERLAPPEDs it was handed")) return;
+  std::string said = std::string(what) + (compatible_mode
+                                              ? ": its own OVERLAPPED went to the provider below"
+                                              : ": its OVERLAPPED never reached the provider below");
+  check((saw(&overlapped) != FALSE) == compatible_mode, said.c_str());
+}
+
 int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
   DWORD flags = 0;
@@ -820,6 +833,89 @@ void scenario_entry_points() {
   check(close_socket(pair.listener) == 0, "listener closes");
 }
 
+// Pointers the application could not have meant: Teardown reads and writes some of its memory
+// itself (the flags of a receive, fd_sets it translates, protocol info it answers, extension
+// functions, WSAPoll's array, and in full mode every OVERLAPPED), and must answer WSAEFAULT there,
+// as the provider below does, never fault.
+void scenario_bad_pointers() {
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
+  void* bad = reinterpret_cast<void*>(sizeof(void*));  // in the page no process maps
+  int error = 0;
+  char data[8];
+  WSABUF buffer{sizeof(data), data};
+  DWORD received = 0, returned = 0;
+  check(lsp().lpWSPRecv(pair.server, &buffer, 1, &received, static_cast<LPDWORD>(bad), nullptr,
+                        nullptr, nullptr, &error) == SOCKET_ERROR && error == WSAEFAULT,
+        "a receive whose flags cannot be read: WSAEFAULT");
+  timeval instant{0, 0};
+  error = 0;
+  check(lsp().lpWSPSelect(0, static_cast<fd_set*>(bad), nullptr, nullptr, &instant, &error) ==
+                SOCKET_ERROR &&
+            error == WSAEFAULT,
+        "select with an fd_set that cannot be read: WSAEFAULT");
+  int length = sizeof(WSAPROTOCOL_INFOW);
+  error = 0;
+  check(lsp().lpWSPGetSockOpt(pair.client, SOL_SOCKET, SO_PROTOCOL_INFOW, static_cast<char*>(bad),
+                              &length, &error) == SOCKET_ERROR &&
+            error == WSAEFAULT,
+        "SO_PROTOCOL_INFOW into memory that cannot be written: WSAEFAULT");
+  GUID accept_ex = WSAID_ACCEPTEX;
+  void* function = nullptr;
+  error = 0;
+  check(lsp().lpWSPIoctl(pair.client, SIO_GET_EXTENSION_FUNCTION_POINTER, bad, sizeof(GUID),
+                         &function, sizeof(function), &returned, nullptr, nullptr, nullptr,
+                         &error) == SOCKET_ERROR &&
+            error == WSAEFAULT,
+        "an extension function asked with a GUID that cannot be read: WSAEFAULT");
+  error = 0;
+  check(lsp().lpWSPIoctl(pair.client, SIO_GET_EXTENSION_FUNCTION_POINTER, &accept_ex,
+                         sizeof(accept_ex), bad, sizeof(void*), &returned, nullptr, nullptr,
+                         nullptr, &error) == SOCKET_ERROR &&
+            error == WSAEFAULT,
+        "an extension function into memory that cannot be written: WSAEFAULT");
+  error = 0;
+  check(lsp().lpWSPSetSockOpt(pair.server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
+                              static_cast<const char*>(bad), sizeof(SOCKET), &error) ==
+                SOCKET_ERROR &&
+            error == WSAEFAULT,
+        "SO_UPDATE_ACCEPT_CONTEXT with a value that cannot be read: WSAEFAULT");
+  const size_t header = offsetof(WSAPOLLDATA, fdArray);
+  error = 0;
+  check(lsp().lpWSPIoctl(pair.client, SIO_EXT_POLL, bad,
+                         static_cast<DWORD>(header + sizeof(WSAPOLLFD)), bad,
+                         static_cast<DWORD>(header + sizeof(WSAPOLLFD)), &returned, nullptr,
+                         nullptr, nullptr, &error) == SOCKET_ERROR &&
+            error == WSAEFAULT,
+        "WSAPoll with an array that cannot be read: WSAEFAULT");
+  if (!compatible_mode) {
+    // Full mode: the OVERLAPPED is Teardown's to fill in and complete.
+    error = 0;
+    check(lsp().lpWSPRecv(pair.server, &buffer, 1, nullptr, &received,
+                          static_cast<LPWSAOVERLAPPED>(bad), nullptr, nullptr, &error) ==
+                  SOCKET_ERROR &&
+              error == WSAEFAULT,
+          "an overlapped receive whose OVERLAPPED cannot be written: WSAEFAULT");
+    DWORD flags = 0;
+    error = 0;
+    check(!lsp().lpWSPGetOverlappedResult(pair.server, static_cast<LPWSAOVERLAPPED>(bad),
+                                          &received, FALSE, &flags, &error) &&
+              error == WSAEFAULT,
+          "WSPGetOverlappedResult of an OVERLAPPED that cannot be read: WSAEFAULT");
+    auto connect_ex = extension<LPFN_CONNECTEX>(pair.listener, WSAID_CONNECTEX);
+    sockaddr_storage nowhere = loopback(AF_INET, 9);
+    check(connect_ex != nullptr &&
+              !connect_ex(pair.listener, reinterpret_cast<sockaddr*>(&nowhere),
+                          sizeof(sockaddr_in), nullptr, 0, nullptr,
+                          static_cast<LPOVERLAPPED>(bad)) &&
+              GetLastError() == WSAEFAULT,
+          "ConnectEx with an OVERLAPPED that cannot be written: WSAEFAULT");
+  }
+  // Nothing of the above touched the connection.
+  check(send_text(pair.client, "ok", error) == 2 && receive(pair.server, data, sizeof(data), error) == 2,
+        "the connection still carries bytes");
+  close_pair(pair);
+}
+
 // The value the next kernel handle gets. Handle tables hand out the lowest free slot, so leaked
 // handles push it up (a second measure where GetProcessHandleCount answers 0, as under Wine).
 uintptr_t next_handle_value() {
@@ -983,6 +1079,7 @@ void scenario_overlapped_event() {
   check(overlapped_receive(pair.server, buffer, overlapped) == WSA_IO_PENDING, "a second receive");
   check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "client shuts down sending");
   check(event_result(pair.server, overlapped) == 0, "it completes with 0 bytes: the end");
+  check_request_went_below(overlapped, "the receives");
   WSACloseEvent(overlapped.hEvent);
   close_pair(pair);
 }
@@ -1121,6 +1218,7 @@ void scenario_overlapped_routine() {
   say("routine error %lu", routine_result.error);
   check(routine_result.error == WSAECONNRESET || routine_result.error == WSAECONNABORTED,
         "with the reset");
+  check_request_went_below(overlapped, "the receives with a routine");
   check(close_socket(pair.server) == 0, "server closes");
   check(close_socket(pair.listener) == 0, "listener closes");
 }
@@ -1375,16 +1473,115 @@ void scenario_overlapped_port() {
     check(bytes == std::strlen(text), "and its byte count");
   }
   size_t completed = overlapped_requests_completed() - completed_before;
-  say("completions made by Teardown: %zu; threads %d -> %d", completed, threads_before,
-      thread_count());
+  SYSTEM_INFO system{};
+  GetSystemInfo(&system);
+  say("completions made by Teardown: %zu; threads %d -> %d on %lu CPUs", completed, threads_before,
+      thread_count(), system.dwNumberOfProcessors);
+  check_request_went_below(overlapped, "the receives");
   if (compatible_mode) {
     check(completed == 0 && thread_count() == threads_before,
           "nothing of Teardown's is between: the provider below completed both, and Teardown "
           "started no thread");
   } else {
     check(completed == 2, "Teardown completed both through WPUCompleteOverlappedRequest");
+    check(overlapped_requests_marked_done_early() == 0,
+          "each left its status to WPUCompleteOverlappedRequest, which marks it done");
+    check(thread_count() == threads_before + static_cast<int>(system.dwNumberOfProcessors),
+          "Teardown's port has a worker per CPU");
   }
   CloseHandle(port);
+  close_pair(pair);
+}
+
+// A socket whose provider binds it to a port of its own, so that no layer can bind it to another:
+// in full mode Teardown waits on each request's own event instead, and completes them all the
+// same, by event, by routine and by port; in compatible mode they are the provider's.
+void scenario_overlapped_unbindable() {
+  Pair pair = announced_pair(kBaseBoundElsewhere + kChainOffset);
+  int error = 0;
+  char data[16];
+  WSABUF buffer{sizeof(data), data};
+  WSAOVERLAPPED by_event{};
+  by_event.hEvent = WSACreateEvent();
+  check(overlapped_receive(pair.server, buffer, by_event) == WSA_IO_PENDING, "a receive is pending");
+  check(send_text(pair.client, "hello", error) == 5, "the client sends 5 bytes");
+  check(event_result(pair.server, by_event) == 5, "its event completes it with the 5 bytes");
+  check_request_went_below(by_event, "the receive by event");
+  if (!compatible_mode) {
+    // The application's port, on Teardown's handle: the socket below is bound elsewhere, and
+    // Teardown posts the completion to the application's port all the same.
+    HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+    bind_completion_port(pair.server, port, 7);
+    WSAOVERLAPPED by_port{};
+    check(overlapped_receive(pair.server, buffer, by_port) == WSA_IO_PENDING, "a receive is pending");
+    check(send_text(pair.client, "port", error) == 4, "the client sends 4 bytes");
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    LPOVERLAPPED done = nullptr;
+    check(GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000) && key == 7 &&
+              done == reinterpret_cast<LPOVERLAPPED>(&by_port) && bytes == 4,
+          "the completion reaches the application's port, with its key and overlapped");
+    check_request_went_below(by_port, "the receive by port");
+    CloseHandle(port);
+  }
+  if (compatible_mode) {
+    // The socket is the provider's, bound to its port: a completion routine is the provider's to
+    // refuse there. The end of the stream, by event.
+    check(overlapped_receive(pair.server, buffer, by_event) == WSA_IO_PENDING, "a receive is pending");
+    check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "the client shuts down sending");
+    check(event_result(pair.server, by_event) == 0, "its event completes it with the end");
+  } else {
+    WSAOVERLAPPED by_routine{};
+    check(overlapped_receive(pair.server, buffer, by_routine, on_completion) == WSA_IO_PENDING,
+          "a receive with a routine is pending");
+    int calls = routine_result.calls;
+    check(lsp().lpWSPShutdown(pair.client, SD_SEND, &error) == 0, "the client shuts down sending");
+    check(await_routine(calls + 1) && routine_result.error == 0 && routine_result.bytes == 0,
+          "the routine runs with the end of the stream");
+    check_request_went_below(by_routine, "the receive with a routine");
+  }
+  WSACloseEvent(by_event.hEvent);
+  close_pair(pair);
+}
+
+// Eight threads make the first overlapped request of one socket at once: whichever binds the
+// socket below, every request is Teardown's to complete (full mode), none goes below as it is.
+// (Each thread waits for its own request: a thread's requests may be cancelled when it ends.)
+void scenario_overlapped_first_race() {
+  Pair pair = announced_pair(kBaseTcp4 + kChainOffset);
+  constexpr int kThreads = 8;
+  char data[kThreads][1];
+  WSABUF buffers[kThreads];
+  WSAOVERLAPPED requests[kThreads] = {};
+  std::atomic<int> ready{0}, posted{0};
+  int started[kThreads] = {};
+  long results[kThreads] = {};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    buffers[i] = WSABUF{1, data[i]};  // one byte each: each receive takes one of the eight
+    requests[i].hEvent = WSACreateEvent();
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) {
+      }
+      started[i] = overlapped_receive(pair.server, buffers[i], requests[i]);
+      posted.fetch_add(1);
+      results[i] = event_result(pair.server, requests[i]);
+    });
+  }
+  for (int rounds = 0; rounds < 500 && posted.load() < kThreads; ++rounds) Sleep(10);
+  int error = 0;
+  check(send_text(pair.client, "12345678", error) == kThreads, "the client sends eight bytes");
+  for (auto& thread : threads) thread.join();
+  long total = 0;
+  for (int i = 0; i < kThreads; ++i) {
+    check(started[i] == WSA_IO_PENDING, "each receive is pending");
+    total += results[i] == 1 ? 1 : 0;
+    check_request_went_below(requests[i], "a first request raced by others");
+    WSACloseEvent(requests[i].hEvent);
+  }
+  say("first-race: %ld of %d completed with their byte", total, kThreads);
+  check(total == kThreads, "every request completed with a byte");
   close_pair(pair);
 }
 
@@ -1982,6 +2179,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"disconnect-data-refused", scenario_disconnect_data_refused},
       {"select", scenario_select},
       {"entry-points", scenario_entry_points},
+      {"bad-pointers", scenario_bad_pointers},
       {"lifecycle", scenario_lifecycle},
       {"reload", scenario_reload},
       {"overlapped-event", scenario_overlapped_event},
@@ -1990,6 +2188,8 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"overlapped-routine-failure", scenario_overlapped_routine_failure},
       {"overlapped-routine", scenario_overlapped_routine},
       {"overlapped-port", scenario_overlapped_port},
+      {"overlapped-unbindable", scenario_overlapped_unbindable},
+      {"overlapped-first-race", scenario_overlapped_first_race},
       {"close-with-pending-io", scenario_close_with_pending_io},
       {"overlapped-lifecycle", scenario_overlapped_lifecycle},
       {"cleanup-with-requests", scenario_cleanup_with_requests},
@@ -2037,7 +2237,7 @@ int main(int argc, char** argv) {
     say("FAILED: %s", problem.c_str());
     return 3;
   }
-  for (DWORD base : {kBaseTcp4, kBaseTcp6, kBaseDisconnectData, kBaseMessages}) {
+  for (DWORD base : {kBaseTcp4, kBaseTcp6, kBaseDisconnectData, kBaseMessages, kBaseBoundElsewhere}) {
     int error = layer.start(base + kChainOffset);
     if (error != 0) {
       say("FAILED: WSPStartup for chain %lu returned %d", base + kChainOffset, error);

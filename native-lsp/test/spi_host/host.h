@@ -51,6 +51,11 @@ void set_linger(SOCKET s, u_short on, u_short seconds);
 // Windows: the socket's own handle in compatible mode, ws2_32's for a handle of the layer's.
 void bind_completion_port(SOCKET s, HANDLE port, ULONG_PTR key);
 
+// Whether the provider below was handed `overlapped` itself: in compatible mode the application's
+// requests go down with their own OVERLAPPED; in full mode never (Teardown's own instead). A
+// check that says which, for the mode the host runs in.
+void check_request_went_below(const WSAOVERLAPPED& overlapped, const char* what);
+
 // An overlapped receive into `buffer` on `s`, completed by the event, the port or the routine.
 int overlapped_receive(SOCKET s, WSABUF& buffer, WSAOVERLAPPED& overlapped,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE routine = nullptr);

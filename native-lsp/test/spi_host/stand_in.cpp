@@ -119,6 +119,7 @@ std::map<SOCKET, Handle> handles_;
 std::map<SOCKET, DWORD> ifs_handles_;
 size_t ifs_registrations_ = 0;
 size_t completions_ = 0;
+size_t marked_early_ = 0;
 
 // ws2_32 exports it directly rather than in the upcall table. As documented: InternalHigh gets the
 // byte count, Internal leaves WSS_OPERATION_IN_PROGRESS, the event is signalled, and the
@@ -130,6 +131,7 @@ int WSPAPI complete_overlapped_request(SOCKET s, LPWSAOVERLAPPED overlapped, DWO
   {
     std::lock_guard<std::mutex> hold(handles_lock_);
     ++completions_;
+    if (overlapped->Internal != static_cast<ULONG_PTR>(WSS_OPERATION_IN_PROGRESS)) ++marked_early_;
     auto found = handles_.find(s);
     if (found == handles_.end()) {
       *error = WSAEINVAL;
@@ -285,6 +287,8 @@ bool build_catalog(const std::wstring& base_dll, const std::wstring& lsp_dll, bo
   base(tcp6, kBaseTcp6, 0, L"Test base [TCP/IPv6]");
   base(tcp4, kBaseDisconnectData, XP1_DISCONNECT_DATA, L"Test base [TCP/IP, disconnect data]");
   base(tcp4, kBaseMessages, XP1_MESSAGE_ORIENTED, L"Test base [TCP/IP, message-oriented]");
+  base(tcp4, kBaseBoundElsewhere, 0, L"Test base [TCP/IP, bound to a port of its own]");
+  catalog_.back().info.dwServiceFlags4 = 0x7E57B0;  // base_provider.cpp's kBoundElsewhere
 
   // What `teardown install --mode` writes: the IFS flag kept (compatible) or cleared (full).
   auto mode_flags = [compatible](WSAPROTOCOL_INFOW& info) {
@@ -482,6 +486,11 @@ bool registered_ifs_handle(SOCKET s) {
 size_t overlapped_requests_completed() {
   std::lock_guard<std::mutex> hold(handles_lock_);
   return completions_;
+}
+
+size_t overlapped_requests_marked_done_early() {
+  std::lock_guard<std::mutex> hold(handles_lock_);
+  return marked_early_;
 }
 
 }  // namespace spi_host

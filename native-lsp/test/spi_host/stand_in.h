@@ -18,6 +18,7 @@ enum CatalogId : DWORD {
   kBaseTcp6 = 1002,
   kBaseDisconnectData = 1003,  // TCP/IPv4 carrying disconnect data (XP1_DISCONNECT_DATA)
   kBaseMessages = 1004,        // message-oriented: a graceful end is WSAEDISCON
+  kBaseBoundElsewhere = 1005,  // TCP/IPv4 whose sockets the provider binds to a port of its own
   kTeardownHidden = 1100,
   kChainOffset = 100,
   // Another vendor's LSP, with Teardown layered over it: [Teardown, other, base TCP/IPv4].
@@ -58,8 +59,11 @@ size_t open_socket_handles();
 size_t ifs_handles_registered();
 bool registered_ifs_handle(SOCKET s);
 
-// Calls of WPUCompleteOverlappedRequest so far: a layer completing requests itself.
+// Calls of WPUCompleteOverlappedRequest so far: a layer completing requests itself. And of those,
+// the ones whose OVERLAPPED the layer had already marked done (Internal no longer pending) before
+// the call: the application could have freed it while the call still writes to it.
 size_t overlapped_requests_completed();
+size_t overlapped_requests_marked_done_early();
 
 // What CreateIoCompletionPort does for a socket handle on Windows: from then on
 // WPUCompleteOverlappedRequest also posts the socket's completions to `port` with `key`.

@@ -414,6 +414,15 @@ class LspUnderWineTest {
 
   @ParameterizedTest
   @EnumSource(Mode.class)
+  void pointersTheApplicationCouldNotHaveMeantGetWsaefaultNeverAFault(Mode mode) throws Exception {
+    // The host checks each call's WSAEFAULT; here, that the connection lived on and ended as usual.
+    Run run = run(mode, "bad-pointers");
+    assertEquals(2, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
+    assertEquals(CloseMode.GRACEFUL, single(run.of("client"), EventKind.CLOSE).closeMode());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Mode.class)
   void tenThousandSocketsLeaveNothingBehind(Mode mode) throws Exception {
     Run run = run(mode, "lifecycle");
     assertTrue(run.output().contains("ok"), run.output());
@@ -490,6 +499,28 @@ class LspUnderWineTest {
       assertEquals(List.of(EventKind.CLOSE), kinds(run.of("server")));
       assertEquals(0, close.summary().bytesReceived());
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aSocketBoundToAPortOfItsProvidersOwnHasEveryRequestCompletedAndRecorded(Mode mode)
+      throws Exception {
+    // The host checks that the application's OVERLAPPEDs never reached the provider in full mode
+    // (Teardown waited on requests of its own) and did in compatible mode.
+    Run run = run(mode, "overlapped-unbindable");
+    single(run.of("server"), EventKind.EOF);
+    TeardownEvent close = single(run.of("server"), EventKind.CLOSE);
+    assertEquals(mode == Mode.FULL ? 5 + 4 : 5, close.summary().bytesReceived(),
+        "the receives by event (and, in full mode, by port) counted");
+    assertEquals(Initiator.REMOTE, close.summary().firstShutdown());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void eightFirstRequestsAtOnceAreEachCompletedWithTheirByte(Mode mode) throws Exception {
+    Run run = run(mode, "overlapped-first-race");
+    assertTrue(run.output().contains("first-race: 8 of 8"), run.output());
+    assertEquals(8, single(run.of("server"), EventKind.CLOSE).summary().bytesReceived());
   }
 
   @ParameterizedTest
