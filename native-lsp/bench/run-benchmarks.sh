@@ -3,9 +3,9 @@
 #  1. publish cost per event, one and two producers, in ns/event (median of 5 runs);
 #  2. the same path in instructions per event, counted by callgrind (repeatable on any machine);
 #  3. the Linux layer against no layer (run-layer-benchmarks.sh), in time and in instructions;
-#  4. the Windows LSP against its base provider alone, under Wine (the SPI host's bench), with
-#     Teardown passing calls through (no channel) and recording (a channel), which tells
-#     Teardown's own work from what every non-IFS layer pays;
+#  4. the Windows LSP against its base provider alone, under Wine (the SPI host's bench): in full
+#     mode passing calls through (no channel) and recording (a channel), which tells Teardown's
+#     own work from what every non-IFS layer pays, and in compatible mode recording;
 #  5. the Java drain rate (objects and flyweight views) and the publication-to-listener latency.
 # With --summary it ends with one line per figure, "FIGURE VALUE UNIT", for scripts.
 set -euo pipefail
@@ -76,8 +76,9 @@ prefix="$(mktemp -d)"
 WINEPREFIX="$prefix" WINEDEBUG=-all /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1 || true
 WINEPREFIX="$prefix" /usr/lib/wine/wineserver -w 2>/dev/null || true
 host="$root/native-lsp/target/spi-host/teardown_spi_host.exe"
-wine_bench() {  # output file
-  WINEPREFIX="$prefix" WINEDEBUG=-all /usr/lib/wine/wine64 "$host" bench >"$1" 2>&1 || true
+wine_bench() {  # mode output-file: Teardown installed in compatible or full mode
+  TEARDOWN_TEST_MODE="$1" WINEPREFIX="$prefix" WINEDEBUG=-all /usr/lib/wine/wine64 "$host" bench \
+    >"$2" 2>&1 || true
 }
 ratio_of() {  # file label-start
   awk -v l="$2" 'index($0, l) == 1 { print $NF }' "$1"
@@ -88,10 +89,12 @@ base_of() {  # file label-start: the base provider's ns
 layer_of() {  # file label-start: the ns through Teardown
   awk -v l="$2" 'index($0, l) == 1 { for (i = 1; i <= NF; ++i) if ($i == "Teardown") { print $(i + 1); exit } }' "$1"
 }
-# First with no channel (the prefix is new): Teardown passes every call through, so this is what
-# the non-IFS layering itself costs. Then with a channel recording everything.
-wine_bench "$prefix/passing.out"
-echo "-- passing calls through (no channel)"
+# Full mode first (Teardown's own handles, every request completed by it), with no channel (the
+# prefix is new): Teardown passes every call through, so this is what the non-IFS layering itself
+# costs. Then with a channel recording everything, in full mode and in compatible mode (the base
+# provider's own handles, the program's requests completing without Teardown).
+wine_bench full "$prefix/passing.out"
+echo "-- full mode, passing calls through (no channel)"
 grep -E "ratio|lower call|FAILED" "$prefix/passing.out" || cat "$prefix/passing.out"
 channel_dir="$prefix/drive_c/ProgramData/Teardown"
 python3 - "$build/out/libteardown.so" "$channel_dir" <<'PY'
@@ -101,13 +104,19 @@ handle = ctypes.c_void_p()
 sys.exit(lib.td_channel_open(sys.argv[2].encode(), 1, 0, ctypes.byref(handle)))
 PY
 chmod 0755 "$channel_dir/rings"  # Wine has no sticky bit, and runs as this user
-wine_bench "$prefix/recording.out"
-echo "-- recording (a channel)"
+wine_bench full "$prefix/recording.out"
+echo "-- full mode, recording (a channel)"
 grep -E "ratio|lower call|FAILED" "$prefix/recording.out" || cat "$prefix/recording.out"
+wine_bench compatible "$prefix/compatible.out"
+echo "-- compatible mode, recording (a channel)"
+grep -E "ratio|lower call|FAILED" "$prefix/compatible.out" || cat "$prefix/compatible.out"
 WINEPREFIX="$prefix" /usr/lib/wine/wineserver -k 2>/dev/null || true
 figure lsp_rt_ratio "$(ratio_of "$prefix/recording.out" "round trip")" x
 figure lsp_overlapped_ratio "$(ratio_of "$prefix/recording.out" "overlapped round trip")" x
 figure lsp_churn_ratio "$(ratio_of "$prefix/recording.out" "connection churn")" x
+figure lsp_compat_rt_ratio "$(ratio_of "$prefix/compatible.out" "round trip")" x
+figure lsp_compat_overlapped_ratio "$(ratio_of "$prefix/compatible.out" "overlapped round trip")" x
+figure lsp_compat_churn_ratio "$(ratio_of "$prefix/compatible.out" "connection churn")" x
 # Teardown's own share of a connection: what recording adds over passing through, in percent
 # of the base provider's own connection time. Each run is taken against the base provider
 # measured in its own interleaved rounds: the machine's speed moves between the two runs (by a

@@ -1,5 +1,7 @@
-// The SPI host's application side, shared by its scenario files: the calls an application makes
-// through teardown_lsp.dll (host.cpp), and the scenarios kept in files of their own.
+// The SPI host's application side, shared by its scenario files: the DLL under test, the calls an
+// application makes through it (host.cpp), and the scenarios, one file per family:
+// seed_scenarios.cpp, overlapped_scenarios.cpp, extension_scenarios.cpp, lifecycle_scenarios.cpp,
+// emulation_scenarios.cpp, and the benchmark (bench.cpp).
 #pragma once
 
 #include <string>
@@ -18,7 +20,35 @@ void say(const char* format, ...);
 // False (and a FAILED line) when the condition does not hold.
 bool check(bool condition, const char* what);
 
-// The table the application's calls go through.
+// The directory of this program, where both DLLs are.
+std::wstring host_dir();
+
+// The DLL under test, started on the chain entries the scenarios use.
+class Layer {
+ public:
+  // Loads teardown_lsp.dll from beside the host, its catalog imports bound to the host's catalog
+  // (built for the mode the host runs in); false with `problem`.
+  bool load(std::string& problem);
+  // WSPStartup for `chain`, as ws2_32 calls it the first time a process uses that entry.
+  int start(DWORD chain);
+  // WSPCleanup for every startup, as WSACleanup does; 0 when all succeeded.
+  int cleanup();
+  // FreeLibrary, as ws2_32 does after the last WSACleanup: the DLL is unloaded.
+  void unload();
+  const WSPPROC_TABLE& procs() const { return procs_; }
+
+ private:
+  HMODULE module_ = nullptr;
+  LPWSPSTARTUP startup_ = nullptr;
+  WSPPROC_TABLE procs_{};
+  int starts_ = 0;
+};
+
+extern Layer layer;
+// Where the benchmark measures the base provider alone, its table; otherwise null.
+extern const WSPPROC_TABLE* bypass;
+
+// The table the application's calls go through: Teardown's, or `bypass`.
 const WSPPROC_TABLE& lsp();
 
 sockaddr_storage loopback(int family, u_short port);
@@ -94,6 +124,69 @@ constexpr DWORD kAcceptExAddressSpace = sizeof(sockaddr_in) + 16;
 // True when every step held.
 bool accept_and_connect(SOCKET listener, sockaddr_storage& address, SOCKET server, SOCKET client,
                         char* accepted, DWORD room);
+
+// Threads of this process, from a snapshot.
+int thread_count();
+
+// What completion routines were called with (on_completion records each call).
+struct RoutineResult {
+  int calls = 0;
+  DWORD error = 0;  // the last call's
+  DWORD bytes = 0;  // the last call's
+  DWORD total_bytes = 0;
+};
+extern RoutineResult routine_result;
+void CALLBACK on_completion(DWORD error, DWORD bytes, LPWSAOVERLAPPED, DWORD);
+// Waits alertably, at most five seconds, until `calls` routines have run in all: true if they have.
+bool await_routine(int calls);
+
+// The seed's teardowns and the other entry points (seed_scenarios.cpp).
+void scenario_blocking();
+void scenario_layered_over_another();
+void scenario_layered_under_another();
+void scenario_ipv6();
+void scenario_event_select();
+void scenario_async_select();
+void scenario_shutdown_each_way();
+void scenario_close_linger_nonblocking();
+void scenario_event_select_reset();
+void scenario_close_dontlinger();
+void scenario_close_abortive();
+void scenario_close_linger();
+void scenario_discon();
+void scenario_transaction_totals();
+void scenario_disconnect_data_refused();
+void scenario_select();
+void scenario_entry_points();
+void scenario_bad_pointers();
+
+// Overlapped requests and the calls ws2_32 routes by ioctl (overlapped_scenarios.cpp).
+void scenario_overlapped_event();
+void scenario_overlapped_stale_event();
+void scenario_overlapped_shared_event();
+void scenario_overlapped_routine();
+void scenario_overlapped_routine_failure();
+void scenario_routed_calls();
+void scenario_overlapped_port();
+void scenario_overlapped_unbindable();
+void scenario_overlapped_first_race();
+void scenario_close_with_pending_io();
+
+// The extension functions (extension_scenarios.cpp).
+void scenario_extension_functions();
+void scenario_transmit_file();
+
+// Lives of sockets, connections and the DLL (lifecycle_scenarios.cpp).
+void scenario_lifecycle();
+void scenario_reload();
+void scenario_cleanup_with_requests();
+void scenario_overlapped_lifecycle();
+void scenario_threads();
+void scenario_close_while_receiving();
+
+// The calls a connection makes below, and the benchmark (bench.cpp).
+void scenario_lower_calls();
+void scenario_bench();
 
 // Disconnect-data emulation (emulation_scenarios.cpp), on the port in TEARDOWN_TEST_PORT that the
 // observer configured for emulation.
