@@ -70,13 +70,56 @@ BOOL in_flight(Request* request, Call&& call) {
 
 // A disconnecting call made without an overlapped: done when it returns.
 void record_now(SocketRef& context, Operation operation, DWORD flags, int error,
-                uint64_t started_ns) {
+                uint64_t started_ns, uint64_t sent) {
   Request request;
   request.context = SocketRef::share(*context);
   request.operation = operation;
   request.disconnect_flags = flags;
   request.started_ns = started_ns;
-  record_completion(request, error, 0);
+  record_completion(request, error, static_cast<DWORD>(sent > MAXDWORD ? MAXDWORD : sent));
+}
+
+// The bytes a file holds from `offset` on, or 0 when that cannot be told.
+uint64_t file_bytes_from(HANDLE file, uint64_t offset) {
+  LARGE_INTEGER size{};
+  if (file == nullptr || file == INVALID_HANDLE_VALUE || !GetFileSizeEx(file, &size)) return 0;
+  uint64_t total = static_cast<uint64_t>(size.QuadPart);
+  return total > offset ? total - offset : 0;
+}
+
+// What a TransmitFile done at once sent (it tells no count): its head and tail buffers, and the
+// file's bytes it was asked for, or else the rest of the file from its current position. Asked
+// before the call, which moves that position.
+uint64_t transmit_file_bytes(HANDLE file, DWORD bytes, const TRANSMIT_FILE_BUFFERS* buffers) {
+  uint64_t total = bytes;
+  if (bytes == 0 && file != nullptr) {
+    LARGE_INTEGER at{};
+    LARGE_INTEGER zero{};
+    if (SetFilePointerEx(file, zero, &at, FILE_CURRENT)) {
+      total = file_bytes_from(file, static_cast<uint64_t>(at.QuadPart));
+    }
+  }
+  TRANSMIT_FILE_BUFFERS around{};
+  if (buffers != nullptr && try_copy(&around, buffers, sizeof(around))) {
+    total += uint64_t{around.HeadLength} + around.TailLength;
+  }
+  return total;
+}
+
+// The same for TransmitPackets: its elements' bytes, a file element's whole rest when its length
+// is 0.
+uint64_t transmit_packets_bytes(const TRANSMIT_PACKETS_ELEMENT* packets, DWORD count) {
+  uint64_t total = 0;
+  for (DWORD i = 0; packets != nullptr && i < count; ++i) {
+    TRANSMIT_PACKETS_ELEMENT element{};
+    if (!try_copy(&element, &packets[i], sizeof(element))) return total;
+    if ((element.dwElFlags & TP_ELEMENT_FILE) != 0 && element.cLength == 0) {
+      total += file_bytes_from(element.hFile, static_cast<uint64_t>(element.nFileOffset.QuadPart));
+    } else {
+      total += element.cLength;
+    }
+  }
+  return total;
 }
 
 BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD receive_length,
@@ -174,10 +217,10 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
 }
 
 // DisconnectEx, TransmitFile and TransmitPackets share this: overlapped through the LSP, or done
-// at once; a disconnect is recorded when it has happened.
-template <typename Call>
+// at once; a disconnect is recorded when it has happened. `sent` tells what one done at once sent.
+template <typename Call, typename Sent>
 BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Extension which,
-            Call&& call) {
+            Sent&& sent, Call&& call) {
   int error = 0;
   SocketRef context = sockets().find(s, error);
   if (!context) return fail(WSAENOTSOCK);
@@ -200,8 +243,10 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
     if (disconnects) {
       // Started or done, the disconnect is what the program asked for: recorded now, as its
       // completion is the application's alone.
+      uint64_t bytes = sent();
       result = issue(nullptr);
-      record_now(context, operation, flags, reason == ERROR_IO_PENDING ? 0 : reason, started_ns);
+      record_now(context, operation, flags, reason == ERROR_IO_PENDING ? 0 : reason, started_ns,
+                 result == 0 ? bytes : 0);
     } else {
       result = pass_overlapped(context, Passed::kSend, 0, 0, nullptr,
                                reinterpret_cast<LPWSAOVERLAPPED>(overlapped), nullptr, &reason,
@@ -212,10 +257,11 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
   }
   if (overlapped == nullptr || !layered_io(*context)) {
     uint64_t started_ns = platform::wall_clock_ns();
+    uint64_t bytes = overlapped == nullptr ? sent() : 0;
     BOOL done = call(function, context->lower, overlapped);
     if (overlapped == nullptr) {
       DWORD reason = done ? 0 : GetLastError();
-      record_now(context, operation, flags, static_cast<int>(reason), started_ns);
+      record_now(context, operation, flags, static_cast<int>(reason), started_ns, done ? bytes : 0);
       SetLastError(reason);
     }
     return done;
@@ -228,7 +274,7 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
 
 BOOL WINAPI disconnect_ex(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, DWORD reserved) {
   try {
-    return ending(s, overlapped, flags, true, kDisconnectEx,
+    return ending(s, overlapped, flags, true, kDisconnectEx, [] { return uint64_t{0}; },
                   [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
                     return reinterpret_cast<LPFN_DISCONNECTEX>(function)(lower_socket, own, flags,
                                                                          reserved);
@@ -244,6 +290,7 @@ BOOL WINAPI transmit_file(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send,
                           LPOVERLAPPED overlapped, LPTRANSMIT_FILE_BUFFERS buffers, DWORD flags) {
   try {
     return ending(s, overlapped, flags, (flags & TF_DISCONNECT) != 0, kTransmitFile,
+                  [&] { return transmit_file_bytes(file, bytes, buffers); },
                   [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
                     return reinterpret_cast<LPFN_TRANSMITFILE>(function)(
                         lower_socket, file, bytes, per_send, own, buffers, flags);
@@ -259,6 +306,7 @@ BOOL WINAPI transmit_packets(SOCKET s, LPTRANSMIT_PACKETS_ELEMENT packets, DWORD
                              DWORD send_size, LPOVERLAPPED overlapped, DWORD flags) {
   try {
     return ending(s, overlapped, flags, (flags & TF_DISCONNECT) != 0, kTransmitPackets,
+                  [&] { return transmit_packets_bytes(packets, count); },
                   [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
                     return reinterpret_cast<LPFN_TRANSMITPACKETS>(function)(
                         lower_socket, packets, count, send_size, own, flags);

@@ -167,9 +167,14 @@ void request_result(SocketContext& context, LPWSAOVERLAPPED overlapped, BOOL don
     return;
   }
   WatchedRequest watched;
-  if (!unwatch(context, overlapped, watched)) return;
-  record(context, watched.receive ? Passed::kReceive : Passed::kSend, watched.requested,
-         watched.flags_in, done ? 0 : SOCKET_ERROR, done ? 0 : error, done ? transferred : 0);
+  if (unwatch(context, overlapped, watched)) {
+    record(context, watched.receive ? Passed::kReceive : Passed::kSend, watched.requested,
+           watched.flags_in, done ? 0 : SOCKET_ERROR, done ? 0 : error, done ? transferred : 0);
+  } else if (!done) {
+    // A request not watched (a port's, asked after all): whatever it was, a reset is a reset.
+    td_event_record event;
+    if (context.teardown.on_send(-1, error, event)) emit(context, event);
+  }
 }
 
 }  // namespace teardown::lsp

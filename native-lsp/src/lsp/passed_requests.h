@@ -33,7 +33,7 @@ void request_started(SocketContext& context, LPWSAOVERLAPPED overlapped, Passed 
                      uint64_t requested, DWORD flags_in, int result, int error, DWORD bytes);
 
 // After WSPGetOverlappedResult below: when it gave the request's final result, that result is
-// recorded (once).
+// recorded (once); of a request not watched (a completion port's), a reset only.
 void request_result(SocketContext& context, LPWSAOVERLAPPED overlapped, BOOL done,
                     DWORD transferred, int error);
 

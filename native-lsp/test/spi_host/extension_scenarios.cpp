@@ -75,7 +75,8 @@ void scenario_extension_functions() {
   check(close_socket(listener) == 0, "listener closes");
 }
 
-// TransmitFile: the file's bytes sent through the LSP and counted when it completes. (Wine's
+// TransmitFile: the file's bytes sent through the LSP and counted when it completes, or, done at
+// once, as asked. (Wine's
 // TransmitFile ignores TF_DISCONNECT, so the disconnect it would add is DisconnectEx's, tested
 // above; TF_DISCONNECT itself is for tests-windows.)
 void scenario_transmit_file() {
@@ -109,6 +110,20 @@ void scenario_transmit_file() {
     total += n;
   }
   check(total == 1000, "the client reads the file's 1000 bytes");
+  // Done at once (no OVERLAPPED), TransmitFile tells no count: Teardown counts what it was asked to
+  // send, here a head buffer of 3 bytes and the whole rest of the file from its current position.
+  char head[] = "abc";
+  TRANSMIT_FILE_BUFFERS around{head, 3, nullptr, 0};
+  SetFilePointer(file, 500, nullptr, FILE_BEGIN);
+  check(transmit_file(pair.server, file, 0, 0, nullptr, &around, 0) != FALSE,
+        "TransmitFile done at once");
+  total = 0;
+  for (int rounds = 0; rounds < 100 && total < 503; ++rounds) {
+    int n = receive(pair.client, data, sizeof(data), error);
+    if (n <= 0) break;
+    total += n;
+  }
+  check(total == 503, "the client reads its 3 and 500 bytes");
   // Wine has no TransmitPackets: the provider below lacks it, so Teardown offers none either
   // (the function itself is for tests-windows).
   check(extension<LPFN_TRANSMITPACKETS>(pair.server, WSAID_TRANSMITPACKETS) == nullptr,
