@@ -25,7 +25,7 @@ class InstallUninstallOnWindowsTest {
     assertFalse(before64.contains("Teardown"), "uninstalled from the 64-bit catalog:\n" + before64);
     assertFalse(before32.contains("Teardown"), "uninstalled from the 32-bit catalog:\n" + before32);
     try {
-      Machine.teardown("install", "--json");
+      Machine.teardown("install", "--mode", Machine.mode().cliName(), "--json");
       assertTrue(Machine.catalog(64).contains("Teardown over ["), "installed in the 64-bit catalog");
       assertTrue(Machine.catalog(32).contains("Teardown over ["), "installed in the 32-bit catalog");
       // A fresh process of each kind sees the new catalog at once.
@@ -36,7 +36,7 @@ class InstallUninstallOnWindowsTest {
       assertEquals(before64, Machine.catalog(64), "the 64-bit catalog is as it was before the install");
       assertEquals(before32, Machine.catalog(32), "the 32-bit catalog is as it was before the install");
     } finally {
-      Machine.teardown("install", "--json");
+      Machine.teardown("install", "--mode", Machine.mode().cliName(), "--json");
     }
   }
 
@@ -45,7 +45,7 @@ class InstallUninstallOnWindowsTest {
     java.nio.file.Path db = java.nio.file.Path.of(System.getenv().getOrDefault("ProgramData", "C:\\ProgramData"),
         "Teardown", "history.db");
     try {
-      Machine.teardown("install", "--recorder", "--json");
+      Machine.teardown("install", "--mode", Machine.mode().cliName(), "--recorder", "--json");
       assertTrue(sc("query", "TeardownRecorder").output().contains("RUNNING"), "the service runs");
       Machine.Run run = Machine.probe(64, "graceful");
       String why = "";
@@ -63,7 +63,7 @@ class InstallUninstallOnWindowsTest {
       assertTrue(java.nio.file.Files.readString(db.resolveSibling("history.db.log")).contains(" stopped: "),
           "the service's log says it stopped cleanly");
     } finally {
-      Machine.teardown("install", "--json");
+      Machine.teardown("install", "--mode", Machine.mode().cliName(), "--json");
     }
   }
 

@@ -47,9 +47,14 @@ class JavaSocketsOnWindowsTest {
   void asynchronousChannelsEndOfStreamThroughTheCompletionPortIsRecorded() throws Exception {
     Run run = Machine.java("async");
     assertEquals(List.of(EventKind.SHUTDOWN, EventKind.CLOSE), run.kinds("client"));
-    assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), run.kinds("server"));
     TeardownEvent server = run.single("server", EventKind.CLOSE);
-    assertEquals(5, server.summary().bytesReceived(), "the overlapped receives' bytes");
+    if (Machine.mode() == Machine.Mode.FULL) {
+      assertEquals(List.of(EventKind.EOF, EventKind.CLOSE), run.kinds("server"));
+      assertEquals(5, server.summary().bytesReceived(), "the overlapped receives' bytes");
+    } else {
+      // The completions reach the JVM's port straight from the provider below.
+      assertEquals(List.of(EventKind.CLOSE), run.kinds("server"));
+    }
     assertEquals(run.single("client", EventKind.CLOSE).local().getPort(), server.remote().getPort(),
         "the endpoints of a socket accepted with AcceptEx");
   }

@@ -29,6 +29,16 @@ import java.util.function.UnaryOperator;
  * admin command. Paths come from system properties that the module's pom sets.
  */
 final class Machine {
+  /** How Teardown is installed for this run (the workflow's `teardown install --mode`). */
+  enum Mode {
+    COMPATIBLE,
+    FULL;
+
+    String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
   static final int WSAECONNRESET = 10054;
   static final int WSAECONNABORTED = 10053;
   private static final long RUN_TIMEOUT_SECONDS = 120;
@@ -68,6 +78,11 @@ final class Machine {
       }
       throw new AssertionError(program + " printed no \"" + prefix + "\":\n" + output);
     }
+  }
+
+  /** The mode the suite was told Teardown is installed in (system property teardown.mode). */
+  static Mode mode() {
+    return Mode.valueOf(System.getProperty("teardown.mode", "compatible").toUpperCase(java.util.Locale.ROOT));
   }
 
   /** The machine's channel (created if no process has made it yet), read from now on. */
@@ -206,6 +221,32 @@ final class Machine {
   /** Runs {@code command} as {@link #probe} does, without requiring Teardown to be loaded. */
   static Run program(String name, List<String> command) throws IOException, InterruptedException {
     return run(name, command, true, Map.of());
+  }
+
+  /**
+   * What a program of someone else's did: its output and exit, or that it did not finish within
+   * {@code seconds} (it is then killed). Its process id, for its events.
+   */
+  record Outcome(String name, long pid, boolean finished, int exit, String output) {}
+
+  static Outcome outcome(String name, List<String> command, long seconds) throws IOException, InterruptedException {
+    Files.createDirectories(OUTPUT);
+    Path log = OUTPUT.resolve(name + ".out");
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("NUL"))).start();
+    boolean finished = process.waitFor(seconds, TimeUnit.SECONDS);
+    if (!finished) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    return new Outcome(name, process.pid(), finished, finished ? process.exitValue() : -1, read(log));
+  }
+
+  /** The events process {@code pid} published (every other event read on the way is dropped). */
+  static List<TeardownEvent> eventsOf(long pid) {
+    channel();
+    return events(pid);
   }
 
   /**

@@ -29,7 +29,10 @@ class ThirtyTwoBitOnWindowsTest {
   @Test
   void thirtyTwoBitOverlappedCompletionsAreRecorded() throws Exception {
     Run run = Machine.probe(32, "overlapped");
-    for (String style : List.of("event", "routine", "port")) {
+    // In compatible mode a completion port's completions pass Teardown by.
+    List<String> seen = Machine.mode() == Machine.Mode.FULL ? List.of("event", "routine", "port")
+        : List.of("event", "routine");
+    for (String style : seen) {
       run.single("server-" + style, EventKind.EOF);
     }
   }
