@@ -2,7 +2,7 @@
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
  *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range | exec |
- *                             totals)
+ *                             totals | unread_endings)
  *
  * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
  * an orderly end of stream (the abortive-to-graceful policy at work). */
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,54 @@ static void connected_pair(int* listener, int* client, int* server) {
   *listener = listener_on(&port);
   *client = connect_to(port);
   *server = accept(*listener, NULL, NULL);
+}
+
+/* Waits (up to 2 s) until the kernel has `fd` in TCP state `state` (netinet/tcp.h's numbers). */
+static int wait_for_state(int fd, int state) {
+  for (int i = 0; i < 400; ++i) {
+    struct tcp_info info;
+    socklen_t length = sizeof(info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 && info.tcpi_state == state)
+      return 1;
+    usleep(5000);
+  }
+  return 0;
+}
+
+/* Three connections whose client closes without reading how the server ended it, in this order
+ * of closes: the server closes (FIN) and then the client; the server resets and then the
+ * client; the client shuts down its sending side, the server reads the end and closes, and then
+ * the client closes (each side's FIN in turn, nothing to conclude from the kernel). */
+static void unread_endings_scenario(void) {
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
+  CHECK(close(server) == 0);
+  CHECK(wait_for_state(client, TCP_CLOSE_WAIT));
+  CHECK(close(client) == 0);
+
+  struct sockaddr_in bound;
+  socklen_t bound_length = sizeof(bound);
+  CHECK(getsockname(listener, (struct sockaddr*)&bound, &bound_length) == 0);
+  int reset_client = connect_to(ntohs(bound.sin_port));
+  int reset_server = accept(listener, NULL, NULL);
+  struct linger hard = {1, 0};
+  CHECK(setsockopt(reset_server, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard)) == 0);
+  CHECK(close(reset_server) == 0);
+  CHECK(wait_for_state(reset_client, TCP_CLOSE));
+  CHECK(close(reset_client) == 0);
+
+  int port = 0;
+  int second_listener = listener_on(&port);
+  int half_client = connect_to(port);
+  int half_server = accept(second_listener, NULL, NULL);
+  CHECK(shutdown(half_client, SHUT_WR) == 0);
+  char byte;
+  CHECK(read(half_server, &byte, 1) == 0);
+  CHECK(close(half_server) == 0);
+  usleep(20000);
+  CHECK(close(half_client) == 0);
+  close(listener);
+  close(second_listener);
 }
 
 static void errno_scenario(void) {
@@ -271,6 +320,7 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "threads") == 0) threads_scenario();
   else if (strcmp(argv[1], "fork") == 0) fork_scenario();
   else if (strcmp(argv[1], "abortive") == 0) return abortive_scenario();
+  else if (strcmp(argv[1], "unread_endings") == 0) unread_endings_scenario();
   else if (strcmp(argv[1], "close_range") == 0) close_range_scenario();
   else if (strcmp(argv[1], "exec") == 0) exec_scenario(argv[0]);
   else if (strcmp(argv[1], "totals") == 0)

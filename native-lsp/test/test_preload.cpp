@@ -202,5 +202,36 @@ TEST(PreloadEvents, ThePolicyPerformsAbortiveClosesGracefullyAndSaysSo) {
   EXPECT_EQ(client_closes[1]->ending, TD_ENDING_GRACEFUL);
 }
 
+// The kernel's view at close: a client that never reads how its server ended the connection is
+// still told who began and how (TCP_INFO just before the close).
+TEST(PreloadEvents, AClosesSummaryTakesTheKernelsViewOfWhatWasNeverRead) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel = recorded_run(dir, "unread_endings");
+  ASSERT_TRUE(channel);
+  std::vector<td_event_record> closes;
+  for (const td_event_record& event : events_in(*channel)) {
+    if (event.kind == TD_KIND_CLOSE && event.remote.family != TD_FAMILY_NONE) closes.push_back(event);
+  }
+  ASSERT_EQ(closes.size(), 6u) << "three connections, both ends of each";
+  for (size_t i = 0; i < closes.size(); ++i) {
+    EXPECT_EQ(closes[i].detail, i == 2 ? TD_CLOSE_ABORTIVE : TD_CLOSE_GRACEFUL) << "close " << i;
+  }
+  // The server's FIN, never read: its client's close came after it.
+  EXPECT_EQ(closes[0].first_shutdown, TD_INITIATOR_LOCAL) << "the server closed first";
+  EXPECT_EQ(closes[1].kernel_state, TD_TCP_CLOSE_WAIT);
+  EXPECT_EQ(closes[1].first_shutdown, TD_INITIATOR_REMOTE);
+  EXPECT_EQ(closes[1].ending, TD_ENDING_GRACEFUL);
+  // The server's reset, never read: the client's close ends a connection already reset.
+  EXPECT_EQ(closes[2].ending, TD_ENDING_ABORTIVE) << "the server's SO_LINGER {1, 0}";
+  EXPECT_EQ(closes[3].kernel_state, TD_TCP_CLOSED);
+  EXPECT_EQ(closes[3].first_shutdown, TD_INITIATOR_REMOTE);
+  EXPECT_EQ(closes[3].ending, TD_ENDING_ABORTIVE);
+  // The client's half-close first: the kernel's "gone" after its own FIN concludes nothing.
+  EXPECT_EQ(closes[4].first_shutdown, TD_INITIATOR_REMOTE) << "the server read the client's end";
+  EXPECT_EQ(closes[5].first_shutdown, TD_INITIATOR_LOCAL);
+  EXPECT_EQ(closes[5].ending, TD_ENDING_GRACEFUL);
+  EXPECT_NE(closes[5].kernel_state, TD_TCP_UNKNOWN) << "read, whatever it was";
+}
+
 }  // namespace
 }  // namespace teardown

@@ -321,5 +321,79 @@ TEST_F(SocketTeardownTest, SummaryCountsLifetimeAndBytes) {
   EXPECT_EQ(event_.remote.port, 80);
 }
 
+// The kernel's view at close: what the program never read still decides who began and how.
+TEST_F(SocketTeardownTest, ThePeersUnreadFinMakesThePeerTheInitiator) {
+  stream_.on_kernel_state(TD_TCP_CLOSE_WAIT, true);
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_REMOTE) << "the close came after the peer's FIN";
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+  EXPECT_EQ(event_.kernel_state, TD_TCP_CLOSE_WAIT);
+}
+
+TEST_F(SocketTeardownTest, AShutdownAfterTheUnreadFinIsNotTheFirst) {
+  td_event_record shutdown{};
+  stream_.on_shutdown(TD_HOW_SEND, 0, shutdown);
+  ASSERT_EQ(stream_.first_shutdown(), TD_INITIATOR_LOCAL) << "as the calls alone tell it";
+  stream_.on_kernel_state(TD_TCP_LAST_ACK, true);
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_REMOTE) << "the kernel had the peer's FIN first";
+}
+
+TEST_F(SocketTeardownTest, AConnectionGoneWithoutOurEndIsAResetNeverRead) {
+  stream_.on_kernel_state(TD_TCP_CLOSED, true);
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_REMOTE);
+  EXPECT_EQ(event_.ending, TD_ENDING_ABORTIVE);
+  EXPECT_EQ(event_.detail, TD_CLOSE_GRACEFUL) << "the program's own close is still what it asked";
+}
+
+TEST_F(SocketTeardownTest, AResetAfterThePeersFinReadIsStillAReset) {
+  td_event_record eof{};
+  ASSERT_TRUE(stream_.on_receive(0, 0, eof));
+  stream_.on_kernel_state(TD_TCP_CLOSED, true);  // the program wrote on; the peer's stack reset
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_REMOTE);
+  EXPECT_EQ(event_.ending, TD_ENDING_ABORTIVE);
+}
+
+TEST_F(SocketTeardownTest, ClosedAfterOurOwnFinConcludesNothing) {
+  td_event_record shutdown{};
+  stream_.on_shutdown(TD_HOW_SEND, 0, shutdown);
+  stream_.on_kernel_state(TD_TCP_CLOSED, true);  // Linux: both FINs done, the socket still open
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_LOCAL);
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+  EXPECT_EQ(event_.kernel_state, TD_TCP_CLOSED);
+}
+
+TEST_F(SocketTeardownTest, ClosedOnAConnectionNeverMadeConcludesNothing) {
+  stream_.on_kernel_state(TD_TCP_CLOSED, false);  // a refused connect
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_LOCAL);
+  EXPECT_EQ(event_.ending, TD_ENDING_GRACEFUL);
+}
+
+TEST_F(SocketTeardownTest, OurFinInFlightConfirmsUsAndAnOpenConnectionChangesNothing) {
+  stream_.on_kernel_state(TD_TCP_ESTABLISHED, true);
+  close_now();
+  EXPECT_EQ(event_.first_shutdown, TD_INITIATOR_LOCAL);
+  EXPECT_EQ(event_.kernel_state, TD_TCP_ESTABLISHED);
+  SocketTeardown other{SocketIdentity{43, 6, 1, false}, kCreated};
+  td_event_record eof{};
+  ASSERT_TRUE(other.on_receive(0, 0, eof));  // the peer's FIN read, yet the kernel says ours went
+  other.on_kernel_state(TD_TCP_TIME_WAIT, true);
+  EXPECT_EQ(other.first_shutdown(), TD_INITIATOR_REMOTE) << "a state that confirms never overrides";
+}
+
+TEST_F(SocketTeardownTest, AStateOutOfRangeIsUnknownAndNotReadIsZero) {
+  close_now();
+  EXPECT_EQ(event_.kernel_state, TD_TCP_UNKNOWN) << "not read";
+  SocketTeardown other{SocketIdentity{43, 6, 1, false}, kCreated};
+  other.on_kernel_state(static_cast<td_tcp_state>(200), true);
+  EXPECT_EQ(other.kernel_state(), TD_TCP_UNKNOWN);
+  other.reset(SocketIdentity{44, 6, 1, false}, kCreated);
+  EXPECT_EQ(other.kernel_state(), TD_TCP_UNKNOWN);
+}
+
 }  // namespace
 }  // namespace teardown

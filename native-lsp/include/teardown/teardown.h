@@ -94,6 +94,26 @@ typedef enum td_ending {
   TD_ENDING_ABORTIVE = 2
 } td_ending;
 
+/* The kernel's TCP state of the connection, read by the layer just before a close (Linux TCP_INFO,
+ * Windows SIO_TCP_INFO): RFC 793's states, numbered as Linux numbers them. It tells what the
+ * program's calls may not have: a peer's FIN or reset that arrived unread. */
+typedef enum td_tcp_state {
+  TD_TCP_UNKNOWN = 0, /* not read: not a connected stream, or the system could not tell */
+  TD_TCP_ESTABLISHED = 1,
+  TD_TCP_SYN_SENT = 2,
+  TD_TCP_SYN_RECEIVED = 3,
+  TD_TCP_FIN_WAIT_1 = 4,
+  TD_TCP_FIN_WAIT_2 = 5,
+  TD_TCP_TIME_WAIT = 6,
+  TD_TCP_CLOSED = 7,
+  TD_TCP_CLOSE_WAIT = 8,
+  TD_TCP_LAST_ACK = 9,
+  TD_TCP_LISTEN = 10,
+  TD_TCP_CLOSING = 11
+} td_tcp_state;
+
+#define TD_TCP_STATE_MAX 11
+
 /* td_event_record.flags */
 #define TD_FLAG_CONVERTED 0x0001u   /* an abortive close was performed gracefully by policy */
 #define TD_FLAG_NONBLOCKING 0x0002u /* the socket was non-blocking when the call was made */
@@ -165,7 +185,9 @@ typedef struct td_event_record {
   uint64_t bytes_received;
   uint8_t first_shutdown;   /* td_initiator */
   uint8_t ending;           /* td_ending */
-  uint16_t reserved;
+  uint8_t kernel_state;     /* td_tcp_state just before the close; first_shutdown and ending
+                               take it into account (a FIN or reset the program never read) */
+  uint8_t reserved;
   uint32_t user; /* set by readers: who owns the ring the event was read from, as an
                     index for td_reader_user; what a producer writes here is ignored */
   char process_name[TD_PROCESS_NAME_MAX]; /* executable base name, UTF-8, NUL-padded */

@@ -30,6 +30,7 @@ void SocketTeardown::reset(const SocketIdentity& identity, uint64_t created_ns) 
   remote_ = td_address{};
   state_.store(0, std::memory_order_relaxed);
   initiator_.store(TD_INITIATOR_NONE, std::memory_order_relaxed);
+  kernel_state_.store(TD_TCP_UNKNOWN, std::memory_order_relaxed);
   linger_.store(0, std::memory_order_relaxed);
   nonblocking_.store(false, std::memory_order_relaxed);
   bytes_sent_.store(0, std::memory_order_relaxed);
@@ -155,6 +156,36 @@ void SocketTeardown::on_close(const ClosePlan& plan, int32_t error, bool release
   fill_summary(now_ns, out);
 }
 
+void SocketTeardown::on_kernel_state(td_tcp_state state, bool was_connected) {
+  if (state > TD_TCP_STATE_MAX) state = TD_TCP_UNKNOWN;
+  kernel_state_.store(static_cast<uint8_t>(state), std::memory_order_release);
+  switch (state) {
+    case TD_TCP_CLOSE_WAIT:
+    case TD_TCP_LAST_ACK:
+      // The kernel had the peer's FIN before this side sent one: the peer began, whatever the
+      // program's calls made it look like (it shut down or closed without reading the FIN).
+      initiator_.store(TD_INITIATOR_REMOTE, std::memory_order_release);
+      break;
+    case TD_TCP_FIN_WAIT_1:
+    case TD_TCP_FIN_WAIT_2:
+    case TD_TCP_TIME_WAIT:
+      initiated_by(TD_INITIATOR_LOCAL);
+      break;
+    case TD_TCP_CLOSED: {
+      // Gone without this side's FIN: only a reset (or the kernel giving up) does that. After
+      // this side's FIN it may be the end of a graceful exchange (Linux closes a socket whose
+      // FINs are done), so nothing is concluded then.
+      constexpr uint32_t kOwnEnd = kSendShut | kClosed | kAbortiveClose | kRemoteReset;
+      if (!was_connected || (state_.load(std::memory_order_acquire) & kOwnEnd) != 0) break;
+      state_.fetch_or(kRemoteReset, std::memory_order_acq_rel);
+      initiated_by(TD_INITIATOR_REMOTE);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 bool SocketTeardown::on_receive(int64_t bytes, int32_t error, td_event_record& out) {
   if (error == 0) {
     if (bytes > 0) {
@@ -250,6 +281,7 @@ void SocketTeardown::fill_summary(uint64_t now_ns, td_event_record& out) const {
   out.bytes_received = bytes_received();
   out.first_shutdown = static_cast<uint8_t>(first_shutdown());
   out.ending = static_cast<uint8_t>(ending());
+  out.kernel_state = kernel_state_.load(std::memory_order_acquire);
 }
 
 }  // namespace teardown

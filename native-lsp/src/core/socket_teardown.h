@@ -79,6 +79,16 @@ class SocketTeardown {
   void on_close(const ClosePlan& plan, int32_t error, bool released, uint64_t now_ns,
                 td_event_record& out);
 
+  // The kernel's TCP state, read by the layer just before a close (on_close records it with the
+  // summary). It corrects what the calls alone tell: CLOSE_WAIT or LAST_ACK is the peer's FIN
+  // first, read or not; CLOSED on a connection (`was_connected`: the layer knows it was made) that
+  // this side never shut down, closed or saw reset is a reset (or a timeout) the program never
+  // read. Other states confirm this side as the initiator when nothing else said who was.
+  void on_kernel_state(td_tcp_state state, bool was_connected);
+  td_tcp_state kernel_state() const {
+    return static_cast<td_tcp_state>(kernel_state_.load(std::memory_order_acquire));
+  }
+
   // Results of data calls and network events: true when they reveal a teardown for the first
   // time, with the event in `out`. `bytes` counts only when error is 0.
   bool on_receive(int64_t bytes, int32_t error, td_event_record& out);
@@ -128,6 +138,7 @@ class SocketTeardown {
   td_address remote_{};
   std::atomic<uint32_t> state_{0};
   std::atomic<uint8_t> initiator_{TD_INITIATOR_NONE};
+  std::atomic<uint8_t> kernel_state_{TD_TCP_UNKNOWN};
   std::atomic<uint32_t> linger_{0};  // bit 16: on; low 16 bits: seconds
   std::atomic<bool> nonblocking_{false};
   std::atomic<uint64_t> bytes_sent_{0};

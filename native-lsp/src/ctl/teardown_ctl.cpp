@@ -72,6 +72,7 @@ const LayoutEntry kLayout[] = {
     TD_FIELD(event_record, bytes_received),
     TD_FIELD(event_record, first_shutdown),
     TD_FIELD(event_record, ending),
+    TD_FIELD(event_record, kernel_state),
     TD_FIELD(event_record, user),
     TD_FIELD(event_record, process_name),
     TD_FIELD(event_record, captured),

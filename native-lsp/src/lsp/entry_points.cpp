@@ -202,6 +202,7 @@ SOCKET WSPAPI WSPSocket(int af, int type, int protocol, LPWSAPROTOCOL_INFOW info
     context->teardown.reset(identity_of(*context, type, protocol), created);
     if (info->dwProviderReserved != 0) {
       context->flags.store(TD_FLAG_SHARED, std::memory_order_relaxed);
+      context->connected.store(true, std::memory_order_relaxed);
       context->teardown.set_endpoints(lower_address(*context, false),
                                       lower_address(*context, true));
     }
@@ -219,6 +220,7 @@ SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
     if (lower == INVALID_SOCKET) return INVALID_SOCKET;
     SocketRef accepted = adopt(lower, listener->provider, listener.get(), error);
     if (!accepted) return INVALID_SOCKET;
+    accepted->connected.store(true, std::memory_order_relaxed);
     // The peer is what accept returned: the connection may already be reset. A listener bound to
     // one address gives its connections that local address, with no call below.
     td_address peer = address != nullptr && address_length != nullptr
@@ -267,6 +269,7 @@ int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF 
       set_connection_endpoints(*context, td_address{}, address_of(name, name_length));
       start_emulation(*context);
     }
+    if (result == 0) context->connected.store(true, std::memory_order_relaxed);
     return result;
   });
 }
@@ -378,6 +381,7 @@ int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
       unread = 0;
     }
   }
+  if (recorded && policy.active) read_kernel_state(*context);
   ClosePlan plan = context->teardown.plan_close(policy.abortive_to_graceful, unread > 0);
   plan.extra_flags = static_cast<uint16_t>(context->flags.load(std::memory_order_relaxed) |
                                            (at_cleanup ? TD_FLAG_CLEANUP : 0u));
@@ -712,6 +716,7 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
       if (result == 0) {
         context->teardown.set_endpoints(lower_address(*context, false),
                                         lower_address(*context, true));
+        context->connected.store(true, std::memory_order_relaxed);
         start_emulation(*context);
       }
       return result;
@@ -720,6 +725,7 @@ int WSPAPI WSPSetSockOpt(SOCKET s, int level, int name, const char* value, int l
     if (result == 0 && level == SOL_SOCKET && name == SO_UPDATE_CONNECT_CONTEXT) {
       context->teardown.set_endpoints(lower_address(*context, false),
                                       lower_address(*context, true));
+      context->connected.store(true, std::memory_order_relaxed);
       start_emulation(*context);
     }
     if (result != 0 || level != SOL_SOCKET || value == nullptr) return result;

@@ -438,12 +438,14 @@ void record_completion(Request& request, int error, DWORD bytes) {
         identity.socket_id = static_cast<uint64_t>(request.accepted->app);
         request.accepted->teardown.reset(identity, now);
         request.accepted->teardown.set_nonblocking(context.teardown.nonblocking());
+        request.accepted->connected.store(true, std::memory_order_relaxed);
         td_event_record ignored;
         if (bytes > 0) request.accepted->teardown.on_receive(bytes, 0, ignored);  // its first data
       }
       break;
     case Operation::kConnect:
       if (error == 0) {
+        context.connected.store(true, std::memory_order_relaxed);
         context.teardown.set_endpoints(lower_address(context, false), request.remote);
         td_event_record ignored;
         context.teardown.on_send(bytes, 0, ignored);

@@ -1,11 +1,14 @@
 #include "recorder.h"
 
 #include <atomic>
+#include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <mutex>
 
 #include "../core/platform.h"
 #include "app_memory.h"
+#include "tcp_info.h"
 #include "framed_io.h"
 
 namespace teardown::lsp {
@@ -136,6 +139,42 @@ void record_send(SocketContext& context, int result, DWORD sent, int error) {
     td_event_record event;
     if (context.teardown.on_send(-1, error, event)) emit(context, event);
   }
+}
+
+namespace {
+
+// TCPSTATE (CLOSED 0 ... TIME_WAIT 10) in the event model's numbering.
+constexpr td_tcp_state kFromTcpState[] = {
+    TD_TCP_CLOSED,      TD_TCP_LISTEN,     TD_TCP_SYN_SENT,   TD_TCP_SYN_RECEIVED,
+    TD_TCP_ESTABLISHED, TD_TCP_FIN_WAIT_1, TD_TCP_FIN_WAIT_2, TD_TCP_CLOSE_WAIT,
+    TD_TCP_CLOSING,     TD_TCP_LAST_ACK,   TD_TCP_TIME_WAIT};
+
+std::atomic<bool> tcp_info_unsupported{false};
+
+}  // namespace
+
+void read_kernel_state(SocketContext& context) {
+  if (context.teardown.identity().protocol != IPPROTO_TCP ||
+      tcp_info_unsupported.load(std::memory_order_relaxed)) {
+    return;
+  }
+  DWORD version = 0;
+  TcpInfoV0 info{};
+  DWORD returned = 0;
+  int error = 0;
+  if (context.provider->procs.lpWSPIoctl(context.lower, kSioTcpInfo, &version, sizeof(version),
+                                         &info, sizeof(info), &returned, nullptr, nullptr, nullptr,
+                                         &error) != 0) {
+    // Older systems (and Wine) know no such request; a socket it does not apply to says so
+    // with another error, and the next socket asks again.
+    if (error == WSAEOPNOTSUPP) tcp_info_unsupported.store(true, std::memory_order_relaxed);
+    return;
+  }
+  if (returned < sizeof(DWORD) || info.state >= std::size(kFromTcpState)) return;
+  bool made = context.connected.load(std::memory_order_relaxed) ||
+              context.teardown.bytes_sent() + context.teardown.bytes_received() > 0 ||
+              info.bytes_in + info.bytes_out > 0;
+  context.teardown.on_kernel_state(kFromTcpState[info.state], made);
 }
 
 td_address lower_address(const SocketContext& context, bool peer) {

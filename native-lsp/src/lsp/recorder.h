@@ -60,6 +60,11 @@ void record_receive(SocketContext& context, int result, uint64_t requested, DWOR
 // What a send's outcome says: its bytes, or a reset.
 void record_send(SocketContext& context, int result, DWORD sent, int error);
 
+// The kernel's TCP state of the lower socket (SIO_TCP_INFO, Windows 10 1703 and later), handed
+// to its teardown just before a close: a peer's FIN or reset the program never read. Where the
+// system cannot tell, nothing is asked again in this process.
+void read_kernel_state(SocketContext& context);
+
 // The lower socket's own address (or its peer's), as the provider below reports it.
 td_address lower_address(const SocketContext& context, bool peer);
 

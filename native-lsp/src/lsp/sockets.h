@@ -50,6 +50,9 @@ struct SocketContext {
   td_address asked_local{};
   std::atomic<uint32_t> flags{0};  // TD_FLAG_SHARED for duplicated sockets
   std::atomic<bool> listening{false};
+  // The connection was made: a connect or an accept succeeded (bytes moved say so too). The
+  // kernel's CLOSED at close is a reset only on a connection that was made.
+  std::atomic<bool> connected{false};
   std::atomic<bool> closing{false};  // a WSPCloseSocket is in progress
   // Overlapped requests the LSP has in flight below, and kClosedBit once WSPCloseSocket has
   // closed the lower socket: the handle goes with the last completion.

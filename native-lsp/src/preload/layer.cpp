@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "../core/platform.h"
@@ -506,6 +507,21 @@ void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexc
   if (entry->teardown.on_fd_close(code, event)) emit(event);
 }
 
+// The kernel's TCP state, for the summary: what the program may never have read (the peer's FIN,
+// a reset). TCP_INFO reads without consuming anything: the socket's pending error stays the
+// program's. A connection was made unless a connect is still in progress and the kernel had only
+// the peer's answer to it (a refusal is one segment in; a connection made had its SYN-ACK).
+static void read_kernel_state(int fd, SocketEntry& entry) {
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (real().getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0 ||
+      length < offsetof(tcp_info, tcpi_segs_in) + sizeof(info.tcpi_segs_in)) {
+    return;
+  }
+  bool made = !entry.connecting.load(std::memory_order_relaxed) || info.tcpi_segs_in >= 2;
+  entry.teardown.on_kernel_state(static_cast<td_tcp_state>(info.tcpi_state), made);
+}
+
 // What a close of `entry` will be, worked out before libc closes it (policy, unread data, the
 // abortive-to-graceful conversion). Async-signal-safe: no lock, no allocation, no attaching.
 static void plan_close(int fd, SocketEntry& entry, PendingClose& pending) {
@@ -518,6 +534,7 @@ static void plan_close(int fd, SocketEntry& entry, PendingClose& pending) {
   if (pending.policy.active && !teardown.saw_end_of_stream() && ioctl(fd, FIONREAD, &unread) != 0) {
     unread = 0;
   }
+  if (pending.policy.active) read_kernel_state(fd, entry);
   ClosePlan plan = teardown.plan_close(pending.policy.abortive_to_graceful, unread > 0);
   plan.extra_flags = static_cast<uint16_t>(entry.flags.load(std::memory_order_relaxed));
   if (plan.converted) {
@@ -657,6 +674,7 @@ void on_exit() noexcept {
       if (!ends_a_connection(entry)) return;
       int unread = 0;
       if (policy.active && ioctl(fd, FIONREAD, &unread) != 0) unread = 0;
+      if (policy.active) read_kernel_state(fd, entry);
       ClosePlan plan = entry.teardown.plan_close(false, unread > 0);
       plan.extra_flags = static_cast<uint16_t>(entry.flags.load(std::memory_order_relaxed) |
                                                TD_FLAG_AT_EXIT);

@@ -8,11 +8,15 @@
 //  - kBoundElsewhere in dwServiceFlags4: each socket is bound to a completion port of the
 //    provider's own as it is made, as a provider may do, so that no layer can bind it to its own;
 // And where Wine differs from Windows in what the LSP must handle, it behaves as Windows does:
+// SIO_TCP_INFO (which Wine does not offer) tells the connection's TCP state as a kernel would,
+// from how each end of it ended through this provider (both ends are in the host's process):
+// Wine cannot be asked, and its server takes a reset's error off the socket as it polls;
 // closing a non-blocking socket that lingers with a timeout fails with WSAEWOULDBLOCK the first
 // time (Windows does so while data is unsent; Wine closes at once), leaving the socket open.
 // It remembers every OVERLAPPED it is handed (TestBaseSawOverlapped): a non-IFS layer must hand
 // it its own, never the application's.
 #include "../../src/core/win.h"  // the Windows headers, in the order they need
+#include "../../src/lsp/tcp_info.h"
 
 #include <mswsock.h>
 #include <ws2spi.h>
@@ -42,6 +46,7 @@ struct Traits {
   bool nonblocking = false;
   bool lingering = false;  // SO_LINGER {1, t > 0}
   bool close_refused = false;
+  bool abortive = false;   // SO_LINGER {1, 0}
 };
 
 // The calls a layer may make of its own, counted for the host's benchmark: it compares what a
@@ -90,8 +95,43 @@ void remember(SOCKET s, Traits traits) {
 
 u_short port_of(SOCKET s, bool peer);
 
+// How the ends of each connection made through this provider ended, keyed by (the end's port,
+// its peer's): what a kernel knows of the peer when the other end asks.
+struct Ended {
+  bool fin = false;
+  bool reset = false;
+  bool closed = false;
+};
+std::map<std::pair<u_short, u_short>, Ended> ended_;
+
+// An end of a connection sent its FIN (`reset` false) or reset it, and with `closed` closed its
+// socket: once both ends have, nobody can ask, and the connection is forgotten.
+void ended(SOCKET s, bool reset, bool closed = false) {
+  std::lock_guard<std::mutex> hold(lock_);
+  auto found = traits_.find(s);
+  if (found == traits_.end() || found->second.local_port == 0) return;
+  std::pair<u_short, u_short> own{found->second.local_port, found->second.peer_port};
+  std::pair<u_short, u_short> other{own.second, own.first};
+  Ended& end = ended_[own];
+  (reset ? end.reset : end.fin) = true;
+  end.closed |= closed;
+  auto peer = ended_.find(other);
+  if (end.closed && peer != ended_.end() && peer->second.closed) {
+    ended_.erase(peer);
+    ended_.erase(own);
+  }
+}
+
+// A new connection on ports an old one had: its endings are not this one's.
+void forget_endings(u_short local, u_short peer) {
+  std::lock_guard<std::mutex> hold(lock_);
+  ended_.erase({local, peer});
+  ended_.erase({peer, local});
+}
+
 void remember_ports(SOCKET s) {
   u_short local = port_of(s, false), peer = port_of(s, true);
+  forget_endings(local, peer);
   std::lock_guard<std::mutex> hold(lock_);
   traits_[s].local_port = local;
   traits_[s].peer_port = peer;
@@ -198,7 +238,9 @@ int WSPAPI CloseSocket(SOCKET s, LPINT error) {
       return SOCKET_ERROR;
     }
   }
+  bool abortive = traits_of(s).abortive;
   if (closesocket(s) == SOCKET_ERROR) return failed(error);
+  ended(s, abortive, true);
   std::lock_guard<std::mutex> hold(lock_);
   traits_.erase(s);
   return 0;
@@ -267,6 +309,43 @@ BOOL WSPAPI GetQOSByName(SOCKET s, LPWSABUF name, LPQOS qos, LPINT error) {
   return found;
 }
 
+// SIO_TCP_INFO, version 0, with the state alone.
+int tcp_info(SOCKET s, LPVOID in, DWORD in_length, LPVOID out, DWORD out_length,
+             LPDWORD returned, LPINT error) {
+  using namespace teardown::lsp;
+  DWORD version = 0;
+  if (in == nullptr || in_length < sizeof(version) || out == nullptr ||
+      out_length < sizeof(TcpInfoV0)) {
+    *error = WSAEFAULT;
+    return SOCKET_ERROR;
+  }
+  std::memcpy(&version, in, sizeof(version));
+  if (version != 0) {
+    *error = WSAEINVAL;
+    return SOCKET_ERROR;
+  }
+  Ended own, peer;
+  {
+    std::lock_guard<std::mutex> hold(lock_);
+    auto found = traits_.find(s);
+    if (found == traits_.end() || found->second.local_port == 0) {
+      *error = WSAENOTCONN;
+      return SOCKET_ERROR;
+    }
+    own = ended_[{found->second.local_port, found->second.peer_port}];
+    peer = ended_[{found->second.peer_port, found->second.local_port}];
+  }
+  TcpInfoV0 info{};
+  info.state = own.reset || peer.reset   ? kTcpClosed
+               : own.fin && peer.fin     ? kTcpTimeWait
+               : own.fin                 ? kTcpFinWait2
+               : peer.fin                ? kTcpCloseWait
+                                         : kTcpEstablished;
+  std::memcpy(out, &info, sizeof(info));
+  if (returned != nullptr) *returned = sizeof(info);
+  return 0;
+}
+
 // What Windows' base provider answers and Wine does not: it is the base, so the handle that
 // serves select, WSAPoll and WSASendMsg is its own; and the calls ws2_32 routes to a provider by
 // ioctl (WSAPoll, WSASendMsg), made on the system's sockets.
@@ -285,6 +364,9 @@ bool windows_only_ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_length, LPVOID
         if (returned != nullptr) *returned = sizeof(s);
         result = 0;
       }
+      return true;
+    case teardown::lsp::kSioTcpInfo:
+      result = tcp_info(s, in, in_length, out, out_length, returned, error);
       return true;
     case SIO_EXT_POLL: {
       auto* data = static_cast<WSAPOLLDATA*>(in);
@@ -411,7 +493,9 @@ int WSPAPI SendDisconnect(SOCKET s, LPWSABUF data, LPINT error) {
     std::lock_guard<std::mutex> hold(lock_);
     disconnect_data_[{traits.local_port, traits.peer_port}] = std::string(data->buf, data->len);
   }
-  return checked(shutdown(s, SD_SEND), error);
+  int result = checked(shutdown(s, SD_SEND), error);
+  if (result == 0) ended(s, false);
+  return result;
 }
 
 int WSPAPI SendTo(SOCKET s, LPWSABUF buffers, DWORD count, LPDWORD bytes, DWORD flags,
@@ -429,12 +513,15 @@ int WSPAPI SetSockOpt(SOCKET s, int level, int name, const char* value, int leng
     std::memcpy(&option, value, sizeof(option));
     std::lock_guard<std::mutex> hold(lock_);
     traits_[s].lingering = option.l_onoff != 0 && option.l_linger > 0;
+    traits_[s].abortive = option.l_onoff != 0 && option.l_linger == 0;
   }
   return 0;
 }
 
 int WSPAPI Shutdown(SOCKET s, int how, LPINT error) {
-  return checked(shutdown(s, how), error);
+  int result = checked(shutdown(s, how), error);
+  if (result == 0 && how != SD_RECEIVE) ended(s, false);
+  return result;
 }
 
 SOCKET WSPAPI Socket(int family, int type, int protocol, LPWSAPROTOCOL_INFOW info, GROUP group,

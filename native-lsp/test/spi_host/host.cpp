@@ -385,6 +385,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"shutdown-each-way", scenario_shutdown_each_way},
       {"close-dontlinger", scenario_close_dontlinger},
       {"close-abortive", scenario_close_abortive},
+      {"unread-endings", scenario_unread_endings},
       {"close-linger", scenario_close_linger},
       {"close-linger-nonblocking", scenario_close_linger_nonblocking},
       {"event-select-reset", scenario_event_select_reset},

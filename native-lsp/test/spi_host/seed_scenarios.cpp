@@ -234,6 +234,53 @@ void scenario_close_linger() {
   close_with_linger(true, 1, 2);
 }
 
+// The kernel's view at close (SIO_TCP_INFO, played by the base provider): clients that never read
+// how their servers ended the connection, and one that read the end through a completion port,
+// which in compatible mode Teardown never sees. Every pair is made first, so that no handle value
+// is used twice among the roles.
+void scenario_unread_endings() {
+  Pair fin = connect_pair(kBaseTcp4 + kChainOffset);
+  Pair reset = connect_pair(kBaseTcp4 + kChainOffset);
+  Pair ported = connect_pair(kBaseTcp4 + kChainOffset);
+  const char* roles[] = {"fin-client", "fin-server", "reset-client", "reset-server",
+                         "port-client", "port-server"};
+  const Pair* pairs[] = {&fin, &reset, &ported};
+  for (int i = 0; i < 3; ++i) {
+    announce(roles[2 * i], pairs[i]->client);
+    announce(roles[2 * i + 1], pairs[i]->server);
+  }
+  int error = 0;
+  // The server closes; its FIN waits unread in the client's socket.
+  check(close_socket(fin.server) == 0, "fin: the server closes");
+  // The server resets.
+  linger hard{1, 0};
+  check(lsp().lpWSPSetSockOpt(reset.server, SOL_SOCKET, SO_LINGER,
+                              reinterpret_cast<const char*>(&hard), sizeof(hard), &error) == 0,
+        "reset: the server sets SO_LINGER {1, 0}");
+  check(close_socket(reset.server) == 0, "reset: the server closes");
+  // The client reads the end through its port.
+  HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  bind_completion_port(ported.client, port, 9);
+  char data[16];
+  WSABUF buffer{sizeof(data), data};
+  WSAOVERLAPPED by_port{};
+  check(overlapped_receive(ported.client, buffer, by_port) == WSA_IO_PENDING,
+        "port: the client's receive is pending");
+  check(close_socket(ported.server) == 0, "port: the server closes");
+  DWORD bytes = 99;
+  ULONG_PTR key = 0;
+  LPOVERLAPPED done = nullptr;
+  check(GetQueuedCompletionStatus(port, &bytes, &key, &done, 5000) != 0 && key == 9 &&
+            bytes == 0,
+        "port: the client's receive completes on its port with 0 bytes");
+  Sleep(100);  // the FIN and the reset reach the clients' sockets
+  for (const Pair* pair : pairs) {
+    check(close_socket(pair->client) == 0, "the client closes without reading more");
+    check(close_socket(pair->listener) == 0, "the listener closes");
+  }
+  CloseHandle(port);
+}
+
 void scenario_discon() {
   Pair pair = announced_pair(kBaseMessages + kChainOffset);
   int error = 0;

@@ -2,7 +2,8 @@
 
 Usage: history_scenarios.py MODE PORT
 Both ends run in this process (and, for `exit`, a child), so both are recorded when it runs
-under the layer; `peerreset` talks to a peer at PORT that is not. Prints nothing; exits 0 once
+under the layer; `peerreset`, `peerclosed-unread` and `peerreset-unread` talk to a peer at PORT
+that is not (the `-unread` ones close without ever reading how the peer ended it). Prints nothing; exits 0 once
 the connection has ended as MODE says.
 """
 import ctypes
@@ -35,6 +36,18 @@ def expect_reset(s):
     except ConnectionResetError:
         return
     raise SystemExit(mode + ": no reset")
+
+
+def wait_for_state(s, state):
+    """Waits (2 s at most) until the kernel has s in TCP state `state` (Linux's numbers)."""
+    for _ in range(400):
+        if s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == state:
+            return
+        time.sleep(0.005)
+    raise SystemExit(mode + ": the connection never reached TCP state " + str(state))
+
+
+TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
 
 
 def drain(s):
@@ -93,6 +106,17 @@ elif mode == "peerreset":
     client = socket.create_connection(("127.0.0.1", port))
     client.sendall(b"reset me")
     expect_reset(client)
+    client.close()
+elif mode == "peerclosed-unread":
+    # The peer closes; this end closes later without reading it: only the kernel knows.
+    client = socket.create_connection(("127.0.0.1", port))
+    client.sendall(b"close me")
+    wait_for_state(client, TCP_CLOSE_WAIT)
+    client.close()
+elif mode == "peerreset-unread":
+    client = socket.create_connection(("127.0.0.1", port))
+    client.sendall(b"reset me")
+    wait_for_state(client, TCP_CLOSE)
     client.close()
 elif mode == "disconnect":
     # The seed's exchange: the client concludes with its total, the server answers with its own.

@@ -84,6 +84,9 @@ final class ConnectionFormat {
     if (!event.flags().isEmpty()) {
       what += " " + event.flags().toString().toLowerCase(Locale.ROOT);
     }
+    if (event.summary() != null && event.summary().kernelState() != dev.teardown.api.TcpState.UNKNOWN) {
+      what += " (kernel: " + event.summary().kernelState().token() + ")";
+    }
     return what;
   }
 

@@ -56,6 +56,9 @@ final class EventFormat {
           .append(", ").append(duration(summary.lifetime()))
           .append(", sent ").append(summary.bytesSent())
           .append(" recv ").append(summary.bytesReceived());
+      if (summary.kernelState() != dev.teardown.api.TcpState.UNKNOWN) {
+        text.append(", kernel ").append(summary.kernelState().token());
+      }
     }
     if (event.dataLength() > 0) {
       append(text, "data " + event.dataLength() + "B");
@@ -108,7 +111,8 @@ final class EventFormat {
       field(out, "bytesSent", summary.bytesSent()).append(',');
       field(out, "bytesReceived", summary.bytesReceived()).append(',');
       string(out, "firstShutdown", summary.firstShutdown().name()).append(',');
-      string(out, "ending", summary.ending().name()).append('}');
+      string(out, "ending", summary.ending().name()).append(',');
+      string(out, "kernelState", summary.kernelState().name()).append('}');
     }
     return out.append('}').toString();
   }

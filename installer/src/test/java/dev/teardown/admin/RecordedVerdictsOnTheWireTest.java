@@ -55,6 +55,9 @@ class RecordedVerdictsOnTheWireTest {
       new Scenario("unread", Cause.CLOSE_WITH_UNREAD_DATA, Mechanism.RST, false, 2),
       new Scenario("exit", Cause.PROCESS_EXIT, Mechanism.FIN, true, 2),
       new Scenario("peerreset", Cause.PEER_RESET, Mechanism.RST, false, 1),
+      // Never read by the program: the kernel's state at its close tells.
+      new Scenario("peerclosed-unread", Cause.PEER_CLOSED, Mechanism.FIN, false, 1),
+      new Scenario("peerreset-unread", Cause.PEER_RESET, Mechanism.RST, false, 1),
       new Scenario("disconnect", Cause.DISCONNECT_DATA, Mechanism.FIN, true, 2));
 
   /** One packet of a capture that matters here. */
@@ -78,7 +81,11 @@ class RecordedVerdictsOnTheWireTest {
       try {
         for (Map.Entry<Scenario, Integer> entry : ports.entrySet()) {
           String mode = entry.getKey().mode();
-          Thread peer = mode.equals("peerreset") ? resettingPeer(entry.getValue()) : null;
+          Thread peer = switch (mode) {
+            case "peerreset", "peerreset-unread" -> closingPeer(entry.getValue(), true);
+            case "peerclosed-unread" -> closingPeer(entry.getValue(), false);
+            default -> null;
+          };
           run(channel.path(), "python3", WireTools.program(dir, "history_scenarios.py"), mode, Integer.toString(entry.getValue()));
           if (peer != null) {
             peer.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
@@ -141,17 +148,19 @@ class RecordedVerdictsOnTheWireTest {
     }
   }
 
-  /** A peer outside the layer that reads what comes, then closes with SO_LINGER {on, 0}. */
-  private static Thread resettingPeer(int port) throws IOException {
+  /** A peer outside the layer that reads what comes, then closes: with SO_LINGER {on, 0} if {@code reset}. */
+  private static Thread closingPeer(int port, boolean reset) throws IOException {
     ServerSocket server = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
     Thread thread = new Thread(() -> {
       try (server; Socket accepted = server.accept()) {
         accepted.getInputStream().read(new byte[64]);
-        accepted.setSoLinger(true, 0);
+        if (reset) {
+          accepted.setSoLinger(true, 0);
+        }
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-    }, "resetting-peer");
+    }, reset ? "resetting-peer" : "closing-peer");
     thread.start();
     return thread;
   }

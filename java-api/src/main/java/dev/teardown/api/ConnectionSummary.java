@@ -11,13 +11,27 @@ import java.util.Objects;
  * @param bytesReceived payload bytes received by this side
  * @param firstShutdown which side began the teardown
  * @param ending whether it ended gracefully or abortively
+ * @param kernelState the kernel's TCP state just before the close, {@link TcpState#UNKNOWN} if
+ *     not read; {@code firstShutdown} and {@code ending} already take it into account
  */
 public record ConnectionSummary(
-    Duration lifetime, long bytesSent, long bytesReceived, Initiator firstShutdown, Ending ending) {
+    Duration lifetime,
+    long bytesSent,
+    long bytesReceived,
+    Initiator firstShutdown,
+    Ending ending,
+    TcpState kernelState) {
 
   public ConnectionSummary {
     Objects.requireNonNull(lifetime, "lifetime");
     Objects.requireNonNull(firstShutdown, "firstShutdown");
     Objects.requireNonNull(ending, "ending");
+    Objects.requireNonNull(kernelState, "kernelState");
+  }
+
+  /** A summary whose kernel state was not read. */
+  public ConnectionSummary(
+      Duration lifetime, long bytesSent, long bytesReceived, Initiator firstShutdown, Ending ending) {
+    this(lifetime, bytesSent, bytesReceived, firstShutdown, ending, TcpState.UNKNOWN);
   }
 }

@@ -26,7 +26,7 @@ final class HistoryFile {
    * so positions are no longer one row per ring. A recorder opening a schema-1 history upgrades
    * it; readers read both.
    */
-  static final int SCHEMA = 2;
+  static final int SCHEMA = 3;
 
   private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -59,7 +59,8 @@ final class HistoryFile {
       ending TEXT,
       first_seq INTEGER NOT NULL,
       event_count INTEGER NOT NULL,
-      events BLOB NOT NULL)""",
+      events BLOB NOT NULL,
+      kernel_state TEXT)""",
     "CREATE INDEX ends_last ON ends(last_ns)",
     "CREATE INDEX ends_local_port ON ends(local_port, local_addr)",
     "CREATE INDEX ends_remote_port ON ends(remote_port)",
@@ -113,7 +114,7 @@ final class HistoryFile {
             checkSound(file, statement);
           }
           if (schema < SCHEMA && create) {
-            upgrade(statement);
+            upgrade(statement, schema);
           }
         }
       }
@@ -189,21 +190,36 @@ final class HistoryFile {
     statement.execute("COMMIT");
   }
 
-  /** From schema 1 (one position per ring) to 2, all or nothing; the positions carry over. */
-  private static void upgrade(Statement statement) throws SQLException {
+  /**
+   * From an older schema to this one, all or nothing: from 1 (one position per ring) to 2, the
+   * positions carry over; from 2 to 3, ends gain the kernel's state at close (null in older rows).
+   */
+  private static void upgrade(Statement statement, int schema) throws SQLException {
     statement.execute("BEGIN IMMEDIATE");
     try {
-      statement.execute("ALTER TABLE positions RENAME TO positions_1");
-      statement.execute(POSITIONS_TABLE);
-      statement.execute(POSITIONS_INDEX);
-      statement.execute("INSERT INTO positions(ring, generation, next_sequence)"
-          + " SELECT ring, generation, next_sequence FROM positions_1");
-      statement.execute("DROP TABLE positions_1");
+      if (schema < 2) {
+        statement.execute("ALTER TABLE positions RENAME TO positions_1");
+        statement.execute(POSITIONS_TABLE);
+        statement.execute(POSITIONS_INDEX);
+        statement.execute("INSERT INTO positions(ring, generation, next_sequence)"
+            + " SELECT ring, generation, next_sequence FROM positions_1");
+        statement.execute("DROP TABLE positions_1");
+      }
+      if (schema < 3) {
+        statement.execute("ALTER TABLE ends ADD COLUMN kernel_state TEXT");
+      }
       statement.execute("PRAGMA user_version = " + SCHEMA);
       statement.execute("COMMIT");
     } catch (SQLException e) {
       statement.execute("ROLLBACK");
       throw e;
+    }
+  }
+
+  /** The schema of an open history (its {@code user_version}). */
+  static int schema(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      return intPragma(statement, "user_version");
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.teardown.history;
 
 import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.TcpState;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.RingPosition;
@@ -68,12 +69,12 @@ final class HistoryWriter implements AutoCloseable {
       insertEnd = connection.prepareStatement(
           "INSERT INTO ends(id, user, pid, process, socket_id, protocol, socket_type, local_addr, local_port,"
               + " remote_addr, remote_port, first_ns, last_ns, state, lifetime_ns, bytes_sent, bytes_received,"
-              + " first_shutdown, ending, first_seq, event_count, events)"
-              + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+              + " first_shutdown, ending, first_seq, event_count, events, kernel_state)"
+              + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       updateEnd = connection.prepareStatement(
           "UPDATE ends SET local_addr = ?, local_port = ?, remote_addr = ?, remote_port = ?, last_ns = ?,"
               + " state = ?, lifetime_ns = ?, bytes_sent = ?, bytes_received = ?, first_shutdown = ?,"
-              + " ending = ?, event_count = ?, events = ? WHERE id = ?");
+              + " ending = ?, event_count = ?, events = ?, kernel_state = ? WHERE id = ?");
       insertGap = connection.prepareStatement("INSERT INTO gaps(after_ns, before_ns, lost) VALUES (?,?,?)");
       forgetPositions = connection.prepareStatement("DELETE FROM positions WHERE ring = ?");
       savePosition = connection.prepareStatement(
@@ -318,6 +319,7 @@ final class HistoryWriter implements AutoCloseable {
     insertEnd.setLong(20, end.firstSeq);
     insertEnd.setInt(21, end.eventCount);
     insertEnd.setBytes(22, end.timeline.toByteArray());
+    bindKernelState(insertEnd, 23, end.summary);
   }
 
   /** The close's summary into five columns from {@code first}: lifetime, bytes both ways, who, how. */
@@ -336,6 +338,16 @@ final class HistoryWriter implements AutoCloseable {
     statement.setString(first + 4, summary.ending().name());
   }
 
+  /** The kernel's state at close, when it was read: null otherwise. */
+  private static void bindKernelState(PreparedStatement statement, int column, ConnectionSummary summary)
+      throws SQLException {
+    if (summary == null || summary.kernelState() == TcpState.UNKNOWN) {
+      statement.setNull(column, Types.VARCHAR);
+    } else {
+      statement.setString(column, summary.kernelState().name());
+    }
+  }
+
   private void bindEndUpdate(OpenEnd end) throws SQLException {
     setText(updateEnd, 1, end.localAddr);
     setInt(updateEnd, 2, end.localPort);
@@ -346,7 +358,8 @@ final class HistoryWriter implements AutoCloseable {
     bindSummary(updateEnd, 7, end.summary);
     updateEnd.setInt(12, end.eventCount);
     updateEnd.setBytes(13, end.timeline.toByteArray());
-    updateEnd.setLong(14, end.id);
+    bindKernelState(updateEnd, 14, end.summary);
+    updateEnd.setLong(15, end.id);
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.FramingError;
 import dev.teardown.api.Initiator;
+import dev.teardown.api.TcpState;
 import dev.teardown.api.ShutdownHow;
 import dev.teardown.api.TeardownEvent;
 import java.net.InetAddress;
@@ -40,10 +41,19 @@ public final class TeardownHistory implements AutoCloseable {
 
   private final Path file;
   private final Connection connection;
+  private final String endColumns;
 
   private TeardownHistory(Path file, Connection connection) {
     this.file = file;
     this.connection = connection;
+    String columns;
+    try {
+      columns = endColumns(HistoryFile.schema(connection));
+    } catch (SQLException e) {
+      HistoryFile.closeQuietly(connection);
+      throw HistoryFile.failure(file, e);
+    }
+    this.endColumns = columns;
   }
 
   /**
@@ -188,7 +198,7 @@ public final class TeardownHistory implements AutoCloseable {
       long id, String user, long pid, String process, long socketId, int protocol, int socketType,
       String localAddr, Integer localPort, String remoteAddr, Integer remotePort, long firstNanos,
       long lastNanos, int state, Long lifetimeNanos, Long bytesSent, Long bytesReceived,
-      String firstShutdown, String ending, long firstSeq, int eventCount, byte[] events) {
+      String firstShutdown, String ending, long firstSeq, int eventCount, byte[] events, String kernelState) {
 
     /** When the socket was made: its close's lifetime says, else its first record. */
     long startNanos() {
@@ -196,10 +206,14 @@ public final class TeardownHistory implements AutoCloseable {
     }
   }
 
-  private static final String END_COLUMNS =
+  private static final String END_COLUMNS_2 =
       "id, user, pid, process, socket_id, protocol, socket_type, local_addr, local_port, remote_addr,"
           + " remote_port, first_ns, last_ns, state, lifetime_ns, bytes_sent, bytes_received, first_shutdown, ending,"
           + " first_seq, event_count, events";
+  /** The columns read of each end: a history of schema 2 or older has no kernel state. */
+  private static String endColumns(int schema) {
+    return END_COLUMNS_2 + (schema >= 3 ? ", kernel_state" : ", NULL");
+  }
 
   private static EndRow endRow(ResultSet result) throws SQLException {
     return new EndRow(
@@ -207,7 +221,8 @@ public final class TeardownHistory implements AutoCloseable {
         result.getInt(6), result.getInt(7), result.getString(8), (Integer) result.getObject(9),
         result.getString(10), (Integer) result.getObject(11), result.getLong(12), result.getLong(13),
         result.getInt(14), longOrNull(result, 15), longOrNull(result, 16), longOrNull(result, 17),
-        result.getString(18), result.getString(19), result.getLong(20), result.getInt(21), result.getBytes(22));
+        result.getString(18), result.getString(19), result.getLong(20), result.getInt(21), result.getBytes(22),
+        result.getString(23));
   }
 
   private static Long longOrNull(ResultSet result, int column) throws SQLException {
@@ -216,7 +231,7 @@ public final class TeardownHistory implements AutoCloseable {
   }
 
   private List<EndRow> matchingEnds(HistoryQuery query, HistoryQuery.Peer peer, long afterId) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT " + END_COLUMNS + " FROM ends WHERE id > ?");
+    StringBuilder sql = new StringBuilder("SELECT " + endColumns + " FROM ends WHERE id > ?");
     List<Object> args = new ArrayList<>();
     args.add(afterId);
     if (query.port() != null) {
@@ -283,7 +298,7 @@ public final class TeardownHistory implements AutoCloseable {
     if (end.localAddr() == null || end.remoteAddr() == null || end.localPort() == null || end.remotePort() == null) {
       return null;
     }
-    String sql = "SELECT " + END_COLUMNS + " FROM ends WHERE local_port = ? AND local_addr = ? AND remote_port = ?"
+    String sql = "SELECT " + endColumns + " FROM ends WHERE local_port = ? AND local_addr = ? AND remote_port = ?"
         + " AND remote_addr = ? AND id <> ? AND first_ns <= ? AND last_ns >= ?";
     EndRow best = null;
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -332,7 +347,8 @@ public final class TeardownHistory implements AutoCloseable {
           row.bytesSent() == null ? 0 : row.bytesSent(),
           row.bytesReceived() == null ? 0 : row.bytesReceived(),
           enumOr(Initiator.class, row.firstShutdown(), Initiator.NONE),
-          enumOr(Ending.class, row.ending(), Ending.NONE));
+          enumOr(Ending.class, row.ending(), Ending.NONE),
+          enumOr(TcpState.class, row.kernelState(), TcpState.UNKNOWN));
     }
     List<TeardownEvent> events = Timeline.read(row.events(), row.firstSeq(), row.user(), row.pid(), row.process(),
         row.socketId(), row.protocol(), row.socketType(), local, remote, summary);

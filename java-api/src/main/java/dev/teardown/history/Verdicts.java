@@ -1,9 +1,13 @@
 package dev.teardown.history;
 
 import dev.teardown.api.CloseMode;
+import dev.teardown.api.ConnectionSummary;
+import dev.teardown.api.Ending;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
+import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
+import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +23,11 @@ import java.util.List;
  * the initiator's first call and the flags of its close, in this order: a framing error, disconnect
  * data, then what closed it (process exit, WSACleanup, the policy, unread data, SO_LINGER {on,
  * 0}), then a shutdown before the close, else a plain graceful close.
+ *
+ * <p>A close also carries the kernel's view of the connection just before it: the peer's FIN
+ * already in (CLOSE_WAIT, LAST_ACK), or the connection already gone without this end's FIN (a
+ * reset). That counts as the peer's teardown reaching this end before its first call, even when
+ * the program never read it.
  */
 final class Verdicts {
   private Verdicts() {}
@@ -30,7 +39,7 @@ final class Verdicts {
       ends.add(new EndFacts(end));
     }
     EndFacts initiator = initiator(ends);
-    boolean peerStarted = initiator == null && ends.size() == 1 && ends.get(0).firstRemote != null;
+    boolean peerStarted = initiator == null && ends.size() == 1 && ends.get(0).peerFirst();
     Mechanism mechanism = mechanism(ends);
     Cause cause = cause(ends, initiator, peerStarted);
     String initiatorText =
@@ -76,7 +85,7 @@ final class Verdicts {
         continue;
       }
       // Started by this end only if nothing of the peer's teardown reached it before.
-      if (end.firstRemote != null && end.firstRemote.timeNanos() < end.firstLocal.timeNanos()) {
+      if (end.peerFirst()) {
         continue;
       }
       if (best == null || end.firstLocal.timeNanos() < best.firstLocal.timeNanos()) {
@@ -99,7 +108,7 @@ final class Verdicts {
   private static Mechanism mechanism(List<EndFacts> ends) {
     boolean ended = false;
     for (EndFacts end : ends) {
-      if (end.reset || end.abortiveClose) {
+      if (end.reset || end.abortiveClose || end.kernelReset) {
         return Mechanism.RST;
       }
       ended |= end.close != null || end.firstRemote != null;
@@ -119,11 +128,15 @@ final class Verdicts {
       }
     }
     if (peerStarted) {
-      return ends.get(0).firstRemote.kind() == EventKind.RESET ? Cause.PEER_RESET : Cause.PEER_CLOSED;
+      EndFacts end = ends.get(0);
+      boolean reset = end.firstRemote != null && end.firstRemote.timeNanos() < end.firstLocalNanos()
+          ? end.firstRemote.kind() == EventKind.RESET
+          : end.kernelReset || end.firstRemote != null && end.firstRemote.kind() == EventKind.RESET;
+      return reset ? Cause.PEER_RESET : Cause.PEER_CLOSED;
     }
     if (initiator == null) {
       for (EndFacts end : ends) {
-        if (end.reset) {
+        if (end.reset || end.kernelReset) {
           return Cause.PEER_RESET;
         }
       }
@@ -164,6 +177,8 @@ final class Verdicts {
     boolean abortiveClose;
     boolean framing;
     boolean disconnectData;
+    boolean kernelPeerFin;  // the kernel had the peer's FIN before this end sent one
+    boolean kernelReset;    // the kernel had the connection gone (reset) before this end's FIN
 
     EndFacts(RecordedEnd end) {
       this.end = end;
@@ -184,6 +199,15 @@ final class Verdicts {
             abortiveClose |=
                 (event.closeMode() == CloseMode.ABORTIVE && !event.flags().contains(EventFlag.CONVERTED))
                     || event.flags().contains(EventFlag.UNREAD_DATA);
+            ConnectionSummary summary = event.summary();
+            if (summary != null) {
+              kernelPeerFin |= summary.kernelState().peerFinFirst();
+              // The layer concluded a reset from the kernel's CLOSED: the summary ends abortively
+              // with the peer first, and nothing this end did or saw says why.
+              kernelReset |= summary.kernelState() == TcpState.CLOSED
+                  && summary.ending() == Ending.ABORTIVE
+                  && summary.firstShutdown() == Initiator.REMOTE;
+            }
           }
           case RESET -> {
             reset = true;
@@ -199,6 +223,24 @@ final class Verdicts {
           default -> {}
         }
       }
+    }
+
+    /** Nanoseconds of this end's first teardown call, or the largest value when it made none. */
+    long firstLocalNanos() {
+      return firstLocal == null ? Long.MAX_VALUE : firstLocal.timeNanos();
+    }
+
+    /**
+     * Whether the peer's teardown reached this end before its own first call: seen by a call, or
+     * told by the kernel at the close (then it came before every call of this end's: a close
+     * after a shutdown of this end's sending side is never judged a reset, and a FIN that came
+     * after this end's shows as FIN_WAIT or TIME_WAIT, not CLOSE_WAIT).
+     */
+    boolean peerFirst() {
+      if (firstRemote != null && firstRemote.timeNanos() < firstLocalNanos()) {
+        return true;
+      }
+      return kernelPeerFin || kernelReset && !reset;
     }
 
     private static TeardownEvent earlier(TeardownEvent current, TeardownEvent candidate) {

@@ -284,6 +284,37 @@ class LspUnderWineTest {
     assertTrue(run.output().contains("server saw error 10054"), run.output());
   }
 
+  // The kernel's view at close: what the client never read, or read where Teardown did not see it
+  // (a completion port's, in compatible mode), still decides who began and how.
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aClosesSummaryTakesTheKernelsViewOfWhatTheProgramNeverRead(Mode mode) throws Exception {
+    Run run = run(mode, "unread-endings");
+    for (String server : List.of("fin-server", "port-server")) {
+      TeardownEvent close = single(run.of(server), EventKind.CLOSE);
+      assertEquals(Initiator.LOCAL, close.summary().firstShutdown(), server);
+      assertEquals(TcpState.ESTABLISHED, close.summary().kernelState(), server);
+    }
+    TeardownEvent fin = single(run.of("fin-client"), EventKind.CLOSE);
+    assertEquals(List.of(EventKind.CLOSE), kinds(run.of("fin-client")), "the client read nothing");
+    assertEquals(TcpState.CLOSE_WAIT, fin.summary().kernelState());
+    assertEquals(Initiator.REMOTE, fin.summary().firstShutdown(), "the server's FIN came first");
+    assertEquals(Ending.GRACEFUL, fin.summary().ending());
+
+    TeardownEvent reset = single(run.of("reset-client"), EventKind.CLOSE);
+    assertEquals(List.of(EventKind.CLOSE), kinds(run.of("reset-client")), "the client read nothing");
+    assertEquals(TcpState.CLOSED, reset.summary().kernelState());
+    assertEquals(Initiator.REMOTE, reset.summary().firstShutdown());
+    assertEquals(Ending.ABORTIVE, reset.summary().ending(), "the server's reset, never read");
+
+    TeardownEvent ported = single(run.of("port-client"), EventKind.CLOSE);
+    assertEquals(TcpState.CLOSE_WAIT, ported.summary().kernelState());
+    assertEquals(Initiator.REMOTE, ported.summary().firstShutdown(),
+        "the end read through the port: seen by Teardown in full mode, told by the kernel in both");
+    assertEquals(mode == Mode.FULL ? List.of(EventKind.EOF, EventKind.CLOSE) : List.of(EventKind.CLOSE),
+        kinds(run.of("port-client")));
+  }
+
   @ParameterizedTest
   @EnumSource(Mode.class)
   void thePolicyClosesGracefullyWhatWasAskedToBeAbortive(Mode mode) throws Exception {

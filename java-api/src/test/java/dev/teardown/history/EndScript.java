@@ -8,6 +8,7 @@ import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
+import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -66,6 +67,12 @@ final class EndScript {
   EndScript close(long atMs, CloseMode mode, Initiator first, Ending ending, EventFlag... flags) {
     return add(atMs, EventKind.CLOSE, null, mode, flags.length == 0 ? Set.of() : EnumSet.of(flags[0], flags), 0, null,
         new ConnectionSummary(Duration.ofMillis(atMs), 100, 200, first, ending));
+  }
+
+  /** A close whose summary carries the kernel's state just before it. */
+  EndScript close(long atMs, CloseMode mode, Initiator first, Ending ending, TcpState kernel) {
+    return add(atMs, EventKind.CLOSE, null, mode, Set.of(), 0, null,
+        new ConnectionSummary(Duration.ofMillis(atMs), 100, 200, first, ending, kernel));
   }
 
   private EndScript add(long atMs, EventKind kind, ShutdownHow how, CloseMode mode, Set<EventFlag> flags, long dataLength, byte[] data) {

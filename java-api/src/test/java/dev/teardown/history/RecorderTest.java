@@ -162,6 +162,7 @@ class RecorderTest {
             + " next_sequence INTEGER NOT NULL)");
         statement.execute("INSERT INTO positions SELECT * FROM positions_2");
         statement.execute("DROP TABLE positions_2");
+        statement.execute("ALTER TABLE ends DROP COLUMN kernel_state");
         statement.execute("PRAGMA user_version = 1");
       }
       try (TeardownHistory history = TeardownHistory.open(db())) {
@@ -334,10 +335,11 @@ class RecorderTest {
       record(channel, 0, Recorder.Options.DEFAULT);
       try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
           Statement statement = sql.createStatement()) {
-        statement.execute("PRAGMA user_version = 3");
+        statement.execute("PRAGMA user_version = " + (HistoryFile.SCHEMA + 1));
       }
       e = assertThrows(HistoryException.class, () -> Recorder.open(channel, db(), Recorder.Options.DEFAULT));
-      assertTrue(e.getMessage().startsWith(db() + ": written by a newer Teardown (history schema 3"), e.getMessage());
+      assertTrue(e.getMessage().startsWith(db() + ": written by a newer Teardown (history schema "
+          + (HistoryFile.SCHEMA + 1)), e.getMessage());
 
       Path damaged = dir.resolve("damaged.db");
       Files.copy(db(), damaged);

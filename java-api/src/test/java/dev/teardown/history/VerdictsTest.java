@@ -9,6 +9,7 @@ import dev.teardown.api.EventKind;
 import dev.teardown.api.FramingError;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
+import dev.teardown.api.TcpState;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -140,6 +141,48 @@ class VerdictsTest {
     assertVerdict(
         judge(server().remote(11, EventKind.EOF).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL)),
         CLIENT, Mechanism.FIN, Cause.PEER_CLOSED);
+  }
+
+  // The kernel's view at close: what the reader never read still names the peer.
+  @Test
+  void aPeersFinTheReaderNeverReadMakesThePeerTheInitiator() {
+    assertVerdict(
+        judge(server().close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL, TcpState.CLOSE_WAIT)),
+        CLIENT, Mechanism.FIN, Cause.PEER_CLOSED);
+  }
+
+  @Test
+  void aPeersResetTheReaderNeverReadIsAPeerReset() {
+    assertVerdict(
+        judge(server().close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE, TcpState.CLOSED)),
+        CLIENT, Mechanism.RST, Cause.PEER_RESET);
+  }
+
+  @Test
+  void aShutdownAfterThePeersUnreadFinIsNotTheStart() {
+    assertVerdict(
+        judge(server().shutdown(10, ShutdownHow.SEND)
+            .close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL, TcpState.LAST_ACK)),
+        CLIENT, Mechanism.FIN, Cause.PEER_CLOSED);
+  }
+
+  @Test
+  void theKernelsStatesOfOurOwnEndingChangeNothing() {
+    assertVerdict(
+        judge(client().shutdown(10, ShutdownHow.SEND)
+            .close(12, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, TcpState.CLOSED)),
+        CLIENT, Mechanism.FIN, Cause.SHUTDOWN_THEN_CLOSE);
+    assertVerdict(
+        judge(client().close(12, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, TcpState.ESTABLISHED)),
+        CLIENT, Mechanism.FIN, Cause.GRACEFUL_CLOSE);
+  }
+
+  @Test
+  void withBothEndsTheEarlierCloseStillStartsIt() {
+    assertVerdict(
+        judge(client().close(30, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL, TcpState.CLOSE_WAIT),
+            server().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, TcpState.ESTABLISHED)),
+        SERVER, Mechanism.FIN, Cause.GRACEFUL_CLOSE);
   }
 
   @Test

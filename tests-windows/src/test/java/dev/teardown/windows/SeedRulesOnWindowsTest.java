@@ -13,6 +13,7 @@ import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
+import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
 import dev.teardown.windows.Machine.Run;
 import java.time.Duration;
@@ -49,6 +50,8 @@ class SeedRulesOnWindowsTest {
     assertEquals(Initiator.LOCAL, client.summary().firstShutdown());
     assertEquals(Initiator.REMOTE, server.summary().firstShutdown());
     assertEquals(Ending.GRACEFUL, client.summary().ending());
+    // The kernel's view at the server's close (SIO_TCP_INFO): the client's FIN in, its own not sent.
+    assertEquals(TcpState.CLOSE_WAIT, server.summary().kernelState());
     assertEquals(client.local(), server.remote(), "both ends name one connection");
     assertEquals(client.remote(), server.local());
     assertEquals("teardown_probe.exe", client.processName().toLowerCase());

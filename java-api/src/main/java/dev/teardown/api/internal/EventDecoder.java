@@ -10,6 +10,7 @@ import dev.teardown.api.EventKind;
 import dev.teardown.api.FramingError;
 import dev.teardown.api.Initiator;
 import dev.teardown.api.ShutdownHow;
+import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -97,7 +98,9 @@ public final class EventDecoder {
     }
     int first = Byte.toUnsignedInt(buffer.get(offset + FIRST_SHUTDOWN));
     int ending = Byte.toUnsignedInt(buffer.get(offset + ENDING));
-    return first < INITIATORS.length && ending < ENDINGS.length ? kind : null;
+    int kernelState = Byte.toUnsignedInt(buffer.get(offset + KERNEL_STATE));
+    return first < INITIATORS.length && ending < ENDINGS.length && TcpState.of(kernelState) != null
+        ? kind : null;
   }
 
   /** Decodes the record at {@code offset}; null if the record is malformed. */
@@ -157,7 +160,8 @@ public final class EventDecoder {
         buffer.getLong(offset + BYTES_SENT),
         buffer.getLong(offset + BYTES_RECEIVED),
         INITIATORS[Byte.toUnsignedInt(buffer.get(offset + FIRST_SHUTDOWN))],
-        ENDINGS[ending]);
+        ENDINGS[ending],
+        TcpState.of(Byte.toUnsignedInt(buffer.get(offset + KERNEL_STATE))));
   }
 
   /** A valid record's local endpoint ({@code remote} false) or peer, from the cache; or null. */

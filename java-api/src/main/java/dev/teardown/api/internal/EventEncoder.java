@@ -51,6 +51,7 @@ public final class EventEncoder {
       buffer.putLong(offset + BYTES_RECEIVED, summary.bytesReceived());
       buffer.put(offset + FIRST_SHUTDOWN, (byte) summary.firstShutdown().ordinal());
       buffer.put(offset + ENDING, (byte) summary.ending().ordinal());
+      buffer.put(offset + KERNEL_STATE, (byte) summary.kernelState().code());
     }
     byte[] name = event.processName().getBytes(StandardCharsets.UTF_8);
     buffer.put(offset + PROCESS_NAME, name, 0, Math.min(name.length, PROCESS_NAME_SIZE - 1));

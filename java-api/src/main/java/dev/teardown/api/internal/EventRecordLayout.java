@@ -23,6 +23,7 @@ public final class EventRecordLayout {
   public static final int BYTES_RECEIVED = 112;
   public static final int FIRST_SHUTDOWN = 120;
   public static final int ENDING = 121;
+  public static final int KERNEL_STATE = 122;
   public static final int USER = 124;
   public static final int PROCESS_NAME = 128;
   public static final int PROCESS_NAME_SIZE = 64;

@@ -37,6 +37,7 @@ public final class JfrEmitter {
       if (summary != null) {
         jfr.firstShutdown = summary.firstShutdown().name();
         jfr.ending = summary.ending().name();
+        jfr.kernelState = summary.kernelState().name();
         jfr.lifetime = summary.lifetime().toNanos();
         jfr.bytesSent = summary.bytesSent();
         jfr.bytesReceived = summary.bytesReceived();

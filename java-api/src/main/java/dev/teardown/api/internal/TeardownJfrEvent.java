@@ -69,6 +69,10 @@ public final class TeardownJfrEvent extends Event {
   @Label("Ending")
   public String ending;
 
+  @Label("Kernel State")
+  @Description("The kernel's TCP state just before the close (UNKNOWN when not read)")
+  public String kernelState;
+
   @Label("Lifetime")
   @Timespan(Timespan.NANOSECONDS)
   public long lifetime;

@@ -13,6 +13,7 @@ import dev.teardown.api.FramingError;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
+import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -34,7 +35,7 @@ class EventDecoderTest {
         3, TeardownEvent.epochNanos(Instant.parse("2026-01-01T00:00:00Z")), 10, "srv", 5, 6, 1, EventKind.CLOSE, 0, null,
         CloseMode.ABORTIVE, Duration.ZERO, Set.of(), 4, new byte[] {1, 2, 3, 4},
         new InetSocketAddress("127.0.0.1", 1), new InetSocketAddress("127.0.0.1", 2),
-        new ConnectionSummary(Duration.ofSeconds(1), 1, 2, Initiator.LOCAL, Ending.ABORTIVE), null);
+        new ConnectionSummary(Duration.ofSeconds(1), 1, 2, Initiator.REMOTE, Ending.ABORTIVE, TcpState.CLOSED), null);
   }
 
   private ByteBuffer encoded(Consumer<ByteBuffer> damage) {
@@ -50,6 +51,8 @@ class EventDecoderTest {
     assertNotNull(event);
     assertEquals(CloseMode.ABORTIVE, event.closeMode());
     assertEquals(Ending.ABORTIVE, event.summary().ending());
+    assertEquals(Initiator.REMOTE, event.summary().firstShutdown());
+    assertEquals(TcpState.CLOSED, event.summary().kernelState(), "the kernel's state survives the round trip");
   }
 
   @Test
@@ -95,6 +98,8 @@ class EventDecoderTest {
     assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.LOCAL, (byte) 5)), 0));
     assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.ENDING, (byte) 3)), 0));
     assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.FIRST_SHUTDOWN, (byte) 7)), 0));
+    assertNull(decoder.decode(encoded(b -> b.put(EventRecordLayout.KERNEL_STATE, (byte) 12)), 0),
+        "no such TCP state");
   }
 
   @Test

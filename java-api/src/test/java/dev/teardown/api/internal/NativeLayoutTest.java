@@ -53,6 +53,7 @@ class NativeLayoutTest {
         Arguments.of("bytes_received", EventRecordLayout.BYTES_RECEIVED, 8),
         Arguments.of("first_shutdown", EventRecordLayout.FIRST_SHUTDOWN, 1),
         Arguments.of("ending", EventRecordLayout.ENDING, 1),
+        Arguments.of("kernel_state", EventRecordLayout.KERNEL_STATE, 1),
         Arguments.of("user", EventRecordLayout.USER, 4),
         Arguments.of("process_name", EventRecordLayout.PROCESS_NAME, EventRecordLayout.PROCESS_NAME_SIZE),
         Arguments.of("captured", EventRecordLayout.CAPTURED, EventRecordLayout.CAPTURE_MAX));
