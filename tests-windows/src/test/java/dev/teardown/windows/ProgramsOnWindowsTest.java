@@ -70,6 +70,13 @@ class ProgramsOnWindowsTest {
     return "http://127.0.0.1:" + port + "/";
   }
 
+  /** A script of these lines, written where the runs' output is kept. */
+  private static Path script(String name, String... lines) throws IOException {
+    Path script = Files.createDirectories(Path.of("target", "runs").toAbsolutePath()).resolve(name);
+    Files.writeString(script, String.join("\n", lines) + "\n");
+    return script;
+  }
+
   /** The program on the PATH (as `where` finds it), or the test is skipped saying it is absent. */
   private static Path program(String executable) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
@@ -168,8 +175,7 @@ class ProgramsOnWindowsTest {
 
   @Test
   void pythonAsyncioOnTheProactorLoop() throws Exception {
-    Path script = Files.createDirectories(Path.of("target", "runs").toAbsolutePath()).resolve("fetch.py");
-    Files.writeString(script, String.join("\n",
+    Path script = script("fetch.py",
         "import asyncio, sys",
         "",
         "async def main(port):",
@@ -182,8 +188,7 @@ class ProgramsOnWindowsTest {
         "    await writer.wait_closed()",
         "    print(response.decode('ascii').split('\\r\\n\\r\\n', 1)[1])",
         "",
-        "asyncio.run(main(int(sys.argv[1])))",
-        ""));
+        "asyncio.run(main(int(sys.argv[1])))");
     fetchesAndIsRecorded("python-asyncio", List.of(program("python.exe").toString(), script.toString(),
         Integer.toString(port)), true, false);
   }
@@ -200,8 +205,7 @@ class ProgramsOnWindowsTest {
   @Test
   void perlSockets() throws Exception {
     // Perl's Windows port does as Ruby's.
-    Path script = Files.createDirectories(Path.of("target", "runs").toAbsolutePath()).resolve("fetch.pl");
-    Files.writeString(script, String.join("\n",
+    Path script = script("fetch.pl",
         "use strict;",
         "use IO::Socket::INET;",
         "my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ARGV[0]) or die $!;",
@@ -209,8 +213,7 @@ class ProgramsOnWindowsTest {
         "local $/;",
         "my $response = <$s>;",
         "close $s;",
-        "print((split /\\r\\n\\r\\n/, $response, 2)[1], qq{\\n});",
-        ""));
+        "print((split /\\r\\n\\r\\n/, $response, 2)[1], qq{\\n});");
     fetchesAndIsRecorded("perl-socket", List.of(program("perl.exe").toString(), script.toString(),
         Integer.toString(port)), Machine.mode() == Machine.Mode.COMPATIBLE, false);
   }
