@@ -57,6 +57,26 @@ BOOL fail(int error) {
   return FALSE;
 }
 
+// Runs a wrapper's `body`; anything thrown fails the call with `failure`: WSAEFAULT for the
+// application's memory that could not be read or written, else WSAENOBUFS.
+template <typename Result, typename Body>
+Result caught(Result failure, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const AppFault&) {
+    fail(WSAEFAULT);
+  } catch (...) {
+    fail(WSAENOBUFS);
+  }
+  return failure;
+}
+
+// An extension function's BOOL in the form of a WSP call's result, its error kept in `reason`.
+int wsp_result(BOOL done, int& reason) {
+  reason = done ? 0 : static_cast<int>(GetLastError());
+  return done ? 0 : SOCKET_ERROR;
+}
+
 // Runs `call` (the provider's function given the request's overlapped) for an overlapped request
 // the LSP completes; the wrapper's result as Windows reports it: FALSE with ERROR_IO_PENDING.
 template <typename Call>
@@ -125,7 +145,7 @@ uint64_t transmit_packets_bytes(const TRANSMIT_PACKETS_ELEMENT* packets, DWORD c
 BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD receive_length,
                       DWORD local_length, DWORD remote_length, LPDWORD received,
                       LPOVERLAPPED overlapped) {
-  try {
+  return caught(FALSE, [&]() -> BOOL {
     int error = 0;
     SocketRef listener = sockets().find(listening, error);
     SocketRef accepted = sockets().find(accepting, error);
@@ -154,16 +174,12 @@ BOOL WINAPI accept_ex(SOCKET listening, SOCKET accepting, PVOID buffer, DWORD re
       return function(listener->lower, accepted->lower, buffer, receive_length, local_length,
                       remote_length, &ignored, own);
     });
-  } catch (const AppFault&) {
-    return fail(WSAEFAULT);
-  } catch (...) {
-    return fail(WSAENOBUFS);
-  }
+  });
 }
 
 BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID send_buffer,
                        DWORD send_length, LPDWORD sent, LPOVERLAPPED overlapped) {
-  try {
+  return caught(FALSE, [&]() -> BOOL {
     int error = 0;
     SocketRef context = sockets().find(s, error);
     if (!context) return fail(WSAENOTSOCK);
@@ -172,10 +188,9 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
     if (overlapped == nullptr || !layered_io(*context)) {
       int reason = 0;
       auto issue = [&](LPWSAOVERLAPPED_COMPLETION_ROUTINE) {
-        BOOL done =
-            function(context->lower, name, name_length, send_buffer, send_length, sent, overlapped);
-        reason = done ? 0 : static_cast<int>(GetLastError());
-        return done ? 0 : SOCKET_ERROR;
+        return wsp_result(
+            function(context->lower, name, name_length, send_buffer, send_length, sent, overlapped),
+            reason);
       };
       // In compatible mode its first bytes are counted when the result is seen.
       int result = overlapped != nullptr && context->provider->ifs
@@ -209,11 +224,7 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
     return in_flight(request, [&](LPOVERLAPPED own) {
       return function(context->lower, name, name_length, send_buffer, send_length, &ignored, own);
     });
-  } catch (const AppFault&) {
-    return fail(WSAEFAULT);
-  } catch (...) {
-    return fail(WSAENOBUFS);
-  }
+  });
 }
 
 // DisconnectEx, TransmitFile and TransmitPackets share this: overlapped through the LSP, or done
@@ -235,9 +246,7 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
     uint64_t started_ns = platform::wall_clock_ns();
     int reason = 0;
     auto issue = [&](LPWSAOVERLAPPED_COMPLETION_ROUTINE) {
-      BOOL done = call(function, context->lower, overlapped);
-      reason = done ? 0 : static_cast<int>(GetLastError());
-      return done ? 0 : SOCKET_ERROR;
+      return wsp_result(call(function, context->lower, overlapped), reason);
     };
     int result = 0;
     if (disconnects) {
@@ -273,54 +282,42 @@ BOOL ending(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, bool disconnects, Ex
 }
 
 BOOL WINAPI disconnect_ex(SOCKET s, LPOVERLAPPED overlapped, DWORD flags, DWORD reserved) {
-  try {
+  return caught(FALSE, [&] {
     return ending(s, overlapped, flags, true, kDisconnectEx, [] { return uint64_t{0}; },
                   [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
                     return reinterpret_cast<LPFN_DISCONNECTEX>(function)(lower_socket, own, flags,
                                                                          reserved);
                   });
-  } catch (const AppFault&) {
-    return fail(WSAEFAULT);
-  } catch (...) {
-    return fail(WSAENOBUFS);
-  }
+  });
 }
 
 BOOL WINAPI transmit_file(SOCKET s, HANDLE file, DWORD bytes, DWORD per_send,
                           LPOVERLAPPED overlapped, LPTRANSMIT_FILE_BUFFERS buffers, DWORD flags) {
-  try {
+  return caught(FALSE, [&] {
     return ending(s, overlapped, flags, (flags & TF_DISCONNECT) != 0, kTransmitFile,
                   [&] { return transmit_file_bytes(file, bytes, buffers); },
                   [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
                     return reinterpret_cast<LPFN_TRANSMITFILE>(function)(
                         lower_socket, file, bytes, per_send, own, buffers, flags);
                   });
-  } catch (const AppFault&) {
-    return fail(WSAEFAULT);
-  } catch (...) {
-    return fail(WSAENOBUFS);
-  }
+  });
 }
 
 BOOL WINAPI transmit_packets(SOCKET s, LPTRANSMIT_PACKETS_ELEMENT packets, DWORD count,
                              DWORD send_size, LPOVERLAPPED overlapped, DWORD flags) {
-  try {
+  return caught(FALSE, [&] {
     return ending(s, overlapped, flags, (flags & TF_DISCONNECT) != 0, kTransmitPackets,
                   [&] { return transmit_packets_bytes(packets, count); },
                   [&](void* function, SOCKET lower_socket, LPOVERLAPPED own) {
                     return reinterpret_cast<LPFN_TRANSMITPACKETS>(function)(
                         lower_socket, packets, count, send_size, own, flags);
                   });
-  } catch (const AppFault&) {
-    return fail(WSAEFAULT);
-  } catch (...) {
-    return fail(WSAENOBUFS);
-  }
+  });
 }
 
 INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAOVERLAPPED overlapped,
                            LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
-  try {
+  return caught(SOCKET_ERROR, [&]() -> INT {
     int error = 0;
     SocketRef context = sockets().find(s, error);
     if (!context) {
@@ -373,13 +370,7 @@ INT WINAPI receive_message(SOCKET s, LPWSAMSG message, LPDWORD received, LPWSAOV
     started(request, result, result == 0 ? 0 : static_cast<int>(GetLastError()), &reported);
     fail(reported);
     return SOCKET_ERROR;
-  } catch (const AppFault&) {
-    fail(WSAEFAULT);
-    return SOCKET_ERROR;
-  } catch (...) {
-    fail(WSAENOBUFS);
-    return SOCKET_ERROR;
-  }
+  });
 }
 
 void* wrapper(Extension which) {

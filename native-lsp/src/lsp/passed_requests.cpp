@@ -37,6 +37,14 @@ WrappedRoutine* find_routine(LPWSAOVERLAPPED overlapped, bool take) {
   return wrapped;
 }
 
+// A wrapped routine that will never run: gone, with the DLL reference it held (never the last:
+// ws2_32 holds the DLL while it calls in).
+void discard(WrappedRoutine* wrapped) {
+  HMODULE held = wrapped->held;
+  delete wrapped;
+  FreeLibrary(held);
+}
+
 void record(SocketContext& context, Passed kind, uint64_t requested, DWORD flags_in, int result,
             int error, DWORD bytes) {
   if (kind == Passed::kReceive) {
@@ -131,8 +139,7 @@ LPWSAOVERLAPPED_COMPLETION_ROUTINE pass_request(SocketRef& context, LPWSAOVERLAP
     // the application's own routine rather than lose the first's.
     if (routines().emplace(overlapped, wrapped).second) return completed;
   }
-  delete wrapped;
-  FreeLibrary(held);  // not the last reference: ws2_32 holds the DLL while it calls in
+  discard(wrapped);
   return routine;
 }
 
@@ -147,9 +154,7 @@ void request_started(SocketContext& context, LPWSAOVERLAPPED overlapped, Passed 
   if (wrapped != nullptr && result == 0) {
     wrapped->recorded = true;
   } else if (wrapped != nullptr) {
-    HMODULE held = wrapped->held;
-    delete wrapped;
-    FreeLibrary(held);  // not the last reference: ws2_32 holds the DLL while it calls in
+    discard(wrapped);
   } else {
     unwatch(context, overlapped, watched);
   }

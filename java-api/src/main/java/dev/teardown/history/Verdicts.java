@@ -128,11 +128,7 @@ final class Verdicts {
       }
     }
     if (peerStarted) {
-      EndFacts end = ends.get(0);
-      boolean reset = end.firstRemote != null && end.firstRemote.timeNanos() < end.firstLocalNanos()
-          ? end.firstRemote.kind() == EventKind.RESET
-          : end.kernelReset || end.firstRemote != null && end.firstRemote.kind() == EventKind.RESET;
-      return reset ? Cause.PEER_RESET : Cause.PEER_CLOSED;
+      return ends.get(0).peerReset() ? Cause.PEER_RESET : Cause.PEER_CLOSED;
     }
     if (initiator == null) {
       for (EndFacts end : ends) {
@@ -225,9 +221,17 @@ final class Verdicts {
       }
     }
 
-    /** Nanoseconds of this end's first teardown call, or the largest value when it made none. */
-    long firstLocalNanos() {
-      return firstLocal == null ? Long.MAX_VALUE : firstLocal.timeNanos();
+    /** Whether a call of this end saw the peer's teardown before this end's first call (or none). */
+    boolean seenPeerFirst() {
+      return firstRemote != null && (firstLocal == null || firstRemote.timeNanos() < firstLocal.timeNanos());
+    }
+
+    /** Whether the peer's teardown that reached this end first was a reset. */
+    boolean peerReset() {
+      if (seenPeerFirst()) {
+        return firstRemote.kind() == EventKind.RESET;
+      }
+      return kernelReset || firstRemote != null && firstRemote.kind() == EventKind.RESET;
     }
 
     /**
@@ -237,10 +241,7 @@ final class Verdicts {
      * after this end's shows as FIN_WAIT or TIME_WAIT, not CLOSE_WAIT).
      */
     boolean peerFirst() {
-      if (firstRemote != null && firstRemote.timeNanos() < firstLocalNanos()) {
-        return true;
-      }
-      return kernelPeerFin || kernelReset && !reset;
+      return seenPeerFirst() || kernelPeerFin || kernelReset && !reset;
     }
 
     private static TeardownEvent earlier(TeardownEvent current, TeardownEvent candidate) {
