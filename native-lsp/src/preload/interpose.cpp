@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -62,6 +63,19 @@ void report_sent(int fd, ssize_t result) {
 }
 
 using teardown::preload::ProgramCall;
+
+// The kernel takes at most IOV_MAX buffers in one call and refuses a longer vector before it
+// touches the stream (sendmsg, recvmsg: EMSGSIZE; writev, readv: EINVAL). Such a call goes to
+// libc as it is, framed connection or not, so that it fails as the plain one does; the layer
+// never slices it into calls that would succeed.
+constexpr bool vector_fits(size_t count) { return count <= IOV_MAX; }
+constexpr bool vector_fits(int count) { return count >= 0 && count <= IOV_MAX; }
+
+// How many of a message's buffers the layer may look at: none of a vector the kernel refused.
+int buffers_to_look_at(const msghdr* message) {
+  return message != nullptr && vector_fits(message->msg_iovlen) ? static_cast<int>(message->msg_iovlen)
+                                                                : 0;
+}
 
 // A send on an emulated connection, reported as the plain one is.
 // What the framed calls return when the descriptor turned out not to be the socket the layer
@@ -406,7 +420,8 @@ TD_EXPORT ssize_t sendto(int fd, const void* buffer, size_t length, int flags,
 }
 
 TD_EXPORT ssize_t sendmsg(int fd, const msghdr* message, int flags) {
-  if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && message != nullptr) {
+  if (auto* connection = teardown::preload::emulation_of(fd);
+      connection != nullptr && message != nullptr && vector_fits(message->msg_iovlen)) {
     msghdr copy = *message;
     if (ssize_t framed = framed_send(
             fd, *connection,
@@ -432,7 +447,7 @@ TD_EXPORT ssize_t write(int fd, const void* buffer, size_t length) {
 }
 
 TD_EXPORT ssize_t writev(int fd, const iovec* vectors, int count) {
-  if (auto* connection = teardown::preload::emulation_of(fd)) {
+  if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && vector_fits(count)) {
     if (ssize_t framed = framed_send(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
         framed != kNotOurs)
       return framed;
@@ -492,7 +507,8 @@ TD_EXPORT ssize_t recvfrom(int fd, void* buffer, size_t length, int flags, socka
 }
 
 TD_EXPORT ssize_t recvmsg(int fd, msghdr* message, int flags) {
-  if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && message != nullptr) {
+  if (auto* connection = teardown::preload::emulation_of(fd);
+      connection != nullptr && message != nullptr && vector_fits(message->msg_iovlen)) {
     if (ssize_t framed = framed_receive(
             fd, *connection,
             ProgramCall{message->msg_iov, static_cast<int>(message->msg_iovlen), flags, message});
@@ -501,8 +517,7 @@ TD_EXPORT ssize_t recvmsg(int fd, msghdr* message, int flags) {
   }
   ssize_t result = real().recvmsg(fd, message, flags);
   if ((flags & MSG_PEEK) == 0 && message != nullptr) {
-    result =
-        report_received(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), result, flags);
+    result = report_received(fd, message->msg_iov, buffers_to_look_at(message), result, flags);
   }
   return result;
 }
@@ -519,13 +534,13 @@ TD_EXPORT ssize_t read(int fd, void* buffer, size_t length) {
 }
 
 TD_EXPORT ssize_t readv(int fd, const iovec* vectors, int count) {
-  if (auto* connection = teardown::preload::emulation_of(fd)) {
+  if (auto* connection = teardown::preload::emulation_of(fd); connection != nullptr && vector_fits(count)) {
     if (ssize_t framed = framed_receive(fd, *connection, ProgramCall{vectors, count, 0, nullptr});
         framed != kNotOurs)
       return framed;
   }
   ssize_t result = real().readv(fd, vectors, count);
-  return report_received(fd, vectors, count, result, 0);
+  return report_received(fd, vectors, vector_fits(count) ? count : 0, result, 0);
 }
 
 TD_EXPORT int poll(pollfd* fds, nfds_t count, int timeout) {
