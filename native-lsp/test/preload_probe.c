@@ -2,7 +2,7 @@
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
  *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range | exec |
- *                             totals | unread_endings)
+ *                             totals | unread_endings | kernel_view)
  *
  * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
  * an orderly end of stream (the abortive-to-graceful policy at work). */
@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,55 @@ static void unread_endings_scenario(void) {
   CHECK(close(half_client) == 0);
   close(listener);
   close(second_listener);
+}
+
+/* What the kernel tells beside the program's calls: a blocking and a non-blocking connect refused
+ * (no listener on the port), a close that discards 1000 unread bytes, and a client that writes on
+ * after its server closed until a send fails with EPIPE (the server's kernel reset it). */
+static void kernel_view_scenario(void) {
+  int port = 0;
+  int gone = listener_on(&port);
+  close(gone); /* nothing listens on `port` now */
+  errno = 0;
+  CHECK(connect_to(port) == -1 && errno == ECONNREFUSED);
+
+  int pending = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in address = {0};
+  address.sin_family = AF_INET;
+  address.sin_port = htons((unsigned short)port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int started = connect(pending, (struct sockaddr*)&address, sizeof(address));
+  CHECK(started == 0 || errno == EINPROGRESS);
+  struct pollfd writable = {pending, POLLOUT, 0};
+  CHECK(poll(&writable, 1, 2000) == 1);
+  int error = 0;
+  socklen_t length = sizeof(error);
+  CHECK(getsockopt(pending, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == ECONNREFUSED);
+  CHECK(close(pending) == 0);
+
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
+  static char thousand[1000];
+  CHECK(send(client, thousand, sizeof(thousand), 0) == (ssize_t)sizeof(thousand));
+  usleep(20000);
+  CHECK(close(server) == 0); /* 1000 bytes unread: the stack resets */
+  CHECK(wait_for_state(client, TCP_CLOSE));
+  CHECK(close(client) == 0);
+
+  struct sockaddr_in bound;
+  socklen_t bound_length = sizeof(bound);
+  CHECK(getsockname(listener, (struct sockaddr*)&bound, &bound_length) == 0);
+  int talker = connect_to(ntohs(bound.sin_port));
+  int quitter = accept(listener, NULL, NULL);
+  CHECK(close(quitter) == 0);
+  CHECK(wait_for_state(talker, TCP_CLOSE_WAIT));
+  CHECK(send(talker, "12345", 5, MSG_NOSIGNAL) == 5); /* the server's kernel answers with RST */
+  CHECK(wait_for_state(talker, TCP_CLOSE));
+  errno = 0;
+  ssize_t late = send(talker, "12345", 5, MSG_NOSIGNAL);
+  CHECK(late == -1 && errno == EPIPE); /* a reset in CLOSE_WAIT: Linux says EPIPE */
+  CHECK(close(talker) == 0);
+  close(listener);
 }
 
 static void errno_scenario(void) {
@@ -321,6 +371,7 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "fork") == 0) fork_scenario();
   else if (strcmp(argv[1], "abortive") == 0) return abortive_scenario();
   else if (strcmp(argv[1], "unread_endings") == 0) unread_endings_scenario();
+  else if (strcmp(argv[1], "kernel_view") == 0) kernel_view_scenario();
   else if (strcmp(argv[1], "close_range") == 0) close_range_scenario();
   else if (strcmp(argv[1], "exec") == 0) exec_scenario(argv[0]);
   else if (strcmp(argv[1], "totals") == 0)

@@ -331,8 +331,12 @@ TEST(RecordCheck, DependsOnSequenceAndEveryCheckedByte) {
   EXPECT_NE(base, record_check(event, 5));
 }
 
+// The format's fixed part: every field before captured[] (the record's first 224 bytes).
+constexpr size_t kFixed = 224;
+
 // The check as the ring format defines it, word by word: whichever way record_check computes it
 // (SSE2 lanes or scalar), rings written by one build are read by another.
+
 uint64_t reference_check(const td_event_record& record, uint64_t sequence) {
   auto word_at = [&](size_t offset) {
     uint64_t word = 0;
@@ -343,15 +347,15 @@ uint64_t reference_check(const td_event_record& record, uint64_t sequence) {
     uint64_t h = (state ^ word) * 0x9E3779B97F4A7C15ull;
     return h ^ (h >> 32);
   };
-  size_t length = 192 + (record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0);
+  size_t length = kFixed + (record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0);
   uint64_t even = sequence, odd = word_at(8), even_weighted = 0, odd_weighted = odd;
-  for (size_t offset = 16; offset < 192; offset += 16) {
+  for (size_t offset = 16; offset < kFixed; offset += 16) {
     even += word_at(offset);
     odd += word_at(offset + 8);
     even_weighted += even;
     odd_weighted += odd;
   }
-  for (size_t offset = 192; offset < length; offset += 8) {
+  for (size_t offset = kFixed; offset < length; offset += 8) {
     uint64_t word = 0;
     std::memcpy(&word, reinterpret_cast<const uint8_t*>(&record) + offset,
                 length - offset < 8 ? length - offset : 8);

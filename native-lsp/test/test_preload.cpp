@@ -233,5 +233,51 @@ TEST(PreloadEvents, AClosesSummaryTakesTheKernelsViewOfWhatWasNeverRead) {
   EXPECT_NE(closes[5].kernel_state, TD_TCP_UNKNOWN) << "read, whatever it was";
 }
 
+// Beside the program's calls, what the kernel tells: connects that made no connection recorded as
+// such, unread bytes a close discarded, and the errno the program saw.
+TEST(PreloadEvents, ConnectFailuresUnreadBytesAndTheProgramsOwnErrorsAreRecorded) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel = recorded_run(dir, "kernel_view");
+  ASSERT_TRUE(channel);
+  std::vector<td_event_record> failed, closes, resets;
+  for (const td_event_record& event : events_in(*channel)) {
+    if (event.kind == TD_KIND_CONNECT_FAILED) failed.push_back(event);
+    if (event.kind == TD_KIND_CLOSE && event.remote.family != TD_FAMILY_NONE) closes.push_back(event);
+    if (event.kind == TD_KIND_RESET) resets.push_back(event);
+  }
+  ASSERT_EQ(failed.size(), 2u) << "the blocking and the non-blocking connect, refused";
+  for (const td_event_record& event : failed) {
+    EXPECT_EQ(event.error, 10061) << "WSAECONNREFUSED";
+    EXPECT_EQ(event.os_error, ECONNREFUSED);
+    EXPECT_EQ(event.remote.family, TD_FAMILY_IPV4);
+    EXPECT_NE(event.remote.port, 0);
+    EXPECT_EQ(event.flags & TD_FLAG_ACCEPTED, 0);
+  }
+  EXPECT_EQ(failed[0].remote.port, failed[1].remote.port);
+  // A socket whose connect failed ends no connection: its close records nothing.
+  ASSERT_EQ(closes.size(), 4u) << "two connections, both ends of each";
+  const td_event_record& discarding = closes[0];
+  EXPECT_NE(discarding.flags & TD_FLAG_ACCEPTED, 0) << "the server's end came from accept";
+  EXPECT_NE(discarding.flags & TD_FLAG_UNREAD_DATA, 0);
+  ASSERT_NE(discarding.flags & TD_FLAG_KERNEL_VIEW, 0);
+  EXPECT_EQ(discarding.kernel.unread_bytes, 1000u);
+  EXPECT_EQ(discarding.kernel.bytes_received, 1000u);
+  EXPECT_EQ(discarding.kernel.bytes_acked, 0u);
+  EXPECT_EQ(discarding.kernel.unsent_bytes, 0u);
+  EXPECT_EQ(closes[1].flags & TD_FLAG_ACCEPTED, 0) << "the client's end";
+  ASSERT_NE(closes[1].flags & TD_FLAG_KERNEL_VIEW, 0);
+  EXPECT_EQ(closes[1].kernel.bytes_acked, 1000u) << "the server's kernel had them all";
+  EXPECT_EQ(closes[1].kernel.unread_bytes, 0u);
+  // The writer's send after the reset: EPIPE as the program saw it, the reset as Winsock says.
+  ASSERT_EQ(resets.size(), 1u) << "the late writer (the discarding close's client read nothing)";
+  const td_event_record& late = resets[0];
+  EXPECT_EQ(late.error, 10054) << "WSAECONNRESET";
+  EXPECT_EQ(late.os_error, EPIPE);
+  ASSERT_NE(late.flags & TD_FLAG_KERNEL_VIEW, 0) << "a failed send reads the kernel too";
+  EXPECT_EQ(late.kernel.bytes_acked, 0u) << "the 5 bytes went out after the server's close";
+  EXPECT_EQ(late.kernel.bytes_received, 0u) << "the server's FIN is no payload";
+  EXPECT_EQ(late.kernel_state, 0) << "the state goes with a close's summary only";
+}
+
 }  // namespace
 }  // namespace teardown

@@ -395,5 +395,50 @@ TEST_F(SocketTeardownTest, AStateOutOfRangeIsUnknownAndNotReadIsZero) {
   EXPECT_EQ(other.kernel_state(), TD_TCP_UNKNOWN);
 }
 
+TEST_F(SocketTeardownTest, AFailedConnectIsItsOwnEventWithTheAttemptsLength) {
+  SocketTeardown client{SocketIdentity{50, 6, 1, false}, kCreated};
+  client.on_connect_started(kCreated + 1000);
+  td_event_record failed{};
+  client.on_connect_failed(10061, kCreated + 5000, failed);
+  EXPECT_EQ(failed.kind, TD_KIND_CONNECT_FAILED);
+  EXPECT_EQ(failed.error, 10061);
+  EXPECT_EQ(failed.lifetime_ns, 4000u) << "from the connect, not from the socket's creation";
+  EXPECT_EQ(failed.flags & TD_FLAG_ACCEPTED, 0);
+  EXPECT_EQ(client.ending(), TD_ENDING_NONE) << "no connection was made, none ended";
+  SocketTeardown never_started{SocketIdentity{51, 6, 1, false}, kCreated};
+  never_started.on_connect_failed(10060, kCreated + 7000, failed);
+  EXPECT_EQ(failed.lifetime_ns, 7000u) << "no start told: from the socket's creation";
+}
+
+TEST_F(SocketTeardownTest, AnAcceptedSocketsEventsSayItIsTheResponder) {
+  SocketTeardown server{SocketIdentity{52, 6, 1, false}, kCreated};
+  server.set_accepted();
+  td_event_record eof{};
+  ASSERT_TRUE(server.on_receive(0, 0, eof));
+  EXPECT_NE(eof.flags & TD_FLAG_ACCEPTED, 0);
+  SocketTeardown copy;
+  copy.copy_from(server);
+  td_event_record shutdown{};
+  copy.on_shutdown(TD_HOW_SEND, 0, shutdown);
+  EXPECT_NE(shutdown.flags & TD_FLAG_ACCEPTED, 0) << "a duplicate is the same end";
+  server.reset(SocketIdentity{52, 6, 1, false}, kCreated);
+  server.on_shutdown(TD_HOW_SEND, 0, shutdown);
+  EXPECT_EQ(shutdown.flags & TD_FLAG_ACCEPTED, 0) << "a new socket in the same place";
+}
+
+TEST_F(SocketTeardownTest, TheKernelsViewGoesWithTheEventFlagged) {
+  close_now();
+  EXPECT_EQ(event_.flags & TD_FLAG_KERNEL_VIEW, 0);
+  EXPECT_EQ(event_.kernel.unread_bytes, 0u) << "zero when not read";
+  td_kernel_view view = unknown_kernel_view();
+  EXPECT_EQ(view.bytes_acked, TD_KERNEL_UNKNOWN64);
+  EXPECT_EQ(view.unread_bytes, TD_KERNEL_UNKNOWN32);
+  view.unread_bytes = 1000;
+  attach_kernel_view(view, event_);
+  EXPECT_NE(event_.flags & TD_FLAG_KERNEL_VIEW, 0);
+  EXPECT_EQ(event_.kernel.unread_bytes, 1000u);
+  EXPECT_EQ(event_.kernel.rtt_us, TD_KERNEL_UNKNOWN32);
+}
+
 }  // namespace
 }  // namespace teardown

@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 /* Major version in the high 16 bits, minor in the low 16 bits. */
-#define TD_ABI_VERSION 0x00010002u
+#define TD_ABI_VERSION 0x00010003u
 
 /* ---- Status codes ---------------------------------------------------------------------------- */
 
@@ -67,12 +67,15 @@ typedef enum td_event_kind {
   TD_KIND_EOF = 5,             /* a receive returned 0 bytes on a byte stream */
   TD_KIND_DISCON = 6,          /* a receive failed with WSAEDISCON (message-oriented) */
   TD_KIND_RESET = 7,           /* a receive or send failed with WSAECONNRESET or WSAECONNABORTED */
-  TD_KIND_RECV_DISCONNECT = 8  /* local WSPRecvDisconnect, with the data received */
+  TD_KIND_RECV_DISCONNECT = 8, /* local WSPRecvDisconnect, with the data received */
+  TD_KIND_CONNECT_FAILED = 9   /* a connect made no connection; error = why (WSAECONNREFUSED,
+                                  WSAETIMEDOUT, WSAENETUNREACH, WSAEHOSTUNREACH, ...), remote = the
+                                  address tried, lifetime_ns = how long the attempt took */
 } td_event_kind;
 
-#define TD_KIND_MAX 8
+#define TD_KIND_MAX 9
 #define TD_KIND_SLOTS 16 /* counters are indexed by kind; room for later kinds */
-#define TD_ALL_KINDS 0x1FEu /* bit (1 << kind) for every kind above */
+#define TD_ALL_KINDS 0x3FEu /* bit (1 << kind) for every kind above */
 
 typedef enum td_shutdown_how { TD_HOW_RECEIVE = 0, TD_HOW_SEND = 1, TD_HOW_BOTH = 2 } td_shutdown_how;
 
@@ -125,6 +128,8 @@ typedef enum td_tcp_state {
                                        detail = td_framing_error) */
 /* Windows: closed by the program's last WSACleanup, which closes every socket still open */
 #define TD_FLAG_CLEANUP 0x0040u
+#define TD_FLAG_KERNEL_VIEW 0x0080u /* td_event_record.kernel holds the kernel's view */
+#define TD_FLAG_ACCEPTED 0x0100u    /* the socket came from accept: this end is the responder */
 
 /* td_event_record.detail of a RESET with TD_FLAG_FRAMING: what was wrong with the peer's stream. */
 typedef enum td_framing_error {
@@ -140,6 +145,27 @@ typedef enum td_framing_error {
 } td_framing_error;
 
 typedef enum td_family { TD_FAMILY_NONE = 0, TD_FAMILY_IPV4 = 4, TD_FAMILY_IPV6 = 6 } td_family;
+
+/* A field of td_kernel_view the system did not tell: all ones. */
+#define TD_KERNEL_UNKNOWN32 0xFFFFFFFFu
+#define TD_KERNEL_UNKNOWN64 0xFFFFFFFFFFFFFFFFull
+
+/*
+ * The kernel's view of a connection, read without consuming anything (Linux TCP_INFO and FIONREAD,
+ * Windows SIO_TCP_INFO) at a close, and when a receive or send fails: what the program's calls do
+ * not tell. Valid when the event has TD_FLAG_KERNEL_VIEW; a field the system did not tell holds
+ * all ones.
+ */
+typedef struct td_kernel_view {
+  uint64_t bytes_acked;    /* bytes this end sent that the peer acknowledged */
+  uint64_t bytes_received; /* bytes the kernel received in order, read by the program or not */
+  uint32_t unread_bytes;   /* received and never read: a close discards them (and resets) */
+  uint32_t unsent_bytes;   /* written by the program and not yet sent */
+  uint32_t rtt_us;         /* smoothed round-trip time, microseconds */
+  uint16_t retransmits;    /* segments retransmitted over the connection's life (saturates) */
+  uint8_t timeouts;        /* retransmission timeouts in a row, unanswered, when read (saturates) */
+  uint8_t probes;          /* keepalive or zero-window probes unanswered when read (saturates) */
+} td_kernel_view;          /* 32 bytes */
 
 /* An IP endpoint, independent of the platform's sockaddr layout and AF_* numbering. */
 typedef struct td_address {
@@ -187,12 +213,14 @@ typedef struct td_event_record {
   uint8_t ending;           /* td_ending */
   uint8_t kernel_state;     /* td_tcp_state just before the close; first_shutdown and ending
                                take it into account (a FIN or reset the program never read) */
-  uint8_t reserved;
+  uint8_t os_error;         /* the error as the program saw it where the platform's own numbers
+                               differ from Winsock's (Linux: the errno, EPIPE = 32); else 0 */
   uint32_t user; /* set by readers: who owns the ring the event was read from, as an
                     index for td_reader_user; what a producer writes here is ignored */
   char process_name[TD_PROCESS_NAME_MAX]; /* executable base name, UTF-8, NUL-padded */
+  td_kernel_view kernel;                  /* with TD_FLAG_KERNEL_VIEW; zero elsewhere */
   uint8_t captured[TD_CAPTURE_MAX];       /* the first captured_length bytes of the data */
-} td_event_record;                        /* 448 bytes */
+} td_event_record;                        /* 480 bytes */
 
 /* ---- Configuration ---------------------------------------------------------------------------- */
 
@@ -234,7 +262,7 @@ TD_API const char* td_status_text(int status) TD_NOEXCEPT;
 
 /*
  * Layout of the shared structs as this library was compiled, so that bindings can check theirs.
- * type is a struct name without "td_" ("event_record", "config", "counters", "address",
+ * type is a struct name without "td_" ("event_record", "kernel_view", "config", "counters", "address",
  * "port_range", "ring_position"); field NULL asks for the whole struct. Unknown names give
  * TD_ERR_NOT_FOUND.
  */

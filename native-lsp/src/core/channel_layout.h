@@ -21,7 +21,7 @@ constexpr uint64_t kEventsMagic = 0x3153544E45564454ull;  // "TDVENTS1", little-
 constexpr uint64_t kConfigMagic = 0x3147464E4F434454ull;  // "TDCONFG1"
 // Each file's layout has a version of its own: a ring of another layout is not written or read,
 // and a configuration of another is not applied.
-constexpr uint32_t kEventsLayoutVersion = 2;  // 2: lanes
+constexpr uint32_t kEventsLayoutVersion = 3;  // 2: lanes; 3: the kernel's view (480-byte records)
 constexpr uint32_t kConfigLayoutVersion = 1;
 
 constexpr uint32_t kDefaultSlotCount = 16384;
@@ -97,7 +97,8 @@ struct Slot {
   td_event_record record;
   uint8_t reserved[512 - 16 - sizeof(td_event_record)];
 };
-static_assert(sizeof(td_event_record) == 448, "event record layout");
+static_assert(sizeof(td_event_record) == 480, "event record layout");
+static_assert(sizeof(td_kernel_view) == 32, "event record layout");
 static_assert(sizeof(Slot) == 512, "slot layout");
 
 constexpr uint64_t stamp_of(uint64_t sequence) { return sequence + 1; }
@@ -105,7 +106,7 @@ constexpr uint64_t stamp_sequence(uint64_t stamp) { return stamp - 1; }
 
 // The part of a record that is always copied; captured bytes follow, captured_length of them.
 constexpr size_t kRecordFixedBytes = offsetof(td_event_record, captured);
-static_assert(kRecordFixedBytes == 192, "event record layout");
+static_assert(kRecordFixedBytes == 224, "event record layout");
 
 struct ConfigHeader {
   std::atomic<uint64_t> magic;

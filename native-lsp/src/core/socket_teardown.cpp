@@ -34,6 +34,7 @@ void SocketTeardown::reset(const SocketIdentity& identity, uint64_t created_ns) 
   linger_.store(0, std::memory_order_relaxed);
   nonblocking_.store(false, std::memory_order_relaxed);
   bytes_sent_.store(0, std::memory_order_relaxed);
+  connect_started_ns_.store(0, std::memory_order_relaxed);
   bytes_received_.store(0, std::memory_order_release);
 }
 
@@ -99,6 +100,32 @@ void SocketTeardown::begin(td_event_kind kind, int32_t error, td_event_record& o
   out.local = local_;
   out.remote = remote_;
   if (nonblocking_.load(std::memory_order_relaxed)) out.flags |= TD_FLAG_NONBLOCKING;
+  if (identity_.accepted) out.flags |= TD_FLAG_ACCEPTED;
+}
+
+void SocketTeardown::on_connect_failed(int32_t error, uint64_t now_ns, td_event_record& out) const {
+  begin(TD_KIND_CONNECT_FAILED, error, out);
+  uint64_t started = connect_started_ns_.load(std::memory_order_relaxed);
+  if (started == 0) started = created_ns_;
+  out.lifetime_ns = now_ns > started ? now_ns - started : 0;
+}
+
+void attach_kernel_view(const td_kernel_view& view, td_event_record& out) {
+  out.kernel = view;
+  out.flags = static_cast<uint16_t>(out.flags | TD_FLAG_KERNEL_VIEW);
+}
+
+td_kernel_view unknown_kernel_view() {
+  td_kernel_view view;
+  view.bytes_acked = TD_KERNEL_UNKNOWN64;
+  view.bytes_received = TD_KERNEL_UNKNOWN64;
+  view.unread_bytes = TD_KERNEL_UNKNOWN32;
+  view.unsent_bytes = TD_KERNEL_UNKNOWN32;
+  view.rtt_us = TD_KERNEL_UNKNOWN32;
+  view.retransmits = 0xFFFF;
+  view.timeouts = 0xFF;
+  view.probes = 0xFF;
+  return view;
 }
 
 bool SocketTeardown::first_time(uint32_t bit) {

@@ -28,6 +28,7 @@ struct SocketIdentity {
   uint16_t protocol = 6;      // IPPROTO_TCP
   uint8_t socket_type = 1;    // SOCK_STREAM
   bool message_oriented = false;
+  bool accepted = false;  // came from accept: this end is the connection's responder
 };
 
 struct ClosePlan {
@@ -51,6 +52,8 @@ class SocketTeardown {
   // Copies what a duplicated handle shares with its original: identity, endpoints, options.
   void copy_from(const SocketTeardown& other);
   void reset_socket_id(uint64_t socket_id) { identity_.socket_id = socket_id; }
+  // The socket came from accept: its events carry TD_FLAG_ACCEPTED. Set before it is shared.
+  void set_accepted() { identity_.accepted = true; }
 
   void set_endpoints(const td_address& local, const td_address& remote);
   const td_address& local() const { return local_; }
@@ -88,6 +91,15 @@ class SocketTeardown {
   td_tcp_state kernel_state() const {
     return static_cast<td_tcp_state>(kernel_state_.load(std::memory_order_acquire));
   }
+
+  // A connect is under way from `now_ns` (its failure says how long the attempt took).
+  void on_connect_started(uint64_t now_ns) {
+    connect_started_ns_.store(now_ns, std::memory_order_relaxed);
+  }
+  // The connect made no connection (refused, timed out, unreachable): a CONNECT_FAILED event
+  // with `error` (Winsock's number) and the attempt's length. The layer calls it once per attempt
+  // and then forgets the address tried, so the socket's close ends no connection.
+  void on_connect_failed(int32_t error, uint64_t now_ns, td_event_record& out) const;
 
   // Results of data calls and network events: true when they reveal a teardown for the first
   // time, with the event in `out`. `bytes` counts only when error is 0.
@@ -143,6 +155,13 @@ class SocketTeardown {
   std::atomic<bool> nonblocking_{false};
   std::atomic<uint64_t> bytes_sent_{0};
   std::atomic<uint64_t> bytes_received_{0};
+  std::atomic<uint64_t> connect_started_ns_{0};
 };
+
+// Puts what the kernel told of the connection into `out`, flagged TD_FLAG_KERNEL_VIEW.
+void attach_kernel_view(const td_kernel_view& view, td_event_record& out);
+
+// A view with every field unknown, for a layer to fill in what its system tells.
+td_kernel_view unknown_kernel_view();
 
 }  // namespace teardown

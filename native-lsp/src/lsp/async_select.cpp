@@ -36,6 +36,9 @@ void forward(SOCKET lower, LPARAM notification) {
   if (!context) return;  // closed, or no longer selected: FD_CLOSE is never posted after close
   HWND target = context->notify_window.load(std::memory_order_acquire);
   if (target == nullptr) return;
+  if ((WSAGETSELECTEVENT(notification) & FD_CONNECT) != 0) {
+    record_connect_outcome(*context, WSAGETSELECTERROR(notification));
+  }
   if ((WSAGETSELECTEVENT(notification) & FD_CLOSE) != 0) {
     td_event_record event;
     if (context->teardown.on_fd_close(WSAGETSELECTERROR(notification), event)) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/platform.h"
+#include "../core/winsock_errors.h"
 #include "app_memory.h"
 #include "async_select.h"
 #include "extensions.h"
@@ -221,6 +222,7 @@ SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
     SocketRef accepted = adopt(lower, listener->provider, listener.get(), error);
     if (!accepted) return INVALID_SOCKET;
     accepted->connected.store(true, std::memory_order_relaxed);
+    accepted->teardown.set_accepted();
     // The peer is what accept returned: the connection may already be reset. A listener bound to
     // one address gives its connections that local address, with no call below.
     td_address peer = address != nullptr && address_length != nullptr
@@ -263,11 +265,22 @@ int WSPAPI WSPListen(SOCKET s, int backlog, LPINT error) {
 int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF caller_data,
                       LPWSABUF callee_data, LPQOS socket_qos, LPQOS group_qos, LPINT error) {
   return on_socket<int>(s, error, SOCKET_ERROR, [&](SocketRef& context) {
+    uint64_t started = platform::wall_clock_ns();
     int result = below(context).lpWSPConnect(context->lower, name, name_length, caller_data,
                                              callee_data, socket_qos, group_qos, error);
     if (result == 0 || *error == WSAEWOULDBLOCK) {
       set_connection_endpoints(*context, td_address{}, address_of(name, name_length));
+      context->teardown.on_connect_started(started);
+      context->connecting.store(result != 0, std::memory_order_relaxed);
       start_emulation(*context);
+    } else if (context->connecting.load(std::memory_order_relaxed)) {
+      // Asked again: WSAEISCONN says the first went through; a failure says it did not.
+      record_connect_outcome(*context, *error == WSAEISCONN ? 0 : *error);
+    } else if (wsa::is_connect_failure(*error) &&
+               context->teardown.remote().family == TD_FAMILY_NONE) {
+      // A blocking connect that made no connection.
+      context->teardown.on_connect_started(started);
+      record_connect_failure(*context, address_of(name, name_length), *error);
     }
     if (result == 0) context->connected.store(true, std::memory_order_relaxed);
     return result;
@@ -373,15 +386,17 @@ int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
   Policy policy = producer().policy();
   // Received data left unread makes the stack reset the connection, whatever the options.
   u_long unread = 0;
-  if (recorded && policy.active && !context->teardown.saw_end_of_stream()) {
+  bool unread_known = context->teardown.saw_end_of_stream();
+  if (recorded && policy.active && !unread_known) {
     DWORD returned = 0;
     int ignored = 0;
-    if (procs.lpWSPIoctl(context->lower, FIONREAD, nullptr, 0, &unread, sizeof(unread), &returned,
-                         nullptr, nullptr, nullptr, &ignored) != 0) {
-      unread = 0;
-    }
+    unread_known = procs.lpWSPIoctl(context->lower, FIONREAD, nullptr, 0, &unread, sizeof(unread),
+                                    &returned, nullptr, nullptr, nullptr, &ignored) == 0;
+    if (!unread_known) unread = 0;
   }
-  if (recorded && policy.active) read_kernel_state(*context);
+  td_kernel_view view;
+  bool viewed = recorded && policy.active &&
+                read_kernel(*context, unread_known ? static_cast<int64_t>(unread) : -1, view);
   ClosePlan plan = context->teardown.plan_close(policy.abortive_to_graceful, unread > 0);
   plan.extra_flags = static_cast<uint16_t>(context->flags.load(std::memory_order_relaxed) |
                                            (at_cleanup ? TD_FLAG_CLEANUP : 0u));
@@ -405,6 +420,7 @@ int close_context(SocketRef& context, bool at_cleanup, LPINT error) {
     td_event_record event;
     context->teardown.on_close(plan, released ? 0 : *error, released, platform::wall_clock_ns(),
                                event);
+    if (viewed) attach_kernel_view(view, event);
     event.time_ns = started;
     if (event.local.family == TD_FAMILY_NONE) event.local = local;
     producer().publish(event, policy);
@@ -653,6 +669,10 @@ int WSPAPI WSPEnumNetworkEvents(SOCKET s, WSAEVENT event, LPWSANETWORKEVENTS net
     int result =
         below(context).lpWSPEnumNetworkEvents(context->lower, event, network_events, error);
     if (result == 0 && network_events != nullptr &&
+        (network_events->lNetworkEvents & FD_CONNECT) != 0) {
+      record_connect_outcome(*context, network_events->iErrorCode[FD_CONNECT_BIT]);
+    }
+    if (result == 0 && network_events != nullptr &&
         (network_events->lNetworkEvents & FD_CLOSE) != 0) {
       td_event_record record;
       if (context->teardown.on_fd_close(network_events->iErrorCode[FD_CLOSE_BIT], record)) {
@@ -760,7 +780,18 @@ int WSPAPI WSPGetSockOpt(SOCKET s, int level, int name, char* value, LPINT lengt
       write_app(length, static_cast<int>(sizeof(WSAPROTOCOL_INFOW)));
       return 0;
     }
-    return below(context).lpWSPGetSockOpt(context->lower, level, name, value, length, error);
+    int result = below(context).lpWSPGetSockOpt(context->lower, level, name, value, length, error);
+    if (result == 0 && level == SOL_SOCKET && name == SO_ERROR && value != nullptr &&
+        context->connecting.load(std::memory_order_relaxed)) {
+      // How a connect under way went, as the program reads it (0 while it is still under way).
+      int pending = 0;
+      int size = 0;
+      if (try_copy(&size, length, sizeof(size)) && size >= static_cast<int>(sizeof(pending)) &&
+          try_copy(&pending, value, sizeof(pending)) && pending != 0) {
+        record_connect_outcome(*context, pending);
+      }
+    }
+    return result;
   });
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../core/platform.h"
+#include "../core/winsock_errors.h"
 #include "app_memory.h"
 #include "framed_io.h"
 #include "overlapped.h"
@@ -201,6 +202,12 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
       if (result == 0 || reason == ERROR_IO_PENDING) {
         context->teardown.set_endpoints(lower_address(*context, false),
                                         address_of(name, name_length));
+        context->teardown.on_connect_started(platform::wall_clock_ns());
+        context->connecting.store(result != 0, std::memory_order_relaxed);
+        if (result == 0) context->connected.store(true, std::memory_order_relaxed);
+      } else if (wsa::is_connect_failure(reason)) {
+        context->teardown.on_connect_started(platform::wall_clock_ns());
+        record_connect_failure(*context, address_of(name, name_length), reason);
       }
       SetLastError(static_cast<DWORD>(reason));  // the calls below may have changed it
       return result == 0;
@@ -427,6 +434,7 @@ void record_completion(Request& request, int error, DWORD bytes) {
         // SO_UPDATE_ACCEPT_CONTEXT, when the provider can tell them.
         SocketIdentity identity = context.teardown.identity();
         identity.socket_id = static_cast<uint64_t>(request.accepted->app);
+        identity.accepted = true;
         request.accepted->teardown.reset(identity, now);
         request.accepted->teardown.set_nonblocking(context.teardown.nonblocking());
         request.accepted->connected.store(true, std::memory_order_relaxed);
@@ -435,6 +443,10 @@ void record_completion(Request& request, int error, DWORD bytes) {
       }
       break;
     case Operation::kConnect:
+      if (error != 0 && wsa::is_connect_failure(error)) {
+        context.teardown.on_connect_started(request.started_ns);
+        record_connect_failure(context, request.remote, error);
+      }
       if (error == 0) {
         context.connected.store(true, std::memory_order_relaxed);
         context.teardown.set_endpoints(lower_address(context, false), request.remote);

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "../core/platform.h"
+#include "../core/winsock_errors.h"
 #include "app_memory.h"
 #include "tcp_info.h"
 #include "framed_io.h"
@@ -136,6 +137,11 @@ void record_send(SocketContext& context, int result, DWORD sent, int error) {
   if (result == 0) {
     if (sent > 0) context.teardown.count_sent(sent);
   } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
+    // A ConnectEx's first bytes: its failure is the connect's.
+    if (context.connecting.load(std::memory_order_relaxed) && wsa::is_connect_failure(error)) {
+      record_connect_outcome(context, error);
+      return;
+    }
     td_event_record event;
     if (context.teardown.on_send(-1, error, event)) emit(context, event);
   }
@@ -153,10 +159,10 @@ std::atomic<bool> tcp_info_unsupported{false};
 
 }  // namespace
 
-void read_kernel_state(SocketContext& context) {
+bool read_kernel(SocketContext& context, int64_t unread, td_kernel_view& view) {
   if (context.teardown.identity().protocol != IPPROTO_TCP ||
       tcp_info_unsupported.load(std::memory_order_relaxed)) {
-    return;
+    return false;
   }
   DWORD version = 0;
   TcpInfoV0 info{};
@@ -168,13 +174,44 @@ void read_kernel_state(SocketContext& context) {
     // Older systems (and Wine) know no such request; a socket it does not apply to says so
     // with another error, and the next socket asks again.
     if (error == WSAEOPNOTSUPP) tcp_info_unsupported.store(true, std::memory_order_relaxed);
-    return;
+    return false;
   }
-  if (returned < sizeof(DWORD) || info.state >= std::size(kFromTcpState)) return;
+  if (returned < sizeof(DWORD) || info.state >= std::size(kFromTcpState)) return false;
   bool made = context.connected.load(std::memory_order_relaxed) ||
               context.teardown.bytes_sent() + context.teardown.bytes_received() > 0 ||
               info.bytes_in + info.bytes_out > 0;
   context.teardown.on_kernel_state(kFromTcpState[info.state], made);
+  view = unknown_kernel_view();
+  if (unread >= 0) view.unread_bytes = static_cast<uint32_t>(unread);
+  if (returned >= offsetof(TcpInfoV0, bytes_in) + sizeof(info.bytes_in)) {
+    // Windows counts payload: what went out and is no longer in flight was acknowledged.
+    view.bytes_acked = info.bytes_out > info.bytes_in_flight ? info.bytes_out - info.bytes_in_flight : 0;
+    view.bytes_received = info.bytes_in;
+    view.rtt_us = info.rtt_us;
+  }
+  return true;
+}
+
+void record_connect_failure(SocketContext& context, const td_address& remote, int error) {
+  context.connecting.store(false, std::memory_order_relaxed);
+  if (remote.family != TD_FAMILY_NONE) {
+    context.teardown.set_endpoints(context.teardown.local(), remote);
+  }
+  if (context.teardown.remote().family == TD_FAMILY_NONE) return;
+  td_event_record event;
+  context.teardown.on_connect_failed(error, platform::wall_clock_ns(), event);
+  context.teardown.set_endpoints(context.teardown.local(), td_address{});
+  emit(context, event);
+}
+
+void record_connect_outcome(SocketContext& context, int error) {
+  if (!context.connecting.load(std::memory_order_relaxed)) return;
+  if (error == 0) {
+    context.connecting.store(false, std::memory_order_relaxed);
+    context.connected.store(true, std::memory_order_relaxed);
+    return;
+  }
+  if (wsa::is_connect_failure(error)) record_connect_failure(context, td_address{}, error);
 }
 
 td_address lower_address(const SocketContext& context, bool peer) {

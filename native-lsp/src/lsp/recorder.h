@@ -60,10 +60,20 @@ void record_receive(SocketContext& context, int result, uint64_t requested, DWOR
 // What a send's outcome says: its bytes, or a reset.
 void record_send(SocketContext& context, int result, DWORD sent, int error);
 
-// The kernel's TCP state of the lower socket (SIO_TCP_INFO, Windows 10 1703 and later), handed
-// to its teardown just before a close: a peer's FIN or reset the program never read. Where the
-// system cannot tell, nothing is asked again in this process.
-void read_kernel_state(SocketContext& context);
+// The kernel's view of the lower socket (SIO_TCP_INFO, Windows 10 1703 and later): its TCP state
+// handed to its teardown just before a close (a peer's FIN or reset the program never read), its
+// counts into `view`, with `unread` (< 0: not known). False where the system cannot tell; then
+// nothing is asked again in this process.
+bool read_kernel(SocketContext& context, int64_t unread, td_kernel_view& view);
+
+// A connect on `context` made no connection (`error`, one of wsa::is_connect_failure's): a
+// CONNECT_FAILED event with the address tried, which the socket then forgets (its close ends no
+// connection). `remote` of family NONE: the address its connect gave.
+void record_connect_failure(SocketContext& context, const td_address& remote, int error);
+
+// How a connect under way went, as the program learned it (FD_CONNECT, SO_ERROR, ConnectEx's
+// completion): 0, or its error.
+void record_connect_outcome(SocketContext& context, int error);
 
 // The lower socket's own address (or its peer's), as the provider below reports it.
 td_address lower_address(const SocketContext& context, bool peer);

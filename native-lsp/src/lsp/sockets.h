@@ -53,6 +53,8 @@ struct SocketContext {
   // The connection was made: a connect or an accept succeeded (bytes moved say so too). The
   // kernel's CLOSED at close is a reset only on a connection that was made.
   std::atomic<bool> connected{false};
+  // A connect under way (WSAEWOULDBLOCK, ConnectEx): its failure is a CONNECT_FAILED event.
+  std::atomic<bool> connecting{false};
   std::atomic<bool> closing{false};  // a WSPCloseSocket is in progress
   // Overlapped requests the LSP has in flight below, and kClosedBit once WSPCloseSocket has
   // closed the lower socket: the handle goes with the last completion.

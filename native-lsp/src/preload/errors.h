@@ -25,12 +25,22 @@ constexpr int32_t winsock_error(int error) {
     case ECONNRESET: return wsa::kConnectionReset;
     case ENOTCONN: return wsa::kNotConnected;
     case ESHUTDOWN: return wsa::kShutdown;
-    case ETIMEDOUT: return 10060;     // WSAETIMEDOUT
-    case ECONNREFUSED: return 10061;  // WSAECONNREFUSED
-    case EHOSTUNREACH: return 10065;  // WSAEHOSTUNREACH
-    case ENETUNREACH: return 10051;   // WSAENETUNREACH
+    case ETIMEDOUT: return wsa::kTimedOut;
+    case ECONNREFUSED: return wsa::kConnectionRefused;
+    case EHOSTUNREACH: return wsa::kHostUnreachable;
+    case EHOSTDOWN: return wsa::kHostDown;
+    case ENETUNREACH: return wsa::kNetworkUnreachable;
+    case ENETRESET: return wsa::kNetworkReset;
+    case EACCES:
+    case EPERM: return wsa::kAccess;  // a firewall's refusal
+    case EADDRNOTAVAIL: return wsa::kAddressNotAvailable;
     default: return -error;  // no Winsock twin: the errno itself, negated
   }
+}
+
+// The errno for td_event_record.os_error: as the program saw it, when it fits.
+constexpr uint8_t os_error(int error) {
+  return error > 0 && error < 256 ? static_cast<uint8_t>(error) : 0;
 }
 
 }  // namespace teardown::preload

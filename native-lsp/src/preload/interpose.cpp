@@ -187,16 +187,18 @@ TD_EXPORT int socket(int domain, int type, int protocol) {
 }
 
 TD_EXPORT int connect(int fd, const sockaddr* address, socklen_t length) {
+  uint64_t started = teardown::preload::call_started(fd);
   int result = real().connect(fd, address, length);
-  if (in_vfork_child()) return result;
+  if (in_vfork_child() || started == 0) return result;
   ErrnoGuard guard;
   int error = result == 0 ? 0 : guard.saved();
-  if (error == 0 || error == EINPROGRESS) {
-    teardown::preload::on_connected(fd, address, length, error == EINPROGRESS);
+  if (error == 0 || error == EINPROGRESS || error == EINTR) {
+    // Interrupted, a connect goes on in the background, as a non-blocking one does.
+    teardown::preload::on_connected(fd, address, length, error != 0, started);
   } else if (error == EISCONN) {
     teardown::preload::on_connect_outcome(fd, 0);  // asked again: the first one went through
-  } else if (error != EALREADY && error != EINTR && error != EAGAIN) {
-    teardown::preload::on_connect_outcome(fd, error);
+  } else if (error != EALREADY && error != EAGAIN) {
+    teardown::preload::on_connect_error(fd, address, length, error, started);
   }
   return result;
 }

@@ -247,6 +247,81 @@ void after_fork_in_child() {
   mark_all_shared();
 }
 
+// Whether TCP_INFO of `length` bytes holds `field` (older kernels tell less).
+#define TD_HOLDS(length, field) \
+  ((length) >= offsetof(tcp_info, field) + sizeof(static_cast<tcp_info*>(nullptr)->field))
+
+template <typename T>
+T saturated(uint64_t value, T unknown) {
+  return value < unknown ? static_cast<T>(value) : static_cast<T>(unknown - 1);
+}
+
+// What TCP_INFO tells of the connection, as the event model has it; `unread` < 0: not known.
+// Linux counts sequence space: the SYN of a connect among the bytes acked, a peer's FIN among
+// those received, this end's FIN among those acked once it is. The event model counts payload.
+td_kernel_view kernel_view_of(const tcp_info& info, socklen_t length, int unread,
+                              const SocketEntry& entry) {
+  constexpr uint8_t kFinWait2 = 5, kTimeWait = 6, kClose = 7, kCloseWait = 8, kLastAck = 9,
+                    kClosing = 11;
+  td_kernel_view view = unknown_kernel_view();
+  if (TD_HOLDS(length, tcpi_bytes_received)) {
+    uint64_t acked = info.tcpi_bytes_acked;
+    uint64_t received = info.tcpi_bytes_received;
+    uint8_t state = info.tcpi_state;
+    if (!entry.teardown.identity().accepted && acked > 0) --acked;  // its SYN
+    if ((state == kFinWait2 || state == kTimeWait) && acked > 0) --acked;  // its FIN, acked
+    bool peer_fin = state == kCloseWait || state == kLastAck || state == kClosing ||
+                    state == kTimeWait || entry.teardown.saw_end_of_stream();
+    // Gone (reset) after a FIN the program never read: one more than it read and left unread.
+    if (state == kClose && !peer_fin) {
+      uint64_t accounted = entry.teardown.bytes_received() + (unread > 0 ? unread : 0);
+      peer_fin = received == accounted + 1;
+    }
+    if (peer_fin && received > 0) --received;
+    view.bytes_acked = acked;
+    view.bytes_received = received;
+  }
+  if (TD_HOLDS(length, tcpi_notsent_bytes)) view.unsent_bytes = info.tcpi_notsent_bytes;
+  if (unread >= 0) view.unread_bytes = static_cast<uint32_t>(unread);
+  view.rtt_us = info.tcpi_rtt;
+  view.retransmits = saturated<uint16_t>(info.tcpi_total_retrans, 0xFFFF);
+  view.timeouts = saturated<uint8_t>(info.tcpi_retransmits, 0xFF);
+  view.probes = saturated<uint8_t>(info.tcpi_probes, 0xFF);
+  return view;
+}
+
+// The kernel's view of the connection: its TCP state for the summary (what the program may never
+// have read: the peer's FIN, a reset) and its counts, into `view`. TCP_INFO reads without
+// consuming anything: the socket's pending error stays the program's. A connection was made unless
+// a connect is still in progress and the kernel had only the peer's answer to it (a refusal is one
+// segment in; a connection made had its SYN-ACK).
+bool read_kernel(int fd, SocketEntry& entry, int unread, td_kernel_view& view) {
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (real().getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0 ||
+      !TD_HOLDS(length, tcpi_segs_in)) {
+    return false;
+  }
+  bool made = !entry.connecting.load(std::memory_order_relaxed) || info.tcpi_segs_in >= 2;
+  entry.teardown.on_kernel_state(static_cast<td_tcp_state>(info.tcpi_state), made);
+  view = kernel_view_of(info, length, unread, entry);
+  return true;
+}
+
+// Received bytes the program has not read (FIONREAD), or -1. After the end of the stream nothing
+// can be left, and the question needs no system call.
+int unread_bytes(int fd, const SocketEntry& entry) {
+  if (entry.teardown.saw_end_of_stream()) return 0;
+  int unread = 0;
+  return ioctl(fd, FIONREAD, &unread) == 0 ? unread : -1;
+}
+
+// A receive or send failed and its event is about to go: what the kernel tells now goes with it.
+void attach_kernel_now(int fd, SocketEntry& entry, td_event_record& event) {
+  td_kernel_view view;
+  if (read_kernel(fd, entry, -1, view)) attach_kernel_view(view, event);
+}
+
 }  // namespace
 
 SocketTable& sockets() noexcept {
@@ -283,7 +358,8 @@ void on_socket_created(int fd, int domain, int type) noexcept {
   }
 }
 
-void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_progress) noexcept {
+void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_progress,
+                  uint64_t started) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || remote == nullptr) return;
   // A connect repeated to learn how the first one went starts nothing new.
@@ -295,18 +371,54 @@ void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_prog
   std::memcpy(&storage, remote, length < sizeof(storage) ? length : sizeof(storage));
   if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6) return;
   entry->connecting.store(in_progress, std::memory_order_relaxed);
+  entry->teardown.on_connect_started(started);
   start_connection(fd, *entry, local_address(fd), address_of(storage));
+}
+
+// The connect under way on `entry` made no connection (`error`, an errno; `os_error` what the
+// program saw, 0 when the layer concluded it from the kernel's state): recorded as CONNECT_FAILED
+// with the address tried, then forgotten, so that the socket's close ends no connection.
+static void connect_failed(SocketEntry& entry, int error, uint8_t seen) {
+  entry.connecting.store(false, std::memory_order_relaxed);
+  td_event_record event;
+  entry.teardown.on_connect_failed(winsock_error(error), platform::wall_clock_ns(), event);
+  event.os_error = seen;
+  entry.teardown.set_endpoints(entry.teardown.local(), td_address{});
+  entry.sniffing.store(false, std::memory_order_relaxed);
+  release_connection(entry.emulation.exchange(nullptr, std::memory_order_acq_rel));
+  emit(event);
 }
 
 void on_connect_outcome(int fd, int pending_error) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || !entry->connecting.load(std::memory_order_relaxed)) return;
-  entry->connecting.store(false, std::memory_order_relaxed);
-  // A connect that failed made no connection: its socket's close ends none.
-  if (pending_error == 0) return;
-  entry->teardown.set_endpoints(entry->teardown.local(), td_address{});
-  entry->sniffing.store(false, std::memory_order_relaxed);
-  release_connection(entry->emulation.exchange(nullptr, std::memory_order_acq_rel));
+  if (pending_error == 0) {
+    entry->connecting.store(false, std::memory_order_relaxed);
+    return;
+  }
+  connect_failed(*entry, pending_error, os_error(pending_error));
+}
+
+void on_connect_error(int fd, const sockaddr* remote, socklen_t length, int error,
+                      uint64_t started) noexcept {
+  SocketEntry* entry = sockets().find(fd);
+  if (entry == nullptr) return;
+  if (entry->connecting.load(std::memory_order_relaxed)) {
+    on_connect_outcome(fd, error);  // a repeated connect telling how the first one went
+    return;
+  }
+  // A blocking connect that made no connection: only an attempt on the network is recorded (not
+  // a bad address, a socket already connected, ...).
+  if (!wsa::is_connect_failure(winsock_error(error)) || remote == nullptr ||
+      entry->teardown.remote().family != TD_FAMILY_NONE) {
+    return;
+  }
+  sockaddr_storage storage{};
+  std::memcpy(&storage, remote, length < sizeof(storage) ? length : sizeof(storage));
+  if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6) return;
+  entry->teardown.set_endpoints(local_address(fd), address_of(storage));
+  entry->teardown.on_connect_started(started);
+  connect_failed(*entry, error, os_error(error));
 }
 
 void on_listening(int fd) noexcept {
@@ -328,7 +440,9 @@ void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer,
                          ? listening->teardown.local()
                          : local_address(fd);
   SocketEntry* entry = track(fd, accept_flags, platform::wall_clock_ns());  // O_NONBLOCK: not inherited
-  if (entry != nullptr) start_connection(fd, *entry, local, address_of(storage));
+  if (entry == nullptr) return;
+  entry->teardown.set_accepted();
+  start_connection(fd, *entry, local, address_of(storage));
 }
 
 void on_blocking_set(int fd, bool nonblocking_now) noexcept {
@@ -388,6 +502,7 @@ void on_shutdown(int fd, int how, int result, int error, uint64_t started) noexc
   if (entry->listening.load(std::memory_order_relaxed)) return;  // wakes accept, ends nothing
   td_event_record event;
   entry->teardown.on_shutdown(how, result == 0 ? 0 : winsock_error(error), event);
+  if (result != 0) event.os_error = os_error(error);
   event.time_ns = started;
   emit(event);
 }
@@ -412,14 +527,34 @@ bool counted_receive(int fd, ssize_t result, int flags) noexcept {
   return true;
 }
 
+// A receive or send that failed because a connect under way failed: true when that was recorded.
+static bool connect_failed_now(SocketEntry& entry, ssize_t result, int error) {
+  if (result >= 0 || !entry.connecting.load(std::memory_order_relaxed) ||
+      !wsa::is_connect_failure(winsock_error(error))) {
+    return false;
+  }
+  connect_failed(entry, error, os_error(error));
+  return true;
+}
+
+// Publishes a receive's or send's failure that ended the connection, with what the kernel tells
+// of it now (asked only when the event is recorded: a failure is rare, the read is one call).
+static void emit_failure(int fd, SocketEntry& entry, td_event_record& event, int error) {
+  event.os_error = os_error(error);
+  Policy policy = producer().policy();
+  if (!policy.records(event)) return;
+  attach_kernel_now(fd, entry, event);
+  producer().publish(event, policy);
+}
+
 void on_sent(int fd, ssize_t result, int error) noexcept {
   SocketEntry* entry = sockets().find(fd);
-  if (entry == nullptr) return;
+  if (entry == nullptr || connect_failed_now(*entry, result, error)) return;
   int32_t code = result >= 0 ? 0 : winsock_error(error);
   // EPIPE without a local shutdown: the peer reset the connection and a send already said so.
   if (result < 0 && error == EPIPE && !entry->teardown.send_shut()) code = wsa::kConnectionReset;
   td_event_record event;
-  if (entry->teardown.on_send(result, code, event)) emit(event);
+  if (entry->teardown.on_send(result, code, event)) emit_failure(fd, *entry, event, error);
 }
 
 // A connection not emulated here: its first bytes are watched for a peer that frames them. True
@@ -460,8 +595,15 @@ bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int er
       if (framed_unexpectedly(fd, *entry, buffers, count, landed)) return true;
     }
   }
+  if (connect_failed_now(*entry, result, error)) return false;
   td_event_record event;
-  if (entry->teardown.on_receive(result, result >= 0 ? 0 : winsock_error(error), event)) emit(event);
+  if (entry->teardown.on_receive(result, result >= 0 ? 0 : winsock_error(error), event)) {
+    if (result < 0) {
+      emit_failure(fd, *entry, event, error);
+    } else {
+      emit(event);
+    }
+  }
   return false;
 }
 
@@ -489,10 +631,11 @@ void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexc
   if (!hung_up && info.tcpi_state != kClose) return;  // an error the connection outlives
   if (entry->connecting.load(std::memory_order_relaxed)) {
     if (info.tcpi_state == kSynSent) return;
-    // Refused or unreachable: the peer's answer, if any, was its reset alone (one segment); a
-    // connection that was made got the peer's SYN-ACK first.
+    // No connection made: a connection that was made got the peer's SYN-ACK first (two segments
+    // in by now). The peer's reset alone (one segment) refused it; with nothing in (unanswered,
+    // or unreachable by ICMP), the program's own reading of its error tells which.
     if (info.tcpi_state == kClose && info.tcpi_segs_in < 2) {
-      on_connect_outcome(fd, ECONNREFUSED);
+      if (info.tcpi_segs_in == 1) connect_failed(*entry, ECONNREFUSED, os_error(ECONNREFUSED));
       return;
     }
     entry->connecting.store(false, std::memory_order_relaxed);
@@ -507,20 +650,6 @@ void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexc
   if (entry->teardown.on_fd_close(code, event)) emit(event);
 }
 
-// The kernel's TCP state, for the summary: what the program may never have read (the peer's FIN,
-// a reset). TCP_INFO reads without consuming anything: the socket's pending error stays the
-// program's. A connection was made unless a connect is still in progress and the kernel had only
-// the peer's answer to it (a refusal is one segment in; a connection made had its SYN-ACK).
-static void read_kernel_state(int fd, SocketEntry& entry) {
-  tcp_info info{};
-  socklen_t length = sizeof(info);
-  if (real().getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0 ||
-      length < offsetof(tcp_info, tcpi_segs_in) + sizeof(info.tcpi_segs_in)) {
-    return;
-  }
-  bool made = !entry.connecting.load(std::memory_order_relaxed) || info.tcpi_segs_in >= 2;
-  entry.teardown.on_kernel_state(static_cast<td_tcp_state>(info.tcpi_state), made);
-}
 
 // What a close of `entry` will be, worked out before libc closes it (policy, unread data, the
 // abortive-to-graceful conversion). Async-signal-safe: no lock, no allocation, no attaching.
@@ -528,13 +657,10 @@ static void plan_close(int fd, SocketEntry& entry, PendingClose& pending) {
   if (!ends_a_connection(entry)) return;
   pending.policy = producer().policy_if_attached();
   SocketTeardown& teardown = entry.teardown;
-  // Received data left unread makes the stack reset the connection; after the end of the stream
-  // nothing can be left, and the question needs no system call.
-  int unread = 0;
-  if (pending.policy.active && !teardown.saw_end_of_stream() && ioctl(fd, FIONREAD, &unread) != 0) {
-    unread = 0;
-  }
-  if (pending.policy.active) read_kernel_state(fd, entry);
+  // Received data left unread makes the stack reset the connection.
+  int unread = pending.policy.active ? unread_bytes(fd, entry) : -1;
+  td_kernel_view view;
+  bool viewed = pending.policy.active && read_kernel(fd, entry, unread, view);
   ClosePlan plan = teardown.plan_close(pending.policy.abortive_to_graceful, unread > 0);
   plan.extra_flags = static_cast<uint16_t>(entry.flags.load(std::memory_order_relaxed));
   if (plan.converted) {
@@ -543,6 +669,7 @@ static void plan_close(int fd, SocketEntry& entry, PendingClose& pending) {
   }
   uint64_t now = platform::wall_clock_ns();
   teardown.on_close(plan, 0, true, now, pending.event);
+  if (viewed) attach_kernel_view(view, pending.event);
   pending.event.time_ns = now;  // the close begins now; it is published once libc returns
   pending.recorded = true;
 }
@@ -575,7 +702,10 @@ void after_replace(PendingClose& pending, int result, int error) noexcept {
 void after_close(PendingClose& pending, int result, int error) noexcept {
   if (!pending.recorded) return;
   // Linux releases the descriptor even when close reports an error (EINTR, EIO).
-  if (result != 0) pending.event.error = winsock_error(error);
+  if (result != 0) {
+    pending.event.error = winsock_error(error);
+    pending.event.os_error = os_error(error);
+  }
   producer().publish(pending.event, pending.policy);
 }
 
@@ -672,14 +802,15 @@ void on_exit() noexcept {
     sockets().for_each([&](int fd, SocketEntry& entry) {
       sockets().remove(&entry);
       if (!ends_a_connection(entry)) return;
-      int unread = 0;
-      if (policy.active && ioctl(fd, FIONREAD, &unread) != 0) unread = 0;
-      if (policy.active) read_kernel_state(fd, entry);
+      int unread = policy.active ? unread_bytes(fd, entry) : -1;
+      td_kernel_view view;
+      bool viewed = policy.active && read_kernel(fd, entry, unread, view);
       ClosePlan plan = entry.teardown.plan_close(false, unread > 0);
       plan.extra_flags = static_cast<uint16_t>(entry.flags.load(std::memory_order_relaxed) |
                                                TD_FLAG_AT_EXIT);
       td_event_record event;
       entry.teardown.on_close(plan, 0, true, now, event);
+      if (viewed) attach_kernel_view(view, event);
       producer().publish(event, policy);
     });
   } catch (...) {

@@ -34,10 +34,17 @@ inline bool in_vfork_child() noexcept {
 }
 
 void on_socket_created(int fd, int domain, int type) noexcept;
-// connect returned 0 or, with `in_progress`, EINPROGRESS.
-void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_progress) noexcept;
-// How a non-blocking connect went, as the program learned it (SO_ERROR, a repeated connect):
-// 0, or the error that means no connection was made.
+// connect returned 0 or, with `in_progress`, EINPROGRESS (or EINTR: it goes on). `started`:
+// from call_started.
+void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_progress,
+                  uint64_t started) noexcept;
+// connect itself failed with `error` (an errno): a blocking attempt that made no connection, or
+// a repeated connect telling how a non-blocking one went.
+void on_connect_error(int fd, const sockaddr* remote, socklen_t length, int error,
+                      uint64_t started) noexcept;
+// How a non-blocking connect went, as the program learned it (SO_ERROR, a repeated connect, a
+// receive or send): 0, or the errno that means no connection was made (recorded as
+// CONNECT_FAILED).
 void on_connect_outcome(int fd, int pending_error) noexcept;
 void on_listening(int fd) noexcept;
 // `peer` is what accept returned: the connection may already be reset, so it cannot be asked.

@@ -2,8 +2,9 @@
 
 Usage: history_scenarios.py MODE PORT
 Both ends run in this process (and, for `exit`, a child), so both are recorded when it runs
-under the layer; `peerreset`, `peerclosed-unread` and `peerreset-unread` talk to a peer at PORT
-that is not (the `-unread` ones close without ever reading how the peer ended it). Prints nothing; exits 0 once
+under the layer; `peerreset`, `peerclosed-unread`, `peerreset-unread` and `peerclosed-write` talk
+to a peer at PORT that is not (the `-unread` ones close without ever reading how the peer ended
+it; `-write` writes on after the peer closed); `refused` connects to PORT with nothing listening. Prints nothing; exits 0 once
 the connection has ended as MODE says.
 """
 import ctypes
@@ -117,6 +118,30 @@ elif mode == "peerreset-unread":
     client = socket.create_connection(("127.0.0.1", port))
     client.sendall(b"reset me")
     wait_for_state(client, TCP_CLOSE)
+    client.close()
+elif mode == "refused":
+    try:
+        socket.create_connection(("127.0.0.1", port))
+    except ConnectionRefusedError:
+        pass
+    else:
+        raise SystemExit(mode + ": the connect was not refused")
+elif mode in ("writeafterclose", "peerclosed-write"):
+    if mode == "writeafterclose":
+        client, server = pair()
+        server.close()
+    else:
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(b"close me")
+    wait_for_state(client, TCP_CLOSE_WAIT)
+    client.sendall(b"12345")  # the closed end's kernel answers with a reset
+    wait_for_state(client, TCP_CLOSE)
+    try:
+        client.sendall(b"12345")
+    except BrokenPipeError:
+        pass
+    else:
+        raise SystemExit(mode + ": no EPIPE")
     client.close()
 elif mode == "disconnect":
     # The seed's exchange: the client concludes with its total, the server answers with its own.

@@ -1,5 +1,7 @@
 package dev.teardown.admin;
 
+import dev.teardown.api.EventKind;
+import dev.teardown.api.KernelView;
 import dev.teardown.api.TeardownEvent;
 import dev.teardown.history.Gap;
 import dev.teardown.history.RecordedConnection;
@@ -27,11 +29,20 @@ final class ConnectionFormat {
     }
     out.append('\n');
     out.append("  ").append(connection.cause().description()).append('\n');
+    if (!connection.detail().isEmpty()) {
+      out.append("  ").append(connection.detail()).append('\n');
+    }
     out.append("  lifetime ").append(EventFormat.duration(connection.lifetime()))
-        .append(", sent ").append(connection.bytesSent())
-        .append(", received ").append(connection.bytesReceived())
-        .append("; ").append(connection.ends().size() == 2 ? "both ends recorded" : "one end recorded")
-        .append('\n');
+        .append(" (first record to last, ")
+        .append(connection.ends().size() == 2 ? "both ends recorded)" : "one end recorded)");
+    if (connection.zeekState() != null) {
+      out.append("; Zeek conn_state ").append(connection.zeekState());
+    }
+    out.append('\n');
+    for (RecordedEnd end : connection.ends()) {
+      out.append("  ").append(end.process()).append('[').append(end.pid()).append("] ")
+          .append(end.localText()).append(": ").append(bytes(end)).append('\n');
+    }
     out.append(String.format(Locale.ROOT, "  %-23s  ", "TIME"));
     int[] widths = new int[connection.ends().size()];
     for (int i = 0; i < widths.length; i++) {
@@ -70,6 +81,35 @@ final class ConnectionFormat {
     return out.toString();
   }
 
+  /** One end's own bytes, as its close (or failed connect) recorded them, labelled. */
+  static String bytes(RecordedEnd end) {
+    if (end.summary() == null) {
+      return "no close recorded";
+    }
+    StringBuilder text = new StringBuilder()
+        .append("sent ").append(end.summary().bytesSent())
+        .append(", received ").append(end.summary().bytesReceived());
+    KernelView kernel = closeKernel(end);
+    if (kernel != null) {
+      if (KernelView.known(kernel.unreadBytes())) {
+        text.append(", unread at close ").append(kernel.unreadBytes());
+      }
+      if (KernelView.known(kernel.bytesAcked())) {
+        text.append(", acked by the peer ").append(kernel.bytesAcked());
+      }
+    }
+    return text.toString();
+  }
+
+  private static KernelView closeKernel(RecordedEnd end) {
+    for (TeardownEvent event : end.events()) {
+      if (event.kind() == EventKind.CLOSE && event.kernel() != null) {
+        return event.kernel();
+      }
+    }
+    return null;
+  }
+
   private static String describe(TeardownEvent event) {
     String what = EventFormat.what(event);
     if (event.error() != 0) {
@@ -84,8 +124,14 @@ final class ConnectionFormat {
     if (!event.flags().isEmpty()) {
       what += " " + event.flags().toString().toLowerCase(Locale.ROOT);
     }
+    if (event.kind() == EventKind.CONNECT_FAILED && event.remote() != null) {
+      what += " to " + EventFormat.endpoint(event.remote());
+    }
     if (event.summary() != null && event.summary().kernelState() != dev.teardown.api.TcpState.UNKNOWN) {
       what += " (kernel: " + event.summary().kernelState().token() + ")";
+    }
+    if (event.kernel() != null && event.kernel().unreadBytes() > 0) {
+      what += " " + event.kernel().unreadBytes() + "B unread";
     }
     return what;
   }
@@ -116,12 +162,17 @@ final class ConnectionFormat {
           .append(",\"state\":").append(EventFormat.quote(end.state().name()))
           .append(",\"first\":").append(EventFormat.quote(end.first().toString()))
           .append(",\"last\":").append(EventFormat.quote(end.last().toString()))
+          .append(",\"bytesSent\":").append(end.summary() == null ? "null" : end.summary().bytesSent())
+          .append(",\"bytesReceived\":").append(end.summary() == null ? "null" : end.summary().bytesReceived())
+          .append(",\"unreadAtClose\":").append(unreadAtClose(end))
           .append('}');
       separator = ",";
     }
     out.append("],\"initiator\":").append(EventFormat.quote(connection.initiator()))
         .append(",\"mechanism\":").append(EventFormat.quote(connection.mechanism().name()))
         .append(",\"cause\":").append(EventFormat.quote(connection.cause().token()))
+        .append(",\"detail\":").append(EventFormat.quote(connection.detail()))
+        .append(",\"zeekState\":").append(EventFormat.quote(connection.zeekState()))
         .append(",\"lifetimeNanos\":").append(connection.lifetime().toNanos())
         .append(",\"bytesSent\":").append(connection.bytesSent())
         .append(",\"bytesReceived\":").append(connection.bytesReceived())
@@ -140,6 +191,11 @@ final class ConnectionFormat {
       separator = ",";
     }
     return out.append("]}").toString();
+  }
+
+  private static String unreadAtClose(RecordedEnd end) {
+    KernelView kernel = closeKernel(end);
+    return kernel == null || !KernelView.known(kernel.unreadBytes()) ? "null" : Long.toString(kernel.unreadBytes());
   }
 
   private static String pad(String text, int width) {

@@ -88,7 +88,9 @@ final class EventFormat {
     string(out, "mode", event.closeMode() == null ? null : event.closeMode().name()).append(',');
     field(out, "lingerSeconds", event.linger().toSeconds()).append(',');
     field(out, "error", event.error()).append(',');
-    string(out, "errorName", event.errorName()).append(',');
+    string(out, "errorName", dev.teardown.api.WinsockErrors.name(event.error())).append(',');
+    field(out, "osError", event.osError()).append(',');
+    string(out, "osErrorName", event.osError() == 0 ? null : event.osErrorName()).append(',');
     string(out, "local", event.local() == null ? null : endpoint(event.local())).append(',');
     string(out, "remote", event.remote() == null ? null : endpoint(event.remote())).append(',');
     field(out, "dataLength", event.dataLength()).append(',');
@@ -113,6 +115,21 @@ final class EventFormat {
       string(out, "firstShutdown", summary.firstShutdown().name()).append(',');
       string(out, "ending", summary.ending().name()).append(',');
       string(out, "kernelState", summary.kernelState().name()).append('}');
+    }
+    out.append(",\"kernel\":");
+    dev.teardown.api.KernelView kernel = event.kernel();
+    if (kernel == null) {
+      out.append("null");
+    } else {
+      out.append('{');
+      field(out, "bytesAcked", kernel.bytesAcked()).append(',');
+      field(out, "bytesReceived", kernel.bytesReceived()).append(',');
+      field(out, "unreadBytes", kernel.unreadBytes()).append(',');
+      field(out, "unsentBytes", kernel.unsentBytes()).append(',');
+      field(out, "rttMicros", kernel.rtt() == null ? -1 : kernel.rtt().toNanos() / 1000).append(',');
+      field(out, "retransmits", kernel.retransmits()).append(',');
+      field(out, "timeouts", kernel.timeouts()).append(',');
+      field(out, "probes", kernel.probes()).append('}');
     }
     return out.append('}').toString();
   }

@@ -58,6 +58,11 @@ class RecordedVerdictsOnTheWireTest {
       // Never read by the program: the kernel's state at its close tells.
       new Scenario("peerclosed-unread", Cause.PEER_CLOSED, Mechanism.FIN, false, 1),
       new Scenario("peerreset-unread", Cause.PEER_RESET, Mechanism.RST, false, 1),
+      // Nothing listens: the port answers the SYN with a reset.
+      new Scenario("refused", Cause.CONNECT_REFUSED, Mechanism.RST, false, 1),
+      // The server closes, the client writes on: the server's kernel resets (FIN, then RST).
+      new Scenario("writeafterclose", Cause.DATA_AFTER_CLOSE, Mechanism.RST, false, 2),
+      new Scenario("peerclosed-write", Cause.DATA_AFTER_CLOSE, Mechanism.RST, false, 1),
       new Scenario("disconnect", Cause.DISCONNECT_DATA, Mechanism.FIN, true, 2));
 
   /** One packet of a capture that matters here. */
@@ -83,7 +88,7 @@ class RecordedVerdictsOnTheWireTest {
           String mode = entry.getKey().mode();
           Thread peer = switch (mode) {
             case "peerreset", "peerreset-unread" -> closingPeer(entry.getValue(), true);
-            case "peerclosed-unread" -> closingPeer(entry.getValue(), false);
+            case "peerclosed-unread", "peerclosed-write" -> closingPeer(entry.getValue(), false);
             default -> null;
           };
           run(channel.path(), "python3", WireTools.program(dir, "history_scenarios.py"), mode, Integer.toString(entry.getValue()));

@@ -4,9 +4,11 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What a connection amounted to, recorded with its close.
+ * What a connection amounted to, recorded with its close; or, for a connect that made none
+ * ({@link EventKind#CONNECT_FAILED}), how long the attempt took (ending and initiator NONE).
  *
- * @param lifetime from the socket's creation (or acceptance) to its close
+ * @param lifetime from the socket's creation (or acceptance) to its close; for a failed connect,
+ *     from the connect to its failure
  * @param bytesSent payload bytes sent by this side
  * @param bytesReceived payload bytes received by this side
  * @param firstShutdown which side began the teardown

@@ -26,9 +26,13 @@ public enum EventFlag {
    * Windows: closed by the program's last {@code WSACleanup}, which closes every socket still
    * open, rather than by {@code closesocket}.
    */
-  CLEANUP(0x40);
+  CLEANUP(0x40),
+  /** The event carries the kernel's view of the connection ({@link TeardownEvent#kernel()}). */
+  KERNEL_VIEW(0x80),
+  /** The socket came from accept: this end is the connection's responder, the other began it. */
+  ACCEPTED(0x100);
 
-  private static final int ALL_BITS = 0x7F;
+  private static final int ALL_BITS = 0x1FF;
   private static final EventFlag[] ALL = values();
   private static final FlagSet[] SETS = buildSets();
 

@@ -14,10 +14,18 @@ public enum EventKind {
   EOF(5),
   /** A receive failed with WSAEDISCON on a message-oriented socket: graceful remote shutdown. */
   DISCON(6),
-  /** A receive or send failed with WSAECONNRESET or WSAECONNABORTED: abortive shutdown. */
+  /**
+   * A receive or send failed because the connection was lost: WSAECONNRESET or WSAECONNABORTED
+   * (an abortive shutdown), or WSAETIMEDOUT or WSAENETRESET (this side's stack gave up on it).
+   */
   RESET(7),
   /** Local {@code WSPRecvDisconnect}, with the disconnect data received. */
-  RECV_DISCONNECT(8);
+  RECV_DISCONNECT(8),
+  /**
+   * A connect made no connection (refused, timed out, unreachable): the error says why, the
+   * remote address is the one tried, and the summary's lifetime is how long the attempt took.
+   */
+  CONNECT_FAILED(9);
 
   private final int code;
 

@@ -36,6 +36,10 @@ import java.util.Set;
  *     "NT AUTHORITY\\SYSTEM"). Set by the reader from the ring's owner, never from what the
  *     process wrote, so no user can record in another's name. Empty for an event not read from a
  *     channel.
+ * @param osError the error as the program saw it where the platform's numbers differ from
+ *     Winsock's (Linux: the errno, 32 for EPIPE; see {@link #osErrorName()}), else 0
+ * @param kernel what the kernel told of the connection with this event ({@link
+ *     EventFlag#KERNEL_VIEW}), or null
  */
 public record TeardownEvent(
     long sequence,
@@ -57,7 +61,9 @@ public record TeardownEvent(
     InetSocketAddress remote,
     ConnectionSummary summary,
     FramingError framingError,
-    String user) {
+    String user,
+    int osError,
+    KernelView kernel) {
 
   private static final byte[] NONE = new byte[0];
 
@@ -67,6 +73,12 @@ public record TeardownEvent(
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(linger, "linger");
     flags = EventFlag.shared(Objects.requireNonNull(flags, "flags"));
+    if ((kernel != null) != flags.contains(EventFlag.KERNEL_VIEW)) {
+      throw new IllegalArgumentException("the kernel's view goes with the KERNEL_VIEW flag, and only there");
+    }
+    if (osError < 0 || osError > 255) {
+      throw new IllegalArgumentException("osError out of range: " + osError);
+    }
     if ((framingError != null) != (kind == EventKind.RESET && flags.contains(EventFlag.FRAMING))) {
       throw new IllegalArgumentException(
           "a framing error goes with a RESET flagged FRAMING, and only there: " + kind + " " + flags);
@@ -76,6 +88,33 @@ public record TeardownEvent(
       throw new IllegalArgumentException(
           "captured holds " + captured.length + " bytes but dataLength is " + dataLength);
     }
+  }
+
+  /** An event with neither the program's own error number nor the kernel's view. */
+  public TeardownEvent(
+      long sequence,
+      long timeNanos,
+      long pid,
+      String processName,
+      long socketId,
+      int protocol,
+      int socketType,
+      EventKind kind,
+      int error,
+      ShutdownHow shutdownHow,
+      CloseMode closeMode,
+      Duration linger,
+      Set<EventFlag> flags,
+      long dataLength,
+      byte[] captured,
+      InetSocketAddress local,
+      InetSocketAddress remote,
+      ConnectionSummary summary,
+      FramingError framingError,
+      String user) {
+    this(sequence, timeNanos, pid, processName, socketId, protocol, socketType, kind, error,
+        shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote, summary,
+        framingError, user, 0, null);
   }
 
   /** An event not read from a channel (to publish, or in tests): no user. */
@@ -108,7 +147,7 @@ public record TeardownEvent(
   public TeardownEvent withUser(String user) {
     return new TeardownEvent(sequence, timeNanos, pid, processName, socketId, protocol, socketType,
         kind, error, shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote,
-        summary, framingError, user);
+        summary, framingError, user, osError, kernel);
   }
 
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -140,9 +179,22 @@ public record TeardownEvent(
     return flags.contains(EventFlag.NON_BLOCKING);
   }
 
-  /** The error's Winsock name ("WSAECONNRESET"), or "0". */
+  /**
+   * The error as the program saw it with Winsock's name beside it where they differ ("EPIPE
+   * (WSAECONNRESET)" on Linux), else its Winsock name ("WSAECONNRESET"), or "0".
+   */
   public String errorName() {
-    return WinsockErrors.name(error);
+    return osError != 0 ? osErrorName() + " (" + WinsockErrors.name(error) + ")" : WinsockErrors.name(error);
+  }
+
+  /** The platform's own name for the error the program saw ("EPIPE"), or "0" where none is kept. */
+  public String osErrorName() {
+    return LinuxErrors.name(osError);
+  }
+
+  /** The socket came from accept: its end is the connection's responder. */
+  public boolean accepted() {
+    return flags.contains(EventFlag.ACCEPTED);
   }
 
   /** Whether the whole of the disconnect data was captured. */
@@ -172,7 +224,9 @@ public record TeardownEvent(
         && Objects.equals(remote, that.remote)
         && Objects.equals(summary, that.summary)
         && framingError == that.framingError
-        && user.equals(that.user);
+        && user.equals(that.user)
+        && osError == that.osError
+        && Objects.equals(kernel, that.kernel);
   }
 
   @Override
@@ -214,6 +268,9 @@ public record TeardownEvent(
     }
     if (framingError != null) {
       text.append(" framing: ").append(framingError.description());
+    }
+    if (kernel != null) {
+      text.append(' ').append(kernel);
     }
     return text.toString();
   }

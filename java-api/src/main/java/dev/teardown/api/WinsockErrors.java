@@ -12,11 +12,19 @@ public final class WinsockErrors {
   public static final int WSAENOTSOCK = 10038;
   public static final int WSAEMSGSIZE = 10040;
   public static final int WSAENOPROTOOPT = 10042;
+  public static final int WSAEACCES = 10013;
+  public static final int WSAEADDRNOTAVAIL = 10049;
   public static final int WSAENETDOWN = 10050;
+  public static final int WSAENETUNREACH = 10051;
+  public static final int WSAENETRESET = 10052;
   public static final int WSAECONNABORTED = 10053;
   public static final int WSAECONNRESET = 10054;
   public static final int WSAENOTCONN = 10057;
   public static final int WSAESHUTDOWN = 10058;
+  public static final int WSAETIMEDOUT = 10060;
+  public static final int WSAECONNREFUSED = 10061;
+  public static final int WSAEHOSTDOWN = 10064;
+  public static final int WSAEHOSTUNREACH = 10065;
   public static final int WSAEDISCON = 10101;
 
   private static final Map<Integer, String> NAMES =
@@ -29,11 +37,19 @@ public final class WinsockErrors {
           Map.entry(WSAENOTSOCK, "WSAENOTSOCK"),
           Map.entry(WSAEMSGSIZE, "WSAEMSGSIZE"),
           Map.entry(WSAENOPROTOOPT, "WSAENOPROTOOPT"),
+          Map.entry(WSAEACCES, "WSAEACCES"),
+          Map.entry(WSAEADDRNOTAVAIL, "WSAEADDRNOTAVAIL"),
           Map.entry(WSAENETDOWN, "WSAENETDOWN"),
+          Map.entry(WSAENETUNREACH, "WSAENETUNREACH"),
+          Map.entry(WSAENETRESET, "WSAENETRESET"),
           Map.entry(WSAECONNABORTED, "WSAECONNABORTED"),
           Map.entry(WSAECONNRESET, "WSAECONNRESET"),
           Map.entry(WSAENOTCONN, "WSAENOTCONN"),
           Map.entry(WSAESHUTDOWN, "WSAESHUTDOWN"),
+          Map.entry(WSAETIMEDOUT, "WSAETIMEDOUT"),
+          Map.entry(WSAECONNREFUSED, "WSAECONNREFUSED"),
+          Map.entry(WSAEHOSTDOWN, "WSAEHOSTDOWN"),
+          Map.entry(WSAEHOSTUNREACH, "WSAEHOSTUNREACH"),
           Map.entry(WSAEDISCON, "WSAEDISCON"));
 
   private WinsockErrors() {}

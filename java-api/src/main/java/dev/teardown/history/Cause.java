@@ -24,6 +24,21 @@ public enum Cause {
   CLEANUP("the initiator's last WSACleanup closed the socket"),
   /** The peer reset the connection; it is not recorded here, or recorded nothing to explain it. */
   PEER_RESET("the peer reset the connection"),
+  /** Both ends sent their FIN before the other's reached them: the FINs crossed. */
+  SIMULTANEOUS_CLOSE("both ends closed at once: their FINs crossed"),
+  /**
+   * The initiator closed (FIN); the peer kept sending, and the initiator's kernel answered the
+   * data with a reset: FIN, then RST.
+   */
+  DATA_AFTER_CLOSE("the initiator closed, the peer kept sending, and the initiator's kernel reset it"),
+  /** Retransmissions or keepalive probes went unanswered: a stack gave the connection up. */
+  TIMED_OUT("the connection timed out: retransmissions or keepalive probes went unanswered"),
+  /** A connect answered by a reset: nothing listened on the port (or a firewall refused it). */
+  CONNECT_REFUSED("the connect was refused: nothing listened on the port"),
+  /** A connect whose SYN went unanswered until the stack gave up. */
+  CONNECT_TIMED_OUT("the connect timed out: the SYN went unanswered"),
+  /** A connect the network could not carry: no route, host or network unreachable, or denied. */
+  CONNECT_UNREACHABLE("the connect failed: the peer could not be reached"),
   /** Disconnect-data emulation: a stream not framed as agreed, reset by the layer: RST. */
   FRAMING_ERROR("the layer reset a stream that was not framed as agreed"),
   /** The ends exchanged disconnect data (WSPSendDisconnect / WSPRecvDisconnect) as they ended. */

@@ -26,7 +26,7 @@ final class HistoryFile {
    * so positions are no longer one row per ring. A recorder opening a schema-1 history upgrades
    * it; readers read both.
    */
-  static final int SCHEMA = 3;
+  static final int SCHEMA = 4;
 
   private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -192,7 +192,9 @@ final class HistoryFile {
 
   /**
    * From an older schema to this one, all or nothing: from 1 (one position per ring) to 2, the
-   * positions carry over; from 2 to 3, ends gain the kernel's state at close (null in older rows).
+   * positions carry over; from 2 to 3, ends gain the kernel's state at close (null in older rows);
+   * from 3 to 4 nothing changes in the tables: events packed since may carry the program's own
+   * error number and the kernel's view (see {@link Timeline}), which a reader of 3 would not read.
    */
   private static void upgrade(Statement statement, int schema) throws SQLException {
     statement.execute("BEGIN IMMEDIATE");

@@ -284,7 +284,7 @@ final class HistoryWriter implements AutoCloseable {
       end.remoteSeen = remote;
     }
     end.lastNanos = Math.max(end.lastNanos, event.timeNanos());
-    if (event.kind() == EventKind.CLOSE) {
+    if (event.kind() == EventKind.CLOSE || event.kind() == EventKind.CONNECT_FAILED) {
       end.state = STATE_CLOSED;
       end.summary = event.summary();
       open.remove(key);

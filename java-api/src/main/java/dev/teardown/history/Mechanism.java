@@ -6,6 +6,11 @@ public enum Mechanism {
   FIN,
   /** A reset. */
   RST,
+  /**
+   * Given up by a stack: retransmissions or keepalive probes went unanswered, and nothing (or, from
+   * Linux's keepalive, a last reset nobody answers) ended it on the wire.
+   */
+  TIMEOUT,
   /** Not ended, or nothing recorded says. */
   NONE
 }

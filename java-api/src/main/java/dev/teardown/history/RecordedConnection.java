@@ -13,11 +13,15 @@ import java.util.List;
  * @param initiator the {@code ip:port} of the end that started the teardown, or {@code none}
  * @param mechanism FIN or RST, as the connection ended on the wire
  * @param cause why it ended
- * @param lifetime from the first end's creation (or first record) to the last close
- * @param bytesSent bytes the first end sent
+ * @param lifetime from the earliest end's creation (or first record) to the last record of any end
+ * @param bytesSent bytes the first end (the initiator, when known) sent
  * @param bytesReceived bytes the first end received
  * @param events every end's events, oldest first
  * @param gaps losses recorded while the connection lived: what it did then may be missing
+ * @param detail what the verdict rests on beyond its cause, for people ("1000 received bytes were
+ *     never read"), or empty
+ * @param zeekState the connection's state in Zeek's {@code conn_state} vocabulary (SF, REJ, RSTO,
+ *     RSTR, S0, S1), or null where what was recorded does not say
  */
 public record RecordedConnection(
     List<RecordedEnd> ends,
@@ -28,7 +32,9 @@ public record RecordedConnection(
     long bytesSent,
     long bytesReceived,
     List<TeardownEvent> events,
-    List<Gap> gaps) {
+    List<Gap> gaps,
+    String detail,
+    String zeekState) {
 
   public RecordedConnection {
     ends = List.copyOf(ends);

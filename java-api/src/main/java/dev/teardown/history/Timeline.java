@@ -5,6 +5,7 @@ import dev.teardown.api.ConnectionSummary;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.FramingError;
+import dev.teardown.api.KernelView;
 import dev.teardown.api.ShutdownHow;
 import dev.teardown.api.TeardownEvent;
 import java.io.ByteArrayOutputStream;
@@ -32,11 +33,19 @@ import java.util.List;
  *   captured     2   captured bytes that follow, then the bytes
  * </pre>
  *
+ * <p>Since schema 4, a kind with its high bit set ({@code 0x80}) is followed (after the captured
+ * bytes) by one byte, the error as the program saw it ({@link TeardownEvent#osError()}); and an
+ * event flagged {@link EventFlag#KERNEL_VIEW} by the kernel's view, as the native record holds it
+ * (32 bytes: acked and received bytes 8 each, unread, unsent and RTT in µs 4 each, retransmits 2,
+ * timeouts and probes 1 each; all ones for what was not told).
+ *
  * Events past {@link #MAX_EVENTS} on one end are counted, not kept.
  */
 final class Timeline {
   static final int MAX_EVENTS = 64;
   private static final int FIXED = 24;
+  private static final int WITH_OS_ERROR = 0x80;
+  private static final int KERNEL = 32;
 
   private Timeline() {}
 
@@ -44,9 +53,11 @@ final class Timeline {
   static void append(ByteArrayOutputStream out, TeardownEvent event) {
     byte[] captured = event.captured() == null ? new byte[0] : event.captured();
     int length = Math.min(captured.length, 0xFFFF);
-    ByteBuffer buffer = ByteBuffer.allocate(FIXED + length).order(ByteOrder.LITTLE_ENDIAN);
+    KernelView kernel = event.kernel();
+    int extra = (event.osError() != 0 ? 1 : 0) + (kernel != null ? KERNEL : 0);
+    ByteBuffer buffer = ByteBuffer.allocate(FIXED + length + extra).order(ByteOrder.LITTLE_ENDIAN);
     buffer.putLong(event.timeNanos());
-    buffer.put((byte) event.kind().code());
+    buffer.put((byte) (event.kind().code() | (event.osError() != 0 ? WITH_OS_ERROR : 0)));
     buffer.put((byte) detail(event));
     buffer.putShort((short) EventFlag.toBits(event.flags()));
     buffer.putInt(event.error());
@@ -54,7 +65,40 @@ final class Timeline {
     buffer.putInt((int) Math.min(event.dataLength(), 0xFFFFFFFFL));
     buffer.putShort((short) length);
     buffer.put(captured, 0, length);
+    if (event.osError() != 0) {
+      buffer.put((byte) event.osError());
+    }
+    if (kernel != null) {
+      buffer.putLong(kernel.bytesAcked());
+      buffer.putLong(kernel.bytesReceived());
+      buffer.putInt((int) Math.min(kernel.unreadBytes(), 0xFFFF_FFFFL));
+      buffer.putInt((int) Math.min(kernel.unsentBytes(), 0xFFFF_FFFFL));
+      buffer.putInt(kernel.rtt() == null ? -1 : (int) Math.min(kernel.rtt().toNanos() / 1000, 0xFFFF_FFFEL));
+      buffer.putShort((short) Math.min(kernel.retransmits(), 0xFFFF));
+      buffer.put((byte) Math.min(kernel.timeouts(), 0xFF));
+      buffer.put((byte) Math.min(kernel.probes(), 0xFF));
+    }
     out.write(buffer.array(), 0, buffer.position());
+  }
+
+  private static KernelView kernel(ByteBuffer buffer) {
+    long acked = buffer.getLong();
+    long received = buffer.getLong();
+    int unread = buffer.getInt();
+    int unsent = buffer.getInt();
+    int rtt = buffer.getInt();
+    int retransmits = buffer.getShort() & 0xFFFF;
+    int timeouts = buffer.get() & 0xFF;
+    int probes = buffer.get() & 0xFF;
+    return new KernelView(
+        acked < 0 ? KernelView.UNKNOWN : acked,
+        received < 0 ? KernelView.UNKNOWN : received,
+        unread == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unread),
+        unsent == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unsent),
+        rtt == -1 ? null : Duration.ofNanos(Integer.toUnsignedLong(rtt) * 1000),
+        retransmits == 0xFFFF ? (int) KernelView.UNKNOWN : retransmits,
+        timeouts == 0xFF ? (int) KernelView.UNKNOWN : timeouts,
+        probes == 0xFF ? (int) KernelView.UNKNOWN : probes);
   }
 
   private static int detail(TeardownEvent event) {
@@ -82,7 +126,8 @@ final class Timeline {
     long sequence = firstSequence;
     while (buffer.remaining() >= FIXED) {
       long time = buffer.getLong();
-      int kindCode = buffer.get() & 0xFF;
+      int kindByte = buffer.get() & 0xFF;
+      int kindCode = kindByte & ~WITH_OS_ERROR;
       int detail = buffer.get() & 0xFF;
       int flags = buffer.getShort() & 0xFFFF;
       int error = buffer.getInt();
@@ -100,15 +145,23 @@ final class Timeline {
       }
       byte[] captured = new byte[capturedLength];
       buffer.get(captured);
+      java.util.Set<EventFlag> flagSet = EventFlag.fromBits(flags);
+      boolean withKernel = flagSet.contains(EventFlag.KERNEL_VIEW);
+      int extra = ((kindByte & WITH_OS_ERROR) != 0 ? 1 : 0) + (withKernel ? KERNEL : 0);
+      if (extra > buffer.remaining()) {
+        break;
+      }
+      int osError = (kindByte & WITH_OS_ERROR) != 0 ? buffer.get() & 0xFF : 0;
+      KernelView kernel = withKernel ? kernel(buffer) : null;
       ShutdownHow how = kind == EventKind.SHUTDOWN && detail >= 1 && detail <= ShutdownHow.values().length
           ? ShutdownHow.values()[detail - 1] : null;
       CloseMode mode = kind == EventKind.CLOSE ? closeMode(detail) : null;
-      java.util.Set<EventFlag> flagSet = EventFlag.fromBits(flags);
       FramingError framing = kind == EventKind.RESET && flagSet.contains(EventFlag.FRAMING) ? FramingError.of(detail) : null;
       try {
         events.add(new TeardownEvent(sequence++, time, pid, process, socketId, protocol, socketType, kind, error, how,
             mode, Duration.ofSeconds(linger), flagSet, dataLength, captured, local, remote,
-            kind == EventKind.CLOSE ? summary : null, framing, user));
+            kind == EventKind.CLOSE || kind == EventKind.CONNECT_FAILED ? summary : null, framing, user,
+            osError, kernel));
       } catch (IllegalArgumentException e) {
         break;  // fields that do not go together: a damaged row
       }

@@ -7,6 +7,7 @@ import dev.teardown.api.FramingError;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
+import dev.teardown.api.KernelView;
 import dev.teardown.api.ShutdownHow;
 import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
@@ -28,6 +29,7 @@ final class EndScript {
   private final InetSocketAddress local;
   private final InetSocketAddress remote;
   private final List<TeardownEvent> events = new ArrayList<>();
+  private boolean accepted;
 
   EndScript(long pid, String process, long socket, int localPort, int remotePort) {
     this.pid = pid;
@@ -39,6 +41,53 @@ final class EndScript {
 
   List<TeardownEvent> events() {
     return events;
+  }
+
+  /** This end's socket came from accept: its events from here on say so. */
+  EndScript accepted() {
+    accepted = true;
+    return this;
+  }
+
+  /** A receive or send that lost the connection with `error`, as the program saw `osError`. */
+  EndScript lost(long atMs, int error, int osError, KernelView kernel) {
+    Set<EventFlag> flags = EnumSet.of(EventFlag.KERNEL_VIEW);
+    if (accepted) {
+      flags.add(EventFlag.ACCEPTED);
+    }
+    events.add(new TeardownEvent(
+        0, BASE + atMs * 1_000_000L, pid, process, socket, 6, 1, EventKind.RESET, error, null, null,
+        Duration.ZERO, flags, 0, null, local, remote, null, null, "tester", osError, kernel));
+    return this;
+  }
+
+  /** A connect that made no connection after `tookMs`. */
+  EndScript connectFailed(long atMs, int error, int osError, long tookMs) {
+    events.add(new TeardownEvent(
+        0, BASE + atMs * 1_000_000L, pid, process, socket, 6, 1, EventKind.CONNECT_FAILED, error, null, null,
+        Duration.ZERO, Set.of(), 0, null, null, remote,
+        new ConnectionSummary(Duration.ofMillis(tookMs), 0, 0, Initiator.NONE, Ending.NONE), null, "tester",
+        osError, null));
+    return this;
+  }
+
+  /** A close with the kernel's state and view read just before it. */
+  EndScript close(long atMs, CloseMode mode, Initiator first, Ending ending, TcpState state, KernelView kernel,
+      EventFlag... flags) {
+    Set<EventFlag> set = EnumSet.of(EventFlag.KERNEL_VIEW, flags);
+    if (accepted) {
+      set.add(EventFlag.ACCEPTED);
+    }
+    events.add(new TeardownEvent(
+        0, BASE + atMs * 1_000_000L, pid, process, socket, 6, 1, EventKind.CLOSE, 0, null, mode,
+        Duration.ZERO, set, 0, null, local, remote,
+        new ConnectionSummary(Duration.ofMillis(atMs), 100, 200, first, ending, state), null, "tester", 0, kernel));
+    return this;
+  }
+
+  /** A kernel's view with only the unread count told. */
+  static KernelView unread(long bytes) {
+    return new KernelView(0, bytes, bytes, 0, null, 0, 0, 0);
   }
 
   EndScript shutdown(long atMs, ShutdownHow how) {
@@ -81,6 +130,10 @@ final class EndScript {
 
   private EndScript add(long atMs, EventKind kind, ShutdownHow how, CloseMode mode, Set<EventFlag> flags,
       long dataLength, byte[] data, ConnectionSummary summary) {
+    if (accepted) {
+      flags = EnumSet.copyOf(flags.isEmpty() ? EnumSet.of(EventFlag.ACCEPTED) : flags);
+      flags.add(EventFlag.ACCEPTED);
+    }
     events.add(new TeardownEvent(
         0, BASE + atMs * 1_000_000L, pid, process, socket, 6, 1, kind,
         kind == EventKind.RESET ? 10054 : 0, how, mode, Duration.ZERO, flags, dataLength, data,
@@ -91,7 +144,8 @@ final class EndScript {
   /** This end as the history would hand it out. */
   RecordedEnd recorded(long id) {
     TeardownEvent last = events.get(events.size() - 1);
-    TeardownEvent close = events.stream().filter(e -> e.kind() == EventKind.CLOSE).findFirst().orElse(null);
+    TeardownEvent close = events.stream()
+        .filter(e -> e.kind() == EventKind.CLOSE || e.kind() == EventKind.CONNECT_FAILED).findFirst().orElse(null);
     return new RecordedEnd(id, "tester", pid, process, socket, local, remote, events.get(0).time(), last.time(),
         close == null ? RecordedEnd.State.OPEN : RecordedEnd.State.CLOSED, close == null ? null : close.summary(), events);
   }

@@ -1,6 +1,7 @@
 package dev.teardown.history;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.teardown.api.CloseMode;
 import dev.teardown.api.Ending;
@@ -8,6 +9,7 @@ import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.FramingError;
 import dev.teardown.api.Initiator;
+import dev.teardown.api.KernelView;
 import dev.teardown.api.ShutdownHow;
 import dev.teardown.api.TcpState;
 import java.util.List;
@@ -196,5 +198,108 @@ class VerdictsTest {
       assertEquals(cause, Cause.fromToken(cause.token()));
     }
     assertEquals("linger-zero-close", Cause.LINGER_ZERO_CLOSE.token());
+  }
+
+  private static final int WSAECONNRESET = 10054;
+  private static final int WSAETIMEDOUT = 10060;
+  private static final int WSAECONNREFUSED = 10061;
+  private static final int EPIPE = 32;
+  private static final int ETIMEDOUT = 110;
+  private static final int ECONNREFUSED = 111;
+
+  @Test
+  void aRefusedConnectIsItsOwnEndingNamedForThePortThatRefused() {
+    RecordedConnection refused = judge(client().connectFailed(10, WSAECONNREFUSED, ECONNREFUSED, 1));
+    assertVerdict(refused, SERVER, Mechanism.RST, Cause.CONNECT_REFUSED);
+    assertEquals("REJ", refused.zeekState());
+    assertTrue(refused.detail().startsWith("refused by " + SERVER + " (ECONNREFUSED (WSAECONNREFUSED)"),
+        refused.detail());
+    assertEquals(RecordedEnd.State.CLOSED, refused.ends().get(0).state(), "a failed connect ends its end");
+  }
+
+  @Test
+  void aConnectThatWentUnansweredTimedOut() {
+    RecordedConnection silent = judge(client().connectFailed(10, WSAETIMEDOUT, ETIMEDOUT, 127_000));
+    assertVerdict(silent, "none", Mechanism.TIMEOUT, Cause.CONNECT_TIMED_OUT);
+    assertEquals("S0", silent.zeekState());
+    assertTrue(silent.detail().contains("after 127000000 µs"), silent.detail());
+  }
+
+  @Test
+  void finsThatCrossedAreASimultaneousClose() {
+    RecordedConnection crossed = judge(
+        client().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, TcpState.ESTABLISHED,
+            EndScript.unread(0)),
+        server().accepted().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, TcpState.ESTABLISHED,
+            EndScript.unread(0)));
+    assertVerdict(crossed, "both", Mechanism.FIN, Cause.SIMULTANEOUS_CLOSE);
+    assertEquals("SF", crossed.zeekState());
+    // The same calls 20 ms apart: the first one's FIN had long arrived, whatever the second read.
+    RecordedConnection apart = judge(
+        client().shutdown(10, ShutdownHow.SEND).close(40, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL),
+        server().shutdown(30, ShutdownHow.SEND).close(41, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL));
+    assertVerdict(apart, CLIENT, Mechanism.FIN, Cause.SHUTDOWN_THEN_CLOSE);
+    // One end: its kernel had both FINs in flight at its close.
+    assertVerdict(judge(client().shutdown(10, ShutdownHow.SEND)
+            .close(11, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, TcpState.CLOSING)),
+        "both", Mechanism.FIN, Cause.SIMULTANEOUS_CLOSE);
+  }
+
+  @Test
+  void thePeerWritingAfterTheInitiatorsCloseIsNamedWithBothEnds() {
+    RecordedConnection both = judge(
+        server().accepted().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL,
+            TcpState.ESTABLISHED, EndScript.unread(0)),
+        client().lost(12, WSAECONNRESET, EPIPE, EndScript.unread(0))
+            .close(13, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE, TcpState.CLOSED, EndScript.unread(0)));
+    assertVerdict(both, SERVER, Mechanism.RST, Cause.DATA_AFTER_CLOSE);
+    assertEquals("RSTR", both.zeekState(), "the responder's kernel sent the reset");
+    assertTrue(both.detail().contains("client[100] saw EPIPE (WSAECONNRESET)"), both.detail());
+  }
+
+  @Test
+  void thePeerWritingAfterTheInitiatorsCloseIsNamedFromTheWritersEndAlone() {
+    RecordedConnection writer = judge(client().lost(12, WSAECONNRESET, EPIPE, EndScript.unread(0))
+        .close(13, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE, TcpState.CLOSED, EndScript.unread(0)));
+    assertVerdict(writer, SERVER, Mechanism.RST, Cause.DATA_AFTER_CLOSE);
+    // The same reset without Linux's EPIPE (Windows says WSAECONNRESET either way): a peer's reset.
+    RecordedConnection windows = judge(client().lost(12, WSAECONNRESET, 0, EndScript.unread(0))
+        .close(13, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE, TcpState.CLOSED, EndScript.unread(0)));
+    assertVerdict(windows, SERVER, Mechanism.RST, Cause.PEER_RESET);
+    assertEquals("RSTR", windows.zeekState(), "the client connected; its peer reset");
+  }
+
+  @Test
+  void aConnectionGivenUpByItsStackTimedOut() {
+    KernelView stalled = new KernelView(10, 0, 0, 0, null, 15, 15, 0);
+    RecordedConnection gone = judge(client().lost(900_000, WSAETIMEDOUT, ETIMEDOUT, stalled)
+        .close(900_001, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE, TcpState.CLOSED, EndScript.unread(0)));
+    assertVerdict(gone, "none", Mechanism.TIMEOUT, Cause.TIMED_OUT);
+    assertTrue(gone.detail().contains("ETIMEDOUT (WSAETIMEDOUT), 15 retransmission timeouts in a row"), gone.detail());
+    // Windows says WSAECONNABORTED; the kernel's view says it was its own retransmissions.
+    RecordedConnection aborted = judge(client().lost(900_000, 10053, 0, stalled));
+    assertEquals(Cause.TIMED_OUT, aborted.cause());
+    RecordedConnection reset = judge(client().lost(900_000, 10053, 0, EndScript.unread(0)));
+    assertEquals(Cause.PEER_RESET, reset.cause(), "an abort with nothing outstanding is the peer's doing");
+  }
+
+  @Test
+  void aCloseThatDiscardsUnreadBytesSaysHowMany() {
+    RecordedConnection discarded = judge(
+        server().accepted().close(10, CloseMode.ABORTIVE, Initiator.LOCAL, Ending.ABORTIVE, TcpState.ESTABLISHED,
+            EndScript.unread(1000), EventFlag.UNREAD_DATA),
+        client().remote(11, EventKind.RESET)
+            .close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.ABORTIVE, TcpState.CLOSED, EndScript.unread(0)));
+    assertVerdict(discarded, SERVER, Mechanism.RST, Cause.CLOSE_WITH_UNREAD_DATA);
+    assertEquals("server[200] closed with 1000 received bytes never read", discarded.detail());
+    assertEquals("RSTR", discarded.zeekState());
+  }
+
+  @Test
+  void theLifetimeRunsFromTheEarliestEndsBeginningToTheLastRecordOfEither() {
+    RecordedConnection connection = judge(
+        client().close(10, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL),  // made at 0
+        server().remote(11, EventKind.EOF).close(50, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL));
+    assertEquals(java.time.Duration.ofMillis(50), connection.lifetime());
   }
 }

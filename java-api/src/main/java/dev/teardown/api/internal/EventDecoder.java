@@ -9,6 +9,7 @@ import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.FramingError;
 import dev.teardown.api.Initiator;
+import dev.teardown.api.KernelView;
 import dev.teardown.api.ShutdownHow;
 import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
@@ -145,14 +146,45 @@ public final class EventDecoder {
         summary(buffer, offset),
         kind == EventKind.RESET && (flags & EventFlag.FRAMING.bit()) != 0
             ? FramingError.of(detail) : null,
-        user);
+        user,
+        Byte.toUnsignedInt(buffer.get(offset + OS_ERROR)),
+        (flags & EventFlag.KERNEL_VIEW.bit()) != 0 ? kernel(buffer, offset) : null);
   }
 
-  /** A valid record's connection summary: a CLOSE's with an ending, else null. */
+  /** The kernel's view in the record at {@code offset}; all ones in a field is not told. */
+  private static KernelView kernel(ByteBuffer buffer, int offset) {
+    long acked = buffer.getLong(offset + KERNEL_BYTES_ACKED);
+    long received = buffer.getLong(offset + KERNEL_BYTES_RECEIVED);
+    int unread = buffer.getInt(offset + KERNEL_UNREAD_BYTES);
+    int unsent = buffer.getInt(offset + KERNEL_UNSENT_BYTES);
+    int rtt = buffer.getInt(offset + KERNEL_RTT_US);
+    int retransmits = Short.toUnsignedInt(buffer.getShort(offset + KERNEL_RETRANSMITS));
+    int timeouts = Byte.toUnsignedInt(buffer.get(offset + KERNEL_TIMEOUTS));
+    int probes = Byte.toUnsignedInt(buffer.get(offset + KERNEL_PROBES));
+    return new KernelView(
+        acked < 0 ? KernelView.UNKNOWN : acked,
+        received < 0 ? KernelView.UNKNOWN : received,
+        unread == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unread),
+        unsent == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unsent),
+        rtt == -1 ? null : Duration.ofNanos(Integer.toUnsignedLong(rtt) * 1000),
+        retransmits == 0xFFFF ? (int) KernelView.UNKNOWN : retransmits,
+        timeouts == 0xFF ? (int) KernelView.UNKNOWN : timeouts,
+        probes == 0xFF ? (int) KernelView.UNKNOWN : probes);
+  }
+
+  /**
+   * A valid record's connection summary: a CLOSE's with an ending, or a CONNECT_FAILED's (the
+   * attempt's length); else null.
+   */
   public ConnectionSummary summary(ByteBuffer records, int offset) {
     ByteBuffer buffer = little(records);
     int ending = Byte.toUnsignedInt(buffer.get(offset + ENDING));
-    if (Short.toUnsignedInt(buffer.getShort(offset + KIND)) != EventKind.CLOSE.code() || ending == 0) {
+    int kind = Short.toUnsignedInt(buffer.getShort(offset + KIND));
+    if (kind == EventKind.CONNECT_FAILED.code()) {
+      return new ConnectionSummary(Duration.ofNanos(buffer.getLong(offset + LIFETIME_NS)), 0, 0,
+          Initiator.NONE, Ending.NONE);
+    }
+    if (kind != EventKind.CLOSE.code() || ending == 0) {
       return null;
     }
     return new ConnectionSummary(

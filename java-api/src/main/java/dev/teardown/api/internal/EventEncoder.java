@@ -4,6 +4,7 @@ import static dev.teardown.api.internal.EventRecordLayout.*;
 
 import dev.teardown.api.ConnectionSummary;
 import dev.teardown.api.EventFlag;
+import dev.teardown.api.KernelView;
 import dev.teardown.api.TeardownEvent;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -44,6 +45,18 @@ public final class EventEncoder {
     buffer.putInt(offset + DATA_LENGTH, (int) Math.min(event.dataLength(), 0xFFFF_FFFFL));
     address(event.local(), buffer, offset + LOCAL);
     address(event.remote(), buffer, offset + REMOTE);
+    buffer.put(offset + OS_ERROR, (byte) event.osError());
+    KernelView kernel = event.kernel();
+    if (kernel != null) {
+      buffer.putLong(offset + KERNEL_BYTES_ACKED, kernel.bytesAcked());
+      buffer.putLong(offset + KERNEL_BYTES_RECEIVED, kernel.bytesReceived());
+      buffer.putInt(offset + KERNEL_UNREAD_BYTES, (int) Math.min(kernel.unreadBytes(), 0xFFFF_FFFFL));
+      buffer.putInt(offset + KERNEL_UNSENT_BYTES, (int) Math.min(kernel.unsentBytes(), 0xFFFF_FFFFL));
+      buffer.putInt(offset + KERNEL_RTT_US, kernel.rtt() == null ? -1 : (int) Math.min(kernel.rtt().toNanos() / 1000, 0xFFFF_FFFEL));
+      buffer.putShort(offset + KERNEL_RETRANSMITS, (short) Math.min(kernel.retransmits(), 0xFFFF));
+      buffer.put(offset + KERNEL_TIMEOUTS, (byte) Math.min(kernel.timeouts(), 0xFF));
+      buffer.put(offset + KERNEL_PROBES, (byte) Math.min(kernel.probes(), 0xFF));
+    }
     ConnectionSummary summary = event.summary();
     if (summary != null) {
       buffer.putLong(offset + LIFETIME_NS, summary.lifetime().toNanos());

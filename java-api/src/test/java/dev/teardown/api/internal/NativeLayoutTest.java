@@ -54,6 +54,8 @@ class NativeLayoutTest {
         Arguments.of("first_shutdown", EventRecordLayout.FIRST_SHUTDOWN, 1),
         Arguments.of("ending", EventRecordLayout.ENDING, 1),
         Arguments.of("kernel_state", EventRecordLayout.KERNEL_STATE, 1),
+        Arguments.of("os_error", EventRecordLayout.OS_ERROR, 1),
+        Arguments.of("kernel", EventRecordLayout.KERNEL, EventRecordLayout.KERNEL_SIZE),
         Arguments.of("user", EventRecordLayout.USER, 4),
         Arguments.of("process_name", EventRecordLayout.PROCESS_NAME, EventRecordLayout.PROCESS_NAME_SIZE),
         Arguments.of("captured", EventRecordLayout.CAPTURED, EventRecordLayout.CAPTURE_MAX));
@@ -65,6 +67,20 @@ class NativeLayoutTest {
     int[] c = layout("event_record", field);
     assertEquals(offset, c[0], "offset");
     assertEquals(size, c[1], "size");
+  }
+
+  @Test
+  void kernelViewMatchesC() {
+    int base = EventRecordLayout.KERNEL;
+    assertEquals(EventRecordLayout.KERNEL_SIZE, layout("kernel_view", null)[1]);
+    assertEquals(EventRecordLayout.KERNEL_BYTES_ACKED - base, layout("kernel_view", "bytes_acked")[0]);
+    assertEquals(EventRecordLayout.KERNEL_BYTES_RECEIVED - base, layout("kernel_view", "bytes_received")[0]);
+    assertEquals(EventRecordLayout.KERNEL_UNREAD_BYTES - base, layout("kernel_view", "unread_bytes")[0]);
+    assertEquals(EventRecordLayout.KERNEL_UNSENT_BYTES - base, layout("kernel_view", "unsent_bytes")[0]);
+    assertEquals(EventRecordLayout.KERNEL_RTT_US - base, layout("kernel_view", "rtt_us")[0]);
+    assertEquals(EventRecordLayout.KERNEL_RETRANSMITS - base, layout("kernel_view", "retransmits")[0]);
+    assertEquals(EventRecordLayout.KERNEL_TIMEOUTS - base, layout("kernel_view", "timeouts")[0]);
+    assertEquals(EventRecordLayout.KERNEL_PROBES - base, layout("kernel_view", "probes")[0]);
   }
 
   @Test
