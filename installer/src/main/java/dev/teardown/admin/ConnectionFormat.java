@@ -26,6 +26,11 @@ final class ConnectionFormat {
         .append(connection.cause().token()).append(", ").append(connection.mechanism());
     if (!"none".equals(connection.initiator())) {
       out.append(", started by ").append(connection.initiator());
+      for (RecordedEnd end : connection.ends()) {
+        if (end.local() != null && end.localText().equals(connection.initiator())) {
+          out.append(" (").append(end.process()).append('[').append(end.pid()).append("])");
+        }
+      }
     }
     out.append('\n');
     out.append("  ").append(connection.cause().description()).append('\n');

@@ -77,6 +77,7 @@ final class ReportCommand implements Callable<Integer> {
     rank(out, "processes with the most RST endings", report.topProcesses(top));
     rank(out, "ports with the most RST endings", report.topPorts(top));
     rank(out, "peers with the most RST endings", report.topPeers(top));
+    rank(out, "connects that made no connection", report.topFailedConnects(top));
     return out.toString();
   }
 
@@ -99,7 +100,10 @@ final class ReportCommand implements Callable<Integer> {
             .map(e -> EventFormat.quote(e.getKey().token()) + ":" + e.getValue()).collect(Collectors.joining(",")) + "}"
         + ",\"topProcesses\":" + ranks(report.topProcesses(top))
         + ",\"topPorts\":" + ranks(report.topPorts(top))
-        + ",\"topPeers\":" + ranks(report.topPeers(top)) + "}";
+        + ",\"topPeers\":" + ranks(report.topPeers(top))
+        + ",\"failedConnects\":" + report.topFailedConnects(top).stream()
+            .map(r -> "{\"name\":" + EventFormat.quote(r.name()) + ",\"attempts\":" + r.resets() + "}")
+            .collect(Collectors.joining(",", "[", "]")) + "}";
   }
 
   private static String ranks(List<HistoryReport.Rank> ranks) {

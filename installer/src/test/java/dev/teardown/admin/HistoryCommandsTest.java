@@ -46,6 +46,11 @@ class HistoryCommandsTest {
       channel.publish(event(12, 200, "server", 7, 8080, 50000, EventKind.CLOSE, CloseMode.GRACEFUL, Set.of(), Initiator.REMOTE, Ending.ABORTIVE));
       // A graceful close by a "curl,1" (a name that needs quoting in CSV) to port 443.
       channel.publish(event(20, 300, "curl,1", 4, 40000, 443, EventKind.CLOSE, CloseMode.GRACEFUL, Set.of(), Initiator.LOCAL, Ending.GRACEFUL));
+      // A connect to port 9, where nothing listens, as a Linux program saw it.
+      long now = TeardownEvent.epochNanos(Instant.now().minusSeconds(60));
+      channel.publish(new TeardownEvent(0, now + 30_000_000, 400, "probe", 5, 6, 1, EventKind.CONNECT_FAILED, 10061,
+          null, null, Duration.ZERO, Set.of(), 0, null, null, new InetSocketAddress("127.0.0.1", 9),
+          new ConnectionSummary(Duration.ofNanos(85_000), 0, 0, Initiator.NONE, Ending.NONE), null, "", 111, null));
       try (Recorder recorder = Recorder.open(channel, db, Recorder.Options.DEFAULT)) {
         recorder.stop();
         recorder.run();
@@ -57,7 +62,8 @@ class HistoryCommandsTest {
   void whyShowsTheVerdictAndBothEndsTimeline() {
     CommandLineRun run = CommandLineRun.of("why", "--db", db.toString(), "--port", "8080");
     assertEquals(0, run.exit(), run.err());
-    assertTrue(run.out().startsWith("127.0.0.1:50000 <-> 127.0.0.1:8080  linger-zero-close, RST, started by 127.0.0.1:50000\n"),
+    assertTrue(run.out().startsWith(
+        "127.0.0.1:50000 <-> 127.0.0.1:8080  linger-zero-close, RST, started by 127.0.0.1:50000 (client[100])\n"),
         run.out());
     assertTrue(run.out().contains("both ends recorded"), run.out());
     assertTrue(run.out().contains("client[100] 127.0.0.1:50000"), run.out());
@@ -68,7 +74,7 @@ class HistoryCommandsTest {
 
     CommandLineRun json = CommandLineRun.of("why", "--db", db.toString(), "--json");
     List<String> lines = json.out().lines().toList();
-    assertEquals(2, lines.size(), json.out());
+    assertEquals(3, lines.size(), json.out());
     assertTrue(lines.get(0).startsWith("{\"ends\":[{\"id\":1,"), lines.get(0));
     for (String key : List.of("\"initiator\":\"127.0.0.1:50000\"", "\"mechanism\":\"RST\"", "\"cause\":\"linger-zero-close\"",
         "\"lifetimeNanos\":", "\"bytesSent\":10", "\"bytesReceived\":20", "\"events\":[{", "\"gaps\":[]")) {
@@ -89,12 +95,28 @@ class HistoryCommandsTest {
   void reportSumsUpByMechanismCauseAndTopResets() {
     CommandLineRun run = CommandLineRun.of("report", "--db", db.toString(), "--json");
     assertEquals(0, run.exit(), run.err());
-    assertEquals("{\"connections\":2,\"lost\":0,\"byMechanism\":{\"FIN\":1,\"RST\":1},"
-        + "\"byCause\":{\"graceful-close\":1,\"linger-zero-close\":1},"
+    assertEquals("{\"connections\":3,\"lost\":0,\"byMechanism\":{\"FIN\":1,\"RST\":2},"
+        + "\"byCause\":{\"graceful-close\":1,\"linger-zero-close\":1,\"connect-refused\":1},"
         + "\"topProcesses\":[{\"name\":\"client\",\"resets\":1}],\"topPorts\":[{\"name\":\"8080\",\"resets\":1}],"
-        + "\"topPeers\":[{\"name\":\"127.0.0.1\",\"resets\":1}]}", run.out().strip());
+        + "\"topPeers\":[{\"name\":\"127.0.0.1\",\"resets\":1}],"
+        + "\"failedConnects\":[{\"name\":\"refused by 127.0.0.1:9\",\"attempts\":1}]}", run.out().strip());
     CommandLineRun text = CommandLineRun.of("report", "--db", db.toString());
     assertTrue(text.out().contains("  linger-zero-close        1"), text.out());
+    assertTrue(text.out().contains("connects that made no connection\n  refused by 127.0.0.1:9   1\n"), text.out());
+  }
+
+  @Test
+  void whyNamesARefusedConnectAndTheErrorAsTheProgramSawIt() {
+    CommandLineRun run = CommandLineRun.of("why", "--db", db.toString(), "--port", "9");
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().startsWith("? <-> 127.0.0.1:9  connect-refused, RST, started by 127.0.0.1:9\n"), run.out());
+    assertTrue(run.out().contains("\n  refused by 127.0.0.1:9 (ECONNREFUSED (WSAECONNREFUSED) after 85 µs)\n"), run.out());
+    assertTrue(run.out().contains("Zeek conn_state REJ"), run.out());
+    assertTrue(run.out().contains("CONNECT_FAILED ECONNREFUSED (WSAECONNREFUSED) to 127.0.0.1:9"), run.out());
+    CommandLineRun json = CommandLineRun.of("why", "--db", db.toString(), "--port", "9", "--json");
+    assertTrue(json.out().contains("\"errorName\":\"WSAECONNREFUSED\",\"osError\":111,\"osErrorName\":\"ECONNREFUSED\""),
+        json.out());
+    assertTrue(json.out().contains("\"cause\":\"connect-refused\",\"detail\":\"refused by 127.0.0.1:9"), json.out());
   }
 
   @Test
@@ -103,11 +125,11 @@ class HistoryCommandsTest {
     assertEquals(0, csv.exit(), csv.err());
     List<String> rows = csv.out().lines().toList();
     assertEquals(HistoryCommand.Export.CSV_HEADER, rows.get(0));
-    assertEquals(1 + 4, rows.size(), csv.out());
+    assertEquals(1 + 5, rows.size(), csv.out());
     assertTrue(rows.get(1).startsWith("1,linger-zero-close,RST,127.0.0.1:50000,"), rows.get(1));
     assertTrue(rows.get(4).contains(",\"curl,1\","), "quoted: " + rows.get(4));
     CommandLineRun jsonl = CommandLineRun.of("history", "export", "--db", db.toString());
-    assertEquals(2, jsonl.out().lines().count(), jsonl.out());
+    assertEquals(3, jsonl.out().lines().count(), jsonl.out());
   }
 
   @Test

@@ -22,12 +22,24 @@ public final class HistoryReport {
   private final Map<String, Long> processes = new HashMap<>();
   private final Map<String, Long> ports = new HashMap<>();
   private final Map<String, Long> peers = new HashMap<>();
+  private final Map<String, Long> failedConnects = new HashMap<>();
 
-  /** Counts one connection. */
+  /** Counts one connection (or connect that made none). */
   public void add(RecordedConnection connection) {
     connections++;
     byMechanism.merge(connection.mechanism(), 1L, Long::sum);
     byCause.merge(connection.cause(), 1L, Long::sum);
+    String failed = switch (connection.cause()) {
+      case CONNECT_REFUSED -> "refused by ";
+      case CONNECT_TIMED_OUT -> "no answer from ";
+      case CONNECT_UNREACHABLE -> "could not reach ";
+      default -> null;
+    };
+    if (failed != null) {
+      // Not an ending of a connection: ranked on its own, by the address tried.
+      failedConnects.merge(failed + connection.ends().get(0).remoteText(), 1L, Long::sum);
+      return;
+    }
     if (connection.mechanism() != Mechanism.RST) {
       return;
     }
@@ -71,6 +83,14 @@ public final class HistoryReport {
   /** The {@code n} ports (each connection's lower port) with the most RST endings. */
   public List<Rank> topPorts(int n) {
     return top(ports, n);
+  }
+
+  /**
+   * The {@code n} addresses whose connects most often made no connection, with why ("refused by
+   * 10.0.0.5:443"), most first; {@link Rank#resets()} counts the attempts.
+   */
+  public List<Rank> topFailedConnects(int n) {
+    return top(failedConnects, n);
   }
 
   /** The {@code n} peer addresses with the most RST endings. */
