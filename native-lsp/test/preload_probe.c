@@ -2,7 +2,7 @@
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
  *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range | exec |
- *                             totals | unread_endings | kernel_view)
+ *                             totals | unread_endings | kernel_view | raw_close)
  *
  * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
  * an orderly end of stream (the abortive-to-graceful policy at work). */
@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,30 @@ static void kernel_view_scenario(void) {
   ssize_t late = send(talker, "12345", 5, MSG_NOSIGNAL);
   CHECK(late == -1 && errno == EPIPE); /* a reset in CLOSE_WAIT: Linux says EPIPE */
   CHECK(close(talker) == 0);
+  close(listener);
+}
+
+/* Closes the layer cannot see, as libuv makes them (syscall(SYS_close)): one whose descriptor the
+ * next socket takes, and one left closed until the process exits. */
+static void raw_close_scenario(void) {
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
+  CHECK(syscall(SYS_close, client) == 0);
+  char byte;
+  CHECK(read(server, &byte, 1) == 0); /* the raw close's FIN */
+  int next = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK(next == client); /* the lowest free descriptor: the raw-closed one's */
+  close(next);
+  CHECK(close(server) == 0);
+
+  struct sockaddr_in bound;
+  socklen_t bound_length = sizeof(bound);
+  CHECK(getsockname(listener, (struct sockaddr*)&bound, &bound_length) == 0);
+  int left = connect_to(ntohs(bound.sin_port));
+  int left_server = accept(listener, NULL, NULL);
+  CHECK(syscall(SYS_close, left) == 0); /* never reused: noticed at exit */
+  CHECK(read(left_server, &byte, 1) == 0);
+  CHECK(close(left_server) == 0);
   close(listener);
 }
 
@@ -372,6 +397,7 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "abortive") == 0) return abortive_scenario();
   else if (strcmp(argv[1], "unread_endings") == 0) unread_endings_scenario();
   else if (strcmp(argv[1], "kernel_view") == 0) kernel_view_scenario();
+  else if (strcmp(argv[1], "raw_close") == 0) raw_close_scenario();
   else if (strcmp(argv[1], "close_range") == 0) close_range_scenario();
   else if (strcmp(argv[1], "exec") == 0) exec_scenario(argv[0]);
   else if (strcmp(argv[1], "totals") == 0)

@@ -233,6 +233,28 @@ TEST(PreloadEvents, AClosesSummaryTakesTheKernelsViewOfWhatWasNeverRead) {
   EXPECT_NE(closes[5].kernel_state, TD_TCP_UNKNOWN) << "read, whatever it was";
 }
 
+// A close made with a raw system call (libuv's) is never seen: the layer records it when the
+// descriptor is made a new socket, or at exit, flagged as a close it did not see.
+TEST(PreloadEvents, ClosesTheLayerCouldNotSeeAreRecordedWhenNoticed) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel = recorded_run(dir, "raw_close");
+  ASSERT_TRUE(channel);
+  std::vector<td_event_record> unseen, seen;
+  for (const td_event_record& event : events_in(*channel)) {
+    if (event.kind != TD_KIND_CLOSE || event.remote.family == TD_FAMILY_NONE) continue;
+    ((event.flags & TD_FLAG_UNSEEN_CLOSE) != 0 ? unseen : seen).push_back(event);
+  }
+  ASSERT_EQ(unseen.size(), 2u) << "the reused descriptor's, and the one noticed at exit";
+  ASSERT_EQ(seen.size(), 2u) << "the two servers' own closes";
+  for (const td_event_record& event : unseen) {
+    EXPECT_EQ(event.flags & (TD_FLAG_AT_EXIT | TD_FLAG_KERNEL_VIEW), 0) << "no state to read";
+    EXPECT_EQ(event.first_shutdown, TD_INITIATOR_LOCAL);
+  }
+  EXPECT_LT(unseen[0].time_ns, seen[0].time_ns) << "noticed when the next socket took its number";
+  EXPECT_GT(unseen[1].time_ns, seen[1].time_ns) << "noticed at exit";
+  EXPECT_EQ(seen[0].first_shutdown, TD_INITIATOR_REMOTE) << "the server read the client's FIN";
+}
+
 // Beside the program's calls, what the kernel tells: connects that made no connection recorded as
 // such, unread bytes a close discarded, and the errno the program saw.
 TEST(PreloadEvents, ConnectFailuresUnreadBytesAndTheProgramsOwnErrorsAreRecorded) {

@@ -130,6 +130,10 @@ typedef enum td_tcp_state {
 #define TD_FLAG_CLEANUP 0x0040u
 #define TD_FLAG_KERNEL_VIEW 0x0080u /* td_event_record.kernel holds the kernel's view */
 #define TD_FLAG_ACCEPTED 0x0100u    /* the socket came from accept: this end is the responder */
+/* A CLOSE the layer did not see happen (a raw close system call, io_uring): recorded when the
+   descriptor was next made a new socket, or at the process's exit; time_ns is when it was noticed,
+   no later than that, and the kernel's state could not be read */
+#define TD_FLAG_UNSEEN_CLOSE 0x0200u
 
 /* td_event_record.detail of a RESET with TD_FLAG_FRAMING: what was wrong with the peer's stream. */
 typedef enum td_framing_error {

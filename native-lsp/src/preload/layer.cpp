@@ -102,9 +102,33 @@ bool identify(int fd, uint64_t& device, uint64_t& inode) {
   return true;
 }
 
+bool ends_a_connection(const SocketEntry& entry);
+
+// `entry`'s socket was closed where the layer could not see it (a raw close system call, a close
+// through io_uring): its descriptor now names something else. The connection it held ended then,
+// at the latest now: recorded as such, with what the layer knew of it.
+void record_unseen_close(SocketEntry& entry) {
+  if (!ends_a_connection(entry)) return;
+  ClosePlan plan = entry.teardown.plan_close(false);
+  plan.extra_flags = static_cast<uint16_t>(entry.flags.load(std::memory_order_relaxed) |
+                                           TD_FLAG_UNSEEN_CLOSE);
+  td_event_record event;
+  entry.teardown.on_close(plan, 0, true, platform::wall_clock_ns(), event);
+  emit(event);
+}
+
+// The entry for `fd`, a descriptor just made a new socket; one still live there names a socket
+// closed behind libc's back, whose close is recorded first.
+SocketEntry* prepare_new(int fd) {
+  bool was_live = false;
+  SocketEntry* entry = sockets().prepare(fd, &was_live);
+  if (entry != nullptr && was_live) record_unseen_close(*entry);
+  return entry;
+}
+
 // Starts tracking `fd`, a TCP socket, with what is known of it now.
 SocketEntry* track(int fd, int type_flags, uint64_t created_ns) {
-  SocketEntry* entry = sockets().prepare(fd);
+  SocketEntry* entry = prepare_new(fd);
   if (entry == nullptr) return nullptr;
   entry->device = 0;
   entry->inode = 0;  // learned when the layer first may act on the socket (remember_identity)
@@ -453,7 +477,7 @@ void on_blocking_set(int fd, bool nonblocking_now) noexcept {
 void on_duplicated(int old_fd, int new_fd) noexcept {
   SocketEntry* original = sockets().find(old_fd);
   if (original == nullptr || old_fd == new_fd) return;
-  SocketEntry* copy = sockets().prepare(new_fd);
+  SocketEntry* copy = prepare_new(new_fd);
   if (copy == nullptr) return;
   copy->teardown.copy_from(original->teardown);
   copy->teardown.reset_socket_id(static_cast<uint64_t>(new_fd));
@@ -802,6 +826,13 @@ void on_exit() noexcept {
     sockets().for_each([&](int fd, SocketEntry& entry) {
       sockets().remove(&entry);
       if (!ends_a_connection(entry)) return;
+      // Closed behind libc's back and never reused: its descriptor names no socket, or another.
+      uint64_t device = 0, inode = 0;
+      if (!identify(fd, device, inode) ||
+          (entry.inode != 0 && (device != entry.device || inode != entry.inode))) {
+        record_unseen_close(entry);
+        return;
+      }
       int unread = policy.active ? unread_bytes(fd, entry) : -1;
       td_kernel_view view;
       bool viewed = policy.active && read_kernel(fd, entry, unread, view);

@@ -4,7 +4,7 @@
 
 namespace teardown::preload {
 
-SocketEntry* SocketTable::prepare(int fd) {
+SocketEntry* SocketTable::prepare(int fd, bool* was_live) {
   if (fd < 0 || (fd >> kChunkBits) >= kMaxChunks) return nullptr;
   std::atomic<SocketEntry*>& slot = chunks_[fd >> kChunkBits];
   SocketEntry* chunk = slot.load(std::memory_order_acquire);
@@ -18,7 +18,8 @@ SocketEntry* SocketTable::prepare(int fd) {
     }
   }
   SocketEntry* entry = &chunk[fd & (kChunkSize - 1)];
-  entry->live.store(0, std::memory_order_release);
+  uint32_t live = entry->live.exchange(0, std::memory_order_acq_rel);
+  if (was_live != nullptr) *was_live = live != 0;
   return entry;
 }
 

@@ -52,9 +52,10 @@ class SocketTable {
     return entry->live.load(std::memory_order_acquire) ? entry : nullptr;
   }
 
-  // The entry for a descriptor just created (allocates its chunk if needed); nullptr if the
-  // descriptor is out of range or memory is short. The caller fills it, then calls publish().
-  SocketEntry* prepare(int fd);
+  // The entry for a descriptor just created (allocates its chunk if needed), taken out of use;
+  // nullptr if the descriptor is out of range or memory is short. The caller fills it, then calls
+  // publish(). `was_live`: whether it still tracked a socket (one closed behind libc's back).
+  SocketEntry* prepare(int fd, bool* was_live = nullptr);
   void publish(SocketEntry* entry) { entry->live.store(1, std::memory_order_release); }
   void remove(SocketEntry* entry) { entry->live.store(0, std::memory_order_release); }
 

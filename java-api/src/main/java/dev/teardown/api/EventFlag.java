@@ -30,9 +30,15 @@ public enum EventFlag {
   /** The event carries the kernel's view of the connection ({@link TeardownEvent#kernel()}). */
   KERNEL_VIEW(0x80),
   /** The socket came from accept: this end is the connection's responder, the other began it. */
-  ACCEPTED(0x100);
+  ACCEPTED(0x100),
+  /**
+   * A close the layer did not see happen (a raw {@code close} system call, io_uring: libuv's and
+   * uvloop's way), recorded when its descriptor was next made a new socket or at the process's
+   * exit: it happened no later than the event's time, and the kernel's state was not read.
+   */
+  UNSEEN_CLOSE(0x200);
 
-  private static final int ALL_BITS = 0x1FF;
+  private static final int ALL_BITS = 0x3FF;
   private static final EventFlag[] ALL = values();
   private static final FlagSet[] SETS = buildSets();
 

@@ -18,6 +18,11 @@ public enum Cause {
   CLOSE_WITH_UNREAD_DATA("the initiator closed with received data unread"),
   /** An abortive close that Teardown's abortive-to-graceful policy performed gracefully: FIN. */
   ABORTIVE_MADE_GRACEFUL("an abortive close made graceful by policy"),
+  /**
+   * The initiator's close was made where the layer could not see it (a raw close system call,
+   * io_uring), and noticed later: FIN, unless the peer's record says otherwise.
+   */
+  CLOSED_UNSEEN("the initiator closed the socket where the layer could not see it (a raw system call)"),
   /** The process exited with the connection open, and its exit closed it. */
   PROCESS_EXIT("the initiator's process exited with the connection open"),
   /** Windows: the program's last WSACleanup closed the socket still open. */

@@ -301,6 +301,9 @@ final class Verdicts {
     }
     TeardownEvent close = initiator.close;
     if (close != null) {
+      if (close.flags().contains(EventFlag.UNSEEN_CLOSE)) {
+        return Cause.CLOSED_UNSEEN;
+      }
       if (close.flags().contains(EventFlag.AT_EXIT)) {
         return Cause.PROCESS_EXIT;
       }

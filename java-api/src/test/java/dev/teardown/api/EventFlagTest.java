@@ -57,7 +57,7 @@ class EventFlagTest {
 
   @Test
   void unknownBitsAreIgnored() {
-    assertEquals(EventFlag.fromBits(0x5), EventFlag.fromBits(0x5 | 0x200 | 0x4000));
+    assertEquals(EventFlag.fromBits(0x5), EventFlag.fromBits(0x5 | 0x400 | 0x4000));
   }
 
   @Test

@@ -302,4 +302,13 @@ class VerdictsTest {
         server().remote(11, EventKind.EOF).close(50, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL));
     assertEquals(java.time.Duration.ofMillis(50), connection.lifetime());
   }
+
+  @Test
+  void aCloseTheLayerDidNotSeeIsNamedAndTheInitiatorStillFoundByThePeersRecord() {
+    // libuv closed the client with a raw system call; the layer noticed when the number came back.
+    RecordedConnection both = judge(
+        client().close(40, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, EventFlag.UNSEEN_CLOSE),
+        server().remote(11, EventKind.EOF).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL));
+    assertVerdict(both, CLIENT, Mechanism.FIN, Cause.CLOSED_UNSEEN);
+  }
 }
