@@ -2,7 +2,7 @@
  * without it: results, errno, non-socket descriptors, threads, fork. Exit 0 when all hold.
  *
  *   preload_probe SCENARIO   (errno | pipes | threads | fork | abortive | close_range | exec |
- *                             totals | unread_endings | kernel_view | raw_close)
+ *                             totals | unread_endings | kernel_view | raw_close | established)
  *
  * abortive closes with SO_LINGER {1, 0} and exits 0 if the peer then read a reset, 3 if it read
  * an orderly end of stream (the abortive-to-graceful policy at work). */
@@ -180,6 +180,40 @@ static void raw_close_scenario(void) {
   CHECK(read(left_server, &byte, 1) == 0);
   CHECK(close(left_server) == 0);
   close(listener);
+}
+
+/* Connections made every way a program learns it: a blocking connect, a non-blocking one seen
+ * writable by poll, one whose SO_ERROR is read without waiting for it to be writable, and a
+ * connect refused. */
+static void established_scenario(void) {
+  int listener, client, server;
+  connected_pair(&listener, &client, &server);
+  struct sockaddr_in bound;
+  socklen_t bound_length = sizeof(bound);
+  CHECK(getsockname(listener, (struct sockaddr*)&bound, &bound_length) == 0);
+  for (int way = 0; way < 2; ++way) {
+    int pending = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int started = connect(pending, (struct sockaddr*)&bound, sizeof(bound));
+    CHECK(started == 0 || errno == EINPROGRESS);
+    int error = -1;
+    socklen_t length = sizeof(error);
+    if (way == 0) {
+      struct pollfd writable = {pending, POLLOUT, 0};
+      CHECK(poll(&writable, 1, 2000) == 1);
+    } else {
+      usleep(20000);
+    }
+    CHECK(getsockopt(pending, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0);
+    int accepted = accept(listener, NULL, NULL);
+    CHECK(accepted >= 0);
+    close(pending);
+    close(accepted);
+  }
+  close(client);
+  close(server);
+  close(listener);
+  errno = 0;
+  CHECK(connect_to(ntohs(bound.sin_port)) == -1 && errno == ECONNREFUSED);
 }
 
 static void errno_scenario(void) {
@@ -398,6 +432,7 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "unread_endings") == 0) unread_endings_scenario();
   else if (strcmp(argv[1], "kernel_view") == 0) kernel_view_scenario();
   else if (strcmp(argv[1], "raw_close") == 0) raw_close_scenario();
+  else if (strcmp(argv[1], "established") == 0) established_scenario();
   else if (strcmp(argv[1], "close_range") == 0) close_range_scenario();
   else if (strcmp(argv[1], "exec") == 0) exec_scenario(argv[0]);
   else if (strcmp(argv[1], "totals") == 0)

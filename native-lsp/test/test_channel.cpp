@@ -101,7 +101,8 @@ TEST(Channel, CreateMakesEveryFileWithItsModeWhateverTheUmask) {
   EXPECT_EQ(mode_of(own_ring_path(path)), 0600u) << "a ring is its user's, and administrators'";
   td_config config{};
   ASSERT_EQ(channel->read_config(config), TD_OK);
-  EXPECT_EQ(config.kinds, TD_ALL_KINDS);
+  EXPECT_EQ(config.kinds, TD_DEFAULT_KINDS);
+  EXPECT_EQ(config.kinds & (1u << TD_KIND_CONNECTED), 0u) << "an event more per connection: asked for";
 }
 
 TEST(Channel, AUsersToolsUseAnAdministratorsChannelAsItIsAndNeverItsConfiguration) {

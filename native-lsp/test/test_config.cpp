@@ -22,7 +22,8 @@ TEST(ConfigCheck, DefaultIsValidAndRecordsEverything) {
   td_config config = default_config();
   EXPECT_EQ(offending(config), "(valid)");
   EXPECT_EQ(config.enabled, 1u);
-  EXPECT_EQ(config.kinds, TD_ALL_KINDS);
+  EXPECT_EQ(config.kinds, TD_DEFAULT_KINDS);
+  EXPECT_EQ(config.kinds & (1u << TD_KIND_CONNECTED), 0u) << "an event more per connection: asked for";
   EXPECT_EQ(config.capture_bytes, 0u);
 }
 

@@ -233,6 +233,36 @@ TEST(PreloadEvents, AClosesSummaryTakesTheKernelsViewOfWhatWasNeverRead) {
   EXPECT_NE(closes[5].kernel_state, TD_TCP_UNKNOWN) << "read, whatever it was";
 }
 
+// CONNECTED, asked for, marks each connection made, once, however the program learned it; not
+// asked for (the default), nothing.
+TEST(PreloadEvents, EachConnectionMadeIsRecordedOnceWhenAskedFor) {
+  TempDir dir;
+  std::unique_ptr<Channel> channel = recorded_run(dir, "established");
+  ASSERT_TRUE(channel);
+  for (const td_event_record& event : events_in(*channel)) {
+    EXPECT_NE(event.kind, TD_KIND_CONNECTED) << "not in the default kinds";
+  }
+  td_config config = default_config();
+  config.kinds = TD_ALL_KINDS;
+  std::string field;
+  ASSERT_EQ(channel->write_config(config, field), TD_OK);
+  EXPECT_EQ(run_probe("established", dir.path()), 0);
+  std::vector<td_event_record> made;
+  size_t failed = 0;
+  for (const td_event_record& event : events_in(*channel)) {
+    if (event.kind == TD_KIND_CONNECTED) made.push_back(event);
+    if (event.kind == TD_KIND_CONNECT_FAILED) ++failed;
+  }
+  ASSERT_EQ(made.size(), 6u) << "three connections, both ends of each";
+  size_t accepted = 0;
+  for (const td_event_record& event : made) {
+    EXPECT_EQ(event.remote.family, TD_FAMILY_IPV4);
+    if ((event.flags & TD_FLAG_ACCEPTED) != 0) ++accepted;
+  }
+  EXPECT_EQ(accepted, 3u);
+  EXPECT_EQ(failed, 2u) << "the refused connect, once in each run";
+}
+
 // A close made with a raw system call (libuv's) is never seen: the layer records it when the
 // descriptor is made a new socket, or at exit, flagged as a close it did not see.
 TEST(PreloadEvents, ClosesTheLayerCouldNotSeeAreRecordedWhenNoticed) {

@@ -66,16 +66,23 @@ typedef enum td_event_kind {
   TD_KIND_FD_CLOSE = 4,        /* FD_CLOSE reached the application; error = its error code */
   TD_KIND_EOF = 5,             /* a receive returned 0 bytes on a byte stream */
   TD_KIND_DISCON = 6,          /* a receive failed with WSAEDISCON (message-oriented) */
-  TD_KIND_RESET = 7,           /* a receive or send failed with WSAECONNRESET or WSAECONNABORTED */
+  TD_KIND_RESET = 7,           /* a receive or send lost the connection: WSAECONNRESET or
+                                  WSAECONNABORTED (reset, aborted), WSAETIMEDOUT or WSAENETRESET
+                                  (this side's stack gave up on it) */
   TD_KIND_RECV_DISCONNECT = 8, /* local WSPRecvDisconnect, with the data received */
-  TD_KIND_CONNECT_FAILED = 9   /* a connect made no connection; error = why (WSAECONNREFUSED,
+  TD_KIND_CONNECT_FAILED = 9,  /* a connect made no connection; error = why (WSAECONNREFUSED,
                                   WSAETIMEDOUT, WSAENETUNREACH, WSAEHOSTUNREACH, ...), remote = the
                                   address tried, lifetime_ns = how long the attempt took */
+  TD_KIND_CONNECTED = 10       /* a connection was made (a connect succeeded, accept returned it):
+                                  what lets a reader know of a connection before it ends, and of
+                                  one whose process ends without closing it. Not in the default
+                                  kinds: it is an event more for every connection */
 } td_event_kind;
 
-#define TD_KIND_MAX 9
+#define TD_KIND_MAX 10
 #define TD_KIND_SLOTS 16 /* counters are indexed by kind; room for later kinds */
-#define TD_ALL_KINDS 0x3FEu /* bit (1 << kind) for every kind above */
+#define TD_ALL_KINDS 0x7FEu /* bit (1 << kind) for every kind above */
+#define TD_DEFAULT_KINDS 0x3FEu /* every kind but CONNECTED */
 
 typedef enum td_shutdown_how { TD_HOW_RECEIVE = 0, TD_HOW_SEND = 1, TD_HOW_BOTH = 2 } td_shutdown_how;
 
@@ -328,7 +335,8 @@ TD_API int td_channel_config_owner(const td_channel* channel, char* owner, size_
 
 /* ---- Configuration ---------------------------------------------------------------------------- */
 
-/* The configuration a new channel starts with: enabled, every kind, no capture, no filters. */
+/* The configuration a new channel starts with: enabled, the default kinds (every kind but
+ * CONNECTED), no capture, no filters. */
 TD_API void td_config_default(td_config* out) TD_NOEXCEPT;
 
 /*

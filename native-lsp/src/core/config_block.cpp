@@ -38,7 +38,7 @@ td_config default_config() {
   td_config config;
   std::memset(&config, 0, sizeof(config));
   config.enabled = 1;
-  config.kinds = TD_ALL_KINDS;
+  config.kinds = TD_DEFAULT_KINDS;
   return config;
 }
 

@@ -153,6 +153,7 @@ void Producer::refresh_policy(Channel& channel, uint32_t version) noexcept {
   std::memcpy(static_cast<void*>(&policy_), &fresh, sizeof(fresh));
   policy_sequence_.store(odd + 1, std::memory_order_release);
   policy_version_.store(version, std::memory_order_relaxed);
+  wanted_kinds_.store(fresh.active ? fresh.kinds : 0u, std::memory_order_relaxed);
   policy_channel_.store(&channel, std::memory_order_release);
   refreshing_.clear(std::memory_order_release);
 }

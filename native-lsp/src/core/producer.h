@@ -63,6 +63,13 @@ class Producer {
   // it may be asked from a signal handler (a close there).
   Policy policy_if_attached() noexcept;
 
+  // Whether an event of `kind` would be recorded, as the policy stood when last derived (each
+  // policy() refreshes it): one load, for a kind not recorded by default, whose event is not
+  // worth making unless asked for.
+  bool wants(td_event_kind kind) const noexcept {
+    return (wanted_kinds_.load(std::memory_order_relaxed) & (1u << kind)) != 0;
+  }
+
   // Publishes `event` if the policy records it: stamps pid, process name and, unless the caller
   // set it (a local call stamps the moment it began, so that it orders before the peer's
   // reaction), the time; captures up to policy.capture_bytes of `data`. True if published.
@@ -107,6 +114,7 @@ class Producer {
   // The attachment and configuration version policy_ was derived from.
   std::atomic<Channel*> policy_channel_{nullptr};
   std::atomic<uint32_t> policy_version_{0};
+  std::atomic<uint32_t> wanted_kinds_{0};  // the policy's kinds while active, else 0
   std::atomic_flag refreshing_ = ATOMIC_FLAG_INIT;
 };
 

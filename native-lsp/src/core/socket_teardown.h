@@ -100,6 +100,8 @@ class SocketTeardown {
   // with `error` (Winsock's number) and the attempt's length. The layer calls it once per attempt
   // and then forgets the address tried, so the socket's close ends no connection.
   void on_connect_failed(int32_t error, uint64_t now_ns, td_event_record& out) const;
+  // The connection is made (a connect succeeded, accept returned it): a CONNECTED event.
+  void on_established(td_event_record& out) const { begin(TD_KIND_CONNECTED, 0, out); }
 
   // Results of data calls and network events: true when they reveal a teardown for the first
   // time, with the event in `out`. `bytes` counts only when error is 0.

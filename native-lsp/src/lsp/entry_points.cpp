@@ -234,6 +234,7 @@ SOCKET WSPAPI WSPAccept(SOCKET s, sockaddr* address, LPINT address_length,
                                                                                  : td_address{},
                              peer);
     start_emulation(*accepted);
+    record_established(*accepted);
     return accepted->app;
   });
 }
@@ -282,7 +283,10 @@ int WSPAPI WSPConnect(SOCKET s, const sockaddr* name, int name_length, LPWSABUF 
       context->teardown.on_connect_started(started);
       record_connect_failure(*context, address_of(name, name_length), *error);
     }
-    if (result == 0) context->connected.store(true, std::memory_order_relaxed);
+    if (result == 0) {
+      context->connected.store(true, std::memory_order_relaxed);
+      record_established(*context);
+    }
     return result;
   });
 }

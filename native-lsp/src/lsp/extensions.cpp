@@ -204,7 +204,10 @@ BOOL WINAPI connect_ex(SOCKET s, const sockaddr* name, int name_length, PVOID se
                                         address_of(name, name_length));
         context->teardown.on_connect_started(platform::wall_clock_ns());
         context->connecting.store(result != 0, std::memory_order_relaxed);
-        if (result == 0) context->connected.store(true, std::memory_order_relaxed);
+        if (result == 0) {
+          context->connected.store(true, std::memory_order_relaxed);
+          record_established(*context);
+        }
       } else if (wsa::is_connect_failure(reason)) {
         context->teardown.on_connect_started(platform::wall_clock_ns());
         record_connect_failure(*context, address_of(name, name_length), reason);
@@ -438,6 +441,7 @@ void record_completion(Request& request, int error, DWORD bytes) {
         request.accepted->teardown.reset(identity, now);
         request.accepted->teardown.set_nonblocking(context.teardown.nonblocking());
         request.accepted->connected.store(true, std::memory_order_relaxed);
+        record_established(*request.accepted);  // its endpoints come later, if at all
         td_event_record ignored;
         if (bytes > 0) request.accepted->teardown.on_receive(bytes, 0, ignored);  // its first data
       }
@@ -450,6 +454,7 @@ void record_completion(Request& request, int error, DWORD bytes) {
       if (error == 0) {
         context.connected.store(true, std::memory_order_relaxed);
         context.teardown.set_endpoints(lower_address(context, false), request.remote);
+        record_established(context);
         td_event_record ignored;
         context.teardown.on_send(bytes, 0, ignored);
       }

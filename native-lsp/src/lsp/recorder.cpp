@@ -204,11 +204,18 @@ void record_connect_failure(SocketContext& context, const td_address& remote, in
   emit(context, event);
 }
 
+void record_established(SocketContext& context) {
+  if (!producer().wants(TD_KIND_CONNECTED)) return;
+  td_event_record event;
+  context.teardown.on_established(event);
+  emit(context, event);
+}
+
 void record_connect_outcome(SocketContext& context, int error) {
   if (!context.connecting.load(std::memory_order_relaxed)) return;
   if (error == 0) {
-    context.connecting.store(false, std::memory_order_relaxed);
     context.connected.store(true, std::memory_order_relaxed);
+    if (context.connecting.exchange(false, std::memory_order_relaxed)) record_established(context);
     return;
   }
   if (wsa::is_connect_failure(error)) record_connect_failure(context, td_address{}, error);

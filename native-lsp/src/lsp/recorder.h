@@ -71,6 +71,10 @@ bool read_kernel(SocketContext& context, int64_t unread, td_kernel_view& view);
 // connection). `remote` of family NONE: the address its connect gave.
 void record_connect_failure(SocketContext& context, const td_address& remote, int error);
 
+// The connection on `context` is made (a connect succeeded, accept returned it): a CONNECTED
+// event where the configuration asks for them.
+void record_established(SocketContext& context);
+
 // How a connect under way went, as the program learned it (FD_CONNECT, SO_ERROR, ConnectEx's
 // completion): 0, or its error.
 void record_connect_outcome(SocketContext& context, int error);

@@ -104,6 +104,19 @@ bool identify(int fd, uint64_t& device, uint64_t& inode) {
 
 bool ends_a_connection(const SocketEntry& entry);
 
+// The connection is made: a CONNECTED event where the configuration asks for them.
+void established(SocketEntry& entry) {
+  if (!producer().wants(TD_KIND_CONNECTED)) return;
+  td_event_record event;
+  entry.teardown.on_established(event);
+  emit(event);
+}
+
+// A connect under way is made (first seen by any of the ways the program learns it).
+void connection_made(SocketEntry& entry) {
+  if (entry.connecting.exchange(false, std::memory_order_relaxed)) established(entry);
+}
+
 // `entry`'s socket was closed where the layer could not see it (a raw close system call, a close
 // through io_uring): its descriptor now names something else. The connection it held ended then,
 // at the latest now: recorded as such, with what the layer knew of it.
@@ -388,7 +401,7 @@ void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_prog
   if (entry == nullptr || remote == nullptr) return;
   // A connect repeated to learn how the first one went starts nothing new.
   if (entry->teardown.remote().family != TD_FAMILY_NONE) {
-    if (!in_progress) entry->connecting.store(false, std::memory_order_relaxed);
+    if (!in_progress) connection_made(*entry);  // 0 (after EINTR): it went through
     return;
   }
   sockaddr_storage storage{};
@@ -397,6 +410,7 @@ void on_connected(int fd, const sockaddr* remote, socklen_t length, bool in_prog
   entry->connecting.store(in_progress, std::memory_order_relaxed);
   entry->teardown.on_connect_started(started);
   start_connection(fd, *entry, local_address(fd), address_of(storage));
+  if (!in_progress) established(*entry);
 }
 
 // The connect under way on `entry` made no connection (`error`, an errno; `os_error` what the
@@ -417,7 +431,15 @@ void on_connect_outcome(int fd, int pending_error) noexcept {
   SocketEntry* entry = sockets().find(fd);
   if (entry == nullptr || !entry->connecting.load(std::memory_order_relaxed)) return;
   if (pending_error == 0) {
-    entry->connecting.store(false, std::memory_order_relaxed);
+    // SO_ERROR says 0 while the connect is still under way, too: the kernel tells which.
+    constexpr uint8_t kSynSent = 2;
+    tcp_info info{};
+    socklen_t length = sizeof(info);
+    if (real().getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 &&
+        info.tcpi_state == kSynSent) {
+      return;
+    }
+    connection_made(*entry);
     return;
   }
   connect_failed(*entry, pending_error, os_error(pending_error));
@@ -467,6 +489,7 @@ void on_accepted(int listener, int fd, int accept_flags, const sockaddr* peer,
   if (entry == nullptr) return;
   entry->teardown.set_accepted();
   start_connection(fd, *entry, local, address_of(storage));
+  established(*entry);
 }
 
 void on_blocking_set(int fd, bool nonblocking_now) noexcept {
@@ -544,9 +567,7 @@ bool counted_receive(int fd, ssize_t result, int flags) noexcept {
   if (entry == nullptr) return true;
   // A connection whose first bytes are watched for a framing peer goes the long way.
   if (entry->sniffing.load(std::memory_order_acquire)) return false;
-  if (entry->connecting.load(std::memory_order_relaxed)) {
-    entry->connecting.store(false, std::memory_order_relaxed);
-  }
+  if (entry->connecting.load(std::memory_order_relaxed)) connection_made(*entry);
   entry->teardown.count_received(static_cast<uint64_t>(result));
   return true;
 }
@@ -608,7 +629,7 @@ bool on_received(int fd, const iovec* buffers, int count, ssize_t result, int er
   size_t requested = 0;
   for (int i = 0; buffers != nullptr && i < count; ++i) requested += buffers[i].iov_len;
   if (entry == nullptr || (result == 0 && requested == 0)) return false;  // a 0-byte read is no EOF
-  if (result > 0) entry->connecting.store(false, std::memory_order_relaxed);
+  if (result > 0 && entry->connecting.load(std::memory_order_relaxed)) connection_made(*entry);
   if (result > 0 && entry->sniffing.load(std::memory_order_acquire)) {
     if ((flags & MSG_TRUNC) != 0) {
       // Discarded, never in the program's buffers (which may be null): nothing to look at.
@@ -636,8 +657,7 @@ void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexc
   if (entry == nullptr || entry->teardown.remote().family == TD_FAMILY_NONE) return;
   if (entry->connecting.load(std::memory_order_relaxed)) {
     // Writable with no error: the non-blocking connect is made.
-    if (writable && !error_flagged && !hung_up)
-      entry->connecting.store(false, std::memory_order_relaxed);
+    if (writable && !error_flagged && !hung_up) connection_made(*entry);
     if (!error_flagged && !hung_up) return;
   }
   // Only a connection can be hung up by its peer; this side's own SHUT_RD also raises it.
@@ -662,7 +682,7 @@ void on_readiness(int fd, bool writable, bool error_flagged, bool hung_up) noexc
       if (info.tcpi_segs_in == 1) connect_failed(*entry, ECONNREFUSED, os_error(ECONNREFUSED));
       return;
     }
-    entry->connecting.store(false, std::memory_order_relaxed);
+    connection_made(*entry);  // made, then hung up before the program learned it
   }
   int32_t code = 0;
   if (error_flagged && info.tcpi_state == kClose) {

@@ -386,6 +386,7 @@ const std::map<std::string, std::function<void()>>& scenarios() {
       {"close-dontlinger", scenario_close_dontlinger},
       {"close-abortive", scenario_close_abortive},
       {"unread-endings", scenario_unread_endings},
+      {"connect-refused", scenario_connect_refused},
       {"close-linger", scenario_close_linger},
       {"close-linger-nonblocking", scenario_close_linger_nonblocking},
       {"event-select-reset", scenario_event_select_reset},

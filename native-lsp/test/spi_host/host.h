@@ -153,6 +153,7 @@ void scenario_event_select_reset();
 void scenario_close_dontlinger();
 void scenario_close_abortive();
 void scenario_unread_endings();
+void scenario_connect_refused();
 void scenario_close_linger();
 void scenario_discon();
 void scenario_transaction_totals();

@@ -281,6 +281,53 @@ void scenario_unread_endings() {
   CloseHandle(port);
 }
 
+// Connects that make no connection (nothing listens on the port): a blocking one, and a
+// non-blocking one whose failure comes with FD_CONNECT. Then a pair that connects, whose
+// connections are made (CONNECTED, where the configuration asks for it).
+void scenario_connect_refused() {
+  DWORD chain = kBaseTcp4 + kChainOffset;
+  int error = 0;
+  SOCKET gone = open_socket(chain);
+  sockaddr_storage address = loopback(AF_INET, 0);
+  check(lsp().lpWSPBind(gone, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET),
+                        &error) == 0,
+        "WSPBind");
+  int length = sizeof(address);
+  check(lsp().lpWSPGetSockName(gone, reinterpret_cast<sockaddr*>(&address), &length, &error) == 0,
+        "WSPGetSockName");
+  check(close_socket(gone) == 0, "the port is free again");
+  SOCKET blocking = open_socket(chain);
+  SOCKET pending = open_socket(chain);
+  Pair made = connect_pair(chain);  // made first: no handle value is used twice among the roles
+  announce("client", blocking);
+  announce("nb-client", pending);
+  announce("made-client", made.client);
+  announce("made-server", made.server);
+  check(lsp().lpWSPConnect(blocking, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET),
+                           nullptr, nullptr, nullptr, nullptr, &error) == SOCKET_ERROR &&
+            error == WSAECONNREFUSED,
+        "the blocking connect is refused");
+  WSAEVENT event = WSACreateEvent();
+  check(lsp().lpWSPEventSelect(pending, event, FD_CONNECT, &error) == 0, "WSPEventSelect");
+  check(lsp().lpWSPConnect(pending, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET),
+                           nullptr, nullptr, nullptr, nullptr, &error) == SOCKET_ERROR &&
+            error == WSAEWOULDBLOCK,
+        "the non-blocking connect is under way");
+  int told = -1;
+  for (int rounds = 0; rounds < 50 && told < 0; ++rounds) {
+    if (WSAWaitForMultipleEvents(1, &event, FALSE, 100, FALSE) != WSA_WAIT_EVENT_0) continue;
+    WSANETWORKEVENTS events{};
+    check(lsp().lpWSPEnumNetworkEvents(pending, event, &events, &error) == 0, "WSPEnumNetworkEvents");
+    if ((events.lNetworkEvents & FD_CONNECT) != 0) told = events.iErrorCode[FD_CONNECT_BIT];
+  }
+  check(told == WSAECONNREFUSED, "FD_CONNECT says the connect was refused");
+  say("fd_connect %d", told);
+  check(close_socket(blocking) == 0, "the refused client closes");
+  check(close_socket(pending) == 0, "the refused non-blocking client closes");
+  WSACloseEvent(event);
+  close_pair(made);
+}
+
 void scenario_discon() {
   Pair pair = announced_pair(kBaseMessages + kChainOffset);
   int error = 0;

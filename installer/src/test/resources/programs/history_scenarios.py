@@ -4,7 +4,8 @@ Usage: history_scenarios.py MODE PORT
 Both ends run in this process (and, for `exit`, a child), so both are recorded when it runs
 under the layer; `peerreset`, `peerclosed-unread`, `peerreset-unread` and `peerclosed-write` talk
 to a peer at PORT that is not (the `-unread` ones close without ever reading how the peer ended
-it; `-write` writes on after the peer closed); `refused` connects to PORT with nothing listening. Prints nothing; exits 0 once
+it; `-write` writes on after the peer closed); `refused` connects to PORT with nothing listening;
+`killed` kills its client (a child) with SIGKILL while connected. Prints nothing; exits 0 once
 the connection has ended as MODE says.
 """
 import ctypes
@@ -119,6 +120,23 @@ elif mode == "peerreset-unread":
     client.sendall(b"reset me")
     wait_for_state(client, TCP_CLOSE)
     client.close()
+elif mode == "killed":
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    child = subprocess.Popen([sys.executable, "-c",
+        "import socket, sys, time\n"
+        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+        "s.sendall(b'x')\n"
+        "time.sleep(60)\n", str(port)])
+    accepted, _ = server.accept()
+    server.close()
+    assert accepted.recv(1) == b"x"
+    os.kill(child.pid, 9)  # the system closes its socket: a FIN
+    assert child.wait(30) == -9
+    drain(accepted)
+    accepted.close()
 elif mode == "refused":
     try:
         socket.create_connection(("127.0.0.1", port))

@@ -29,7 +29,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class ConfigCommand {
 
   static final String KEYS =
-      "enabled=true|false, kinds=all|none|KIND,..., processes=all|NAME,..., ports=all|PORT[-LAST],...,"
+      "enabled=true|false, kinds=all|default|none|KIND,..., processes=all|NAME,..., ports=all|PORT[-LAST],...,"
           + " capture=BYTES (0-256), emulation-ports=none|PORT,..., abortive-to-graceful=true|false";
 
   @Command(name = "show", description = "Print the live configuration.")
@@ -130,6 +130,9 @@ final class ConfigCommand {
       if (all(value)) {
         return List.copyOf(EnumSet.allOf(EventKind.class));
       }
+      if (value.equalsIgnoreCase("default")) {
+        return List.copyOf(Configuration.DEFAULT.kinds());
+      }
       if (value.equalsIgnoreCase("none")) {
         return List.of();
       }
@@ -197,6 +200,9 @@ final class ConfigCommand {
   private static String names(java.util.Set<EventKind> kinds) {
     if (kinds.size() == EventKind.values().length) {
       return "all";
+    }
+    if (kinds.equals(Configuration.DEFAULT.kinds())) {
+      return "default (all but CONNECTED)";
     }
     return kinds.isEmpty() ? "none" : kinds.stream().sorted().map(Enum::name).collect(Collectors.joining(","));
   }

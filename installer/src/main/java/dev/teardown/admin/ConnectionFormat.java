@@ -73,6 +73,11 @@ final class ConnectionFormat {
       out.append('\n');
     }
     for (RecordedEnd end : connection.ends()) {
+      if (end.state() == RecordedEnd.State.PROCESS_ENDED) {
+        out.append("  ! ").append(end.process()).append('[').append(end.pid())
+            .append("] ended without closing it (killed or crashed): the system closed its socket;"
+                + " its last recorded activity was at ").append(CLOCK.format(end.last())).append('\n');
+      }
       if (end.state() == RecordedEnd.State.ABANDONED) {
         out.append("  ! ").append(end.process()).append('[').append(end.pid())
             .append("]'s close was never recorded (its handle was reused, or the process was killed)\n");

@@ -68,7 +68,7 @@ final class TransactionTimeline {
       case FD_CLOSE, EOF, DISCON -> Step.S6;
       case RECV_DISCONNECT -> Step.S7;
       case CLOSE -> Step.S8;
-      case RESET, CONNECT_FAILED -> null;
+      case RESET, CONNECT_FAILED, CONNECTED -> null;
     };
   }
 
@@ -78,7 +78,7 @@ final class TransactionTimeline {
       case RECV_DISCONNECT -> Step.S3;
       case SEND_DISCONNECT, SHUTDOWN -> Step.S5;
       case CLOSE -> Step.S5_PRIME;
-      case RESET, CONNECT_FAILED -> null;
+      case RESET, CONNECT_FAILED, CONNECTED -> null;
     };
   }
 

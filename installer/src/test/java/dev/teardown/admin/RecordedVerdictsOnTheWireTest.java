@@ -63,6 +63,8 @@ class RecordedVerdictsOnTheWireTest {
       // The server closes, the client writes on: the server's kernel resets (FIN, then RST).
       new Scenario("writeafterclose", Cause.DATA_AFTER_CLOSE, Mechanism.RST, false, 2),
       new Scenario("peerclosed-write", Cause.DATA_AFTER_CLOSE, Mechanism.RST, false, 1),
+      // A client killed with SIGKILL, its connection open: known from its CONNECTED event.
+      new Scenario("killed", Cause.PROCESS_KILLED, Mechanism.FIN, true, 2),
       new Scenario("disconnect", Cause.DISCONNECT_DATA, Mechanism.FIN, true, 2));
 
   /** One packet of a capture that matters here. */
@@ -81,7 +83,9 @@ class RecordedVerdictsOnTheWireTest {
     Path capture = dir.resolve("loopback.pcapng");
     Path db = dir.resolve("history.db");
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 14)) {
-      channel.configure(Configuration.builder().emulationPorts(List.of(disconnectPort)).captureBytes(64).build());
+      // Every kind, CONNECTED too: what tells of a connection whose process is killed.
+      channel.configure(Configuration.builder().kinds(java.util.EnumSet.allOf(dev.teardown.api.EventKind.class))
+          .emulationPorts(List.of(disconnectPort)).captureBytes(64).build());
       Process tshark = WireTools.startCapture(capture);
       try {
         for (Map.Entry<Scenario, Integer> entry : ports.entrySet()) {
@@ -129,12 +133,17 @@ class RecordedVerdictsOnTheWireTest {
     }
   }
 
-  /** Runs a recorder until it has had nothing new for half a second. */
+  /**
+   * Runs a recorder until it has had nothing new for half a second, and for 3 s at least: long
+   * enough for it to see that a killed process's end was left open (it looks every second, at ends
+   * quiet for a second).
+   */
   private static void recordEverything(TeardownChannel channel, Path db) throws Exception {
     try (Recorder recorder = Recorder.open(channel, db, Recorder.Options.DEFAULT)) {
       Thread thread = new Thread(recorder::run, "recorder");
       thread.start();
       long seen = -1;
+      long started = System.nanoTime();
       long stableSince = System.nanoTime();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
       while (System.nanoTime() < deadline) {
@@ -142,7 +151,8 @@ class RecordedVerdictsOnTheWireTest {
         if (now != seen) {
           seen = now;
           stableSince = System.nanoTime();
-        } else if (now > 0 && System.nanoTime() - stableSince > 500_000_000L) {
+        } else if (now > 0 && System.nanoTime() - stableSince > 500_000_000L
+            && System.nanoTime() - started > 3_000_000_000L) {
           break;
         }
         Thread.sleep(20);

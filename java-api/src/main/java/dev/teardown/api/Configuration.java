@@ -39,9 +39,10 @@ public record Configuration(
   /** Longest process name, in UTF-8 bytes. */
   public static final int MAX_PROCESS_NAME_BYTES = 63;
 
-  /** What a new channel starts with: enabled, every kind, no filters, no capture. */
+  /** What a new channel starts with: enabled, every kind but CONNECTED, no filters, no capture. */
   public static final Configuration DEFAULT =
-      new Configuration(true, EnumSet.allOf(EventKind.class), List.of(), List.of(), 0, List.of(), false);
+      new Configuration(true, EnumSet.complementOf(EnumSet.of(EventKind.CONNECTED)), List.of(), List.of(), 0,
+          List.of(), false);
 
   public Configuration {
     required(kinds, "kinds");

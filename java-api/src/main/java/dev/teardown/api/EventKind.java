@@ -25,7 +25,13 @@ public enum EventKind {
    * A connect made no connection (refused, timed out, unreachable): the error says why, the
    * remote address is the one tried, and the summary's lifetime is how long the attempt took.
    */
-  CONNECT_FAILED(9);
+  CONNECT_FAILED(9),
+  /**
+   * A connection was made (a connect succeeded, accept returned it): what lets a recorder know of a
+   * connection before it ends, and of one whose process ends without closing it. Not recorded by
+   * default ({@link Configuration#DEFAULT}): it is an event more for every connection.
+   */
+  CONNECTED(10);
 
   private final int code;
 

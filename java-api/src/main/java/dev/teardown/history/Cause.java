@@ -23,6 +23,11 @@ public enum Cause {
    * io_uring), and noticed later: FIN, unless the peer's record says otherwise.
    */
   CLOSED_UNSEEN("the initiator closed the socket where the layer could not see it (a raw system call)"),
+  /**
+   * The initiator's process ended (killed, crashed) with the connection open, without a close the
+   * layer saw: the system closed its socket (FIN, or RST with data unread).
+   */
+  PROCESS_KILLED("the initiator's process ended (killed or crashed) with the connection open"),
   /** The process exited with the connection open, and its exit closed it. */
   PROCESS_EXIT("the initiator's process exited with the connection open"),
   /** Windows: the program's last WSACleanup closed the socket still open. */

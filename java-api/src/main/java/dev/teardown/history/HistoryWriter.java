@@ -37,6 +37,7 @@ final class HistoryWriter implements AutoCloseable {
   static final int STATE_OPEN = 0;
   static final int STATE_CLOSED = 1;
   static final int STATE_ABANDONED = 2;
+  static final int STATE_PROCESS_ENDED = 3;
 
   private final Path file;
   private final Connection connection;
@@ -291,6 +292,51 @@ final class HistoryWriter implements AutoCloseable {
     }
     touch(end);
     return end;
+  }
+
+  /**
+   * Ends still open whose process has ended (killed, crashed: it closed nothing the layer saw), and
+   * that have been quiet since {@code quietNanos} before {@code nowNanos}, so that the process's
+   * last events were read first: marked as ended with their process, written by the next commit.
+   * A pid the system has given to a process started after the end's first event is another's.
+   *
+   * @return how many were marked
+   */
+  int endWithTheirProcesses(long nowNanos, long quietNanos, Processes processes) {
+    Map<Long, Boolean> alive = new HashMap<>();
+    int marked = 0;
+    for (var iterator = open.entrySet().iterator(); iterator.hasNext(); ) {
+      var entry = iterator.next();
+      OpenEnd end = entry.getValue();
+      if (nowNanos - end.lastNanos < quietNanos) {
+        continue;
+      }
+      long pid = entry.getKey().pid();
+      boolean lives = alive.computeIfAbsent(pid, p -> processes.alive(p, end.firstNanos));
+      if (lives) {
+        continue;
+      }
+      end.state = STATE_PROCESS_ENDED;
+      touch(end);
+      iterator.remove();
+      marked++;
+    }
+    return marked;
+  }
+
+  /** Whether a process lives: the recorder's view of the system's processes. */
+  interface Processes {
+    /** Whether process {@code pid}, started no later than {@code sinceNanos} (wall clock), lives. */
+    boolean alive(long pid, long sinceNanos);
+
+    /** The system's processes, as {@link ProcessHandle} sees them. */
+    Processes SYSTEM = (pid, sinceNanos) -> ProcessHandle.of(pid)
+        .map(handle -> handle.info().startInstant()
+            // A start after the end's first event (with a second for the clock's grain): the pid
+            // was reused, and the end's process is gone.
+            .map(start -> TeardownEvent.epochNanos(start) <= sinceNanos + 1_000_000_000L)
+            .orElse(true))
+        .orElse(false);
   }
 
   private void touch(OpenEnd end) {

@@ -47,7 +47,12 @@ public record RecordedEnd(
      * Its handle was used for another connection (or too many ends were open) before a close was
      * recorded: its close was lost, or the process was killed.
      */
-    ABANDONED
+    ABANDONED,
+    /**
+     * Its process ended (killed, crashed) with it open and no close recorded: the system closed
+     * its socket then. Its last recorded activity is {@link RecordedEnd#last()}.
+     */
+    PROCESS_ENDED
   }
 
   public RecordedEnd {

@@ -77,6 +77,10 @@ public final class Recorder implements AutoCloseable {
   /** Events held before a commit, whatever the time. */
   private static final int COMMIT_EVENTS = 65536;
   private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  /** How often open ends are checked for a process that ended without closing them. */
+  private static final long PROCESS_SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** How long an end must have been quiet before its process's end is taken as its own. */
+  private static final long PROCESS_QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final Path database;
   private final Options options;
@@ -84,6 +88,8 @@ public final class Recorder implements AutoCloseable {
   private final HistoryWriter writer;
   private final EventReader reader;
   private final CountDownLatch finished = new CountDownLatch(1);
+  /** Which processes live (the system's; tests give their own). */
+  HistoryWriter.Processes processes = HistoryWriter.Processes.SYSTEM;
   private volatile boolean stopping;
   private volatile Progress progress;
 
@@ -145,12 +151,20 @@ public final class Recorder implements AutoCloseable {
       long pendingLost = 0;
       long lastCommit = System.nanoTime();
       long nextRetention = System.nanoTime();
+      long nextSweep = System.nanoTime() + PROCESS_SWEEP_NANOS;
       long idle = 0;
       while (true) {
         boolean last = stopping;
         if (System.nanoTime() - nextRetention >= 0) {
           writer.enforceRetention(options.maxAge().toNanos(), options.maxBytes(), wallNanos());
           nextRetention = System.nanoTime() + options.retentionEvery().toNanos();
+        }
+        if (System.nanoTime() - nextSweep >= 0) {
+          // Ends whose process is gone: committed with what comes next, or now if nothing does.
+          if (writer.endWithTheirProcesses(wallNanos(), PROCESS_QUIET_NANOS, processes) > 0 && pending.isEmpty()) {
+            writer.commit(List.of(), 0, reader.positions(), wallNanos());
+          }
+          nextSweep = System.nanoTime() + PROCESS_SWEEP_NANOS;
         }
         EventReader.Batch batch = reader.read();
         pending.addAll(batch.events());

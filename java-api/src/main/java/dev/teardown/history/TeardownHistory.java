@@ -355,6 +355,7 @@ public final class TeardownHistory implements AutoCloseable {
     RecordedEnd.State state = switch (row.state()) {
       case HistoryWriter.STATE_CLOSED -> RecordedEnd.State.CLOSED;
       case HistoryWriter.STATE_ABANDONED -> RecordedEnd.State.ABANDONED;
+      case HistoryWriter.STATE_PROCESS_ENDED -> RecordedEnd.State.PROCESS_ENDED;
       default -> RecordedEnd.State.OPEN;
     };
     return new RecordedEnd(

@@ -59,6 +59,12 @@ final class Verdicts {
       mechanism = mechanism(ends);
       cause = Cause.SIMULTANEOUS_CLOSE;
       initiatorText = "both";
+    } else if (initiator == null && !peerStarted && killed(ends) != null) {
+      // Nothing of the peer's reached the end whose process ended: its death began the teardown.
+      initiator = killed(ends);
+      mechanism = mechanism(ends);
+      cause = Cause.PROCESS_KILLED;
+      initiatorText = initiator.end.localText();
     } else {
       mechanism = mechanism(ends);
       cause = cause(ends, initiator, peerStarted);
@@ -88,6 +94,16 @@ final class Verdicts {
     return new RecordedConnection(ordered, initiatorText, mechanism, cause, lifetime(ordered), bytesSent,
         bytesReceived, timeline, gaps, detail(ends, cause, failedConnect),
         zeekState(ends, cause, mechanism, initiator, peerStarted));
+  }
+
+  /** The end whose process ended with it open, no close recorded and nothing of the peer's seen. */
+  private static EndFacts killed(List<EndFacts> ends) {
+    for (EndFacts end : ends) {
+      if (end.end.state() == RecordedEnd.State.PROCESS_ENDED && end.close == null && !end.peerFirst()) {
+        return end;
+      }
+    }
+    return null;
   }
 
   /** When an end began: its close's lifetime back from the close, else its first record. */
@@ -242,7 +258,7 @@ final class Verdicts {
         best = end;
       }
     }
-    if (best == null && ends.size() == 2) {
+    if (best == null && ends.size() == 2 && ends.stream().allMatch(end -> end.firstLocal != null)) {
       // Both saw the other first (clocks of two machines, or calls a few microseconds apart):
       // the earlier call.
       for (EndFacts end : ends) {

@@ -21,10 +21,12 @@ class ConfigurationTest {
   }
 
   @Test
-  void defaultRecordsEverythingEverywhereWithoutCapture() {
+  void defaultRecordsEveryEndingEverywhereWithoutCapture() {
     Configuration config = Configuration.DEFAULT;
     assertTrue(config.enabled());
-    assertEquals(EnumSet.allOf(EventKind.class), config.kinds());
+    assertEquals(EnumSet.complementOf(EnumSet.of(EventKind.CONNECTED)), config.kinds(),
+        "every kind but CONNECTED, an event more per connection");
+    assertFalse(config.records(EventKind.CONNECTED, "anything", 1, 2));
     assertEquals(0, config.captureBytes());
     assertFalse(config.abortiveToGraceful());
     assertTrue(config.records(EventKind.RESET, "anything", 1, 2));

@@ -315,6 +315,36 @@ class LspUnderWineTest {
         kinds(run.of("port-client")));
   }
 
+  // Connects that made no connection are events of their own, with the address tried; their
+  // sockets' closes end nothing. Connections made are CONNECTED events, where asked for.
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void aRefusedConnectIsRecordedAndAConnectionMadeWhereAskedFor(Mode mode) throws Exception {
+    Configuration before = channel.configuration();
+    channel.configure(before.toBuilder().kinds(java.util.EnumSet.allOf(EventKind.class)).build());
+    try {
+      Run run = run(mode, "connect-refused");
+      assertTrue(run.output().contains("fd_connect 10061"), run.output());
+      for (String client : List.of("client", "nb-client")) {
+        assertEquals(List.of(EventKind.CONNECT_FAILED), kinds(run.of(client)), client + ": and no close");
+        TeardownEvent failed = single(run.of(client), EventKind.CONNECT_FAILED);
+        assertEquals(10061, failed.error(), client + ": WSAECONNREFUSED");
+        assertEquals(0, failed.osError(), "Windows' numbers are Winsock's");
+        assertNotNull(failed.remote(), client + ": the address tried");
+        assertNotNull(failed.summary(), client + ": how long the attempt took");
+      }
+      assertEquals(single(run.of("client"), EventKind.CONNECT_FAILED).remote(),
+          single(run.of("nb-client"), EventKind.CONNECT_FAILED).remote());
+      TeardownEvent made = single(run.of("made-client"), EventKind.CONNECTED);
+      assertFalse(made.accepted());
+      TeardownEvent accepted = single(run.of("made-server"), EventKind.CONNECTED);
+      assertTrue(accepted.accepted(), "the server's end came from accept");
+      assertTrue(single(run.of("made-server"), EventKind.CLOSE).accepted(), "every event of it says so");
+    } finally {
+      channel.configure(before);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Mode.class)
   void thePolicyClosesGracefullyWhatWasAskedToBeAbortive(Mode mode) throws Exception {

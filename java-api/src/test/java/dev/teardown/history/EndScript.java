@@ -90,6 +90,11 @@ final class EndScript {
     return new KernelView(0, bytes, bytes, 0, null, 0, 0, 0);
   }
 
+  /** The connection made (a CONNECTED event). */
+  EndScript connected(long atMs) {
+    return add(atMs, EventKind.CONNECTED, null, null, Set.of(), 0, null);
+  }
+
   EndScript shutdown(long atMs, ShutdownHow how) {
     return add(atMs, EventKind.SHUTDOWN, how, null, Set.of(), 0, null);
   }
@@ -146,7 +151,15 @@ final class EndScript {
     TeardownEvent last = events.get(events.size() - 1);
     TeardownEvent close = events.stream()
         .filter(e -> e.kind() == EventKind.CLOSE || e.kind() == EventKind.CONNECT_FAILED).findFirst().orElse(null);
+    return recorded(id, close == null ? RecordedEnd.State.OPEN : RecordedEnd.State.CLOSED);
+  }
+
+  /** This end as the history would hand it out, in {@code state}. */
+  RecordedEnd recorded(long id, RecordedEnd.State state) {
+    TeardownEvent last = events.get(events.size() - 1);
+    TeardownEvent close = events.stream()
+        .filter(e -> e.kind() == EventKind.CLOSE || e.kind() == EventKind.CONNECT_FAILED).findFirst().orElse(null);
     return new RecordedEnd(id, "tester", pid, process, socket, local, remote, events.get(0).time(), last.time(),
-        close == null ? RecordedEnd.State.OPEN : RecordedEnd.State.CLOSED, close == null ? null : close.summary(), events);
+        state, close == null ? null : close.summary(), events);
   }
 }

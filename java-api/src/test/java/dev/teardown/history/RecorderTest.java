@@ -87,6 +87,36 @@ class RecorderTest {
     }
   }
 
+  @Test
+  void anEndWhoseProcessEndedWithoutClosingItEndsWithItsProcess() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1024)) {
+      publish(channel,
+          new EndScript(100, "worker", 3, 50000, 8080).connected(1),  // killed with it open
+          new EndScript(200, "server", 7, 8080, 50000).accepted().connected(1).remote(20, EventKind.EOF)
+              .close(21, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL),
+          new EndScript(300, "alive", 9, 40000, 443).connected(1));
+      try (Recorder recorder = Recorder.open(channel, db(), Recorder.Options.DEFAULT)) {
+        recorder.processes = (pid, since) -> pid != 100;
+        Thread thread = new Thread(recorder::run);
+        thread.start();
+        Thread.sleep(2_500);  // a sweep a second, after the events were read
+        assertTrue(recorder.stopAndWait(Duration.ofSeconds(10)));
+        thread.join();
+      }
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      RecordedConnection killed = history.connections(HistoryQuery.ALL.withPort(8080)).get(0);
+      assertEquals(Cause.PROCESS_KILLED, killed.cause(), killed.toString());
+      assertEquals("127.0.0.1:50000", killed.initiator());
+      assertEquals(Mechanism.FIN, killed.mechanism(), "the server read the system's FIN");
+      assertEquals(RecordedEnd.State.PROCESS_ENDED, killed.ends().get(0).state());
+      assertEquals("worker", killed.ends().get(0).process());
+      RecordedConnection open = history.connections(HistoryQuery.ALL.withPort(443)).get(0);
+      assertEquals(RecordedEnd.State.OPEN, open.ends().get(0).state(), "its process lives");
+      assertEquals(Cause.OPEN, open.cause());
+    }
+  }
+
   /** The graceful closes of ends {@code from} (inclusive) to {@code to}, each its own port from 50000. */
   private static void publishCloses(TeardownChannel channel, int from, int to) {
     for (int i = from; i < to; i++) {

@@ -311,4 +311,19 @@ class VerdictsTest {
         server().remote(11, EventKind.EOF).close(12, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL));
     assertVerdict(both, CLIENT, Mechanism.FIN, Cause.CLOSED_UNSEEN);
   }
+
+  @Test
+  void aProcessThatEndedWithItsConnectionOpenBeganTheTeardown() {
+    RecordedEnd worker = client().connected(1).recorded(1, RecordedEnd.State.PROCESS_ENDED);
+    RecordedEnd server = server().accepted().connected(1).remote(20, EventKind.EOF)
+        .close(21, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL).recorded(2);
+    RecordedConnection both = Verdicts.judge(List.of(server, worker), List.of());
+    assertVerdict(both, CLIENT, Mechanism.FIN, Cause.PROCESS_KILLED);
+    assertEquals("SF", both.zeekState());
+    RecordedConnection alone = Verdicts.judge(List.of(worker), List.of());
+    assertVerdict(alone, CLIENT, Mechanism.NONE, Cause.PROCESS_KILLED);
+    // The peer's FIN reached it before it died: the peer began.
+    RecordedEnd late = client().connected(1).remote(5, EventKind.EOF).recorded(3, RecordedEnd.State.PROCESS_ENDED);
+    assertVerdict(Verdicts.judge(List.of(late), List.of()), SERVER, Mechanism.FIN, Cause.PEER_CLOSED);
+  }
 }
