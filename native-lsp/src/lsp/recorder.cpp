@@ -187,8 +187,8 @@ bool read_kernel(SocketContext& context, int64_t unread, td_kernel_view& view) {
     // Windows counts payload: what went out and is no longer in flight was acknowledged.
     view.bytes_acked = info.bytes_out > info.bytes_in_flight ? info.bytes_out - info.bytes_in_flight : 0;
     view.bytes_received = info.bytes_in;
-    view.rtt_us = info.rtt_us;
   }
+  if (returned >= offsetof(TcpInfoV0, rtt_us) + sizeof(info.rtt_us)) view.rtt_us = info.rtt_us;
   return true;
 }
 

@@ -341,8 +341,10 @@ int tcp_info(SOCKET s, LPVOID in, DWORD in_length, LPVOID out, DWORD out_length,
                : own.fin                 ? kTcpFinWait2
                : peer.fin                ? kTcpCloseWait
                                          : kTcpEstablished;
-  std::memcpy(out, &info, sizeof(info));
-  if (returned != nullptr) *returned = sizeof(info);
+  // The state is all this model knows: the answer ends there, as a system's that tells less does,
+  // so that the layer takes no count from it.
+  std::memcpy(out, &info, sizeof(info.state));
+  if (returned != nullptr) *returned = sizeof(info.state);
   return 0;
 }
 

@@ -298,6 +298,10 @@ class LspUnderWineTest {
     TeardownEvent fin = single(run.of("fin-client"), EventKind.CLOSE);
     assertEquals(List.of(EventKind.CLOSE), kinds(run.of("fin-client")), "the client read nothing");
     assertEquals(TcpState.CLOSE_WAIT, fin.summary().kernelState());
+    assertNotNull(fin.kernel(), "the kernel's view goes with the close");
+    assertEquals(0, fin.kernel().unreadBytes(), "FIONREAD of the socket below");
+    assertEquals(KernelView.UNKNOWN, fin.kernel().bytesAcked(), "the state is all the system told");
+    assertNull(fin.kernel().rtt());
     assertEquals(Initiator.REMOTE, fin.summary().firstShutdown(), "the server's FIN came first");
     assertEquals(Ending.GRACEFUL, fin.summary().ending());
 
