@@ -5,11 +5,14 @@ Both ends run in this process (and, for `exit`, a child), so both are recorded w
 under the layer; `peerreset`, `peerclosed-unread`, `peerreset-unread` and `peerclosed-write` talk
 to a peer at PORT that is not (the `-unread` ones close without ever reading how the peer ended
 it; `-write` writes on after the peer closed); `refused` connects to PORT with nothing listening;
-`killed` kills its client (a child) with SIGKILL while connected. Prints nothing; exits 0 once
+`killed` kills its client (a child) with SIGKILL while connected. The `-alone` modes are the
+client's side of `graceful`, `halfclose`, `lingerzero`, `unread` (the peer greets, the client never
+reads it), `exit` and `killed`, against a peer at PORT that is not under the layer. Prints nothing; exits 0 once
 the connection has ended as MODE says.
 """
 import ctypes
 import os
+import select
 import socket
 import struct
 import subprocess
@@ -137,6 +140,37 @@ elif mode == "killed":
     assert child.wait(30) == -9
     drain(accepted)
     accepted.close()
+elif mode == "graceful-alone":
+    client = socket.create_connection(("127.0.0.1", port))
+    client.sendall(b"hello")
+    client.close()
+elif mode == "halfclose-alone":
+    client = socket.create_connection(("127.0.0.1", port))
+    client.sendall(b"hello")
+    client.shutdown(socket.SHUT_WR)
+    drain(client)
+    client.close()
+elif mode == "lingerzero-alone":
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()
+elif mode == "unread-alone":
+    client = socket.create_connection(("127.0.0.1", port))
+    readable, _, _ = select.select([client], [], [], 5)  # the peer's greeting, never read
+    assert readable, mode + ": no greeting"
+    client.close()
+elif mode in ("exit-alone", "killed-alone"):
+    child = subprocess.Popen([sys.executable, "-c",
+        "import os, socket, sys, time\n"
+        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+        "s.sendall(b'bye')\n"
+        "os._exit(0) if sys.argv[2] == 'exit' else time.sleep(60)\n", str(port), mode.split("-")[0]])
+    if mode == "killed-alone":
+        time.sleep(0.3)  # connected, its bytes sent
+        os.kill(child.pid, 9)
+        assert child.wait(30) == -9
+    else:
+        assert child.wait(30) == 0
 elif mode == "refused":
     try:
         socket.create_connection(("127.0.0.1", port))

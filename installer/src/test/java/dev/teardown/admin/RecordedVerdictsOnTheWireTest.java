@@ -65,6 +65,13 @@ class RecordedVerdictsOnTheWireTest {
       new Scenario("peerclosed-write", Cause.DATA_AFTER_CLOSE, Mechanism.RST, false, 1),
       // A client killed with SIGKILL, its connection open: known from its CONNECTED event.
       new Scenario("killed", Cause.PROCESS_KILLED, Mechanism.FIN, true, 2),
+      // The same endings with the peer outside the layer: only the client is recorded.
+      new Scenario("graceful-alone", Cause.GRACEFUL_CLOSE, Mechanism.FIN, true, 1),
+      new Scenario("halfclose-alone", Cause.SHUTDOWN_THEN_CLOSE, Mechanism.FIN, true, 1),
+      new Scenario("lingerzero-alone", Cause.LINGER_ZERO_CLOSE, Mechanism.RST, true, 1),
+      new Scenario("unread-alone", Cause.CLOSE_WITH_UNREAD_DATA, Mechanism.RST, true, 1),
+      new Scenario("exit-alone", Cause.PROCESS_EXIT, Mechanism.FIN, true, 1),
+      new Scenario("killed-alone", Cause.PROCESS_KILLED, Mechanism.NONE, true, 1),
       new Scenario("disconnect", Cause.DISCONNECT_DATA, Mechanism.FIN, true, 2));
 
   /** One packet of a capture that matters here. */
@@ -93,6 +100,9 @@ class RecordedVerdictsOnTheWireTest {
           Thread peer = switch (mode) {
             case "peerreset", "peerreset-unread" -> closingPeer(entry.getValue(), true);
             case "peerclosed-unread", "peerclosed-write" -> closingPeer(entry.getValue(), false);
+            case "graceful-alone", "halfclose-alone", "lingerzero-alone", "exit-alone", "killed-alone" ->
+                drainingPeer(entry.getValue(), false);
+            case "unread-alone" -> drainingPeer(entry.getValue(), true);
             default -> null;
           };
           run(channel.path(), "python3", WireTools.program(dir, "history_scenarios.py"), mode, Integer.toString(entry.getValue()));
@@ -123,7 +133,12 @@ class RecordedVerdictsOnTheWireTest {
         List<Packet> packets = wire.stream().filter(p -> p.from() == port || p.to() == port).toList();
         assertTrue(!packets.isEmpty(), scenario.mode() + ": the capture holds the connection");
         Mechanism onWire = packets.stream().anyMatch(Packet::reset) ? Mechanism.RST : Mechanism.FIN;
-        assertEquals(onWire, connection.mechanism(), shown);
+        if (scenario.mechanism() == Mechanism.NONE) {
+          // Nothing recorded says how it ended (the killed end alone): the verdict does not guess.
+          assertEquals(Mechanism.FIN, onWire, scenario.mode() + ": the system closed the killed end's socket");
+        } else {
+          assertEquals(onWire, connection.mechanism(), shown);
+        }
         Packet first = packets.stream().filter(p -> p.fin() || p.reset()).findFirst().orElse(null);
         assertNotNull(first, scenario.mode() + ": a FIN or RST on the wire");
         assertTrue(connection.initiator().endsWith(":" + first.from()),
@@ -176,6 +191,31 @@ class RecordedVerdictsOnTheWireTest {
         throw new java.io.UncheckedIOException(e);
       }
     }, reset ? "resetting-peer" : "closing-peer");
+    thread.start();
+    return thread;
+  }
+
+  /**
+   * A peer outside the layer that reads until the end of the stream (or a reset), then closes;
+   * with {@code greet} it first sends a line, which the client leaves unread.
+   */
+  private static Thread drainingPeer(int port, boolean greet) throws IOException {
+    ServerSocket server = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+    Thread thread = new Thread(() -> {
+      try (server; Socket accepted = server.accept()) {
+        if (greet) {
+          accepted.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        byte[] buffer = new byte[64];
+        while (accepted.getInputStream().read(buffer) >= 0) {
+          // drained
+        }
+      } catch (java.net.SocketException reset) {
+        // the client's reset: the end of it
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, "draining-peer");
     thread.start();
     return thread;
   }
