@@ -116,6 +116,22 @@ uint64_t requested_bytes(const WSABUF* buffers, DWORD count) {
   return total;
 }
 
+namespace {
+
+// A receive's or send's failure that lost the connection, published with what the kernel tells
+// of it now (asked only when the event is recorded).
+void emit_lost(SocketContext& context, td_event_record& event) {
+  Policy policy = producer().policy();
+  if (event.kind > TD_KIND_MAX || !policy.wants(static_cast<td_event_kind>(event.kind))) return;
+  if (event.local.family == TD_FAMILY_NONE) event.local = local_of(context);  // a filter's port
+  if (!policy.records(event)) return;
+  td_kernel_view view;
+  if (read_kernel(context, -1, view)) attach_kernel_view(view, event);
+  emit(context, event, policy);
+}
+
+}  // namespace
+
 void record_receive(SocketContext& context, int result, uint64_t requested, DWORD received,
                     DWORD flags_in, int error) {
   if ((flags_in & MSG_OOB) != 0) return;  // urgent data is outside the stream: no end in it
@@ -129,7 +145,7 @@ void record_receive(SocketContext& context, int result, uint64_t requested, DWOR
     if ((flags_in & MSG_PEEK) != 0 && received > 0) return;  // peeked bytes are read again
     if (context.teardown.on_receive(received, 0, event)) emit(context, event);
   } else if (error != WSA_IO_PENDING && error != WSAEWOULDBLOCK) {
-    if (context.teardown.on_receive(-1, error, event)) emit(context, event);
+    if (context.teardown.on_receive(-1, error, event)) emit_lost(context, event);
   }
 }
 
@@ -143,7 +159,7 @@ void record_send(SocketContext& context, int result, DWORD sent, int error) {
       return;
     }
     td_event_record event;
-    if (context.teardown.on_send(-1, error, event)) emit(context, event);
+    if (context.teardown.on_send(-1, error, event)) emit_lost(context, event);
   }
 }
 

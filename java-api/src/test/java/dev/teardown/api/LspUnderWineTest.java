@@ -280,8 +280,11 @@ class LspUnderWineTest {
     TeardownEvent close = single(run.of("client"), EventKind.CLOSE);
     assertEquals(CloseMode.ABORTIVE, close.closeMode());
     assertEquals(Ending.ABORTIVE, close.summary().ending());
-    assertEquals(WSAECONNRESET, single(run.of("server"), EventKind.RESET).error());
+    TeardownEvent reset = single(run.of("server"), EventKind.RESET);
+    assertEquals(WSAECONNRESET, reset.error());
     assertTrue(run.output().contains("server saw error 10054"), run.output());
+    assertNotNull(reset.kernel(), "a receive that lost the connection reads the kernel too");
+    assertEquals(KernelView.UNKNOWN, reset.kernel().unreadBytes(), "not asked then");
   }
 
   // The kernel's view at close: what the client never read, or read where Teardown did not see it
