@@ -55,6 +55,25 @@ def wait_for_state(s, state):
 TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
 
 
+def client_child(how):
+    """A child that connects to PORT, sends "bye" and then exits (`exit...`) or waits (to be killed)."""
+    return subprocess.Popen([sys.executable, "-c",
+        "import os, socket, sys, time\n"
+        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+        "s.sendall(b'bye')\n"
+        "os._exit(0) if sys.argv[2] == 'exit' else time.sleep(60)\n", str(port), how.split("-")[0]])
+
+
+def end_child(child, how):
+    """Waits for a child of client_child to exit, or kills it (SIGKILL) once it has sent."""
+    if how.startswith("killed"):
+        time.sleep(0.3)  # connected, its bytes sent
+        os.kill(child.pid, 9)  # the system closes its socket: a FIN
+        assert child.wait(30) == -9
+    else:
+        assert child.wait(30) == 0
+
+
 def drain(s):
     while s.recv(100):
         pass
@@ -90,20 +109,18 @@ elif mode == "unread":
     time.sleep(0.1)
     expect_reset(client)
     client.close()
-elif mode == "exit":
+elif mode in ("exit", "killed"):
+    # A child connects and, with its connection open, exits (its exit closes the connection) or
+    # is killed (the system closes it).
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", port))
     server.listen()
-    # A child connects and leaves without closing: its exit closes the connection.
-    child = subprocess.Popen([sys.executable, "-c",
-        "import os, socket, sys\n"
-        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
-        "s.sendall(b'bye')\n"
-        "os._exit(0)\n", str(port)])
+    child = client_child(mode)
     accepted, _ = server.accept()
     server.close()
-    assert child.wait(30) == 0
+    assert accepted.recv(3) == b"bye"
+    end_child(child, mode)
     drain(accepted)
     accepted.close()
 elif mode == "peerreset":
@@ -123,23 +140,6 @@ elif mode == "peerreset-unread":
     client.sendall(b"reset me")
     wait_for_state(client, TCP_CLOSE)
     client.close()
-elif mode == "killed":
-    server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", port))
-    server.listen()
-    child = subprocess.Popen([sys.executable, "-c",
-        "import socket, sys, time\n"
-        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
-        "s.sendall(b'x')\n"
-        "time.sleep(60)\n", str(port)])
-    accepted, _ = server.accept()
-    server.close()
-    assert accepted.recv(1) == b"x"
-    os.kill(child.pid, 9)  # the system closes its socket: a FIN
-    assert child.wait(30) == -9
-    drain(accepted)
-    accepted.close()
 elif mode == "graceful-alone":
     client = socket.create_connection(("127.0.0.1", port))
     client.sendall(b"hello")
@@ -160,17 +160,7 @@ elif mode == "unread-alone":
     assert readable, mode + ": no greeting"
     client.close()
 elif mode in ("exit-alone", "killed-alone"):
-    child = subprocess.Popen([sys.executable, "-c",
-        "import os, socket, sys, time\n"
-        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
-        "s.sendall(b'bye')\n"
-        "os._exit(0) if sys.argv[2] == 'exit' else time.sleep(60)\n", str(port), mode.split("-")[0]])
-    if mode == "killed-alone":
-        time.sleep(0.3)  # connected, its bytes sent
-        os.kill(child.pid, 9)
-        assert child.wait(30) == -9
-    else:
-        assert child.wait(30) == 0
+    end_child(client_child(mode), mode)
 elif mode == "refused":
     try:
         socket.create_connection(("127.0.0.1", port))

@@ -8,6 +8,7 @@ import dev.teardown.api.FramingError;
 import dev.teardown.api.KernelView;
 import dev.teardown.api.ShutdownHow;
 import dev.teardown.api.TeardownEvent;
+import dev.teardown.api.internal.KernelViewCodec;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -36,8 +37,7 @@ import java.util.List;
  * <p>Since schema 4, a kind with its high bit set ({@code 0x80}) is followed (after the captured
  * bytes) by one byte, the error as the program saw it ({@link TeardownEvent#osError()}); and an
  * event flagged {@link EventFlag#KERNEL_VIEW} by the kernel's view, as the native record holds it
- * (32 bytes: acked and received bytes 8 each, unread, unsent and RTT in µs 4 each, retransmits 2,
- * timeouts and probes 1 each; all ones for what was not told).
+ * ({@link KernelViewCodec}).
  *
  * Events past {@link #MAX_EVENTS} on one end are counted, not kept.
  */
@@ -45,7 +45,7 @@ final class Timeline {
   static final int MAX_EVENTS = 64;
   private static final int FIXED = 24;
   private static final int WITH_OS_ERROR = 0x80;
-  private static final int KERNEL = 32;
+  private static final int KERNEL = KernelViewCodec.SIZE;
 
   private Timeline() {}
 
@@ -69,37 +69,11 @@ final class Timeline {
       buffer.put((byte) event.osError());
     }
     if (kernel != null) {
-      buffer.putLong(kernel.bytesAcked());
-      buffer.putLong(kernel.bytesReceived());
-      buffer.putInt((int) Math.min(kernel.unreadBytes(), 0xFFFF_FFFFL));
-      buffer.putInt((int) Math.min(kernel.unsentBytes(), 0xFFFF_FFFFL));
-      buffer.putInt(kernel.rtt() == null ? -1 : (int) Math.min(kernel.rtt().toNanos() / 1000, 0xFFFF_FFFEL));
-      buffer.putShort((short) Math.min(kernel.retransmits(), 0xFFFF));
-      buffer.put((byte) Math.min(kernel.timeouts(), 0xFF));
-      buffer.put((byte) Math.min(kernel.probes(), 0xFF));
+      KernelViewCodec.write(buffer, kernel);
     }
     out.write(buffer.array(), 0, buffer.position());
   }
 
-  private static KernelView kernel(ByteBuffer buffer) {
-    long acked = buffer.getLong();
-    long received = buffer.getLong();
-    int unread = buffer.getInt();
-    int unsent = buffer.getInt();
-    int rtt = buffer.getInt();
-    int retransmits = buffer.getShort() & 0xFFFF;
-    int timeouts = buffer.get() & 0xFF;
-    int probes = buffer.get() & 0xFF;
-    return new KernelView(
-        acked < 0 ? KernelView.UNKNOWN : acked,
-        received < 0 ? KernelView.UNKNOWN : received,
-        unread == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unread),
-        unsent == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unsent),
-        rtt == -1 ? null : Duration.ofNanos(Integer.toUnsignedLong(rtt) * 1000),
-        retransmits == 0xFFFF ? (int) KernelView.UNKNOWN : retransmits,
-        timeouts == 0xFF ? (int) KernelView.UNKNOWN : timeouts,
-        probes == 0xFF ? (int) KernelView.UNKNOWN : probes);
-  }
 
   private static int detail(TeardownEvent event) {
     if (event.shutdownHow() != null) {
@@ -152,7 +126,7 @@ final class Timeline {
         break;
       }
       int osError = (kindByte & WITH_OS_ERROR) != 0 ? buffer.get() & 0xFF : 0;
-      KernelView kernel = withKernel ? kernel(buffer) : null;
+      KernelView kernel = withKernel ? KernelViewCodec.read(buffer) : null;
       ShutdownHow how = kind == EventKind.SHUTDOWN && detail >= 1 && detail <= ShutdownHow.values().length
           ? ShutdownHow.values()[detail - 1] : null;
       CloseMode mode = kind == EventKind.CLOSE ? closeMode(detail) : null;

@@ -151,25 +151,9 @@ public final class EventDecoder {
         (flags & EventFlag.KERNEL_VIEW.bit()) != 0 ? kernel(buffer, offset) : null);
   }
 
-  /** The kernel's view in the record at {@code offset}; all ones in a field is not told. */
+  /** The kernel's view in the record at {@code offset}. */
   private static KernelView kernel(ByteBuffer buffer, int offset) {
-    long acked = buffer.getLong(offset + KERNEL_BYTES_ACKED);
-    long received = buffer.getLong(offset + KERNEL_BYTES_RECEIVED);
-    int unread = buffer.getInt(offset + KERNEL_UNREAD_BYTES);
-    int unsent = buffer.getInt(offset + KERNEL_UNSENT_BYTES);
-    int rtt = buffer.getInt(offset + KERNEL_RTT_US);
-    int retransmits = Short.toUnsignedInt(buffer.getShort(offset + KERNEL_RETRANSMITS));
-    int timeouts = Byte.toUnsignedInt(buffer.get(offset + KERNEL_TIMEOUTS));
-    int probes = Byte.toUnsignedInt(buffer.get(offset + KERNEL_PROBES));
-    return new KernelView(
-        acked < 0 ? KernelView.UNKNOWN : acked,
-        received < 0 ? KernelView.UNKNOWN : received,
-        unread == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unread),
-        unsent == -1 ? KernelView.UNKNOWN : Integer.toUnsignedLong(unsent),
-        rtt == -1 ? null : Duration.ofNanos(Integer.toUnsignedLong(rtt) * 1000),
-        retransmits == 0xFFFF ? (int) KernelView.UNKNOWN : retransmits,
-        timeouts == 0xFF ? (int) KernelView.UNKNOWN : timeouts,
-        probes == 0xFF ? (int) KernelView.UNKNOWN : probes);
+    return KernelViewCodec.read(buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(offset + KERNEL));
   }
 
   /**

@@ -48,14 +48,7 @@ public final class EventEncoder {
     buffer.put(offset + OS_ERROR, (byte) event.osError());
     KernelView kernel = event.kernel();
     if (kernel != null) {
-      buffer.putLong(offset + KERNEL_BYTES_ACKED, kernel.bytesAcked());
-      buffer.putLong(offset + KERNEL_BYTES_RECEIVED, kernel.bytesReceived());
-      buffer.putInt(offset + KERNEL_UNREAD_BYTES, (int) Math.min(kernel.unreadBytes(), 0xFFFF_FFFFL));
-      buffer.putInt(offset + KERNEL_UNSENT_BYTES, (int) Math.min(kernel.unsentBytes(), 0xFFFF_FFFFL));
-      buffer.putInt(offset + KERNEL_RTT_US, kernel.rtt() == null ? -1 : (int) Math.min(kernel.rtt().toNanos() / 1000, 0xFFFF_FFFEL));
-      buffer.putShort(offset + KERNEL_RETRANSMITS, (short) Math.min(kernel.retransmits(), 0xFFFF));
-      buffer.put(offset + KERNEL_TIMEOUTS, (byte) Math.min(kernel.timeouts(), 0xFF));
-      buffer.put(offset + KERNEL_PROBES, (byte) Math.min(kernel.probes(), 0xFF));
+      KernelViewCodec.write(buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(offset + KERNEL), kernel);
     }
     ConnectionSummary summary = event.summary();
     if (summary != null) {

@@ -13,6 +13,7 @@ import dev.teardown.api.FramingError;
 import dev.teardown.api.EventFlag;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
+import dev.teardown.api.KernelView;
 import dev.teardown.api.TcpState;
 import dev.teardown.api.TeardownEvent;
 import java.net.InetSocketAddress;
@@ -72,6 +73,29 @@ class EventDecoderTest {
                   b.putShort(EventRecordLayout.CAPTURED_LENGTH, (short) 257);
                 }),
             0));
+  }
+
+  @Test
+  void theProgramsOwnErrorAndTheKernelsViewGoThereAndBack() {
+    KernelView told = new KernelView(1000, 5, 0, 12, Duration.ofNanos(48_000), 3, 0, 2);
+    KernelView partly = new KernelView(KernelView.UNKNOWN, KernelView.UNKNOWN, 7, KernelView.UNKNOWN, null,
+        (int) KernelView.UNKNOWN, (int) KernelView.UNKNOWN, (int) KernelView.UNKNOWN);
+    for (KernelView view : new KernelView[] {told, partly}) {
+      TeardownEvent lost = new TeardownEvent(
+          0, TeardownEvent.epochNanos(Instant.parse("2026-01-01T00:00:00Z")), 10, "srv", 5, 6, 1, EventKind.RESET,
+          10054, null, null, Duration.ZERO, Set.of(EventFlag.KERNEL_VIEW, EventFlag.ACCEPTED), 0, null,
+          new InetSocketAddress("127.0.0.1", 1), new InetSocketAddress("127.0.0.1", 2), null, null, "", 32, view);
+      ByteBuffer buffer = ByteBuffer.allocate(EventRecordLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+      EventEncoder.encode(lost, buffer, 0);
+      TeardownEvent decoded = decoder.decode(buffer, 0);
+      assertEquals(view, decoded.kernel());
+      assertEquals(32, decoded.osError());
+      assertEquals("EPIPE (WSAECONNRESET)", decoded.errorName());
+      assertEquals(lost, decoded.withUser(""));
+    }
+    // Without the flag, whatever the bytes hold is no view.
+    ByteBuffer buffer = encoded(b -> b.putLong(EventRecordLayout.KERNEL, 99));
+    assertNull(decoder.decode(buffer, 0).kernel());
   }
 
   @Test
