@@ -329,10 +329,21 @@ TEST(RecordCheck, DependsOnSequenceAndEveryCheckedByte) {
   EXPECT_EQ(base, record_check(event, 5));
   event.process_name[63] = 'x';
   EXPECT_NE(base, record_check(event, 5));
+  // The kernel's view counts where the record carries it, and only there.
+  uint64_t without = record_check(event, 5);
+  event.kernel.unread_bytes = 1000;
+  EXPECT_EQ(without, record_check(event, 5)) << "not carried: not part of the record";
+  event.flags |= TD_FLAG_KERNEL_VIEW;
+  uint64_t with = record_check(event, 5);
+  event.kernel.unread_bytes = 999;
+  EXPECT_NE(with, record_check(event, 5));
 }
 
-// The format's fixed part: every field before captured[] (the record's first 224 bytes).
-constexpr size_t kFixed = 224;
+// The format's fixed part: every field before the kernel's view (the record's first 192 bytes);
+// the view (32 bytes) follows where the record carries it, then the captured bytes.
+constexpr size_t kFixed = 192;
+constexpr size_t kView = 32;
+constexpr size_t kCaptured = kFixed + kView;
 
 // The check as the ring format defines it, word by word: whichever way record_check computes it
 // (SSE2 lanes or scalar), rings written by one build are read by another.
@@ -347,7 +358,9 @@ uint64_t reference_check(const td_event_record& record, uint64_t sequence) {
     uint64_t h = (state ^ word) * 0x9E3779B97F4A7C15ull;
     return h ^ (h >> 32);
   };
-  size_t length = kFixed + (record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0);
+  size_t captured = record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0;
+  bool view = (record.flags & TD_FLAG_KERNEL_VIEW) != 0;
+  size_t length = kFixed + (view ? kView : 0) + captured;
   uint64_t even = sequence, odd = word_at(8), even_weighted = 0, odd_weighted = odd;
   for (size_t offset = 16; offset < kFixed; offset += 16) {
     even += word_at(offset);
@@ -355,13 +368,18 @@ uint64_t reference_check(const td_event_record& record, uint64_t sequence) {
     even_weighted += even;
     odd_weighted += odd;
   }
-  for (size_t offset = kFixed; offset < length; offset += 8) {
-    uint64_t word = 0;
-    std::memcpy(&word, reinterpret_cast<const uint8_t*>(&record) + offset,
-                length - offset < 8 ? length - offset : 8);
-    even += word;
-    even_weighted += even;
-  }
+  // Then, in lane 0, the view's words where the record carries it, and the captured bytes' words.
+  auto tail = [&](size_t from, size_t count) {
+    for (size_t offset = 0; offset < count; offset += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, reinterpret_cast<const uint8_t*>(&record) + from + offset,
+                  count - offset < 8 ? count - offset : 8);
+      even += word;
+      even_weighted += even;
+    }
+  };
+  if (view) tail(kFixed, kView);
+  tail(kCaptured, captured);
   uint64_t hash = mix(sequence ^ length, even);
   hash = mix(hash, even_weighted);
   hash = mix(hash, odd);
@@ -415,14 +433,19 @@ TEST(StoreRecord, StoresTheRecordAndReturnsTheFormatsCheckOfWhatItStored) {
       uint64_t check = store(stored, from, sequence);
       EXPECT_EQ(stored.sequence, sequence) << "round " << round;
       EXPECT_EQ(stored.captured_length, captured) << "round " << round;
-      // Every other byte of the fixed part, and every captured byte, as given.
+      // Every other byte of the fixed part, the view where it is carried, and every captured byte,
+      // as given; a view not carried is not copied.
+      bool view = (from.flags & TD_FLAG_KERNEL_VIEW) != 0;
       td_event_record expected = stored;
       std::memcpy(&expected, &from, layout::kRecordFixedBytes);
       expected.sequence = sequence;
       expected.captured_length = static_cast<uint16_t>(captured);
       std::memcpy(expected.captured, from.captured, captured);
-      EXPECT_EQ(std::memcmp(&stored, &expected, layout::kRecordFixedBytes + captured), 0)
+      if (view) expected.kernel = from.kernel;
+      EXPECT_EQ(std::memcmp(&stored, &expected, layout::kRecordFixedBytes), 0) << "round " << round;
+      EXPECT_EQ(std::memcmp(&stored.kernel, view ? &from.kernel : &to.kernel, sizeof(stored.kernel)), 0)
           << "round " << round;
+      EXPECT_EQ(std::memcmp(stored.captured, from.captured, captured), 0) << "round " << round;
       EXPECT_EQ(check, reference_check(stored, sequence)) << "round " << round;
     }
   }

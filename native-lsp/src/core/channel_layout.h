@@ -104,9 +104,19 @@ static_assert(sizeof(Slot) == 512, "slot layout");
 constexpr uint64_t stamp_of(uint64_t sequence) { return sequence + 1; }
 constexpr uint64_t stamp_sequence(uint64_t stamp) { return stamp - 1; }
 
-// The part of a record that is always copied; captured bytes follow, captured_length of them.
-constexpr size_t kRecordFixedBytes = offsetof(td_event_record, captured);
-static_assert(kRecordFixedBytes == 224, "event record layout");
+// The part of a record that is always copied: every field before the kernel's view. The view
+// follows, copied only when the record carries it (TD_FLAG_KERNEL_VIEW: closes and lost
+// connections), then the captured bytes, captured_length of them: most events copy 192 bytes.
+constexpr size_t kRecordFixedBytes = offsetof(td_event_record, kernel);
+static_assert(kRecordFixedBytes == 192, "event record layout");
+constexpr size_t kKernelViewBytes = sizeof(td_kernel_view);
+static_assert(offsetof(td_event_record, captured) == kRecordFixedBytes + kKernelViewBytes,
+              "event record layout");
+
+// Whether a record carries the kernel's view (and so has it copied and checked).
+inline bool carries_kernel_view(const td_event_record& record) {
+  return (record.flags & TD_FLAG_KERNEL_VIEW) != 0;
+}
 
 struct ConfigHeader {
   std::atomic<uint64_t> magic;

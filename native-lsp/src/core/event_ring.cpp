@@ -53,9 +53,9 @@ void prefetch_slot(const Slot& slot) {
 // How many slots ahead of its cursor a reader of a mapping asks for.
 constexpr uint64_t kReadAhead = 4;
 
-size_t checked_bytes(const td_event_record& record) {
-  size_t captured = record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0;
-  return layout::kRecordFixedBytes + captured;
+// The captured bytes a record's check covers: none for a length past the limit.
+size_t checked_captured(const td_event_record& record) {
+  return record.captured_length <= TD_CAPTURE_MAX ? record.captured_length : 0;
 }
 
 // The check's sums over a record's fixed part: Fletcher-style sums over 64-bit words, in two lanes
@@ -127,14 +127,26 @@ Sums fixed_sums(const uint8_t* bytes, uint64_t sequence, uint8_t* to) {
 #endif
 }
 
-// The check from the fixed part's sums and the record's captured bytes (`bytes` is the record).
-uint64_t finish_check(Sums sums, const uint8_t* bytes, size_t length, uint64_t sequence) {
-  for (size_t offset = layout::kRecordFixedBytes; offset < length; offset += 8) {
+// Adds `length` bytes from `from` to lane 0's sums, a word at a time (the last one zero-padded).
+void add_tail(Sums& sums, const uint8_t* from, size_t length) {
+  for (size_t offset = 0; offset < length; offset += 8) {
     uint8_t word[8] = {};
-    std::memcpy(word, bytes + offset, length - offset < 8 ? length - offset : 8);
+    std::memcpy(word, from + offset, length - offset < 8 ? length - offset : 8);
     sums.sum[0] += load_word(word);
     sums.weighted[0] += sums.sum[0];
   }
+}
+
+// The check from the fixed part's sums, the kernel's view where the record carries it, and its
+// `captured` bytes (`bytes` is the record). The bytes checked are those copied: the fixed part,
+// the view or not, the captured bytes.
+uint64_t finish_check(Sums sums, const uint8_t* bytes, bool kernel, size_t captured,
+                      uint64_t sequence) {
+  if (kernel) {
+    add_tail(sums, bytes + offsetof(td_event_record, kernel), layout::kKernelViewBytes);
+  }
+  add_tail(sums, bytes + offsetof(td_event_record, captured), captured);
+  size_t length = layout::kRecordFixedBytes + (kernel ? layout::kKernelViewBytes : 0) + captured;
   // Chained, never XORed together: a change that moves a sum and its weighted twin by the same
   // amount would cancel out in an XOR.
   uint64_t hash = mix(sequence ^ length, sums.sum[0]);
@@ -148,23 +160,27 @@ using SumsOf = Sums (*)(const uint8_t* bytes, uint64_t sequence, uint8_t* to);
 template <SumsOf kSums>
 uint64_t check_of(const td_event_record& record, uint64_t sequence) {
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(&record);
-  return finish_check(kSums(bytes, sequence, nullptr), bytes, checked_bytes(record), sequence);
+  return finish_check(kSums(bytes, sequence, nullptr), bytes, layout::carries_kernel_view(record),
+                      checked_captured(record), sequence);
 }
 
 template <SumsOf kSums>
 uint64_t store_of(td_event_record& to, const td_event_record& from, uint64_t sequence) {
-  size_t captured = from.captured_length <= TD_CAPTURE_MAX ? from.captured_length : 0;
+  size_t captured = checked_captured(from);
+  bool kernel = layout::carries_kernel_view(from);
   auto* out = reinterpret_cast<uint8_t*>(&to);
   if (captured != from.captured_length) {
     // A length past the limit is stored as nothing captured, which the sums must see.
     std::memcpy(out, &from, layout::kRecordFixedBytes);
+    if (kernel) to.kernel = from.kernel;
     to.sequence = sequence;
     to.captured_length = 0;
     return check_of<kSums>(to, sequence);
   }
   Sums sums = kSums(reinterpret_cast<const uint8_t*>(&from), sequence, out);
+  if (kernel) to.kernel = from.kernel;
   if (captured > 0) std::memcpy(to.captured, from.captured, captured);
-  return finish_check(sums, out, layout::kRecordFixedBytes + captured, sequence);
+  return finish_check(sums, out, kernel, captured, sequence);
 }
 
 }  // namespace
@@ -489,7 +505,9 @@ RingReader::SlotState RingReader::take(const SlotCopy& copy, uint64_t sequence,
       record_check(record, sequence) != copy.check) {
     return SlotState::Lost;
   }
-  std::memcpy(&out, &record, layout::kRecordFixedBytes + record.captured_length);
+  std::memcpy(&out, &record, layout::kRecordFixedBytes);
+  if (layout::carries_kernel_view(record)) out.kernel = record.kernel;
+  std::memcpy(out.captured, record.captured, record.captured_length);
   return SlotState::Delivered;
 }
 
@@ -510,13 +528,17 @@ RingReader::SlotState RingReader::take_mapped(const Slot& slot, uint64_t sequenc
   if (recorded_sequence != sequence || out.captured_length > TD_CAPTURE_MAX) {
     return SlotState::Lost;
   }
+  // Whether the view is there, and how many bytes were captured, as the copy says: what the hash
+  // then covers is what was copied.
+  bool kernel = layout::carries_kernel_view(out);
+  if (kernel) std::memcpy(&out.kernel, &slot.record.kernel, layout::kKernelViewBytes);
   std::memcpy(out.captured, slot.record.captured, out.captured_length);
   // A producer a lap ahead that finished while this copy was made has changed the stamp; one
   // still writing has not, and its half-written record fails the hash.
   std::atomic_thread_fence(std::memory_order_acquire);
   if (slot.stamp.load(std::memory_order_relaxed) != stamp ||
-      finish_check(sums, reinterpret_cast<const uint8_t*>(&out),
-                   layout::kRecordFixedBytes + out.captured_length, sequence) != check) {
+      finish_check(sums, reinterpret_cast<const uint8_t*>(&out), kernel, out.captured_length,
+                   sequence) != check) {
     return SlotState::Lost;
   }
   return SlotState::Delivered;

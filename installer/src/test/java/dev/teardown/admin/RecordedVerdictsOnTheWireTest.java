@@ -84,7 +84,7 @@ class RecordedVerdictsOnTheWireTest {
     }
     Map<Scenario, Integer> ports = new LinkedHashMap<>();
     for (Scenario scenario : SCENARIOS) {
-      ports.put(scenario, freePort());
+      ports.put(scenario, freePort(ports.values()));
     }
     int disconnectPort = ports.get(SCENARIOS.get(SCENARIOS.size() - 1));
     Path capture = dir.resolve("loopback.pcapng");
@@ -220,13 +220,33 @@ class RecordedVerdictsOnTheWireTest {
     return thread;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket probe = new ServerSocket(0)) {
-      return probe.getLocalPort();
+  /**
+   * A port no other scenario uses and no client can be given: each scenario is found in the history
+   * by its port, so it is taken below the kernel's ephemeral range (where connects pick their local
+   * ports) and distinct from those taken before.
+   */
+  private static int freePort(java.util.Collection<Integer> taken) throws IOException {
+    int ephemeralLow = 32768;
+    Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    if (Files.isReadable(range)) {
+      // readAllLines, not readString: a /proc file reports size 0 and readString stops short
+      ephemeralLow = Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]);
     }
+    int low = Math.max(1024, ephemeralLow - 8000);
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = low + random.nextInt(Math.max(1, ephemeralLow - low));
+      if (taken.contains(port)) {
+        continue;
+      }
+      try (ServerSocket probe = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return probe.getLocalPort();
+      } catch (IOException inUse) {
+        // taken by something else on this machine: try another
+      }
+    }
+    throw new IOException("no free port below the ephemeral range " + ephemeralLow);
   }
-
-
 
 
   private static void run(Path channel, String... command) throws Exception {

@@ -17,13 +17,17 @@ class JfrTest {
   @Test
   void eventsReadDuringARecordingAreInIt() throws Exception {
     Path file = dir.resolve("teardown.jfr");
+    TeardownEvent reset = Events.of(EventKind.RESET, 8);
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"));
         EventReader reader = channel.reader(TeardownChannel.ReadFrom.OLDEST);
         Recording recording = new Recording()) {
       recording.enable("dev.teardown.Teardown");
       recording.start();
       channel.publish(Events.of(EventKind.CLOSE, 7));
-      channel.publish(Events.of(EventKind.RESET, 8));
+      channel.publish(new TeardownEvent(reset.sequence(), reset.timeNanos(), reset.pid(), reset.processName(),
+          reset.socketId(), reset.protocol(), reset.socketType(), reset.kind(), reset.error(), null, null,
+          reset.linger(), java.util.Set.of(EventFlag.KERNEL_VIEW), 0, null, reset.local(), reset.remote(), null, null,
+          "", 32, new KernelView(15, 0, KernelView.UNKNOWN, 0, null, 0, 0, 0)));
       assertEquals(2, reader.read().events().size());
       recording.stop();
       recording.dump(file);
@@ -40,6 +44,11 @@ class JfrTest {
     assertEquals(7, close.getLong("socket"));
     assertEquals("LOCAL", close.getString("firstShutdown"));
     assertEquals("/127.0.0.1:8080", close.getString("remote"));
-    assertEquals("RESET", recorded.get(1).getString("kind"));
+    assertEquals(-1, close.getLong("unreadBytes"), "no kernel's view with this close");
+    RecordedEvent lost = recorded.get(1);
+    assertEquals("RESET", lost.getString("kind"));
+    assertEquals("EPIPE (" + WinsockErrors.name(reset.error()) + ")", lost.getString("error"));
+    assertEquals(15, lost.getLong("bytesAcked"));
+    assertEquals(-1, lost.getLong("unreadBytes"), "not told");
   }
 }

@@ -42,6 +42,10 @@ public final class JfrEmitter {
         jfr.bytesSent = summary.bytesSent();
         jfr.bytesReceived = summary.bytesReceived();
       }
+      if (event.kernel() != null) {
+        jfr.unreadBytes = event.kernel().unreadBytes();
+        jfr.bytesAcked = event.kernel().bytesAcked();
+      }
       jfr.recordedAt = Math.floorDiv(event.timeNanos(), 1_000_000L);
       jfr.sequence = event.sequence();
       jfr.commit();

@@ -73,6 +73,16 @@ public final class TeardownJfrEvent extends Event {
   @Description("The kernel's TCP state just before the close (UNKNOWN when not read)")
   public String kernelState;
 
+  @Label("Unread Bytes")
+  @Description("Received bytes the program never read, as the kernel counted them (-1: not read)")
+  @DataAmount
+  public long unreadBytes = -1;
+
+  @Label("Bytes Acknowledged")
+  @Description("Bytes this end sent that the peer acknowledged, as the kernel counted them (-1: not read)")
+  @DataAmount
+  public long bytesAcked = -1;
+
   @Label("Lifetime")
   @Timespan(Timespan.NANOSECONDS)
   public long lifetime;
