@@ -296,10 +296,13 @@ TEST_F(OpenChannel, AReaderMapsOnlyItsOwnUsersRings) {
     EXPECT_TRUE(mapped_here(name)) << "the reader's own user's ring is mapped";
   }
   ASSERT_FALSE(mapped_here(name));
+  // Another user's ring, under that user's name.
+  std::string theirs = rings + "/ring-65534";
   ASSERT_EQ(chown(name.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(rename(name.c_str(), theirs.c_str()), 0);
   ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(reader.ring_count(), 1u);
-  EXPECT_FALSE(mapped_here(name)) << "another user's ring is copied, never mapped";
+  EXPECT_FALSE(mapped_here(theirs)) << "another user's ring is copied, never mapped";
   td_event_record batch[8];
   size_t count = 0;
   uint64_t lost = 0;
@@ -314,7 +317,10 @@ TEST_F(OpenChannel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound
   std::string name = own_ring_path(dir_.path());
   // Another user's ring: that user could truncate it, so it is copied, never mapped. (A reader
   // maps its own user's rings, which only that user, like the producers, could truncate.)
+  std::string theirs = admin_->rings_dir() + "/ring-65534";
   ASSERT_EQ(chown(name.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(rename(name.c_str(), theirs.c_str()), 0);
+  name = theirs;
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   ASSERT_EQ(truncate(name.c_str(), 100), 0);  // a mapped reader would die of SIGBUS here
   td_event_record batch[8];
@@ -352,14 +358,101 @@ TEST_F(OpenChannel, AReaderKeepsABoundedNumberOfRingsOfOneUser) {
     struct Seed {
       static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
     };
-    std::string name = admin_->rings_dir() + "/ring-" + current_user().key + "-" +
-                       std::to_string(i);
+    char suffix[17];
+    std::snprintf(suffix, sizeof(suffix), "%016zx", i);
+    std::string name = admin_->rings_dir() + "/ring-" + current_user().key + "-" + suffix;
     ASSERT_EQ(MappedFile::create_new(name, FileKind::Ring, layout::events_file_bytes(64),
                                      Seed::make, nullptr),
               TD_OK);
   }
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(reader.ring_count(), kMaxRingsPerUser);
+}
+
+TEST(RingNames, ARingsNameIsItsOwnersKeyAndPerhapsARandomSuffix) {
+  EXPECT_TRUE(ring_name_syntax("ring-1000"));
+  EXPECT_TRUE(ring_name_syntax("ring-S-1-5-21-1-2-3-1001-00000000000000ff"));
+  EXPECT_FALSE(ring_name_syntax("ring-"));
+  EXPECT_FALSE(ring_name_syntax("ring-10\xff" "00")) << "not text";
+  EXPECT_FALSE(ring_name_syntax("ring-10 00"));
+  EXPECT_FALSE(ring_name_syntax("ring-1\n2"));
+  EXPECT_FALSE(ring_name_syntax(".new-0123456789abcdef"));
+  EXPECT_FALSE(ring_name_syntax(("ring-" + std::string(123, '1')).c_str())) << "longer than 127 bytes";
+  EXPECT_TRUE(ring_name_syntax(("ring-" + std::string(122, '1')).c_str()));
+  EXPECT_TRUE(ring_name_of("ring-1000", "1000"));
+  EXPECT_TRUE(ring_name_of("ring-1000-0123456789abcdef", "1000"));
+  EXPECT_FALSE(ring_name_of("ring-1000", "100"));
+  EXPECT_FALSE(ring_name_of("ring-10000", "1000"));
+  EXPECT_FALSE(ring_name_of("ring-1000-0123456789abcdeg", "1000"));
+  EXPECT_FALSE(ring_name_of("ring-1000-0123456789abcde", "1000"));
+  EXPECT_FALSE(ring_name_of("ring-0-0123456789abcdef", "1002")) << "root's name, another's file";
+}
+
+TEST_F(OpenChannel, NoNumberOfOtherNamesHidesARingFromReadersOrCounters) {
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 1)));
+  std::string rings = admin_->rings_dir();
+  // More names than a reader looks at in a step, made after the ring (tmpfs lists the newest
+  // first), and names that are not text at all.
+  for (int i = 0; i < 5000; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof(name), "/ring-%s-%016x", current_user().key.c_str(), i);
+    int fd = ::open((rings + name).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    close(fd);
+  }
+  for (const char* odd : {"/ring-\xff\xfe", "/\x80\x81", "/ring-0\n1", "/ring-9-x"}) {
+    int fd = ::open((rings + odd).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    close(fd);
+  }
+  ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000);
+  EXPECT_EQ(reader.ring_count(), 1u);
+  td_event_record batch[8];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  ASSERT_EQ(count, 1u);
+  EXPECT_EQ(batch[0].socket_id, 1u);
+  td_counters counters{};
+  ASSERT_EQ(channel_counters(rings, counters), TD_OK);
+  EXPECT_EQ(counters.produced, 1u);
+  // The empty files under the user's own names are looked at once, then every 10 s at most:
+  // passes over the directory made now open none of them again.
+  uint64_t opened = reader.files_opened();
+  EXPECT_GE(opened, 5000u);
+  EXPECT_LE(opened, 5002u) << "the names that are not rings' are never opened";
+  // A second later a new pass begins whatever happened; it takes two steps (two reads).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 2)));
+  for (int step = 0; step < 4; ++step) ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  EXPECT_EQ(reader.files_opened(), opened);
+  // Renamed, a name names a file of another name: looked at again.
+  ASSERT_EQ(rename((rings + "/ring-" + current_user().key + "-0000000000000000").c_str(),
+                   (rings + "/ring-" + current_user().key + "-00000000000fffff").c_str()),
+            0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  for (int step = 0; step < 4; ++step) ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  EXPECT_EQ(reader.files_opened(), opened + 1);
+}
+
+TEST_F(OpenChannel, AFileUnderAnotherUsersRingNameIsNobodysRing) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to give a file to another user";
+  ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 1)));
+  std::string name = own_ring_path(dir_.path());
+  // A sound ring with root's name, as another user would plant it: never read as root's, and
+  // never counted against root's rings.
+  struct Seed {
+    static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
+  };
+  std::string planted = admin_->rings_dir() + "/ring-" + current_user().key + "-00000000000000aa";
+  ASSERT_EQ(MappedFile::create_new(planted, FileKind::Ring, layout::events_file_bytes(64),
+                                   Seed::make, nullptr),
+            TD_OK);
+  ASSERT_EQ(chown(planted.c_str(), 65534, 65534), 0);
+  ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
+  EXPECT_EQ(reader.ring_count(), 1u);
+  ASSERT_EQ(reader.user_keys().size(), 1u);
+  EXPECT_EQ(reader.user_keys()[0], current_user().key);
 }
 
 TEST_F(OpenChannel, ReadersMergeRingsByTimeAndNameEachEventsUser) {
@@ -369,7 +462,7 @@ TEST_F(OpenChannel, ReadersMergeRingsByTimeAndNameEachEventsUser) {
   ASSERT_EQ(chmod(admin_->rings_dir().c_str(), 0700), 0);
   std::string first = own_ring_path(dir_.path());
   ASSERT_TRUE(admin_->ring().bound());
-  ASSERT_EQ(rename(first.c_str(), (first + "-second").c_str()), 0);
+  ASSERT_EQ(rename(first.c_str(), (first + "-00000000000000a2").c_str()), 0);
   std::unique_ptr<Channel> fresh;
   ASSERT_EQ(Channel::attach(dir_.path(), fresh), TD_OK);
   ASSERT_NE(fresh->ring().generation(), admin_->ring().generation());
@@ -691,7 +784,7 @@ TEST_F(OpenChannel, PositionsLeaveOutWhatTheMergeHeldBackAndAResumeDeliversIt) {
   // events of both and delivers only some.
   std::string first = own_ring_path(dir_.path());
   ASSERT_TRUE(admin_->ring().bound());
-  ASSERT_EQ(rename(first.c_str(), (first + "-second").c_str()), 0);
+  ASSERT_EQ(rename(first.c_str(), (first + "-00000000000000a2").c_str()), 0);
   std::unique_ptr<Channel> fresh;
   ASSERT_EQ(Channel::attach(dir_.path(), fresh), TD_OK);
   for (uint64_t i = 0; i < 40; ++i) {

@@ -10,12 +10,61 @@ namespace teardown {
 namespace {
 
 constexpr int kConfigReadAttempts = 1000;
-constexpr uint64_t kScanIntervalNs = 1000000000ull;
 constexpr size_t kPendingPerLane = 1024;
+
+// A reader walks the rings directory whole at least once a second, and when a name was added or
+// removed, but then only after 20 times as long as the last pass took: a directory that changes
+// all the time costs at most a twentieth of a reader's time, and a small one is walked again at
+// once. A pass looks at most kScanStep names a read, so a directory of any size slows no read by
+// more than that.
+constexpr uint64_t kScanIntervalNs = 1000000000ull;
+constexpr uint64_t kChangeScanCostFactor = 20;
+constexpr size_t kScanStep = 4096;
+// A name found not to be a ring is looked at again only when the name names another file, or
+// (not sound yet, not readable) after 10 s; at most this many are remembered.
+constexpr uint64_t kRecheckNs = 10000000000ull;
+constexpr size_t kMaxPassedOver = 65536;
+// Most names a producer looks at for another ring of its own user's (only when its ring's own
+// name is taken): past them it makes one under a new name.
+constexpr size_t kMaxNamesSearched = 65536;
+// Longest ring name: what a reader's saved position holds.
+constexpr size_t kMaxRingNameBytes = 127;
 
 bool starts_with(const std::string& text, const std::string& prefix) {
   return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
 }
+
+bool ascii_key_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+}
+
+}  // namespace
+
+bool ring_name_syntax(const char* name) {
+  constexpr size_t kPrefix = sizeof(kRingPrefix) - 1;
+  if (std::strncmp(name, kRingPrefix, kPrefix) != 0) return false;
+  size_t length = kPrefix;
+  for (; name[length] != '\0'; ++length) {
+    if (length >= kMaxRingNameBytes || !ascii_key_char(name[length])) return false;
+  }
+  return length > kPrefix;
+}
+
+bool ring_name_of(const std::string& name, const std::string& key) {
+  const std::string own = std::string(kRingPrefix) + key;
+  if (name == own) return true;
+  constexpr size_t kSuffix = 16;
+  if (name.size() != own.size() + 1 + kSuffix || !starts_with(name, own) || name[own.size()] != '-') {
+    return false;
+  }
+  for (size_t i = own.size() + 1; i < name.size(); ++i) {
+    char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+namespace {
 
 // A consistent copy of a configuration read through its file (never mapped): the seqlock word
 // before and after must agree and be even.
@@ -211,8 +260,13 @@ td_status Channel::open_own_ring(uint32_t slot_count) {
   // and read by readers that know it): any other ring of this user's, else a new one under a
   // name nobody could have chosen in advance.
   const std::string prefix = name + "-";
-  for (const std::string& other : list_directory(rings_dir(), kMaxRingNames)) {
-    if (starts_with(other, prefix) && try_ring(other, slot_count, false) == TD_OK) return TD_OK;
+  DirectoryWalk walk(rings_dir());
+  std::vector<DirectoryEntry> found;
+  walk.step(kMaxNamesSearched, ring_name_syntax, found);
+  for (const DirectoryEntry& other : found) {
+    if (ring_name_of(other.name, key) && try_ring(other.name, slot_count, false) == TD_OK) {
+      return TD_OK;
+    }
   }
   return try_ring(prefix + random_name(), slot_count, true);
 }
@@ -296,8 +350,13 @@ ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t 
       own_key_(current_user().key),
       start_(start),
       stall_timeout_ns_(stall_timeout_ns),
-      resume_(std::move(resume)) {
-  scan(true);
+      resume_(std::move(resume)),
+      walk_(rings_dir_),
+      salt_(random_bits()) {
+  // The first pass is whole: where the reader starts applies to every ring there now.
+  begin_pass();
+  while (!walk(true, SIZE_MAX)) {
+  }
 }
 
 std::vector<RingPosition> ChannelReader::positions() const {
@@ -320,10 +379,10 @@ uint32_t ChannelReader::user_index(const std::string& key) {
   return static_cast<uint32_t>(users_.size() - 1);
 }
 
-void ChannelReader::scan(bool first) {
-  next_scan_ns_ = platform::monotonic_ns() + kScanIntervalNs;
+void ChannelReader::begin_pass() {
   scanned_version_ = directory_version(rings_dir_);
-  // Rings that went bad are dropped here and found again below if their name is still there.
+  // Rings that went bad are dropped here and found again in the pass if their name is still
+  // there.
   for (const auto& ring : rings_) {
     if (ring->broken && dropped_.size() < kMaxRingNames &&
         std::find(dropped_.begin(), dropped_.end(), ring->name) == dropped_.end()) {
@@ -340,75 +399,135 @@ void ChannelReader::scan(bool first) {
                                                     });
                               }),
                rings_.end());
-  for (std::string& name : list_directory(rings_dir_, kMaxRingNames)) {
-    if (!starts_with(name, kRingPrefix)) continue;
-    bool known = false;
-    for (const auto& ring : rings_) known = known || ring->name == name;
-    if (known) continue;
-    auto ring = std::make_unique<Ring>();
-    ring->name = name;
-    std::string path = platform::join_path(rings_dir_, name.c_str());
-    if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, ring->file) != TD_OK) continue;
-    RingGeometry geometry;
-    if (geometry_of(ring->file, geometry) != TD_OK) continue;
-    // A ring that appears after this reader started is read from its beginning: all of its
-    // events are newer than the reader, and those already overwritten are lost to it. One read
-    // before it went bad is read on from its newest: what it held may have been delivered.
-    bool seen_before = std::find(dropped_.begin(), dropped_.end(), name) != dropped_.end();
-    ReaderStart start = first ? start_ : seen_before ? ReaderStart::Newest : ReaderStart::First;
-    ring->user = user_index(ring->file.owner().key);
-    size_t of_user = 0;
-    for (const auto& other : rings_) of_user += other->user == ring->user;
-    if (of_user >= kMaxRingsPerUser) continue;
-    // A ring of the reader's own user that nobody else can write is mapped: only that user could
-    // truncate it under the mapping. Every other ring is copied.
-    const RingSource* source = &ring->copied;
-    if (ring->file.owner().key == own_key_ && !ring->file.others_can_write() &&
-        ring->file.map(layout::events_file_bytes(geometry.slot_count)) == TD_OK) {
-      ring->mapped = MemorySource(ring->file.data(), ring->file.size());
-      source = &ring->mapped;
-    }
-    ring->lanes.resize(geometry.lane_count);
-    for (uint32_t lane = 0; lane < geometry.lane_count; ++lane) {
-      ring->lanes[lane].reader =
-          std::make_unique<RingReader>(*source, geometry, lane, start, stall_timeout_ns_);
-    }
-    ring->generation = geometry.generation;
-    // A ring this reader's predecessor read is read on from where it stopped in each lane, once:
-    // a ring dropped as damaged and found again is not sent back to it. A ring made again in
-    // place since is read from its first event: everything in it is new.
-    bool named = false;
-    bool same_ring = false;
-    for (const RingPosition& saved : resume_) {
-      if (saved.ring != name) continue;
-      named = true;
-      if (saved.generation != geometry.generation) continue;
-      same_ring = true;
-      // A position names its lane by its sequence; every other lane's reader ignores it.
-      for (Lane& lane : ring->lanes) lane.reader->seek(saved.next_sequence);
-    }
-    if (named) {
-      if (!same_ring) {
-        // Lane l's first event has sequence l.
-        for (uint32_t lane = 0; lane < geometry.lane_count; ++lane) {
-          ring->lanes[lane].reader->seek(lane);
-        }
-      }
-      resume_.erase(std::remove_if(resume_.begin(), resume_.end(),
-                                   [&](const RingPosition& saved) { return saved.ring == name; }),
-                    resume_.end());
-    }
-    rings_.push_back(std::move(ring));
+}
+
+bool ChannelReader::walk(bool first, size_t budget) {
+  uint64_t began = platform::monotonic_ns();
+  std::vector<DirectoryEntry> found;
+  bool ended = walk_.step(budget, ring_name_syntax, found);
+  for (const DirectoryEntry& entry : found) consider(entry, first, began);
+  uint64_t now = platform::monotonic_ns();
+  pass_cost_ns_ += now - began;
+  if (ended) {
+    next_scan_ns_ = now + kScanIntervalNs;
+    next_change_scan_ns_ = now + std::min(kScanIntervalNs, kChangeScanCostFactor * pass_cost_ns_);
+    pass_cost_ns_ = 0;
   }
+  return ended;
+}
+
+void ChannelReader::pass_over(uint64_t key, uint64_t until) {
+  if (passed_over_.size() >= kMaxPassedOver) {
+    uint64_t now = platform::monotonic_ns();
+    for (auto it = passed_over_.begin(); it != passed_over_.end();) {
+      it = it->second <= now ? passed_over_.erase(it) : std::next(it);
+    }
+    // Still full: forgotten, and looked at again (a bounded cost, once a pass).
+    if (passed_over_.size() >= kMaxPassedOver) passed_over_.clear();
+  }
+  passed_over_[key] = until;
+}
+
+void ChannelReader::consider(const DirectoryEntry& entry, bool first, uint64_t now) {
+  const std::string& name = entry.name;
+  for (const auto& ring : rings_) {
+    if (ring->name == name) return;
+  }
+  // The name and the file it names: a name passed over is looked at again once it names another
+  // file. Salted, so that nobody can choose names that stand for another's.
+  uint64_t key = (std::hash<std::string>{}(name) ^ salt_) * 0x9E3779B97F4A7C15ull ^ entry.id;
+  auto passed = passed_over_.find(key);
+  if (passed != passed_over_.end() && now < passed->second) return;
+  auto ring = std::make_unique<Ring>();
+  ring->name = name;
+  std::string path = platform::join_path(rings_dir_, name.c_str());
+  ++files_opened_;
+  if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, ring->file) != TD_OK) {
+    pass_over(key, now + kRecheckNs);
+    return;
+  }
+  // A ring's name is its owner's: a file under another user's name is nobody's ring, and never
+  // counts against that user's rings.
+  if (!ring_name_of(name, ring->file.owner().key)) {
+    pass_over(key, UINT64_MAX);
+    return;
+  }
+  // A ring read before and gone bad is looked at every pass, to be read on as soon as it is sound
+  // again; any other unsound file under a ring's name, every 10 s.
+  bool seen_before = std::find(dropped_.begin(), dropped_.end(), name) != dropped_.end();
+  RingGeometry geometry;
+  if (geometry_of(ring->file, geometry) != TD_OK) {
+    if (!seen_before) pass_over(key, now + kRecheckNs);
+    return;
+  }
+  uint32_t user = user_index(ring->file.owner().key);
+  size_t of_user = 0;
+  for (const auto& other : rings_) of_user += other->user == user;
+  if (of_user >= kMaxRingsPerUser) {
+    pass_over(key, now + kRecheckNs);
+    return;
+  }
+  ring->user = user;
+  // A ring that appears after this reader started is read from its beginning: all of its
+  // events are newer than the reader, and those already overwritten are lost to it. One read
+  // before it went bad is read on from its newest: what it held may have been delivered.
+  ReaderStart start = first ? start_ : seen_before ? ReaderStart::Newest : ReaderStart::First;
+  // A ring of the reader's own user that nobody else can write is mapped: only that user could
+  // truncate it under the mapping. Every other ring is copied.
+  const RingSource* source = &ring->copied;
+  if (ring->file.owner().key == own_key_ && !ring->file.others_can_write() &&
+      ring->file.map(layout::events_file_bytes(geometry.slot_count)) == TD_OK) {
+    ring->mapped = MemorySource(ring->file.data(), ring->file.size());
+    source = &ring->mapped;
+  }
+  ring->lanes.resize(geometry.lane_count);
+  for (uint32_t lane = 0; lane < geometry.lane_count; ++lane) {
+    ring->lanes[lane].reader =
+        std::make_unique<RingReader>(*source, geometry, lane, start, stall_timeout_ns_);
+  }
+  ring->generation = geometry.generation;
+  // A ring this reader's predecessor read is read on from where it stopped in each lane, once:
+  // a ring dropped as damaged and found again is not sent back to it. A ring made again in
+  // place since is read from its first event: everything in it is new.
+  bool named = false;
+  bool same_ring = false;
+  for (const RingPosition& saved : resume_) {
+    if (saved.ring != name) continue;
+    named = true;
+    if (saved.generation != geometry.generation) continue;
+    same_ring = true;
+    // A position names its lane by its sequence; every other lane's reader ignores it.
+    for (Lane& lane : ring->lanes) lane.reader->seek(saved.next_sequence);
+  }
+  if (named) {
+    if (!same_ring) {
+      // Lane l's first event has sequence l.
+      for (uint32_t lane = 0; lane < geometry.lane_count; ++lane) {
+        ring->lanes[lane].reader->seek(lane);
+      }
+    }
+    resume_.erase(std::remove_if(resume_.begin(), resume_.end(),
+                                 [&](const RingPosition& saved) { return saved.ring == name; }),
+                  resume_.end());
+  }
+  rings_.push_back(std::move(ring));
 }
 
 td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& count,
                               uint64_t& lost) {
   count = 0;
   lost = 0;
-  if (platform::monotonic_ns() >= next_scan_ns_ ||
-      directory_version(rings_dir_) != scanned_version_) {
-    scan(false);
+  // A pass under way goes on; a new one begins every second, or when a name was added or
+  // removed (looked at no more often than every 100 ms).
+  if (walk_.in_pass()) {
+    walk(false, kScanStep);
+  } else {
+    uint64_t now = platform::monotonic_ns();
+    if (now >= next_scan_ns_ ||
+        (now >= next_change_scan_ns_ && directory_version(rings_dir_) != scanned_version_)) {
+      begin_pass();
+      walk(false, kScanStep);
+    }
   }
   // A lane that fails to read marks its whole ring broken: found again at the next scan.
   auto read_lane = [&](Ring& ring, Lane& lane, td_event_record* into, size_t room, size_t& got) {
@@ -476,15 +595,26 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
 
 td_status channel_counters(const std::string& rings_dir, td_counters& out) {
   out = td_counters{};
-  for (const std::string& name : list_directory(rings_dir, kMaxRingNames)) {
-    if (!starts_with(name, kRingPrefix)) continue;
+  // Every name of the directory, however many: the rings are those ChannelReader reads, up to
+  // kMaxRingsPerUser of each user.
+  DirectoryWalk walk(rings_dir);
+  std::vector<DirectoryEntry> found;
+  while (!walk.step(kScanStep, ring_name_syntax, found)) {
+  }
+  std::vector<std::pair<std::string, size_t>> per_user;
+  for (const DirectoryEntry& entry : found) {
     MappedFile file;
-    std::string path = platform::join_path(rings_dir, name.c_str());
+    std::string path = platform::join_path(rings_dir, entry.name.c_str());
     if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, file) != TD_OK) continue;
+    if (!ring_name_of(entry.name, file.owner().key)) continue;
     FileSource source(file);
     td_counters ring;
     RingGeometry geometry;
     if (geometry_of(file, geometry) != TD_OK || !read_counters(source, ring)) continue;
+    auto user = std::find_if(per_user.begin(), per_user.end(),
+                             [&](const auto& counted) { return counted.first == file.owner().key; });
+    if (user == per_user.end()) user = per_user.insert(per_user.end(), {file.owner().key, 0});
+    if (++user->second > kMaxRingsPerUser) continue;
     out.produced = saturating_add(out.produced, ring.produced);
     out.dropped = saturating_add(out.dropped, ring.dropped);
     for (int kind = 0; kind < TD_KIND_SLOTS; ++kind) {

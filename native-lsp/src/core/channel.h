@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config_block.h"
@@ -29,8 +30,17 @@ constexpr char kConfigLockName[] = "config.lock";
 constexpr char kRingsDirName[] = "rings";
 constexpr char kRingPrefix[] = "ring-";
 
-// Most names a rings directory is searched through for one user's ring.
+// Most names of rings dropped as damaged a reader remembers.
 constexpr size_t kMaxRingNames = 4096;
+
+// Whether `name` is one a ring can have: "ring-" then ASCII letters, digits and '-' (what users'
+// keys and the random suffixes are made of), at most 127 bytes. Nothing else in a rings
+// directory is looked at: not another user's junk, not a name that is not text.
+bool ring_name_syntax(const char* name);
+
+// Whether a ring named `name` is one the user `key` could have made: "ring-<key>", or
+// "ring-<key>-" and 16 hex digits. A file under a name not its owner's is nobody's ring.
+bool ring_name_of(const std::string& name, const std::string& key);
 
 // Most rings a reader keeps open for one user: a user's programs share one (more only where its
 // name was squatted), and no user can make a reader hold a descriptor per file they create.
@@ -137,10 +147,12 @@ struct RingPosition {
 // Reads every lane of every user's ring of a channel and merges them by time, each lane in its
 // own order (a thread's events in the order it published them): the reader's own user's rings
 // through a mapping, other users' by copying (their owners could truncate a mapping under it).
-// The rings directory is listed again when a name is added to it, and at least once a second, so
-// that a user who starts recording later is read too; a ring that is damaged or replaced is
-// dropped and found again. Each event's `user` is the index of its ring's owner among
-// user_keys().
+// The rings directory is walked again at least once a second, and when a name was added or
+// removed (after 20 times as long as the last pass took), so that a user who starts recording
+// later is read too; a ring that is damaged or replaced is dropped and found again. Only names a
+// ring can have, under its owner's own key, are rings (at most kMaxRingsPerUser of each user):
+// another user's files never hide one, and a directory of any size is walked a bounded step a
+// read. Each event's `user` is the index of its ring's owner among user_keys().
 class ChannelReader {
  public:
   // Rings named in `resume` with the same generation are read on from their position; every
@@ -163,23 +175,38 @@ class ChannelReader {
   const std::vector<std::string>& user_keys() const { return users_; }
 
   size_t ring_count() const { return rings_.size(); }
+  // Files under rings' names this reader opened to look at, all told: names passed over are not
+  // opened again.
+  uint64_t files_opened() const { return files_opened_; }
 
  private:
   struct Lane;
   struct Ring;
-  void scan(bool first);
+  // A pass over the rings directory: begun (rings gone bad dropped), then walked a step at a
+  // time (true when it came to its end), each name found considered.
+  void begin_pass();
+  bool walk(bool first, size_t budget);
+  void consider(const DirectoryEntry& entry, bool first, uint64_t now);
+  void pass_over(uint64_t key, uint64_t until);
   uint32_t user_index(const std::string& key);
 
   std::string rings_dir_;
   std::string own_key_;  // the reading user: its own rings are mapped, others' copied
   ReaderStart start_;
   uint64_t stall_timeout_ns_;
-  uint64_t next_scan_ns_ = 0;
-  uint64_t scanned_version_ = 0;  // the rings directory's version at the last scan
+  uint64_t next_scan_ns_ = 0;         // when the next pass begins, changed or not
+  uint64_t next_change_scan_ns_ = 0;  // the soonest a change begins one
+  uint64_t pass_cost_ns_ = 0;         // time spent in the pass under way
+  uint64_t scanned_version_ = 0;  // the rings directory's version when the last pass began
   std::vector<std::unique_ptr<Ring>> rings_;
   std::vector<std::string> users_;
   std::vector<std::string> dropped_;  // names of rings dropped as damaged
   std::vector<RingPosition> resume_;  // positions to read on from, used at each ring's first find
+  DirectoryWalk walk_;
+  uint64_t salt_;
+  // Names (with their file) found not to be rings, and until when they are not looked at again.
+  std::unordered_map<uint64_t, uint64_t> passed_over_;
+  uint64_t files_opened_ = 0;
 };
 
 // The counters of every ring of a channel that the caller can read, added up (saturating).

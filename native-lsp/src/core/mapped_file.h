@@ -130,6 +130,40 @@ uint64_t directory_version(const std::string& dir);
 // The names in `dir` (not "." and ".."), at most `limit` of them; empty if it cannot be read.
 std::vector<std::string> list_directory(const std::string& dir, size_t limit);
 
+// One name met walking a directory, and the file it named then: its inode (0 where the platform
+// tells none without opening it).
+struct DirectoryEntry {
+  std::string name;
+  uint64_t id = 0;
+};
+
+// Walks a directory a bounded number of names at a time, each step going on where the last
+// stopped, and starting over (the directory opened anew) once it came to the end: a directory
+// of any size is read whole over enough steps, at a bounded cost each. A name there through a
+// whole pass is met in it once.
+class DirectoryWalk {
+ public:
+  explicit DirectoryWalk(std::string dir) : dir_(std::move(dir)) {}
+  ~DirectoryWalk();
+  DirectoryWalk(const DirectoryWalk&) = delete;
+  DirectoryWalk& operator=(const DirectoryWalk&) = delete;
+
+  // Looks at up to `budget` names (not "." and ".."), adding to `out` those `keep` accepts. True
+  // when the pass came to its end (or the directory cannot be read): the next step begins anew.
+  bool step(size_t budget, bool (*keep)(const char* name), std::vector<DirectoryEntry>& out);
+
+  // Whether a pass is under way (a step left names for the next).
+  bool in_pass() const { return handle_ != nullptr; }
+
+ private:
+  void finish();  // closes the pass: per platform
+
+  std::string dir_;
+  void* handle_ = nullptr;  // DIR* on POSIX, the search HANDLE on Windows
+  bool have_pending_ = false;  // Windows: the search's first name, in pending_, not yet looked at
+  DirectoryEntry pending_;
+};
+
 // The calling process's user, as in FileOwner.
 FileOwner current_user();
 

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "mapped_file.h"
@@ -302,6 +303,39 @@ std::vector<std::string> list_directory(const std::string& dir, size_t limit) {
   }
   closedir(stream);
   return names;
+}
+
+DirectoryWalk::~DirectoryWalk() { finish(); }
+
+void DirectoryWalk::finish() {
+  if (handle_ != nullptr) closedir(static_cast<DIR*>(handle_));
+  handle_ = nullptr;
+}
+
+bool DirectoryWalk::step(size_t budget, bool (*keep)(const char* name),
+                         std::vector<DirectoryEntry>& out) {
+  if (handle_ == nullptr) {
+    int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return true;
+    DIR* stream = fdopendir(fd);
+    if (stream == nullptr) {
+      close(fd);
+      return true;
+    }
+    handle_ = stream;
+  }
+  DIR* stream = static_cast<DIR*>(handle_);
+  for (size_t looked = 0; looked < budget; ++looked) {
+    struct dirent* entry = readdir(stream);
+    if (entry == nullptr) {
+      finish();
+      return true;
+    }
+    const char* name = entry->d_name;
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0 || !keep(name)) continue;
+    out.push_back(DirectoryEntry{name, static_cast<uint64_t>(entry->d_ino)});
+  }
+  return false;
 }
 
 FileOwner current_user() {

@@ -496,6 +496,42 @@ std::vector<std::string> list_directory(const std::string& dir, size_t limit) {
   return names;
 }
 
+DirectoryWalk::~DirectoryWalk() { finish(); }
+
+void DirectoryWalk::finish() {
+  if (handle_ != nullptr) FindClose(static_cast<HANDLE>(handle_));
+  handle_ = nullptr;
+  have_pending_ = false;
+}
+
+bool DirectoryWalk::step(size_t budget, bool (*keep)(const char* name),
+                         std::vector<DirectoryEntry>& out) {
+  WIN32_FIND_DATAW found;
+  if (handle_ == nullptr) {
+    HANDLE search = FindFirstFileExW(widen(dir_ + "\\*").c_str(), FindExInfoBasic, &found,
+                                     FindExSearchNameMatch, nullptr, 0);
+    if (search == INVALID_HANDLE_VALUE) return true;
+    handle_ = search;
+    pending_ = DirectoryEntry{narrow(found.cFileName), 0};
+    have_pending_ = true;
+  }
+  for (size_t looked = 0; looked < budget; ++looked) {
+    std::string name;
+    if (have_pending_) {
+      name = std::move(pending_.name);
+      have_pending_ = false;
+    } else if (FindNextFileW(static_cast<HANDLE>(handle_), &found)) {
+      name = narrow(found.cFileName);
+    } else {
+      finish();
+      return true;
+    }
+    if (name == "." || name == ".." || !keep(name.c_str())) continue;
+    out.push_back(DirectoryEntry{std::move(name), 0});
+  }
+  return false;
+}
+
 FileOwner current_user() {
   TokenIdentity self = token_identity();
   return FileOwner{self.user, self.admin};

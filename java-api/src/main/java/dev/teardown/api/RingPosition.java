@@ -19,11 +19,23 @@ public record RingPosition(String ring, long generation, long nextSequence) {
   /** Longest ring name, in UTF-8 bytes, that a position can hold. */
   public static final int MAX_RING_NAME_BYTES = 127;
 
+  private static final java.util.regex.Pattern RING_NAME = java.util.regex.Pattern.compile("ring-[A-Za-z0-9-]+");
+
   public RingPosition {
     Objects.requireNonNull(ring, "ring");
-    int bytes = ring.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-    if (bytes == 0 || bytes > MAX_RING_NAME_BYTES || ring.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("not a ring name: \"" + ring + "\"");
+    if (!isRingName(ring)) {
+      throw new IllegalArgumentException("not a ring name: " + ring.codePoints().limit(MAX_RING_NAME_BYTES)
+          .mapToObj(c -> c >= 0x20 && c < 0x7F ? Character.toString(c) : String.format("\\u%04x", c))
+          .collect(java.util.stream.Collectors.joining("", "\"", "\"")));
     }
+  }
+
+  /**
+   * Whether {@code name} is one a ring can have: {@code ring-}, then ASCII letters, digits and
+   * {@code -} (a user's key, perhaps a random suffix), at most {@link #MAX_RING_NAME_BYTES} bytes.
+   * Readers read no file under any other name.
+   */
+  public static boolean isRingName(String name) {
+    return name != null && name.length() <= MAX_RING_NAME_BYTES && RING_NAME.matcher(name).matches();
   }
 }

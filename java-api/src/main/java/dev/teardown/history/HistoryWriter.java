@@ -131,7 +131,11 @@ final class HistoryWriter implements AutoCloseable {
     try (Statement statement = connection.createStatement();
         ResultSet result = statement.executeQuery("SELECT ring, generation, next_sequence FROM positions")) {
       while (result.next()) {
-        positions.add(new RingPosition(result.getString(1), result.getLong(2), result.getLong(3)));
+        // A name no ring can have (saved by an older recorder that read any name): no ring to read
+        // on, so nothing to resume.
+        if (RingPosition.isRingName(result.getString(1))) {
+          positions.add(new RingPosition(result.getString(1), result.getLong(2), result.getLong(3)));
+        }
       }
       connection.commit();
     } catch (SQLException e) {

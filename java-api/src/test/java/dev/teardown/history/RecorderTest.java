@@ -9,6 +9,7 @@ import dev.teardown.api.CloseMode;
 import dev.teardown.api.Ending;
 import dev.teardown.api.EventKind;
 import dev.teardown.api.Initiator;
+import dev.teardown.api.RingPosition;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownEvent;
 import java.nio.file.Files;
@@ -209,6 +210,26 @@ class RecorderTest {
       assertEquals(1, savedPositions().length);
       assertEquals(15, savedPositions()[0]);
     }
+  }
+
+  @Test
+  void aRecorderRestartsOverPositionsSavedUnderNamesNoRingCanHave() throws Exception {
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
+      publishCloses(channel, 0, 10);
+      assertEquals(10, record(channel, 10, Recorder.Options.DEFAULT).recorded());
+      // What a recorder that read any name under rings/ could have saved: another user's junk.
+      try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + db());
+          java.sql.PreparedStatement insert = sql.prepareStatement("INSERT INTO positions VALUES (?, 1, 0)")) {
+        for (String junk : List.of("ring-\ufffd\ufffd", "ring-" + "9".repeat(200), "ring-1 2", "x")) {
+          insert.setString(1, junk);
+          insert.executeUpdate();
+        }
+      }
+      publishCloses(channel, 10, 15);
+      assertEquals(15, record(channel, 15, Recorder.Options.DEFAULT).recorded(), "the five new ones, once");
+    }
+    assertThrows(IllegalArgumentException.class, () -> new RingPosition("ring-\u001b[2J", 1, 0));
+    assertTrue(RingPosition.isRingName("ring-S-1-5-21-7-1001-00000000000000ff"));
   }
 
   @Test

@@ -131,11 +131,11 @@ public final class NativeReader implements AutoCloseable {
           for (int i = 0; i < rings.getValue(); i++) {
             long base = (long) i * POSITION_SIZE;
             byte[] name = out.getByteArray(base + POSITION_RING, RingPosition.MAX_RING_NAME_BYTES + 1);
-            positions.add(
-                new RingPosition(
-                    NativeChannel.fromCString(name, 0, name.length),
-                    out.getLong(base + POSITION_GENERATION),
-                    out.getLong(base + POSITION_NEXT_SEQUENCE)));
+            String ring = NativeChannel.fromCString(name, 0, name.length);
+            if (RingPosition.isRingName(ring)) {  // the library reads no other: never a reader's end
+              positions.add(
+                  new RingPosition(ring, out.getLong(base + POSITION_GENERATION), out.getLong(base + POSITION_NEXT_SEQUENCE)));
+            }
           }
           return positions;
         }
