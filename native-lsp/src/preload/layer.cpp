@@ -333,7 +333,8 @@ td_kernel_view kernel_view_of(const tcp_info& info, socklen_t length, int unread
 // a connect is still in progress and the kernel had only the peer's answer to it (a refusal is one
 // segment in; a connection made had its SYN-ACK).
 bool read_kernel(int fd, SocketEntry& entry, int unread, td_kernel_view& view) {
-  tcp_info info{};
+  // Not zeroed (a close's path): only fields within the length the kernel filled are read.
+  tcp_info info;
   socklen_t length = sizeof(info);
   if (real().getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0 ||
       !TD_HOLDS(length, tcpi_segs_in)) {
@@ -433,7 +434,7 @@ void on_connect_outcome(int fd, int pending_error) noexcept {
   if (pending_error == 0) {
     // SO_ERROR says 0 while the connect is still under way, too: the kernel tells which.
     constexpr uint8_t kSynSent = 2;
-    tcp_info info{};
+    tcp_info info;  // its state, the first field, is all that is read
     socklen_t length = sizeof(info);
     if (real().getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 &&
         info.tcpi_state == kSynSent) {
