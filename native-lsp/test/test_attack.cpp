@@ -19,7 +19,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -319,6 +322,60 @@ TEST_F(Attack, AnUnprivilegedUserCannotCrashSteerOrImpersonateRootsProgramsOrRea
     ASSERT_EQ(lstat((squat_dir + "/rings/" + name).c_str(), &info), 0);
     EXPECT_NE(info.st_uid, 0u) << name << ": root recorded into the squatter's directory";
   }
+}
+
+// A root server forks a worker that becomes another user (nginx, Apache and sshd do): the worker
+// keeps no descriptor and no mapping of root's ring, so it can neither truncate root's ring under
+// root's readers and programs (SIGBUS) nor rewrite it, and what it does as the other user is
+// recorded in that user's ring, attributed to that user.
+TEST_F(Attack, AWorkerThatBecomesAnotherUserKeepsNothingOfRootsRing) {
+  std::string channel_dir = base_.file("channel");
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(channel_dir, true, 1024, admin), TD_OK);
+  // Root's reader maps root's own ring: a truncation under it would kill it.
+  ChannelReader reader(admin->rings_dir(), ReaderStart::Oldest, 1'000'000'000);
+  int port = free_port();
+  std::string ids = std::to_string(attacker_.uid) + ":" + std::to_string(attacker_.gid);
+  ProbeRun run = teardown::testing::run_probe(TEARDOWN_DROP_PROBE_PATH, ids, port, channel_dir,
+                                              base_.file("drop"), std::chrono::seconds(60));
+  ASSERT_EQ(run.status, 0) << run.transcript;
+  EXPECT_NE(run.transcript.find("descriptors 0\n"), std::string::npos) << run.transcript;
+  EXPECT_NE(run.transcript.find("mappings 0\n"), std::string::npos) << run.transcript;
+  EXPECT_NE(run.transcript.find("truncate EACCES\n"), std::string::npos) << run.transcript;
+  // Whose each connection's events are, by the client's port.
+  std::map<int, std::string> phase_of;
+  std::istringstream lines(run.transcript);
+  std::string word;
+  while (lines >> word) {
+    if (word != "connection") continue;
+    std::string phase;
+    int local_port = 0;
+    lines >> phase >> local_port;
+    phase_of[local_port] = phase;
+  }
+  ASSERT_EQ(phase_of.size(), 4u) << run.transcript;
+  std::map<std::string, std::set<std::string>> users_of_phase;
+  std::vector<td_event_record> batch(256);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    size_t count = 0;
+    uint64_t lost = 0;
+    ASSERT_EQ(reader.read(batch.data(), batch.size(), count, lost), TD_OK);
+    EXPECT_EQ(lost, 0u);
+    for (size_t i = 0; i < count; ++i) {
+      auto phase = phase_of.find(batch[i].local.port);
+      if (phase == phase_of.end()) phase = phase_of.find(batch[i].remote.port);
+      if (phase == phase_of.end()) continue;
+      users_of_phase[phase->second].insert(reader.user_keys().at(batch[i].user));
+    }
+    if (users_of_phase.size() == 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::set<std::string> root{"0"};
+  const std::set<std::string> worker{std::to_string(attacker_.uid)};
+  EXPECT_EQ(users_of_phase["root-before"], root);
+  EXPECT_EQ(users_of_phase["worker-as-root"], root);
+  EXPECT_EQ(users_of_phase["worker-as-user"], worker) << "after the drop: the new user's events";
+  EXPECT_EQ(users_of_phase["root-after"], root) << "the parent still records as root";
 }
 
 // A user with no system channel records into a private channel of their own under

@@ -13,12 +13,13 @@ constexpr int kConfigReadAttempts = 1000;
 constexpr size_t kPendingPerLane = 1024;
 
 // A reader walks the rings directory whole at least once a second, and when a name was added or
-// removed, but then only after 20 times as long as the last pass took: a directory that changes
-// all the time costs at most a twentieth of a reader's time, and a small one is walked again at
-// once. A pass looks at most kScanStep names a read, so a directory of any size slows no read by
-// more than that.
+// removed while its time for passes lasts: that time grows by a twentieth of the time that goes
+// by (up to 50 ms) and each pass spends what it took. A directory that changes all the time costs
+// at most a twentieth of a reader's time, and a small one is walked again at once. A pass looks
+// at most kScanStep names a read, so a directory of any size slows no read by more than that.
 constexpr uint64_t kScanIntervalNs = 1000000000ull;
-constexpr uint64_t kChangeScanCostFactor = 20;
+constexpr int64_t kScanShare = 20;
+constexpr int64_t kMaxScanCreditNs = 50000000;
 constexpr size_t kScanStep = 4096;
 // A name found not to be a ring is looked at again only when the name names another file, or
 // (not sound yet, not readable) after 10 s; at most this many are remembered.
@@ -192,6 +193,7 @@ td_status Channel::attach(const std::string& dir, std::unique_ptr<Channel>& out)
                        Owner::AdminOrSelf, config) == TD_OK &&
       config.map(layout::config_file_bytes()) == TD_OK &&
       ConfigBlock::validate(config.data(), config.size()) == TD_OK) {
+    config.keep_mapping_only();  // a producer holds no descriptor (see try_ring)
     channel->config_file_ = std::move(config);
     channel->config_ = ConfigBlock(channel->config_file_.data());
     channel->config_trusted_ = true;
@@ -243,6 +245,9 @@ td_status Channel::try_ring(const std::string& name, uint32_t slot_count, bool c
   EventRing ring;
   status = EventRing::bind(file.data(), file.size(), ring);
   if (status != TD_OK) return status;
+  // No descriptor is kept: a child this process forks, which may become another user (a
+  // server's worker), could truncate the ring under every mapping of it through one.
+  file.keep_mapping_only();
   ring_file_ = std::move(file);
   ring_path_ = path;
   ring_ = ring;
@@ -271,8 +276,13 @@ td_status Channel::open_own_ring(uint32_t slot_count) {
   return try_ring(prefix + random_name(), slot_count, true);
 }
 
+void Channel::retire() {
+  retired_ = true;
+  ring_file_.forsake_mapping();
+}
+
 bool Channel::revive() {
-  if (!ring_.bound() || !ring_file_.same_file_as(ring_path_) || !ring_.rebind()) return false;
+  if (retired_ || !ring_.bound() || !ring_file_.same_file_as(ring_path_) || !ring_.rebind()) return false;
   if (config_trusted_) {
     std::string config_path = platform::join_path(dir_, kConfigFileName);
     if (!config_file_.same_file_as(config_path) || !config_.rebind()) return false;
@@ -352,7 +362,9 @@ ChannelReader::ChannelReader(std::string rings_dir, ReaderStart start, uint64_t 
       stall_timeout_ns_(stall_timeout_ns),
       resume_(std::move(resume)),
       walk_(rings_dir_),
-      salt_(random_bits()) {
+      salt_(random_bits()),
+      credit_at_ns_(platform::monotonic_ns()) {
+  scan_credit_ns_ = kMaxScanCreditNs;
   // The first pass is whole: where the reader starts applies to every ring there now.
   begin_pass();
   while (!walk(true, SIZE_MAX)) {
@@ -407,13 +419,16 @@ bool ChannelReader::walk(bool first, size_t budget) {
   bool ended = walk_.step(budget, ring_name_syntax, found);
   for (const DirectoryEntry& entry : found) consider(entry, first, began);
   uint64_t now = platform::monotonic_ns();
-  pass_cost_ns_ += now - began;
-  if (ended) {
-    next_scan_ns_ = now + kScanIntervalNs;
-    next_change_scan_ns_ = now + std::min(kScanIntervalNs, kChangeScanCostFactor * pass_cost_ns_);
-    pass_cost_ns_ = 0;
-  }
+  scan_credit_ns_ -= static_cast<int64_t>(now - began);
+  if (ended) next_scan_ns_ = now + kScanIntervalNs;
   return ended;
+}
+
+bool ChannelReader::may_scan_for_change(uint64_t now) {
+  int64_t earned = static_cast<int64_t>(std::min<uint64_t>(now - credit_at_ns_, kScanIntervalNs)) / kScanShare;
+  scan_credit_ns_ = std::min(kMaxScanCreditNs, scan_credit_ns_ + earned);
+  credit_at_ns_ = now;
+  return scan_credit_ns_ >= 0;
 }
 
 void ChannelReader::pass_over(uint64_t key, uint64_t until) {
@@ -518,13 +533,13 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
   count = 0;
   lost = 0;
   // A pass under way goes on; a new one begins every second, or when a name was added or
-  // removed (looked at no more often than every 100 ms).
+  // removed (while the time for passes lasts).
   if (walk_.in_pass()) {
     walk(false, kScanStep);
   } else {
     uint64_t now = platform::monotonic_ns();
     if (now >= next_scan_ns_ ||
-        (now >= next_change_scan_ns_ && directory_version(rings_dir_) != scanned_version_)) {
+        (may_scan_for_change(now) && directory_version(rings_dir_) != scanned_version_)) {
       begin_pass();
       walk(false, kScanStep);
     }

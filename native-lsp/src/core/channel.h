@@ -107,6 +107,14 @@ class Channel {
   // mapped, sound again with the same geometry, and now bound afresh. Allocates nothing.
   bool revive();
 
+  // Producer side: the process can no longer become the ring's user (it changed user for
+  // good). The ring's mapping is replaced with private memory (a thread publishing into it now
+  // writes nowhere) and the channel is never revived: unhealthy for ever.
+  void retire();
+  bool retired() const { return retired_; }
+  // The user whose ring this is.
+  const std::string& ring_owner() const { return ring_file_.owner().key; }
+
   // A copy of the configuration, never torn; TD_ERR_NOT_FOUND when there is none.
   td_status read_config(td_config& out) const;
 
@@ -129,6 +137,7 @@ class Channel {
                             // reader/admin: any configuration; mapped only if the caller's
   bool config_writable_ = false;
   bool config_trusted_ = false;
+  bool retired_ = false;
   layout::ConfigHeader defaults_{};  // the configuration a producer applies without a trusted one
   ConfigBlock config_;
   MappedFile ring_file_;
@@ -148,7 +157,7 @@ struct RingPosition {
 // own order (a thread's events in the order it published them): the reader's own user's rings
 // through a mapping, other users' by copying (their owners could truncate a mapping under it).
 // The rings directory is walked again at least once a second, and when a name was added or
-// removed (after 20 times as long as the last pass took), so that a user who starts recording
+// removed (at most a twentieth of the reader's time), so that a user who starts recording
 // later is read too; a ring that is damaged or replaced is dropped and found again. Only names a
 // ring can have, under its owner's own key, are rings (at most kMaxRingsPerUser of each user):
 // another user's files never hide one, and a directory of any size is walked a bounded step a
@@ -195,8 +204,9 @@ class ChannelReader {
   ReaderStart start_;
   uint64_t stall_timeout_ns_;
   uint64_t next_scan_ns_ = 0;         // when the next pass begins, changed or not
-  uint64_t next_change_scan_ns_ = 0;  // the soonest a change begins one
-  uint64_t pass_cost_ns_ = 0;         // time spent in the pass under way
+  // The time left for passes begun by a change (see channel.cpp), and when it was last earned.
+  bool may_scan_for_change(uint64_t now);
+  int64_t scan_credit_ns_ = 0;
   uint64_t scanned_version_ = 0;  // the rings directory's version when the last pass began
   std::vector<std::unique_ptr<Ring>> rings_;
   std::vector<std::string> users_;
@@ -204,6 +214,7 @@ class ChannelReader {
   std::vector<RingPosition> resume_;  // positions to read on from, used at each ring's first find
   DirectoryWalk walk_;
   uint64_t salt_;
+  uint64_t credit_at_ns_;
   // Names (with their file) found not to be rings, and until when they are not looked at again.
   std::unordered_map<uint64_t, uint64_t> passed_over_;
   uint64_t files_opened_ = 0;

@@ -12,7 +12,9 @@ MappedFile::MappedFile(MappedFile&& other) noexcept
       size_(std::exchange(other.size_, 0)),
       handle_(std::exchange(other.handle_, -1)),
       writable_(std::exchange(other.writable_, false)),
-      owner_(std::move(other.owner_)) {}
+      owner_(std::move(other.owner_)),
+      device_(std::exchange(other.device_, 0)),
+      inode_(std::exchange(other.inode_, 0)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -22,6 +24,8 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     handle_ = std::exchange(other.handle_, -1);
     writable_ = std::exchange(other.writable_, false);
     owner_ = std::move(other.owner_);
+    device_ = std::exchange(other.device_, 0);
+    inode_ = std::exchange(other.inode_, 0);
   }
   return *this;
 }

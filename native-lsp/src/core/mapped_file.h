@@ -80,6 +80,17 @@ class MappedFile {
   // Whether `path` still names this very file.
   bool same_file_as(const std::string& path) const;
 
+  // Lets go of the descriptor, keeping the mapping and what same_file_as needs: a producer holds
+  // no descriptor of its ring, so that no process it forks (which may become another user) can
+  // truncate or rewrite the file through one. Windows: the handle stays (handles are not
+  // inherited, and a mapped file cannot be truncated there).
+  void keep_mapping_only();
+
+  // Replaces the mapping, in place, with private zeroed memory: anything still writing into it
+  // (another thread) writes into memory of its own, and nothing reaches the file through this
+  // process any more. Windows: nothing (see keep_mapping_only).
+  void forsake_mapping();
+
   uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   bool mapped() const { return data_ != nullptr; }
@@ -101,6 +112,8 @@ class MappedFile {
   intptr_t handle_ = -1;  // fd on POSIX, HANDLE on Windows
   bool writable_ = false;
   FileOwner owner_;
+  uint64_t device_ = 0;  // POSIX, after keep_mapping_only: the file's identity
+  uint64_t inode_ = 0;
 };
 
 // Directories of a channel.

@@ -96,6 +96,25 @@ void MappedFile::reset() {
   handle_ = -1;
   writable_ = false;
   owner_ = FileOwner{};
+  device_ = 0;
+  inode_ = 0;
+}
+
+void MappedFile::keep_mapping_only() {
+  struct stat info {};
+  if (data_ == nullptr || handle_ < 0 || fstat(static_cast<int>(handle_), &info) != 0) return;
+  device_ = static_cast<uint64_t>(info.st_dev);
+  inode_ = static_cast<uint64_t>(info.st_ino);
+  close(static_cast<int>(handle_));
+  handle_ = -1;
+}
+
+void MappedFile::forsake_mapping() {
+  if (data_ == nullptr) return;
+  // One call, in place: no moment at which the range is unmapped for another thread to fault on.
+  mmap(data_, size_, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  device_ = 0;
+  inode_ = 0;
 }
 
 td_status MappedFile::open(const std::string& path, FileAccess access, Owner owner,
@@ -215,11 +234,19 @@ bool MappedFile::others_can_write() const {
 }
 
 bool MappedFile::same_file_as(const std::string& path) const {
-  struct stat mine {};
+  uint64_t device = device_;
+  uint64_t inode = inode_;
+  if (handle_ >= 0) {
+    struct stat mine {};
+    if (fstat(static_cast<int>(handle_), &mine) != 0) return false;
+    device = static_cast<uint64_t>(mine.st_dev);
+    inode = static_cast<uint64_t>(mine.st_ino);
+  } else if (inode == 0) {
+    return false;
+  }
   struct stat named {};
-  if (handle_ < 0 || fstat(static_cast<int>(handle_), &mine) != 0) return false;
   if (lstat(path.c_str(), &named) != 0) return false;
-  return mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
+  return device == static_cast<uint64_t>(named.st_dev) && inode == static_cast<uint64_t>(named.st_ino);
 }
 
 bool MappedFile::lock_exclusive() {

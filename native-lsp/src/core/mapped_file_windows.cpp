@@ -496,6 +496,10 @@ std::vector<std::string> list_directory(const std::string& dir, size_t limit) {
   return names;
 }
 
+void MappedFile::keep_mapping_only() {}
+
+void MappedFile::forsake_mapping() {}
+
 DirectoryWalk::~DirectoryWalk() { finish(); }
 
 void DirectoryWalk::finish() {

@@ -44,4 +44,9 @@ std::string default_channel_dir();
 // dir + separator + name.
 std::string join_path(const std::string& dir, const char* name);
 
+// Whether this process is, or could become again, the user `key` (a file owner's key): POSIX,
+// whether it is its real, effective or saved uid. Windows: always (a process's user does not
+// change).
+bool can_become(const std::string& key) noexcept;
+
 }  // namespace teardown::platform

@@ -168,4 +168,13 @@ std::string join_path(const std::string& dir, const char* name) {
   return dir + "/" + name;
 }
 
+bool can_become(const std::string& key) noexcept {
+  uid_t real = 0, effective = 0, saved = 0;
+  if (getresuid(&real, &effective, &saved) != 0) return true;
+  char* end = nullptr;
+  unsigned long uid = std::strtoul(key.c_str(), &end, 10);
+  if (key.empty() || end == nullptr || *end != '\0') return false;
+  return uid == real || uid == effective || uid == saved;
+}
+
 }  // namespace teardown::platform

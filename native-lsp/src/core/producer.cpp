@@ -106,7 +106,43 @@ void Producer::after_fork() noexcept {
   refreshing_.clear(std::memory_order_relaxed);
 }
 
+void Producer::user_changed() noexcept {
+  user_changed_.store(true, std::memory_order_release);
+  follow_user();
+}
+
+void Producer::follow_user() noexcept {
+  // Attachments change only under this flag; a thread attaching now leaves it for the next call.
+  if (attaching_.test_and_set(std::memory_order_acquire)) return;
+  try {
+    user_changed_.store(false, std::memory_order_relaxed);
+    const std::string now = current_user().key;
+    Channel* current = channel_.load(std::memory_order_relaxed);
+    Channel* follow = nullptr;
+    uint32_t count = attachment_count_.load(std::memory_order_acquire);
+    for (uint32_t i = 0; i < count && i < kMaxAttachments; ++i) {
+      Channel* channel = attachments_[i];
+      if (channel == nullptr || channel->retired()) continue;
+      if (!platform::can_become(channel->ring_owner())) {
+        channel->retire();
+        continue;
+      }
+      if (channel->ring_owner() == now && channel->healthy()) follow = channel;
+    }
+    if (follow != current) {
+      channel_.store(follow, std::memory_order_release);
+      policy_channel_.store(nullptr, std::memory_order_release);
+      wanted_kinds_.store(0, std::memory_order_relaxed);
+      next_attach_ns_.store(0, std::memory_order_relaxed);  // the new user's ring, at once
+    }
+  } catch (...) {
+    user_changed_.store(true, std::memory_order_relaxed);  // tried again at the next call
+  }
+  attaching_.clear(std::memory_order_release);
+}
+
 Channel* Producer::attached() noexcept {
+  if (user_changed_.load(std::memory_order_relaxed)) follow_user();
   Channel* channel = channel_.load(std::memory_order_acquire);
   if (channel != nullptr && channel->healthy()) return channel;
   return try_attach();

@@ -80,6 +80,13 @@ class Producer {
   // its own. Call from the child before it publishes.
   void after_fork() noexcept;
 
+  // The process changed user (setuid and its kin, as the program called them). Events from now
+  // on go to its effective user's ring (attached at the next event, or one attached before if the
+  // process was that user already), and every ring of a user it can no longer become is let go
+  // (Channel::retire): nothing of the old user's stays within reach of the new one. Done here
+  // if no other thread is attaching, else at the next call that asks for the policy.
+  void user_changed() noexcept;
+
   // Number of channel attachments made (each is kept mapped for the life of the process). A
   // channel whose files are re-initialised in place is revived, not attached again.
   uint32_t attachments() const { return attachment_count_.load(std::memory_order_relaxed); }
@@ -93,6 +100,7 @@ class Producer {
 
  private:
   Channel* attached() noexcept;
+  void follow_user() noexcept;
   Policy policy_of(Channel* channel) noexcept;
   Channel* try_attach() noexcept;
   void refresh_policy(Channel& channel, uint32_t version) noexcept;
@@ -103,6 +111,7 @@ class Producer {
   std::atomic<uint32_t> pid_{0};
 
   std::atomic<Channel*> channel_{nullptr};
+  std::atomic<bool> user_changed_{false};  // not yet followed: see user_changed()
   std::atomic<uint32_t> attachment_count_{0};
   Channel* attachments_[kMaxAttachments] = {};  // written only by the attaching thread
   std::atomic<uint64_t> next_attach_ns_{0};

@@ -585,6 +585,31 @@ TD_EXPORT void _exit(int status) {
   __builtin_unreachable();
 }
 
+// A process that changes user (a server's worker giving up root's rights) records as its new
+// user from then on, and keeps nothing of a user it can no longer become. Not in a vfork child:
+// it shares the parent's memory, mappings and all.
+namespace {
+int after_user_call(int result) {
+  if (result == 0 && !in_vfork_child()) {
+    ErrnoGuard guard;
+    teardown::preload::on_user_changed();
+  }
+  return result;
+}
+}  // namespace
+
+TD_EXPORT int setuid(uid_t uid) { return after_user_call(real().setuid(uid)); }
+
+TD_EXPORT int seteuid(uid_t uid) { return after_user_call(real().seteuid(uid)); }
+
+TD_EXPORT int setreuid(uid_t real_uid, uid_t effective) {
+  return after_user_call(real().setreuid(real_uid, effective));
+}
+
+TD_EXPORT int setresuid(uid_t real_uid, uid_t effective, uid_t saved) {
+  return after_user_call(real().setresuid(real_uid, effective, saved));
+}
+
 TD_EXPORT int teardown_send_disconnect(int fd, const void* data, size_t length) {
   return teardown::preload::send_disconnect(fd, data, length);
 }

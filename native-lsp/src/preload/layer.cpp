@@ -840,6 +840,13 @@ bool forget_if_stale(int fd) noexcept {
   return !same;
 }
 
+void on_user_changed() noexcept {
+  try {
+    producer().user_changed();
+  } catch (...) {
+  }
+}
+
 void on_exit() noexcept {
   try {
     Policy policy = producer().policy();

@@ -105,6 +105,9 @@ ssize_t recv_disconnect(int fd, void* buffer, size_t capacity) noexcept;
 
 void on_exit() noexcept;
 
+// The process changed user: see Producer::user_changed.
+void on_user_changed() noexcept;
+
 // epoll reports user data, not descriptors: registrations of our sockets are remembered.
 void on_epoll_registered(int epfd, int op, int fd, const epoll_event* event) noexcept;
 int epoll_descriptor(int epfd, uint64_t data) noexcept;

@@ -50,6 +50,10 @@ RealCalls load() {
   resolve(calls.epoll_wait, "epoll_wait");
   resolve(calls.epoll_pwait, "epoll_pwait");
   resolve(calls.exit_now, "_exit");
+  resolve(calls.setuid, "setuid");
+  resolve(calls.seteuid, "seteuid");
+  resolve(calls.setreuid, "setreuid");
+  resolve(calls.setresuid, "setresuid");
   return calls;
 }
 

@@ -48,6 +48,10 @@ struct RealCalls {
   int (*epoll_wait)(int, epoll_event*, int, int);
   int (*epoll_pwait)(int, epoll_event*, int, int, const sigset_t*);
   void (*exit_now)(int);  // _exit
+  int (*setuid)(uid_t);
+  int (*seteuid)(uid_t);
+  int (*setreuid)(uid_t, uid_t);
+  int (*setresuid)(uid_t, uid_t, uid_t);
 };
 
 // Resolved once; safe to call from any thread at any time, including before constructors ran.
