@@ -538,8 +538,8 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
     walk(false, kScanStep);
   } else {
     uint64_t now = platform::monotonic_ns();
-    if (now >= next_scan_ns_ ||
-        (may_scan_for_change(now) && directory_version(rings_dir_) != scanned_version_)) {
+    if (now >= next_scan_ns_ || (may_scan_for_change(now) && (scanned_version_ == kUnsettledDirectory ||
+                                                               directory_version(rings_dir_) != scanned_version_))) {
       begin_pass();
       walk(false, kScanStep);
     }

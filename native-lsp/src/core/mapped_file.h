@@ -137,7 +137,9 @@ bool trusted_directory(const std::string& dir);
 bool directory_exists(const std::string& dir);
 
 // Changes whenever a name is added to or removed from `dir` (its modification time); 0 if it
-// cannot be had.
+// cannot be had; kUnsettledDirectory while the time is so recent that another name added now
+// could leave it as it is (the clock behind it ticks coarsely): to be looked at again.
+constexpr uint64_t kUnsettledDirectory = 1;
 uint64_t directory_version(const std::string& dir);
 
 // The names in `dir` (not "." and ".."), at most `limit` of them; empty if it cannot be read.

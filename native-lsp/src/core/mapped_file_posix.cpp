@@ -310,7 +310,15 @@ uint64_t directory_version(const std::string& dir) {
   // the size changes with every name.
   uint64_t time = static_cast<uint64_t>(info.st_mtim.tv_sec) * 1000000000ull +
                   static_cast<uint64_t>(info.st_mtim.tv_nsec);
-  return (time ^ (static_cast<uint64_t>(info.st_size) << 40)) + 1;
+  // A time within the clock's last ticks may be shared by a name added a moment later (ext4's
+  // directory size does not change): not settled yet.
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+  constexpr uint64_t kSettleNs = 20000000;
+  if (time + kSettleNs >= now_ns) return kUnsettledDirectory;
+  uint64_t version = (time ^ (static_cast<uint64_t>(info.st_size) << 40)) + 1;
+  return version == kUnsettledDirectory ? version + 1 : version;
 }
 
 std::vector<std::string> list_directory(const std::string& dir, size_t limit) {

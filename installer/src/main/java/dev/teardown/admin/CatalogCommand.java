@@ -69,7 +69,7 @@ final class CatalogCommand {
       if (!result.usable()) {
         err.println("teardown: " + dump + " holds no complete catalog entry: is it the output of "
             + "`netsh winsock show catalog`?");
-        result.incomplete().forEach(line -> err.println("  " + line));
+        result.incomplete().forEach(line -> err.println("  " + Shown.bounded(line, 160)));
         err.flush();
         return UNUSABLE;
       }
@@ -83,7 +83,7 @@ final class CatalogCommand {
       out.printf("Name space providers: %d%n", catalog.nameSpaces().size());
       if (!result.incomplete().isEmpty()) {
         out.printf("%nNot read (incomplete in the dump):%n");
-        result.incomplete().forEach(line -> out.println("  " + line));
+        result.incomplete().forEach(line -> out.println("  " + Shown.bounded(line, 160)));
       }
       List<CatalogProblem> problems = CatalogChecker.check(catalog);
       out.println();
@@ -92,8 +92,9 @@ final class CatalogCommand {
       } else {
         out.printf("%d problem%s:%n", problems.size(), problems.size() == 1 ? "" : "s");
         for (CatalogProblem problem : problems) {
+          // A problem's text quotes the dump's entries (names, paths): shown as text.
           out.printf("  [%s] %s catalog: %s%n      fix: %s%n", problem.kind(), name(problem.catalog()),
-              problem.message(), problem.fix());
+              Shown.text(problem.message()), Shown.text(problem.fix()));
         }
       }
       out.flush();
@@ -137,7 +138,7 @@ final class CatalogCommand {
             case LAYERED -> (entry.ifs() ? "IFS" : "non-IFS") + ", " + entry.providerPath();
             case CHAIN -> entry.chain().stream().map(String::valueOf).collect(Collectors.joining(" -> "));
           };
-          out.printf("    %5d  %-52s %s%n", entry.id(), entry.description(), detail);
+          out.printf("    %5d  %-52s %s%n", entry.id(), Shown.bounded(entry.description(), 52), Shown.text(detail));
         }
       }
     }

@@ -17,6 +17,10 @@ final class ConnectionFormat {
   /** The widest a timeline column gets; longer entries are cut. */
   private static final int COLUMN = 64;
 
+  /** Widths a process ({@code name[pid]}) and a user take at most in the text. */
+  static final int PROCESS = 32;
+  static final int USER = 16;
+
   private ConnectionFormat() {}
 
   static String text(RecordedConnection connection) {
@@ -28,7 +32,7 @@ final class ConnectionFormat {
       out.append(", started by ").append(connection.initiator());
       for (RecordedEnd end : connection.ends()) {
         if (end.local() != null && end.localText().equals(connection.initiator())) {
-          out.append(" (").append(end.process()).append('[').append(end.pid()).append("])");
+          out.append(" (").append(Shown.process(end.process(), end.pid(), PROCESS)).append(whose(end)).append(')');
         }
       }
     }
@@ -45,15 +49,15 @@ final class ConnectionFormat {
     }
     out.append('\n');
     for (RecordedEnd end : connection.ends()) {
-      out.append("  ").append(end.process()).append('[').append(end.pid()).append("] ")
+      out.append("  ").append(Shown.process(end.process(), end.pid(), PROCESS)).append(whose(end)).append(' ')
           .append(end.localText()).append(": ").append(bytes(end)).append('\n');
     }
     out.append(String.format(Locale.ROOT, "  %-23s  ", "TIME"));
     int[] widths = new int[connection.ends().size()];
     for (int i = 0; i < widths.length; i++) {
       RecordedEnd end = connection.ends().get(i);
-      String header = end.process() + "[" + end.pid() + "] " + end.localText()
-          + (end.user().isEmpty() ? "" : " " + end.user());
+      String header = Shown.process(end.process(), end.pid(), PROCESS) + " " + end.localText()
+          + (end.user().isEmpty() ? "" : " " + Shown.bounded(end.user(), USER));
       widths[i] = header.length();
       for (TeardownEvent event : end.events()) {
         widths[i] = Math.max(widths[i], describe(event).length());
@@ -74,13 +78,13 @@ final class ConnectionFormat {
     }
     for (RecordedEnd end : connection.ends()) {
       if (end.state() == RecordedEnd.State.PROCESS_ENDED) {
-        out.append("  ! ").append(end.process()).append('[').append(end.pid())
-            .append("] ended without closing it (killed or crashed): the system closed its socket;"
+        out.append("  ! ").append(Shown.process(end.process(), end.pid(), PROCESS))
+            .append(" ended without closing it (killed or crashed): the system closed its socket;"
                 + " its last recorded activity was at ").append(CLOCK.format(end.last())).append('\n');
       }
       if (end.state() == RecordedEnd.State.ABANDONED) {
-        out.append("  ! ").append(end.process()).append('[').append(end.pid())
-            .append("]'s close was never recorded (its handle was reused, or the process was killed)\n");
+        out.append("  ! ").append(Shown.process(end.process(), end.pid(), PROCESS))
+            .append("'s close was never recorded (its handle was reused, or the process was killed)\n");
       }
     }
     for (Gap gap : connection.gaps()) {
@@ -89,6 +93,11 @@ final class ConnectionFormat {
           .append(": this connection's record may be incomplete\n");
     }
     return out.toString();
+  }
+
+  /** Whose record an end is (its ring's owner): ", root", or nothing when not known. */
+  static String whose(RecordedEnd end) {
+    return end.user().isEmpty() ? "" : ", " + Shown.bounded(end.user(), USER);
   }
 
   /** One end's own bytes, as its close (or failed connect) recorded them, labelled. */

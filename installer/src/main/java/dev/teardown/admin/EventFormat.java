@@ -25,8 +25,8 @@ final class EventFormat {
     return String.format(
         "%-12s %-12s %-24s %-22s %-22s %-22s %-15s %s",
         CLOCK.format(event.time()),
-        truncate(event.user().isEmpty() ? "-" : event.user(), 12),
-        truncate(event.processName() + "[" + event.pid() + "]", 24),
+        Shown.bounded(event.user().isEmpty() ? "-" : event.user(), 12),
+        Shown.process(event.processName(), event.pid(), 24),
         endpoint(event.local()),
         endpoint(event.remote()),
         what(event),
@@ -160,10 +160,6 @@ final class EventFormat {
     text.append(part);
   }
 
-  private static String truncate(String text, int width) {
-    return text.length() <= width ? text : text.substring(0, width - 1) + "~";
-  }
-
   private static StringBuilder field(StringBuilder out, String name, long value) {
     return out.append('"').append(name).append("\":").append(value);
   }
@@ -187,7 +183,9 @@ final class EventFormat {
         case '\r' -> out.append("\\r");
         case '\t' -> out.append("\\t");
         default -> {
-          if (c < 0x20) {
+          // Controls, and what a terminal reading the JSON raw would act on (DEL, C1 controls,
+          // line separators, bidirectional overrides): escaped, the same value to a parser.
+          if (c < 0x20 || Shown.escaped(c)) {
             out.append(String.format("\\u%04x", (int) c));
           } else {
             out.append(c);

@@ -48,6 +48,9 @@ final class HistoryCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    /** RFC 4180: records end with CRLF, whatever the platform. */
+    static final String CSV_LINE_END = "\r\n";
+
     static final String CSV_HEADER = "connection,cause,mechanism,initiator,time,user,pid,process,socket,local,remote,"
         + "kind,how,mode,error,flags,data_length,captured_hex";
 
@@ -58,7 +61,7 @@ final class HistoryCommand implements Callable<Integer> {
       long[] number = {0};
       try (TeardownHistory history = TeardownHistory.open(database.resolve(channel.directory))) {
         if (format == Format.CSV) {
-          out.println(CSV_HEADER);
+          out.print(CSV_HEADER + CSV_LINE_END);
         }
         history.forEachConnection(HistoryQuery.ALL.withSince(from).withLimit(Integer.MAX_VALUE), connection -> {
           number[0]++;
@@ -76,7 +79,7 @@ final class HistoryCommand implements Callable<Integer> {
     private static void csv(PrintWriter out, long number, RecordedConnection connection) {
       for (TeardownEvent event : connection.events()) {
         RecordedEnd end = connection.ends().stream().filter(e -> e.events().contains(event)).findFirst().orElseThrow();
-        out.println(String.join(",",
+        out.print(String.join(",",
             Long.toString(number),
             connection.cause().token(),
             connection.mechanism().name(),
@@ -95,12 +98,16 @@ final class HistoryCommand implements Callable<Integer> {
             cell(event.flags().stream().map(f -> f.name().toLowerCase(Locale.ROOT)).sorted()
                 .reduce((a, b) -> a + " " + b).orElse("")),
             Long.toString(event.dataLength()),
-            HexFormat.of().formatHex(event.captured())));
+            HexFormat.of().formatHex(event.captured())) + CSV_LINE_END);
       }
     }
 
-    /** A CSV cell: quoted when it holds a comma, a quote or a line break (RFC 4180). */
-    static String cell(String value) {
+    /**
+     * A CSV cell (RFC 4180): text only (controls, CR and LF among them, escaped as {@link Shown}
+     * does: a name cannot forge a record or steer a terminal), quoted when it holds a comma or a quote.
+     */
+    static String cell(String raw) {
+      String value = Shown.text(raw);
       if (value.indexOf(',') < 0 && value.indexOf('"') < 0 && value.indexOf('\n') < 0 && value.indexOf('\r') < 0) {
         return value;
       }

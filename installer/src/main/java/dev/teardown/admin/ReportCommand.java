@@ -87,7 +87,7 @@ final class ReportCommand implements Callable<Integer> {
       out.append("  none\n");
     }
     for (HistoryReport.Rank rank : ranks) {
-      out.append(String.format("  %-24s %d%n", rank.name(), rank.resets()));
+      out.append(String.format("  %-24s %d%n", Shown.bounded(rank.name(), 48), rank.resets()));
     }
   }
 

@@ -63,12 +63,14 @@ class HistoryCommandsTest {
     CommandLineRun run = CommandLineRun.of("why", "--db", db.toString(), "--port", "8080");
     assertEquals(0, run.exit(), run.err());
     assertTrue(run.out().startsWith(
-        "127.0.0.1:50000 <-> 127.0.0.1:8080  linger-zero-close, RST, started by 127.0.0.1:50000 (client[100])\n"),
+        "127.0.0.1:50000 <-> 127.0.0.1:8080  linger-zero-close, RST, started by 127.0.0.1:50000 (client[100], "
+            + System.getProperty("user.name") + ")\n"),
         run.out());
     assertTrue(run.out().contains("both ends recorded"), run.out());
     assertTrue(run.out().contains("client[100] 127.0.0.1:50000"), run.out());
     assertTrue(run.out().contains("RESET WSAECONNRESET"), run.out());
-    assertTrue(run.out().contains("  client[100] 127.0.0.1:50000: sent 10, received 20\n"), run.out());
+    assertTrue(run.out().contains("  client[100], " + System.getProperty("user.name") + " 127.0.0.1:50000: sent 10, received 20\n"),
+        run.out());
     assertEquals(3 + 2 + 4, run.out().lines().count(),
         "verdict, description, lifetime, each end's bytes, header, three events: " + run.out());
 
@@ -97,7 +99,7 @@ class HistoryCommandsTest {
     assertEquals(0, run.exit(), run.err());
     assertEquals("{\"connections\":3,\"lost\":0,\"byMechanism\":{\"FIN\":1,\"RST\":2},"
         + "\"byCause\":{\"graceful-close\":1,\"linger-zero-close\":1,\"connect-refused\":1},"
-        + "\"topProcesses\":[{\"name\":\"client\",\"resets\":1}],\"topPorts\":[{\"name\":\"8080\",\"resets\":1}],"
+        + "\"topProcesses\":[{\"name\":\"client (" + System.getProperty("user.name") + ")\",\"resets\":1}],\"topPorts\":[{\"name\":\"8080\",\"resets\":1}],"
         + "\"topPeers\":[{\"name\":\"127.0.0.1\",\"resets\":1}],"
         + "\"failedConnects\":[{\"name\":\"refused by 127.0.0.1:9\",\"attempts\":1}]}", run.out().strip());
     CommandLineRun text = CommandLineRun.of("report", "--db", db.toString());
@@ -130,6 +132,53 @@ class HistoryCommandsTest {
     assertTrue(rows.get(4).contains(",\"curl,1\","), "quoted: " + rows.get(4));
     CommandLineRun jsonl = CommandLineRun.of("history", "export", "--db", db.toString());
     assertEquals(3, jsonl.out().lines().count(), jsonl.out());
+  }
+
+  @Test
+  void namesAreShownAsTextAndNeverForgeALineOrHideAColumn() throws Exception {
+    Path other = dir.resolve("named.db");
+    String evil = "\u001b[2J\u001b[31mevil\r\nforged line\u202e\u0085";
+    String longName = "p".repeat(62);
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("named"), 256)) {
+      channel.publish(event(10, 500, evil, 3, 50001, 7070, EventKind.CLOSE, CloseMode.ABORTIVE, Set.of(), Initiator.LOCAL, Ending.ABORTIVE));
+      channel.publish(event(12, 600, longName, 4, 7070, 50001, EventKind.CLOSE, CloseMode.GRACEFUL, Set.of(), Initiator.REMOTE, Ending.ABORTIVE));
+      try (Recorder recorder = Recorder.open(channel, other, Recorder.Options.DEFAULT)) {
+        recorder.stop();
+        recorder.run();
+      }
+    }
+    String user = System.getProperty("user.name");
+    for (List<String> command : List.of(List.of("why"), List.of("report"))) {
+      List<String> arguments = new java.util.ArrayList<>(command);
+      arguments.addAll(List.of("--db", other.toString()));
+      CommandLineRun run = CommandLineRun.of(arguments.toArray(String[]::new));
+      assertEquals(0, run.exit(), run.err());
+      for (char c : new char[] {'\u001b', '\r', '\u202e', '\u0085'}) {
+        assertTrue(run.out().indexOf(c) < 0, command + " printed U+" + Integer.toHexString(c) + " raw: " + run.out());
+      }
+      assertTrue(run.out().lines().noneMatch(line -> line.startsWith("forged line")), run.out());
+      assertTrue(run.out().contains("\\x1b[2J\\x1b[31mevil\\x0d"), run.out());
+    }
+    // `watch`'s table: the same, each column its width.
+    String row = EventFormat.row(event(10, 500, evil, 3, 50001, 7070, EventKind.CLOSE, CloseMode.ABORTIVE, Set.of(),
+        Initiator.LOCAL, Ending.ABORTIVE));
+    assertTrue(row.chars().noneMatch(c -> c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x202e), row);
+    assertEquals(EventFormat.row(event(10, 500, "x", 3, 50001, 7070, EventKind.CLOSE, CloseMode.ABORTIVE, Set.of(),
+        Initiator.LOCAL, Ending.ABORTIVE)).indexOf("127.0.0.1:50001"), row.indexOf("127.0.0.1:50001"), row);
+    CommandLineRun why = CommandLineRun.of("why", "--db", other.toString());
+    // The long name is cut, its pid and its user kept.
+    String cut = "p".repeat(ConnectionFormat.PROCESS - "[600]".length() - 1) + Shown.CUT + "[600]";
+    assertTrue(why.out().contains("  " + cut + ", " + user + " 127.0.0.1:7070: "), why.out());
+    CommandLineRun report = CommandLineRun.of("report", "--db", other.toString(), "--json");
+    assertTrue(report.out().contains("\"topProcesses\":[{\"name\":\"\\u001b[2J\\u001b[31mevil\\r\\nforged line\\u202e\\u0085 ("
+        + user + ")\",\"resets\":1}"), "JSON keeps the name, escaped, and whose it is: " + report.out());
+    // CSV: RFC 4180, records ending in CRLF, text only in its cells.
+    CommandLineRun csv = CommandLineRun.of("history", "export", "--db", other.toString(), "--format", "csv");
+    assertEquals(0, csv.exit(), csv.err());
+    String[] records = csv.out().split("\r\n", -1);
+    assertEquals(1 + 2 + 1, records.length, "header, two events, nothing after the last CRLF: " + csv.out());
+    assertEquals("", records[3]);
+    assertTrue(records[1].contains(",500,\\x1b[2J\\x1b[31mevil\\x0d\\x0aforged line\\u202e\\x85,3,"), records[1]);
   }
 
   @Test

@@ -44,7 +44,8 @@ public final class HistoryReport {
       return;
     }
     RecordedEnd first = connection.ends().get(0);
-    processes.merge(first.process(), 1L, Long::sum);
+    // A name is anyone's to take: counted per user, so one user's programs never add to another's.
+    processes.merge(first.user().isEmpty() ? first.process() : first.process() + " (" + first.user() + ")", 1L, Long::sum);
     // The connection's lower port: the service's, where one end is an ephemeral port.
     if (first.local() != null && first.remote() != null) {
       ports.merge(Integer.toString(Math.min(first.local().getPort(), first.remote().getPort())), 1L, Long::sum);
