@@ -11,6 +11,9 @@ import picocli.CommandLine.TypeConversionException;
 final class Durations {
   private static final Pattern SHORT = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
 
+  /** The longest duration any option takes: 100 years (a clock's "since" then still makes sense). */
+  static final Duration LONGEST = Duration.ofDays(36_500);
+
   private Durations() {}
 
   static Duration parse(String text) {
@@ -18,23 +21,31 @@ final class Durations {
     Matcher shortForm = SHORT.matcher(trimmed.toLowerCase(Locale.ROOT));
     if (shortForm.matches()) {
       long amount = Long.parseLong(shortForm.group(1));
-      return switch (shortForm.group(2)) {
+      return bounded(text, switch (shortForm.group(2)) {
         case "ms" -> Duration.ofMillis(amount);
         case "s" -> Duration.ofSeconds(amount);
         case "m" -> Duration.ofMinutes(amount);
         case "h" -> Duration.ofHours(amount);
         default -> Duration.ofDays(amount);
-      };
+      });
     }
     try {
       Duration duration = Duration.parse(trimmed.toUpperCase(Locale.ROOT));
       if (!duration.isNegative()) {
-        return duration;
+        return bounded(text, duration);
       }
-    } catch (DateTimeParseException e) {
+    } catch (DateTimeParseException | ArithmeticException e) {
       // said below
     }
     throw new TypeConversionException("'" + text + "' is not a duration: give one such as 500ms,"
         + " 30s, 15m, 24h or 7d, or ISO-8601 such as PT30S");
+  }
+
+  private static Duration bounded(String text, Duration duration) {
+    if (duration.compareTo(LONGEST) > 0) {
+      throw new TypeConversionException("'" + text + "' is longer than any duration here can be: at most "
+          + LONGEST.toDays() + "d");
+    }
+    return duration;
   }
 }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code teardown report}: how the recorded connections ended, summed up. */
@@ -40,8 +41,14 @@ final class ReportCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** The longest top list. */
+  static final int MAX_TOP = 1000;
+
   @Override
   public Integer call() {
+    if (top < 1 || top > MAX_TOP) {
+      throw new ParameterException(spec.commandLine(), "--top must be between 1 and " + MAX_TOP + ", not " + top);
+    }
     Instant from = since == null ? null : Instant.now().minus(since);
     HistoryReport report = new HistoryReport();
     long lost;

@@ -69,6 +69,9 @@ final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    if (count < 1) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1, not " + count);
+    }
     // The same selection producers make, over what is shown: empty options select everything.
     Configuration filter = Configuration.builder()
         .kinds(kinds.isEmpty() ? EnumSet.allOf(EventKind.class) : kinds)

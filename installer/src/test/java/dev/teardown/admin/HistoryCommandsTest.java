@@ -198,6 +198,35 @@ class HistoryCommandsTest {
   }
 
   @Test
+  void numbersAndDurationsOutOfRangeAreRefusedByName() {
+    for (List<String> command : List.of(
+        List.of("why", "--since", "99999999999d"),
+        List.of("report", "--since", "99999999999d"),
+        List.of("history", "export", "--since", "P999999999999D"),
+        List.of("record", "--max-age", "36501d"))) {
+      List<String> arguments = new java.util.ArrayList<>(command);
+      arguments.addAll(List.of("--db", db.toString()));
+      CommandLineRun run = CommandLineRun.of(arguments.toArray(String[]::new));
+      assertEquals(2, run.exit(), command + ": " + run.err());
+      assertTrue(run.err().contains("at most 36500d") || run.err().contains("is not a duration"), command + ": " + run.err());
+      assertTrue(run.err().lines().noneMatch(line -> line.contains("Exception")), run.err());
+    }
+    for (String top : List.of("-1", "0", "1001")) {
+      CommandLineRun run = CommandLineRun.of("report", "--db", db.toString(), "--top", top);
+      assertEquals(2, run.exit(), top + ": " + run.err());
+      assertTrue(run.err().startsWith("--top must be between 1 and 1000, not " + top), run.err());
+    }
+    CommandLineRun limit = CommandLineRun.of("why", "--db", db.toString(), "--limit", "-5");
+    assertEquals(2, limit.exit(), limit.err());
+    assertTrue(limit.err().startsWith("the limit must be at least 1: -5"), limit.err());
+    CommandLineRun count = CommandLineRun.of("watch", "--count", "0");
+    assertEquals(2, count.exit(), count.err());
+    assertTrue(count.err().startsWith("--count must be at least 1, not 0"), count.err());
+    CommandLineRun longest = CommandLineRun.of("report", "--db", db.toString(), "--since", "36500d");
+    assertEquals(0, longest.exit(), "a hundred years back is a question: " + longest.err());
+  }
+
+  @Test
   void theSystemdUnitRunsThisRecorder() {
     CommandLineRun unit = CommandLineRun.of("record", "--print-systemd-unit", "--db", "/var/lib/teardown/history.db");
     assertEquals(0, unit.exit(), unit.err());
