@@ -82,6 +82,7 @@ final class HistoryFile {
   static Connection open(Path file, boolean create, boolean check) {
     boolean fresh;
     try {
+      checkPlace(file);
       if (!Files.exists(file) && !Files.notExists(file)) {
         throw new java.nio.file.AccessDeniedException(file.toString());  // a directory on the way is closed to us
       }
@@ -94,6 +95,7 @@ final class HistoryFile {
       }
       if (fresh) {
         createPrivately(file);
+        checkPlace(file);  // made here, or planted in the moment before: whose is it now?
       }
     } catch (java.nio.file.AccessDeniedException e) {
       throw new HistoryException(file, "not yours to read: a history holds every user's connections,"
@@ -125,6 +127,56 @@ final class HistoryFile {
     } catch (RuntimeException e) {
       closeQuietly(connection);
       throw e;
+    }
+  }
+
+  /**
+   * What SQLite (and the recorder's lock) keeps beside a database: each must be the database
+   * owner's as much as the database.
+   */
+  private static final String[] SIDE_FILES = {"-wal", "-shm", "-journal", ".lock"};
+
+  /**
+   * Refuses a history in a folder other users can write unless the folder is the caller's own and
+   * sticky (nobody else can rename or remove what is in it) and the history, with the files SQLite
+   * keeps beside it, is the caller's: no link (a link planted there would take the history
+   * elsewhere), no file another user made in advance (they could read or rewrite it). POSIX file
+   * systems only; Windows folders' ACLs are the installer's.
+   */
+  static void checkPlace(Path file) throws IOException {
+    Path absolute = file.toAbsolutePath();
+    Path parent = absolute.getParent();
+    if (parent == null || !absolute.getFileSystem().supportedFileAttributeViews().contains("unix")
+        || !Files.isDirectory(parent)) {
+      return;
+    }
+    int folderMode = (Integer) Files.getAttribute(parent, "unix:mode");
+    if ((folderMode & 0022) == 0) {
+      return;  // nobody else can add, rename or remove a name in it
+    }
+    int caller = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    int folderOwner = (Integer) Files.getAttribute(parent, "unix:uid");
+    if (folderOwner != caller || (folderMode & 01000) == 0) {
+      throw new HistoryException(file, "its folder " + parent + " can be written by other users"
+          + (folderOwner != caller ? " and is not yours" : " and is not sticky")
+          + ", who could put a history of their own or a link in its place: keep the history in a folder of your own");
+    }
+    java.util.List<String> suffixes = new java.util.ArrayList<>(java.util.List.of(SIDE_FILES));
+    suffixes.add(0, "");
+    for (String suffix : suffixes) {
+      Path one = Path.of(absolute + suffix);
+      if (!Files.exists(one, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      if (Files.isSymbolicLink(one) || !Files.isRegularFile(one, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new HistoryException(file, one + " is a link or not a file, in a folder other users can write:"
+            + " it is not used (someone may have planted it)");
+      }
+      int owner = (Integer) Files.getAttribute(one, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      if (owner != caller) {
+        throw new HistoryException(file, one + " belongs to another user, in a folder other users can write:"
+            + " it is not used (they could read or rewrite the history)");
+      }
     }
   }
 

@@ -31,8 +31,11 @@ final class RecorderLock implements AutoCloseable {
     Path path = lockFile(database);
     FileChannel channel = null;
     try {
+      // The history's place first: a lock planted as a link must not be followed (and truncated).
+      HistoryFile.checkPlace(database);
       HistoryFile.createPrivately(path);
-      channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
       FileLock lock;
       try {
         lock = channel.tryLock();

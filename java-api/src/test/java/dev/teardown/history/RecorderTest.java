@@ -33,7 +33,16 @@ class RecorderTest {
 
   /** Runs a recorder of {@code channel} until it has recorded {@code events} in all, then stops it. */
   private Recorder.Progress record(TeardownChannel channel, long events, Recorder.Options options) throws Exception {
-    try (Recorder recorder = Recorder.open(channel, db(), options)) {
+    return record(channel, db(), events, options);
+  }
+
+  private Recorder.Progress record(TeardownChannel channel, Path database, long events) throws Exception {
+    return record(channel, database, events, Recorder.Options.DEFAULT);
+  }
+
+  private Recorder.Progress record(TeardownChannel channel, Path database, long events, Recorder.Options options)
+      throws Exception {
+    try (Recorder recorder = Recorder.open(channel, database, options)) {
       Thread thread = new Thread(recorder::run);
       thread.start();
       long deadline = System.nanoTime() + 10_000_000_000L;
@@ -230,6 +239,43 @@ class RecorderTest {
     }
     assertThrows(IllegalArgumentException.class, () -> new RingPosition("ring-\u001b[2J", 1, 0));
     assertTrue(RingPosition.isRingName("ring-S-1-5-21-7-1001-00000000000000ff"));
+  }
+
+  @Test
+  void aHistoryInAFolderOthersCanWriteMustBeTheCallersAndNoLink() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        "needs root, to give files to another user");
+    Path shared = Files.createDirectory(dir.resolve("shared"));
+    Files.setAttribute(shared, "unix:mode", 01777);  // as /tmp is
+    Path target = Files.writeString(dir.resolve("precious"), "not to be truncated");
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
+      // A dangling link where the history would be, and a link where its lock would be.
+      Path linked = shared.resolve("linked.db");
+      Files.createSymbolicLink(linked, dir.resolve("elsewhere.db"));
+      HistoryException link = assertThrows(HistoryException.class, () -> Recorder.open(channel, linked, Recorder.Options.DEFAULT));
+      assertTrue(link.getMessage().contains("is a link or not a file"), link.getMessage());
+      assertTrue(Files.notExists(dir.resolve("elsewhere.db")), "the link was not followed");
+      Path locked = shared.resolve("locked.db");
+      Files.createSymbolicLink(shared.resolve("locked.db.lock"), target);
+      assertThrows(HistoryException.class, () -> Recorder.open(channel, locked, Recorder.Options.DEFAULT));
+      assertEquals("not to be truncated", Files.readString(target));
+      // A history another user made in advance, for everyone to read and write.
+      Path planted = Files.createFile(shared.resolve("planted.db"));
+      Files.setAttribute(planted, "unix:mode", 0666);
+      Files.setAttribute(planted, "unix:uid", 65534);
+      HistoryException theirs = assertThrows(HistoryException.class, () -> Recorder.open(channel, planted, Recorder.Options.DEFAULT));
+      assertTrue(theirs.getMessage().contains("belongs to another user"), theirs.getMessage());
+      assertThrows(HistoryException.class, () -> TeardownHistory.open(planted), "not read either");
+      assertEquals(0, Files.size(planted));
+      // The caller's own history in the same folder is used.
+      Path mine = shared.resolve("mine.db");
+      publishCloses(channel, 0, 3);
+      assertEquals(3, record(channel, mine, 3).recorded());
+      // A folder anyone may write and rename in (not sticky) is nobody's to keep a history in.
+      Files.setAttribute(shared, "unix:mode", 0777);
+      HistoryException open = assertThrows(HistoryException.class, () -> TeardownHistory.open(mine));
+      assertTrue(open.getMessage().contains("can be written by other users and is not sticky"), open.getMessage());
+    }
   }
 
   @Test
