@@ -143,6 +143,13 @@ public record TeardownEvent(
         framingError, "");
   }
 
+  /** This event dated {@code timeNanos} (nanoseconds since the epoch) instead. */
+  public TeardownEvent withTime(long timeNanos) {
+    return new TeardownEvent(sequence, timeNanos, pid, processName, socketId, protocol, socketType,
+        kind, error, shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote,
+        summary, framingError, user, osError, kernel);
+  }
+
   /** This event attributed to {@code user}. */
   public TeardownEvent withUser(String user) {
     return new TeardownEvent(sequence, timeNanos, pid, processName, socketId, protocol, socketType,

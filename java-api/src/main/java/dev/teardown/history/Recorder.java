@@ -167,7 +167,10 @@ public final class Recorder implements AutoCloseable {
           nextSweep = System.nanoTime() + PROCESS_SWEEP_NANOS;
         }
         EventReader.Batch batch = reader.read();
-        pending.addAll(batch.events());
+        long readAt = wallNanos();
+        for (TeardownEvent event : batch.events()) {
+          pending.add(withinClock(event, readAt));
+        }
         pendingLost = saturatedAdd(pendingLost, batch.lost());
         boolean quiet = batch.isEmpty();
         boolean held = !pending.isEmpty() || pendingLost > 0;
@@ -194,6 +197,21 @@ public final class Recorder implements AutoCloseable {
       finished.countDown();
     }
   }
+
+  /**
+   * {@code event}, dated when it was read if its own time is outside the recorder's clock: later
+   * than a second after the read, or older than the history keeps. A producer's clock is its own
+   * (any user can date an event anywhere): a date from the future or the distant past would stay
+   * in the history past its retention, push real rows out and reorder a connection's ends.
+   */
+  private TeardownEvent withinClock(TeardownEvent event, long readAt) {
+    long earliest = readAt - Math.min(options.maxAge().toNanos(), readAt);
+    long time = event.timeNanos();
+    return time > readAt + CLOCK_SLACK_NANOS || time < earliest ? event.withTime(readAt) : event;
+  }
+
+  /** How far ahead of the recorder's clock a producer's may be (clocks are read at different moments). */
+  static final long CLOCK_SLACK_NANOS = 1_000_000_000L;
 
   /** Asks {@link #run()} to commit what it holds and return. */
   public void stop() {

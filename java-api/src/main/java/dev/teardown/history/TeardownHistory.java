@@ -360,7 +360,7 @@ public final class TeardownHistory implements AutoCloseable {
     };
     return new RecordedEnd(
         row.id(), row.user(), row.pid(), row.process(), row.socketId(), local, remote,
-        instant(row.firstNanos()), instant(row.lastNanos()), state, summary, events);
+        at(row.firstNanos()), at(row.lastNanos()), state, summary, events);
   }
 
   private List<Gap> gapsBetween(long from, long to) throws SQLException {
@@ -387,6 +387,11 @@ public final class TeardownHistory implements AutoCloseable {
     } catch (UnknownHostException e) {
       return InetSocketAddress.createUnresolved(host, port);
     }
+  }
+
+  /** A time an end has, whatever it is (a row dated 0 by a producer's clock, before re-dating, included). */
+  private static Instant at(long nanos) {
+    return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
   }
 
   private static Instant instant(long nanos) {

@@ -21,7 +21,8 @@ import java.util.Set;
 
 /** One end of a connection, scripted event by event, for tests. */
 final class EndScript {
-  static final long BASE = TeardownEvent.epochNanos(Instant.parse("2026-11-30T03:00:00Z"));
+  /** An hour ago, to the second: within the recorder's clock (which re-dates what is not). */
+  static final long BASE = TeardownEvent.epochNanos(Instant.now().minusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
 
   private final long pid;
   private final String process;

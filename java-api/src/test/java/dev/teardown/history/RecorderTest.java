@@ -278,6 +278,54 @@ class RecorderTest {
     }
   }
 
+  private static TeardownEvent datedEvent(long timeNanos, long socket, EventKind kind) {
+    return new TeardownEvent(0, timeNanos, 5, "x", socket, 6, 1, kind, 0, null,
+        kind == EventKind.CLOSE ? CloseMode.GRACEFUL : null, Duration.ZERO, java.util.Set.of(), 0, null,
+        new java.net.InetSocketAddress("127.0.0.1", 5000 + (int) socket), new java.net.InetSocketAddress("127.0.0.1", 80),
+        kind == EventKind.CLOSE ? new dev.teardown.api.ConnectionSummary(Duration.ofMillis(1), 1, 1, Initiator.LOCAL, Ending.GRACEFUL)
+            : null, null, "u");
+  }
+
+  @Test
+  void eventsDatedOutsideTheRecordersClockAreDatedWhenItReadThem() throws Exception {
+    long y2100 = TeardownEvent.epochNanos(Instant.parse("2100-01-01T00:00:00Z"));
+    long before;
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
+      // One end dated 0 that closes in 2100, one from 40 days ago (older than the history keeps).
+      channel.publish(datedEvent(0, 3, EventKind.EOF));
+      channel.publish(datedEvent(y2100, 3, EventKind.CLOSE));
+      channel.publish(datedEvent(TeardownEvent.epochNanos(Instant.now().minus(Duration.ofDays(40))), 4, EventKind.CLOSE));
+      before = TeardownEvent.epochNanos(Instant.now());
+      assertEquals(3, record(channel, 3, Recorder.Options.DEFAULT).recorded());
+    }
+    long after = TeardownEvent.epochNanos(Instant.now());
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      List<RecordedConnection> all = history.connections(HistoryQuery.ALL);
+      assertEquals(2, all.size());
+      for (RecordedConnection connection : all) {
+        for (TeardownEvent event : connection.events()) {
+          assertTrue(event.timeNanos() >= before && event.timeNanos() <= after, "dated when read: " + event);
+        }
+        assertTrue(connection.lifetime().compareTo(Duration.ofSeconds(10)) < 0, connection.lifetime().toString());
+      }
+    }
+  }
+
+  @Test
+  void anEndDatedZeroThatClosesIn2100IsStillReadAndJudged() throws Exception {
+    // As a recorder that took producers' clocks as they were wrote it.
+    long y2100 = TeardownEvent.epochNanos(Instant.parse("2100-01-01T00:00:00Z"));
+    try (HistoryWriter writer = new HistoryWriter(db())) {
+      writer.commit(List.of(datedEvent(0, 3, EventKind.EOF), datedEvent(y2100, 3, EventKind.CLOSE)), 0, List.of(),
+          TeardownEvent.epochNanos(Instant.now()));
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      RecordedConnection connection = history.connections(HistoryQuery.ALL).get(0);
+      assertEquals(Instant.EPOCH, connection.ends().get(0).first());
+      assertEquals(Cause.PEER_CLOSED, connection.cause(), "its end of stream came first");
+    }
+  }
+
   @Test
   void aRestartedRecorderGoesOnWithoutRepeatingAndRecordsWhatWentByAsAGap() throws Exception {
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 64)) {
@@ -310,19 +358,27 @@ class RecorderTest {
   void retentionDropsWhatIsOlderThanTheAgeAndKeepsTheSizeUnderTheLimit() throws Exception {
     // 20,000 events of one thread: within one lane of this ring (a quarter, with four lanes).
     try (TeardownChannel channel = TeardownChannel.create(dir.resolve("channel"), 1 << 17)) {
-      // Connections of 40 days ago, and of now.
+      // Connections recorded 3 s ago (the recorder re-dates what its clock says is older than the
+      // history keeps: rows age in the history), and of now.
+      Recorder.Options options = Recorder.Options.DEFAULT.withMaxAge(Duration.ofSeconds(3)).withMaxBytes(1L << 20)
+          .withRetentionEvery(Duration.ofMillis(20));
+      long old = TeardownEvent.epochNanos(Instant.now());
+      for (int i = 0; i < 10_000; i++) {
+        channel.publish(new TeardownEvent(0, old + i, 1, "p", i, 6, 1, EventKind.CLOSE, 0, null, CloseMode.GRACEFUL,
+            Duration.ZERO, java.util.Set.of(), 0, new byte[0], new java.net.InetSocketAddress("127.0.0.1", 1000 + i % 50000),
+            new java.net.InetSocketAddress("10.0.0.1", 443),
+            new dev.teardown.api.ConnectionSummary(Duration.ofMillis(1), 1, 1, Initiator.LOCAL, Ending.GRACEFUL), null, "u"));
+      }
+      assertEquals(10_000, record(channel, 10_000, Recorder.Options.DEFAULT.withMaxBytes(1L << 30)).recorded());
+      Thread.sleep(3100);
       long now = TeardownEvent.epochNanos(Instant.now());
-      long old = now - Duration.ofDays(40).toNanos();
-      for (int i = 0; i < 20_000; i++) {
-        long at = i < 10_000 ? old : now;
-        channel.publish(new TeardownEvent(0, at + i, 1, "p", i, 6, 1, EventKind.CLOSE, 0, null, CloseMode.GRACEFUL,
+      for (int i = 10_000; i < 20_000; i++) {
+        channel.publish(new TeardownEvent(0, now + i, 1, "p", i, 6, 1, EventKind.CLOSE, 0, null, CloseMode.GRACEFUL,
             Duration.ZERO, java.util.Set.of(), 0, new byte[0], new java.net.InetSocketAddress("127.0.0.1", 1000 + i % 50000),
             new java.net.InetSocketAddress("10.0.0.1", 443),
             new dev.teardown.api.ConnectionSummary(Duration.ofMillis(1), 1, 1, Initiator.LOCAL, Ending.GRACEFUL), null, "u"));
       }
       // Retention every 20 ms, as the recorder runs.
-      Recorder.Options options = Recorder.Options.DEFAULT.withMaxAge(Duration.ofDays(30)).withMaxBytes(1L << 20)
-          .withRetentionEvery(Duration.ofMillis(20));
       try (Recorder recorder = Recorder.open(channel, db(), options)) {
         Thread thread = new Thread(recorder::run);
         thread.start();
