@@ -33,6 +33,11 @@ import java.util.Set;
 final class HistoryWriter implements AutoCloseable {
   /** Ends kept open in memory; past this the least recently seen is given up (ABANDONED). */
   static final int MAX_OPEN_ENDS = 200_000;
+  /**
+   * Ends of one user kept open; past this that user's oldest is given up (ABANDONED): a user who
+   * leaves connections open by the hundred thousand gives up their own, never another's.
+   */
+  static final int MAX_OPEN_ENDS_PER_USER = 50_000;
 
   static final int STATE_OPEN = 0;
   static final int STATE_CLOSED = 1;
@@ -49,6 +54,10 @@ final class HistoryWriter implements AutoCloseable {
   private final PreparedStatement saveCounter;
   /** Open ends by (user, pid, socket), least recently seen first. */
   private final LinkedHashMap<EndKey, OpenEnd> open = new LinkedHashMap<>(1024, 0.75f, true);
+  /** Each user's open ends, oldest first (with ends no longer open among them, skipped and compacted away). */
+  private final Map<String, java.util.ArrayDeque<OpenEnd>> openByUser = new HashMap<>();
+  private final Map<String, Integer> openCount = new HashMap<>();
+  private final int maxOpenPerUser;
   private final List<OpenEnd> touched = new ArrayList<>();
   private long nextEndId;
   private long eventsRecorded;
@@ -56,7 +65,12 @@ final class HistoryWriter implements AutoCloseable {
   private long lastEventNanos;
 
   HistoryWriter(Path file) {
+    this(file, MAX_OPEN_ENDS_PER_USER);
+  }
+
+  HistoryWriter(Path file, int maxOpenPerUser) {
     this.file = file;
+    this.maxOpenPerUser = maxOpenPerUser;
     this.connection = HistoryFile.open(file, true, true);
     try {
       try (Statement statement = connection.createStatement()) {
@@ -118,7 +132,7 @@ final class HistoryWriter implements AutoCloseable {
           end.remoteAddr = result.getString(7);
           end.remotePort = (Integer) result.getObject(8);
           end.lastNanos = result.getLong(10);
-          open.put(new EndKey(result.getString(2), result.getLong(3), result.getLong(4)), end);
+          addOpen(new EndKey(result.getString(2), result.getLong(3), result.getLong(4)), end);
         }
       }
     }
@@ -237,6 +251,50 @@ final class HistoryWriter implements AutoCloseable {
     saveCounter.executeUpdate();
   }
 
+  /** Keeps {@code end} open under {@code key}; past its user's bound, that user's oldest open end is given up. */
+  private void addOpen(EndKey key, OpenEnd end) {
+    end.key = key;
+    end.live = true;
+    open.put(key, end);
+    java.util.ArrayDeque<OpenEnd> order = openByUser.computeIfAbsent(key.user(), u -> new java.util.ArrayDeque<>());
+    order.addLast(end);
+    int count = openCount.merge(key.user(), 1, Integer::sum);
+    if (count > maxOpenPerUser) {
+      OpenEnd oldest = order.pollFirst();
+      while (oldest != null && !oldest.live) {
+        oldest = order.pollFirst();
+      }
+      if (oldest != null) {
+        oldest.state = STATE_ABANDONED;
+        touch(oldest);
+        open.remove(oldest.key);
+        oldest.live = false;
+        openCount.merge(key.user(), -1, Integer::sum);
+      }
+    } else if (order.size() > 2 * count + 1024) {
+      order.removeIf(e -> !e.live);  // ends closed since: not kept for ever
+    }
+  }
+
+  /** {@code end} is no longer open. */
+  private void removeOpen(OpenEnd end) {
+    open.remove(end.key);
+    forgetOpen(end);
+  }
+
+  /** {@code end}, already out of {@link #open}, no longer counts as its user's. */
+  private void forgetOpen(OpenEnd end) {
+    if (!end.live) {
+      return;
+    }
+    end.live = false;
+    String user = end.key.user();
+    if (openCount.merge(user, -1, Integer::sum) <= 0) {
+      openCount.remove(user);
+      openByUser.remove(user);
+    }
+  }
+
   /** The end an event belongs to: its socket's open end, or a new one. */
   private OpenEnd endOf(TeardownEvent event, long seq) {
     EndKey key = new EndKey(event.user() == null ? "" : event.user(), event.pid(), event.socketId());
@@ -251,7 +309,7 @@ final class HistoryWriter implements AutoCloseable {
       // The handle now carries another connection: the old one's close never reached us.
       end.state = STATE_ABANDONED;
       touch(end);
-      open.remove(key);
+      removeOpen(end);
       end = null;
     }
     if (end == null) {
@@ -268,12 +326,12 @@ final class HistoryWriter implements AutoCloseable {
       end.localPort = port(event.local());
       end.remoteAddr = remoteAddr;
       end.remotePort = remotePort;
-      open.put(key, end);
+      addOpen(key, end);
       if (open.size() > MAX_OPEN_ENDS) {
-        var eldest = open.entrySet().iterator().next();
-        eldest.getValue().state = STATE_ABANDONED;
-        touch(eldest.getValue());
-        open.remove(eldest.getKey());
+        OpenEnd eldest = open.values().iterator().next();
+        eldest.state = STATE_ABANDONED;
+        touch(eldest);
+        removeOpen(eldest);
       }
     }
     if (end.localAddr == null && event.local() != null) {
@@ -292,7 +350,7 @@ final class HistoryWriter implements AutoCloseable {
     if (event.kind() == EventKind.CLOSE || event.kind() == EventKind.CONNECT_FAILED) {
       end.state = STATE_CLOSED;
       end.summary = event.summary();
-      open.remove(key);
+      removeOpen(end);
     }
     touch(end);
     return end;
@@ -323,6 +381,7 @@ final class HistoryWriter implements AutoCloseable {
       end.state = STATE_PROCESS_ENDED;
       touch(end);
       iterator.remove();
+      forgetOpen(end);
       marked++;
     }
     return marked;
@@ -459,7 +518,13 @@ final class HistoryWriter implements AutoCloseable {
       gaps.executeUpdate();
     }
     if (dropped > 0) {
-      open.values().removeIf(end -> end.lastNanos < cutoff);
+      open.values().removeIf(end -> {
+        if (end.lastNanos >= cutoff) {
+          return false;
+        }
+        forgetOpen(end);
+        return true;
+      });
     }
     return dropped;
   }
@@ -483,6 +548,8 @@ final class HistoryWriter implements AutoCloseable {
     }
     // What was not committed is read again from the rings; the cache must not remember it.
     open.clear();
+    openByUser.clear();
+    openCount.clear();
     touched.clear();
     try {
       load();
@@ -562,6 +629,8 @@ final class HistoryWriter implements AutoCloseable {
     long socketId;
     int protocol;
     int socketType;
+    EndKey key;  // while open: its key in open
+    boolean live;  // in open
 
     OpenEnd(long id, long firstNanos) {
       this.id = id;

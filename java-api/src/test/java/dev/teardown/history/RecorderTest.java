@@ -311,6 +311,43 @@ class RecorderTest {
     }
   }
 
+  private static TeardownEvent userEvent(String user, long pid, long socket, EventKind kind, long timeNanos) {
+    return new TeardownEvent(0, timeNanos, pid, "p", socket, 6, 1, kind, 0, null,
+        kind == EventKind.CLOSE ? CloseMode.GRACEFUL : null, Duration.ZERO, java.util.Set.of(), 0, null,
+        new java.net.InetSocketAddress("127.0.0.1", 20000 + (int) socket), new java.net.InetSocketAddress("127.0.0.1", 80),
+        kind == EventKind.CLOSE ? new dev.teardown.api.ConnectionSummary(Duration.ofMillis(1), 1, 1, Initiator.LOCAL, Ending.GRACEFUL)
+            : null, null, user);
+  }
+
+  @Test
+  void aUserWhoLeavesEndsOpenByTheThousandGivesUpTheirOwnNeverAnothers() throws Exception {
+    long now = TeardownEvent.epochNanos(Instant.now());
+    try (HistoryWriter writer = new HistoryWriter(db(), 10)) {
+      // Root's connection, open first (the least recently seen of all from here on).
+      writer.commit(List.of(userEvent("root", 1, 1, EventKind.CONNECTED, now)), 0, List.of(), now);
+      List<TeardownEvent> flood = new java.util.ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        flood.add(userEvent("attacker", 2, 100 + i, EventKind.CONNECTED, now + 1 + i));
+      }
+      writer.commit(flood, 0, List.of(), now);
+      assertEquals(1 + 10, writer.openEnds(), "root's one, and the attacker's ten newest");
+      writer.commit(List.of(userEvent("root", 1, 1, EventKind.CLOSE, now + 5000)), 0, List.of(), now);
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      RecordedConnection root = history.connections(HistoryQuery.ALL.withPid(1L)).get(0);
+      assertEquals(1, root.ends().size());
+      assertEquals(RecordedEnd.State.CLOSED, root.ends().get(0).state(), "root's end was never given up: " + root);
+      assertEquals(2, root.events().size());
+      long abandoned = history.connections(HistoryQuery.ALL.withPid(2L)).stream()
+          .filter(c -> c.ends().get(0).state() == RecordedEnd.State.ABANDONED).count();
+      assertEquals(990, abandoned);
+    }
+    // A recorder started again keeps the bound over what it finds open.
+    try (HistoryWriter writer = new HistoryWriter(db(), 5)) {
+      assertEquals(5, writer.openEnds());
+    }
+  }
+
   @Test
   void anEndDatedZeroThatClosesIn2100IsStillReadAndJudged() throws Exception {
     // As a recorder that took producers' clocks as they were wrote it.
