@@ -38,6 +38,41 @@ class CatalogCommandTest {
   }
 
   @Test
+  void aCatalogOfAHundredThousandEntriesIsCheckedWhole() throws IOException {
+    // 50,000 chains over 50,000 base entries, one chain naming an entry that is not there; names
+    // with escape codes (an entry's description is anyone's to write).
+    StringBuilder dump = new StringBuilder();
+    for (int i = 0; i < 100_000; i++) {
+      boolean chain = i % 2 == 1;
+      int id = 100_000 + i;
+      dump.append("Winsock Catalog Provider Entry\n------------------------------------------------------\n")
+          .append("Entry Type:                          ").append(chain ? "Layered Chain Entry" : "Base Service Provider").append('\n')
+          .append("Description:                         ").append(i == 1 ? "evil\u001b[2J" : "entry " + i).append('\n')
+          .append("Provider ID:                         {").append(String.format("%08X", i)).append("-AB8B-11CF-8CA3-00805F48A192}\n")
+          .append("Provider Path:                       %SystemRoot%\\system32\\mswsock.dll\n")
+          .append("Catalog Entry ID:                    ").append(id).append('\n')
+          .append("Version:                             2\nAddress Family:                      2\n")
+          .append("Max Address Length:                  16\nMin Address Length:                  16\n")
+          .append("Socket Type:                         1\nProtocol:                            6\n")
+          .append("Service Flags:                       0x20066\n")
+          .append("Protocol Chain Length:               ").append(chain ? 2 : 1).append('\n');
+      if (chain) {
+        int lower = i == 99_999 ? 7 : id - 1;  // the last names entry 7: not in the catalog
+        dump.append("Protocol Chain:                      ").append(id - 1).append(" : ").append(lower).append('\n');
+      }
+      dump.append('\n');
+    }
+    Path file = dir.resolve("huge.txt");
+    Files.writeString(file, dump);
+    CommandLineRun run = CommandLineRun.of("catalog", "check", file.toString());
+    assertEquals(1, run.exit(), run.err());
+    assertTrue(run.out().contains("Native (64-bit) catalog: 100000 entries"), run.out().substring(0, 200));
+    assertTrue(run.out().contains("passes calls to entry 7, which is not in the catalog"), "the one missing entry");
+    assertTrue(run.out().contains("evil\\x1b[2J"), "shown as text");
+    assertTrue(run.out().indexOf('\u001b') < 0);
+  }
+
+  @Test
   void problemsExitOneEachWithItsFix() throws IOException {
     CommandLineRun run = CommandLineRun.of("catalog", "check", fixture("x64-chinese-orphaned-chain.txt").toString());
     assertEquals(1, run.exit());

@@ -122,6 +122,9 @@ public final class NetshCatalogParser {
     }
     try {
       int chainLength = Integer.parseInt(fields.get(Field.CHAIN_LENGTH));
+      if (chainLength > CatalogPlanner.MAX_PROTOCOL_CHAIN) {
+        return "its protocol chain length " + chainLength + " is more than Winsock's " + CatalogPlanner.MAX_PROTOCOL_CHAIN;
+      }
       int id = Integer.parseInt(fields.get(Field.ENTRY_ID));
       List<Integer> chain = new ArrayList<>();
       if (chainLength == 1) {
