@@ -66,6 +66,12 @@ int main(void) {
 
   CHECK(td_reader_read(reader, out, 4, &count, &lost) == TD_OK);
   CHECK(count == 2 && lost == 0);
+  {
+    uint64_t user_lost = 1;
+    CHECK(td_reader_user_lost(reader, 0, &user_lost) == TD_OK && user_lost == 0);
+    CHECK(td_reader_user_lost(reader, 1, &user_lost) == TD_ERR_NOT_FOUND);
+    CHECK(td_reader_user_lost(NULL, 0, &user_lost) == TD_ERR_INVALID_ARGUMENT);
+  }
   CHECK(out[1].sequence == 1 && memcmp(out[1].captured, "abc", 3) == 0);
   CHECK(td_channel_counters(channel, &counters) == TD_OK);
   CHECK(counters.produced == 2 && counters.per_kind[TD_KIND_SEND_DISCONNECT] == 2);

@@ -347,6 +347,9 @@ TEST_F(OpenChannel, LossCountsFromAWildHeadNeverOverflow) {
   uint64_t lost = 0;
   ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
   EXPECT_EQ(lost, wild - 64 - 0) << "exact, in range";
+  ASSERT_EQ(reader.user_keys().size(), 1u);
+  EXPECT_EQ(reader.lost_by_user(0), lost) << "the ring's owner's loss";
+  EXPECT_EQ(reader.lost_by_user(1), 0u);
   td_counters counters{};
   ASSERT_EQ(channel_counters(admin_->rings_dir(), counters), TD_OK);
   EXPECT_EQ(counters.produced, wild);
@@ -386,6 +389,11 @@ TEST(RingNames, ARingsNameIsItsOwnersKeyAndPerhapsARandomSuffix) {
   EXPECT_FALSE(ring_name_of("ring-1000-0123456789abcdeg", "1000"));
   EXPECT_FALSE(ring_name_of("ring-1000-0123456789abcde", "1000"));
   EXPECT_FALSE(ring_name_of("ring-0-0123456789abcdef", "1002")) << "root's name, another's file";
+  EXPECT_FALSE(ring_belongs_to("ring-0-0123456789abcdef", "1002"));
+  EXPECT_TRUE(ring_belongs_to("ring-1002-0123456789abcdef", "1002"));
+  EXPECT_TRUE(ring_belongs_to("ring-S-1-5-21-7-1001", "0")) << "made under Wine: the Linux user's file";
+  EXPECT_TRUE(ring_belongs_to("ring-1000", "S-1-5-18")) << "the other way round";
+  EXPECT_FALSE(ring_belongs_to("ring-S-1-5-18", "S-1-5-21-7-1001"));
 }
 
 TEST_F(OpenChannel, NoNumberOfOtherNamesHidesARingFromReadersOrCounters) {

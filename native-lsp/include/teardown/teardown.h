@@ -420,6 +420,13 @@ TD_API int td_reader_read(td_reader* reader, td_event_record* events, size_t cap
 TD_API int td_reader_user(const td_reader* reader, uint32_t user, char* name,
                           size_t capacity) TD_NOEXCEPT;
 
+/*
+ * Of the events td_reader_read has counted lost so far, how many were in rings of the user `user`
+ * stands for (as in an event's user field; saturating): a loss is that user's rings', never
+ * another's. TD_ERR_NOT_FOUND past the users the reader knows.
+ */
+TD_API int td_reader_user_lost(const td_reader* reader, uint32_t user, uint64_t* lost) TD_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

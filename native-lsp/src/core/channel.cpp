@@ -65,6 +65,16 @@ bool ring_name_of(const std::string& name, const std::string& key) {
   return true;
 }
 
+bool ring_belongs_to(const std::string& name, const std::string& key) {
+  if (ring_name_of(name, key)) return true;
+  // A key of the other platform's kind: a SID ("S-1-5-…") where owners are uids, or a uid where
+  // owners are SIDs.
+  constexpr size_t kPrefix = sizeof(kRingPrefix) - 1;
+  bool named_by_number = name.size() > kPrefix && name[kPrefix] >= '0' && name[kPrefix] <= '9';
+  bool owned_by_number = !key.empty() && key[0] >= '0' && key[0] <= '9';
+  return named_by_number != owned_by_number;
+}
+
 namespace {
 
 // A consistent copy of a configuration read through its file (never mapped): the seqlock word
@@ -463,7 +473,7 @@ void ChannelReader::consider(const DirectoryEntry& entry, bool first, uint64_t n
   }
   // A ring's name is its owner's: a file under another user's name is nobody's ring, and never
   // counts against that user's rings.
-  if (!ring_name_of(name, ring->file.owner().key)) {
+  if (!ring_belongs_to(name, ring->file.owner().key)) {
     pass_over(key, UINT64_MAX);
     return;
   }
@@ -553,6 +563,10 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
       next_scan_ns_ = 0;
     }
     lost = saturating_add(lost, lane_lost);
+    if (lane_lost > 0) {
+      if (user_lost_.size() <= ring.user) user_lost_.resize(ring.user + 1, 0);
+      user_lost_[ring.user] = saturating_add(user_lost_[ring.user], lane_lost);
+    }
     for (size_t i = 0; i < got; ++i) into[i].user = ring.user;
   };
   // Which lanes have events to read, and whether any has some staged from an earlier read.
@@ -621,7 +635,7 @@ td_status channel_counters(const std::string& rings_dir, td_counters& out) {
     MappedFile file;
     std::string path = platform::join_path(rings_dir, entry.name.c_str());
     if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, file) != TD_OK) continue;
-    if (!ring_name_of(entry.name, file.owner().key)) continue;
+    if (!ring_belongs_to(entry.name, file.owner().key)) continue;
     FileSource source(file);
     td_counters ring;
     RingGeometry geometry;

@@ -39,8 +39,14 @@ constexpr size_t kMaxRingNames = 4096;
 bool ring_name_syntax(const char* name);
 
 // Whether a ring named `name` is one the user `key` could have made: "ring-<key>", or
-// "ring-<key>-" and 16 hex digits. A file under a name not its owner's is nobody's ring.
+// "ring-<key>-" and 16 hex digits.
 bool ring_name_of(const std::string& name, const std::string& key);
+
+// Whether a reader takes the file `name` owned by `key` for a ring: its name is its owner's, or
+// names no user of this system's kind at all (a Windows SID in a ring that a program under Wine
+// made: its file is the Linux user's). A file under another user's name here (a uid not its
+// owner's) is nobody's ring, and never counts against that user's rings.
+bool ring_belongs_to(const std::string& name, const std::string& key);
 
 // Most rings a reader keeps open for one user: a user's programs share one (more only where its
 // name was squatted), and no user can make a reader hold a descriptor per file they create.
@@ -183,6 +189,9 @@ class ChannelReader {
   // The owners events are attributed to, by the index in their `user` field.
   const std::vector<std::string>& user_keys() const { return users_; }
 
+  // Of the events read() counted lost so far, those of the rings of user index `user`.
+  uint64_t lost_by_user(uint32_t user) const { return user < user_lost_.size() ? user_lost_[user] : 0; }
+
   size_t ring_count() const { return rings_.size(); }
   // Files under rings' names this reader opened to look at, all told: names passed over are not
   // opened again.
@@ -210,6 +219,7 @@ class ChannelReader {
   uint64_t scanned_version_ = 0;  // the rings directory's version when the last pass began
   std::vector<std::unique_ptr<Ring>> rings_;
   std::vector<std::string> users_;
+  std::vector<uint64_t> user_lost_;  // by user index, saturating
   std::vector<std::string> dropped_;  // names of rings dropped as damaged
   std::vector<RingPosition> resume_;  // positions to read on from, used at each ring's first find
   DirectoryWalk walk_;

@@ -339,6 +339,14 @@ int td_reader_read(td_reader* reader, td_event_record* events, size_t capacity, 
       [&] { return static_cast<int>(reader->reader.read(events, capacity, *count, *lost)); });
 }
 
+int td_reader_user_lost(const td_reader* reader, uint32_t user, uint64_t* lost) noexcept {
+  if (reader == nullptr || lost == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  *lost = 0;
+  if (user >= reader->reader.user_keys().size()) return TD_ERR_NOT_FOUND;
+  *lost = reader->reader.lost_by_user(user);
+  return TD_OK;
+}
+
 int td_reader_user(const td_reader* reader, uint32_t user, char* name, size_t capacity) noexcept {
   if (reader == nullptr || name == nullptr || capacity == 0) return TD_ERR_INVALID_ARGUMENT;
   const std::vector<std::string>& users = reader->reader.user_keys();

@@ -45,11 +45,17 @@ public final class EventReader implements AutoCloseable {
       lastLost = 0;
       return Batch.EMPTY;  // a quiet channel's read makes nothing
     }
+    java.util.Map<String, Long> lostByUser = missed == 0 ? java.util.Map.of() : reader.lostByUser();
     List<TeardownEvent> events = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       TeardownEvent event = decoder.decode(reader.records(), i * EventRecordLayout.SIZE);
       if (event == null) {
         missed = saturatedAdd(missed, 1);
+        String user = reader.user(reader.userOf(i));
+        if (user != null) {
+          lostByUser = new java.util.HashMap<>(lostByUser);
+          lostByUser.merge(user, 1L, EventReader::saturatedAdd);
+        }
       } else {
         events.add(event);
       }
@@ -58,7 +64,7 @@ public final class EventReader implements AutoCloseable {
     totalLost = saturatedAdd(totalLost, missed);
     lastLost = missed;
     JfrEmitter.emit(events);
-    return new Batch(events, missed);
+    return new Batch(events, missed, lostByUser);
   }
 
   /**
@@ -137,15 +143,24 @@ public final class EventReader implements AutoCloseable {
    *
    * @param events the events, oldest first
    * @param lost how many events went by unread since the previous read
+   * @param lostByUser of those, how many were in each user's rings (by user name; a loss in one
+   *     user's rings says nothing of another's events). Can sum to less than {@code lost} where a
+   *     ring's owner is not known.
    */
-  public record Batch(List<TeardownEvent> events, long lost) {
+  public record Batch(List<TeardownEvent> events, long lost, java.util.Map<String, Long> lostByUser) {
     static final Batch EMPTY = new Batch(List.of(), 0);
 
     public Batch {
       events = List.copyOf(events);
+      lostByUser = java.util.Map.copyOf(lostByUser);
       if (lost < 0) {
         throw new IllegalArgumentException("lost must not be negative");
       }
+    }
+
+    /** A batch whose losses are nobody's in particular. */
+    public Batch(List<TeardownEvent> events, long lost) {
+      this(events, lost, java.util.Map.of());
     }
 
     public boolean isEmpty() {

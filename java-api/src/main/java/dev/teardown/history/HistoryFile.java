@@ -23,10 +23,11 @@ final class HistoryFile {
   static final int APPLICATION_ID = 0x54444831;
   /**
    * The schema this code writes ({@code PRAGMA user_version}). 2: a ring has a position per lane,
-   * so positions are no longer one row per ring. A recorder opening a schema-1 history upgrades
-   * it; readers read both.
+   * so positions are no longer one row per ring. 3: an end's kernel state. 4: the packed timeline
+   * carries the program's error and the kernel's view. 5: a gap says whose rings lost the events.
+   * A recorder opening an older history upgrades it; readers read every one as it is.
    */
-  static final int SCHEMA = 4;
+  static final int SCHEMA = 5;
 
   private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -64,7 +65,8 @@ final class HistoryFile {
     "CREATE INDEX ends_last ON ends(last_ns)",
     "CREATE INDEX ends_local_port ON ends(local_port, local_addr)",
     "CREATE INDEX ends_remote_port ON ends(remote_port)",
-    "CREATE TABLE gaps(id INTEGER PRIMARY KEY, after_ns INTEGER NOT NULL, before_ns INTEGER NOT NULL, lost INTEGER NOT NULL)",
+    "CREATE TABLE gaps(id INTEGER PRIMARY KEY, after_ns INTEGER NOT NULL, before_ns INTEGER NOT NULL, lost INTEGER NOT NULL,"
+        + " user TEXT)",
     "CREATE INDEX gaps_before ON gaps(before_ns)",
     // One row per lane of each ring read (a lane is named by its sequences).
     POSITIONS_TABLE,
@@ -261,6 +263,9 @@ final class HistoryFile {
       }
       if (schema < 3) {
         statement.execute("ALTER TABLE ends ADD COLUMN kernel_state TEXT");
+      }
+      if (schema < 5) {
+        statement.execute("ALTER TABLE gaps ADD COLUMN user TEXT");  // whose rings lost the events
       }
       statement.execute("PRAGMA user_version = " + SCHEMA);
       statement.execute("COMMIT");

@@ -90,7 +90,7 @@ final class HistoryWriter implements AutoCloseable {
           "UPDATE ends SET local_addr = ?, local_port = ?, remote_addr = ?, remote_port = ?, last_ns = ?,"
               + " state = ?, lifetime_ns = ?, bytes_sent = ?, bytes_received = ?, first_shutdown = ?,"
               + " ending = ?, event_count = ?, events = ?, kernel_state = ? WHERE id = ?");
-      insertGap = connection.prepareStatement("INSERT INTO gaps(after_ns, before_ns, lost) VALUES (?,?,?)");
+      insertGap = connection.prepareStatement("INSERT INTO gaps(after_ns, before_ns, lost, user) VALUES (?,?,?,?)");
       forgetPositions = connection.prepareStatement("DELETE FROM positions WHERE ring = ?");
       savePosition = connection.prepareStatement(
           "INSERT INTO positions(ring, generation, next_sequence) VALUES (?,?,?)");
@@ -180,13 +180,26 @@ final class HistoryWriter implements AutoCloseable {
    * with no event after it.
    */
   void commit(List<TeardownEvent> events, long lost, List<RingPosition> positions, long nowNanos) {
+    commit(events, lost, Map.of(), positions, nowNanos);
+  }
+
+  /** The same, with how many of the {@code lost} were each user's (the rest: nobody known's). */
+  void commit(List<TeardownEvent> events, long lost, Map<String, Long> lostByUser, List<RingPosition> positions,
+      long nowNanos) {
     try {
       if (lost > 0) {
         long before = events.isEmpty() ? nowNanos : events.get(0).timeNanos();
-        insertGap.setLong(1, lastEventNanos);
-        insertGap.setLong(2, Math.max(before, lastEventNanos));
-        insertGap.setLong(3, lost);
-        insertGap.executeUpdate();
+        long unattributed = lost;
+        for (Map.Entry<String, Long> user : new java.util.TreeMap<>(lostByUser).entrySet()) {
+          long count = Math.min(user.getValue(), unattributed);
+          if (count > 0) {
+            insertGap(before, count, user.getKey());
+            unattributed -= count;
+          }
+        }
+        if (unattributed > 0) {
+          insertGap(before, unattributed, null);
+        }
       }
       long seq = eventsRecorded;
       for (TeardownEvent event : events) {
@@ -243,6 +256,14 @@ final class HistoryWriter implements AutoCloseable {
       rollbackQuietly();
       throw HistoryFile.failure(file, e);
     }
+  }
+
+  private void insertGap(long before, long lost, String user) throws SQLException {
+    insertGap.setLong(1, lastEventNanos);
+    insertGap.setLong(2, Math.max(before, lastEventNanos));
+    insertGap.setLong(3, lost);
+    insertGap.setString(4, user);
+    insertGap.executeUpdate();
   }
 
   private void saveCounter(String key, long value) throws SQLException {

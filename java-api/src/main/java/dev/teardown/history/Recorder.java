@@ -149,6 +149,7 @@ public final class Recorder implements AutoCloseable {
     try {
       List<TeardownEvent> pending = new ArrayList<>();
       long pendingLost = 0;
+      java.util.Map<String, Long> pendingLostByUser = new java.util.HashMap<>();
       long lastCommit = System.nanoTime();
       long nextRetention = System.nanoTime();
       long nextSweep = System.nanoTime() + PROCESS_SWEEP_NANOS;
@@ -172,14 +173,16 @@ public final class Recorder implements AutoCloseable {
           pending.add(withinClock(event, readAt));
         }
         pendingLost = saturatedAdd(pendingLost, batch.lost());
+        batch.lostByUser().forEach((user, count) -> pendingLostByUser.merge(user, count, Recorder::saturatedAdd));
         boolean quiet = batch.isEmpty();
         boolean held = !pending.isEmpty() || pendingLost > 0;
         if (held
             && (last || quiet || pending.size() >= COMMIT_EVENTS
                 || System.nanoTime() - lastCommit >= options.commitEvery().toNanos())) {
-          writer.commit(pending, pendingLost, reader.positions(), wallNanos());
+          writer.commit(pending, pendingLost, pendingLostByUser, reader.positions(), wallNanos());
           pending.clear();
           pendingLost = 0;
+          pendingLostByUser.clear();
           lastCommit = System.nanoTime();
           publishProgress();
         }

@@ -42,18 +42,20 @@ public final class TeardownHistory implements AutoCloseable {
   private final Path file;
   private final Connection connection;
   private final String endColumns;
+  private final String gapUser;  // the column saying whose rings a gap's events were in, or NULL
 
   private TeardownHistory(Path file, Connection connection) {
     this.file = file;
     this.connection = connection;
-    String columns;
+    int schema;
     try {
-      columns = endColumns(HistoryFile.schema(connection));
+      schema = HistoryFile.schema(connection);
     } catch (SQLException e) {
       HistoryFile.closeQuietly(connection);
       throw HistoryFile.failure(file, e);
     }
-    this.endColumns = columns;
+    this.endColumns = endColumns(schema);
+    this.gapUser = schema >= 5 ? "user" : "NULL";
   }
 
   /**
@@ -334,7 +336,15 @@ public final class TeardownHistory implements AutoCloseable {
       start = Math.min(start, row.startNanos());
       end = Math.max(end, row.lastNanos());
     }
-    return Verdicts.judge(ends, gapsBetween(start, end));
+    // A loss in one user's rings says nothing of another's events: only gaps of the ends' own
+    // users (or of no known user) touch this connection.
+    java.util.Set<String> users = new java.util.HashSet<>();
+    for (RecordedEnd recorded : ends) {
+      users.add(recorded.user());
+    }
+    List<Gap> gaps = gapsBetween(start, end);
+    gaps.removeIf(gap -> gap.user() != null && !users.contains(gap.user()));
+    return Verdicts.judge(ends, gaps);
   }
 
   private RecordedEnd recordedEnd(EndRow row) throws SQLException {
@@ -366,12 +376,12 @@ public final class TeardownHistory implements AutoCloseable {
   private List<Gap> gapsBetween(long from, long to) throws SQLException {
     List<Gap> gaps = new ArrayList<>();
     try (PreparedStatement statement = connection.prepareStatement(
-        "SELECT after_ns, before_ns, lost FROM gaps WHERE before_ns >= ? AND after_ns <= ? ORDER BY after_ns")) {
+        "SELECT after_ns, before_ns, lost, " + gapUser + " FROM gaps WHERE before_ns >= ? AND after_ns <= ? ORDER BY after_ns")) {
       statement.setLong(1, from);
       statement.setLong(2, to);
       try (ResultSet result = statement.executeQuery()) {
         while (result.next()) {
-          gaps.add(new Gap(instant(result.getLong(1)), instant(result.getLong(2)), result.getLong(3)));
+          gaps.add(new Gap(instant(result.getLong(1)), instant(result.getLong(2)), result.getLong(3), result.getString(4)));
         }
       }
     }

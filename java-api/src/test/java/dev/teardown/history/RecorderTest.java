@@ -20,6 +20,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -203,6 +204,7 @@ class RecorderTest {
         statement.execute("INSERT INTO positions SELECT * FROM positions_2");
         statement.execute("DROP TABLE positions_2");
         statement.execute("ALTER TABLE ends DROP COLUMN kernel_state");
+        statement.execute("ALTER TABLE gaps DROP COLUMN user");
         statement.execute("PRAGMA user_version = 1");
       }
       try (TeardownHistory history = TeardownHistory.open(db())) {
@@ -345,6 +347,24 @@ class RecorderTest {
     // A recorder started again keeps the bound over what it finds open.
     try (HistoryWriter writer = new HistoryWriter(db(), 5)) {
       assertEquals(5, writer.openEnds());
+    }
+  }
+
+  @Test
+  void aLossInOneUsersRingsIsNeverAnotherUsersGap() throws Exception {
+    long now = TeardownEvent.epochNanos(Instant.now());
+    try (HistoryWriter writer = new HistoryWriter(db())) {
+      writer.commit(List.of(userEvent("root", 1, 1, EventKind.CONNECTED, now), userEvent("attacker", 2, 2, EventKind.CONNECTED, now)),
+          0, List.of(), now);
+      // The attacker jumped their own ring's head: a loss of billions, theirs alone.
+      writer.commit(List.of(userEvent("root", 1, 1, EventKind.CLOSE, now + 10), userEvent("attacker", 2, 2, EventKind.CLOSE, now + 10)),
+          4_600_000_000_000_000_000L, Map.of("attacker", 4_600_000_000_000_000_000L), List.of(), now + 10);
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      assertEquals(List.of(), history.connections(HistoryQuery.ALL.withPid(1L)).get(0).gaps(), "root's record is whole");
+      List<Gap> theirs = history.connections(HistoryQuery.ALL.withPid(2L)).get(0).gaps();
+      assertEquals(1, theirs.size());
+      assertEquals("attacker", theirs.get(0).user());
     }
   }
 

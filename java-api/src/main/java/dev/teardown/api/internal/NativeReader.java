@@ -67,6 +67,8 @@ public final class NativeReader implements AutoCloseable {
     view = records.getByteBuffer(0, records.size()).order(ByteOrder.LITTLE_ENDIAN);
   }
 
+  private final List<Long> userLost = new ArrayList<>();  // by user index: what lostByUser() last saw
+
   /** Reads a batch; returns how many records are now at the start of {@link #records()}. */
   public int read() {
     if (reader == null) {
@@ -115,6 +117,38 @@ public final class NativeReader implements AutoCloseable {
       users.add(new String(nameBuffer, 0, length, StandardCharsets.UTF_8));
     }
     return users.get(index);
+  }
+
+  /**
+   * Of the events counted lost since the previous call, how many were each user's (their rings'),
+   * by user name; users with none are left out. Saturating, as {@link #lost()}.
+   */
+  public java.util.Map<String, Long> lostByUser() {
+    java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+    if (reader == null) {
+      return out;
+    }
+    com.sun.jna.ptr.LongByReference value = new com.sun.jna.ptr.LongByReference();
+    for (int index = 0; ; index++) {
+      if (NativeChannel.LIB.td_reader_user_lost(reader, index, value) != NativeTeardown.TD_OK) {
+        return out;
+      }
+      long total = value.getValue() < 0 ? Long.MAX_VALUE : value.getValue();
+      while (userLost.size() <= index) {
+        userLost.add(0L);
+      }
+      long delta = total - userLost.get(index);
+      userLost.set(index, total);
+      String name = user(index);
+      if (delta > 0 && name != null) {
+        out.merge(name, delta, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+      }
+    }
+  }
+
+  /** The user index of record {@code index} of the last read (for a record that did not decode). */
+  public int userOf(int index) {
+    return view.getInt(index * EventRecordLayout.SIZE + EventRecordLayout.USER);
   }
 
   /** Where this reader stands in each ring, after the events delivered so far. */

@@ -64,4 +64,6 @@ public interface NativeTeardown extends Library {
   // td_reader_read is bound directly, in DirectReads.
 
   int td_reader_user(Pointer reader, int user, byte[] name, SizeT capacity);
+
+  int td_reader_user_lost(Pointer reader, int user, com.sun.jna.ptr.LongByReference lost);
 }
