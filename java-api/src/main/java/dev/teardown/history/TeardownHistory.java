@@ -314,6 +314,9 @@ public final class TeardownHistory implements AutoCloseable {
       try (ResultSet result = statement.executeQuery()) {
         while (result.next()) {
           EndRow candidate = endRow(result);
+          if (!candidate.user().equals(end.user()) && !consistent(end, candidate)) {
+            continue;  // another user's claim that this end's own record contradicts
+          }
           if (best == null || distance(candidate, end) < distance(best, end)) {
             best = candidate;
           }
@@ -321,6 +324,27 @@ public final class TeardownHistory implements AutoCloseable {
       }
     }
     return best;
+  }
+
+  /** How far apart two ends' closes may be and both still have closed first (FINs crossing). */
+  static final long BOTH_FIRST_NANOS = 10_000_000L;
+
+  /**
+   * Whether two closed ends' records can be of one connection: neither received more than the
+   * other sent, and they do not both say they closed first at moments too far apart for their
+   * FINs to have crossed (an end whose peer had closed long before would have seen it). Any user
+   * can publish an end that claims to be the other side of someone else's connection; a claim the
+   * end's own record contradicts is not joined to it, so it cannot change its verdict.
+   */
+  static boolean consistent(EndRow a, EndRow b) {
+    if (a.bytesSent() != null && b.bytesReceived() != null && b.bytesReceived() > a.bytesSent()) {
+      return false;
+    }
+    if (b.bytesSent() != null && a.bytesReceived() != null && a.bytesReceived() > b.bytesSent()) {
+      return false;
+    }
+    boolean bothFirst = "LOCAL".equals(a.firstShutdown()) && "LOCAL".equals(b.firstShutdown());
+    return !bothFirst || Math.abs(a.lastNanos() - b.lastNanos()) <= BOTH_FIRST_NANOS;
   }
 
   private static long distance(EndRow a, EndRow b) {

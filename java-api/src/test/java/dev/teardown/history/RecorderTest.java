@@ -368,6 +368,39 @@ class RecorderTest {
     }
   }
 
+  private static TeardownEvent closeOf(String user, long pid, int local, int remote, long timeNanos, CloseMode mode,
+      Initiator first, Ending ending, long sent, long received) {
+    return new TeardownEvent(0, timeNanos, pid, "p", 3, 6, 1, EventKind.CLOSE, 0, null, mode, Duration.ZERO,
+        java.util.Set.of(), 0, null, new java.net.InetSocketAddress("127.0.0.1", local),
+        new java.net.InetSocketAddress("127.0.0.1", remote),
+        new dev.teardown.api.ConnectionSummary(Duration.ofMillis(500), sent, received, first, ending), null, user);
+  }
+
+  @Test
+  void anotherUsersForgedOtherEndNeverOverturnsAnEndsOwnRecord() throws Exception {
+    long now = TeardownEvent.epochNanos(Instant.now());
+    try (HistoryWriter writer = new HistoryWriter(db())) {
+      writer.commit(List.of(
+          // Root closed first, gracefully, having sent 5 bytes and received none.
+          closeOf("root", 1, 43710, 9999, now, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, 5, 0),
+          // The attacker claims to be the other end, to have reset it first, 300 ms before.
+          closeOf("attacker", 2, 9999, 43710, now - 300_000_000L, CloseMode.ABORTIVE, Initiator.LOCAL, Ending.ABORTIVE, 0, 0),
+          // A connection of root's server and another user's client: joined as ever.
+          closeOf("alice", 3, 50000, 8080, now, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, 10, 20),
+          closeOf("root", 4, 8080, 50000, now + 50_000_000L, CloseMode.GRACEFUL, Initiator.REMOTE, Ending.GRACEFUL, 20, 10)),
+          0, List.of(), now);
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      RecordedConnection roots = history.connections(HistoryQuery.ALL.withPid(1L)).get(0);
+      assertEquals(1, roots.ends().size(), "the forged end is not joined: " + roots);
+      assertEquals("127.0.0.1:43710", roots.initiator());
+      assertEquals(Mechanism.FIN, roots.mechanism());
+      RecordedConnection served = history.connections(HistoryQuery.ALL.withPid(4L)).get(0);
+      assertEquals(2, served.ends().size(), "consistent ends of two users: one connection");
+      assertEquals("127.0.0.1:50000", served.initiator());
+    }
+  }
+
   @Test
   void anEndDatedZeroThatClosesIn2100IsStillReadAndJudged() throws Exception {
     // As a recorder that took producers' clocks as they were wrote it.
