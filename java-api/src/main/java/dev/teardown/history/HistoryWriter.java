@@ -503,15 +503,33 @@ final class HistoryWriter implements AutoCloseable {
     try {
       long cutoff = nowNanos - maxAgeNanos;
       dropped += dropEndsBefore(cutoff);
+      // Rows dated ahead of the clock (a producer's, taken as it was by recorders before they
+      // re-dated such events) would outlive every real one: gone now.
+      dropped += dropEndsAfter(nowNanos + FUTURE_NANOS);
       for (int round = 0; round < 64 && usedBytes() > maxBytes; round++) {
-        long total = scalar("SELECT count(*) FROM ends");
-        if (total == 0) {
-          break;
+        // Fair to every user: the oldest tenth (at least one end) of the user with the most ends,
+        // until under the limit. A user who floods the history gives up their own rows first.
+        String user;
+        long total;
+        try (Statement statement = connection.createStatement();
+            ResultSet most = statement.executeQuery(
+                "SELECT user, count(*) FROM ends GROUP BY user ORDER BY count(*) DESC LIMIT 1")) {
+          if (!most.next()) {
+            break;
+          }
+          user = most.getString(1);
+          total = most.getLong(2);
         }
-        // The oldest tenth (at least one end) at a time, until under the limit.
         long skip = Math.max(1, total / 10) - 1;
-        long oldest = scalar("SELECT last_ns FROM ends ORDER BY last_ns LIMIT 1 OFFSET " + skip);
-        dropped += dropEndsBefore(oldest + 1);
+        long oldest;
+        try (PreparedStatement statement = connection.prepareStatement(
+            "SELECT last_ns FROM ends WHERE user = ? ORDER BY last_ns LIMIT 1 OFFSET " + skip)) {
+          statement.setString(1, user);
+          try (ResultSet result = statement.executeQuery()) {
+            oldest = result.next() ? result.getLong(1) : Long.MAX_VALUE;
+          }
+        }
+        dropped += dropUserEndsBefore(user, oldest + 1);
       }
       connection.commit();
       if (dropped > 0) {
@@ -525,6 +543,49 @@ final class HistoryWriter implements AutoCloseable {
     } catch (SQLException e) {
       rollbackQuietly();
       throw HistoryFile.failure(file, e);
+    }
+    return dropped;
+  }
+
+  /** How far ahead of the recorder's clock a row may be dated and stay. */
+  static final long FUTURE_NANOS = 60_000_000_000L;
+
+  private long dropEndsAfter(long limit) throws SQLException {
+    long dropped;
+    try (PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE last_ns > ?");
+        PreparedStatement gaps = connection.prepareStatement("DELETE FROM gaps WHERE after_ns > ?")) {
+      ends.setLong(1, limit);
+      dropped = ends.executeUpdate();
+      gaps.setLong(1, limit);
+      gaps.executeUpdate();
+    }
+    if (dropped > 0) {
+      open.values().removeIf(end -> {
+        if (end.lastNanos <= limit) {
+          return false;
+        }
+        forgetOpen(end);
+        return true;
+      });
+    }
+    return dropped;
+  }
+
+  private long dropUserEndsBefore(String user, long cutoff) throws SQLException {
+    long dropped;
+    try (PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE user = ? AND last_ns < ?")) {
+      ends.setString(1, user);
+      ends.setLong(2, cutoff);
+      dropped = ends.executeUpdate();
+    }
+    if (dropped > 0) {
+      open.values().removeIf(end -> {
+        if (!user.equals(end.user) || end.lastNanos >= cutoff) {
+          return false;
+        }
+        forgetOpen(end);
+        return true;
+      });
     }
     return dropped;
   }

@@ -402,6 +402,34 @@ class RecorderTest {
   }
 
   @Test
+  void sizeRetentionTakesFromTheUserWithTheMostRowsAndNoFutureRowStays() throws Exception {
+    long now = TeardownEvent.epochNanos(Instant.now());
+    long y2100 = TeardownEvent.epochNanos(Instant.parse("2100-01-01T00:00:00Z"));
+    try (HistoryWriter writer = new HistoryWriter(db())) {
+      List<TeardownEvent> events = new java.util.ArrayList<>();
+      for (int i = 0; i < 100; i++) {  // root's, an hour old
+        events.add(closeOf("root", 1, 20000 + i, 80, now - 3_600_000_000_000L + i, CloseMode.GRACEFUL,
+            Initiator.LOCAL, Ending.GRACEFUL, 1, 1));
+      }
+      for (int i = 0; i < 3000; i++) {  // a flood of another user's, new
+        events.add(closeOf("attacker", 2, 30000 + i, 81, now + i, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, 1, 1));
+      }
+      // One from a recorder that took a producer's clock as it was: dated 2100.
+      events.add(closeOf("attacker", 2, 1, 82, y2100, CloseMode.GRACEFUL, Initiator.LOCAL, Ending.GRACEFUL, 1, 1));
+      writer.commit(events, 0, List.of(), now);
+      long before = writer.usedBytes();
+      writer.enforceRetention(Duration.ofDays(30).toNanos(), before / 3, now);
+      assertTrue(writer.usedBytes() <= before / 3, "under the limit");
+    }
+    try (TeardownHistory history = TeardownHistory.open(db())) {
+      assertEquals(100, history.connections(HistoryQuery.ALL.withPid(1L)).size(), "root's rows all kept");
+      List<RecordedConnection> theirs = history.connections(HistoryQuery.ALL.withPid(2L));
+      assertTrue(theirs.size() < 3000, "the flood's own rows went: " + theirs.size());
+      assertTrue(theirs.stream().noneMatch(c -> c.ends().get(0).last().isAfter(Instant.now().plusSeconds(3600))), "no row from the future");
+    }
+  }
+
+  @Test
   void anEndDatedZeroThatClosesIn2100IsStillReadAndJudged() throws Exception {
     // As a recorder that took producers' clocks as they were wrote it.
     long y2100 = TeardownEvent.epochNanos(Instant.parse("2100-01-01T00:00:00Z"));
