@@ -324,6 +324,55 @@ TEST_F(Attack, AnUnprivilegedUserCannotCrashSteerOrImpersonateRootsProgramsOrRea
   }
 }
 
+// Another user fills the rings directory: thousands of files under their own ring names, sound
+// rings under root's names, names that are not text. Root's ring is found, read and counted, and
+// nothing of theirs is taken for root's.
+TEST_F(Attack, JunkInTheRingsDirectoryHidesNoRingAndPassesForNoOnesElse) {
+  std::string channel_dir = base_.file("channel");
+  std::unique_ptr<Channel> admin;
+  ASSERT_EQ(Channel::open(channel_dir, true, 1024, admin), TD_OK);
+  std::string rings = admin->rings_dir();
+  ASSERT_TRUE(admin->ring().publish(teardown::testing::make_event(TD_KIND_EOF, 7)));
+  std::string uid = std::to_string(attacker_.uid);
+  pid_t junk = as_user([&] {
+    for (int i = 0; i < 5000; ++i) {
+      char name[96];
+      std::snprintf(name, sizeof(name), "/ring-%s-%016x", uid.c_str(), i);
+      int fd = ::open((rings + name).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+      if (fd < 0) _exit(3);
+      close(fd);
+    }
+    for (const char* odd : {"/ring-\xff\xfe", "/\x80", "/ring-0\n1", "/ring-0 "}) {
+      int fd = ::open((rings + odd).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+      if (fd >= 0) close(fd);
+    }
+    struct Seed {
+      static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
+    };
+    for (int i = 0; i < 20; ++i) {  // sound rings, with root's name
+      char name[96];
+      std::snprintf(name, sizeof(name), "/ring-0-%016x", 0xabc000 + i);
+      if (MappedFile::create_new(rings + name, FileKind::Ring, layout::events_file_bytes(64), Seed::make,
+                                 nullptr) != TD_OK) {
+        _exit(4);
+      }
+    }
+  });
+  ASSERT_EQ(exit_code_of(junk), 0);
+  ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000'000);
+  td_event_record batch[16];
+  size_t count = 0;
+  uint64_t lost = 0;
+  ASSERT_EQ(reader.read(batch, 16, count, lost), TD_OK);
+  ASSERT_EQ(count, 1u) << "root's one event, found among 5,024 other names";
+  EXPECT_EQ(batch[0].socket_id, 7u);
+  EXPECT_EQ(reader.user_keys().at(batch[0].user), "0");
+  EXPECT_EQ(reader.ring_count(), 1u) << "no file of theirs is read as root's or as a ring at all";
+  td_counters counters{};
+  ASSERT_EQ(channel_counters(rings, counters), TD_OK);
+  EXPECT_EQ(counters.produced, 1u);
+}
+
 // A root server forks a worker that becomes another user (nginx, Apache and sshd do): the worker
 // keeps no descriptor and no mapping of root's ring, so it can neither truncate root's ring under
 // root's readers and programs (SIGBUS) nor rewrite it, and what it does as the other user is
