@@ -38,6 +38,8 @@ final class HistoryWriter implements AutoCloseable {
    * leaves connections open by the hundred thousand gives up their own, never another's.
    */
   static final int MAX_OPEN_ENDS_PER_USER = 50_000;
+  /** Bytes of one user's open ends' timelines held in memory before captures are left out (see append). */
+  static final long MAX_OPEN_BYTES_PER_USER = 16L << 20;
 
   static final int STATE_OPEN = 0;
   static final int STATE_CLOSED = 1;
@@ -57,6 +59,8 @@ final class HistoryWriter implements AutoCloseable {
   /** Each user's open ends, oldest first (with ends no longer open among them, skipped and compacted away). */
   private final Map<String, java.util.ArrayDeque<OpenEnd>> openByUser = new HashMap<>();
   private final Map<String, Integer> openCount = new HashMap<>();
+  /** Bytes of the timelines of each user's open ends, held in memory. */
+  private final Map<String, Long> openBytes = new HashMap<>();
   private final int maxOpenPerUser;
   private final List<OpenEnd> touched = new ArrayList<>();
   private long nextEndId;
@@ -170,6 +174,11 @@ final class HistoryWriter implements AutoCloseable {
     return lastEventNanos;
   }
 
+  /** Bytes of {@code user}'s open ends' timelines held in memory. */
+  long openBytes(String user) {
+    return openBytes.getOrDefault(user, 0L);
+  }
+
   int openEnds() {
     return open.size();
   }
@@ -205,7 +214,7 @@ final class HistoryWriter implements AutoCloseable {
       for (TeardownEvent event : events) {
         OpenEnd end = endOf(event, seq++);
         if (end.eventCount++ < Timeline.MAX_EVENTS) {
-          Timeline.append(end.timeline, event);
+          append(end, event);
         }
       }
       // Ends first seen in this commit are written once, as they stand now; others updated.
@@ -272,11 +281,36 @@ final class HistoryWriter implements AutoCloseable {
     saveCounter.executeUpdate();
   }
 
+  /**
+   * Adds {@code event} to its end's timeline. The timelines of a user's open ends are held in
+   * memory: past {@link #MAX_OPEN_BYTES_PER_USER} of them, that user's events are kept without the
+   * bytes they captured, and past half as much again they are counted, not kept, until ends close.
+   */
+  private void append(OpenEnd end, TeardownEvent event) {
+    long held = end.live ? openBytes.getOrDefault(end.user, 0L) : 0;
+    if (held > MAX_OPEN_BYTES_PER_USER * 3 / 2) {
+      return;
+    }
+    TeardownEvent kept = held > MAX_OPEN_BYTES_PER_USER && event.captured().length > 0
+        ? new TeardownEvent(event.sequence(), event.timeNanos(), event.pid(), event.processName(), event.socketId(),
+            event.protocol(), event.socketType(), event.kind(), event.error(), event.shutdownHow(), event.closeMode(),
+            event.linger(), event.flags(), event.dataLength(), null, event.local(), event.remote(), event.summary(),
+            event.framingError(), event.user(), event.osError(), event.kernel())
+        : event;
+    int before = end.timeline.size();
+    Timeline.append(end.timeline, kept);
+    if (end.live) {
+      openBytes.merge(end.user, (long) (end.timeline.size() - before), Long::sum);
+    }
+  }
+
   /** Keeps {@code end} open under {@code key}; past its user's bound, that user's oldest open end is given up. */
   private void addOpen(EndKey key, OpenEnd end) {
     end.key = key;
+    end.user = key.user();
     end.live = true;
     open.put(key, end);
+    openBytes.merge(key.user(), (long) end.timeline.size(), Long::sum);
     java.util.ArrayDeque<OpenEnd> order = openByUser.computeIfAbsent(key.user(), u -> new java.util.ArrayDeque<>());
     order.addLast(end);
     int count = openCount.merge(key.user(), 1, Integer::sum);
@@ -291,6 +325,7 @@ final class HistoryWriter implements AutoCloseable {
         open.remove(oldest.key);
         oldest.live = false;
         openCount.merge(key.user(), -1, Integer::sum);
+        openBytes.merge(key.user(), -(long) oldest.timeline.size(), Long::sum);
       }
     } else if (order.size() > 2 * count + 1024) {
       order.removeIf(e -> !e.live);  // ends closed since: not kept for ever
@@ -310,9 +345,11 @@ final class HistoryWriter implements AutoCloseable {
     }
     end.live = false;
     String user = end.key.user();
+    openBytes.merge(user, -(long) end.timeline.size(), Long::sum);
     if (openCount.merge(user, -1, Integer::sum) <= 0) {
       openCount.remove(user);
       openByUser.remove(user);
+      openBytes.remove(user);
     }
   }
 
@@ -632,6 +669,7 @@ final class HistoryWriter implements AutoCloseable {
     open.clear();
     openByUser.clear();
     openCount.clear();
+    openBytes.clear();
     touched.clear();
     try {
       load();

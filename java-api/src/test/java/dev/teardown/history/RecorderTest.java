@@ -351,6 +351,28 @@ class RecorderTest {
   }
 
   @Test
+  void capturesOnOneUsersOpenEndsAreBoundedInMemory() throws Exception {
+    long now = TeardownEvent.epochNanos(Instant.now());
+    byte[] data = new byte[256];
+    try (HistoryWriter writer = new HistoryWriter(db())) {
+      // 40,000 open ends, each with a receive of 256 captured bytes: 10 MiB of captures, three
+      // times, past the user's 16 MiB and half as much again.
+      for (int round = 0; round < 3; round++) {
+        List<TeardownEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 40_000; i++) {
+          events.add(new TeardownEvent(0, now + i, 2, "p", 1000 + i, 6, 1, EventKind.RECV_DISCONNECT, 0, null, null,
+              Duration.ZERO, java.util.Set.of(), data.length, data, new java.net.InetSocketAddress("127.0.0.1", 1000),
+              new java.net.InetSocketAddress("127.0.0.1", 80), null, null, "attacker"));
+        }
+        writer.commit(events, 0, List.of(), now);
+      }
+      assertTrue(writer.openBytes("attacker") <= HistoryWriter.MAX_OPEN_BYTES_PER_USER * 3 / 2 + 1024,
+          "held: " + writer.openBytes("attacker"));
+      assertEquals(0, writer.openBytes("root"));
+    }
+  }
+
+  @Test
   void aLossInOneUsersRingsIsNeverAnotherUsersGap() throws Exception {
     long now = TeardownEvent.epochNanos(Instant.now());
     try (HistoryWriter writer = new HistoryWriter(db())) {
