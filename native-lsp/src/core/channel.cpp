@@ -15,12 +15,16 @@ constexpr size_t kPendingPerLane = 1024;
 // A reader walks the rings directory whole at least once a second, and when a name was added or
 // removed while its time for passes lasts: that time grows by a twentieth of the time that goes
 // by (up to 50 ms) and each pass spends what it took. A directory that changes all the time costs
-// at most a twentieth of a reader's time, and a small one is walked again at once. A pass looks
-// at most kScanStep names a read, so a directory of any size slows no read by more than that.
+// at most a twentieth of a reader's time, and a small one is walked again at once. A pass lists
+// at most kScanStep names a read and spends at most kConsiderNs a read opening them, so a
+// directory of any size, changing however fast, slows no read by more than that.
 constexpr uint64_t kScanIntervalNs = 1000000000ull;
 constexpr int64_t kScanShare = 20;
 constexpr int64_t kMaxScanCreditNs = 50000000;
 constexpr size_t kScanStep = 4096;
+// The time a read spends looking at names found (opening those it has not passed over): past
+// it, the rest wait for the next read.
+constexpr uint64_t kConsiderNs = 2000000;
 // A name found not to be a ring is looked at again only when the name names another file, or
 // (not sound yet, not readable) after 10 s; at most this many are remembered.
 constexpr uint64_t kRecheckNs = 10000000000ull;
@@ -425,13 +429,27 @@ void ChannelReader::begin_pass() {
 
 bool ChannelReader::walk(bool first, size_t budget) {
   uint64_t began = platform::monotonic_ns();
-  std::vector<DirectoryEntry> found;
-  bool ended = walk_.step(budget, ring_name_syntax, found);
-  for (const DirectoryEntry& entry : found) consider(entry, first, began);
-  uint64_t now = platform::monotonic_ns();
+  bool ended = false;
+  if (unconsidered_.empty()) {
+    std::vector<DirectoryEntry> found;
+    ended = walk_.step(budget, ring_name_syntax, found);
+    unconsidered_.assign(std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+  }
+  // Names are looked at until the read has spent its time on them (the first pass looks at all):
+  // the rest wait for the next read, none is skipped.
+  uint64_t now = began;
+  while (!unconsidered_.empty() && (first || now - began < kConsiderNs)) {
+    consider(unconsidered_.front(), first, now);
+    unconsidered_.pop_front();
+    now = platform::monotonic_ns();
+  }
   scan_credit_ns_ -= static_cast<int64_t>(now - began);
-  if (ended) next_scan_ns_ = now + kScanIntervalNs;
-  return ended;
+  if (!unconsidered_.empty()) return false;
+  if (ended || !walk_.in_pass()) {
+    next_scan_ns_ = now + kScanIntervalNs;
+    return true;
+  }
+  return false;
 }
 
 bool ChannelReader::may_scan_for_change(uint64_t now) {
@@ -544,7 +562,7 @@ td_status ChannelReader::read(td_event_record* out, size_t capacity, size_t& cou
   lost = 0;
   // A pass under way goes on; a new one begins every second, or when a name was added or
   // removed (while the time for passes lasts).
-  if (walk_.in_pass()) {
+  if (walk_.in_pass() || !unconsidered_.empty()) {
     walk(false, kScanStep);
   } else {
     uint64_t now = platform::monotonic_ns();

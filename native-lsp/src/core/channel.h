@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -223,6 +224,7 @@ class ChannelReader {
   std::vector<std::string> dropped_;  // names of rings dropped as damaged
   std::vector<RingPosition> resume_;  // positions to read on from, used at each ring's first find
   DirectoryWalk walk_;
+  std::deque<DirectoryEntry> unconsidered_;  // names the walk found, not yet looked at
   uint64_t salt_;
   uint64_t credit_at_ns_;
   // Names (with their file) found not to be rings, and until when they are not looked at again.
