@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include "channel.h"
 #include "platform.h"
@@ -108,14 +109,22 @@ void Producer::after_fork() noexcept {
 
 void Producer::user_changed() noexcept {
   user_changed_.store(true, std::memory_order_release);
-  follow_user();
+  // Attachments change only under the attaching flag, held briefly by a thread attaching. Should
+  // it stay held (this very thread interrupted while attaching), that thread follows the change
+  // itself before it lets go of the flag.
+  for (int attempt = 0; attempt < kFollowAttempts; ++attempt) {
+    if (!attaching_.test_and_set(std::memory_order_acquire)) {
+      follow_user();
+      attaching_.clear(std::memory_order_release);
+      return;
+    }
+    std::this_thread::yield();
+  }
 }
 
 void Producer::follow_user() noexcept {
-  // Attachments change only under this flag; a thread attaching now leaves it for the next call.
-  if (attaching_.test_and_set(std::memory_order_acquire)) return;
+  if (!user_changed_.exchange(false, std::memory_order_acq_rel)) return;
   try {
-    user_changed_.store(false, std::memory_order_relaxed);
     const std::string now = current_user().key;
     Channel* current = channel_.load(std::memory_order_relaxed);
     Channel* follow = nullptr;
@@ -136,13 +145,11 @@ void Producer::follow_user() noexcept {
       next_attach_ns_.store(0, std::memory_order_relaxed);  // the new user's ring, at once
     }
   } catch (...) {
-    user_changed_.store(true, std::memory_order_relaxed);  // tried again at the next call
+    user_changed_.store(true, std::memory_order_relaxed);  // tried again at the next attach
   }
-  attaching_.clear(std::memory_order_release);
 }
 
 Channel* Producer::attached() noexcept {
-  if (user_changed_.load(std::memory_order_relaxed)) follow_user();
   Channel* channel = channel_.load(std::memory_order_acquire);
   if (channel != nullptr && channel->healthy()) return channel;
   return try_attach();
@@ -172,6 +179,12 @@ Channel* Producer::try_attach() noexcept {
     }
   } catch (...) {
     result = nullptr;
+  }
+  // A change of user while this thread attached (it held the flag): followed now, before another
+  // attach can be made.
+  if (user_changed_.load(std::memory_order_acquire)) {
+    follow_user();
+    result = channel_.load(std::memory_order_relaxed);
   }
   attaching_.clear(std::memory_order_release);
   return result;

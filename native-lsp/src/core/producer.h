@@ -83,8 +83,9 @@ class Producer {
   // The process changed user (setuid and its kin, as the program called them). Events from now
   // on go to its effective user's ring (attached at the next event, or one attached before if the
   // process was that user already), and every ring of a user it can no longer become is let go
-  // (Channel::retire): nothing of the old user's stays within reach of the new one. Done here
-  // if no other thread is attaching, else at the next call that asks for the policy.
+  // (Channel::retire): nothing of the old user's stays within reach of the new one. Done here,
+  // once no other thread is attaching (or by that thread, should it not finish meanwhile).
+  // Costs the publishing path nothing.
   void user_changed() noexcept;
 
   // Number of channel attachments made (each is kept mapped for the life of the process). A
@@ -100,7 +101,8 @@ class Producer {
 
  private:
   Channel* attached() noexcept;
-  void follow_user() noexcept;
+  void follow_user() noexcept;  // under the attaching flag
+  static constexpr int kFollowAttempts = 10000;
   Policy policy_of(Channel* channel) noexcept;
   Channel* try_attach() noexcept;
   void refresh_policy(Channel& channel, uint32_t version) noexcept;

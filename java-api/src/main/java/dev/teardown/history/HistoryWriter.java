@@ -584,6 +584,17 @@ final class HistoryWriter implements AutoCloseable {
     return dropped;
   }
 
+  /** Open ends whose rows retention deleted: no longer open. */
+  private void forgetOpenWhere(java.util.function.Predicate<OpenEnd> deleted) {
+    open.values().removeIf(end -> {
+      if (!deleted.test(end)) {
+        return false;
+      }
+      forgetOpen(end);
+      return true;
+    });
+  }
+
   /** How far ahead of the recorder's clock a row may be dated and stay. */
   static final long FUTURE_NANOS = 60_000_000_000L;
 
@@ -597,13 +608,7 @@ final class HistoryWriter implements AutoCloseable {
       gaps.executeUpdate();
     }
     if (dropped > 0) {
-      open.values().removeIf(end -> {
-        if (end.lastNanos <= limit) {
-          return false;
-        }
-        forgetOpen(end);
-        return true;
-      });
+      forgetOpenWhere(end -> end.lastNanos > limit);
     }
     return dropped;
   }
@@ -616,13 +621,7 @@ final class HistoryWriter implements AutoCloseable {
       dropped = ends.executeUpdate();
     }
     if (dropped > 0) {
-      open.values().removeIf(end -> {
-        if (!user.equals(end.user) || end.lastNanos >= cutoff) {
-          return false;
-        }
-        forgetOpen(end);
-        return true;
-      });
+      forgetOpenWhere(end -> user.equals(end.user) && end.lastNanos < cutoff);
     }
     return dropped;
   }
@@ -637,13 +636,7 @@ final class HistoryWriter implements AutoCloseable {
       gaps.executeUpdate();
     }
     if (dropped > 0) {
-      open.values().removeIf(end -> {
-        if (end.lastNanos >= cutoff) {
-          return false;
-        }
-        forgetOpen(end);
-        return true;
-      });
+      forgetOpenWhere(end -> end.lastNanos < cutoff);
     }
     return dropped;
   }
