@@ -5,6 +5,7 @@ import dev.teardown.history.TeardownHistory;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,7 +31,7 @@ final class WhyCommand implements Callable<Integer> {
   @Option(names = "--pid", paramLabel = "N", description = "Connections of this process.")
   Long pid;
 
-  @Option(names = "--process", paramLabel = "NAME", description = "Connections of processes of this name (any case).")
+  @Option(names = "--process", paramLabel = "NAME", description = "Connections of processes whose name starts so (any case): python3 is python3.11 too.")
   String process;
 
   @Option(names = "--peer", paramLabel = "ADDR", description = "Connections with this address, or address:port, at the other end.")
@@ -44,6 +45,9 @@ final class WhyCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "One JSON object per connection per line.")
   boolean json;
+
+  /** Recorded process names listed when --process matched none. */
+  static final int MAX_NAMES_SHOWN = 20;
 
   @Spec CommandSpec spec;
 
@@ -73,6 +77,12 @@ final class WhyCommand implements Callable<Integer> {
       PrintWriter err = spec.commandLine().getErr();
       if (shown[0] == 0) {
         err.println("teardown: no recorded connection matches");
+        if (process != null) {
+          List<String> names = history.processNames(MAX_NAMES_SHOWN + 1);
+          err.println(names.isEmpty() ? "  no process is recorded yet"
+              : "  processes recorded: " + names.stream().limit(MAX_NAMES_SHOWN).map(Shown::text)
+                  .collect(java.util.stream.Collectors.joining(", ")) + (names.size() > MAX_NAMES_SHOWN ? ", ..." : ""));
+        }
       } else if (shown[0] == limit) {
         err.println("teardown: showing the first " + limit + "; narrow the search or raise --limit");
       }

@@ -86,6 +86,13 @@ class HistoryCommandsTest {
 
     CommandLineRun byProcess = CommandLineRun.of("why", "--db", db.toString(), "--process", "SERVER", "--json");
     assertEquals(1, byProcess.out().lines().count(), byProcess.out());
+    CommandLineRun byPrefix = CommandLineRun.of("why", "--db", db.toString(), "--process", "cur", "--json");
+    assertEquals(1, byPrefix.out().lines().count(), "curl,1 starts so: " + byPrefix.out());
+    CommandLineRun wildcard = CommandLineRun.of("why", "--db", db.toString(), "--process", "c_rl", "--json");
+    assertEquals(0, wildcard.out().lines().count(), "_ is itself, not any character: " + wildcard.out());
+    CommandLineRun unknown = CommandLineRun.of("why", "--db", db.toString(), "--process", "python3");
+    assertEquals(0, unknown.exit());
+    assertTrue(unknown.err().contains("processes recorded: client, curl,1, probe, server"), unknown.err());
     CommandLineRun none = CommandLineRun.of("why", "--db", db.toString(), "--peer", "10.9.9.9");
     assertEquals(0, none.exit());
     assertEquals("teardown: no recorded connection matches", none.err().strip());
@@ -105,6 +112,27 @@ class HistoryCommandsTest {
     CommandLineRun text = CommandLineRun.of("report", "--db", db.toString());
     assertTrue(text.out().contains("  linger-zero-close        1"), text.out());
     assertTrue(text.out().contains("connects that made no connection\n  refused by 127.0.0.1:9   1\n"), text.out());
+  }
+
+  @Test
+  void reportRanksTheListenersPortNotTheClients() throws Exception {
+    Path other = dir.resolve("ports.db");
+    try (TeardownChannel channel = TeardownChannel.create(dir.resolve("ports"), 256)) {
+      // A service on a high port (50500), its client's ephemeral port lower (40100): the server
+      // accepted, and resets.
+      channel.publish(event(10, 700, "server", 3, 50500, 40100, EventKind.CLOSE, CloseMode.ABORTIVE,
+          Set.of(EventFlag.ACCEPTED), Initiator.LOCAL, Ending.ABORTIVE));
+      channel.publish(event(11, 800, "client", 4, 40100, 50500, EventKind.RESET, null, Set.of(), null, null));
+      channel.publish(event(12, 800, "client", 4, 40100, 50500, EventKind.CLOSE, CloseMode.GRACEFUL, Set.of(),
+          Initiator.REMOTE, Ending.ABORTIVE));
+      try (Recorder recorder = Recorder.open(channel, other, Recorder.Options.DEFAULT)) {
+        recorder.stop();
+        recorder.run();
+      }
+    }
+    CommandLineRun run = CommandLineRun.of("report", "--db", other.toString(), "--json");
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().contains("\"topPorts\":[{\"name\":\"50500\",\"resets\":1}]"), run.out());
   }
 
   @Test

@@ -7,7 +7,8 @@ import java.time.Instant;
  *
  * @param port either end's local or remote port
  * @param pid a process of either end
- * @param process a process name of either end, compared without regard to case
+ * @param process the start of a process name of either end, without regard to case ("python3"
+ *     is also python3.11)
  * @param peer an address ({@code 10.0.0.7}, {@code ::1}) or address and port ({@code
  *     10.0.0.7:443}, {@code [::1]:443}) that either end talked to
  * @param since only connections with an event at or after this time

@@ -1,5 +1,7 @@
 package dev.teardown.history;
 
+import dev.teardown.api.EventKind;
+import dev.teardown.api.TeardownEvent;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -46,13 +48,36 @@ public final class HistoryReport {
     RecordedEnd first = connection.ends().get(0);
     // A name is anyone's to take: counted per user, so one user's programs never add to another's.
     processes.merge(first.user().isEmpty() ? first.process() : first.process() + " (" + first.user() + ")", 1L, Long::sum);
-    // The connection's lower port: the service's, where one end is an ephemeral port.
-    if (first.local() != null && first.remote() != null) {
-      ports.merge(Integer.toString(Math.min(first.local().getPort(), first.remote().getPort())), 1L, Long::sum);
+    Integer service = servicePort(connection);
+    if (service != null) {
+      ports.merge(Integer.toString(service), 1L, Long::sum);
     }
     if (first.remote() != null && first.remote().getAddress() != null) {
       peers.merge(first.remote().getAddress().getHostAddress(), 1L, Long::sum);
     }
+  }
+
+  /**
+   * The port of the connection's service: the listener's, which an accepted end has as its local
+   * port and a connecting end (one whose record says it connected) as its remote one; where no
+   * end's record says, the lower of the two ports (a client's is usually ephemeral, and high).
+   */
+  static Integer servicePort(RecordedConnection connection) {
+    for (RecordedEnd end : connection.ends()) {
+      if (end.local() != null && end.events().stream().anyMatch(TeardownEvent::accepted)) {
+        return end.local().getPort();
+      }
+    }
+    for (RecordedEnd end : connection.ends()) {
+      if (end.remote() != null && end.events().stream().anyMatch(e -> e.kernel() != null || e.kind() == EventKind.CONNECTED)) {
+        return end.remote().getPort();
+      }
+    }
+    RecordedEnd first = connection.ends().get(0);
+    if (first.local() == null || first.remote() == null) {
+      return null;
+    }
+    return Math.min(first.local().getPort(), first.remote().getPort());
   }
 
   /** Counts events lost while the connections counted lived (gaps, added by the caller). */

@@ -123,7 +123,7 @@ public final class Recorder implements AutoCloseable {
       if (writer != null) {
         writer.close();
       }
-      lock.close();
+      lock.abandon();
       throw e;
     }
   }

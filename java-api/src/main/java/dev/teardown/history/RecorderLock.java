@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -16,9 +17,11 @@ import java.nio.file.StandardOpenOption;
  */
 final class RecorderLock implements AutoCloseable {
   private final FileChannel channel;
+  private final Path made;  // the lock file, when this lock made it
   private final FileLock lock;
 
-  private RecorderLock(FileChannel channel, FileLock lock) {
+  private RecorderLock(FileChannel channel, FileLock lock, Path made) {
+    this.made = made;
     this.channel = channel;
     this.lock = lock;
   }
@@ -33,6 +36,7 @@ final class RecorderLock implements AutoCloseable {
     try {
       // The history's place first: a lock planted as a link must not be followed (and truncated).
       HistoryFile.checkPlace(database);
+      boolean made = !Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS);
       HistoryFile.createPrivately(path);
       channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
           java.nio.file.LinkOption.NOFOLLOW_LINKS);
@@ -54,7 +58,7 @@ final class RecorderLock implements AutoCloseable {
       channel.truncate(0);
       channel.write(ByteBuffer.wrap(pid), 0);
       channel.force(false);
-      return new RecorderLock(channel, lock);
+      return new RecorderLock(channel, lock, made ? path : null);
     } catch (IOException e) {
       try {
         if (channel != null) {
@@ -72,6 +76,21 @@ final class RecorderLock implements AutoCloseable {
     channel.read(buffer, 0);
     String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII).trim();
     return text.matches("[0-9]{1,19}") ? text : "";
+  }
+
+  /**
+   * Lets go of the lock after the recorder could not start: the lock file goes too if this lock
+   * made it, so that a refused database leaves nothing behind.
+   */
+  void abandon() {
+    if (made != null) {
+      try {
+        Files.deleteIfExists(made);  // while still held: no other recorder has it
+      } catch (IOException ignored) {
+        // left behind: an empty lock file, harmless
+      }
+    }
+    close();
   }
 
   @Override

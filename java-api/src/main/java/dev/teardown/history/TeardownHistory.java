@@ -157,6 +157,23 @@ public final class TeardownHistory implements AutoCloseable {
     }
   }
 
+  /** The process names recorded, each once, in order, at most {@code limit} of them. */
+  public List<String> processNames(int limit) {
+    List<String> names = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(
+        "SELECT DISTINCT process FROM ends ORDER BY process COLLATE NOCASE LIMIT ?")) {
+      statement.setInt(1, limit);
+      try (ResultSet result = statement.executeQuery()) {
+        while (result.next()) {
+          names.add(result.getString(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw HistoryFile.failure(file, e);
+    }
+    return names;
+  }
+
   /**
    * The process recording into {@code database} now, as its lock file names it and if that
    * process is alive; empty when no recorder runs.
@@ -246,8 +263,10 @@ public final class TeardownHistory implements AutoCloseable {
       args.add(query.pid());
     }
     if (query.process() != null) {
-      sql.append(" AND process = ? COLLATE NOCASE");
-      args.add(query.process());
+      // A prefix, in any case: "python3" is python3.11 too. LIKE's wildcards in the name are
+      // taken as themselves.
+      sql.append(" AND process LIKE ? ESCAPE '\\'");
+      args.add(query.process().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
     }
     if (peer != null) {
       sql.append(" AND (remote_addr = ?");
@@ -285,7 +304,7 @@ public final class TeardownHistory implements AutoCloseable {
     if (query.pid() != null && query.pid() != end.pid()) {
       return false;
     }
-    if (query.process() != null && !query.process().equalsIgnoreCase(end.process())) {
+    if (query.process() != null && !end.process().regionMatches(true, 0, query.process(), 0, query.process().length())) {
       return false;
     }
     if (peer != null

@@ -616,6 +616,7 @@ class RecorderTest {
       assertEquals(garbage + ": not a Teardown history: the file is not an SQLite database", e.getMessage());
       assertThrows(HistoryException.class, () -> Recorder.open(channel, garbage, Recorder.Options.DEFAULT));
       assertEquals("this is not a database at all, but it is long enough", Files.readString(garbage), "left as it was");
+      assertTrue(Files.notExists(dir.resolve("garbage.db.lock")), "a refused database leaves no lock behind");
 
       Path other = dir.resolve("other.db");
       try (Connection sql = DriverManager.getConnection("jdbc:sqlite:" + other);
