@@ -40,11 +40,32 @@ final class WhyCommand implements Callable<Integer> {
   @Option(names = "--since", paramLabel = "DURATION", description = "Connections with an event in the last DURATION: 30s, 15m, 24h, 7d.")
   Duration since;
 
-  @Option(names = "--limit", paramLabel = "N", description = "At most N connections, oldest first (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--limit", paramLabel = "N", description = "At most N connections (default: ${DEFAULT-VALUE}).")
   int limit = 200;
+
+  @Option(names = "--before", paramLabel = "TIME", description = "Connections last heard of before TIME: an instant"
+      + " (2026-12-07T03:00:00Z) or how long ago (2h): the page older than the one shown.")
+  String before;
+
+  @Option(names = "--oldest-first", description = "The oldest connections first (default: the newest first).")
+  boolean oldestFirst;
 
   @Option(names = "--json", description = "One JSON object per connection per line.")
   boolean json;
+
+  /** An instant as ISO-8601, or a duration (2h) back from now. */
+  private Instant instantOf(String text) {
+    try {
+      return Instant.parse(text.strip());
+    } catch (java.time.format.DateTimeParseException notAnInstant) {
+      try {
+        return Instant.now().minus(Durations.parse(text));
+      } catch (picocli.CommandLine.TypeConversionException e) {
+        throw new ParameterException(spec.commandLine(), "--before: '" + text
+            + "' is neither an instant (2026-12-07T03:00:00Z) nor a duration (2h, 7d)");
+      }
+    }
+  }
 
   /** Recorded process names listed when --process matched none. */
   static final int MAX_NAMES_SHOWN = 20;
@@ -55,12 +76,14 @@ final class WhyCommand implements Callable<Integer> {
   public Integer call() {
     HistoryQuery query;
     try {
-      query = new HistoryQuery(port, pid, process, peer, since == null ? null : Instant.now().minus(since), limit);
+      query = new HistoryQuery(port, pid, process, peer, since == null ? null : Instant.now().minus(since), limit)
+          .withBefore(before == null ? null : instantOf(before)).withNewestFirst(!oldestFirst);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
     int[] shown = {0};
+    Instant[] oldestShown = {null};
     try (TeardownHistory history = TeardownHistory.open(database.resolve(channel.directory))) {
       history.forEachConnection(query, connection -> {
         if (json) {
@@ -72,6 +95,11 @@ final class WhyCommand implements Callable<Integer> {
           out.print(ConnectionFormat.text(connection));
         }
         shown[0]++;
+        for (var end : connection.ends()) {
+          if (oldestShown[0] == null || end.last().isBefore(oldestShown[0])) {
+            oldestShown[0] = end.last();
+          }
+        }
       });
       out.flush();
       PrintWriter err = spec.commandLine().getErr();
@@ -84,7 +112,8 @@ final class WhyCommand implements Callable<Integer> {
                   .collect(java.util.stream.Collectors.joining(", ")) + (names.size() > MAX_NAMES_SHOWN ? ", ..." : ""));
         }
       } else if (shown[0] == limit) {
-        err.println("teardown: showing the first " + limit + "; narrow the search or raise --limit");
+        err.println("teardown: showing the " + (oldestFirst ? "oldest " : "newest ") + limit
+            + (oldestFirst ? "; narrow the search or raise --limit" : "; older ones: --before " + oldestShown[0]));
       }
       err.flush();
       return 0;

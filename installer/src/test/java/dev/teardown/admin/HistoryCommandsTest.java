@@ -74,7 +74,7 @@ class HistoryCommandsTest {
     assertEquals(3 + 2 + 4, run.out().lines().count(),
         "verdict, description, lifetime, each end's bytes, header, three events: " + run.out());
 
-    CommandLineRun json = CommandLineRun.of("why", "--db", db.toString(), "--json");
+    CommandLineRun json = CommandLineRun.of("why", "--db", db.toString(), "--json", "--oldest-first");
     List<String> lines = json.out().lines().toList();
     assertEquals(3, lines.size(), json.out());
     assertTrue(lines.get(0).startsWith("{\"ends\":[{\"id\":1,"), lines.get(0));
@@ -112,6 +112,26 @@ class HistoryCommandsTest {
     CommandLineRun text = CommandLineRun.of("report", "--db", db.toString());
     assertTrue(text.out().contains("  linger-zero-close        1"), text.out());
     assertTrue(text.out().contains("connects that made no connection\n  refused by 127.0.0.1:9   1\n"), text.out());
+  }
+
+  @Test
+  void whyShowsTheNewestFirstAndPagesBackWithBefore() {
+    CommandLineRun newest = CommandLineRun.of("why", "--db", db.toString(), "--json", "--limit", "2");
+    assertEquals(0, newest.exit(), newest.err());
+    List<String> lines = newest.out().lines().toList();
+    assertEquals(2, lines.size(), newest.out());
+    assertTrue(lines.get(0).contains("\"cause\":\"connect-refused\""), "the newest first: " + lines.get(0));
+    assertTrue(lines.get(1).contains("\"cause\":\"graceful-close\""), lines.get(1));
+    String hint = newest.err().strip();
+    assertTrue(hint.startsWith("teardown: showing the newest 2; older ones: --before "), hint);
+    String before = hint.substring(hint.lastIndexOf(' ') + 1);
+    CommandLineRun older = CommandLineRun.of("why", "--db", db.toString(), "--json", "--before", before);
+    List<String> page = older.out().lines().toList();
+    assertEquals(1, page.size(), "the one older than the page shown: " + older.out());
+    assertTrue(page.get(0).contains("\"cause\":\"linger-zero-close\""), page.get(0));
+    CommandLineRun bad = CommandLineRun.of("why", "--db", db.toString(), "--before", "yesterday");
+    assertEquals(2, bad.exit());
+    assertTrue(bad.err().startsWith("--before: 'yesterday' is neither an instant"), bad.err());
   }
 
   @Test

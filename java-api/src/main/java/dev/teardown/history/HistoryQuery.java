@@ -12,11 +12,21 @@ import java.time.Instant;
  * @param peer an address ({@code 10.0.0.7}, {@code ::1}) or address and port ({@code
  *     10.0.0.7:443}, {@code [::1]:443}) that either end talked to
  * @param since only connections with an event at or after this time
- * @param limit at most this many connections, oldest first
+ * @param limit at most this many connections
+ * @param before only connections whose end last heard of was before this time (a page of
+ *     {@code why} older than the one shown)
+ * @param newestFirst the newest connections first (and the limit takes the newest); else the
+ *     oldest first
  */
-public record HistoryQuery(Integer port, Long pid, String process, String peer, Instant since, int limit) {
-  /** Every connection, up to a million. */
+public record HistoryQuery(Integer port, Long pid, String process, String peer, Instant since, int limit,
+    Instant before, boolean newestFirst) {
+  /** Every connection, oldest first, up to a million. */
   public static final HistoryQuery ALL = new HistoryQuery(null, null, null, null, null, 1_000_000);
+
+  /** Oldest first, with no upper bound in time. */
+  public HistoryQuery(Integer port, Long pid, String process, String peer, Instant since, int limit) {
+    this(port, pid, process, peer, since, limit, null, false);
+  }
 
   public HistoryQuery {
     if (port != null && (port < 0 || port > 65535)) {
@@ -31,27 +41,35 @@ public record HistoryQuery(Integer port, Long pid, String process, String peer, 
   }
 
   public HistoryQuery withPort(Integer value) {
-    return new HistoryQuery(value, pid, process, peer, since, limit);
+    return new HistoryQuery(value, pid, process, peer, since, limit, before, newestFirst);
   }
 
   public HistoryQuery withPid(Long value) {
-    return new HistoryQuery(port, value, process, peer, since, limit);
+    return new HistoryQuery(port, value, process, peer, since, limit, before, newestFirst);
   }
 
   public HistoryQuery withProcess(String value) {
-    return new HistoryQuery(port, pid, value, peer, since, limit);
+    return new HistoryQuery(port, pid, value, peer, since, limit, before, newestFirst);
   }
 
   public HistoryQuery withPeer(String value) {
-    return new HistoryQuery(port, pid, process, value, since, limit);
+    return new HistoryQuery(port, pid, process, value, since, limit, before, newestFirst);
   }
 
   public HistoryQuery withSince(Instant value) {
-    return new HistoryQuery(port, pid, process, peer, value, limit);
+    return new HistoryQuery(port, pid, process, peer, value, limit, before, newestFirst);
   }
 
   public HistoryQuery withLimit(int value) {
-    return new HistoryQuery(port, pid, process, peer, since, value);
+    return new HistoryQuery(port, pid, process, peer, since, value, before, newestFirst);
+  }
+
+  public HistoryQuery withBefore(Instant value) {
+    return new HistoryQuery(port, pid, process, peer, since, limit, value, newestFirst);
+  }
+
+  public HistoryQuery withNewestFirst(boolean value) {
+    return new HistoryQuery(port, pid, process, peer, since, limit, before, value);
   }
 
   /** An address with an optional port, as --peer takes it. */

@@ -82,7 +82,7 @@ public final class TeardownHistory implements AutoCloseable {
   }
 
   /**
-   * Hands each connection {@code query} matches to {@code consumer}, oldest first, without
+   * Hands each connection {@code query} matches to {@code consumer}, oldest (or newest) first, without
    * holding them all: for reports and exports over the whole history.
    */
   public void forEachConnection(HistoryQuery query, Consumer<RecordedConnection> consumer) {
@@ -90,7 +90,7 @@ public final class TeardownHistory implements AutoCloseable {
     HistoryQuery.Peer peer = query.peer() == null ? null : HistoryQuery.Peer.parse(query.peer());
     try {
       int delivered = 0;
-      long afterId = 0;
+      long afterId = query.newestFirst() ? Long.MAX_VALUE : 0;
       while (delivered < query.limit()) {
         List<EndRow> page = matchingEnds(query, peer, afterId);
         if (page.isEmpty()) {
@@ -250,7 +250,8 @@ public final class TeardownHistory implements AutoCloseable {
   }
 
   private List<EndRow> matchingEnds(HistoryQuery query, HistoryQuery.Peer peer, long afterId) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT " + endColumns + " FROM ends WHERE id > ?");
+    // Pages by id, upwards or (newest first) downwards from afterId.
+    StringBuilder sql = new StringBuilder("SELECT " + endColumns + " FROM ends WHERE id " + (query.newestFirst() ? "<" : ">") + " ?");
     List<Object> args = new ArrayList<>();
     args.add(afterId);
     if (query.port() != null) {
@@ -281,7 +282,11 @@ public final class TeardownHistory implements AutoCloseable {
       sql.append(" AND last_ns >= ?");
       args.add(TeardownEvent.epochNanos(query.since()));
     }
-    sql.append(" ORDER BY id LIMIT ").append(PAGE);
+    if (query.before() != null) {
+      sql.append(" AND last_ns < ?");
+      args.add(TeardownEvent.epochNanos(query.before()));
+    }
+    sql.append(" ORDER BY id").append(query.newestFirst() ? " DESC" : "").append(" LIMIT ").append(PAGE);
     List<EndRow> rows = new ArrayList<>();
     try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
       for (int i = 0; i < args.size(); i++) {
@@ -309,6 +314,9 @@ public final class TeardownHistory implements AutoCloseable {
     }
     if (peer != null
         && (!peer.host().equals(end.remoteAddr()) || peer.port() != null && !peer.port().equals(end.remotePort()))) {
+      return false;
+    }
+    if (query.before() != null && end.lastNanos() >= TeardownEvent.epochNanos(query.before())) {
       return false;
     }
     return query.since() == null || end.lastNanos() >= TeardownEvent.epochNanos(query.since());
