@@ -212,7 +212,7 @@ final class ConnectionFormat {
     return out.append("]}").toString();
   }
 
-  private static String unreadAtClose(RecordedEnd end) {
+  static String unreadAtClose(RecordedEnd end) {
     KernelView kernel = closeKernel(end);
     return kernel == null || !KernelView.known(kernel.unreadBytes()) ? "null" : Long.toString(kernel.unreadBytes());
   }

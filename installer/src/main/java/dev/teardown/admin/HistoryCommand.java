@@ -51,8 +51,14 @@ final class HistoryCommand implements Callable<Integer> {
     /** RFC 4180: records end with CRLF, whatever the platform. */
     static final String CSV_LINE_END = "\r\n";
 
-    static final String CSV_HEADER = "connection,cause,mechanism,initiator,time,user,pid,process,socket,local,remote,"
-        + "kind,how,mode,error,flags,data_length,captured_hex";
+    /**
+     * One row per event, with its connection's verdict and its end's record: every field `why
+     * --json` has, flattened (the connection's on every row of it, the end's on every row of its).
+     */
+    static final String CSV_HEADER = "connection,cause,mechanism,initiator,detail,zeek_state,lifetime_ns,"
+        + "bytes_sent,bytes_received,end,end_state,end_first,end_last,end_bytes_sent,end_bytes_received,"
+        + "end_unread_at_close,time,user,pid,process,socket,local,remote,kind,how,mode,error,os_error,flags,"
+        + "data_length,captured_hex";
 
     @Override
     public Integer call() {
@@ -84,6 +90,18 @@ final class HistoryCommand implements Callable<Integer> {
             connection.cause().token(),
             connection.mechanism().name(),
             cell(connection.initiator()),
+            cell(connection.detail()),
+            connection.zeekState() == null ? "" : connection.zeekState(),
+            Long.toString(connection.lifetime().toNanos()),
+            Long.toString(connection.bytesSent()),
+            Long.toString(connection.bytesReceived()),
+            Long.toString(end.id()),
+            end.state().name(),
+            end.first().toString(),
+            end.last().toString(),
+            end.summary() == null ? "" : Long.toString(end.summary().bytesSent()),
+            end.summary() == null ? "" : Long.toString(end.summary().bytesReceived()),
+            "null".equals(ConnectionFormat.unreadAtClose(end)) ? "" : ConnectionFormat.unreadAtClose(end),
             event.time().toString(),
             cell(end.user()),
             Long.toString(end.pid()),
@@ -95,6 +113,7 @@ final class HistoryCommand implements Callable<Integer> {
             event.shutdownHow() == null ? "" : event.shutdownHow().name(),
             event.closeMode() == null ? "" : event.closeMode().name(),
             event.error() == 0 ? "" : event.errorName(),
+            event.osError() == 0 ? "" : event.osErrorName(),
             cell(event.flags().stream().map(f -> f.name().toLowerCase(Locale.ROOT)).sorted()
                 .reduce((a, b) -> a + " " + b).orElse("")),
             Long.toString(event.dataLength()),

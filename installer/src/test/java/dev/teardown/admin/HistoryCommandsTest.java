@@ -178,6 +178,16 @@ class HistoryCommandsTest {
     assertEquals(1 + 5, rows.size(), csv.out());
     assertTrue(rows.get(1).startsWith("1,linger-zero-close,RST,127.0.0.1:50000,"), rows.get(1));
     assertTrue(rows.get(4).contains(",\"curl,1\","), "quoted: " + rows.get(4));
+    // What why --json says of a connection and its ends is in every row.
+    int columns = HistoryCommand.Export.CSV_HEADER.split(",").length;
+    for (String row : List.of(rows.get(1), rows.get(5))) {
+      assertEquals(columns, row.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", -1).length, row);
+    }
+    assertTrue(rows.get(1).contains(",linger-zero-close,RST,127.0.0.1:50000,"), rows.get(1));
+    assertTrue(rows.get(1).contains(",CLOSED,"), "the end's state: " + rows.get(1));
+    assertTrue(rows.get(5).contains(",REJ,"), "Zeek's state: " + rows.get(5));
+    assertTrue(rows.get(5).contains(",ECONNREFUSED (WSAECONNREFUSED),ECONNREFUSED,"), "both errors: " + rows.get(5));
+    assertTrue(rows.get(5).contains(",refused by 127.0.0.1:9 (ECONNREFUSED"), "the detail: " + rows.get(5));
     CommandLineRun jsonl = CommandLineRun.of("history", "export", "--db", db.toString());
     assertEquals(3, jsonl.out().lines().count(), jsonl.out());
   }
