@@ -11,6 +11,15 @@
 
 namespace teardown::testing {
 
+// Makes `path` a sound, empty ring of 64 slots in one lane, as a producer would (or another user
+// planting one).
+inline td_status make_sound_ring(const std::string& path) {
+  struct Seed {
+    static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
+  };
+  return MappedFile::create_new(path, FileKind::Ring, layout::events_file_bytes(64), Seed::make, nullptr);
+}
+
 // Every event the channel's rings hold now, oldest first; `lost` (if given) receives how many
 // went by undelivered.
 inline std::vector<td_event_record> channel_events(const Channel& channel,

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "channel_events.h"
 #include "platform.h"
 #include "probe_run.h"
 #include "test_support.h"
@@ -346,16 +347,10 @@ TEST_F(Attack, JunkInTheRingsDirectoryHidesNoRingAndPassesForNoOnesElse) {
       int fd = ::open((rings + odd).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
       if (fd >= 0) close(fd);
     }
-    struct Seed {
-      static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
-    };
     for (int i = 0; i < 20; ++i) {  // sound rings, with root's name
       char name[96];
       std::snprintf(name, sizeof(name), "/ring-0-%016x", 0xabc000 + i);
-      if (MappedFile::create_new(rings + name, FileKind::Ring, layout::events_file_bytes(64), Seed::make,
-                                 nullptr) != TD_OK) {
-        _exit(4);
-      }
+      if (teardown::testing::make_sound_ring(rings + name) != TD_OK) _exit(4);
     }
   });
   ASSERT_EQ(exit_code_of(junk), 0);

@@ -40,6 +40,7 @@ namespace {
 
 using teardown::testing::channel_events;
 using teardown::testing::make_event;
+using teardown::testing::make_sound_ring;
 using teardown::testing::TempDir;
 
 mode_t mode_of(const std::string& path) {
@@ -358,15 +359,9 @@ TEST_F(OpenChannel, LossCountsFromAWildHeadNeverOverflow) {
 TEST_F(OpenChannel, AReaderKeepsABoundedNumberOfRingsOfOneUser) {
   // Many sound rings of one user, as anyone can make of their own.
   for (size_t i = 0; i < kMaxRingsPerUser * 4; ++i) {
-    struct Seed {
-      static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
-    };
     char suffix[17];
     std::snprintf(suffix, sizeof(suffix), "%016zx", i);
-    std::string name = admin_->rings_dir() + "/ring-" + current_user().key + "-" + suffix;
-    ASSERT_EQ(MappedFile::create_new(name, FileKind::Ring, layout::events_file_bytes(64),
-                                     Seed::make, nullptr),
-              TD_OK);
+    ASSERT_EQ(make_sound_ring(admin_->rings_dir() + "/ring-" + current_user().key + "-" + suffix), TD_OK);
   }
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(reader.ring_count(), kMaxRingsPerUser);
@@ -449,13 +444,8 @@ TEST_F(OpenChannel, AFileUnderAnotherUsersRingNameIsNobodysRing) {
   std::string name = own_ring_path(dir_.path());
   // A sound ring with root's name, as another user would plant it: never read as root's, and
   // never counted against root's rings.
-  struct Seed {
-    static void make(uint8_t* bytes, size_t, void*) { EventRing::initialize(bytes, 64, 1); }
-  };
   std::string planted = admin_->rings_dir() + "/ring-" + current_user().key + "-00000000000000aa";
-  ASSERT_EQ(MappedFile::create_new(planted, FileKind::Ring, layout::events_file_bytes(64),
-                                   Seed::make, nullptr),
-            TD_OK);
+  ASSERT_EQ(make_sound_ring(planted), TD_OK);
   ASSERT_EQ(chown(planted.c_str(), 65534, 65534), 0);
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(reader.ring_count(), 1u);

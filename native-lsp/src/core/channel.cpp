@@ -109,6 +109,21 @@ td_status geometry_of(const MappedFile& file, RingGeometry& out) {
   return read_geometry(header, sizeof(header), file.current_size(), out);
 }
 
+// What a file under a ring's name in a rings directory is, to a reader.
+enum class RingFile { Unreadable, NotARing, Unsound, Sound };
+
+// Opens `name` in `rings_dir` for reading and tells whether it is a ring: its owner's by its name
+// (ring_belongs_to), with a sound geometry, into `geometry`.
+RingFile open_ring_file(const std::string& rings_dir, const std::string& name, MappedFile& file,
+                        RingGeometry& geometry) {
+  std::string path = platform::join_path(rings_dir, name.c_str());
+  if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, file) != TD_OK) return RingFile::Unreadable;
+  // A ring's name is its owner's: a file under another user's name is nobody's ring, and never
+  // counts against that user's rings.
+  if (!ring_belongs_to(name, file.owner().key)) return RingFile::NotARing;
+  return geometry_of(file, geometry) == TD_OK ? RingFile::Sound : RingFile::Unsound;
+}
+
 struct RingSeed {
   uint32_t slot_count;
 };
@@ -483,24 +498,19 @@ void ChannelReader::consider(const DirectoryEntry& entry, bool first, uint64_t n
   if (passed != passed_over_.end() && now < passed->second) return;
   auto ring = std::make_unique<Ring>();
   ring->name = name;
-  std::string path = platform::join_path(rings_dir_, name.c_str());
   ++files_opened_;
-  if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, ring->file) != TD_OK) {
-    pass_over(key, now + kRecheckNs);
-    return;
-  }
-  // A ring's name is its owner's: a file under another user's name is nobody's ring, and never
-  // counts against that user's rings.
-  if (!ring_belongs_to(name, ring->file.owner().key)) {
+  RingGeometry geometry;
+  RingFile found = open_ring_file(rings_dir_, name, ring->file, geometry);
+  // Another user's file under a ring's name is never one; a ring read before and gone bad is
+  // looked at every pass, to be read on as soon as it is sound again; anything else that is not a
+  // ring (yet), every 10 s.
+  if (found == RingFile::NotARing) {
     pass_over(key, UINT64_MAX);
     return;
   }
-  // A ring read before and gone bad is looked at every pass, to be read on as soon as it is sound
-  // again; any other unsound file under a ring's name, every 10 s.
   bool seen_before = std::find(dropped_.begin(), dropped_.end(), name) != dropped_.end();
-  RingGeometry geometry;
-  if (geometry_of(ring->file, geometry) != TD_OK) {
-    if (!seen_before) pass_over(key, now + kRecheckNs);
+  if (found != RingFile::Sound) {
+    if (found == RingFile::Unreadable || !seen_before) pass_over(key, now + kRecheckNs);
     return;
   }
   uint32_t user = user_index(ring->file.owner().key);
@@ -651,13 +661,11 @@ td_status channel_counters(const std::string& rings_dir, td_counters& out) {
   std::vector<std::pair<std::string, size_t>> per_user;
   for (const DirectoryEntry& entry : found) {
     MappedFile file;
-    std::string path = platform::join_path(rings_dir, entry.name.c_str());
-    if (MappedFile::open(path, FileAccess::ReadOnly, Owner::Anyone, file) != TD_OK) continue;
-    if (!ring_belongs_to(entry.name, file.owner().key)) continue;
+    RingGeometry geometry;
+    if (open_ring_file(rings_dir, entry.name, file, geometry) != RingFile::Sound) continue;
     FileSource source(file);
     td_counters ring;
-    RingGeometry geometry;
-    if (geometry_of(file, geometry) != TD_OK || !read_counters(source, ring)) continue;
+    if (!read_counters(source, ring)) continue;
     auto user = std::find_if(per_user.begin(), per_user.end(),
                              [&](const auto& counted) { return counted.first == file.owner().key; });
     if (user == per_user.end()) user = per_user.insert(per_user.end(), {file.owner().key, 0});

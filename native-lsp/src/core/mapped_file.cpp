@@ -30,6 +30,18 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
+std::vector<std::string> list_directory(const std::string& dir, size_t limit) {
+  DirectoryWalk walk(dir);
+  std::vector<DirectoryEntry> found;
+  while (found.size() < limit &&
+         !walk.step(limit - found.size(), [](const char*) { return true; }, found)) {
+  }
+  std::vector<std::string> names;
+  names.reserve(found.size());
+  for (DirectoryEntry& entry : found) names.push_back(std::move(entry.name));
+  return names;
+}
+
 std::string random_name() {
   static const char kDigits[] = "0123456789abcdef";
   uint64_t value = random_bits();

@@ -321,25 +321,6 @@ uint64_t directory_version(const std::string& dir) {
   return version == kUnsettledDirectory ? version + 1 : version;
 }
 
-std::vector<std::string> list_directory(const std::string& dir, size_t limit) {
-  std::vector<std::string> names;
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return names;
-  DIR* stream = fdopendir(fd);
-  if (stream == nullptr) {
-    close(fd);
-    return names;
-  }
-  while (names.size() < limit) {
-    struct dirent* entry = readdir(stream);
-    if (entry == nullptr) break;
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  closedir(stream);
-  return names;
-}
-
 DirectoryWalk::~DirectoryWalk() { finish(); }
 
 void DirectoryWalk::finish() {

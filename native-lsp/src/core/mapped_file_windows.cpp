@@ -482,20 +482,6 @@ uint64_t directory_version(const std::string& dir) {
          1;
 }
 
-std::vector<std::string> list_directory(const std::string& dir, size_t limit) {
-  std::vector<std::string> names;
-  WIN32_FIND_DATAW found;
-  HANDLE search = FindFirstFileExW(widen(dir + "\\*").c_str(), FindExInfoBasic, &found,
-                                   FindExSearchNameMatch, nullptr, 0);
-  if (search == INVALID_HANDLE_VALUE) return names;
-  do {
-    std::string name = narrow(found.cFileName);
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  } while (names.size() < limit && FindNextFileW(search, &found));
-  FindClose(search);
-  return names;
-}
-
 void MappedFile::keep_mapping_only() {}
 
 void MappedFile::forsake_mapping() {}

@@ -150,6 +150,16 @@ public record TeardownEvent(
         summary, framingError, user, osError, kernel);
   }
 
+  /** This event without the bytes it captured ({@link #dataLength()} still says how many there were). */
+  public TeardownEvent withoutCaptured() {
+    if (captured.length == 0) {
+      return this;
+    }
+    return new TeardownEvent(sequence, timeNanos, pid, processName, socketId, protocol, socketType,
+        kind, error, shutdownHow, closeMode, linger, flags, dataLength, null, local, remote,
+        summary, framingError, user, osError, kernel);
+  }
+
   /** This event attributed to {@code user}. */
   public TeardownEvent withUser(String user) {
     return new TeardownEvent(sequence, timeNanos, pid, processName, socketId, protocol, socketType,

@@ -291,12 +291,7 @@ final class HistoryWriter implements AutoCloseable {
     if (held > MAX_OPEN_BYTES_PER_USER * 3 / 2) {
       return;
     }
-    TeardownEvent kept = held > MAX_OPEN_BYTES_PER_USER && event.captured().length > 0
-        ? new TeardownEvent(event.sequence(), event.timeNanos(), event.pid(), event.processName(), event.socketId(),
-            event.protocol(), event.socketType(), event.kind(), event.error(), event.shutdownHow(), event.closeMode(),
-            event.linger(), event.flags(), event.dataLength(), null, event.local(), event.remote(), event.summary(),
-            event.framingError(), event.user(), event.osError(), event.kernel())
-        : event;
+    TeardownEvent kept = held > MAX_OPEN_BYTES_PER_USER ? event.withoutCaptured() : event;
     int before = end.timeline.size();
     Timeline.append(end.timeline, kept);
     if (end.live) {
@@ -599,18 +594,7 @@ final class HistoryWriter implements AutoCloseable {
   static final long FUTURE_NANOS = 60_000_000_000L;
 
   private long dropEndsAfter(long limit) throws SQLException {
-    long dropped;
-    try (PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE last_ns > ?");
-        PreparedStatement gaps = connection.prepareStatement("DELETE FROM gaps WHERE after_ns > ?")) {
-      ends.setLong(1, limit);
-      dropped = ends.executeUpdate();
-      gaps.setLong(1, limit);
-      gaps.executeUpdate();
-    }
-    if (dropped > 0) {
-      forgetOpenWhere(end -> end.lastNanos > limit);
-    }
-    return dropped;
+    return dropEnds("last_ns > ?", "after_ns > ?", limit, end -> end.lastNanos > limit);
   }
 
   private long dropUserEndsBefore(String user, long cutoff) throws SQLException {
@@ -627,16 +611,26 @@ final class HistoryWriter implements AutoCloseable {
   }
 
   private long dropEndsBefore(long cutoff) throws SQLException {
+    return dropEnds("last_ns < ?", "before_ns < ?", cutoff, end -> end.lastNanos < cutoff);
+  }
+
+  /**
+   * Deletes the ends {@code endsWhere} selects and the gaps {@code gapsWhere} selects (each with
+   * {@code bound} for its one parameter); the open ends among them, which {@code deleted} tells,
+   * are open no more.
+   */
+  private long dropEnds(String endsWhere, String gapsWhere, long bound, java.util.function.Predicate<OpenEnd> deleted)
+      throws SQLException {
     long dropped;
-    try (PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE last_ns < ?");
-        PreparedStatement gaps = connection.prepareStatement("DELETE FROM gaps WHERE before_ns < ?")) {
-      ends.setLong(1, cutoff);
+    try (PreparedStatement ends = connection.prepareStatement("DELETE FROM ends WHERE " + endsWhere);
+        PreparedStatement gaps = connection.prepareStatement("DELETE FROM gaps WHERE " + gapsWhere)) {
+      ends.setLong(1, bound);
       dropped = ends.executeUpdate();
-      gaps.setLong(1, cutoff);
+      gaps.setLong(1, bound);
       gaps.executeUpdate();
     }
     if (dropped > 0) {
-      forgetOpenWhere(end -> end.lastNanos < cutoff);
+      forgetOpenWhere(deleted);
     }
     return dropped;
   }
