@@ -287,15 +287,16 @@ void scenario_unread_endings() {
 void scenario_connect_refused() {
   DWORD chain = kBaseTcp4 + kChainOffset;
   int error = 0;
-  SOCKET gone = open_socket(chain);
+  // The refusing port stays bound, never listening, until the connects are done: a port closed
+  // first could be handed to the pair's listener (the connects would then succeed).
+  SOCKET bound = open_socket(chain);
   sockaddr_storage address = loopback(AF_INET, 0);
-  check(lsp().lpWSPBind(gone, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET),
+  check(lsp().lpWSPBind(bound, reinterpret_cast<sockaddr*>(&address), address_length(AF_INET),
                         &error) == 0,
         "WSPBind");
   int length = sizeof(address);
-  check(lsp().lpWSPGetSockName(gone, reinterpret_cast<sockaddr*>(&address), &length, &error) == 0,
+  check(lsp().lpWSPGetSockName(bound, reinterpret_cast<sockaddr*>(&address), &length, &error) == 0,
         "WSPGetSockName");
-  check(close_socket(gone) == 0, "the port is free again");
   SOCKET blocking = open_socket(chain);
   SOCKET pending = open_socket(chain);
   Pair made = connect_pair(chain);  // made first: no handle value is used twice among the roles
@@ -326,6 +327,7 @@ void scenario_connect_refused() {
   check(close_socket(pending) == 0, "the refused non-blocking client closes");
   WSACloseEvent(event);
   close_pair(made);
+  check(close_socket(bound) == 0, "the refusing port's socket closes");
 }
 
 void scenario_discon() {
