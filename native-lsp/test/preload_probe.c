@@ -44,6 +44,20 @@ static int listener_on(int* port) {
   return fd;
 }
 
+/* A port that refuses connects for as long as the returned socket stays open: bound, never
+ * listening. A listener closed instead frees its port for any bind(0) before the connect. */
+static int refusing_port(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in address = {0};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (bind(fd, (struct sockaddr*)&address, sizeof(address)) != 0) return -1;
+  getsockname(fd, (struct sockaddr*)&address, &length);
+  *port = ntohs(address.sin_port);
+  return fd;
+}
+
 static int connect_to(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in address = {0};
@@ -114,8 +128,8 @@ static void unread_endings_scenario(void) {
  * after its server closed until a send fails with EPIPE (the server's kernel reset it). */
 static void kernel_view_scenario(void) {
   int port = 0;
-  int gone = listener_on(&port);
-  close(gone); /* nothing listens on `port` now */
+  int refusing = refusing_port(&port);
+  CHECK(refusing >= 0);
   errno = 0;
   CHECK(connect_to(port) == -1 && errno == ECONNREFUSED);
 
@@ -132,6 +146,7 @@ static void kernel_view_scenario(void) {
   socklen_t length = sizeof(error);
   CHECK(getsockopt(pending, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == ECONNREFUSED);
   CHECK(close(pending) == 0);
+  close(refusing);
 
   int listener, client, server;
   connected_pair(&listener, &client, &server);
@@ -212,8 +227,12 @@ static void established_scenario(void) {
   close(client);
   close(server);
   close(listener);
+  int port = 0;
+  int refusing = refusing_port(&port);
+  CHECK(refusing >= 0);
   errno = 0;
-  CHECK(connect_to(ntohs(bound.sin_port)) == -1 && errno == ECONNREFUSED);
+  CHECK(connect_to(port) == -1 && errno == ECONNREFUSED);
+  close(refusing);
 }
 
 static void errno_scenario(void) {
