@@ -52,6 +52,14 @@ int main(void) {
   if (channel == NULL) return 1;
   CHECK(td_channel_path(channel, path, sizeof(path)) == TD_OK && strcmp(path, dir) == 0);
   CHECK(td_channel_path(channel, path, 3) == TD_ERR_INVALID_ARGUMENT);
+  {
+    uint32_t slots = 0;
+    uint32_t lane = 0;
+    CHECK(td_channel_capacity(channel, &slots) == TD_OK && slots == 64);
+    CHECK(td_channel_lane_capacity(channel, &lane) == TD_OK && lane == 64); /* too small for lanes */
+    CHECK(td_channel_lane_capacity(NULL, &lane) == TD_ERR_INVALID_ARGUMENT);
+    CHECK(td_channel_lane_capacity(channel, NULL) == TD_ERR_INVALID_ARGUMENT);
+  }
 
   CHECK(td_reader_create(channel, TD_START_OLDEST, 0, &reader) == TD_OK);
   memset(&event, 0, sizeof(event));

@@ -307,6 +307,11 @@ TD_API int td_channel_path(const td_channel* channel, char* buffer, size_t capac
  * without loss (on one lane: its share, for one thread's events). */
 TD_API int td_channel_capacity(const td_channel* channel, uint32_t* slot_count) TD_NOEXCEPT;
 
+/* Slots in one lane of a ring a producer on this machine makes (a lane per CPU, up to 4, none
+ * under 4096; one lane in a smaller ring): the most of one thread's events a ring holds while
+ * no reader reads. */
+TD_API int td_channel_lane_capacity(const td_channel* channel, uint32_t* slot_count) TD_NOEXCEPT;
+
 TD_API int td_channel_counters(const td_channel* channel, td_counters* out) TD_NOEXCEPT;
 
 /*

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../core/channel.h"
+#include "../core/channel_layout.h"
 #include "../core/platform.h"
 #include "teardown/teardown.h"
 
@@ -198,6 +199,13 @@ int td_channel_path(const td_channel* channel, char* buffer, size_t capacity) no
 int td_channel_capacity(const td_channel* channel, uint32_t* slot_count) noexcept {
   if (channel == nullptr || slot_count == nullptr) return TD_ERR_INVALID_ARGUMENT;
   *slot_count = channel->channel->ring_slot_count();
+  return TD_OK;
+}
+
+int td_channel_lane_capacity(const td_channel* channel, uint32_t* slot_count) noexcept {
+  if (channel == nullptr || slot_count == nullptr) return TD_ERR_INVALID_ARGUMENT;
+  uint32_t slots = channel->channel->ring_slot_count();
+  *slot_count = slots / teardown::layout::lanes_for(slots, teardown::platform::cpu_count());
   return TD_OK;
 }
 

@@ -1,7 +1,11 @@
 package dev.teardown.admin;
 
 import dev.teardown.api.TeardownChannel;
+import dev.teardown.api.TeardownException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** {@code --channel DIR}, shared by the commands that use a channel. */
@@ -15,11 +19,59 @@ final class ChannelOption {
       })
   Path directory;
 
+  /** No channel where one was looked for: the message names each place and how to make one. */
+  static final class Missing extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Missing(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The channel.
+   *
+   * @throws Missing naming the places looked at when there is none
+   */
   TeardownChannel open() {
-    return directory == null ? TeardownChannel.open() : TeardownChannel.open(directory);
+    try {
+      return directory == null ? TeardownChannel.open() : TeardownChannel.open(directory);
+    } catch (TeardownException e) {
+      if (e.status() != TeardownException.Status.NOT_FOUND) {
+        throw e;
+      }
+      throw new Missing(whereLooked());
+    }
   }
 
   TeardownChannel openOrCreate() {
     return directory == null ? TeardownChannel.createDefault() : TeardownChannel.create(directory);
+  }
+
+  /** Where the channel was looked for, and the command that makes one there. */
+  String whereLooked() {
+    if (directory != null) {
+      return "no channel at " + directory + ": `teardown init --channel " + directory + "` makes it"
+          + " (`teardown run --channel " + directory + " -- PROGRAM` makes it and runs PROGRAM)";
+    }
+    String fromEnvironment = System.getenv("TEARDOWN_CHANNEL");
+    if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
+      return "no channel at " + fromEnvironment + " (from $TEARDOWN_CHANNEL): `teardown init --channel "
+          + fromEnvironment + "` makes it, or unset TEARDOWN_CHANNEL for the default channel";
+    }
+    if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows")) {
+      String programData = Optional.ofNullable(System.getenv("ProgramData")).orElse("C:\\ProgramData");
+      return "no channel at " + Path.of(programData, "Teardown") + " (the system channel):"
+          + " `teardown install`, run as an administrator, makes it";
+    }
+    String system = "the system channel " + HistoryDatabase.LINUX_SYSTEM_CHANNEL
+        + " does not exist (an administrator makes it with `sudo teardown init`)";
+    String runtime = System.getenv("XDG_RUNTIME_DIR");
+    if (runtime == null || !Path.of(runtime).isAbsolute() || !Files.isDirectory(Path.of(runtime))) {
+      return "no channel: " + system + ", and with no $XDG_RUNTIME_DIR you have no private channel"
+          + " (`teardown init --channel DIR` makes one anywhere; name it with --channel or TEARDOWN_CHANNEL)";
+    }
+    return "no channel: " + system + ", nor does your private channel " + Path.of(runtime, "teardown")
+        + " (`teardown init` makes it)";
   }
 }

@@ -41,6 +41,25 @@ final class Durations {
         + " 30s, 15m, 24h or 7d, or ISO-8601 such as PT30S");
   }
 
+  /** A duration as this command line takes it back: "7 days", "2h", "30s", "500ms". */
+  static String describe(Duration duration) {
+    long days = duration.toDays();
+    if (days > 0 && duration.equals(Duration.ofDays(days))) {
+      return days == 1 ? "1 day" : days + " days";
+    }
+    if (duration.toNanosPart() % 1_000_000 != 0) {
+      return duration.toString();
+    }
+    long millis = duration.toMillis();
+    if (millis % 3_600_000 == 0 && millis > 0) {
+      return millis / 3_600_000 + "h";
+    }
+    if (millis % 60_000 == 0 && millis > 0) {
+      return millis / 60_000 + "m";
+    }
+    return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+  }
+
   private static Duration bounded(String text, Duration duration) {
     if (duration.compareTo(LONGEST) > 0) {
       throw new TypeConversionException("'" + text + "' is longer than any duration here can be: at most "

@@ -19,6 +19,8 @@ final class ErrorHandler implements IExecutionExceptionHandler {
       message = "invalid configuration: " + i.getMessage();
     } else if (e instanceof HistoryException h) {
       message = h.getMessage();  // the database file, and what is wrong with it
+    } else if (e instanceof ChannelOption.Missing m) {
+      message = m.getMessage();  // each place looked at, and how to make the channel
     } else if (e instanceof CatalogCalls.CatalogException c) {
       message = c.getMessage();  // the Winsock call and its error, as ws2_32 gave it
     } else {

@@ -84,7 +84,7 @@ final class RecordCommand implements Callable<Integer> {
       try (TeardownChannel opened = channel.open();
           Recorder recorder = Recorder.open(opened, db, options)) {
         err.printf("teardown: recording %s into %s (keeping %s, %s); Ctrl-C to stop%n",
-            opened.path(), db, describe(maxAge), Sizes.format(maxSize));
+            opened.path(), db, Durations.describe(maxAge), Sizes.format(maxSize));
         err.flush();
         Thread hook = new Thread(() -> {
           recorder.stop();
@@ -145,11 +145,6 @@ final class RecordCommand implements Callable<Integer> {
       ServiceLog.append(log, "could not start: " + e.getMessage());
       throw e;
     }
-  }
-
-  private static String describe(Duration age) {
-    long days = age.toDays();
-    return days > 0 && age.equals(Duration.ofDays(days)) ? days + " days" : age.toString();
   }
 
   /** This program's jar, as a service or unit runs it. */

@@ -56,7 +56,7 @@ final class StatusCommand implements Callable<Integer> {
         out.flush();
         return 0;
       }
-      out.printf("channel     %s ready (%d events held per user)%n", opened.path(), opened.capacity());
+      out.printf("channel     %s ready (%s)%n", opened.path(), held(opened.capacity(), opened.laneCapacity()));
       out.printf("events      %d produced, %d dropped by producers%n", counters.produced(), counters.dropped());
       out.printf("config      %s%n", owner.appliesTo());
       for (EventKind kind : EventKind.values()) {
@@ -94,11 +94,21 @@ final class StatusCommand implements Callable<Integer> {
     }
   }
 
+  /** What a ring holds while no reader reads: in all, and of one thread's burst. */
+  static String held(int capacity, int laneCapacity) {
+    if (laneCapacity >= capacity) {
+      return capacity + " events held per user";
+    }
+    return capacity + " events held per user, in " + capacity / laneCapacity + " lanes: one thread's burst"
+        + " (or several threads' sharing a lane) is held up to " + laneCapacity;
+  }
+
   private static String json(TeardownChannel opened, Counters counters, ConfigurationOwner owner,
       Configuration config, Optional<Installation> live, List<String> excluded, HistoryStatus history) {
     StringBuilder out = new StringBuilder("{\"channel\":").append(EventFormat.quote(opened.path().toString()))
         .append(",\"ready\":true")
         .append(",\"capacity\":").append(opened.capacity())
+        .append(",\"laneCapacity\":").append(opened.laneCapacity())
         .append(",\"produced\":").append(counters.produced())
         .append(",\"dropped\":").append(counters.dropped())
         .append(",\"configurationOwner\":").append(EventFormat.quote(owner.owner()))

@@ -80,18 +80,37 @@ final class WatchCommand implements Callable<Integer> {
         .build();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (TeardownChannel opened = channel.open();
+    long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+    Thread hook = new Thread(this::stopFromSignal, "teardown-watch-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return watch(out, err, filter, deadline);
+    } finally {
+      finished.countDown();  // what there was to say is said: a Ctrl-C's hook may end the JVM
+      removeHook(hook);
+    }
+  }
+
+  private int watch(PrintWriter out, PrintWriter err, Configuration filter, long deadline)
+      throws InterruptedException {
+    TeardownChannel waitedFor = openOnceThere(err, deadline);
+    if (waitedFor == null) {
+      if (stopped.getCount() == 0) {
+        return 0;  // Ctrl-C while waiting
+      }
+      err.println("teardown: no channel appeared in " + Durations.describe(duration) + "; " + channel.whereLooked());
+      err.flush();
+      return 1;
+    }
+    try (TeardownChannel opened = waitedFor;
         EventReader reader =
             opened.reader(fromOldest ? TeardownChannel.ReadFrom.OLDEST : TeardownChannel.ReadFrom.NEWEST)) {
-      Thread hook = new Thread(this::stopFromSignal, "teardown-watch-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
       if (!json) {
         out.println(EventFormat.HEADER);
         out.flush();
       }
       long shown = 0;
       long lost = 0;
-      long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
       while (shown < count && stopped.getCount() > 0 && System.nanoTime() < deadline) {
         EventReader.Batch batch = reader.read();
         if (batch.lost() > 0) {
@@ -116,13 +135,38 @@ final class WatchCommand implements Callable<Integer> {
           "teardown: %d shown, %d lost by this watch; channel: %d produced, %d dropped by producers%n",
           shown, lost, counters.produced(), counters.dropped());
       err.flush();
-      finished.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // Ctrl-C: the JVM is already on its way out, the summary is printed.
-      }
       return 0;
+    }
+  }
+
+  /**
+   * The channel; if there is none yet, says once which path it waits for and opens it when it
+   * appears. Null when stopped (Ctrl-C) or out of time first.
+   */
+  private TeardownChannel openOnceThere(PrintWriter err, long deadline) throws InterruptedException {
+    boolean said = false;
+    while (true) {
+      try {
+        return channel.open();
+      } catch (ChannelOption.Missing missing) {
+        if (!said) {
+          err.println("teardown: waiting until a channel appears (" + missing.getMessage() + ")");
+          err.flush();
+          said = true;
+        }
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || stopped.await(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 250), TimeUnit.MILLISECONDS)) {
+        return null;
+      }
+    }
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // Ctrl-C: the JVM is already on its way out, the summary is printed.
     }
   }
 

@@ -56,6 +56,37 @@ class WatchAndConfigCommandTest {
   }
 
   @Test
+  void watchStartedBeforeTheChannelSaysWhatItWaitsForAndStartsWhenItAppears() throws Exception {
+    Path later = dir.resolve("later");
+    java.util.concurrent.CompletableFuture<CommandLineRun> watching = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> CommandLineRun.of("watch", "--channel", later.toString(), "--from-oldest", "--json",
+            "--count", "1", "--duration", "60s"));
+    Thread.sleep(600);  // the watch has looked at least twice by now
+    assertTrue(!watching.isDone(), "the watch waits instead of failing");
+    try (TeardownChannel channel = TeardownChannel.create(later, 64)) {
+      channel.publish(close(1, 443, "curl"));
+      CommandLineRun run = watching.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(0, run.exit(), run.err());
+      assertTrue(run.err().startsWith("teardown: waiting until a channel appears (no channel at " + later + ": "),
+          run.err());
+      assertEquals(1, run.err().lines().filter(line -> line.contains("waiting")).count(), "said once: " + run.err());
+      assertEquals(1, run.out().lines().count(), run.out());
+      assertTrue(run.out().contains("\"process\":\"curl\""), run.out());
+    }
+  }
+
+  @Test
+  void aWatchWhoseChannelNeverAppearsEndsWithItsDurationAndSaysSo() {
+    Path never = dir.resolve("never");
+    CommandLineRun run = CommandLineRun.of("watch", "--channel", never.toString(), "--duration", "500ms");
+    assertEquals(1, run.exit(), run.err());
+    assertTrue(run.err().strip().endsWith("teardown: no channel appeared in 500ms; no channel at " + never
+        + ": `teardown init --channel " + never + "` makes it (`teardown run --channel " + never
+        + " -- PROGRAM` makes it and runs PROGRAM)"), run.err());
+    assertTrue(!java.nio.file.Files.exists(never), "a watch makes no channel");
+  }
+
+  @Test
   void watchEscapesWhatProcessesCallThemselves() {
     try (TeardownChannel channel = TeardownChannel.create(dir)) {
       channel.publish(close(2, 8080, "curl\"quoted"));

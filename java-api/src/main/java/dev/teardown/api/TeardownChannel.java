@@ -112,6 +112,15 @@ public final class TeardownChannel implements AutoCloseable {
   }
 
   /**
+   * How many of one thread's events a ring made on this machine holds while no reader reads: its
+   * lane's share of {@link #capacity()} (a lane per CPU, up to four, none under 4096 slots). Two
+   * busy threads that share a lane share this too.
+   */
+  public int laneCapacity() {
+    return channel.laneCapacity();
+  }
+
+  /**
    * The producers' counters, exact across every process, added up over the rings this user
    * may read (an administrator: every user's).
    */

@@ -103,6 +103,28 @@ class TeardownChannelTest {
     }
   }
 
+  // What laneCapacity promises is what a ring holds of one thread's burst with no reader reading.
+  @Test
+  void oneThreadsBurstIsHeldUpToTheLaneCapacity() {
+    try (TeardownChannel channel = TeardownChannel.create(dir, 16384);
+        EventReader reader = channel.reader(ReadFrom.OLDEST)) {
+      int lane = channel.laneCapacity();
+      assertTrue(lane >= 4096 && lane <= 16384 && 16384 % lane == 0, "lanes of 4096 or more: " + lane);
+      int burst = 20_000;
+      for (int i = 0; i < burst; i++) {
+        channel.publish(Events.of(EventKind.RESET, i));
+      }
+      long held = 0;
+      long lost = 0;
+      for (EventReader.Batch batch = reader.read(); !batch.isEmpty(); batch = reader.read()) {
+        held += batch.events().size();
+        lost += batch.lost();
+      }
+      assertEquals(lane, held, "the ring holds " + channel.capacity() + " in all, one thread's share of it");
+      assertEquals(burst - lane, lost, "the reader is told of the rest");
+    }
+  }
+
   @Test
   void aResumedReaderGoesOnWhereTheSavedPositionsSayAndCountsWhatWentByMeanwhile() {
     try (TeardownChannel channel = TeardownChannel.create(dir, 64)) {

@@ -47,6 +47,12 @@ public final class NativeChannel implements AutoCloseable {
     return slots.getValue();
   }
 
+  public int laneCapacity() {
+    IntByReference slots = new IntByReference();
+    check(LIB.td_channel_lane_capacity(handle(), slots), "reading a lane's capacity");
+    return slots.getValue();
+  }
+
   public NativeCounters counters() {
     NativeCounters counters = new NativeCounters();
     check(LIB.td_channel_counters(handle(), counters), "reading the counters");

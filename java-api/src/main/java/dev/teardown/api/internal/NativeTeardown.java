@@ -37,6 +37,8 @@ public interface NativeTeardown extends Library {
 
   int td_channel_capacity(Pointer channel, IntByReference slotCount);
 
+  int td_channel_lane_capacity(Pointer channel, IntByReference slotCount);
+
   int td_channel_counters(Pointer channel, NativeCounters out);
 
   int td_channel_publish(Pointer channel, Pointer event);
