@@ -100,6 +100,61 @@ class HistoryCommandsTest {
     assertTrue(recent.out().isEmpty(), "all of it is a minute old: " + recent.out());
   }
 
+  /**
+   * A copy of a history on a read-only disk: as root, a tmpfs mounted read-only (skipped where this
+   * machine may not mount); as anyone else, a folder and file without write permission.
+   */
+  @Test
+  void whyReportAndExportReadAHistoryOnAReadOnlyDisk() throws Exception {
+    Path place = dir.resolve("read-only");
+    java.nio.file.Files.createDirectory(place);
+    boolean root = "root".equals(System.getProperty("user.name"));
+    boolean mounted = false;
+    try {
+      if (root) {
+        mounted = quietly("mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "teardown-test", place.toString());
+        org.junit.jupiter.api.Assumptions.assumeTrue(mounted, "root here may not mount a tmpfs to make read-only");
+      }
+      Path copy = place.resolve("history.db");
+      java.nio.file.Files.copy(db, copy);
+      if (root) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(quietly("mount", "-o", "remount,ro", place.toString()),
+            "root here may not remount read-only");
+      } else {
+        java.nio.file.Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("r--------"));
+        java.nio.file.Files.setPosixFilePermissions(place, java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
+      }
+      CommandLineRun why = CommandLineRun.of("why", "--db", copy.toString(), "--port", "8080");
+      assertEquals(0, why.exit(), why.err());
+      assertTrue(why.out().startsWith("127.0.0.1:50000 <-> 127.0.0.1:8080  linger-zero-close, RST"), why.out());
+      CommandLineRun report = CommandLineRun.of("report", "--db", copy.toString(), "--json");
+      assertEquals(0, report.exit(), report.err());
+      assertTrue(report.out().startsWith("{\"connections\":3,"), report.out());
+      CommandLineRun export = CommandLineRun.of("history", "export", "--db", copy.toString(), "--format", "csv");
+      assertEquals(0, export.exit(), export.err());
+      assertEquals(1 + 5, export.out().lines().count(), "a header and each event: " + export.out());
+      assertEquals(List.of("history.db"), names(place), "nothing made beside it");
+    } finally {
+      if (mounted) {
+        quietly("umount", place.toString());
+      } else {
+        java.nio.file.Files.setPosixFilePermissions(place, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      }
+    }
+  }
+
+  private static boolean quietly(String... command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return process.waitFor() == 0;
+  }
+
+  private static List<String> names(Path folder) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> listed = java.nio.file.Files.list(folder)) {
+      return listed.map(path -> path.getFileName().toString()).sorted().toList();
+    }
+  }
+
   @Test
   void reportSumsUpByMechanismCauseAndTopResets() {
     CommandLineRun run = CommandLineRun.of("report", "--db", db.toString(), "--json");

@@ -11,7 +11,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Arrays;
+import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteOpenMode;
 import org.sqlite.SQLiteException;
 
 /**
@@ -105,6 +107,9 @@ final class HistoryFile {
     } catch (IOException e) {
       throw new HistoryException(file, "cannot be read: " + e.getMessage(), e);
     }
+    if (!create) {
+      return openForReading(file);
+    }
     Connection connection = null;
     try {
       connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
@@ -129,6 +134,74 @@ final class HistoryFile {
     } catch (RuntimeException e) {
       closeQuietly(connection);
       throw e;
+    }
+  }
+
+  /**
+   * {@code file} opened read-only, as a reader opens it: nothing in it is changed (SQLite may leave
+   * the write-ahead log's two files beside it, as any reader of such a database does). A
+   * history on a read-only disk (a copy on a DVD, a snapshot, a read-only mount) has no
+   * write-ahead log index SQLite could make: there it is opened as immutable, as a file nobody
+   * writes while it is read, which only such a place can promise.
+   */
+  private static Connection openForReading(Path file) {
+    Connection connection = null;
+    try {
+      connection = readOnly("jdbc:sqlite:" + file.toAbsolutePath());
+      recogniseOn(file, connection);
+      return connection;
+    } catch (SQLException e) {
+      closeQuietly(connection);
+      if (!unwritablePlace(file) || !cannotOpen(e)) {
+        throw failure(file, e);
+      }
+    } catch (RuntimeException e) {
+      closeQuietly(connection);
+      throw e;
+    }
+    connection = null;
+    try {
+      connection = readOnly("jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1");
+      recogniseOn(file, connection);
+      return connection;
+    } catch (SQLException e) {
+      closeQuietly(connection);
+      throw failure(file, e);
+    } catch (RuntimeException e) {
+      closeQuietly(connection);
+      throw e;
+    }
+  }
+
+  private static Connection readOnly(String url) throws SQLException {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setReadOnly(true);
+    config.setOpenMode(SQLiteOpenMode.OPEN_URI);
+    config.setBusyTimeout(5000);
+    return DriverManager.getConnection(url, config.toProperties());
+  }
+
+  private static void recogniseOn(Path file, Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      recognise(file, statement);
+    }
+  }
+
+  private static boolean cannotOpen(SQLException e) {
+    if (!(e instanceof SQLiteException sqlite)) {
+      return false;
+    }
+    int primary = sqlite.getResultCode().code & 0xFF;
+    return primary == SQLiteErrorCode.SQLITE_CANTOPEN.code || primary == SQLiteErrorCode.SQLITE_READONLY.code;
+  }
+
+  /** Whether nothing beside {@code file} can be written: a read-only file system or folder. */
+  private static boolean unwritablePlace(Path file) {
+    Path absolute = file.toAbsolutePath();
+    try {
+      return Files.getFileStore(absolute).isReadOnly() || !Files.isWritable(absolute.getParent());
+    } catch (IOException e) {
+      return false;
     }
   }
 
