@@ -69,6 +69,8 @@ final class WhyCommand implements Callable<Integer> {
 
   /** Recorded process names listed when --process matched none. */
   static final int MAX_NAMES_SHOWN = 20;
+  /** Connections counted for "showing N of M": past this, "more than" (each is a join). */
+  static final long MAX_COUNTED = 10_000;
 
   @Spec CommandSpec spec;
 
@@ -112,7 +114,11 @@ final class WhyCommand implements Callable<Integer> {
                   .collect(java.util.stream.Collectors.joining(", ")) + (names.size() > MAX_NAMES_SHOWN ? ", ..." : ""));
         }
       } else if (shown[0] == limit) {
-        err.println("teardown: showing the " + (oldestFirst ? "oldest " : "newest ") + limit
+        long all = history.countConnections(query, MAX_COUNTED);
+        err.println("teardown: showing the " + (oldestFirst ? "oldest " : "newest ") + limit + " of "
+            + (all > MAX_COUNTED ? "more than " + String.format(java.util.Locale.ROOT, "%,d", MAX_COUNTED)
+                : String.format(java.util.Locale.ROOT, "%,d", all))
+            + " matching connections"
             + (oldestFirst ? "; narrow the search or raise --limit" : "; older ones: --before " + oldestShown[0]));
       }
       err.flush();

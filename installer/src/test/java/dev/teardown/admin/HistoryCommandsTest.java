@@ -178,7 +178,10 @@ class HistoryCommandsTest {
     assertTrue(lines.get(0).contains("\"cause\":\"connect-refused\""), "the newest first: " + lines.get(0));
     assertTrue(lines.get(1).contains("\"cause\":\"graceful-close\""), lines.get(1));
     String hint = newest.err().strip();
-    assertTrue(hint.startsWith("teardown: showing the newest 2; older ones: --before "), hint);
+    assertTrue(hint.startsWith("teardown: showing the newest 2 of 3 matching connections; older ones: --before "), hint);
+    CommandLineRun narrowed = CommandLineRun.of("why", "--db", db.toString(), "--port", "8080", "--limit", "1");
+    assertTrue(narrowed.err().startsWith("teardown: showing the newest 1 of 1 matching connections;"),
+        "both ends of the 8080 connection are one: " + narrowed.err());
     String before = hint.substring(hint.lastIndexOf(' ') + 1);
     CommandLineRun older = CommandLineRun.of("why", "--db", db.toString(), "--json", "--before", before);
     List<String> page = older.out().lines().toList();

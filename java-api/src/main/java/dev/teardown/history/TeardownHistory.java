@@ -87,31 +87,55 @@ public final class TeardownHistory implements AutoCloseable {
    */
   public void forEachConnection(HistoryQuery query, Consumer<RecordedConnection> consumer) {
     Objects.requireNonNull(query, "query");
-    HistoryQuery.Peer peer = query.peer() == null ? null : HistoryQuery.Peer.parse(query.peer());
     try {
-      int delivered = 0;
-      long afterId = query.newestFirst() ? Long.MAX_VALUE : 0;
-      while (delivered < query.limit()) {
-        List<EndRow> page = matchingEnds(query, peer, afterId);
-        if (page.isEmpty()) {
-          return;
-        }
-        afterId = page.get(page.size() - 1).id;
-        for (EndRow end : page) {
-          EndRow partner = partnerOf(end);
-          // A pair is delivered once: from its lower-numbered end when both match the query.
-          if (partner != null && partner.id < end.id && matches(partner, query, peer)) {
-            continue;
-          }
-          List<EndRow> ends = partner == null ? List.of(end) : List.of(end, partner);
-          consumer.accept(judge(ends));
-          if (++delivered >= query.limit()) {
-            return;
-          }
-        }
-      }
+      forEachMatch(query, query.limit(), ends -> consumer.accept(judge(ends)));
     } catch (SQLException e) {
       throw HistoryFile.failure(file, e);
+    }
+  }
+
+  /**
+   * How many connections {@code query} matches, its limit aside, counting up to {@code atMost}:
+   * a result above {@code atMost} says only that there are more. Each is counted as {@link
+   * #forEachConnection} would deliver it, without judging it.
+   */
+  public long countConnections(HistoryQuery query, long atMost) {
+    Objects.requireNonNull(query, "query");
+    long[] counted = {0};
+    try {
+      forEachMatch(query, atMost == Long.MAX_VALUE ? atMost : atMost + 1, ends -> counted[0]++);
+    } catch (SQLException e) {
+      throw HistoryFile.failure(file, e);
+    }
+    return counted[0];
+  }
+
+  /** Each matching connection's recorded ends, in the query's order, at most {@code most} of them. */
+  private interface EndsConsumer {
+    void accept(List<EndRow> ends) throws SQLException;
+  }
+
+  private void forEachMatch(HistoryQuery query, long most, EndsConsumer consumer) throws SQLException {
+    HistoryQuery.Peer peer = query.peer() == null ? null : HistoryQuery.Peer.parse(query.peer());
+    long delivered = 0;
+    long afterId = query.newestFirst() ? Long.MAX_VALUE : 0;
+    while (delivered < most) {
+      List<EndRow> page = matchingEnds(query, peer, afterId);
+      if (page.isEmpty()) {
+        return;
+      }
+      afterId = page.get(page.size() - 1).id;
+      for (EndRow end : page) {
+        EndRow partner = partnerOf(end);
+        // A pair is delivered once: from its lower-numbered end when both match the query.
+        if (partner != null && partner.id < end.id && matches(partner, query, peer)) {
+          continue;
+        }
+        consumer.accept(partner == null ? List.of(end) : List.of(end, partner));
+        if (++delivered >= most) {
+          return;
+        }
+      }
     }
   }
 
