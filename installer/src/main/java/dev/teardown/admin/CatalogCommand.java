@@ -43,9 +43,10 @@ final class CatalogCommand {
   @Command(
       name = "check",
       description = {
-        "Diagnose the output of `netsh winsock show catalog` saved from a machine (English or",
-        "localized; banners and cut-off pastes are fine). Lists providers, layered entries and",
-        "chains, then each problem with its fix. Exit 0 healthy, 1 problems, 2 unusable input."
+        "Diagnose a Winsock catalog saved with `netsh winsock show catalog`.",
+        "The dump may be English or localized, with banners or cut off. Lists providers, layered"
+            + " entries and chains, then each problem with its fix. Exit 0 healthy, 1 problems,"
+            + " 2 unusable input."
       })
   static final class Check implements Callable<Integer> {
     @Parameters(paramLabel = "DUMP", description = "A file holding the output of `netsh winsock show catalog`.")
@@ -151,8 +152,8 @@ final class CatalogCommand {
   @Command(
       name = "plan",
       description = {
-        "Print the exact catalog changes that would install, uninstall or repair Teardown on the",
-        "machine a `netsh winsock show catalog` dump came from. Changes nothing."
+        "Print the catalog changes install, uninstall or repair would make, and change nothing.",
+        "The changes are those for the machine a `netsh winsock show catalog` dump came from."
       })
   static final class Plan implements Callable<Integer> {
     enum Action { install, uninstall, repair }

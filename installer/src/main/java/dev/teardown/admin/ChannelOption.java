@@ -14,8 +14,8 @@ final class ChannelOption {
       names = "--channel",
       paramLabel = "DIR",
       description = {
-        "Channel directory (default: $TEARDOWN_CHANNEL, else the system channel, else on Linux",
-        "your private channel $XDG_RUNTIME_DIR/teardown)."
+        "Channel directory (default: $TEARDOWN_CHANNEL, else the system channel, else on Linux"
+            + " your private channel $XDG_RUNTIME_DIR/teardown)."
       })
   Path directory;
 

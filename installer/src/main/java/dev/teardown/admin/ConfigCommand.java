@@ -53,7 +53,7 @@ final class ConfigCommand {
     }
   }
 
-  @Command(name = "set", description = {"Change settings, each KEY=VALUE:", KEYS})
+  @Command(name = "set", description = {"Change settings of the live configuration.", "Each is KEY=VALUE: " + KEYS + "."})
   static final class Set implements Callable<Integer> {
     @Mixin ChannelOption channel;
 

@@ -33,9 +33,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "demo",
     description = {
-      "Run the seed's transaction-totals exchange (two sample programs under the Linux layer, the",
-      "totals carried as disconnect data over TCP) and print the observed timeline next to the",
-      "seed's table, step by step."
+      "Run the transaction-totals exchange and show how its connection ended.",
+      "Two sample programs run under the Linux layer and carry their totals as disconnect data over"
+          + " TCP, as in the example of Microsoft's Connection Shutdown documentation; the observed"
+          + " timeline is printed beside that documentation's table, step by step."
     })
 final class DemoCommand implements Callable<Integer> {
   private static final long PROCESS_TIMEOUT_SECONDS = 30;
@@ -85,8 +86,8 @@ final class DemoCommand implements Callable<Integer> {
         EventReader reader = channel.reader(TeardownChannel.ReadFrom.NEWEST)) {
       // Disconnect data over TCP on the demo's port, and enough of it captured to show the totals.
       channel.configure(Configuration.DEFAULT.toBuilder().captureBytes(16).emulationPorts(List.of(port)).build());
-      out.printf("Teardown demo: the seed's transaction-totals exchange between two real %s programs%n",
-          java ? "Java" : "native");
+      out.printf("Teardown demo: the transaction-totals exchange from Microsoft's Connection Shutdown%n");
+      out.printf("documentation, between two real %s programs%n", java ? "Java" : "native");
       out.printf("running under the Linux layer, disconnect data carried over TCP on port %d,%n", port);
       out.printf("observed through the channel at %s%n%n", channel.path());
       out.flush();
@@ -117,12 +118,12 @@ final class DemoCommand implements Callable<Integer> {
         problems.addAll(timeline.totalProblems(transactions, previousTotal + transactions));
       }
       if (problems.isEmpty()) {
-        out.println("The observed timeline is a valid order of the seed's table: steps (1) to (8),");
-        out.println("with (5') after (5) and, as the seed allows, in any order with (6), (7) and (8);");
+        out.println("The observed timeline is a valid order of the documentation's table: steps (1) to (8),");
+        out.println("with (5') after (5) and, as the documentation allows, in any order with (6), (7) and (8);");
         out.printf("the client's total (%d) and the grand total (%d) travelled as disconnect data.%n",
             transactions, previousTotal + transactions);
       } else {
-        out.println("The observed timeline does NOT follow the seed's table:");
+        out.println("The observed timeline does NOT follow the documentation's table:");
         problems.forEach(problem -> out.println("  " + problem));
       }
       out.flush();

@@ -16,10 +16,10 @@ import picocli.CommandLine.Spec;
  * anyone else, that user's private channel.
  */
 @Command(name = "init", description = {
-    "Make the channel, or repair its modes and configuration: run by an administrator (root), the",
-    "system channel /dev/shm/teardown, which every user's programs record into, each into a ring",
-    "of their own; run by anyone else, their private channel. On Windows `teardown install` makes",
-    "the system channel."})
+    "Make the channel, or repair its modes and configuration.",
+    "Run by an administrator (root), it makes the system channel /dev/shm/teardown, which every"
+        + " user's programs record into, each into a ring of their own; run by anyone else, their"
+        + " private channel. On Windows `teardown install` makes the system channel."})
 final class InitCommand implements Callable<Integer> {
   @Mixin ChannelOption channel;
 

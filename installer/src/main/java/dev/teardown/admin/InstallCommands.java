@@ -29,21 +29,22 @@ final class InstallCommands {
   @Command(
       name = "install",
       description = {
-        "Install Teardown into the Winsock catalog (both catalogs on 64-bit Windows): the DLL into",
-        "System32 (and SysWOW64), its hidden entry, and Teardown into every path to TCP, each path",
-        "keeping its priority. Compatible mode (the default) hands programs the base provider's own",
-        "handles and sits beneath other vendors' non-IFS LSPs; full mode (--mode full) sees every",
-        "completion and can emulate disconnect data. Keeps every LSP out of programs known to fail",
-        "with one (WSL). Refuses where code integrity would block the DLL. Backs the catalog up,",
-        "verifies, undoes on failure. By default it stays out of services and system processes",
-        "(--services opts in). Needs an elevated administrator."
+        "Install Teardown into the Winsock catalog; needs an elevated administrator.",
+        "Both catalogs on 64-bit Windows: the DLL into System32 (and SysWOW64), its hidden entry,"
+            + " and Teardown into every path to TCP, each path keeping its priority. Compatible mode"
+            + " (the default) hands programs the base provider's own handles and sits beneath other"
+            + " vendors' non-IFS LSPs; full mode (--mode full) sees every completion and can emulate"
+            + " disconnect data. Keeps every LSP out of programs known to fail with one (WSL)."
+            + " Refuses where code integrity would block the DLL. Backs the catalog up, verifies,"
+            + " undoes on failure. By default it stays out of services and system processes"
+            + " (--services opts in)."
       })
   static final class Install implements Callable<Integer> {
     @Option(names = "--mode", paramLabel = "MODE", description = {
-        "compatible (the default): programs keep the base provider's handles, and their requests",
-        "complete without Teardown in between; safe for .NET, Go, Node, Python, Ruby, Perl.",
-        "full: Teardown's own handles; it sees every completion and can emulate disconnect data,",
-        "but .NET's async sockets stop completing under it (see the README's Windows section)."})
+        "compatible (the default): programs keep the base provider's handles, and their requests"
+            + " complete without Teardown in between; safe for .NET, Go, Node, Python, Ruby, Perl.",
+        "full: Teardown's own handles; it sees every completion and can emulate disconnect data,"
+            + " but .NET's async sockets stop completing under it (see docs/windows.md)."})
     LspMode mode = LspMode.COMPATIBLE;
 
     @Option(names = "--no-default-exclusions", description = "Leave WSL (wsl.exe, wslservice.exe), which"
@@ -178,9 +179,9 @@ final class InstallCommands {
   @Command(
       name = "uninstall",
       description = {
-        "Remove Teardown from the Winsock catalog, relinking other providers' chains that ran",
-        "through it, and the recorder service if it is there. Backs the catalog up, verifies, undoes",
-        "on failure. Needs an elevated administrator."
+        "Remove Teardown from the Winsock catalog; needs an elevated administrator.",
+        "Relinks other providers' chains that ran through it and removes the recorder service if it"
+            + " is there. Backs the catalog up, verifies, undoes on failure."
       })
   static final class Uninstall extends Change {
     @Override
@@ -211,9 +212,9 @@ final class InstallCommands {
   @Command(
       name = "repair",
       description = {
-        "Repair Teardown's own entries: remove chains whose hidden entry is gone, and reinstall",
-        "Teardown when it is there twice. Other vendors' entries are left alone. Needs an elevated",
-        "administrator."
+        "Repair Teardown's own catalog entries; needs an elevated administrator.",
+        "Removes chains whose hidden entry is gone, and reinstalls Teardown when it is there twice."
+            + " Other vendors' entries are left alone."
       })
   static final class Repair extends Change {
     @Override

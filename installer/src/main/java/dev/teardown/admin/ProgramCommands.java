@@ -90,10 +90,11 @@ final class ProgramCommands {
   @Command(
       name = "exclude",
       description = {
-        "Keep a program free of Teardown, and of every LSP not categorised LSP_SYSTEM alone, from",
-        "its next start: it is categorised LSP_SYSTEM, as Windows does its system processes.",
-        "Windows only ever adds categories to a program, so this is refused where what the program",
-        "already permits would still let Teardown in. Needs an elevated administrator."
+        "Keep a program free of Teardown from its next start; needs an elevated administrator.",
+        "The program is categorised LSP_SYSTEM, as Windows does its system processes, which also"
+            + " keeps out every LSP not categorised LSP_SYSTEM alone. Windows only ever adds"
+            + " categories to a program, so this is refused where what the program already permits"
+            + " would still let Teardown in."
       })
   static final class Exclude extends ProgramVerb {
     Exclude() {
@@ -105,9 +106,9 @@ final class ProgramCommands {
       name = "include",
       description = {
         "Let Teardown load into a program again by adding its LSP categories to the program's.",
-        "Windows never takes categories away: a program excluded with `teardown exclude` admits",
-        "Teardown again only if Teardown is installed with --services, and says so otherwise.",
-        "Needs an elevated administrator."
+        "Windows never takes categories away: a program excluded with `teardown exclude` admits"
+            + " Teardown again only if Teardown is installed with --services, and says so otherwise."
+            + " Needs an elevated administrator."
       })
   static final class Include extends ProgramVerb {
     Include() {

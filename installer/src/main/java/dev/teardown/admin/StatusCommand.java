@@ -25,9 +25,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * Windows where Teardown is in each Winsock catalog.
  */
 @Command(name = "status", description = {
-    "Show the channel, its counters and the live configuration, and on Windows whether Teardown is",
-    "installed in each Winsock catalog, where its chains are, which other LSPs are there and what",
-    "is wrong."})
+    "Show the channel, its counters, the live configuration and the history.",
+    "On Windows also whether Teardown is installed in each Winsock catalog, where its chains are,"
+        + " which other LSPs are there and what is wrong."})
 final class StatusCommand implements Callable<Integer> {
   @Mixin ChannelOption channel;
 

@@ -37,6 +37,86 @@ class CommandLinePolishTest {
     }
   }
 
+  /**
+   * `teardown --help` lists each command by its description's first line: that line is one whole
+   * sentence, and every line of every description (commands and options) ends where a sentence
+   * or a list's item does, never cut mid-sentence by a line break.
+   */
+  @Test
+  void everySummaryIsAWholeSentenceAndNoDescriptionIsCutMidSentence() {
+    List<String> cut = new ArrayList<>();
+    checkDescriptions(TeardownCommand.commandLine(), "teardown", cut);
+    assertTrue(cut.isEmpty(), String.join("\n", cut));
+    String help = CommandLineRun.of("--help").out();
+    String list = help.substring(help.indexOf("Commands:"));
+    for (String summary : list.split("\n  (?=[a-z])")) {
+      String joined = summary.strip().replaceAll("\\s+", " ");
+      if (!joined.startsWith("Commands:")) {
+        assertTrue(joined.endsWith("."), "a command's summary ends its sentence: " + joined);
+      }
+    }
+  }
+
+  private static void checkDescriptions(CommandLine command, String path, List<String> cut) {
+    CommandLine.Model.CommandSpec spec = command.getCommandSpec();
+    String[] description = spec.usageMessage().description();
+    if (description.length > 0 && !description[0].strip().matches("(?s).*[.]")) {
+      cut.add(path + ": the summary is not one whole sentence: " + description[0]);
+    }
+    for (String line : description) {
+      if (!line.strip().matches("(?s).*[.:)]")) {
+        cut.add(path + ": a description line ends mid-sentence: " + line);
+      }
+    }
+    for (CommandLine.Model.OptionSpec option : spec.options()) {
+      for (String line : option.description()) {
+        if (!line.strip().matches("(?s).*[.:)]")) {
+          cut.add(path + " " + option.longestName() + ": a line ends mid-sentence: " + line);
+        }
+      }
+    }
+    for (Map.Entry<String, CommandLine> sub : command.getSubcommands().entrySet()) {
+      if (!sub.getValue().getCommandSpec().helpCommand()) {
+        checkDescriptions(sub.getValue(), path + " " + sub.getKey(), cut);
+      }
+    }
+  }
+
+  /** Bad input: one line naming what was wrong and where the command's options are told. */
+  @Test
+  void badInputIsOneLineNamingWhatWasWrongAndPointingToHelp() {
+    Map<List<String>, String> cases = Map.of(
+        List.of("why", "--limit", "x"),
+        "teardown why: Invalid value for option '--limit': 'x' is not an int; see `teardown why --help`",
+        List.of("frobnicate"), "teardown: 'frobnicate' is not a command; see `teardown --help`",
+        List.of("statu"), "teardown: 'statu' is not a command (did you mean status?); see `teardown --help`",
+        List.of("why", "--lim", "3"), "teardown why: '--lim' is not an option (did you mean --limit?); see `teardown why --help`",
+        List.of("status", "extra"), "teardown status: 'extra' is not expected here; see `teardown status --help`",
+        List.of("watch", "--duration", "3x"),
+        "teardown watch: Invalid value for option '--duration': '3x' is not a duration: give one such as 500ms,"
+            + " 30s, 15m, 24h or 7d, or ISO-8601 such as PT30S; see `teardown watch --help`");
+    cases.forEach((args, expected) -> {
+      CommandLineRun run = CommandLineRun.of(args.toArray(String[]::new));
+      assertEquals(2, run.exit(), args.toString());
+      assertEquals(expected, run.err().strip(), args.toString());
+      assertTrue(run.out().isEmpty(), "no usage printed: " + run.out());
+    });
+  }
+
+  /** The version is set once, in the parent POM; the build writes it with the commit it came from. */
+  @Test
+  void versionIsTheProjectsWithTheCommitItWasBuiltFrom() throws Exception {
+    String pom = java.nio.file.Files.readString(Path.of("..", "pom.xml"));
+    java.util.regex.Matcher declared = java.util.regex.Pattern
+        .compile("<artifactId>teardown-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+    assertTrue(declared.find(), "the parent POM declares the version");
+    for (List<String> args : List.of(List.of("--version"), List.of("status", "--version"))) {
+      String printed = CommandLineRun.of(args.toArray(String[]::new)).out().strip();
+      assertTrue(printed.matches("teardown " + java.util.regex.Pattern.quote(declared.group(1))
+          + " \\(commit ([0-9a-f]{12}(-dirty)?|[0-9A-Za-z._-]+-g[0-9a-f]{12}(-dirty)?|unknown)\\)"), printed);
+    }
+  }
+
   private static void collect(CommandLine command, List<String> at, List<List<String>> out) {
     for (Map.Entry<String, CommandLine> sub : command.getSubcommands().entrySet()) {
       if (sub.getValue().getCommandSpec().helpCommand()) {

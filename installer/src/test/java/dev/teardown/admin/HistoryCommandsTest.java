@@ -189,7 +189,7 @@ class HistoryCommandsTest {
     assertTrue(page.get(0).contains("\"cause\":\"linger-zero-close\""), page.get(0));
     CommandLineRun bad = CommandLineRun.of("why", "--db", db.toString(), "--before", "yesterday");
     assertEquals(2, bad.exit());
-    assertTrue(bad.err().startsWith("--before: 'yesterday' is neither an instant"), bad.err());
+    assertTrue(bad.err().contains("--before: 'yesterday' is neither an instant"), bad.err());
   }
 
   @Test
@@ -301,7 +301,7 @@ class HistoryCommandsTest {
   void badInputIsNamed() {
     CommandLineRun peer = CommandLineRun.of("why", "--db", db.toString(), "--peer", "example.com");
     assertEquals(2, peer.exit());
-    assertTrue(peer.err().startsWith("not an IP address: example.com (names are not looked up)"), peer.err());
+    assertTrue(peer.err().contains("not an IP address: example.com (names are not looked up)"), peer.err());
     Path missing = dir.resolve("missing.db");
     CommandLineRun absent = CommandLineRun.of("report", "--db", missing.toString());
     assertEquals(1, absent.exit());
@@ -330,14 +330,14 @@ class HistoryCommandsTest {
     for (String top : List.of("-1", "0", "1001")) {
       CommandLineRun run = CommandLineRun.of("report", "--db", db.toString(), "--top", top);
       assertEquals(2, run.exit(), top + ": " + run.err());
-      assertTrue(run.err().startsWith("--top must be between 1 and 1000, not " + top), run.err());
+      assertTrue(run.err().contains("--top must be between 1 and 1000, not " + top), run.err());
     }
     CommandLineRun limit = CommandLineRun.of("why", "--db", db.toString(), "--limit", "-5");
     assertEquals(2, limit.exit(), limit.err());
-    assertTrue(limit.err().startsWith("the limit must be at least 1: -5"), limit.err());
+    assertTrue(limit.err().contains("the limit must be at least 1: -5"), limit.err());
     CommandLineRun count = CommandLineRun.of("watch", "--count", "0");
     assertEquals(2, count.exit(), count.err());
-    assertTrue(count.err().startsWith("--count must be at least 1, not 0"), count.err());
+    assertTrue(count.err().contains("--count must be at least 1, not 0"), count.err());
     CommandLineRun longest = CommandLineRun.of("report", "--db", db.toString(), "--since", "36500d");
     assertEquals(0, longest.exit(), "a hundred years back is a question: " + longest.err());
   }

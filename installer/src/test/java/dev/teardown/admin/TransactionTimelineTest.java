@@ -134,7 +134,8 @@ class TransactionTimelineTest {
   void theDemoObservesTheEightStepsInAValidOrder(@TempDir Path dir) {
     CommandLineRun run = CommandLineRun.of("demo", "--channel", dir.resolve("channel").toString());
     assertEquals(0, run.exit(), run.out() + run.err());
-    assertTrue(run.out().contains("is a valid order of the seed's table"), run.out());
+    assertTrue(run.out().contains("is a valid order of the documentation's table"), run.out());
+    assertTrue(run.out().contains("from Microsoft's Connection Shutdown"), run.out());
     assertTrue(run.out().contains("client (7) receives the grand total: 1042"), run.out());
     assertTrue(run.out().contains("the client's total (42) and the grand total (1042) travelled as disconnect data"),
         run.out());
