@@ -22,8 +22,16 @@ final class NativeFiles {
 
   private NativeFiles() {}
 
-  /** The unpacked file, executable; fails clearly when this platform has no such file. */
+  /**
+   * The file: beside the jar where a package installed it (the Linux package puts the layer at
+   * /usr/lib/teardown/libteardown_preload.so, next to teardown.jar), else unpacked from the jar,
+   * executable. Fails clearly when this platform has no such file.
+   */
   static Path get(String name) {
+    Path installed = besideJar(name);
+    if (installed != null) {
+      return installed;
+    }
     String resource = prefix() + "/" + name;
     byte[] content;
     try (InputStream in = NativeFiles.class.getClassLoader().getResourceAsStream(resource)) {
@@ -49,6 +57,38 @@ final class NativeFiles {
       throw new UncheckedIOException("unpacking " + name + " into " + target.getParent(), e);
     }
     return target;
+  }
+
+  /** {@code name} in the jar's own folder, when it is a regular file there; else null. */
+  static Path besideJar(String name) {
+    try {
+      Path jar = Path.of(NativeFiles.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (!Files.isRegularFile(jar) || jar.getParent() == null) {
+        return null;  // run from classes: nothing is installed beside them
+      }
+      Path file = jar.getParent().resolve(name);
+      return Files.isRegularFile(file) ? file : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /**
+   * Where a package installed JNA's and Teardown's control libraries beside the jar, JNA loads
+   * them from there and unpacks nothing (else it unpacks them from the jar into a temporary
+   * folder, as it always does). Called before anything loads JNA.
+   */
+  static void useInstalledLibraries() {
+    Path dispatch = besideJar(System.mapLibraryName("jnidispatch"));
+    Path control = besideJar(System.mapLibraryName("teardown"));
+    if (dispatch == null || control == null || System.getProperty("jna.boot.library.path") != null) {
+      return;
+    }
+    System.setProperty("jna.boot.library.path", dispatch.getParent().toString());
+    System.setProperty("jna.nounpack", "true");
+    if (System.getProperty("jna.library.path") == null) {
+      System.setProperty("jna.library.path", control.getParent().toString());
+    }
   }
 
   private static String prefix() {

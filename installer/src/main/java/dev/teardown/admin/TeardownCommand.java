@@ -32,6 +32,7 @@ import picocli.CommandLine.Command;
 public final class TeardownCommand {
 
   public static void main(String[] args) {
+    NativeFiles.useInstalledLibraries();
     System.exit(run(args));
   }
 
