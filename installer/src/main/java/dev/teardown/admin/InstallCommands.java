@@ -143,6 +143,11 @@ final class InstallCommands {
     }
 
     private static Path shipped(String prefix, Path dir) throws IOException {
+      Path packaged = NativeFiles.inWindowsPackage(
+          (prefix.equals("win32-x86-64") ? "x64/" : "x86/") + TeardownProvider.DLL);
+      if (packaged != null) {
+        return packaged;  // the package's own file, as an administrator may have checked it
+      }
       try (InputStream in = Install.class.getResourceAsStream("/" + prefix + "/" + TeardownProvider.DLL)) {
         if (in == null) {
           throw new IOException("this build ships no " + prefix + "/" + TeardownProvider.DLL + "; give it with --dll64/--dll32");

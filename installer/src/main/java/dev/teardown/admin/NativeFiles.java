@@ -15,7 +15,7 @@ import java.util.HexFormat;
  * in the jar under JNA's resource prefix and unpacked, by content, into a cache directory (a
  * library given to LD_PRELOAD must be a file).
  */
-final class NativeFiles {
+public final class NativeFiles {
   static final String PRELOAD = "libteardown_preload.so";
   static final String SAMPLE_SERVER = "teardown-sample-server";
   static final String SAMPLE_CLIENT = "teardown-sample-client";
@@ -61,13 +61,36 @@ final class NativeFiles {
 
   /** {@code name} in the jar's own folder, when it is a regular file there; else null. */
   static Path besideJar(String name) {
+    Path folder = jarFolder();
+    if (folder == null) {
+      return null;
+    }
+    Path file = folder.resolve(name);
+    return Files.isRegularFile(file) ? file : null;
+  }
+
+  /**
+   * A file of the Windows package, {@code relative} to its top folder (x64\teardown_lsp.dll): the
+   * jar is in the package's app folder, as jpackage lays an app image out. Null when this jar is
+   * not in such a package or the file is not there.
+   */
+  public static Path inWindowsPackage(String relative) {
+    return inWindowsPackage(jarFolder(), relative);
+  }
+
+  /** {@link #inWindowsPackage(String)} for a jar in {@code folder} (null: none). */
+  static Path inWindowsPackage(Path folder, String relative) {
+    if (folder == null || folder.getParent() == null || !folder.getFileName().toString().equals("app")) {
+      return null;
+    }
+    Path file = folder.getParent().resolve(relative);
+    return Files.isRegularFile(file) ? file : null;
+  }
+
+  private static Path jarFolder() {
     try {
       Path jar = Path.of(NativeFiles.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      if (!Files.isRegularFile(jar) || jar.getParent() == null) {
-        return null;  // run from classes: nothing is installed beside them
-      }
-      Path file = jar.getParent().resolve(name);
-      return Files.isRegularFile(file) ? file : null;
+      return Files.isRegularFile(jar) ? jar.getParent() : null;  // run from classes: no package
     } catch (Exception e) {
       return null;
     }

@@ -198,12 +198,22 @@ final class Machine {
   /** What a command said and how it exited. */
   record Result(int exit, String output) {}
 
-  /** {@code teardown ARGS...}, whatever its exit. */
+  /**
+   * {@code teardown ARGS...}, whatever its exit: the package's teardown.exe where the suite is
+   * told of one (teardown.command), else the shaded jar with this JDK.
+   */
   static Result teardownResult(String... args) throws IOException, InterruptedException {
-    Path jar = Path.of(required("teardown.jar")).toAbsolutePath();
-    assertTrue(Files.isRegularFile(jar), jar + " is missing: build the installer module first");
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java.exe").toString(), "-jar", jar.toString()));
+    List<String> command = new ArrayList<>();
+    String packaged = System.getProperty("teardown.command", "");
+    if (!packaged.isBlank()) {
+      Path exe = Path.of(packaged).toAbsolutePath();
+      assertTrue(Files.isRegularFile(exe), exe + " is missing: unpack the Windows package first");
+      command.add(exe.toString());
+    } else {
+      Path jar = Path.of(required("teardown.jar")).toAbsolutePath();
+      assertTrue(Files.isRegularFile(jar), jar + " is missing: build the installer module first");
+      command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java.exe").toString(), "-jar", jar.toString()));
+    }
     command.addAll(List.of(args));
     Files.createDirectories(OUTPUT);
     String name = String.join("-", args).replace("--", "").replaceAll("[^A-Za-z0-9._-]", "_");

@@ -31,12 +31,16 @@ public final class Catalog32Process implements Catalog32Helper {
     Path dir = null;
     try {
       dir = Files.createTempDirectory("teardown-catalog32");
-      Path program = dir.resolve("teardown_catalog32.exe");
-      try (InputStream in = Catalog32Process.class.getResourceAsStream(RESOURCE)) {
-        if (in == null) {
-          throw failure("this build ships no " + RESOURCE.substring(1));
+      // The Windows package's own helper where there is one; else the one in the jar.
+      Path program = dev.teardown.admin.NativeFiles.inWindowsPackage("x86/teardown_catalog32.exe");
+      if (program == null) {
+        program = dir.resolve("teardown_catalog32.exe");
+        try (InputStream in = Catalog32Process.class.getResourceAsStream(RESOURCE)) {
+          if (in == null) {
+            throw failure("this build ships no " + RESOURCE.substring(1));
+          }
+          Files.copy(in, program);
         }
-        Files.copy(in, program);
       }
       Path entry = Files.write(dir.resolve("entry.bin"), protocolInfo);
       String guid = "{" + provider.toString().toUpperCase(Locale.ROOT) + "}";
