@@ -577,7 +577,7 @@ TEST_F(ProducerTest, HonoursEnabledKindsAndPortsLive) {
   EXPECT_EQ(events[2].socket_id, 6u);
 }
 
-TEST_F(ProducerTest, ProcessFilterMatchesTheExecutableNameIgnoringCase) {
+TEST_F(ProducerTest, ProcessFilterMatchesTheStartOfTheExecutableNameIgnoringCase) {
   Producer producer(dir_.path());
   td_config config = default_config();
   config.process_count = 1;
@@ -587,6 +587,15 @@ TEST_F(ProducerTest, ProcessFilterMatchesTheExecutableNameIgnoringCase) {
   std::strcpy(config.processes[0], "TEARDOWN_CORE_TESTS");
   configure(config);
   EXPECT_TRUE(producer.policy().active);
+  std::strcpy(config.processes[0], "Teardown_core");  // as "python3" names python3.11
+  configure(config);
+  EXPECT_TRUE(producer.policy().active);
+  std::strcpy(config.processes[0], "teardown_core_tests_and_more");  // longer than the name
+  configure(config);
+  EXPECT_FALSE(producer.policy().active);
+  std::strcpy(config.processes[0], "core");  // inside the name, not at its start
+  configure(config);
+  EXPECT_FALSE(producer.policy().active);
 }
 
 TEST_F(ProducerTest, CapturesAtMostTheConfiguredBytesAndKeepsTheFullLength) {

@@ -16,10 +16,12 @@ constexpr int kPolicyCopyAttempts = 64;
 
 char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool same_name(const char* a, const char* b) {
+// Whether `name` begins with `prefix`, ignoring ASCII case: "python3" selects python3.11, and
+// "python" python.exe. Decided when the configuration changes, never per call.
+bool name_starts_with(const char* name, const char* prefix) {
   for (size_t i = 0; i < TD_PROCESS_NAME_MAX; ++i) {
-    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
-    if (a[i] == '\0') return true;
+    if (prefix[i] == '\0') return true;
+    if (lower_ascii(prefix[i]) != lower_ascii(name[i])) return false;
   }
   return true;
 }
@@ -57,7 +59,7 @@ Policy policy_for(const td_config& config, const char* process_name) {
   if (!check_config(config, ignored)) return policy;  // a damaged configuration records nothing
   bool selected = config.process_count == 0;
   for (uint32_t i = 0; i < config.process_count && !selected; ++i) {
-    selected = same_name(config.processes[i], process_name);
+    selected = name_starts_with(process_name, config.processes[i]);
   }
   policy.active = config.enabled == 1 && selected;
   policy.enabled = config.enabled == 1;

@@ -37,7 +37,7 @@ final class WatchCommand implements Callable<Integer> {
   @Option(names = "--kind", split = ",", paramLabel = "KIND", description = "Only these kinds: ${COMPLETION-CANDIDATES}.")
   Set<EventKind> kinds = EnumSet.noneOf(EventKind.class);
 
-  @Option(names = "--process", split = ",", paramLabel = "NAME", description = "Only these processes (case-insensitive).")
+  @Option(names = "--process", split = ",", paramLabel = "NAME", description = "Only processes whose name starts so, in any case: python3 is python3.11 too.")
   List<String> processes = List.of();
 
   @Option(names = "--port", split = ",", paramLabel = "PORT[-LAST]", description = "Only connections with a local or remote port in these ranges.")

@@ -17,7 +17,9 @@ import java.util.Set;
  *
  * @param enabled when false, producers record nothing
  * @param kinds the event kinds recorded
- * @param processes executable names to record (case-insensitive); empty records every process
+ * @param processes the processes to record, each by its executable's name or the start of it, ASCII
+ *     letters in any case ("python3" records python3.11, "python" python.exe); empty records every
+ *     process
  * @param ports port ranges to record (local or remote port); empty records every port
  * @param captureBytes bytes of disconnect data captured per event, 0 to {@value #MAX_CAPTURE_BYTES}
  * @param emulationPorts ports on which disconnect data is carried over TCP between two layers
@@ -84,9 +86,26 @@ public record Configuration(
   public boolean records(EventKind kind, String processName, int localPort, int remotePort) {
     return enabled
         && kinds.contains(kind)
-        && (processes.isEmpty() || processes.stream().anyMatch(p -> p.equalsIgnoreCase(processName)))
+        && (processes.isEmpty() || processes.stream().anyMatch(p -> startsWithIgnoringCase(processName, p)))
         && (ports.isEmpty()
             || ports.stream().anyMatch(r -> r.contains(localPort) || r.contains(remotePort)));
+  }
+
+  /** Whether {@code name} begins with {@code prefix}, ASCII letters in any case, as producers decide it. */
+  static boolean startsWithIgnoringCase(String name, String prefix) {
+    if (name == null || prefix.length() > name.length()) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length(); i++) {
+      if (asciiLower(name.charAt(i)) != asciiLower(prefix.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static char asciiLower(char c) {
+    return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
   }
 
   private static <T> T required(T value, String field) {

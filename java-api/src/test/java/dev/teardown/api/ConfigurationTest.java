@@ -40,6 +40,17 @@ class ConfigurationTest {
   }
 
   @Test
+  void aProcessIsSelectedByTheStartOfItsNameInAnyCaseAsProducersSelectIt() {
+    Configuration config = Configuration.builder().processes(List.of("python3", "Java")).build();
+    assertTrue(config.records(EventKind.CLOSE, "python3.11", 1, 2), "python3 is python3.11 too");
+    assertTrue(config.records(EventKind.CLOSE, "PYTHON3", 1, 2));
+    assertTrue(config.records(EventKind.CLOSE, "java.exe", 1, 2));
+    assertFalse(config.records(EventKind.CLOSE, "python", 1, 2), "shorter than the name given");
+    assertFalse(config.records(EventKind.CLOSE, "cpython3", 1, 2), "inside the name, not at its start");
+    assertFalse(config.records(EventKind.CLOSE, null, 1, 2), "a nameless process is not one of these");
+  }
+
+  @Test
   void processesMustBeNamesNotPaths() {
     rejects("processes", () -> Configuration.builder().processes(List.of("/usr/bin/curl")).build());
     rejects("processes", () -> Configuration.builder().processes(List.of("C:\\x.exe")).build());
