@@ -23,14 +23,18 @@ public final class Subscription implements AutoCloseable {
   private final TeardownListener listener;
   private final long idleNanos;
   private final Thread thread;
+  private final java.util.function.Consumer<Subscription> whenClosed;
   private volatile boolean running = true;
 
-  Subscription(EventReader reader, TeardownListener listener, Duration longestWait) {
+  Subscription(EventReader reader, TeardownListener listener, Duration longestWait,
+      java.util.function.Consumer<Subscription> whenClosed) {
     if (longestWait.isNegative() || longestWait.isZero()) {
+      reader.close();
       throw new IllegalArgumentException("the longest wait must be positive, not " + longestWait);
     }
     this.reader = reader;
     this.listener = listener;
+    this.whenClosed = whenClosed;
     this.idleNanos = longestWait.toNanos();
     this.thread = new Thread(this::run, "teardown-subscription");
     thread.setDaemon(true);
@@ -43,10 +47,10 @@ public final class Subscription implements AutoCloseable {
       while (running) {
         EventReader.Batch batch = reader.read();
         if (batch.lost() > 0) {
-          listener.onLost(batch.lost());
+          deliver(() -> listener.onLost(batch.lost()));
         }
         if (!batch.events().isEmpty()) {
-          listener.onEvents(batch.events());
+          deliver(() -> listener.onEvents(batch.events()));
           wait = Math.min(FIRST_WAIT_NANOS, idleNanos);
         } else {
           LockSupport.parkNanos(wait);
@@ -54,15 +58,37 @@ public final class Subscription implements AutoCloseable {
         }
       }
     } catch (TeardownException e) {
-      running = false;
-      listener.onError(e);
+      stopped(e);
     } catch (RuntimeException | Error e) {
       // Every failure reaches the listener: the thread never dies in silence.
-      running = false;
-      listener.onError(new TeardownException(
-          TeardownException.Status.INTERNAL, "reading events failed: " + e, e));
+      stopped(new TeardownException(TeardownException.Status.INTERNAL, "reading events failed: " + e, e));
     } finally {
       reader.close();
+      whenClosed.accept(this);
+    }
+  }
+
+  /** One call of the listener: what it throws is its own failure, told apart from reading's. */
+  private void deliver(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException | AssertionError | LinkageError failure) {
+      try {
+        listener.onListenerFailure(failure);
+      } catch (RuntimeException | AssertionError | LinkageError again) {
+        failure.addSuppressed(again);
+        System.getLogger("dev.teardown.api").log(System.Logger.Level.WARNING,
+            "a Teardown listener threw, and so did its onListenerFailure", failure);
+      }
+    }
+  }
+
+  /** Reading failed: said to the listener unless the subscription was being closed. */
+  private void stopped(TeardownException e) {
+    boolean closing = !running;
+    running = false;
+    if (!closing) {
+      listener.onError(e);
     }
   }
 
@@ -75,6 +101,7 @@ public final class Subscription implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    whenClosed.accept(this);
     LockSupport.unpark(thread);
     if (Thread.currentThread() != thread) {
       try {

@@ -33,6 +33,7 @@ public final class TeardownChannel implements AutoCloseable {
 
   private final NativeChannel channel;
   private final Path path;
+  private final java.util.Set<Subscription> subscriptions = new java.util.HashSet<>();
 
   private TeardownChannel(NativeChannel channel) {
     this.channel = channel;
@@ -240,12 +241,32 @@ public final class TeardownChannel implements AutoCloseable {
    * microseconds of CPU), longer for less CPU.
    */
   public Subscription subscribe(ReadFrom from, TeardownListener listener, Duration longestWait) {
-    return new Subscription(reader(from), Objects.requireNonNull(listener, "listener"),
-        Objects.requireNonNull(longestWait, "longestWait"));
+    Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(longestWait, "longestWait");
+    synchronized (subscriptions) {
+      Subscription subscription = new Subscription(reader(from), listener, longestWait, this::forget);
+      subscriptions.add(subscription);
+      return subscription;
+    }
   }
 
+  private void forget(Subscription subscription) {
+    synchronized (subscriptions) {
+      subscriptions.remove(subscription);
+    }
+  }
+
+  /**
+   * Closes the channel: its live subscriptions end first, quietly (each listener's current call
+   * may finish, up to a second), then no call of this channel or its readers works any more.
+   */
   @Override
   public void close() {
+    List<Subscription> live;
+    synchronized (subscriptions) {
+      live = new java.util.ArrayList<>(subscriptions);
+    }
+    live.forEach(Subscription::close);
     channel.close();
   }
 

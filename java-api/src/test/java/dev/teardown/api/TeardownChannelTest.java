@@ -309,28 +309,107 @@ class TeardownChannelTest {
   }
 
   @Test
-  void aSubscriptionReportsEveryFailureToOnErrorAndStops() throws Exception {
+  void aListenerThatThrowsIsToldApartFromAReadFailureAndDeliveryGoesOn() throws Exception {
     try (TeardownChannel channel = TeardownChannel.create(dir)) {
-      CountDownLatch failed = new CountDownLatch(1);
-      AtomicReference<TeardownException> error = new AtomicReference<>();
+      List<Throwable> ownFailures = Collections.synchronizedList(new ArrayList<>());
+      List<TeardownException> readFailures = Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch second = new CountDownLatch(1);
       Subscription subscription = channel.subscribe(ReadFrom.NEWEST, new TeardownListener() {
         @Override
         public void onEvents(List<TeardownEvent> events) {
-          throw new IllegalStateException("the listener's own bug");
+          if (events.get(0).socketId() == 1) {
+            throw new IllegalStateException("the listener's own bug");
+          }
+          second.countDown();
+        }
+
+        @Override
+        public void onListenerFailure(Throwable failure) {
+          ownFailures.add(failure);
         }
 
         @Override
         public void onError(TeardownException e) {
-          error.set(e);
-          failed.countDown();
+          readFailures.add(e);
         }
       });
       channel.publish(Events.of(EventKind.FD_CLOSE, 1));
-      assertTrue(failed.await(10, TimeUnit.SECONDS), "the thread never dies in silence");
-      assertEquals(TeardownException.Status.INTERNAL, error.get().status());
-      assertTrue(error.get().getCause() instanceof IllegalStateException);
+      for (int i = 0; i < 500 && ownFailures.isEmpty(); i++) {
+        Thread.sleep(10);
+      }
+      channel.publish(Events.of(EventKind.FD_CLOSE, 2));
+      assertTrue(second.await(10, TimeUnit.SECONDS), "delivery goes on after the listener threw");
+      assertEquals(1, ownFailures.size());
+      assertTrue(ownFailures.get(0) instanceof IllegalStateException);
+      assertTrue(subscription.isRunning());
+      assertEquals(List.of(), readFailures, "not a read failure");
       subscription.close();
       assertFalse(subscription.isRunning());
+    }
+  }
+
+  @Test
+  void closingTheChannelUnderALiveSubscriptionEndsItQuietly() throws Exception {
+    List<TeardownException> errors = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch delivered = new CountDownLatch(1);
+    TeardownChannel channel = TeardownChannel.create(dir);
+    Subscription subscription = channel.subscribe(ReadFrom.NEWEST, new TeardownListener() {
+      @Override
+      public void onEvents(List<TeardownEvent> events) {
+        delivered.countDown();
+      }
+
+      @Override
+      public void onError(TeardownException e) {
+        errors.add(e);
+      }
+    });
+    channel.publish(Events.of(EventKind.FD_CLOSE, 1));
+    assertTrue(delivered.await(10, TimeUnit.SECONDS));
+    channel.close();
+    assertFalse(subscription.isRunning(), "the channel's close ends its subscriptions");
+    Thread.sleep(50);
+    assertEquals(List.of(), errors, "a close is not a failure");
+    subscription.close();
+  }
+
+  @Test
+  void theDefaultsSayWhatWentWrongInTheLog() throws Exception {
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.teardown.api");
+    List<java.util.logging.LogRecord> records = Collections.synchronizedList(new ArrayList<>());
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        records.add(record);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    log.addHandler(handler);
+    try (TeardownChannel channel = TeardownChannel.create(dir)) {
+      TeardownListener throwing = events -> {
+        throw new IllegalStateException("a lambda's bug");
+      };
+      try (Subscription subscription = channel.subscribe(ReadFrom.NEWEST, throwing)) {
+        channel.publish(Events.of(EventKind.FD_CLOSE, 1));
+        for (int i = 0; i < 500 && records.isEmpty(); i++) {
+          Thread.sleep(10);
+        }
+        assertTrue(subscription.isRunning());
+      }
+      assertEquals(1, records.size(), "a lambda listener that throws is not silent");
+      assertEquals(java.util.logging.Level.WARNING, records.get(0).getLevel());
+      assertEquals("a lambda's bug", records.get(0).getThrown().getMessage());
+      records.clear();
+      throwing.onError(new TeardownException(TeardownException.Status.IO, "the disk went away"));
+      assertEquals(java.util.logging.Level.SEVERE, records.get(0).getLevel());
+      assertTrue(records.get(0).getMessage().contains("the disk went away"), records.get(0).getMessage());
+    } finally {
+      log.removeHandler(handler);
     }
   }
 
