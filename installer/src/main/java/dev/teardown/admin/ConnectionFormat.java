@@ -28,10 +28,10 @@ final class ConnectionFormat {
     RecordedEnd first = connection.ends().get(0);
     out.append(first.localText()).append(" <-> ").append(first.remoteText()).append("  ")
         .append(connection.cause().token()).append(", ").append(connection.mechanism());
-    if (!"none".equals(connection.initiator())) {
-      out.append(", started by ").append(connection.initiator());
+    if (!"none".equals(connection.initiatorText())) {
+      out.append(", started by ").append(connection.initiatorText());
       for (RecordedEnd end : connection.ends()) {
-        if (end.local() != null && end.localText().equals(connection.initiator())) {
+        if (end.local() != null && end.localText().equals(connection.initiatorText())) {
           out.append(" (").append(Shown.process(end.process(), end.pid(), PROCESS)).append(whose(end)).append(')');
         }
       }
@@ -187,7 +187,7 @@ final class ConnectionFormat {
           .append('}');
       separator = ",";
     }
-    out.append("],\"initiator\":").append(EventFormat.quote(connection.initiator()))
+    out.append("],\"initiator\":").append(EventFormat.quote(connection.initiatorText()))
         .append(",\"mechanism\":").append(EventFormat.quote(connection.mechanism().name()))
         .append(",\"cause\":").append(EventFormat.quote(connection.cause().token()))
         .append(",\"detail\":").append(EventFormat.quote(connection.detail()))

@@ -89,7 +89,7 @@ final class HistoryCommand implements Callable<Integer> {
             Long.toString(number),
             connection.cause().token(),
             connection.mechanism().name(),
-            cell(connection.initiator()),
+            cell(connection.initiatorText()),
             cell(connection.detail()),
             connection.zeekState() == null ? "" : connection.zeekState(),
             Long.toString(connection.lifetime().toNanos()),

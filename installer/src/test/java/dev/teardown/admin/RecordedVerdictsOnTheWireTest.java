@@ -141,7 +141,7 @@ class RecordedVerdictsOnTheWireTest {
         }
         Packet first = packets.stream().filter(p -> p.fin() || p.reset()).findFirst().orElse(null);
         assertNotNull(first, scenario.mode() + ": a FIN or RST on the wire");
-        assertTrue(connection.initiator().endsWith(":" + first.from()),
+        assertTrue(connection.initiatorText().endsWith(":" + first.from()),
             scenario.mode() + ": the first FIN/RST came from port " + first.from() + "\n" + shown);
         assertEquals(scenario.clientStarts(), first.from() != port, scenario.mode() + ": the expected side went first");
       }

@@ -20,8 +20,13 @@ import java.time.Instant;
  */
 public record HistoryQuery(Integer port, Long pid, String process, String peer, Instant since, int limit,
     Instant before, boolean newestFirst) {
-  /** Every connection, oldest first, up to a million. */
-  public static final HistoryQuery ALL = new HistoryQuery(null, null, null, null, null, 1_000_000);
+  /** Every connection, oldest first: no limit (connections are delivered a page at a time). */
+  public static final HistoryQuery ALL = new HistoryQuery(null, null, null, null, null, Integer.MAX_VALUE);
+
+  /** The newest {@code count} connections, newest first: the question is usually about last night. */
+  public static HistoryQuery latest(int count) {
+    return ALL.withLimit(count).withNewestFirst(true);
+  }
 
   /** Oldest first, with no upper bound in time. */
   public HistoryQuery(Integer port, Long pid, String process, String peer, Instant since, int limit) {
@@ -48,12 +53,42 @@ public record HistoryQuery(Integer port, Long pid, String process, String peer, 
     return new HistoryQuery(port, value, process, peer, since, limit, before, newestFirst);
   }
 
+  /** Connections of this process ({@code withPid(10382)}; {@code ProcessHandle.pid()} as it is). */
+  public HistoryQuery withPid(long value) {
+    return withPid(Long.valueOf(value));
+  }
+
   public HistoryQuery withProcess(String value) {
     return new HistoryQuery(port, pid, value, peer, since, limit, before, newestFirst);
   }
 
   public HistoryQuery withPeer(String value) {
     return new HistoryQuery(port, pid, process, value, since, limit, before, newestFirst);
+  }
+
+  /** Connections with this address at the other end, any port (null: any). */
+  public HistoryQuery withPeer(java.net.InetAddress value) {
+    return withPeer(value == null ? null : bracketed(value));
+  }
+
+  /**
+   * Connections with this address and port at the other end (null: any): the type {@link
+   * RecordedEnd#remote()} and {@link RecordedConnection#initiator()} have. Its address must be
+   * resolved: names are not looked up.
+   */
+  public HistoryQuery withPeer(java.net.InetSocketAddress value) {
+    if (value == null) {
+      return withPeer((String) null);
+    }
+    if (value.isUnresolved()) {
+      throw new IllegalArgumentException("not an IP address: " + value.getHostString() + " (names are not looked up)");
+    }
+    return withPeer(bracketed(value.getAddress()) + ":" + value.getPort());
+  }
+
+  private static String bracketed(java.net.InetAddress address) {
+    String host = address.getHostAddress();
+    return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
   }
 
   public HistoryQuery withSince(Instant value) {

@@ -1,6 +1,7 @@
 package dev.teardown.history;
 
 import dev.teardown.api.TeardownEvent;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 
@@ -10,7 +11,9 @@ import java.util.List;
  *
  * @param ends one or two ends; with two, the first is the one that started the teardown (when
  *     known)
- * @param initiator the {@code ip:port} of the end that started the teardown, or {@code none}
+ * @param initiator the address of the end that started the teardown (for a refused connect, the
+ *     address that refused it); null when no one end did: both closed at once ({@link
+ *     Cause#SIMULTANEOUS_CLOSE}), or nothing recorded says (see {@link #initiatorText()})
  * @param mechanism FIN or RST, as the connection ended on the wire
  * @param cause why it ended
  * @param lifetime from the earliest end's creation (or first record) to the last record of any end
@@ -25,7 +28,7 @@ import java.util.List;
  */
 public record RecordedConnection(
     List<RecordedEnd> ends,
-    String initiator,
+    InetSocketAddress initiator,
     Mechanism mechanism,
     Cause cause,
     Duration lifetime,
@@ -40,5 +43,13 @@ public record RecordedConnection(
     ends = List.copyOf(ends);
     events = List.copyOf(events);
     gaps = List.copyOf(gaps);
+  }
+
+  /** The initiator as people read it: {@code ip:port}, {@code both} (a simultaneous close) or {@code none}. */
+  public String initiatorText() {
+    if (initiator != null) {
+      return RecordedEnd.addressText(initiator);
+    }
+    return cause == Cause.SIMULTANEOUS_CLOSE ? "both" : "none";
   }
 }

@@ -13,6 +13,7 @@ import dev.teardown.api.TeardownEvent;
 import dev.teardown.api.WinsockErrors;
 import java.time.Duration;
 import java.time.Instant;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -49,32 +50,32 @@ final class Verdicts {
     boolean peerStarted = initiator == null && !simultaneous && ends.size() == 1 && ends.get(0).peerFirst();
     Mechanism mechanism;
     Cause cause;
-    String initiatorText;
+    InetSocketAddress initiatorAddress;
     if (failedConnect != null) {
       cause = connectCause(failedConnect.connectFailed.error());
       mechanism = cause == Cause.CONNECT_REFUSED ? Mechanism.RST
           : cause == Cause.CONNECT_TIMED_OUT ? Mechanism.TIMEOUT : Mechanism.NONE;
-      initiatorText = cause == Cause.CONNECT_REFUSED ? failedConnect.end.remoteText() : "none";
+      initiatorAddress = cause == Cause.CONNECT_REFUSED ? failedConnect.end.remote() : null;
     } else if (simultaneous) {
       mechanism = mechanism(ends);
       cause = Cause.SIMULTANEOUS_CLOSE;
-      initiatorText = "both";
+      initiatorAddress = null;
     } else if (initiator == null && !peerStarted && killed(ends) != null) {
       // Nothing of the peer's reached the end whose process ended: its death began the teardown.
       initiator = killed(ends);
       mechanism = mechanism(ends);
       cause = Cause.PROCESS_KILLED;
-      initiatorText = initiator.end.localText();
+      initiatorAddress = initiator.end.local();
     } else {
       mechanism = mechanism(ends);
       cause = cause(ends, initiator, peerStarted);
-      initiatorText =
+      initiatorAddress =
           initiator != null
-              ? initiator.end.localText()
-              : peerStarted ? ends.get(0).end.remoteText() : "none";
+              ? initiator.end.local()
+              : peerStarted ? ends.get(0).end.remote() : null;
       if (cause == Cause.TIMED_OUT) {
         mechanism = Mechanism.TIMEOUT;
-        initiatorText = "none";
+        initiatorAddress = null;
       }
     }
 
@@ -91,7 +92,7 @@ final class Verdicts {
     RecordedEnd first = ordered.get(0);
     long bytesSent = first.summary() != null ? first.summary().bytesSent() : 0;
     long bytesReceived = first.summary() != null ? first.summary().bytesReceived() : 0;
-    return new RecordedConnection(ordered, initiatorText, mechanism, cause, lifetime(ordered), bytesSent,
+    return new RecordedConnection(ordered, initiatorAddress, mechanism, cause, lifetime(ordered), bytesSent,
         bytesReceived, timeline, gaps, detail(ends, cause, failedConnect),
         zeekState(ends, cause, mechanism, initiator, peerStarted));
   }

@@ -436,14 +436,14 @@ class LspUnderWineTest {
       assertEquals(dev.teardown.history.Mechanism.RST, reset.get(0).mechanism());
       assertEquals(2, reset.get(0).ends().size(), "both ends, joined");
       String client = endpoint(single(abortive.of("client"), EventKind.CLOSE).local());
-      assertEquals(client, reset.get(0).initiator());
+      assertEquals(client, reset.get(0).initiatorText());
 
       List<dev.teardown.history.RecordedConnection> exchange =
           history.connections(dev.teardown.history.HistoryQuery.ALL.withPid(totals.pid()));
       assertEquals(1, exchange.size(), exchange.toString());
       assertEquals(dev.teardown.history.Cause.DISCONNECT_DATA, exchange.get(0).cause());
       assertEquals(dev.teardown.history.Mechanism.FIN, exchange.get(0).mechanism());
-      assertEquals(endpoint(totals.of("client").get(0).local()), exchange.get(0).initiator());
+      assertEquals(totals.of("client").get(0).local(), exchange.get(0).initiator());
       assertEquals(8, exchange.get(0).events().size(), "the seed's steps with their closes");
       assertArrayEquals("client-total=17".getBytes(StandardCharsets.US_ASCII),
           exchange.get(0).events().get(0).captured(), "(1), as captured");

@@ -12,6 +12,7 @@ import dev.teardown.api.Initiator;
 import dev.teardown.api.RingPosition;
 import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownEvent;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -81,7 +82,7 @@ class RecorderTest {
       RecordedConnection reset = history.connections(HistoryQuery.ALL.withPort(8080)).get(0);
       assertEquals(Cause.LINGER_ZERO_CLOSE, reset.cause());
       assertEquals(Mechanism.RST, reset.mechanism());
-      assertEquals("127.0.0.1:50000", reset.initiator());
+      assertEquals(new InetSocketAddress("127.0.0.1", 50000), reset.initiator());
       assertEquals(2, reset.ends().size());
       assertEquals("client", reset.ends().get(0).process());
       assertEquals(3, reset.events().size());
@@ -90,6 +91,13 @@ class RecorderTest {
       assertEquals(1, history.connections(HistoryQuery.ALL.withProcess("SERVER")).size(), "names match in any case");
       assertEquals(1, history.connections(HistoryQuery.ALL.withPeer("127.0.0.1:443")).size());
       assertEquals(1, history.connections(HistoryQuery.ALL.withPid(300L)).size());
+      assertEquals(1, history.connections(HistoryQuery.ALL.withPid(300)).size(), "a plain long, as a pid is");
+      assertEquals(1, history.connections(HistoryQuery.ALL.withPeer(new InetSocketAddress("127.0.0.1", 443))).size(),
+          "addresses as the records hold them");
+      assertEquals(2, history.connections(HistoryQuery.ALL.withPeer(java.net.InetAddress.getLoopbackAddress())).size());
+      assertThrows(IllegalArgumentException.class,
+          () -> HistoryQuery.ALL.withPeer(InetSocketAddress.createUnresolved("example.com", 443)));
+      assertEquals(List.of(all.get(1), all.get(0)), history.connections(HistoryQuery.latest(2)), "newest first");
       TeardownHistory.Summary summary = history.summary();
       assertEquals(5, summary.events());
       assertEquals(0, summary.lost());
@@ -118,7 +126,7 @@ class RecorderTest {
     try (TeardownHistory history = TeardownHistory.open(db())) {
       RecordedConnection killed = history.connections(HistoryQuery.ALL.withPort(8080)).get(0);
       assertEquals(Cause.PROCESS_KILLED, killed.cause(), killed.toString());
-      assertEquals("127.0.0.1:50000", killed.initiator());
+      assertEquals(new InetSocketAddress("127.0.0.1", 50000), killed.initiator());
       assertEquals(Mechanism.FIN, killed.mechanism(), "the server read the system's FIN");
       assertEquals(RecordedEnd.State.PROCESS_ENDED, killed.ends().get(0).state());
       assertEquals("worker", killed.ends().get(0).process());
@@ -415,11 +423,11 @@ class RecorderTest {
     try (TeardownHistory history = TeardownHistory.open(db())) {
       RecordedConnection roots = history.connections(HistoryQuery.ALL.withPid(1L)).get(0);
       assertEquals(1, roots.ends().size(), "the forged end is not joined: " + roots);
-      assertEquals("127.0.0.1:43710", roots.initiator());
+      assertEquals(new InetSocketAddress("127.0.0.1", 43710), roots.initiator());
       assertEquals(Mechanism.FIN, roots.mechanism());
       RecordedConnection served = history.connections(HistoryQuery.ALL.withPid(4L)).get(0);
       assertEquals(2, served.ends().size(), "consistent ends of two users: one connection");
-      assertEquals("127.0.0.1:50000", served.initiator());
+      assertEquals(new InetSocketAddress("127.0.0.1", 50000), served.initiator());
     }
   }
 

@@ -38,7 +38,7 @@ class VerdictsTest {
 
   private static void assertVerdict(RecordedConnection connection, String initiator, Mechanism mechanism, Cause cause) {
     assertEquals(cause, connection.cause(), "cause");
-    assertEquals(initiator, connection.initiator(), "initiator");
+    assertEquals(initiator, connection.initiatorText(), "initiator");
     assertEquals(mechanism, connection.mechanism(), "mechanism");
   }
 
