@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 
@@ -141,6 +142,224 @@ public record TeardownEvent(
     this(sequence, timeNanos, pid, processName, socketId, protocol, socketType, kind, error,
         shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote, summary,
         framingError, "");
+  }
+
+  /**
+   * A builder for an event of {@code kind}, for tests of one's own listeners and for tools that
+   * publish: everything else starts as an event of nothing in particular (sequence 0, now, this
+   * process, socket 0, TCP stream, no error, no endpoints, no flags) and is checked when built.
+   */
+  public static Builder builder(EventKind kind) {
+    return new Builder(Objects.requireNonNull(kind, "kind"));
+  }
+
+  /** A builder that starts from this event. */
+  public Builder toBuilder() {
+    Builder builder = new Builder(kind);
+    builder.sequence = sequence;
+    builder.timeNanos = timeNanos;
+    builder.pid = pid;
+    builder.processName = processName;
+    builder.socketId = socketId;
+    builder.protocol = protocol;
+    builder.socketType = socketType;
+    builder.error = error;
+    builder.shutdownHow = shutdownHow;
+    builder.closeMode = closeMode;
+    builder.linger = linger;
+    builder.flags = EnumSet.noneOf(EventFlag.class);
+    builder.flags.addAll(flags);
+    builder.dataLength = dataLength;
+    builder.captured = captured;
+    builder.local = local;
+    builder.remote = remote;
+    builder.summary = summary;
+    builder.framingError = framingError;
+    builder.user = user;
+    builder.osError = osError;
+    builder.kernel = kernel;
+    return builder;
+  }
+
+  /** Builds a {@link TeardownEvent}; {@link #build()} checks it as the constructor does. */
+  public static final class Builder {
+    private EventKind kind;
+    private long sequence;
+    private long timeNanos = epochNanos(Instant.now());
+    private long pid = ProcessHandle.current().pid();
+    private String processName = ProcessHandle.current().info().command()
+        .map(command -> java.nio.file.Path.of(command).getFileName().toString()).orElse("");
+    private long socketId;
+    private int protocol = 6;
+    private int socketType = 1;
+    private int error;
+    private ShutdownHow shutdownHow;
+    private CloseMode closeMode;
+    private Duration linger = Duration.ZERO;
+    private EnumSet<EventFlag> flags = EnumSet.noneOf(EventFlag.class);
+    private long dataLength;
+    private byte[] captured;
+    private InetSocketAddress local;
+    private InetSocketAddress remote;
+    private ConnectionSummary summary;
+    private FramingError framingError;
+    private String user = "";
+    private int osError;
+    private KernelView kernel;
+
+    private Builder(EventKind kind) {
+      this.kind = kind;
+    }
+
+    public Builder kind(EventKind value) {
+      kind = Objects.requireNonNull(value, "kind");
+      return this;
+    }
+
+    public Builder sequence(long value) {
+      sequence = value;
+      return this;
+    }
+
+    public Builder time(Instant value) {
+      timeNanos = epochNanos(Objects.requireNonNull(value, "time"));
+      return this;
+    }
+
+    public Builder timeNanos(long value) {
+      timeNanos = value;
+      return this;
+    }
+
+    public Builder pid(long value) {
+      pid = value;
+      return this;
+    }
+
+    public Builder processName(String value) {
+      processName = value;
+      return this;
+    }
+
+    public Builder socketId(long value) {
+      socketId = value;
+      return this;
+    }
+
+    public Builder protocol(int value) {
+      protocol = value;
+      return this;
+    }
+
+    public Builder socketType(int value) {
+      socketType = value;
+      return this;
+    }
+
+    /** The Winsock error (see {@link WinsockErrors}). */
+    public Builder error(int value) {
+      error = value;
+      return this;
+    }
+
+    public Builder shutdownHow(ShutdownHow value) {
+      shutdownHow = value;
+      return this;
+    }
+
+    public Builder closeMode(CloseMode value) {
+      closeMode = value;
+      return this;
+    }
+
+    public Builder linger(Duration value) {
+      linger = value;
+      return this;
+    }
+
+    public Builder flags(Set<EventFlag> value) {
+      flags = value.isEmpty() ? EnumSet.noneOf(EventFlag.class) : EnumSet.copyOf(value);
+      return this;
+    }
+
+    public Builder flag(EventFlag value) {
+      flags.add(Objects.requireNonNull(value, "flag"));
+      return this;
+    }
+
+    public Builder dataLength(long value) {
+      dataLength = value;
+      return this;
+    }
+
+    /** The captured bytes of the disconnect data (at most {@link #dataLength(long)} of them). */
+    public Builder captured(byte[] value) {
+      captured = value == null ? null : value.clone();
+      return this;
+    }
+
+    /** Disconnect data sent or received, all of it captured: its length and its bytes. */
+    public Builder disconnectData(byte[] value) {
+      dataLength = value.length;
+      captured = value.clone();
+      return this;
+    }
+
+    public Builder local(InetSocketAddress value) {
+      local = value;
+      return this;
+    }
+
+    public Builder remote(InetSocketAddress value) {
+      remote = value;
+      return this;
+    }
+
+    public Builder summary(ConnectionSummary value) {
+      summary = value;
+      return this;
+    }
+
+    /** What was wrong with the peer's framing; also flags the event {@link EventFlag#FRAMING}. */
+    public Builder framingError(FramingError value) {
+      framingError = value;
+      if (value != null) {
+        flags.add(EventFlag.FRAMING);
+      }
+      return this;
+    }
+
+    public Builder user(String value) {
+      user = value;
+      return this;
+    }
+
+    public Builder osError(int value) {
+      osError = value;
+      return this;
+    }
+
+    /** The kernel's view; also sets or clears {@link EventFlag#KERNEL_VIEW}, which goes with it. */
+    public Builder kernel(KernelView value) {
+      kernel = value;
+      if (value != null) {
+        flags.add(EventFlag.KERNEL_VIEW);
+      } else {
+        flags.remove(EventFlag.KERNEL_VIEW);
+      }
+      return this;
+    }
+
+    /**
+     * The event.
+     *
+     * @throws IllegalArgumentException or NullPointerException naming what does not fit
+     */
+    public TeardownEvent build() {
+      return new TeardownEvent(sequence, timeNanos, pid, processName, socketId, protocol, socketType,
+          kind, error, shutdownHow, closeMode, linger, flags, dataLength, captured, local, remote,
+          summary, framingError, user, osError, kernel);
+    }
   }
 
   /** This event dated {@code timeNanos} (nanoseconds since the epoch) instead. */

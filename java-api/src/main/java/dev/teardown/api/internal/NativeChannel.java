@@ -171,7 +171,19 @@ public final class NativeChannel implements AutoCloseable {
   }
 
   private static NativeTeardown loadChecked() {
-    NativeTeardown lib = NativeTeardown.INSTANCE;
+    NativeTeardown lib;
+    try {
+      lib = NativeTeardown.INSTANCE;
+    } catch (UnsatisfiedLinkError e) {
+      UnsatisfiedLinkError clear = new UnsatisfiedLinkError("Teardown's native library "
+          + System.mapLibraryName("teardown") + " for " + com.sun.jna.Platform.RESOURCE_PREFIX
+          + " is not on the class path: it comes in dev.teardown:teardown-native, which"
+          + " dev.teardown:teardown-api brings with it (a build that leaves it out, or repackages"
+          + " without it, can set jna.library.path to a folder holding the library). JNA said: "
+          + e.getMessage());
+      clear.initCause(e);
+      throw clear;
+    }
     int major = lib.td_abi_version() >>> 16;
     if (major != 1) {
       throw new IllegalStateException(
