@@ -1,4 +1,4 @@
-// libFuzzer target for the emulated stream (README: Fuzzing): the layout of reads and writes
+// libFuzzer target for the emulated stream (docs/building.md: Fuzzing): the layout of reads and writes
 // around the application's own buffers, where a wrong guess moves bytes within them.
 //
 // Reading: the input's bytes arrive as a peer's stream, read by an EmulatedStream into buffers

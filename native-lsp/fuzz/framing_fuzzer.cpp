@@ -1,4 +1,4 @@
-// libFuzzer target for the framing decoder of disconnect-data emulation (README: Fuzzing).
+// libFuzzer target for the framing decoder of disconnect-data emulation (docs/building.md: Fuzzing).
 //
 // The input's first byte chooses a chunk size; the rest arrives in chunks of that size, each in a
 // heap buffer of exactly its size, so that AddressSanitizer catches any read past what the decoder

@@ -178,7 +178,7 @@ TEST_F(EmulationLayer, PlainBytesOnAnEmulatedPortAreRefusedAtTheFirstByte) {
   EXPECT_EQ(peer_resets[0].flags & TD_FLAG_FRAMING, 0);
 }
 
-// What a peer without Teardown reads: the records themselves (README documents them).
+// What a peer without Teardown reads: the records themselves (docs/disconnect-data.md documents them).
 TEST_F(EmulationLayer, APeerWithoutTeardownReadsTheRecords) {
   ASSERT_EQ(run("plain-peer"), 0);
   EXPECT_EQ(output_,

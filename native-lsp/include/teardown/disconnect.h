@@ -4,7 +4,7 @@
  *
  * TCP carries no disconnect data. Teardown carries it on a connection whose local or remote port
  * the configuration lists in its emulation ports (at both ends): the layers frame the stream
- * between them (README: Disconnect data over TCP). Both calls record their event
+ * between them (docs/disconnect-data.md). Both calls record their event
  * (SEND_DISCONNECT, RECV_DISCONNECT) and keep Winsock's rules:
  *  - teardown_send_disconnect disables sending and initiates a graceful shutdown, like
  *    shutdown(fd, SHUT_WR), after the disconnect data (at most 1,024 bytes, else EINVAL, as

@@ -11,7 +11,7 @@ import java.util.Locale;
  * non-IFS one, so where another vendor's non-IFS LSP is installed Teardown goes beneath it, into
  * its chains. {@link #FULL}: Teardown's entries are non-IFS, it hands out handles of its own and
  * completes every request itself: it sees every completion and can emulate disconnect data, and
- * some programs meet it badly (see the README's Windows section).
+ * some programs meet it badly (see docs/windows.md).
  */
 public enum LspMode {
   COMPATIBLE,
