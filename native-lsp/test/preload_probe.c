@@ -32,31 +32,25 @@ static int failures = 0;
     }                                                                            \
   } while (0)
 
-static int listener_on(int* port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = {0};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (bind(fd, (struct sockaddr*)&address, sizeof(address)) != 0 || listen(fd, 64) != 0) return -1;
-  getsockname(fd, (struct sockaddr*)&address, &length);
-  *port = ntohs(address.sin_port);
-  return fd;
-}
-
-/* A port that refuses connects for as long as the returned socket stays open: bound, never
- * listening. A listener closed instead frees its port for any bind(0) before the connect. */
-static int refusing_port(int* port) {
+/* A loopback socket on a port of the system's choosing, listening when `backlog` is not 0. */
+static int bound_on(int* port, int backlog) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in address = {0};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   if (bind(fd, (struct sockaddr*)&address, sizeof(address)) != 0) return -1;
+  if (backlog != 0 && listen(fd, backlog) != 0) return -1;
   getsockname(fd, (struct sockaddr*)&address, &length);
   *port = ntohs(address.sin_port);
   return fd;
 }
+
+static int listener_on(int* port) { return bound_on(port, 64); }
+
+/* A port that refuses connects for as long as the returned socket stays open: bound, never
+ * listening. A listener closed instead frees its port for any bind(0) before the connect. */
+static int refusing_port(int* port) { return bound_on(port, 0); }
 
 static int connect_to(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

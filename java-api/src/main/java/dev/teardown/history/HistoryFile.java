@@ -145,29 +145,27 @@ final class HistoryFile {
    * writes while it is read, which only such a place can promise.
    */
   private static Connection openForReading(Path file) {
-    Connection connection = null;
     try {
-      connection = readOnly("jdbc:sqlite:" + file.toAbsolutePath());
-      recogniseOn(file, connection);
-      return connection;
+      return readingAt(file, "jdbc:sqlite:" + file.toAbsolutePath());
     } catch (SQLException e) {
-      closeQuietly(connection);
       if (!unwritablePlace(file) || !cannotOpen(e)) {
         throw failure(file, e);
       }
-    } catch (RuntimeException e) {
-      closeQuietly(connection);
-      throw e;
     }
-    connection = null;
     try {
-      connection = readOnly("jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1");
+      return readingAt(file, "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1");
+    } catch (SQLException e) {
+      throw failure(file, e);
+    }
+  }
+
+  /** A read-only connection to {@code url}, once the file is known to be a history. */
+  private static Connection readingAt(Path file, String url) throws SQLException {
+    Connection connection = readOnly(url);
+    try {
       recogniseOn(file, connection);
       return connection;
-    } catch (SQLException e) {
-      closeQuietly(connection);
-      throw failure(file, e);
-    } catch (RuntimeException e) {
+    } catch (SQLException | RuntimeException e) {
       closeQuietly(connection);
       throw e;
     }
