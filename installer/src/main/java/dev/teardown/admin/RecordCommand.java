@@ -20,11 +20,11 @@ import picocli.CommandLine.Spec;
 /** {@code teardown record}: a durable history of every teardown, until stopped. */
 @Command(
     name = "record",
-    description =
-        "Record every event of the channel into a history database, until Ctrl-C or SIGTERM;"
-            + " then commit and stop. Started again, it goes on from its last commit: nothing is"
-            + " recorded twice, and what the channel overwrote meanwhile is recorded as a loss."
-            + " Query the history with `teardown why`.")
+    description = {
+        "Record every event of the channel into a history database until stopped.",
+        "Ctrl-C or SIGTERM commits and stops. Started again, it goes on from its last commit:"
+            + " nothing is recorded twice, and what the channel overwrote meanwhile is recorded as"
+            + " a loss. Query the history with `teardown why`."})
 final class RecordCommand implements Callable<Integer> {
   @Mixin ChannelOption channel;
 
