@@ -42,6 +42,7 @@ final class SignalForwarding implements AutoCloseable {
   private final List<Object> installed = new ArrayList<>();
   private final List<Object> previous = new ArrayList<>();
   private ProcessHandle program;
+  private Method restore;  // sun.misc.Signal.handle, to put the previous handlers back
 
   private SignalForwarding() {}
 
@@ -69,6 +70,7 @@ final class SignalForwarding implements AutoCloseable {
               default -> "teardown run's signal forwarding";
             };
           });
+      forwarding.restore = handle;  // set first: whatever is installed below can be undone
       for (String signal : SIGNALS) {
         Object caught = signalClass.getConstructor(String.class).newInstance(signal);
         try {
@@ -78,15 +80,12 @@ final class SignalForwarding implements AutoCloseable {
           // The JVM runs with -Xrs, or the signal is the JVM's own: its default stays.
         }
       }
-      forwarding.restore = handle;
     } catch (ReflectiveOperationException | RuntimeException absent) {
       forwarding.close();
       return null;  // a runtime without jdk.unsupported: the JVM's defaults stay
     }
     return forwarding;
   }
-
-  private Method restore;
 
   /** The program signals now go to; any that came before it started are sent to it now. */
   void started(Process process) {
