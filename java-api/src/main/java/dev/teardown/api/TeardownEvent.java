@@ -181,14 +181,20 @@ public record TeardownEvent(
     return builder;
   }
 
+  /** This process, as a built event names it by default: asked of the system once, when first needed. */
+  private static final class ThisProcess {
+    static final long PID = ProcessHandle.current().pid();
+    static final String NAME = ProcessHandle.current().info().command()
+        .map(command -> java.nio.file.Path.of(command).getFileName().toString()).orElse("");
+  }
+
   /** Builds a {@link TeardownEvent}; {@link #build()} checks it as the constructor does. */
   public static final class Builder {
     private EventKind kind;
     private long sequence;
     private long timeNanos = epochNanos(Instant.now());
-    private long pid = ProcessHandle.current().pid();
-    private String processName = ProcessHandle.current().info().command()
-        .map(command -> java.nio.file.Path.of(command).getFileName().toString()).orElse("");
+    private long pid = ThisProcess.PID;
+    private String processName = ThisProcess.NAME;
     private long socketId;
     private int protocol = 6;
     private int socketType = 1;
