@@ -4,8 +4,6 @@ import dev.teardown.api.TeardownChannel;
 import dev.teardown.api.TeardownException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** {@code --channel DIR}, shared by the commands that use a channel. */
@@ -54,14 +52,13 @@ final class ChannelOption {
       return "no channel at " + directory + ": `teardown init --channel " + directory + "` makes it"
           + " (`teardown run --channel " + directory + " -- PROGRAM` makes it and runs PROGRAM)";
     }
-    String fromEnvironment = System.getenv("TEARDOWN_CHANNEL");
-    if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
+    String fromEnvironment = HistoryDatabase.channelFromEnvironment();
+    if (fromEnvironment != null) {
       return "no channel at " + fromEnvironment + " (from $TEARDOWN_CHANNEL): `teardown init --channel "
           + fromEnvironment + "` makes it, or unset TEARDOWN_CHANNEL for the default channel";
     }
-    if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows")) {
-      String programData = Optional.ofNullable(System.getenv("ProgramData")).orElse("C:\\ProgramData");
-      return "no channel at " + Path.of(programData, "Teardown") + " (the system channel):"
+    if (HistoryDatabase.onWindows()) {
+      return "no channel at " + HistoryDatabase.windowsFolder() + " (the system channel):"
           + " `teardown install`, run as an administrator, makes it";
     }
     String system = "the system channel " + HistoryDatabase.LINUX_SYSTEM_CHANNEL

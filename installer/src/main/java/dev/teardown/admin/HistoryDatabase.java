@@ -30,15 +30,30 @@ final class HistoryDatabase {
     return file != null ? file : defaultFor(channel);
   }
 
+  /** Whether this is Windows, where Teardown's files are in {@link #windowsFolder()}. */
+  static boolean onWindows() {
+    return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
+  }
+
+  /** {@code %ProgramData%\Teardown}: the system channel, the history, the catalog backups. */
+  static Path windowsFolder() {
+    return Path.of(Optional.ofNullable(System.getenv("ProgramData")).orElse("C:\\ProgramData"), "Teardown");
+  }
+
+  /** The channel {@code $TEARDOWN_CHANNEL} names, or null when it is not set. */
+  static String channelFromEnvironment() {
+    String fromEnvironment = System.getenv("TEARDOWN_CHANNEL");
+    return fromEnvironment == null || fromEnvironment.isEmpty() ? null : fromEnvironment;
+  }
+
   static Path defaultFor(Path channel) {
-    if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows")) {
-      String programData = Optional.ofNullable(System.getenv("ProgramData")).orElse("C:\\ProgramData");
-      return Path.of(programData, "Teardown", "history.db");
+    if (onWindows()) {
+      return windowsFolder().resolve("history.db");
     }
     Path effective = channel;
     if (effective == null) {
-      String fromEnvironment = System.getenv("TEARDOWN_CHANNEL");
-      if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
+      String fromEnvironment = channelFromEnvironment();
+      if (fromEnvironment != null) {
         effective = Path.of(fromEnvironment);
       } else if (Files.isDirectory(LINUX_SYSTEM_CHANNEL)) {
         effective = LINUX_SYSTEM_CHANNEL;

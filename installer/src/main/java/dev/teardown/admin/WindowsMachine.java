@@ -40,10 +40,9 @@ final class WindowsMachine {
     }
     boolean has32BitCatalog = Platform.is64Bit();
     Path systemRoot = Path.of(Optional.ofNullable(System.getenv("SystemRoot")).orElse("C:\\Windows"));
-    Path programData = Path.of(Optional.ofNullable(System.getenv("ProgramData")).orElse("C:\\ProgramData"));
     return Optional.of(new Installation.Machine(new WindowsCatalog(Ws2Catalog.load(), has32BitCatalog,
         new Catalog32Process()),
-        has32BitCatalog, systemRoot, programData.resolve("Teardown").resolve("catalog-backups")));
+        has32BitCatalog, systemRoot, HistoryDatabase.windowsFolder().resolve("catalog-backups")));
   }
 
   /** The programs' LSP categories on this machine, or empty as {@link #detect} says why. */
