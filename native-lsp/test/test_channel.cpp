@@ -271,6 +271,16 @@ TEST_F(OpenChannel, HeaderFieldsChangedAfterAttachNeverMoveAWriteOutsideTheMappi
   EXPECT_EQ(Channel::attach(dir_.path(), another), TD_ERR_CORRUPT);
 }
 
+// One read of up to 8 events from `reader`: the events it returned; what it lost goes to `lost`.
+std::vector<td_event_record> read_once(ChannelReader& reader, uint64_t* lost = nullptr) {
+  td_event_record batch[8];
+  size_t count = 0;
+  uint64_t batch_lost = 0;
+  EXPECT_EQ(reader.read(batch, 8, count, batch_lost), TD_OK);
+  if (lost != nullptr) *lost = batch_lost;
+  return std::vector<td_event_record>(batch, batch + count);
+}
+
 // Whether this process maps `path` now.
 bool mapped_here(const std::string& path) {
   std::ifstream maps("/proc/self/maps");
@@ -304,12 +314,9 @@ TEST_F(OpenChannel, AReaderMapsOnlyItsOwnUsersRings) {
   ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(reader.ring_count(), 1u);
   EXPECT_FALSE(mapped_here(theirs)) << "another user's ring is copied, never mapped";
-  td_event_record batch[8];
-  size_t count = 0;
-  uint64_t lost = 0;
-  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
-  ASSERT_EQ(count, 1u);
-  EXPECT_EQ(batch[0].socket_id, 1u);
+  std::vector<td_event_record> events = read_once(reader);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].socket_id, 1u);
 }
 
 TEST_F(OpenChannel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound) {
@@ -324,11 +331,7 @@ TEST_F(OpenChannel, ReadersSurviveARingTruncatedUnderThemAndFindItAgainOnceSound
   name = theirs;
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   ASSERT_EQ(truncate(name.c_str(), 100), 0);  // a mapped reader would die of SIGBUS here
-  td_event_record batch[8];
-  size_t count = 0;
-  uint64_t lost = 0;
-  EXPECT_EQ(reader.read(batch, 8, count, lost), TD_OK);
-  EXPECT_EQ(count, 0u);
+  EXPECT_EQ(read_once(reader).size(), 0u);
   ASSERT_EQ(truncate(name.c_str(), static_cast<off_t>(layout::events_file_bytes(64))), 0);
   ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 2)));
   uint64_t total_lost = 0;
@@ -343,10 +346,8 @@ TEST_F(OpenChannel, LossCountsFromAWildHeadNeverOverflow) {
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
   uint64_t wild = UINT64_MAX - 3;
   overwrite(own_ring_path(dir_.path()), offsetof(layout::EventsHeader, heads), &wild, sizeof(wild));
-  td_event_record batch[8];
-  size_t count = 0;
   uint64_t lost = 0;
-  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  read_once(reader, &lost);
   EXPECT_EQ(lost, wild - 64 - 0) << "exact, in range";
   ASSERT_EQ(reader.user_keys().size(), 1u);
   EXPECT_EQ(reader.lost_by_user(0), lost) << "the ring's owner's loss";
@@ -410,12 +411,9 @@ TEST_F(OpenChannel, NoNumberOfOtherNamesHidesARingFromReadersOrCounters) {
   }
   ChannelReader reader(rings, ReaderStart::Oldest, 1'000'000);
   EXPECT_EQ(reader.ring_count(), 1u);
-  td_event_record batch[8];
-  size_t count = 0;
-  uint64_t lost = 0;
-  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
-  ASSERT_EQ(count, 1u);
-  EXPECT_EQ(batch[0].socket_id, 1u);
+  std::vector<td_event_record> events = read_once(reader);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].socket_id, 1u);
   td_counters counters{};
   ASSERT_EQ(channel_counters(rings, counters), TD_OK);
   EXPECT_EQ(counters.produced, 1u);
@@ -427,14 +425,14 @@ TEST_F(OpenChannel, NoNumberOfOtherNamesHidesARingFromReadersOrCounters) {
   // A second later a new pass begins whatever happened; it takes two steps (two reads).
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   ASSERT_TRUE(admin_->ring().publish(make_event(TD_KIND_EOF, 2)));
-  for (int step = 0; step < 4; ++step) ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  for (int step = 0; step < 4; ++step) read_once(reader);
   EXPECT_EQ(reader.files_opened(), opened);
   // Renamed, a name names a file of another name: looked at again.
   ASSERT_EQ(rename((rings + "/ring-" + current_user().key + "-0000000000000000").c_str(),
                    (rings + "/ring-" + current_user().key + "-00000000000fffff").c_str()),
             0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  for (int step = 0; step < 4; ++step) ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
+  for (int step = 0; step < 4; ++step) read_once(reader);
   EXPECT_EQ(reader.files_opened(), opened + 1);
 }
 
@@ -471,15 +469,12 @@ TEST_F(OpenChannel, ReadersMergeRingsByTimeAndNameEachEventsUser) {
     ASSERT_TRUE(ring.publish(event));
   }
   ChannelReader reader(admin_->rings_dir(), ReaderStart::Oldest, 1'000'000);
-  td_event_record batch[8];
-  size_t count = 0;
-  uint64_t lost = 0;
-  ASSERT_EQ(reader.read(batch, 8, count, lost), TD_OK);
-  ASSERT_EQ(count, 6u);
+  std::vector<td_event_record> events = read_once(reader);
+  ASSERT_EQ(events.size(), 6u);
   for (uint64_t i = 0; i < 6; ++i) {
-    EXPECT_EQ(batch[i].socket_id, i) << "merged by time across the two rings";
-    ASSERT_LT(batch[i].user, reader.user_keys().size());
-    EXPECT_EQ(reader.user_keys()[batch[i].user], current_user().key);
+    EXPECT_EQ(events[i].socket_id, i) << "merged by time across the two rings";
+    ASSERT_LT(events[i].user, reader.user_keys().size());
+    EXPECT_EQ(reader.user_keys()[events[i].user], current_user().key);
   }
 }
 
